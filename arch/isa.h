@@ -1,0 +1,178 @@
+#pragma once
+// The one interface between the arch-neutral core and an instruction set, in
+// the spirit of the kernel's arch_uprobe_* hooks: the strategy for a probe is
+// decided once, at analysis (`Isa::analyze`), and the resulting ProbePlan does
+// the per-hit work. Every ISA is compiled on every host, so nothing here may
+// depend on the host's <sys/user.h>: register files are plain word arrays in
+// the layout of the ISA's NT_PRSTATUS regset.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/address.h"
+#include "common/memory.h"
+
+namespace uptrace::arch {
+
+enum class IsaId : uint8_t { X86_64, AArch64, Ppc64le, Riscv64 };
+
+// A thread's general registers: the NT_PRSTATUS regset as the kernel lays it
+// out for the ISA (x86-64: struct user_regs_struct, 27 words).
+struct Regs {
+  static constexpr size_t kMaxWords = 48;  // ppc64 pt_regs is the largest
+  std::array<uint64_t, kMaxWords> words{};
+};
+
+// One decoded instruction.
+struct Instruction {
+  RuntimeAddr address;
+  uint8_t length = 0;
+  std::array<uint8_t, 16> bytes{};
+  std::string text;  // Capstone style: "mov rax, qword ptr [rip + 0x2ee1]"
+
+  std::span<const uint8_t> code() const { return {bytes.data(), length}; }
+};
+
+// How a probe's displaced instruction is executed (DESIGN.md, "Ways to execute").
+enum class ExecMode : uint8_t {
+  Trap,     // trap, step the copy in a slot, fix up: 2 stops per hit
+  Boost,    // trap, run the copy + a jump back: 1 stop
+  Emulate,  // trap, the tracer computes the effect: 1 stop
+  Jump,     // branch to a trampoline: 0 stops
+};
+std::string_view to_string(ExecMode mode);
+
+// What the user asked for with --mode.
+enum class ModeRequest : uint8_t { Auto, Trap, Boost, Emulate, Jump };
+std::string_view to_string(ModeRequest mode);
+std::optional<ModeRequest> parse_mode_request(std::string_view text);
+
+// The state of one thread's out-of-line step, from ProbePlan::begin_hit to
+// finish_step / abort_step (gdb's displaced-step closure). Plain data so the
+// core can keep one per thread without allocating.
+struct StepState {
+  std::array<uint64_t, 2> saved{};
+};
+
+enum class HitAction : uint8_t {
+  Resume,      // regs are final (emulated, or pc moved into a boost slot): continue
+  SingleStep,  // pc is in the slot: step once, then finish_step
+};
+
+// A register or register part that a fetch argument can name.
+struct RegisterRef {
+  uint16_t word = 0;     // index into Regs::words
+  uint8_t bits = 64;     // 64, 32, 16 or 8
+  uint8_t shift = 0;     // 8 for x86's ah/bh/ch/dh
+};
+
+// Where the N-th integer argument lives at a function's entry.
+struct ArgLocation {
+  std::optional<RegisterRef> reg;  // in a register, or
+  int64_t stack_offset = 0;        // at [sp + stack_offset] when reg is empty
+};
+
+// A per-probe plan, decided once. All addresses are runtime addresses; the
+// slot address is fixed when the plan is made (plans may encode it).
+class ProbePlan {
+ public:
+  virtual ~ProbePlan() = default;
+  virtual ExecMode mode() const = 0;
+  // One phrase for --explain: what will be done and why (e.g. "single-step
+  // out of line; rip-relative operand re-encoded for the slot").
+  virtual std::string describe() const = 0;
+  // The bytes to place in the probe's slot (empty when no slot is needed).
+  virtual std::vector<uint8_t> slot_code() const = 0;
+  // A thread stopped on this probe's trap; regs has pc == probe address.
+  // Emulate or redirect into the slot.
+  virtual HitAction begin_hit(Regs& regs, MemoryAccess& mem, StepState& state) const = 0;
+  // The single step in the slot completed normally; regs are as after it.
+  // Move pc to where in-place execution would have left it, undo scratch
+  // register use, fix return addresses.
+  virtual void finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const = 0;
+  // The step did not complete (a signal or fault with pc at the slot start):
+  // put the thread back at the probe address as if it had never trapped.
+  virtual void abort_step(Regs& regs, const StepState& state) const = 0;
+};
+
+// Everything known about a probe site before it is armed.
+struct SiteAnalysis {
+  Instruction insn;
+  std::unique_ptr<ProbePlan> plan;  // null when refused
+  std::string refusal;              // why it cannot be probed, when plan is null
+  // For each faster mode that was not chosen: the mode and why not.
+  std::vector<std::pair<ExecMode, std::string>> declined;
+};
+
+// The code around a probe site, as the analysis needs it.
+struct SiteContext {
+  RuntimeAddr function_start;
+  std::span<const uint8_t> function_code;  // the whole function, from its start
+  RuntimeAddr site;                        // an instruction boundary inside it
+  RuntimeAddr slot;                        // where the slot will live
+  ModeRequest request = ModeRequest::Auto;
+};
+
+enum class Syscall : uint8_t { Mmap, Munmap, Mprotect, MemfdCreate, Getpid };
+
+class Isa {
+ public:
+  virtual ~Isa() = default;
+  virtual IsaId id() const = 0;
+  virtual std::string_view name() const = 0;       // "x86_64"
+  virtual uint16_t elf_machine() const = 0;         // EM_X86_64
+
+  // --- decoding ---------------------------------------------------------
+  // Decode linearly from `start` until `code` ends or an undecodable byte;
+  // the result lists instruction boundaries in order.
+  virtual std::vector<Instruction> decode(std::span<const uint8_t> code, RuntimeAddr start) const = 0;
+  // Whether `insn` is a trap of any variant (a breakpoint someone else set,
+  // or the program's own).
+  virtual bool is_trap(const Instruction& insn) const = 0;
+  // Decide how to execute the instruction at ctx.site out of line, or refuse.
+  virtual SiteAnalysis analyze(const SiteContext& ctx) const = 0;
+  // Bytes needed for one probe's slot (upper bound).
+  virtual size_t slot_size() const = 0;
+
+  // --- traps --------------------------------------------------------------
+  virtual std::span<const uint8_t> breakpoint() const = 0;
+  // For a SIGTRAP stop with this pc and si_code: the address of the software
+  // breakpoint instruction that raised it, if that is what happened.
+  virtual std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const = 0;
+  // Whether a SIGTRAP with this si_code ends a PTRACE_SINGLESTEP.
+  virtual bool is_step_trap(int si_code) const = 0;
+  virtual bool has_hardware_single_step() const = 0;
+
+  // --- registers ----------------------------------------------------------
+  virtual size_t regs_size() const = 0;  // bytes of the NT_PRSTATUS regset
+  virtual uint64_t pc(const Regs& r) const = 0;
+  virtual void set_pc(Regs& r, uint64_t pc) const = 0;
+  virtual uint64_t sp(const Regs& r) const = 0;
+  virtual std::optional<RegisterRef> register_by_name(std::string_view name) const = 0;
+  virtual std::vector<std::string> register_names() const = 0;  // for hints
+  virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
+  virtual RegisterRef return_value() const = 0;
+
+  // --- syscall injection --------------------------------------------------
+  virtual std::span<const uint8_t> syscall_instruction() const = 0;
+  virtual long syscall_number(Syscall s) const = 0;
+  // Set up regs to run syscall `nr` with `args` at `insn_addr`, and make sure
+  // the kernel will not treat the thread as restarting an interrupted call.
+  virtual void prepare_syscall(Regs& r, RuntimeAddr insn_addr, long nr, std::span<const uint64_t> args) const = 0;
+  virtual int64_t syscall_result(const Regs& r) const = 0;
+};
+
+uint64_t read_register(const Regs& regs, RegisterRef ref);
+
+// The ISA of the machine uptrace runs on.
+const Isa& native_isa();
+// Every ISA uptrace knows, for tests and for reading foreign ELF files.
+std::span<const Isa* const> all_isas();
+const Isa* isa_for_elf_machine(uint16_t e_machine);
+
+}  // namespace uptrace::arch

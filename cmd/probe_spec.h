@@ -1,0 +1,42 @@
+#pragma once
+// The probe grammar of SPEC.md ("Probes"): one command-line word each.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/fetch.h"
+
+namespace uptrace::cmd {
+
+namespace loc {
+struct Function {           // FUNC, FUNC+OFF, glob
+  std::string name;
+  uint64_t offset = 0;
+  bool has_offset = false;  // "work+0" keeps its +0x0
+  bool is_glob = false;     // name holds * ? or [
+};
+struct Return { std::string name; bool is_glob = false; };  // FUNC%return
+struct Address { uint64_t addr = 0; };                      // 0xADDR (file vaddr)
+struct SourceLine { std::string file; unsigned line = 0; }; // SRCFILE:LINE
+}  // namespace loc
+
+using Location = std::variant<loc::Function, loc::Return, loc::Address, loc::SourceLine>;
+
+struct ProbeSpec {
+  std::string text;                   // the word as the user wrote it
+  std::optional<std::string> module;  // MODULE: prefix, when given
+  Location location;
+  std::vector<FetchArg> args;
+
+  // SPEC.md "Output": the location normalised (module kept, offsets as +0x
+  // hex). For a glob, pass the matched function name.
+  std::string display_name(std::string_view matched_function = {}) const;
+};
+
+// Throws Error(Usage) with one line naming the word and what is wrong.
+ProbeSpec parse_probe(std::string_view word);
+
+}  // namespace uptrace::cmd

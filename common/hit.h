@@ -1,0 +1,30 @@
+#pragma once
+// One reported probe hit, as core/ produces it and cmd/ prints it.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/address.h"
+#include "common/fetch.h"
+
+namespace uptrace {
+
+struct Hit {
+  uint64_t time_ns = 0;  // since the tracer started
+  pid_t pid = 0;
+  pid_t tid = 0;
+  uint32_t probe = 0;    // index into the armed probe list
+  RuntimeAddr addr;      // the probe site in the target
+  std::vector<FetchedValue> values;  // one per fetch argument, in order
+  std::vector<std::string> stack;    // --stack frames, innermost first
+};
+
+// What the output needs to know about each probe.
+struct ProbeLabel {
+  std::string name;                  // normalised PROBE (SPEC.md "Output")
+  std::vector<std::string> arg_names;
+};
+
+}  // namespace uptrace

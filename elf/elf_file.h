@@ -1,0 +1,90 @@
+#pragma once
+// One ELF file on disk: its functions (from .symtab and .dynsym), its loadable
+// segments, its code bytes, and what its DWARF says about source lines. Knows
+// nothing of processes: every address here is a FileAddr.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/address.h"
+
+namespace uptrace::elf {
+
+struct Function {
+  std::string name;
+  FileAddr addr;
+  uint64_t size = 0;
+  // Where a plain `FUNC` probe goes: addr, or the ppc64 ELFv2 local entry.
+  FileAddr entry;
+  bool from_dynsym = false;  // found only in .dynsym
+  bool is_global = false;
+};
+
+struct LoadSegment {
+  FileAddr vaddr;
+  FileOffset offset;
+  uint64_t file_size = 0;
+  uint64_t mem_size = 0;
+  bool executable = false;
+};
+
+// A line-table hit for SRCFILE:LINE.
+struct LineLocation {
+  FileAddr addr;
+  std::string file;      // the full path the DWARF names
+  unsigned line = 0;
+  std::string function;  // innermost (possibly inlined) function, if known
+};
+
+class ElfFile {
+ public:
+  // Throws Error (Runtime) naming the path and the reason.
+  static std::unique_ptr<ElfFile> open(const std::string& path);
+  // As open(), but reads the file through `access_path` (e.g.
+  // /proc/PID/root/usr/lib/libc.so.6) while reporting it as `display_path`.
+  static std::unique_ptr<ElfFile> open(const std::string& access_path, const std::string& display_path);
+  virtual ~ElfFile() = default;
+
+  virtual const std::string& path() const = 0;  // as given to open()
+  virtual uint16_t machine() const = 0;         // e_machine
+  virtual bool is_pie_or_shared() const = 0;    // ET_DYN
+  virtual std::string build_id() const = 0;     // hex, empty when absent
+  virtual bool has_symtab() const = 0;          // false when stripped to .dynsym
+
+  // Functions (STT_FUNC / STT_GNU_IFUNC with a size or a known end), sorted by
+  // address; aliases at one address are all listed.
+  virtual const std::vector<Function>& functions() const = 0;
+  // All functions with exactly this name (several for local statics).
+  virtual std::vector<const Function*> find_function(std::string_view name) const = 0;
+  // Function names matching a shell glob (`*`, `?`, `[...]`), as fnmatch(3).
+  virtual std::vector<const Function*> match_functions(std::string_view glob) const = 0;
+  // The function whose [addr, addr+size) holds `addr`.
+  virtual const Function* function_containing(FileAddr addr) const = 0;
+  // When no symbol covers `addr` (stripped): the start and end of the code
+  // around it from .eh_frame/.debug_frame, if any FDE covers it.
+  virtual std::optional<std::pair<FileAddr, FileAddr>> frame_range_containing(FileAddr addr) const = 0;
+  // Up to `max_distance`-close names, best first, for "did you mean".
+  virtual std::vector<std::string> similar_names(std::string_view name, size_t max_results = 3) const = 0;
+
+  virtual const std::vector<LoadSegment>& load_segments() const = 0;
+  // The file's bytes for [addr, addr+size), which must lie in one segment's
+  // file-backed part; throws Error otherwise.
+  virtual std::vector<uint8_t> read(FileAddr addr, uint64_t size) const = 0;
+  virtual std::optional<FileOffset> to_offset(FileAddr addr) const = 0;
+  virtual std::optional<FileAddr> to_addr(FileOffset off) const = 0;
+
+  // DWARF: whether there is a line table at all.
+  virtual bool has_line_info() const = 0;
+  // Addresses for SRCFILE:LINE. `file` matches a DWARF file name exactly or
+  // as a trailing path component sequence ("src/a.c" matches "/x/src/a.c").
+  // One address per distinct function or inlined copy: the lowest is_stmt
+  // address of the line in it. Empty when the line has no code.
+  virtual std::vector<LineLocation> find_line(std::string_view file, unsigned line) const = 0;
+  // Lines that do have code in the matching files, for hints (nearest first).
+  virtual std::vector<unsigned> lines_near(std::string_view file, unsigned line, size_t max_results = 3) const = 0;
+};
+
+}  // namespace uptrace::elf
