@@ -118,7 +118,7 @@ struct SiteContext {
   ModeRequest request = ModeRequest::Auto;
 };
 
-enum class Syscall : uint8_t { Mmap, Munmap, Mprotect, MemfdCreate, Getpid };
+enum class Syscall : uint8_t { Mmap, Munmap, Mprotect, Madvise, MemfdCreate, Getpid };
 
 class Isa {
  public:

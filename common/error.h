@@ -18,14 +18,20 @@ class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, std::string message, std::string hint = {})
       : std::runtime_error(std::move(message)), kind_(kind), hint_(std::move(hint)) {}
+  // An error whose exit status is not that of its kind (126/127 when the
+  // command of `--` mode cannot be run).
+  Error(int exit_status, std::string message)
+      : std::runtime_error(std::move(message)), kind_(ErrorKind::Runtime), exit_status_(exit_status) {}
 
   ErrorKind kind() const { return kind_; }
   // How to fix it, when we know; printed after the message on the same line.
   const std::string& hint() const { return hint_; }
+  int exit_status() const { return exit_status_ >= 0 ? exit_status_ : kind_ == ErrorKind::Usage ? 2 : 1; }
 
  private:
   ErrorKind kind_;
   std::string hint_;
+  int exit_status_ = -1;
 };
 
 template <class... Args>

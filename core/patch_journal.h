@@ -1,0 +1,44 @@
+#pragma once
+// Rule 1 of DESIGN.md: every byte written into the target's own memory is
+// recorded (address, original, new) before it is written, and every exit path
+// replays the journal backwards.
+#include <cstdint>
+#include <vector>
+
+#include "common/address.h"
+#include "core/tracee_memory.h"
+
+namespace uptrace::core {
+
+class PatchJournal {
+ public:
+  struct Entry {
+    RuntimeAddr addr;
+    std::vector<uint8_t> original;
+    std::vector<uint8_t> patched;
+    bool live = true;
+  };
+
+  explicit PatchJournal(TraceeMemory& memory) : memory_(&memory) {}
+
+  // Records the original bytes, then writes `bytes`. Returns the entry's id.
+  // Throws Error (and records nothing) when the range cannot be read or written.
+  size_t patch(RuntimeAddr addr, std::span<const uint8_t> bytes);
+  // Puts one entry's original bytes back (a temporary patch).
+  void revert(size_t id);
+  // Puts every live entry back, newest first. Returns how many failed.
+  size_t revert_all();
+  // The same restoration applied to another address space that inherited
+  // our patches (a forked child). Does not change this journal.
+  size_t revert_all_in(TraceeMemory& other) const;
+  // Forget everything without writing (the address space is gone: exec).
+  void clear() { entries_.clear(); }
+  bool empty() const;
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  TraceeMemory* memory_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace uptrace::core

@@ -1,0 +1,24 @@
+#pragma once
+// A probe resolved to one address in a live process: the input to arming.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/address.h"
+#include "core/fetch_program.h"
+
+namespace uptrace::core {
+
+struct ProbeSite {
+  uint32_t label = 0;            // which output name/counter it reports to
+  std::string name;              // for messages ("work+0x4")
+  RuntimeAddr addr;
+  RuntimeAddr function_start;
+  std::vector<uint8_t> function_code;  // as in the ELF file, from function_start
+  // The module the site is in, for placing its scratch mapping nearby.
+  std::string module_path;
+  RuntimeAddr module_start, module_end;
+  FetchProgram fetch;
+};
+
+}  // namespace uptrace::core

@@ -1,0 +1,22 @@
+#pragma once
+// Facts about a process read from /proc, without ptrace.
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace uptrace::core::proc {
+
+bool exists(pid_t pid);
+std::vector<pid_t> threads(pid_t pid);  // /proc/PID/task; empty when gone
+std::string command_name(pid_t pid);    // /proc/PID/comm without the newline
+pid_t tracer_of(pid_t pid);             // TracerPid from /proc/PID/status, 0 if none
+pid_t thread_group_of(pid_t tid);       // Tgid; 0 when gone
+std::optional<uint64_t> aux_value(pid_t pid, unsigned long type);  // from /proc/PID/auxv
+// /proc/sys/kernel/yama/ptrace_scope, or nullopt without Yama.
+std::optional<int> yama_ptrace_scope();
+// Why PTRACE_SEIZE of `pid` failed with `err`, with a hint, as one line.
+std::string explain_attach_failure(pid_t pid, int err, std::string& hint);
+
+}  // namespace uptrace::core::proc

@@ -1,0 +1,32 @@
+#pragma once
+// Every ptrace(2) call uptrace makes goes through here, so errors always carry
+// the request, the thread and errno, and ESRCH (the thread died under us) is
+// reported as a value, not an exception: threads die at any time.
+#include <signal.h>
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "arch/isa.h"
+
+namespace uptrace::core::ptrace {
+
+// Options set on every seized thread: events for new threads and processes,
+// exec and exit. Never PTRACE_O_EXITKILL: if uptrace dies, the target lives.
+unsigned long default_options();
+
+// Seize a running thread. Returns errno (0 on success).
+int seize(pid_t tid, unsigned long options);
+// Each returns false when the thread no longer exists (ESRCH); other errors throw.
+bool interrupt(pid_t tid);
+bool cont(pid_t tid, int signal = 0);
+bool single_step(pid_t tid, int signal = 0);
+bool listen(pid_t tid);
+bool detach(pid_t tid, int signal = 0);
+bool get_regs(pid_t tid, const arch::Isa& isa, arch::Regs& regs);
+bool set_regs(pid_t tid, const arch::Isa& isa, const arch::Regs& regs);
+bool get_siginfo(pid_t tid, siginfo_t& info);
+bool set_siginfo(pid_t tid, const siginfo_t& info);
+bool get_event_message(pid_t tid, unsigned long& msg);
+
+}  // namespace uptrace::core::ptrace

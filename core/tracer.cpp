@@ -1,0 +1,945 @@
+#include "core/tracer.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "core/proc_info.h"
+#include "core/ptrace.h"
+#include "elf/module_map.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+namespace uptrace::core {
+
+namespace {
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Signals the CPU raises for the instruction that was executing.
+bool is_fault_signal(int sig) {
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+// Re-raises a signal that arrived while another one is being delivered,
+// keeping its siginfo where the kernel allows it.
+void requeue_signal(pid_t pid, pid_t tid, const siginfo_t& info) {
+  siginfo_t copy = info;
+  if (::syscall(SYS_rt_tgsigqueueinfo, pid, tid, info.si_signo, &copy) != 0) ::syscall(SYS_tgkill, pid, tid, info.si_signo);
+}
+
+}  // namespace
+
+Tracer::Tracer(const arch::Isa& isa, TraceOptions options, HitSink& sink, size_t label_count)
+    : isa_(isa), options_(std::move(options)), sink_(sink), counts_(label_count), start_ns_(monotonic_ns()) {}
+
+Tracer::~Tracer() = default;
+
+uint64_t Tracer::now_ns() const { return monotonic_ns() - start_ns_; }
+
+Thread* Tracer::thread(pid_t tid) {
+  auto it = threads_.find(tid);
+  return it == threads_.end() ? nullptr : &it->second;
+}
+
+Tracer::Process* Tracer::process(pid_t pid) {
+  auto it = processes_.find(pid);
+  return it == processes_.end() ? nullptr : &it->second;
+}
+
+Thread& Tracer::add_thread(pid_t tid, pid_t pid) {
+  Thread& t = threads_[tid];
+  t.tid = tid;
+  t.pid = pid;
+  return t;
+}
+
+int Tracer::wait_thread(pid_t tid, Stop& stop) {
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(tid, &status, __WALL);
+    if (r == tid) break;
+    if (r < 0 && errno == EINTR) continue;
+    throw_runtime("waiting for thread {} failed: {}", tid, errno_text(errno));
+  }
+  stop = Stop::from_wait_status(tid, status);
+  if (Stop::needs_event_message(status)) {
+    unsigned long msg = 0;
+    if (ptrace::get_event_message(tid, msg)) stop.set_event_message(msg);
+  }
+  return status;
+}
+
+// ---------------------------------------------------------------------------
+// Attaching and launching
+
+TraceResult Tracer::attach(pid_t pid, const SiteResolver& resolve) {
+  main_pid_ = pid;
+  if (pid <= 0 || !proc::exists(pid)) throw_runtime("no process with pid {}", pid);
+  if (pid_t tracer = proc::tracer_of(pid))
+    throw_runtime("pid {} is already traced by pid {} ({})", pid, tracer, proc::command_name(tracer));
+  if (pid == ::getpid()) throw_runtime("uptrace cannot trace itself (pid {})", pid);
+
+  // Everything that can be refused is refused before the target is touched.
+  std::vector<ProbeSite> sites = resolve(pid);
+  check_sites_before_attach(sites);
+
+  Process& proc = processes_[pid];
+  proc.pid = pid;
+  proc.space = std::make_shared<AddressSpace>(pid);
+  try {
+    seize_all_threads(pid);
+    stop_world();
+    if (!process(pid)) throw_runtime("pid {} exited before its probes were armed", pid);
+    size_t n = sites.size();
+    arm(*process(pid), std::move(sites));
+    announce_armed(pid, n);
+    resume_world();
+    run_loop();
+    detach_all();
+  } catch (...) {
+    emergency_cleanup();
+    throw;
+  }
+  return result_;
+}
+
+void Tracer::seize_all_threads(pid_t pid) {
+  // Threads may be created while we seize; those created by an already
+  // seized thread are attached by the kernel (PTRACE_O_TRACECLONE), the
+  // others show up in the next listing.
+  for (;;) {
+    std::vector<pid_t> tids = proc::threads(pid);
+    if (tids.empty()) throw_runtime("no process with pid {}", pid);
+    bool added = false;
+    for (pid_t tid : tids) {
+      if (threads_.count(tid)) continue;
+      int err = ptrace::seize(tid, ptrace::default_options());
+      if (err == ESRCH) continue;
+      if (err == EPERM && proc::tracer_of(tid) == ::getpid()) err = 0;  // auto-attached already
+      if (err != 0) {
+        std::string hint;
+        std::string message = proc::explain_attach_failure(pid, err, hint);
+        throw Error(ErrorKind::Runtime, message, hint);
+      }
+      add_thread(tid, pid);
+      added = true;
+    }
+    if (!added) break;
+  }
+}
+
+TraceResult Tracer::launch(const std::vector<std::string>& argv, const SiteResolver& resolve) {
+  launched_ = true;
+  int go[2], err_pipe[2];
+  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw_runtime("cannot create a pipe: {}", errno_text(errno));
+  pid_t pid = ::fork();
+  if (pid < 0) throw_runtime("cannot fork: {}", errno_text(errno));
+  if (pid == 0) {
+    // The command must not inherit the tracer's blocked signals.
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, SIGCHLD);
+    for (int s : options_.quit_signals) sigaddset(&unblock, s);
+    ::sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
+    ::close(go[1]);
+    ::close(err_pipe[0]);
+    char c;
+    while (::read(go[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    int e = errno;
+    (void)!::write(err_pipe[1], &e, sizeof e);
+    ::_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+  }
+  ::close(go[0]);
+  ::close(err_pipe[1]);
+  UniqueFd go_fd(go[1]), err_fd(err_pipe[0]);
+  main_pid_ = pid;
+
+  int e = ptrace::seize(pid, ptrace::default_options());
+  if (e != 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    std::string hint;
+    std::string message = proc::explain_attach_failure(pid, e, hint);
+    throw Error(ErrorKind::Runtime, message, hint);
+  }
+  Process& proc = processes_[pid];
+  proc.pid = pid;
+  add_thread(pid, pid);
+  (void)!::write(go_fd.get(), "g", 1);
+  go_fd.reset();
+
+  auto kill_child = [&] {
+    ::kill(pid, SIGKILL);
+    for (int status; ::waitpid(pid, &status, __WALL) > 0 || errno == EINTR;) {
+    }
+    processes_.clear();
+    threads_.clear();
+  };
+
+  try {
+    // Until exec, the child is still uptrace's own code.
+    Stop stop;
+    for (;;) {
+      wait_thread(pid, stop);
+      if (stop.kind == Stop::Kind::Exec) break;
+      if (stop.thread_gone()) {
+        int child_errno = 0;
+        processes_.clear();
+        threads_.clear();
+        if (::read(err_fd.get(), &child_errno, sizeof child_errno) == sizeof child_errno)
+          throw Error(child_errno == ENOENT || child_errno == ENOTDIR ? 127 : 126,
+                      fmt::format("cannot run '{}': {}", argv[0], errno_text(child_errno)));
+        throw_runtime("'{}' ended before it started", argv[0]);
+      }
+      ptrace::cont(pid, stop.kind == Stop::Kind::Signal ? stop.signal : 0);
+    }
+    err_fd.reset();
+
+    // Run the dynamic loader up to the program's entry point, so the
+    // libraries it loads at start are mapped when probes are resolved.
+    proc.space = std::make_shared<AddressSpace>(pid);
+    auto entry = proc::aux_value(pid, AT_ENTRY);
+    if (!entry) throw_runtime("cannot read the entry point of pid {} from /proc/{}/auxv", pid, pid);
+    size_t entry_patch = proc.space->journal.patch(RuntimeAddr(*entry), isa_.breakpoint());
+    ptrace::cont(pid);
+    arch::Regs regs;
+    for (;;) {
+      wait_thread(pid, stop);
+      if (stop.thread_gone()) {
+        result_.target_exited = true;
+        result_.exit_code = stop.kind == Stop::Kind::Exited ? stop.exit_code : 0;
+        result_.term_signal = stop.kind == Stop::Kind::Killed ? stop.signal : 0;
+        processes_.clear();
+        threads_.clear();
+        return result_;
+      }
+      if (stop.kind == Stop::Kind::Signal && stop.signal == SIGTRAP) {
+        siginfo_t si{};
+        ptrace::get_siginfo(pid, si);
+        ptrace::get_regs(pid, isa_, regs);
+        auto bp = isa_.breakpoint_address(isa_.pc(regs), si.si_code);
+        if (bp && bp->value == *entry) break;
+      }
+      ptrace::cont(pid, stop.kind == Stop::Kind::Signal ? stop.signal : 0);
+    }
+    proc.space->journal.revert(entry_patch);
+    isa_.set_pc(regs, *entry);
+    ptrace::set_regs(pid, isa_, regs);
+
+    Thread& t = *thread(pid);
+    t.stopped = true;
+    t.pending = Stop{Stop::Kind::Interrupt, pid};
+    world_stopped_ = true;
+    std::vector<ProbeSite> sites = resolve(pid);
+    check_sites_before_attach(sites);
+    size_t n = sites.size();
+    arm(proc, std::move(sites));
+    announce_armed(pid, n);
+  } catch (...) {
+    kill_child();
+    throw;
+  }
+
+  try {
+    resume_world();
+    run_loop();
+    if (!result_.target_exited) {
+      detach_all();
+      // Detached, the command runs on; its status is ours.
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      result_.target_exited = true;
+      result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+      result_.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    }
+  } catch (...) {
+    emergency_cleanup();
+    throw;
+  }
+  return result_;
+}
+
+void Tracer::announce_armed(pid_t pid, size_t probes) {
+  if (options_.status) options_.status(fmt::format("{} probes armed in pid {}", probes, pid));
+  if (!options_.ready_file.empty()) {
+    UniqueFd fd(::open(options_.ready_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) throw_runtime("cannot create ready file {}: {}", options_.ready_file, errno_text(errno));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Arming
+
+void Tracer::check_sites_before_attach(const std::vector<ProbeSite>& sites) const {
+  for (const ProbeSite& s : sites) {
+    // The slot is not mapped yet; assume one near the site, as it will be.
+    arch::SiteContext ctx{s.function_start, s.function_code, s.addr, s.addr + 0x100000, options_.mode};
+    arch::SiteAnalysis a = isa_.analyze(ctx);
+    if (!a.plan) throw_runtime("cannot probe {}: {}", s.name, a.refusal);
+  }
+}
+
+RuntimeAddr Tracer::map_scratch(Process& proc, pid_t tid, AddressRange near, uint64_t size) {
+  std::vector<AddressRange> used;
+  for (const elf::Mapping& m : elf::ModuleMap::read_maps(proc.pid)) used.push_back({m.start, m.end});
+  uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  size = (size + page - 1) / page * page;
+  auto at = choose_scratch_address(used, near, size, page);
+  if (!at)
+    throw_runtime("no free address range of {} bytes within 1 GiB of {:#x}-{:#x} in pid {} for uptrace's slots", size,
+                  near.start.value, near.end.value, proc.pid);
+  int64_t r = inject_syscall(proc, tid, arch::Syscall::Mmap,
+                             {at->value, size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                              static_cast<uint64_t>(-1), 0});
+  if (r < 0 && r > -4096) throw_runtime("mmap of uptrace's slots in pid {} failed: {}", proc.pid, errno_text(static_cast<int>(-r)));
+  proc.space->scratch.push_back({RuntimeAddr(static_cast<uint64_t>(r)), RuntimeAddr(static_cast<uint64_t>(r) + size)});
+  if (static_cast<uint64_t>(r) != at->value)
+    throw_runtime("mmap of uptrace's slots in pid {} ignored the address {:#x}", proc.pid, at->value);
+  // A forked child must not inherit the slots (DESIGN rule 6).
+  inject_syscall(proc, tid, arch::Syscall::Madvise, {at->value, size, MADV_DONTFORK});
+  return *at;
+}
+
+void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
+  AddressSpace& space = *proc.space;
+  pid_t injector = proc.pid;
+  if (!thread(injector)) injector = std::find_if(threads_.begin(), threads_.end(), [&](auto& kv) {
+                                      return kv.second.pid == proc.pid;
+                                    })->first;
+
+  // Sites at one address share one trap and one plan.
+  std::vector<std::vector<ProbeSite*>> by_address;
+  std::map<uint64_t, size_t> index;
+  for (ProbeSite& s : sites) {
+    auto [it, inserted] = index.emplace(s.addr.value, by_address.size());
+    if (inserted) by_address.emplace_back();
+    by_address[it->second].push_back(&s);
+  }
+  // One scratch mapping per module, near it.
+  std::map<std::string, std::vector<size_t>> by_module;
+  for (size_t i = 0; i < by_address.size(); ++i) by_module[by_address[i].front()->module_path].push_back(i);
+  std::vector<RuntimeAddr> slot_of(by_address.size());
+  for (auto& [module, members] : by_module) {
+    const ProbeSite& first = *by_address[members.front()].front();
+    RuntimeAddr base = map_scratch(proc, injector, {first.module_start, first.module_end}, members.size() * isa_.slot_size());
+    for (size_t k = 0; k < members.size(); ++k) slot_of[members[k]] = base + k * isa_.slot_size();
+  }
+
+  for (size_t i = 0; i < by_address.size(); ++i) {
+    ProbeSite& s = *by_address[i].front();
+    arch::SiteContext ctx{s.function_start, s.function_code, s.addr, slot_of[i], options_.mode};
+    arch::SiteAnalysis a = isa_.analyze(ctx);
+    if (!a.plan) throw_runtime("cannot probe {}: {}", s.name, a.refusal);
+    // What runs is what is in memory: it must be what we analysed.
+    std::vector<uint8_t> live(a.insn.length);
+    if (!space.memory.read(s.addr, live))
+      throw_runtime("cannot probe {}: cannot read {:#x} in pid {}", s.name, s.addr.value, proc.pid);
+    if (!std::equal(live.begin(), live.end(), a.insn.bytes.begin())) {
+      auto decoded = isa_.decode(live, s.addr);
+      if (!decoded.empty() && isa_.is_trap(decoded.front()))
+        throw_runtime("cannot probe {}: {} in memory is already a breakpoint instruction (another debugger's?)", s.name,
+                      decoded.front().text);
+      throw_runtime("cannot probe {}: the code at {:#x} in pid {} differs from the file", s.name, s.addr.value, proc.pid);
+    }
+    std::vector<uint8_t> code = a.plan->slot_code();
+    if (!code.empty()) space.memory.write_or_throw(slot_of[i], code);
+    ArmedSite armed{s.addr, slot_of[i], std::move(a.plan), {}};
+    for (ProbeSite* p : by_address[i]) armed.probes.push_back({p->label, std::move(p->fetch)});
+    space.site_at[s.addr.value] = static_cast<uint32_t>(space.sites.size());
+    space.sites.push_back(std::move(armed));
+  }
+  // Traps last: until here nothing the program runs has changed.
+  for (const ArmedSite& s : space.sites) space.journal.patch(s.addr, isa_.breakpoint());
+}
+
+int64_t Tracer::inject_syscall(Process& proc, pid_t tid, arch::Syscall call, std::initializer_list<uint64_t> args) {
+  Thread& t = *thread(tid);
+  assert(t.stopped);
+  arch::Regs saved;
+  if (!ptrace::get_regs(tid, isa_, saved)) throw_runtime("thread {} of pid {} vanished", tid, proc.pid);
+  // The stop the thread is in may carry a siginfo someone will read later.
+  siginfo_t saved_info{};
+  bool had_info = t.pending && t.pending->kind == Stop::Kind::Signal && ptrace::get_siginfo(tid, saved_info);
+
+  // The program's entry point runs once at start; while every thread is
+  // stopped it is a safe place for one borrowed instruction (as gdb does).
+  auto entry = proc::aux_value(proc.pid, AT_ENTRY);
+  if (!entry) throw_runtime("cannot read the entry point of pid {}", proc.pid);
+  auto insn = isa_.syscall_instruction();
+  size_t patch = proc.space->journal.patch(RuntimeAddr(*entry), insn);
+  arch::Regs regs = saved;
+  std::vector<uint64_t> a(args);
+  isa_.prepare_syscall(regs, RuntimeAddr(*entry), isa_.syscall_number(call), a);
+  if (!ptrace::set_regs(tid, isa_, regs)) throw_runtime("thread {} of pid {} vanished", tid, proc.pid);
+
+  for (;;) {
+    if (!ptrace::single_step(tid)) throw_runtime("pid {} exited while uptrace was setting up", proc.pid);
+    Stop stop;
+    wait_thread(tid, stop);
+    if (stop.thread_gone()) {
+      threads_.erase(tid);
+      throw_runtime("pid {} exited while uptrace was setting up", proc.pid);
+    }
+    if (stop.kind != Stop::Kind::Signal) continue;
+    siginfo_t si{};
+    ptrace::get_siginfo(tid, si);
+    ptrace::get_regs(tid, isa_, regs);
+    if (stop.signal == SIGTRAP && si.si_code > 0 && isa_.pc(regs) == *entry + insn.size()) break;
+    t.held_signals.push_back(si);  // delivered when the thread next runs
+  }
+  int64_t result = isa_.syscall_result(regs);
+  ptrace::set_regs(tid, isa_, saved);
+  proc.space->journal.revert(patch);
+  if (had_info) ptrace::set_siginfo(tid, saved_info);
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// The event loop
+
+void Tracer::run_loop() {
+  sigset_t waitset;
+  sigemptyset(&waitset);
+  sigaddset(&waitset, SIGCHLD);
+  for (int s : options_.quit_signals) sigaddset(&waitset, s);
+  std::optional<uint64_t> deadline;
+  if (options_.duration) deadline = now_ns() + static_cast<uint64_t>(options_.duration->count());
+
+  auto quit_signal_pending = [&] {
+    sigset_t pending;
+    sigpending(&pending);
+    for (int s : options_.quit_signals)
+      if (sigismember(&pending, s)) return true;
+    return false;
+  };
+
+  while (!quit_ && !result_.target_exited) {
+    // Handle every event that is ready; look at the clock and the quit
+    // signals now and then, so a busy target cannot starve them.
+    unsigned handled = 0;
+    for (;;) {
+      int status = 0;
+      pid_t tid = ::waitpid(-1, &status, __WALL | WNOHANG);
+      if (tid > 0) {
+        handle_wait_status(tid, status);
+        if (quit_ || result_.target_exited) break;
+        if (++handled % 256 == 0) {
+          sink_.flush();
+          if (quit_signal_pending() || (deadline && now_ns() >= *deadline)) {
+            quit_ = true;
+            break;
+          }
+        }
+        continue;
+      }
+      if (tid == 0) break;
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) {
+        result_.target_exited = true;
+        break;
+      }
+      throw_runtime("waitpid failed: {}", errno_text(errno));
+    }
+    if (quit_ || result_.target_exited || processes_.empty()) break;
+    sink_.flush();
+    siginfo_t si;
+    int sig;
+    if (deadline) {
+      uint64_t now = now_ns();
+      if (now >= *deadline) break;
+      uint64_t left = *deadline - now;
+      timespec ts{static_cast<time_t>(left / 1000000000ull), static_cast<long>(left % 1000000000ull)};
+      sig = ::sigtimedwait(&waitset, &si, &ts);
+    } else {
+      sig = ::sigwaitinfo(&waitset, &si);
+    }
+    if (sig < 0 || sig == SIGCHLD) continue;
+    quit_ = true;
+  }
+  sink_.flush();
+}
+
+void Tracer::handle_wait_status(pid_t tid, int status) {
+  Stop stop = Stop::from_wait_status(tid, status);
+  if (Stop::needs_event_message(status)) {
+    unsigned long msg = 0;
+    if (ptrace::get_event_message(tid, msg)) stop.set_event_message(msg);
+  }
+  Thread* t = thread(tid);
+  if (!t) {
+    if (!stop.thread_gone()) on_new_tracee(tid, stop);
+    return;
+  }
+  if (world_stopped_ && !stop.thread_gone()) {
+    t->stopped = true;
+    t->pending = stop;
+    return;
+  }
+  dispatch(*t, stop);
+}
+
+void Tracer::dispatch(Thread& t, const Stop& stop) {
+  switch (stop.kind) {
+    case Stop::Kind::Exited:
+    case Stop::Kind::Killed:
+      on_thread_gone(t, stop);
+      return;
+    case Stop::Kind::Signal:
+      on_signal(t, stop.signal);
+      return;
+    case Stop::Kind::GroupStop:
+      // Job control: stay stopped until SIGCONT, without a ptrace-stop.
+      ptrace::listen(t.tid);
+      return;
+    case Stop::Kind::Fork:
+    case Stop::Kind::Vfork:
+    case Stop::Kind::Clone:
+      on_fork(t, stop);
+      resume(t);
+      return;
+    case Stop::Kind::Exec:
+      on_exec(t, stop);
+      return;
+    case Stop::Kind::Interrupt:
+    case Stop::Kind::VforkDone:
+    case Stop::Kind::Exit:
+      resume(t);
+      return;
+  }
+}
+
+void Tracer::resume(Thread& t, int signal) {
+  if (t.stepping_site >= 0) {
+    ptrace::single_step(t.tid, signal);
+  } else if (!t.held_signals.empty() && signal == 0) {
+    deliver_held_signals(t);
+  } else {
+    ptrace::cont(t.tid, signal);
+  }
+}
+
+void Tracer::deliver_held_signals(Thread& t) {
+  if (t.held_signals.empty()) {
+    ptrace::cont(t.tid);
+    return;
+  }
+  const siginfo_t first = t.held_signals.front();
+  for (size_t i = 1; i < t.held_signals.size(); ++i) requeue_signal(t.pid, t.tid, t.held_signals[i]);
+  t.held_signals.clear();
+  ptrace::set_siginfo(t.tid, first);
+  ptrace::cont(t.tid, first.si_signo);
+}
+
+void Tracer::on_signal(Thread& t, int signal) {
+  Process* p = process(t.pid);
+  AddressSpace* space = p ? p->space.get() : nullptr;
+  if (signal != SIGTRAP && t.stepping_site < 0) {
+    ptrace::cont(t.tid, signal);  // not ours: on its way, unchanged
+    return;
+  }
+  siginfo_t si{};
+  arch::Regs regs;
+  if (!ptrace::get_siginfo(t.tid, si) || !ptrace::get_regs(t.tid, isa_, regs)) return;
+
+  if (t.stepping_site >= 0 && space) {
+    const ArmedSite& site = space->sites[t.stepping_site];
+    if (signal == SIGTRAP && isa_.is_step_trap(si.si_code)) {
+      finish_step(t, *p, regs);
+      return;
+    }
+    if (si.si_code > 0 && is_fault_signal(signal) && isa_.pc(regs) == site.slot.value) {
+      // The displaced instruction itself faulted: the program sees the
+      // fault at the probe address, as if there were no probe.
+      site.plan->abort_step(regs, t.step);
+      ptrace::set_regs(t.tid, isa_, regs);
+      if (reinterpret_cast<uint64_t>(si.si_addr) == site.slot.value) si.si_addr = reinterpret_cast<void*>(site.addr.value);
+      ptrace::set_siginfo(t.tid, si);
+      t.stepping_site = -1;
+      for (const siginfo_t& held : t.held_signals) requeue_signal(t.pid, t.tid, held);
+      t.held_signals.clear();
+      ptrace::cont(t.tid, signal);
+      return;
+    }
+    // Rule 5: a signal waits until the step is done.
+    t.held_signals.push_back(si);
+    ptrace::single_step(t.tid);
+    return;
+  }
+
+  if (space) {
+    if (auto bp = isa_.breakpoint_address(isa_.pc(regs), si.si_code)) {
+      int idx = space->site_index(*bp);
+      if (idx >= 0) {
+        on_probe_hit(t, *p, static_cast<uint32_t>(idx), regs);
+        return;
+      }
+    }
+  }
+  ptrace::cont(t.tid, SIGTRAP);  // the program's own trap, with its own siginfo
+}
+
+void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs) {
+  AddressSpace& space = *proc.space;
+  const ArmedSite& site = space.sites[site_index];
+  isa_.set_pc(regs, site.addr.value);
+  if (reporting_ && proc.report_hits) {
+    uint64_t now = now_ns();
+    for (const ArmedSite::Probe& probe : site.probes) {
+      if (!reporting_) break;
+      ++counts_[probe.label];
+      hit_.time_ns = now;
+      hit_.pid = t.pid;
+      hit_.tid = t.tid;
+      hit_.probe = probe.label;
+      hit_.addr = site.addr;
+      probe.fetch.evaluate(regs, site.addr.value, space.memory, hit_.values);
+      sink_.on_hit(hit_);
+      if (options_.max_hits && ++reported_ >= options_.max_hits) {
+        reporting_ = false;
+        quit_ = true;
+      }
+    }
+  }
+  arch::HitAction action = site.plan->begin_hit(regs, space.memory, t.step);
+  if (!ptrace::set_regs(t.tid, isa_, regs)) return;
+  if (action == arch::HitAction::SingleStep) {
+    t.stepping_site = static_cast<int>(site_index);
+    ptrace::single_step(t.tid);
+  } else {
+    ptrace::cont(t.tid);
+  }
+}
+
+void Tracer::finish_step(Thread& t, Process& proc, arch::Regs& regs) {
+  const ArmedSite& site = proc.space->sites[t.stepping_site];
+  site.plan->finish_step(regs, proc.space->memory, t.step);
+  t.stepping_site = -1;
+  if (!ptrace::set_regs(t.tid, isa_, regs)) return;
+  deliver_held_signals(t);
+}
+
+void Tracer::on_thread_gone(Thread& t, const Stop& stop) {
+  pid_t tid = t.tid, pid = t.pid;
+  threads_.erase(tid);
+  if (tid != pid) return;
+  // The leader reports last: the whole process is gone.
+  for (auto it = threads_.begin(); it != threads_.end();)
+    it = it->second.pid == pid ? threads_.erase(it) : std::next(it);
+  processes_.erase(pid);
+  if (pid != main_pid_) return;
+  result_.target_exited = true;
+  result_.exit_code = stop.kind == Stop::Kind::Exited ? stop.exit_code : 0;
+  result_.term_signal = stop.kind == Stop::Kind::Killed ? stop.signal : 0;
+  if (options_.status && !launched_) {
+    if (stop.kind == Stop::Kind::Exited)
+      options_.status(fmt::format("pid {} exited with status {}", pid, stop.exit_code));
+    else
+      options_.status(fmt::format("pid {} was killed by {}", pid, signal_name(stop.signal)));
+  }
+}
+
+void Tracer::on_new_tracee(pid_t tid, const Stop& first_stop) {
+  pid_t tgid = proc::thread_group_of(tid);
+  if (tgid != 0 && processes_.count(tgid)) {
+    Thread& t = add_thread(tid, tgid);
+    if (world_stopped_) {
+      t.stopped = true;
+      t.pending = first_stop;
+    } else {
+      dispatch(t, first_stop);
+    }
+    return;
+  }
+  // A new process: settle it once its parent's fork event says how it was made.
+  auto it = expected_children_.find(tid);
+  if (it == expected_children_.end() || world_stopped_) {
+    early_stops_[tid] = first_stop;
+    return;
+  }
+  auto [parent, shares_memory] = it->second;
+  expected_children_.erase(it);
+  settle_child(tid, parent, shares_memory);
+}
+
+void Tracer::on_fork(Thread& parent, const Stop& stop) {
+  pid_t child = stop.new_tid;
+  if (child <= 0) return;
+  if (stop.kind == Stop::Kind::Clone) {
+    // A new thread is added at its first stop; a clone without
+    // CLONE_THREAD makes a process that shares our code pages.
+    pid_t tgid = proc::thread_group_of(child);
+    if (tgid == 0 || tgid == parent.pid) return;
+  }
+  bool shares_memory = stop.kind != Stop::Kind::Fork;
+  if (early_stops_.erase(child)) {
+    settle_child(child, parent.pid, shares_memory);
+  } else {
+    expected_children_[child] = {parent.pid, shares_memory};
+  }
+}
+
+void Tracer::settle_child(pid_t child, pid_t parent, bool shares_memory) {
+  Process* pp = process(parent);
+  if (!shares_memory) {
+    // Rule 6: the child's copy of the code gets the original bytes back
+    // before it runs. Our slots were not copied (MADV_DONTFORK).
+    if (pp && pp->space) {
+      TraceeMemory child_memory(child);
+      pp->space->journal.revert_all_in(child_memory);
+    }
+    ptrace::detach(child);
+    return;
+  }
+  // A vfork child runs on its parent's (patched) memory until it execs or
+  // exits: keep executing its probe hits correctly, report none.
+  Process& cp = processes_[child];
+  cp.pid = child;
+  cp.space = pp ? pp->space : nullptr;
+  cp.report_hits = false;
+  cp.detach_on_exec = true;
+  Thread& t = add_thread(child, child);
+  resume(t);
+}
+
+void Tracer::on_exec(Thread& t, const Stop& stop) {
+  pid_t pid = t.pid;
+  // Every other thread is gone; the exec'ing thread now has the leader's tid.
+  for (auto it = threads_.begin(); it != threads_.end();)
+    it = (it->second.pid == pid && it->first != t.tid) ? threads_.erase(it) : std::next(it);
+  (void)stop;
+  Process* p = process(pid);
+  if (p && p->detach_on_exec) {
+    processes_.erase(pid);
+    threads_.erase(t.tid);
+    ptrace::detach(pid);
+    return;
+  }
+  if (p && p->space && !p->space->sites.empty() && options_.status)
+    options_.status(fmt::format("pid {} executed a new program; its {} probes are gone", pid, p->space->sites.size()));
+  if (p) p->space = std::make_shared<AddressSpace>(pid);
+  t.stepping_site = -1;
+  ptrace::cont(t.tid);
+}
+
+// ---------------------------------------------------------------------------
+// Stopping the world, and leaving
+
+void Tracer::stop_world() {
+  world_stopped_ = true;
+  for (auto& [tid, t] : threads_)
+    if (!t.stopped) ptrace::interrupt(tid);
+  for (;;) {
+    bool all = std::all_of(threads_.begin(), threads_.end(), [](auto& kv) { return kv.second.stopped; });
+    if (all) break;
+    int status = 0;
+    pid_t tid = ::waitpid(-1, &status, __WALL);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) {
+        threads_.clear();
+        processes_.clear();
+        break;
+      }
+      throw_runtime("waitpid failed: {}", errno_text(errno));
+    }
+    handle_wait_status(tid, status);
+  }
+}
+
+void Tracer::resume_world() {
+  world_stopped_ = false;
+  std::vector<pid_t> stopped;
+  for (auto& [tid, t] : threads_)
+    if (t.stopped) stopped.push_back(tid);
+  for (pid_t tid : stopped) {
+    Thread* t = thread(tid);
+    if (!t) continue;
+    t->stopped = false;
+    Stop stop = t->pending.value_or(Stop{Stop::Kind::Interrupt, tid});
+    t->pending.reset();
+    dispatch(*t, stop);
+  }
+  // Children that stopped while the world was stopped.
+  for (auto it = early_stops_.begin(); it != early_stops_.end();) {
+    auto exp = expected_children_.find(it->first);
+    if (exp == expected_children_.end()) {
+      ++it;
+      continue;
+    }
+    auto [parent, shares] = exp->second;
+    pid_t child = it->first;
+    expected_children_.erase(exp);
+    it = early_stops_.erase(it);
+    settle_child(child, parent, shares);
+  }
+}
+
+void Tracer::step_to_completion(Thread& t, Process& proc) {
+  const ArmedSite& site = proc.space->sites[t.stepping_site];
+  for (;;) {
+    Stop stop = t.pending.value_or(Stop{Stop::Kind::Interrupt, t.tid});
+    if (stop.thread_gone()) return;
+    if (stop.kind == Stop::Kind::Signal) {
+      siginfo_t si{};
+      arch::Regs regs;
+      ptrace::get_siginfo(t.tid, si);
+      ptrace::get_regs(t.tid, isa_, regs);
+      if (stop.signal == SIGTRAP && isa_.is_step_trap(si.si_code)) {
+        site.plan->finish_step(regs, proc.space->memory, t.step);
+        ptrace::set_regs(t.tid, isa_, regs);
+        t.stepping_site = -1;
+        t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+        return;
+      }
+      if (si.si_code > 0 && is_fault_signal(stop.signal) && isa_.pc(regs) == site.slot.value) {
+        site.plan->abort_step(regs, t.step);
+        ptrace::set_regs(t.tid, isa_, regs);
+        if (reinterpret_cast<uint64_t>(si.si_addr) == site.slot.value) si.si_addr = reinterpret_cast<void*>(site.addr.value);
+        t.stepping_site = -1;
+        t.held_signals.insert(t.held_signals.begin(), si);
+        t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+        return;
+      }
+      t.held_signals.push_back(si);
+    }
+    if (!ptrace::single_step(t.tid)) return;
+    Stop next;
+    wait_thread(t.tid, next);
+    if (next.thread_gone()) {
+      on_thread_gone(t, next);
+      return;
+    }
+    t.pending = next;
+  }
+}
+
+void Tracer::detach_all() {
+  reporting_ = false;
+  if (threads_.empty()) return;
+  stop_world();
+
+  // Children forked just now must not keep our traps either.
+  for (auto& [tid, t] : threads_) {
+    if (!t.pending) continue;
+    Stop::Kind k = t.pending->kind;
+    if (k == Stop::Kind::Fork || k == Stop::Kind::Vfork || k == Stop::Kind::Clone) {
+      pid_t child = t.pending->new_tid;
+      if (!early_stops_.count(child) && !threads_.count(child)) {
+        Stop first;
+        wait_thread(child, first);
+        if (first.thread_gone()) continue;
+      }
+      early_stops_.erase(child);
+      if (k == Stop::Kind::Clone && proc::thread_group_of(child) == t.pid) continue;
+      // Here even a vfork child is detached: its parent's code is restored below.
+      Process* pp = process(t.pid);
+      if (k == Stop::Kind::Fork && pp && pp->space) {
+        TraceeMemory child_memory(child);
+        pp->space->journal.revert_all_in(child_memory);
+      }
+      ptrace::detach(child);
+      t.pending = Stop{Stop::Kind::Interrupt, tid};
+    }
+  }
+
+  std::vector<pid_t> tids;
+  for (auto& [tid, t] : threads_) tids.push_back(tid);
+  // No thread may be left inside a slot (rule 2).
+  for (pid_t tid : tids) {
+    Thread* t = thread(tid);
+    Process* p = t ? process(t->pid) : nullptr;
+    if (t && p && p->space && t->stepping_site >= 0) step_to_completion(*t, *p);
+  }
+  // A thread stopped on one of our traps executes the original instruction
+  // once the code is restored.
+  for (pid_t tid : tids) {
+    Thread* t = thread(tid);
+    Process* p = t ? process(t->pid) : nullptr;
+    if (!t || !p || !p->space || !t->pending || t->pending->kind != Stop::Kind::Signal || t->pending->signal != SIGTRAP)
+      continue;
+    siginfo_t si{};
+    arch::Regs regs;
+    if (!ptrace::get_siginfo(tid, si) || !ptrace::get_regs(tid, isa_, regs)) continue;
+    auto bp = isa_.breakpoint_address(isa_.pc(regs), si.si_code);
+    if (bp && p->space->site_index(*bp) >= 0) {
+      isa_.set_pc(regs, bp->value);
+      ptrace::set_regs(tid, isa_, regs);
+      t->pending = Stop{Stop::Kind::Interrupt, tid};
+    }
+  }
+  // Put the code back and remove the slots, once per address space.
+  std::vector<AddressSpace*> done;
+  for (auto& [pid, p] : processes_) {
+    if (!p.space || std::find(done.begin(), done.end(), p.space.get()) != done.end()) continue;
+    done.push_back(p.space.get());
+    size_t failed = p.space->journal.revert_all();
+    if (failed && options_.status)
+      options_.status(fmt::format("warning: {} patches could not be restored in pid {}", failed, pid));
+    for (const AddressRange& r : p.space->scratch) {
+      auto it = std::find_if(threads_.begin(), threads_.end(), [&](auto& kv) { return kv.second.pid == pid; });
+      if (it == threads_.end()) break;
+      try {
+        inject_syscall(p, it->first, arch::Syscall::Munmap, {r.start.value, r.end.value - r.start.value});
+      } catch (const Error& e) {
+        if (options_.status) options_.status(fmt::format("warning: {}", e.what()));
+      }
+    }
+    p.space->scratch.clear();
+  }
+  // Let every thread go, with the signal it was about to receive.
+  for (auto& [tid, t] : threads_) {
+    int sig = 0;
+    if (t.pending && t.pending->kind == Stop::Kind::Signal) sig = t.pending->signal;
+    if (sig == 0 && !t.held_signals.empty()) {
+      ptrace::set_siginfo(tid, t.held_signals.front());
+      sig = t.held_signals.front().si_signo;
+      t.held_signals.erase(t.held_signals.begin());
+    }
+    ptrace::detach(tid, sig);
+    for (const siginfo_t& held : t.held_signals) requeue_signal(t.pid, tid, held);
+  }
+  threads_.clear();
+  processes_.clear();
+  world_stopped_ = false;
+}
+
+void Tracer::emergency_cleanup() noexcept {
+  try {
+    detach_all();
+  } catch (const std::exception& e) {
+    if (options_.status) options_.status(fmt::format("warning: cleanup failed: {}", e.what()));
+  }
+}
+
+}  // namespace uptrace::core

@@ -1,0 +1,141 @@
+#pragma once
+// The ptrace controller: attach to or launch a process, arm probes, run the
+// event loop, report hits, and leave the process exactly as it was.
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "arch/isa.h"
+#include "common/hit.h"
+#include "core/address_space.h"
+#include "core/probe_site.h"
+#include "core/thread.h"
+
+namespace uptrace::core {
+
+class HitSink {
+ public:
+  virtual ~HitSink() = default;
+  virtual void on_hit(const Hit& hit) = 0;
+  // Called before the tracer blocks waiting for events.
+  virtual void flush() = 0;
+};
+
+// Resolves the user's probes against the process `pid` as it is mapped now.
+// Throws Error when a probe cannot be resolved.
+using SiteResolver = std::function<std::vector<ProbeSite>(pid_t pid)>;
+
+struct TraceOptions {
+  arch::ModeRequest mode = arch::ModeRequest::Auto;
+  uint64_t max_hits = 0;  // 0: no limit
+  std::optional<std::chrono::nanoseconds> duration;
+  bool follow_forks = false;
+  std::string ready_file;
+  // Prints one status line ("uptrace: ..." is added by the callee); empty
+  // function when quiet.
+  std::function<void(const std::string&)> status;
+  // Signals that end tracing (blocked by the caller; waited for here).
+  std::vector<int> quit_signals{SIGINT, SIGTERM, SIGHUP};
+};
+
+struct TraceResult {
+  bool target_exited = false;  // the (main) target ended while traced
+  int exit_code = 0;           // its exit status, or
+  int term_signal = 0;         // the signal that killed it
+};
+
+class Tracer {
+ public:
+  Tracer(const arch::Isa& isa, TraceOptions options, HitSink& sink, size_t label_count);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  // -p PID. Throws Error before anything is changed in the target when a
+  // probe cannot be resolved or placed.
+  TraceResult attach(pid_t pid, const SiteResolver& resolve);
+  // -- COMMAND. The command runs to its end; its status is returned.
+  TraceResult launch(const std::vector<std::string>& argv, const SiteResolver& resolve);
+
+  std::span<const uint64_t> hit_counts() const { return counts_; }
+  uint64_t start_ns() const { return start_ns_; }
+
+ private:
+  struct Process {
+    pid_t pid = 0;
+    std::shared_ptr<AddressSpace> space;
+    bool report_hits = true;  // false for children we only keep safe
+    bool detach_on_exec = false;
+  };
+
+  // Setting up.
+  void seize_all_threads(pid_t pid);
+  void arm(Process& proc, std::vector<ProbeSite> sites);
+  void check_sites_before_attach(const std::vector<ProbeSite>& sites) const;
+  RuntimeAddr map_scratch(Process& proc, pid_t tid, AddressRange near, uint64_t size);
+  int64_t inject_syscall(Process& proc, pid_t tid, arch::Syscall call, std::initializer_list<uint64_t> args);
+  void announce_armed(pid_t pid, size_t probes);
+
+  // The event loop.
+  void run_loop();
+  void handle_wait_status(pid_t tid, int status);
+  void dispatch(Thread& t, const Stop& stop);
+  void on_signal(Thread& t, int signal);
+  void on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs);
+  void finish_step(Thread& t, Process& proc, arch::Regs& regs);
+  void on_thread_gone(Thread& t, const Stop& stop);
+  void on_new_tracee(pid_t tid, const Stop& first_stop);
+  void on_fork(Thread& parent, const Stop& stop);
+  void settle_child(pid_t child, pid_t parent, bool shares_memory);
+  void on_exec(Thread& t, const Stop& stop);
+  void resume(Thread& t, int signal = 0);
+  void deliver_held_signals(Thread& t);
+
+  // Stop the world; resume it; leave.
+  void stop_world();
+  void resume_world();
+  void detach_all();
+  void step_to_completion(Thread& t, Process& proc);
+  void emergency_cleanup() noexcept;
+
+  Thread* thread(pid_t tid);
+  Process* process(pid_t pid);
+  Thread& add_thread(pid_t tid, pid_t pid);
+  int wait_thread(pid_t tid, Stop& stop);  // blocking waitpid for one thread
+  uint64_t now_ns() const;
+
+  const arch::Isa& isa_;
+  TraceOptions options_;
+  HitSink& sink_;
+  std::vector<uint64_t> counts_;
+  uint64_t reported_ = 0;
+  uint64_t start_ns_ = 0;
+
+  pid_t main_pid_ = 0;
+  bool launched_ = false;
+  std::map<pid_t, Process> processes_;
+  std::unordered_map<pid_t, Thread> threads_;
+  // New tracees whose first stop came before their parent's fork event, and
+  // fork events whose child has not stopped yet.
+  std::map<pid_t, Stop> early_stops_;
+  std::map<pid_t, std::pair<pid_t, bool>> expected_children_;  // child -> (parent, shares memory)
+
+  bool world_stopped_ = false;
+  bool reporting_ = true;
+  bool quit_ = false;
+  TraceResult result_;
+  std::vector<Hit> hit_scratch_;  // reused per hit
+  Hit hit_;
+};
+
+}  // namespace uptrace::core
