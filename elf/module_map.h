@@ -20,11 +20,15 @@ struct Mapping {
   bool readable = false, writable = false, executable = false, shared = false;
   uint64_t inode = 0;
   std::string path;  // empty for anonymous; "[vdso]", "[stack]", ... kept as is
+  bool deleted = false;  // path ends in " (deleted)": the file was unlinked or replaced
 };
 
 class MappedModule {
  public:
   std::string path;                 // as the target sees it (maps column)
+  // Where this process can open that file (/proc/PID/exe, /proc/PID/root/...,
+  // /proc/PID/map_files/...): pass it to ElfFile::open(access_path, path).
+  std::string access_path;
   std::vector<Mapping> mappings;    // all mappings of this file, in order
   // runtime = file vaddr + load_bias (0 for non-PIE executables)
   uint64_t load_bias = 0;
@@ -57,6 +61,7 @@ class ModuleMap {
   std::vector<Mapping> mappings_;
   std::vector<MappedModule> modules_;
   int main_index_ = -1;
+  pid_t pid_ = 0;
   friend class ModuleMapBuilder;
 };
 

@@ -1,0 +1,75 @@
+#include "arch/isa.h"
+
+#include <algorithm>
+#include <array>
+
+#include "common/error.h"
+
+namespace uptrace::arch {
+
+#define UPTRACE_ISA(name) \
+  namespace name {        \
+  const Isa& name##_isa(); \
+  }
+#include "arch/isa_list.inc"
+#undef UPTRACE_ISA
+
+namespace {
+
+constexpr std::array<std::string_view, 4> kExecModeNames = {"trap", "boost", "emulate", "jump"};
+constexpr std::array<std::string_view, 5> kModeRequestNames = {"auto", "trap", "boost", "emulate", "jump"};
+
+#if defined(__x86_64__)
+constexpr IsaId kNativeIsa = IsaId::X86_64;
+#elif defined(__aarch64__)
+constexpr IsaId kNativeIsa = IsaId::AArch64;
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+constexpr IsaId kNativeIsa = IsaId::Ppc64le;
+#elif defined(__riscv) && __riscv_xlen == 64
+constexpr IsaId kNativeIsa = IsaId::Riscv64;
+#else
+#error "uptrace does not know this host's instruction set"
+#endif
+
+const std::vector<const Isa*>& registry() {
+  static const std::vector<const Isa*> isas = {
+#define UPTRACE_ISA(name) &name::name##_isa(),
+#include "arch/isa_list.inc"
+#undef UPTRACE_ISA
+  };
+  return isas;
+}
+
+}  // namespace
+
+std::string_view to_string(ExecMode mode) { return kExecModeNames.at(static_cast<size_t>(mode)); }
+
+std::string_view to_string(ModeRequest mode) { return kModeRequestNames.at(static_cast<size_t>(mode)); }
+
+std::optional<ModeRequest> parse_mode_request(std::string_view text) {
+  const auto it = std::find(kModeRequestNames.begin(), kModeRequestNames.end(), text);
+  if (it == kModeRequestNames.end()) return std::nullopt;
+  return static_cast<ModeRequest>(it - kModeRequestNames.begin());
+}
+
+uint64_t read_register(const Regs& regs, RegisterRef ref) {
+  const uint64_t word = regs.words.at(ref.word) >> ref.shift;
+  return ref.bits >= 64 ? word : word & ((uint64_t{1} << ref.bits) - 1);
+}
+
+const Isa& native_isa() {
+  for (const Isa* isa : registry()) {
+    if (isa->id() == kNativeIsa) return *isa;
+  }
+  throw_runtime("uptrace was built without support for this host's instruction set");
+}
+
+std::span<const Isa* const> all_isas() { return registry(); }
+
+const Isa* isa_for_elf_machine(uint16_t e_machine) {
+  const auto& isas = registry();
+  const auto it = std::find_if(isas.begin(), isas.end(), [&](const Isa* isa) { return isa->elf_machine() == e_machine; });
+  return it == isas.end() ? nullptr : *it;
+}
+
+}  // namespace uptrace::arch

@@ -1,0 +1,106 @@
+#include "cmd/options.h"
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+namespace uptrace::cmd {
+
+namespace {
+
+constexpr const char* kDescription =
+    "uptrace: uprobes in a running process, from the outside, with ptrace\n\n"
+    "  uptrace [OPTIONS] -p PID PROBE...\n"
+    "  uptrace [OPTIONS] PROBE... -- COMMAND [ARG...]\n"
+    "  uptrace --list [GLOB] (-p PID | -x FILE)\n"
+    "  uptrace --explain PROBE... (-p PID | -x FILE)\n\n"
+    "PROBE := [MODULE:]LOCATION [FETCH...]; see uptrace(1)";
+
+int usage_error(const std::string& message) {
+  std::cerr << "uptrace: " << message << " (see uptrace --help)\n";
+  return 2;
+}
+
+}  // namespace
+
+ParseResult parse_command_line(int argc, char** argv) {
+  // Everything after the first "--" is the command, untouched by CLI11.
+  std::vector<std::string> args;
+  Options o;
+  bool have_command = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!have_command && std::strcmp(argv[i], "--") == 0) {
+      have_command = true;
+      continue;
+    }
+    (have_command ? o.command : args).push_back(argv[i]);
+  }
+
+  CLI::App app{kDescription, "uptrace"};
+  app.set_version_flag("--version", std::string("uptrace ") + UPTRACE_VERSION);
+  std::string format = "text", mode = "auto";
+  std::optional<double> duration;
+  app.add_option("-p,--pid", o.pid, "attach to a running process and all its threads");
+  app.add_option("-x,--exe", o.exe, "the ELF file for --list / --explain without a process");
+  app.add_option("-o,--output", o.output_path, "write hits there instead of stdout");
+  app.add_option("--format", format, "text or json (JSON Lines)");
+  app.add_flag("-c,--count", o.count, "no line per hit; one line per probe with its hit count at exit");
+  app.add_option("-n,--max-hits", o.max_hits, "detach and exit after N hits in all");
+  app.add_option("-d,--duration", duration, "detach and exit after SEC seconds");
+  app.add_flag("-f,--follow", o.follow, "follow forked children");
+  app.add_flag("--stack", o.stack, "a backtrace with each hit");
+  app.add_option("--mode", mode, "auto, trap, boost, emulate or jump");
+  app.add_option("--ready-file", o.ready_file, "create PATH once every probe is armed");
+  app.add_flag("--list", o.list, "list probe-able functions (optionally matching GLOB)");
+  app.add_flag("--explain", o.explain, "show where each probe resolves and how it would run; change nothing");
+  app.add_flag("-q,--quiet", o.quiet, "no status messages on stderr");
+  app.add_option("probes", o.probes, "PROBE := [MODULE:]LOCATION [FETCH...] (see uptrace(1))");
+
+  try {
+    std::reverse(args.begin(), args.end());  // CLI11 takes a vector last-argument-first
+    app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return {std::nullopt, app.exit(e)};
+  } catch (const CLI::CallForVersion& e) {
+    return {std::nullopt, app.exit(e)};
+  } catch (const CLI::ParseError& e) {
+    return {std::nullopt, usage_error(e.what())};
+  }
+
+  auto fmt_value = parse_output_format(format);
+  if (!fmt_value) return {std::nullopt, usage_error(fmt::format("--format must be text or json, not '{}'", format))};
+  o.format = *fmt_value;
+  auto mode_value = arch::parse_mode_request(mode);
+  if (!mode_value)
+    return {std::nullopt, usage_error(fmt::format("--mode must be auto, trap, boost, emulate or jump, not '{}'", mode))};
+  o.mode = *mode_value;
+  if (duration) {
+    if (!(*duration > 0) || *duration > 1e9)
+      return {std::nullopt, usage_error(fmt::format("-d needs a positive number of seconds, not '{}'", *duration))};
+    o.duration_seconds = duration;
+  }
+  if (app.count("--max-hits") && o.max_hits == 0) return {std::nullopt, usage_error("-n needs a positive number of hits")};
+  if (o.pid && *o.pid <= 0) return {std::nullopt, usage_error(fmt::format("-p needs a positive pid, not {}", *o.pid))};
+
+  int targets = (o.pid ? 1 : 0) + (have_command ? 1 : 0) + (o.exe ? 1 : 0);
+  if (o.list && o.explain) return {std::nullopt, usage_error("--list and --explain do not go together")};
+  if (o.list || o.explain) {
+    const char* what = o.list ? "--list" : "--explain";
+    if (have_command) return {std::nullopt, usage_error(fmt::format("{} takes -p PID or -x FILE, not a command", what))};
+    if (targets != 1) return {std::nullopt, usage_error(fmt::format("{} needs exactly one of -p PID and -x FILE", what))};
+    if (o.list && o.probes.size() > 1) return {std::nullopt, usage_error("--list takes at most one GLOB")};
+    if (o.explain && o.probes.empty()) return {std::nullopt, usage_error("--explain needs at least one probe")};
+    return {o, 0};
+  }
+  if (o.exe) return {std::nullopt, usage_error("-x is only for --list and --explain")};
+  if (targets == 0) return {std::nullopt, usage_error("nothing to trace: give -p PID or -- COMMAND")};
+  if (o.pid && have_command) return {std::nullopt, usage_error("give either -p PID or -- COMMAND, not both")};
+  if (have_command && o.command.empty()) return {std::nullopt, usage_error("no command after --")};
+  if (o.probes.empty()) return {std::nullopt, usage_error("no probe given")};
+  return {o, 0};
+}
+
+}  // namespace uptrace::cmd

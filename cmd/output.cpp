@@ -1,0 +1,390 @@
+#include "cmd/output.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <iterator>
+#include <utility>
+
+#include "common/error.h"
+
+namespace uptrace::cmd {
+
+namespace {
+
+// Big enough that a busy trace costs one write(2) per many hits, small enough
+// that a crash loses little.
+constexpr size_t kFlushThreshold = 64 * 1024;
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+void append(fmt::memory_buffer& out, std::string_view s) { out.append(s.data(), s.data() + s.size()); }
+
+void append_char(fmt::memory_buffer& out, char c) { out.push_back(c); }
+
+template <class Int>
+void append_int(fmt::memory_buffer& out, Int value) {
+  fmt::format_int f(value);
+  out.append(f.data(), f.data() + f.size());
+}
+
+void append_hex(fmt::memory_buffer& out, uint64_t value) {
+  char digits[18];
+  char* end = digits + sizeof digits;
+  char* p = end;
+  do {
+    *--p = kHexDigits[value & 0xf];
+    value >>= 4;
+  } while (value != 0);
+  *--p = 'x';
+  *--p = '0';
+  out.append(p, end);
+}
+
+// The value bits cut to the type's width and extended per its signedness:
+// the evaluator already does this, but a value printed wrongly is worse
+// than the few instructions it costs to be sure.
+uint64_t value_bits(const FetchedValue& v) {
+  unsigned bits = fetch_type_bytes(v.type) * 8;
+  if (bits == 0 || bits >= 64) return v.bits;
+  uint64_t mask = (uint64_t{1} << bits) - 1;
+  uint64_t u = v.bits & mask;
+  if (fetch_type_is_signed(v.type) && (u >> (bits - 1)) & 1) u |= ~mask;
+  return u;
+}
+
+void append_integer(fmt::memory_buffer& out, const FetchedValue& v) {
+  uint64_t u = value_bits(v);
+  if (fetch_type_is_hex(v.type)) {
+    append_hex(out, u);
+  } else if (fetch_type_is_signed(v.type)) {
+    append_int(out, static_cast<int64_t>(u));
+  } else {
+    append_int(out, u);
+  }
+}
+
+void append_byte_escape(fmt::memory_buffer& out, std::string_view prefix, unsigned char c) {
+  append(out, prefix);
+  append_char(out, kHexDigits[c >> 4]);
+  append_char(out, kHexDigits[c & 0xf]);
+}
+
+// C escapes; every byte outside printable ASCII as \xNN with exactly two
+// digits, so the line stays one line of plain ASCII whatever the target had.
+void append_c_string(fmt::memory_buffer& out, std::string_view s) {
+  append_char(out, '"');
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') continue;
+    append(out, s.substr(run, i - run));
+    run = i + 1;
+    switch (c) {
+      case '\n': append(out, "\\n"); break;
+      case '\t': append(out, "\\t"); break;
+      case '\r': append(out, "\\r"); break;
+      case '"': append(out, "\\\""); break;
+      case '\\': append(out, "\\\\"); break;
+      default: append_byte_escape(out, "\\x", c); break;
+    }
+  }
+  append(out, s.substr(run));
+  append_char(out, '"');
+}
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs,
+// no surrogates, nothing above U+10FFFF), or 0.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf;  // bounds of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  }
+  return len;
+}
+
+// A JSON string. Target memory is arbitrary bytes and the line must stay
+// valid JSON: a byte that is not part of well-formed UTF-8 becomes \u00XX,
+// the code point of the same number (as Latin-1 would read it).
+void append_json_string(fmt::memory_buffer& out, std::string_view s) {
+  append_char(out, '"');
+  size_t run = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      if (size_t len = utf8_sequence(s, i); len != 0) {
+        i += len;
+        continue;
+      }
+    }
+    append(out, s.substr(run, i - run));
+    switch (c) {
+      case '\n': append(out, "\\n"); break;
+      case '\t': append(out, "\\t"); break;
+      case '\r': append(out, "\\r"); break;
+      case '\b': append(out, "\\b"); break;
+      case '\f': append(out, "\\f"); break;
+      case '"': append(out, "\\\""); break;
+      case '\\': append(out, "\\\\"); break;
+      default: append_byte_escape(out, "\\u00", c); break;
+    }
+    ++i;
+    run = i;
+  }
+  append(out, s.substr(run));
+  append_char(out, '"');
+}
+
+std::string_view arg_name(const ProbeLabel& label, size_t i) {
+  return i < label.arg_names.size() ? std::string_view(label.arg_names[i]) : std::string_view("?");
+}
+
+class TextWriter final : public HitWriter {
+ public:
+  TextWriter(bool count_only, int fd, bool owns_fd, std::string path, std::vector<ProbeLabel> labels)
+      : HitWriter(count_only, fd, owns_fd, std::move(path), std::move(labels)) {}
+
+ protected:
+  void format_hit(Buffer& out, const Hit& hit, const ProbeLabel& label) override {
+    append_int(out, hit.time_ns / 1'000'000'000);
+    append_char(out, '.');
+    // Always six digits: format_int has no padding, so pad by hand.
+    uint64_t micros = hit.time_ns % 1'000'000'000 / 1'000;
+    char frac[6];
+    for (int k = 5; k >= 0; --k) {
+      frac[k] = static_cast<char>('0' + micros % 10);
+      micros /= 10;
+    }
+    out.append(frac, frac + 6);
+    append_char(out, ' ');
+    append_int(out, hit.pid);
+    append_char(out, '/');
+    append_int(out, hit.tid);
+    append_char(out, ' ');
+    append(out, label.name);
+    for (size_t i = 0; i < hit.values.size(); ++i) {
+      const FetchedValue& v = hit.values[i];
+      append_char(out, ' ');
+      append(out, arg_name(label, i));
+      append_char(out, '=');
+      if (v.fault) {
+        append(out, "(fault)");
+      } else if (v.type == FetchType::String) {
+        append_c_string(out, v.text);
+      } else {
+        append_integer(out, v);
+      }
+    }
+    append_char(out, '\n');
+    for (const std::string& frame : hit.stack) {
+      append(out, "    ");
+      append(out, frame);
+      append_char(out, '\n');
+    }
+  }
+
+  void format_count(Buffer& out, std::string_view probe, uint64_t hits) override {
+    append(out, probe);
+    append_char(out, ' ');
+    append_int(out, hits);
+    append_char(out, '\n');
+  }
+};
+
+class JsonWriter final : public HitWriter {
+ public:
+  JsonWriter(bool count_only, int fd, bool owns_fd, std::string path, std::vector<ProbeLabel> labels)
+      : HitWriter(count_only, fd, owns_fd, std::move(path), std::move(labels)) {}
+
+ protected:
+  void format_hit(Buffer& out, const Hit& hit, const ProbeLabel& label) override {
+    append(out, "{\"time_ns\":");
+    append_int(out, hit.time_ns);
+    append(out, ",\"pid\":");
+    append_int(out, hit.pid);
+    append(out, ",\"tid\":");
+    append_int(out, hit.tid);
+    append(out, ",\"probe\":");
+    append_json_string(out, label.name);
+    append(out, ",\"addr\":\"");
+    append_hex(out, hit.addr.value);
+    append(out, "\",\"args\":{");
+    for (size_t i = 0; i < hit.values.size(); ++i) {
+      const FetchedValue& v = hit.values[i];
+      if (i != 0) append_char(out, ',');
+      append_json_string(out, arg_name(label, i));
+      append_char(out, ':');
+      if (v.fault) {
+        append(out, "null");
+      } else if (v.type == FetchType::String) {
+        append_json_string(out, v.text);
+      } else if (fetch_type_is_hex(v.type)) {
+        append_char(out, '"');
+        append_integer(out, v);
+        append_char(out, '"');
+      } else {
+        append_integer(out, v);
+      }
+    }
+    append_char(out, '}');
+    if (!hit.stack.empty()) {
+      append(out, ",\"stack\":[");
+      for (size_t i = 0; i < hit.stack.size(); ++i) {
+        if (i != 0) append_char(out, ',');
+        append_json_string(out, hit.stack[i]);
+      }
+      append_char(out, ']');
+    }
+    append(out, "}\n");
+  }
+
+  void format_count(Buffer& out, std::string_view probe, uint64_t hits) override {
+    append(out, "{\"probe\":");
+    append_json_string(out, probe);
+    append(out, ",\"hits\":");
+    append_int(out, hits);
+    append(out, "}\n");
+  }
+};
+
+void ignore_signal(int) {}
+
+std::unique_ptr<HitWriter> make_writer(OutputFormat format, bool count_only, int fd, bool owns_fd,
+                                       std::string path, std::vector<ProbeLabel> labels) {
+  survive_closed_output();
+  if (format == OutputFormat::Json) {
+    return std::make_unique<JsonWriter>(count_only, fd, owns_fd, std::move(path), std::move(labels));
+  }
+  return std::make_unique<TextWriter>(count_only, fd, owns_fd, std::move(path), std::move(labels));
+}
+
+}  // namespace
+
+std::optional<OutputFormat> parse_output_format(std::string_view text) {
+  if (text == "text") return OutputFormat::Text;
+  if (text == "json") return OutputFormat::Json;
+  return std::nullopt;
+}
+
+void survive_closed_output() {
+  struct sigaction current {};
+  if (sigaction(SIGPIPE, nullptr, &current) != 0) return;
+  if (current.sa_handler != SIG_DFL || (current.sa_flags & SA_SIGINFO)) return;
+  struct sigaction action {};
+  action.sa_handler = ignore_signal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGPIPE, &action, nullptr);
+}
+
+std::unique_ptr<HitWriter> HitWriter::create(OutputFormat format, bool count_only, int fd,
+                                             std::vector<ProbeLabel> labels) {
+  return make_writer(format, count_only, fd, false, {}, std::move(labels));
+}
+
+std::unique_ptr<HitWriter> HitWriter::open(OutputFormat format, bool count_only, const std::string& path,
+                                           std::vector<ProbeLabel> labels) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw_runtime("cannot open output file '{}': {}", path, errno_text(errno));
+  return make_writer(format, count_only, fd, true, path, std::move(labels));
+}
+
+HitWriter::HitWriter(bool count_only, int fd, bool owns_fd, std::string path, std::vector<ProbeLabel> labels)
+    : count_only_(count_only), fd_(fd), owns_fd_(owns_fd), path_(std::move(path)), labels_(std::move(labels)) {}
+
+HitWriter::~HitWriter() {
+  if (error_ == 0) (void)write_buffer();
+  if (owns_fd_) ::close(fd_);
+}
+
+bool HitWriter::hit(const Hit& hit) {
+  if (error_ != 0) return false;
+  if (count_only_) return true;
+  if (hit.probe < labels_.size()) {
+    format_hit(buffer_, hit, labels_[hit.probe]);
+  } else {
+    // core/ and the labels disagree: print the hit anyway rather than stop
+    // tracing (and with it, restoring the target) over a report.
+    format_hit(buffer_, hit, ProbeLabel{fmt::format("#{}", hit.probe), {}});
+  }
+  if (buffer_.size() >= kFlushThreshold) return write_buffer();
+  return true;
+}
+
+bool HitWriter::finish(std::span<const uint64_t> hits_per_probe) {
+  if (error_ != 0) return false;
+  if (finished_) return true;
+  finished_ = true;
+  if (count_only_) {
+    for (size_t i = 0; i < labels_.size(); ++i) {
+      format_count(buffer_, labels_[i].name, i < hits_per_probe.size() ? hits_per_probe[i] : 0);
+    }
+  }
+  return write_buffer();
+}
+
+bool HitWriter::flush() {
+  if (error_ != 0) return false;
+  return write_buffer();
+}
+
+bool HitWriter::write_buffer() {
+  const char* p = buffer_.data();
+  size_t left = buffer_.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, p, left);
+    if (n > 0) {
+      p += n;
+      left -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // Someone gave us a non-blocking fd (a shared terminal or pipe): wait
+      // instead of dropping hits. An error shows up at the next write.
+      pollfd pfd{fd_, POLLOUT, 0};
+      (void)::poll(&pfd, 1, -1);
+      continue;
+    }
+    error_ = n < 0 ? errno : EIO;
+    buffer_.clear();
+    return false;
+  }
+  buffer_.clear();
+  // Give back the memory of a rare burst, keep the usual working size.
+  if (buffer_.capacity() > 4 * kFlushThreshold) buffer_ = Buffer();
+  return true;
+}
+
+std::string HitWriter::error_message() const {
+  if (path_.empty()) return fmt::format("cannot write output: {}", errno_text(error_));
+  return fmt::format("cannot write output to '{}': {}", path_, errno_text(error_));
+}
+
+}  // namespace uptrace::cmd

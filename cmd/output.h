@@ -1,0 +1,91 @@
+#pragma once
+// The hit writers of SPEC.md "Output": a text line or a JSON Lines object per
+// hit, or with -c one line per probe at exit. Output is buffered and written
+// in large chunks; the tracer calls flush() before it blocks for events, so a
+// reader sees each hit as soon as the tracer has nothing else to do.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/hit.h"
+
+namespace uptrace::cmd {
+
+enum class OutputFormat { Text, Json };
+
+// "text" / "json" (the --format values); nullopt for anything else.
+std::optional<OutputFormat> parse_output_format(std::string_view text);
+
+class HitWriter {
+ public:
+  // Writes to `fd` without owning it. `labels` are indexed by Hit::probe.
+  // Makes sure a closed reader cannot kill the tracer (see
+  // survive_closed_output): the write reports EPIPE instead.
+  static std::unique_ptr<HitWriter> create(OutputFormat format, bool count_only, int fd,
+                                           std::vector<ProbeLabel> labels);
+  // For -o: creates or truncates `path` (close-on-exec, so a COMMAND started
+  // with `--` does not inherit it) and owns it. Throws Error (Runtime).
+  static std::unique_ptr<HitWriter> open(OutputFormat format, bool count_only, const std::string& path,
+                                         std::vector<ProbeLabel> labels);
+
+  HitWriter(const HitWriter&) = delete;
+  HitWriter& operator=(const HitWriter&) = delete;
+  // Writes what is still buffered (best effort) and closes an owned file.
+  virtual ~HitWriter();
+
+  // All three return false once writing has failed; the failure is sticky and
+  // later calls do nothing. The tracer then stops tracing: error() == EPIPE is
+  // a reader that went away (`uptrace ... | head`), anything else is worth
+  // reporting with error_message().
+  //
+  // One hit (buffered; nothing at all in count mode).
+  [[nodiscard]] bool hit(const Hit& hit);
+  // At exit. Count mode: one line per label, in label order, from
+  // hits_per_probe (indexed like the labels; missing entries count 0). A
+  // probe placed at several addresses (a SRCFILE:LINE with inlined copies)
+  // has one label, so it is one line. Then flushes. A second call does
+  // nothing.
+  [[nodiscard]] bool finish(std::span<const uint64_t> hits_per_probe);
+  // Writes everything buffered now.
+  [[nodiscard]] bool flush();
+
+  bool ok() const { return error_ == 0; }
+  int error() const { return error_; }  // the errno of the failed write, 0 while fine
+  // "cannot write output: Broken pipe" / "cannot write output to 'x.log': No space left on device"
+  std::string error_message() const;
+
+ protected:
+  using Buffer = fmt::memory_buffer;
+
+  HitWriter(bool count_only, int fd, bool owns_fd, std::string path, std::vector<ProbeLabel> labels);
+
+  virtual void format_hit(Buffer& out, const Hit& hit, const ProbeLabel& label) = 0;
+  virtual void format_count(Buffer& out, std::string_view probe, uint64_t hits) = 0;
+
+ private:
+  bool write_buffer();
+
+  bool count_only_;
+  int fd_;
+  bool owns_fd_;
+  std::string path_;  // empty for an fd we were given
+  std::vector<ProbeLabel> labels_;
+  Buffer buffer_;
+  int error_ = 0;
+  bool finished_ = false;
+};
+
+// Installs a do-nothing SIGPIPE handler unless SIGPIPE is already handled or
+// ignored, so a write to a closed pipe fails with EPIPE instead of killing
+// the tracer with probes still armed. A handler and not SIG_IGN, because exec
+// resets handlers but keeps SIG_IGN, and a COMMAND started with `--` must get
+// the default SIGPIPE behaviour.
+void survive_closed_output();
+
+}  // namespace uptrace::cmd

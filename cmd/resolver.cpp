@@ -1,0 +1,214 @@
+#include "cmd/resolver.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace uptrace::cmd {
+
+namespace {
+
+bool is_return_probe(const ProbeSpec& spec) { return std::holds_alternative<loc::Return>(spec.location); }
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : std::string(sep)) + i;
+  return out;
+}
+
+}  // namespace
+
+Resolver::Resolver(const arch::Isa& isa, std::vector<ProbeSpec> specs) : isa_(isa), specs_(std::move(specs)) {}
+
+void Resolver::validate_fetch_args() const {
+  for (const ProbeSpec& spec : specs_) core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec));
+}
+
+const elf::ElfFile& Resolver::elf_for(const std::string& access_path, const std::string& display_path) {
+  auto it = files_.find(access_path);
+  if (it == files_.end()) it = files_.emplace(access_path, elf::ElfFile::open(access_path, display_path)).first;
+  return *it->second;
+}
+
+Resolution Resolver::resolve_in_process(pid_t pid) {
+  elf::ModuleMap map = elf::ModuleMap::read(pid);
+  Resolution out;
+  for (const ProbeSpec& spec : specs_) {
+    const elf::MappedModule* m = nullptr;
+    if (spec.module) {
+      m = map.find(*spec.module);
+      if (!m) {
+        std::vector<std::string> names;
+        for (const auto& mod : map.modules()) names.emplace_back(mod.file_name());
+        throw Error(ErrorKind::Runtime, fmt::format("no module '{}' is mapped in pid {}", *spec.module, pid),
+                    fmt::format("mapped: {}", join(names, ", ")));
+      }
+    } else {
+      m = map.main_module();
+      if (!m) throw_runtime("cannot find the main executable of pid {} in /proc/{}/maps", pid, pid);
+    }
+    Module module{m->path, m->access_path, m->load_bias, m->mappings.front().start, m->mappings.back().end};
+    for (const auto& mapping : m->mappings) {
+      module.start = std::min(module.start, mapping.start);
+      module.end = std::max(module.end, mapping.end);
+    }
+    resolve_spec(spec, module, out);
+  }
+  return out;
+}
+
+Resolution Resolver::resolve_in_file(const std::string& path) {
+  const elf::ElfFile& elf = elf_for(path, path);
+  Module module{path, path, 0, RuntimeAddr(~uint64_t{0}), RuntimeAddr(0)};
+  for (const elf::LoadSegment& s : elf.load_segments()) {
+    module.start = std::min(module.start, RuntimeAddr(s.vaddr.value));
+    module.end = std::max(module.end, RuntimeAddr(s.vaddr.value + s.mem_size));
+  }
+  Resolution out;
+  for (const ProbeSpec& spec : specs_) {
+    if (spec.module) {
+      std::string_view file = path;
+      file = file.substr(file.rfind('/') == std::string_view::npos ? 0 : file.rfind('/') + 1);
+      if (*spec.module != path && !file.starts_with(*spec.module))
+        throw_runtime("probe '{}' names module '{}', but the file is {}", spec.text, *spec.module, path);
+    }
+    resolve_spec(spec, module, out);
+  }
+  return out;
+}
+
+uint32_t Resolver::add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out) {
+  ProbeLabel label;
+  label.name = spec.display_name(matched);
+  for (const FetchArg& a : spec.args) label.arg_names.push_back(a.name);
+  out.labels.push_back(std::move(label));
+  return static_cast<uint32_t>(out.labels.size() - 1);
+}
+
+void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out) {
+  const elf::ElfFile& elf = elf_for(module.access_path, module.path);
+
+  auto no_function = [&](const std::string& name) {
+    std::string message = fmt::format("no function '{}' in {}", name, module.path);
+    auto similar = elf.similar_names(name);
+    if (!similar.empty()) message += fmt::format(" (did you mean {}?)", join(similar, ", "));
+    std::string hint;
+    if (!elf.has_symtab()) hint = "the file is stripped: only exported (.dynsym) functions are known";
+    throw Error(ErrorKind::Runtime, message, hint);
+  };
+
+  std::visit(
+      [&](const auto& where) {
+        using T = std::decay_t<decltype(where)>;
+        if constexpr (std::is_same_v<T, loc::Function>) {
+          if (where.is_glob) {
+            std::vector<const elf::Function*> matches = elf.match_functions(where.name);
+            // Aliases share an address: probing each would report a hit twice.
+            std::set<uint64_t> seen;
+            size_t before = out.sites.size();
+            for (const elf::Function* f : matches) {
+              if (!seen.insert(f->addr.value).second) continue;
+              if (where.has_offset && where.offset >= f->size) continue;
+              uint32_t label = add_label(spec, f->name, out);
+              FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
+              add_site(spec, module, elf, at, out.labels[label].name, label, out);
+            }
+            if (out.sites.size() == before)
+              throw_runtime("no function matches '{}' in {}", where.name, module.path);
+            return;
+          }
+          std::vector<const elf::Function*> found = elf.find_function(where.name);
+          if (found.empty()) no_function(where.name);
+          uint32_t label = add_label(spec, {}, out);
+          for (const elf::Function* f : found) {
+            if (where.has_offset && f->size != 0 && where.offset >= f->size)
+              throw_runtime("{} is past the end of {} ({:#x} bytes) in {}", out.labels[label].name, f->name, f->size,
+                            module.path);
+            FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
+            add_site(spec, module, elf, at, out.labels[label].name, label, out);
+          }
+        } else if constexpr (std::is_same_v<T, loc::Return>) {
+          throw Error(ErrorKind::Runtime, fmt::format("cannot probe {}: return probes are not supported yet", spec.text),
+                      "probe the function's ret instructions with FUNC+OFF (see uptrace --explain)");
+        } else if constexpr (std::is_same_v<T, loc::Address>) {
+          uint32_t label = add_label(spec, {}, out);
+          add_site(spec, module, elf, FileAddr(where.addr), out.labels[label].name, label, out);
+        } else {
+          if (!elf.has_line_info())
+            throw Error(ErrorKind::Runtime, fmt::format("no DWARF line information in {}", module.path),
+                        "compile with -g to probe source lines");
+          std::vector<elf::LineLocation> lines = elf.find_line(where.file, where.line);
+          if (lines.empty()) {
+            std::vector<std::string> near;
+            for (unsigned l : elf.lines_near(where.file, where.line)) near.push_back(std::to_string(l));
+            if (near.empty()) throw_runtime("no source file '{}' with code in {}", where.file, module.path);
+            throw_runtime("no code at {}:{} in {}; lines with code nearby: {}", where.file, where.line, module.path,
+                          join(near, ", "));
+          }
+          uint32_t label = add_label(spec, {}, out);
+          for (const elf::LineLocation& l : lines) add_site(spec, module, elf, l.addr, out.labels[label].name, label, out);
+        }
+      },
+      spec.location);
+}
+
+void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
+                        const std::string& shown_name, uint32_t label, Resolution& out) {
+  // The code to decode from: the containing function, or the FDE range of a
+  // stripped binary. Without either, a boundary cannot be checked.
+  FileAddr start;
+  uint64_t size = 0;
+  std::string function;
+  if (const elf::Function* f = elf.function_containing(addr)) {
+    start = f->addr;
+    size = f->size;
+    function = f->name;
+  } else if (auto range = elf.frame_range_containing(addr)) {
+    start = range->first;
+    size = static_cast<uint64_t>(range->second - range->first);
+  } else {
+    throw Error(ErrorKind::Runtime,
+                fmt::format("cannot probe {}: {:#x} is not inside any known function of {}", shown_name, addr.value,
+                            module.path),
+                "without a symbol or unwind entry covering it, uptrace cannot check it is an instruction boundary");
+  }
+  std::vector<uint8_t> code = elf.read(start, size);
+  RuntimeAddr runtime_start(start.value + module.load_bias);
+  RuntimeAddr site(addr.value + module.load_bias);
+
+  std::vector<arch::Instruction> insns = isa_.decode(code, runtime_start);
+  auto rel = [&](RuntimeAddr a) { return fmt::format("+{:#x}", a.value - runtime_start.value); };
+  auto it = std::find_if(insns.begin(), insns.end(), [&](const arch::Instruction& i) { return i.address >= site; });
+  if (it == insns.end() || it->address != site) {
+    if (it != insns.begin()) {
+      const arch::Instruction& inside = *std::prev(it);
+      if (inside.address + inside.length > site)
+        throw_runtime("{} is inside the instruction at {} ({}, {} bytes); nearest boundaries {}, {}", shown_name,
+                      rel(inside.address), inside.text, inside.length, rel(inside.address),
+                      rel(inside.address + inside.length));
+    }
+    uint64_t decoded_to = insns.empty() ? runtime_start.value : (insns.back().address + insns.back().length).value;
+    throw_runtime("cannot probe {}: {} cannot be decoded past {} ({} bytes decoded), so {} cannot be checked as an "
+                  "instruction boundary",
+                  shown_name, function.empty() ? "the code" : function, rel(RuntimeAddr(decoded_to)),
+                  decoded_to - runtime_start.value, rel(site));
+  }
+
+  core::ProbeSite s;
+  s.label = label;
+  s.name = shown_name;
+  s.addr = site;
+  s.function_start = runtime_start;
+  s.function_code = std::move(code);
+  s.module_path = module.path;
+  s.module_start = module.start;
+  s.module_end = module.end;
+  s.fetch = core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec));
+  out.sites.push_back(std::move(s));
+  out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size});
+}
+
+}  // namespace uptrace::cmd

@@ -1,0 +1,71 @@
+#pragma once
+// From what the user wrote (ProbeSpec) to sites in a process or a file:
+// modules, symbols, source lines, the instruction-boundary check, and the
+// error messages of SPEC.md ("no function 'x' (did you mean y?)", "inside the
+// instruction at ...").
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arch/isa.h"
+#include "cmd/probe_spec.h"
+#include "common/hit.h"
+#include "core/probe_site.h"
+#include "elf/elf_file.h"
+#include "elf/module_map.h"
+
+namespace uptrace::cmd {
+
+// One site of one probe, with what --explain shows about it.
+struct SiteInfo {
+  std::string module_path;
+  uint64_t load_bias = 0;
+  FileAddr file_addr;
+  std::string function;        // containing function (or "" when only an FDE covers it)
+  uint64_t function_offset = 0;
+  uint64_t function_size = 0;
+};
+
+struct Resolution {
+  std::vector<ProbeLabel> labels;
+  std::vector<core::ProbeSite> sites;
+  std::vector<SiteInfo> info;  // parallel to sites
+};
+
+class Resolver {
+ public:
+  Resolver(const arch::Isa& isa, std::vector<ProbeSpec> specs);
+
+  // Binds every fetch argument once: a usage error surfaces before anything
+  // is attached or launched.
+  void validate_fetch_args() const;
+  // Against the modules mapped in `pid` now.
+  Resolution resolve_in_process(pid_t pid);
+  // Against one ELF file, without a process (--explain -x): runtime
+  // addresses are the file's own.
+  Resolution resolve_in_file(const std::string& path);
+
+  // The ELF file behind a module, opened once.
+  const elf::ElfFile& elf_for(const std::string& access_path, const std::string& display_path);
+
+ private:
+  struct Module {
+    std::string path;         // as the user / the target sees it
+    std::string access_path;  // where we can read it
+    uint64_t load_bias = 0;
+    RuntimeAddr start, end;   // its mapped range (file range without a process)
+  };
+  void resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out);
+  void add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
+                const std::string& shown_name, uint32_t label, Resolution& out);
+  uint32_t add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out);
+
+  const arch::Isa& isa_;
+  std::vector<ProbeSpec> specs_;
+  std::map<std::string, std::unique_ptr<elf::ElfFile>> files_;
+};
+
+}  // namespace uptrace::cmd

@@ -1,0 +1,225 @@
+#include "cmd/run.h"
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cmd/probe_spec.h"
+#include "cmd/resolver.h"
+#include "common/error.h"
+#include "core/tracee_memory.h"
+#include "core/tracer.h"
+
+namespace uptrace::cmd {
+
+namespace {
+
+// Connects the tracer's hits to a writer that exists once the probes are
+// resolved (globs are expanded only then).
+class WriterSink final : public core::HitSink {
+ public:
+  std::unique_ptr<HitWriter> writer;
+  bool on_hit(const Hit& hit) override { return writer->hit(hit); }
+  bool flush() override { return writer->flush(); }
+};
+
+std::string hex_bytes(std::span<const uint8_t> bytes) {
+  std::string out;
+  for (uint8_t b : bytes) out += fmt::format("{}{:02x}", out.empty() ? "" : " ", b);
+  return out;
+}
+
+int list_functions(const Options& o) {
+  std::string glob = o.probes.empty() ? "*" : o.probes.front();
+  std::optional<std::string> module_filter;
+  if (auto colon = glob.find(':'); colon != std::string::npos) {
+    module_filter = glob.substr(0, colon);
+    glob = glob.substr(colon + 1);
+  }
+  struct Source {
+    std::string access, shown;
+  };
+  std::vector<Source> sources;
+  if (o.exe) {
+    sources.push_back({*o.exe, *o.exe});
+  } else {
+    elf::ModuleMap map = elf::ModuleMap::read(*o.pid);
+    if (module_filter) {
+      const elf::MappedModule* m = map.find(*module_filter);
+      if (!m) throw_runtime("no module '{}' is mapped in pid {}", *module_filter, *o.pid);
+      sources.push_back({m->access_path, m->path});
+    } else {
+      for (const elf::MappedModule& m : map.modules()) sources.push_back({m.access_path, m.path});
+    }
+  }
+  size_t listed = 0;
+  for (const Source& s : sources) {
+    std::unique_ptr<elf::ElfFile> file;
+    try {
+      file = elf::ElfFile::open(s.access, s.shown);
+    } catch (const Error&) {
+      if (o.exe) throw;
+      continue;  // e.g. a mapping of a non-ELF file
+    }
+    for (const elf::Function* f : file->match_functions(glob)) {
+      ++listed;
+      if (o.format == OutputFormat::Json)
+        std::printf("%s\n", nlohmann::json{{"name", f->name},
+                                           {"addr", fmt::format("{:#x}", f->addr.value)},
+                                           {"size", f->size},
+                                           {"module", s.shown}}
+                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                                .c_str());
+      else
+        std::printf("%s %s %s %s\n", f->name.c_str(), fmt::format("{:#x}", f->addr.value).c_str(),
+                    std::to_string(f->size).c_str(), s.shown.c_str());
+    }
+  }
+  if (listed == 0 && !o.quiet) print_status(fmt::format("no function matches '{}'", glob));
+  return 0;
+}
+
+// Explains one probe; returns false when it cannot be placed.
+bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec) {
+  Resolver resolver(isa, {spec});
+  Resolution res;
+  try {
+    res = o.exe ? resolver.resolve_in_file(*o.exe) : resolver.resolve_in_process(*o.pid);
+  } catch (const Error& e) {
+    std::string why = e.hint().empty() ? e.what() : fmt::format("{}; hint: {}", e.what(), e.hint());
+    if (o.format == OutputFormat::Json)
+      std::printf("%s\n", nlohmann::ordered_json{{"probe", spec.text}, {"mode", nullptr}, {"refused", why}}
+                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                              .c_str());
+    else
+      std::printf("%s\n  refused:     %s\n", spec.text.c_str(), why.c_str());
+    return false;
+  }
+  std::unique_ptr<core::TraceeMemory> live;
+  if (o.pid) {
+    try {
+      live = std::make_unique<core::TraceeMemory>(*o.pid);
+    } catch (const Error&) {
+      // Without access to its memory, explain from the file alone.
+    }
+  }
+  bool refused_any = false;
+  for (size_t i = 0; i < res.sites.size(); ++i) {
+    const core::ProbeSite& s = res.sites[i];
+    const SiteInfo& info = res.info[i];
+    arch::SiteContext ctx{s.function_start, s.function_code, s.addr, s.addr + 0x100000, o.mode};
+    arch::SiteAnalysis a = isa.analyze(ctx);
+    std::string refusal = a.plan ? "" : a.refusal;
+    // What will run is what is in memory, which may differ from the file.
+    if (live && a.insn.length) {
+      std::vector<uint8_t> bytes(a.insn.length);
+      if (live->read(s.addr, bytes) && !std::equal(bytes.begin(), bytes.end(), a.insn.bytes.begin())) {
+        auto decoded = isa.decode(bytes, s.addr);
+        refusal = !decoded.empty() && isa.is_trap(decoded.front())
+                      ? fmt::format("{} in memory is already a breakpoint instruction (another debugger's?)",
+                                    decoded.front().text)
+                      : fmt::format("the code in memory ({}) differs from the file", hex_bytes(bytes));
+      }
+    }
+    refused_any |= !refusal.empty();
+    std::string where = info.function.empty() ? fmt::format("{:#x}", info.file_addr.value)
+                                              : fmt::format("{}+{:#x}", info.function, info.function_offset);
+    if (o.format == OutputFormat::Json) {
+      nlohmann::ordered_json j;
+      j["probe"] = res.labels[s.label].name;
+      j["module"] = info.module_path;
+      j["file_addr"] = fmt::format("{:#x}", info.file_addr.value);
+      j["addr"] = fmt::format("{:#x}", s.addr.value);
+      j["location"] = where;
+      j["bytes"] = hex_bytes(a.insn.code());
+      j["insn"] = a.insn.text;
+      if (refusal.empty()) {
+        j["mode"] = arch::to_string(a.plan->mode());
+        j["plan"] = a.plan->describe();
+        j["refused"] = nullptr;
+      } else {
+        j["mode"] = nullptr;
+        j["refused"] = refusal;
+      }
+      nlohmann::ordered_json declined = nlohmann::json::array();
+      for (const auto& [mode, why] : a.declined) declined.push_back({{"mode", arch::to_string(mode)}, {"reason", why}});
+      j["declined"] = declined;
+      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      continue;
+    }
+    std::printf("%s\n", res.labels[s.label].name.c_str());
+    std::printf("  at:          %s in %s (file address %#lx, runtime %#lx)\n", where.c_str(), info.module_path.c_str(),
+                static_cast<unsigned long>(info.file_addr.value), static_cast<unsigned long>(s.addr.value));
+    std::printf("  instruction: %s  %s\n", hex_bytes(a.insn.code()).c_str(), a.insn.text.c_str());
+    if (refusal.empty())
+      std::printf("  mode:        %s: %s\n", std::string(arch::to_string(a.plan->mode())).c_str(),
+                  a.plan->describe().c_str());
+    else
+      std::printf("  refused:     %s\n", refusal.c_str());
+    for (const auto& [mode, why] : a.declined)
+      std::printf("  not %-8s %s\n", (std::string(arch::to_string(mode)) + ":").c_str(), why.c_str());
+  }
+  return !refused_any;
+}
+
+int explain(const Options& o, const arch::Isa& isa, const std::vector<ProbeSpec>& specs) {
+  bool all_placeable = true;
+  for (const ProbeSpec& spec : specs) all_placeable &= explain_probe(o, isa, spec);
+  std::fflush(stdout);
+  return all_placeable ? 0 : 1;
+}
+
+int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
+  if (o.stack) throw Error(ErrorKind::Runtime, "--stack is not supported yet", "leave out --stack");
+  if (o.follow) throw Error(ErrorKind::Runtime, "-f/--follow is not supported yet", "leave out -f");
+
+  survive_closed_output();
+  // The tracer waits for these with sigtimedwait; blocked, none is lost.
+  sigset_t block;
+  sigemptyset(&block);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&block, s);
+  sigprocmask(SIG_BLOCK, &block, nullptr);
+
+  WriterSink sink;
+  core::TraceOptions topt;
+  topt.mode = o.mode;
+  topt.max_hits = o.max_hits;
+  if (o.duration_seconds) topt.duration = std::chrono::nanoseconds(static_cast<int64_t>(*o.duration_seconds * 1e9));
+  topt.follow_forks = o.follow;
+  topt.ready_file = o.ready_file.value_or("");
+  if (!o.quiet) topt.status = print_status;
+
+  core::Tracer tracer(isa, topt, sink);
+  auto resolve = [&](pid_t pid) {
+    Resolution res = resolver.resolve_in_process(pid);
+    sink.writer = o.output_path ? HitWriter::open(o.format, o.count, *o.output_path, res.labels)
+                                : HitWriter::create(o.format, o.count, 1, res.labels);
+    return std::move(res.sites);
+  };
+  core::TraceResult result = o.pid ? tracer.attach(*o.pid, resolve) : tracer.launch(o.command, resolve);
+
+  if (sink.writer && !sink.writer->finish(tracer.hit_counts()) && sink.writer->error() != EPIPE)
+    throw_runtime("{}", sink.writer->error_message());
+  if (o.pid) return 0;
+  return result.term_signal ? 128 + result.term_signal : result.exit_code;
+}
+
+}  // namespace
+
+void print_status(const std::string& message) { std::fprintf(stderr, "uptrace: %s\n", message.c_str()); }
+
+int run(const Options& o) {
+  const arch::Isa& isa = arch::native_isa();
+  if (o.list) return list_functions(o);
+  std::vector<ProbeSpec> specs;
+  for (const std::string& word : o.probes) specs.push_back(parse_probe(word));
+  Resolver resolver(isa, specs);
+  resolver.validate_fetch_args();
+  if (o.explain) return explain(o, isa, specs);
+  return trace(o, isa, resolver);
+}
+
+}  // namespace uptrace::cmd

@@ -1,0 +1,294 @@
+#include "elf/elf_file.h"
+
+#include <elfutils/libdwelf.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "elf/elf_internal.h"
+
+namespace uptrace::elf {
+namespace detail {
+
+namespace {
+
+void init_libelf() {
+  // libelf refuses every call until the library version is negotiated once.
+  static const bool ok = elf_version(EV_CURRENT) != EV_NONE;
+  if (!ok) throw_runtime("cannot initialize libelf: {}", elf_errmsg(-1));
+}
+
+}  // namespace
+
+OpenedElf open_elf(const std::string& access_path, const std::string& display_path) {
+  init_libelf();
+  OpenedElf o;
+  o.fd = UniqueFd(::open(access_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!o.fd) throw_runtime("cannot open {}: {}", display_path, errno_text(errno));
+  struct stat st {};
+  if (fstat(o.fd.get(), &st) != 0) throw_runtime("cannot stat {}: {}", display_path, errno_text(errno));
+  if (S_ISDIR(st.st_mode)) throw_runtime("cannot open {}: {}", display_path, errno_text(EISDIR));
+  if (!S_ISREG(st.st_mode)) throw_runtime("{} is not a regular file", display_path);
+  // ELF_C_READ, not _MMAP: a file truncated or rewritten while we trace would
+  // turn mmap'd reads into SIGBUS in the tracer, with the target still patched.
+  o.elf = ElfPtr(elf_begin(o.fd.get(), ELF_C_READ, nullptr));
+  if (!o.elf || elf_kind(o.elf.get()) != ELF_K_ELF) throw_runtime("{} is not an ELF file", display_path);
+  GElf_Ehdr ehdr;
+  if (gelf_getehdr(o.elf.get(), &ehdr) == nullptr)
+    throw_runtime("cannot read the ELF header of {}: {}", display_path, elf_errmsg(-1));
+  switch (ehdr.e_type) {
+    case ET_EXEC:
+    case ET_DYN:
+      break;
+    case ET_REL:
+      throw_runtime("{} is a relocatable object file, not an executable or shared library", display_path);
+    case ET_CORE:
+      throw_runtime("{} is a core dump, not an executable or shared library", display_path);
+    default:
+      throw_runtime("{} has unknown ELF type {}", display_path, ehdr.e_type);
+  }
+  return o;
+}
+
+std::vector<LoadSegment> read_load_segments(Elf* elf, const std::string& display_path) {
+  size_t n = 0;
+  if (elf_getphdrnum(elf, &n) != 0)
+    throw_runtime("cannot read the program headers of {}: {}", display_path, elf_errmsg(-1));
+  std::vector<LoadSegment> segs;
+  for (size_t i = 0; i < n; ++i) {
+    GElf_Phdr ph;
+    if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr)
+      throw_runtime("cannot read program header {} of {}: {}", i, display_path, elf_errmsg(-1));
+    if (ph.p_type != PT_LOAD) continue;
+    LoadSegment s;
+    s.vaddr = FileAddr(ph.p_vaddr);
+    s.offset = FileOffset(ph.p_offset);
+    s.file_size = ph.p_filesz;
+    s.mem_size = ph.p_memsz;
+    s.executable = (ph.p_flags & PF_X) != 0;
+    segs.push_back(s);
+  }
+  return segs;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::DwarfPtr;
+using detail::LineTable;
+using detail::OpenedElf;
+
+std::string bytes(uint64_t n) { return fmt::format("{} byte{}", n, n == 1 ? "" : "s"); }
+
+class ElfFileImpl final : public ElfFile {
+ public:
+  ElfFileImpl(OpenedElf opened, std::string display_path)
+      : opened_(std::move(opened)), path_(std::move(display_path)) {
+    Elf* elf = opened_.elf.get();
+    GElf_Ehdr ehdr;
+    gelf_getehdr(elf, &ehdr);  // open_elf() has checked it
+    machine_ = ehdr.e_machine;
+    pie_or_shared_ = ehdr.e_type == ET_DYN;
+    segments_ = detail::read_load_segments(elf, path_);
+    functions_ = detail::read_functions(elf, path_);
+    has_symtab_ = has_section_type(SHT_SYMTAB);
+
+    const void* id = nullptr;
+    ssize_t len = dwelf_elf_gnu_build_id(elf, &id);
+    for (ssize_t i = 0; i < len; ++i) build_id_ += fmt::format("{:02x}", static_cast<const uint8_t*>(id)[i]);
+
+    by_name_.resize(functions_.size());
+    for (size_t i = 0; i < functions_.size(); ++i) by_name_[i] = static_cast<uint32_t>(i);
+    std::stable_sort(by_name_.begin(), by_name_.end(),
+                     [&](uint32_t a, uint32_t b) { return functions_[a].name < functions_[b].name; });
+    // Functions may nest or overlap (an alias with a larger size, a local
+    // label typed as a function); the running maximum of their ends tells
+    // function_containing when walking further back cannot find a cover.
+    max_end_.resize(functions_.size());
+    uint64_t running = 0;
+    for (size_t i = 0; i < functions_.size(); ++i) {
+      running = std::max(running, functions_[i].addr.value + functions_[i].size);
+      max_end_[i] = running;
+    }
+  }
+
+  const std::string& path() const override { return path_; }
+  uint16_t machine() const override { return machine_; }
+  bool is_pie_or_shared() const override { return pie_or_shared_; }
+  std::string build_id() const override { return build_id_; }
+  bool has_symtab() const override { return has_symtab_; }
+
+  const std::vector<Function>& functions() const override { return functions_; }
+
+  std::vector<const Function*> find_function(std::string_view name) const override {
+    auto lo = std::lower_bound(by_name_.begin(), by_name_.end(), name,
+                               [&](uint32_t i, std::string_view n) { return functions_[i].name < n; });
+    std::vector<const Function*> out;
+    // by_name_ was sorted stably, so equal names stay in address order.
+    for (auto it = lo; it != by_name_.end() && functions_[*it].name == name; ++it) out.push_back(&functions_[*it]);
+    return out;
+  }
+
+  std::vector<const Function*> match_functions(std::string_view glob) const override {
+    std::string pattern(glob);
+    std::vector<const Function*> out;
+    for (const Function& f : functions_)
+      if (fnmatch(pattern.c_str(), f.name.c_str(), 0) == 0) out.push_back(&f);
+    return out;
+  }
+
+  const Function* function_containing(FileAddr addr) const override {
+    auto it = std::upper_bound(functions_.begin(), functions_.end(), addr,
+                               [](FileAddr a, const Function& f) { return a < f.addr; });
+    // Walk back to the innermost (latest-starting) function that covers addr;
+    // among aliases the sort order puts the preferred name first.
+    const Function* best = nullptr;
+    for (size_t i = static_cast<size_t>(it - functions_.begin()); i-- > 0;) {
+      const Function& f = functions_[i];
+      if (max_end_[i] <= addr.value || (best != nullptr && best->addr != f.addr)) break;
+      if (addr.value < f.addr.value + f.size) best = &f;
+    }
+    return best;
+  }
+
+  std::optional<std::pair<FileAddr, FileAddr>> frame_range_containing(FileAddr addr) const override {
+    std::call_once(frames_once_, [&] {
+      frames_ = detail::read_frame_ranges(opened_.elf.get(), segments_);
+      uint64_t running = 0;
+      for (auto& r : frames_) frames_max_end_.push_back(running = std::max(running, r.second.value));
+    });
+    auto it = std::upper_bound(frames_.begin(), frames_.end(), addr,
+                               [](FileAddr a, const std::pair<FileAddr, FileAddr>& r) { return a < r.first; });
+    for (size_t i = static_cast<size_t>(it - frames_.begin()); i-- > 0;) {
+      if (frames_max_end_[i] <= addr.value) break;
+      if (addr < frames_[i].second) return frames_[i];
+    }
+    return std::nullopt;
+  }
+
+  std::vector<std::string> similar_names(std::string_view name, size_t max_results) const override {
+    size_t limit = std::max<size_t>(2, name.size() / 3);
+    std::vector<std::pair<size_t, std::string_view>> scored;
+    std::string_view prev;
+    for (uint32_t i : by_name_) {
+      std::string_view cand = functions_[i].name;
+      if (cand == prev) continue;
+      prev = cand;
+      size_t d = detail::edit_distance(name, cand, limit);
+      if (d == 0 || d > limit) continue;
+      scored.emplace_back(d, cand);
+    }
+    std::stable_sort(scored.begin(), scored.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (size_t i = 0; i < scored.size() && out.size() < max_results; ++i) out.emplace_back(scored[i].second);
+    return out;
+  }
+
+  const std::vector<LoadSegment>& load_segments() const override { return segments_; }
+
+  std::vector<uint8_t> read(FileAddr addr, uint64_t size) const override {
+    for (const LoadSegment& s : segments_) {
+      if (addr < s.vaddr || addr.value - s.vaddr.value > s.file_size || size > s.file_size - (addr.value - s.vaddr.value))
+        continue;
+      std::vector<uint8_t> buf(size);
+      uint64_t off = s.offset.value + (addr.value - s.vaddr.value);
+      size_t done = 0;
+      while (done < size) {
+        ssize_t r = pread(opened_.fd.get(), buf.data() + done, size - done, static_cast<off_t>(off + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw_runtime("cannot read {} at {:#x} of {}: {}", bytes(size), addr.value, path_, errno_text(errno));
+        if (r == 0)
+          throw_runtime("cannot read {} at {:#x} of {}: the file is shorter than its program headers say",
+                        bytes(size), addr.value, path_);
+        done += static_cast<size_t>(r);
+      }
+      return buf;
+    }
+    throw_runtime("cannot read {} at {:#x} of {}: not inside the file-backed part of one loadable segment",
+                  bytes(size), addr.value, path_);
+  }
+
+  std::optional<FileOffset> to_offset(FileAddr addr) const override {
+    for (const LoadSegment& s : segments_)
+      if (addr >= s.vaddr && addr.value - s.vaddr.value < s.file_size)
+        return FileOffset(s.offset.value + (addr.value - s.vaddr.value));
+    return std::nullopt;
+  }
+
+  std::optional<FileAddr> to_addr(FileOffset off) const override {
+    for (const LoadSegment& s : segments_)
+      if (off >= s.offset && off.value - s.offset.value < s.file_size)
+        return FileAddr(s.vaddr.value + (off.value - s.offset.value));
+    return std::nullopt;
+  }
+
+  bool has_line_info() const override { return lines() != nullptr; }
+
+  std::vector<LineLocation> find_line(std::string_view file, unsigned line) const override {
+    const LineTable* t = lines();
+    return t ? t->find_line(file, line) : std::vector<LineLocation>{};
+  }
+
+  std::vector<unsigned> lines_near(std::string_view file, unsigned line, size_t max_results) const override {
+    const LineTable* t = lines();
+    return t ? t->lines_near(file, line, max_results) : std::vector<unsigned>{};
+  }
+
+ private:
+  bool has_section_type(uint32_t type) const {
+    Elf_Scn* scn = nullptr;
+    while ((scn = elf_nextscn(opened_.elf.get(), scn)) != nullptr) {
+      GElf_Shdr sh;
+      if (gelf_getshdr(scn, &sh) != nullptr && sh.sh_type == type) return true;
+    }
+    return false;
+  }
+
+  // DWARF is loaded on first use: libdw reads every debug section up front,
+  // which is wasted work for the many modules that are only symbolized.
+  const LineTable* lines() const {
+    std::call_once(dwarf_once_, [&] {
+      dwarf_ = DwarfPtr(dwarf_begin_elf(opened_.elf.get(), DWARF_C_READ, nullptr));
+      if (!dwarf_) return;
+      auto t = std::make_unique<LineTable>(dwarf_.get(), segments_);
+      if (!t->empty()) lines_ = std::move(t);
+    });
+    return lines_.get();
+  }
+
+  OpenedElf opened_;
+  std::string path_;
+  uint16_t machine_ = 0;
+  bool pie_or_shared_ = false;
+  bool has_symtab_ = false;
+  std::string build_id_;
+  std::vector<LoadSegment> segments_;
+  std::vector<Function> functions_;
+  std::vector<uint32_t> by_name_;
+  std::vector<uint64_t> max_end_;
+
+  mutable std::once_flag frames_once_;
+  mutable std::vector<std::pair<FileAddr, FileAddr>> frames_;
+  mutable std::vector<uint64_t> frames_max_end_;
+  mutable std::once_flag dwarf_once_;
+  mutable DwarfPtr dwarf_;  // declared before lines_: LineTable holds DIEs into it
+  mutable std::unique_ptr<LineTable> lines_;
+};
+
+}  // namespace
+
+std::unique_ptr<ElfFile> ElfFile::open(const std::string& path) { return open(path, path); }
+
+std::unique_ptr<ElfFile> ElfFile::open(const std::string& access_path, const std::string& display_path) {
+  return std::make_unique<ElfFileImpl>(detail::open_elf(access_path, display_path), display_path);
+}
+
+}  // namespace uptrace::elf

@@ -1,0 +1,109 @@
+#pragma once
+// Private to elf/: owning handles for libelf/libdw objects and the pieces
+// ElfFile and ModuleMap are built from. Nothing outside elf/ includes this.
+#include <elfutils/libdw.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "elf/elf_file.h"
+#include "elf/source_path.h"
+
+namespace uptrace::elf::detail {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+struct ElfDeleter {
+  void operator()(Elf* e) const { elf_end(e); }
+};
+using ElfPtr = std::unique_ptr<Elf, ElfDeleter>;
+
+struct DwarfDeleter {
+  void operator()(Dwarf* d) const { dwarf_end(d); }
+};
+using DwarfPtr = std::unique_ptr<Dwarf, DwarfDeleter>;
+
+// An ELF file opened for reading: the fd must outlive the Elf, hence the pair.
+// Member order matters: `elf` is destroyed before `fd`.
+struct OpenedElf {
+  UniqueFd fd;
+  ElfPtr elf;
+};
+
+// Opens `access_path` as an ELF executable or shared object; errors name
+// `display_path`. Throws Error (Runtime).
+OpenedElf open_elf(const std::string& access_path, const std::string& display_path);
+
+// PT_LOAD program headers, in file order.
+std::vector<LoadSegment> read_load_segments(Elf* elf, const std::string& display_path);
+
+// Functions from .symtab and .dynsym, merged, sized and sorted (see Function).
+std::vector<Function> read_functions(Elf* elf, const std::string& display_path);
+
+// Code ranges [start, end) described by the FDEs of .eh_frame and
+// .debug_frame, sorted by start, restricted to executable segments.
+std::vector<std::pair<FileAddr, FileAddr>> read_frame_ranges(Elf* elf, const std::vector<LoadSegment>& segments);
+
+// Levenshtein distance between a and b, or any value > limit once the
+// distance is known to exceed limit (so callers can prune cheaply).
+size_t edit_distance(std::string_view a, std::string_view b, size_t limit);
+
+// The decoded DWARF line tables of all CUs, kept for SRCFILE:LINE lookups.
+class LineTable {
+ public:
+  // Reads every unit's line table; rows outside executable segments (code
+  // discarded by the linker) are dropped.
+  LineTable(Dwarf* dwarf, const std::vector<LoadSegment>& segments);
+
+  bool empty() const { return rows_.empty(); }
+  std::vector<LineLocation> find_line(std::string_view file, unsigned line) const;
+  std::vector<unsigned> lines_near(std::string_view file, unsigned line, size_t max_results) const;
+
+ private:
+  struct Row {
+    uint64_t addr;
+    uint32_t line;
+    uint32_t file;  // index into files_
+    uint32_t unit;  // index into scope_dies_
+  };
+  std::vector<uint32_t> matching_files(std::string_view file) const;
+
+  std::vector<Row> rows_;                // is_stmt rows only
+  std::vector<std::string> files_;       // normalized full paths
+  std::vector<Dwarf_Die> scope_dies_;    // per unit: the DIE holding its subprograms
+};
+
+}  // namespace uptrace::elf::detail

@@ -1,0 +1,220 @@
+// Function bounds from call-frame information. libdw's dwarf_cfi_addrframe
+// only exposes the range of one CFI row, not of its FDE, so the FDEs are
+// walked here with dwarf_next_cfi and their pointer encodings decoded.
+#include <dwarf.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "elf/elf_internal.h"
+
+namespace uptrace::elf::detail {
+namespace {
+
+class ByteReader {
+ public:
+  ByteReader(const uint8_t* p, const uint8_t* end, bool big_endian) : p_(p), end_(end), big_endian_(big_endian) {}
+
+  const uint8_t* pos() const { return p_; }
+  bool ok() const { return ok_; }
+
+  uint64_t fixed(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return fail();
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t byte = p_[big_endian_ ? i : n - 1 - i];
+      v = (v << 8) | byte;
+    }
+    p_ += n;
+    return v;
+  }
+  uint64_t uleb() {
+    uint64_t v = 0;
+    for (unsigned shift = 0; p_ < end_ && shift < 64; shift += 7) {
+      uint8_t b = *p_++;
+      v |= uint64_t(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    return fail();
+  }
+  int64_t sleb() {
+    uint64_t v = 0;
+    unsigned shift = 0;
+    while (p_ < end_ && shift < 64) {
+      uint8_t b = *p_++;
+      v |= uint64_t(b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) == 0) {
+        if (shift < 64 && (b & 0x40)) v |= ~uint64_t{0} << shift;
+        return static_cast<int64_t>(v);
+      }
+    }
+    return static_cast<int64_t>(fail());
+  }
+
+ private:
+  uint64_t fail() {
+    ok_ = false;
+    p_ = end_;
+    return 0;
+  }
+  const uint8_t* p_;
+  const uint8_t* end_;
+  bool big_endian_;
+  bool ok_ = true;
+};
+
+int64_t sign_extend(uint64_t v, unsigned bits) {
+  uint64_t m = uint64_t{1} << (bits - 1);
+  return static_cast<int64_t>((v ^ m) - m);
+}
+
+// Decodes one DW_EH_PE-encoded pointer whose first byte is at `field_addr`.
+// Encodings that need context we do not have (datarel, textrel, funcrel,
+// indirect) yield nullopt.
+std::optional<uint64_t> read_encoded(ByteReader& r, uint8_t enc, uint64_t field_addr, size_t addr_size) {
+  if (enc == DW_EH_PE_omit) return std::nullopt;
+  uint64_t v = 0;
+  switch (enc & 0x0f) {
+    case DW_EH_PE_absptr: v = r.fixed(addr_size); break;
+    case DW_EH_PE_uleb128: v = r.uleb(); break;
+    case DW_EH_PE_udata2: v = r.fixed(2); break;
+    case DW_EH_PE_udata4: v = r.fixed(4); break;
+    case DW_EH_PE_udata8: v = r.fixed(8); break;
+    case DW_EH_PE_sleb128: v = static_cast<uint64_t>(r.sleb()); break;
+    case DW_EH_PE_sdata2: v = static_cast<uint64_t>(sign_extend(r.fixed(2), 16)); break;
+    case DW_EH_PE_sdata4: v = static_cast<uint64_t>(sign_extend(r.fixed(4), 32)); break;
+    case DW_EH_PE_sdata8: v = r.fixed(8); break;
+    default: return std::nullopt;
+  }
+  if (!r.ok() || (enc & DW_EH_PE_indirect) != 0) return std::nullopt;
+  switch (enc & 0x70) {
+    case DW_EH_PE_absptr: break;
+    case DW_EH_PE_pcrel: v += field_addr; break;
+    default: return std::nullopt;
+  }
+  if (addr_size == 4) v &= 0xffffffffu;
+  return v;
+}
+
+struct CieInfo {
+  bool usable = false;
+  uint8_t fde_encoding = DW_EH_PE_absptr;
+};
+
+CieInfo parse_cie(const Dwarf_CIE& cie, bool big_endian, size_t addr_size) {
+  CieInfo info;
+  const char* aug = cie.augmentation;
+  if (aug == nullptr || *aug == '\0') {
+    info.usable = true;
+    return info;
+  }
+  if (*aug != 'z' || cie.augmentation_data == nullptr) return info;  // pre-'z' formats: layout unknown
+  ByteReader r(cie.augmentation_data, cie.augmentation_data + cie.augmentation_data_size, big_endian);
+  for (const char* c = aug + 1; *c; ++c) {
+    switch (*c) {
+      case 'R': info.fde_encoding = static_cast<uint8_t>(r.fixed(1)); break;
+      case 'P': {
+        auto penc = static_cast<uint8_t>(r.fixed(1));
+        // Only the size matters here: decode as if absolute.
+        read_encoded(r, static_cast<uint8_t>(penc & 0x0f), 0, addr_size);
+        break;
+      }
+      case 'L': r.fixed(1); break;
+      case 'S':
+      case 'B':
+      case 'G': break;
+      default:
+        // 'z' told us the data size, but not where an unknown letter's data
+        // ends; 'R' after it could not be found.
+        info.usable = r.ok() && std::strchr(c, 'R') == nullptr;
+        return info;
+    }
+  }
+  info.usable = r.ok();
+  return info;
+}
+
+void read_section(Elf* elf, Elf_Scn* scn, bool eh_frame, std::vector<std::pair<FileAddr, FileAddr>>& out) {
+  GElf_Shdr sh;
+  if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) return;
+  // Compressed .debug_frame is decompressed in memory; on failure there is
+  // simply no frame information from it.
+  if ((sh.sh_flags & SHF_COMPRESSED) != 0 && elf_compress(scn, 0, 0) < 0) return;
+  if (gelf_getshdr(scn, &sh) == nullptr) return;
+  Elf_Data* data = elf_getdata(scn, nullptr);
+  if (data == nullptr || data->d_buf == nullptr || data->d_size == 0) return;
+  const unsigned char* ident = reinterpret_cast<const unsigned char*>(elf_getident(elf, nullptr));
+  if (ident == nullptr) return;
+  bool big_endian = ident[EI_DATA] == ELFDATA2MSB;
+  size_t addr_size = ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
+  const auto* base = static_cast<const uint8_t*>(data->d_buf);
+  const uint8_t* end = base + data->d_size;
+
+  std::unordered_map<Dwarf_Off, CieInfo> cies;
+  auto cie_at = [&](Dwarf_Off off) -> const CieInfo& {
+    auto [it, inserted] = cies.try_emplace(off);
+    if (inserted) {
+      Dwarf_Off next = 0;
+      Dwarf_CFI_Entry e;
+      if (dwarf_next_cfi(ident, data, eh_frame, off, &next, &e) == 0 && dwarf_cfi_cie_p(&e))
+        it->second = parse_cie(e.cie, big_endian, addr_size);
+    }
+    return it->second;
+  };
+
+  Dwarf_Off off = 0;
+  while (off < data->d_size) {
+    Dwarf_Off next = 0;
+    Dwarf_CFI_Entry e;
+    int rc = dwarf_next_cfi(ident, data, eh_frame, off, &next, &e);
+    if (rc == 1) break;
+    if (rc != 0) {
+      if (next == 0 || next == static_cast<Dwarf_Off>(-1) || next <= off) break;  // cannot resync
+      off = next;
+      continue;
+    }
+    off = next;
+    if (dwarf_cfi_cie_p(&e)) continue;
+    const CieInfo& cie = cie_at(e.fde.CIE_pointer);
+    if (!cie.usable || e.fde.start == nullptr || e.fde.start >= end) continue;
+    ByteReader r(e.fde.start, e.fde.end, big_endian);
+    uint64_t field_addr = sh.sh_addr + static_cast<uint64_t>(e.fde.start - base);
+    auto start = read_encoded(r, cie.fde_encoding, field_addr, addr_size);
+    auto len = read_encoded(r, static_cast<uint8_t>(cie.fde_encoding & 0x0f), 0, addr_size);
+    if (!start || !len || *len == 0) continue;
+    out.emplace_back(FileAddr(*start), FileAddr(*start + *len));
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<FileAddr, FileAddr>> read_frame_ranges(Elf* elf, const std::vector<LoadSegment>& segments) {
+  std::vector<std::pair<FileAddr, FileAddr>> ranges;
+  size_t shstrndx = 0;
+  if (elf_getshdrstrndx(elf, &shstrndx) != 0) return ranges;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(scn, &sh) == nullptr) continue;
+    const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
+    if (name == nullptr) continue;
+    if (std::strcmp(name, ".eh_frame") == 0)
+      read_section(elf, scn, true, ranges);
+    else if (std::strcmp(name, ".debug_frame") == 0)
+      read_section(elf, scn, false, ranges);
+  }
+  // FDEs of code the linker discarded keep a zero or bogus start; only
+  // ranges inside executable segments describe real code.
+  std::erase_if(ranges, [&](const std::pair<FileAddr, FileAddr>& r) {
+    return std::none_of(segments.begin(), segments.end(), [&](const LoadSegment& s) {
+      return s.executable && r.first >= s.vaddr && r.first.value - s.vaddr.value < s.mem_size;
+    });
+  });
+  std::sort(ranges.begin(), ranges.end());
+  ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
+  return ranges;
+}
+
+}  // namespace uptrace::elf::detail

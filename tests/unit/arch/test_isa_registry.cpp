@@ -1,0 +1,52 @@
+#include <catch2/catch.hpp>
+
+#include "arch/isa.h"
+
+using namespace uptrace;
+using namespace uptrace::arch;
+
+TEST_CASE("exec modes and mode requests print and parse", "[arch]") {
+  CHECK(to_string(ExecMode::Trap) == "trap");
+  CHECK(to_string(ExecMode::Boost) == "boost");
+  CHECK(to_string(ExecMode::Emulate) == "emulate");
+  CHECK(to_string(ExecMode::Jump) == "jump");
+
+  for (ModeRequest m : {ModeRequest::Auto, ModeRequest::Trap, ModeRequest::Boost, ModeRequest::Emulate,
+                        ModeRequest::Jump}) {
+    CHECK(parse_mode_request(to_string(m)) == m);
+  }
+  CHECK(to_string(ModeRequest::Auto) == "auto");
+  CHECK(parse_mode_request("emulate") == ModeRequest::Emulate);
+  CHECK_FALSE(parse_mode_request("Trap").has_value());
+  CHECK_FALSE(parse_mode_request("").has_value());
+  CHECK_FALSE(parse_mode_request("fast").has_value());
+}
+
+TEST_CASE("the registry knows x86_64 and finds it by ELF machine", "[arch]") {
+  REQUIRE(all_isas().size() == 1);
+  CHECK(all_isas()[0]->id() == IsaId::X86_64);
+  CHECK(all_isas()[0]->name() == "x86_64");
+
+  const Isa* by_machine = isa_for_elf_machine(62);  // EM_X86_64
+  REQUIRE(by_machine != nullptr);
+  CHECK(by_machine == all_isas()[0]);
+  CHECK(isa_for_elf_machine(183) == nullptr);  // EM_AARCH64: not yet
+  CHECK(isa_for_elf_machine(0) == nullptr);
+}
+
+#if defined(__x86_64__)
+TEST_CASE("the native ISA of an x86-64 host is x86_64", "[arch]") {
+  CHECK(native_isa().id() == IsaId::X86_64);
+  CHECK(&native_isa() == all_isas()[0]);
+}
+#endif
+
+TEST_CASE("read_register extracts a register part", "[arch]") {
+  Regs regs;
+  regs.words[3] = 0x1122334455667788;
+  CHECK(read_register(regs, {3, 64, 0}) == 0x1122334455667788);
+  CHECK(read_register(regs, {3, 32, 0}) == 0x55667788);
+  CHECK(read_register(regs, {3, 16, 0}) == 0x7788);
+  CHECK(read_register(regs, {3, 8, 0}) == 0x88);
+  CHECK(read_register(regs, {3, 8, 8}) == 0x77);
+}

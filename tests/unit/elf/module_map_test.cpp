@@ -1,0 +1,210 @@
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "common/error.h"
+#include "elf/elf_file.h"
+#include "elf/module_map.h"
+#include "fixture_support.h"
+
+using uptrace::Error;
+using uptrace::ErrorKind;
+using uptrace::RuntimeAddr;
+using uptrace::elf::ElfFile;
+using uptrace::elf::MappedModule;
+using uptrace::elf::Mapping;
+using uptrace::elf::ModuleMap;
+
+namespace {
+
+// "a=0x1 b=0x2" -> {a: 1, b: 2}
+std::map<std::string, uint64_t> parse_addresses(const std::string& line) {
+  std::map<std::string, uint64_t> out;
+  std::istringstream in(line);
+  for (std::string word; in >> word;) {
+    auto eq = word.find('=');
+    REQUIRE(eq != std::string::npos);
+    out[word.substr(0, eq)] = std::stoull(word.substr(eq + 1), nullptr, 16);
+  }
+  return out;
+}
+
+uint64_t runtime_of(const MappedModule& mod, const char* function) {
+  auto elf = ElfFile::open(mod.access_path, mod.path);
+  auto found = elf->find_function(function);
+  INFO(function << " in " << mod.path);
+  REQUIRE(found.size() == 1);
+  return mod.to_runtime(found.front()->addr).value;
+}
+
+std::string canonical(const std::string& p) { return std::filesystem::canonical(p).string(); }
+
+}  // namespace
+
+TEST_CASE("ModuleMap gives runtime addresses of a PIE and its libraries", "[elf][process]") {
+  elftest::Child child({elftest::fixture("prog_pie"), "--print"});
+  auto printed = parse_addresses(child.read_line());
+  ModuleMap map = ModuleMap::read(child.pid());
+
+  const MappedModule* main = map.main_module();
+  REQUIRE(main != nullptr);
+  CHECK(main->path == canonical(elftest::fixture("prog_pie")));
+  CHECK(main->access_path == "/proc/" + std::to_string(child.pid()) + "/exe");
+  CHECK(main->load_bias != 0);
+  CHECK(runtime_of(*main, "parse_request") == printed["parse_request"]);
+  CHECK(map.module_containing(RuntimeAddr(printed["parse_request"])) == main);
+
+  const MappedModule* lib = map.find("libelffix.so");
+  REQUIRE(lib != nullptr);
+  CHECK(lib->path == canonical(elftest::fixture("libelffix.so")));
+  CHECK(lib->file_name() == "libelffix.so");
+  CHECK(runtime_of(*lib, "lib_exported") == printed["lib_exported"]);
+  CHECK(runtime_of(*lib, "lib_static") == printed["lib_static"]);
+  CHECK(lib->to_file(RuntimeAddr(printed["lib_static"])) ==
+        ElfFile::open(lib->path)->find_function("lib_static").front()->addr);
+  CHECK(map.module_containing(RuntimeAddr(printed["lib_exported"])) == lib);
+  CHECK(map.module_containing(RuntimeAddr(8)) == nullptr);
+
+  for (const MappedModule& m : map.modules()) {
+    REQUIRE(!m.mappings.empty());
+    for (const Mapping& mp : m.mappings) CHECK(mp.path == m.path);
+    CHECK(m.path.front() == '/');  // no [vdso], [heap], anonymous memory
+  }
+}
+
+TEST_CASE("ModuleMap: a non-PIE executable has load bias 0", "[elf][process]") {
+  elftest::Child child({elftest::fixture("prog_nopie"), "--print"});
+  auto printed = parse_addresses(child.read_line());
+  ModuleMap map = ModuleMap::read(child.pid());
+  const MappedModule* main = map.main_module();
+  REQUIRE(main != nullptr);
+  CHECK(main->path == canonical(elftest::fixture("prog_nopie")));
+  CHECK(main->load_bias == 0);
+  auto elf = ElfFile::open(elftest::fixture("prog_nopie"));
+  CHECK(elf->find_function("parse_request").front()->addr.value == printed["parse_request"]);
+  CHECK(runtime_of(*main, "parse_request") == printed["parse_request"]);
+  const MappedModule* lib = map.find("libelffix.so");
+  REQUIRE(lib != nullptr);
+  CHECK(runtime_of(*lib, "lib_exported") == printed["lib_exported"]);
+  CHECK(runtime_of(*lib, "lib_static") == printed["lib_static"]);
+}
+
+TEST_CASE("ModuleMap::find by path, file name and unique prefix", "[elf][process]") {
+  elftest::Child child({elftest::fixture("prog_pie"), "--print"});
+  child.read_line();
+  ModuleMap map = ModuleMap::read(child.pid());
+
+  const MappedModule* libc = map.find("libc");
+  REQUIRE(libc != nullptr);
+  CHECK(libc->file_name() == "libc.so.6");
+  CHECK(map.find("libc.so.6") == libc);
+  CHECK(map.find(libc->path) == libc);
+  CHECK(libc->load_bias != 0);
+
+  const MappedModule* extra = map.find("libelffix_");
+  REQUIRE(extra != nullptr);
+  CHECK(extra->file_name() == "libelffix_extra.so");
+  CHECK(map.find("libelffix.so") != extra);
+  CHECK(map.find(elftest::fixture("libelffix_extra.so")) == extra);
+  CHECK(map.find("prog_pie") == map.main_module());
+
+  try {
+    map.find("libelffix");
+    FAIL("an ambiguous prefix must throw");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::Runtime);
+    CHECK(std::string(e.what()) == "module prefix 'libelffix' is ambiguous in pid " + std::to_string(child.pid()) +
+                                       ": libelffix.so, libelffix_extra.so");
+  }
+  CHECK(map.find("libnothere") == nullptr);
+  CHECK(map.find("/nonexistent/libelffix.so") == nullptr);
+  CHECK(map.find("") == nullptr);
+}
+
+TEST_CASE("read_maps keeps paths with spaces and marks deleted files", "[elf][process]") {
+  elftest::TempDir dir;
+  std::string path = dir.path() + "/with space (x).bin";
+  std::ofstream(path) << std::string(8192, 'x');
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  int fd = open(path.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  void* p = mmap(nullptr, 8192, PROT_READ, MAP_PRIVATE, fd, 4096);
+  close(fd);
+  REQUIRE(p != MAP_FAILED);
+
+  auto find = [&]() -> Mapping {
+    for (const Mapping& m : ModuleMap::read_maps(getpid()))
+      if (m.start.value == reinterpret_cast<uint64_t>(p)) return m;
+    FAIL("mapping not found");
+    return {};
+  };
+  Mapping m = find();
+  CHECK(m.path == path);
+  CHECK_FALSE(m.deleted);
+  CHECK(m.offset.value == 4096);
+  CHECK(m.end.value - m.start.value >= 4096);
+  CHECK(m.inode == st.st_ino);
+  CHECK(m.readable);
+  CHECK_FALSE(m.writable);
+  CHECK_FALSE(m.executable);
+  CHECK_FALSE(m.shared);
+
+  unlink(path.c_str());
+  m = find();
+  CHECK(m.path == path + " (deleted)");
+  CHECK(m.deleted);
+  munmap(p, 8192);
+}
+
+TEST_CASE("ModuleMap of this process finds a library loaded from a path with spaces", "[elf][process]") {
+  elftest::TempDir dir;
+  std::filesystem::create_directory(dir.path() + "/a dir");
+  std::string path = dir.path() + "/a dir/libcopy of extra.so";
+  std::filesystem::copy_file(elftest::fixture("libelffix_extra.so"), path);
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  REQUIRE(handle != nullptr);
+  auto want = reinterpret_cast<uint64_t>(dlsym(handle, "extra_function"));
+  REQUIRE(want != 0);
+
+  ModuleMap map = ModuleMap::read(getpid());
+  REQUIRE(map.main_module() != nullptr);
+  CHECK(map.main_module()->path == std::filesystem::read_symlink("/proc/self/exe").string());
+  const MappedModule* mod = map.find(path);
+  REQUIRE(mod != nullptr);
+  CHECK(map.find("libcopy of extra.so") == mod);
+  CHECK(runtime_of(*mod, "extra_function") == want);
+
+  // Deleted while mapped: readable only through /proc/PID/map_files, which
+  // needs CAP_SYS_ADMIN; without it the module is left out, never wrong.
+  unlink(path.c_str());
+  ModuleMap after = ModuleMap::read(getpid());
+  if (const MappedModule* gone = after.find(path + " (deleted)")) {
+    CHECK(gone->mappings.front().deleted);
+    CHECK(after.find(path) == gone);
+    CHECK(gone->file_name() == "libcopy of extra.so");
+    CHECK(gone->access_path.find("/map_files/") != std::string::npos);
+    CHECK(runtime_of(*gone, "extra_function") == want);
+  }
+  dlclose(handle);
+}
+
+TEST_CASE("read_maps of a missing process says which file and why", "[elf][process]") {
+  try {
+    ModuleMap::read_maps(999999999);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::Runtime);
+    CHECK(std::string(e.what()) == "cannot read /proc/999999999/maps: No such file or directory");
+  }
+}
