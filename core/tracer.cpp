@@ -53,8 +53,8 @@ void requeue_signal(pid_t pid, pid_t tid, const siginfo_t& info) {
 
 }  // namespace
 
-Tracer::Tracer(const arch::Isa& isa, TraceOptions options, HitSink& sink, size_t label_count)
-    : isa_(isa), options_(std::move(options)), sink_(sink), counts_(label_count), start_ns_(monotonic_ns()) {}
+Tracer::Tracer(const arch::Isa& isa, TraceOptions options, HitSink& sink)
+    : isa_(isa), options_(std::move(options)), sink_(sink), start_ns_(monotonic_ns()) {}
 
 Tracer::~Tracer() = default;
 
@@ -375,7 +375,10 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
     std::vector<uint8_t> code = a.plan->slot_code();
     if (!code.empty()) space.memory.write_or_throw(slot_of[i], code);
     ArmedSite armed{s.addr, slot_of[i], std::move(a.plan), {}};
-    for (ProbeSite* p : by_address[i]) armed.probes.push_back({p->label, std::move(p->fetch)});
+    for (ProbeSite* p : by_address[i]) {
+      if (p->label >= counts_.size()) counts_.resize(p->label + 1);
+      armed.probes.push_back({p->label, std::move(p->fetch)});
+    }
     space.site_at[s.addr.value] = static_cast<uint32_t>(space.sites.size());
     space.sites.push_back(std::move(armed));
   }
@@ -455,8 +458,7 @@ void Tracer::run_loop() {
         handle_wait_status(tid, status);
         if (quit_ || result_.target_exited) break;
         if (++handled % 256 == 0) {
-          sink_.flush();
-          if (quit_signal_pending() || (deadline && now_ns() >= *deadline)) {
+          if (!sink_.flush() || quit_signal_pending() || (deadline && now_ns() >= *deadline)) {
             quit_ = true;
             break;
           }
@@ -472,7 +474,7 @@ void Tracer::run_loop() {
       throw_runtime("waitpid failed: {}", errno_text(errno));
     }
     if (quit_ || result_.target_exited || processes_.empty()) break;
-    sink_.flush();
+    if (!sink_.flush()) break;
     siginfo_t si;
     int sig;
     if (deadline) {
@@ -487,7 +489,7 @@ void Tracer::run_loop() {
     if (sig < 0 || sig == SIGCHLD) continue;
     quit_ = true;
   }
-  sink_.flush();
+  (void)sink_.flush();
 }
 
 void Tracer::handle_wait_status(pid_t tid, int status) {
@@ -624,8 +626,7 @@ void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::R
       hit_.probe = probe.label;
       hit_.addr = site.addr;
       probe.fetch.evaluate(regs, site.addr.value, space.memory, hit_.values);
-      sink_.on_hit(hit_);
-      if (options_.max_hits && ++reported_ >= options_.max_hits) {
+      if (!sink_.on_hit(hit_) || (options_.max_hits && ++reported_ >= options_.max_hits)) {
         reporting_ = false;
         quit_ = true;
       }

@@ -26,9 +26,10 @@ namespace uptrace::core {
 class HitSink {
  public:
   virtual ~HitSink() = default;
-  virtual void on_hit(const Hit& hit) = 0;
+  // Both return false when output can no longer be written: tracing ends.
+  virtual bool on_hit(const Hit& hit) = 0;
   // Called before the tracer blocks waiting for events.
-  virtual void flush() = 0;
+  virtual bool flush() = 0;
 };
 
 // Resolves the user's probes against the process `pid` as it is mapped now.
@@ -56,7 +57,7 @@ struct TraceResult {
 
 class Tracer {
  public:
-  Tracer(const arch::Isa& isa, TraceOptions options, HitSink& sink, size_t label_count);
+  Tracer(const arch::Isa& isa, TraceOptions options, HitSink& sink);
   ~Tracer();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
