@@ -1,0 +1,268 @@
+#include "harness.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace itest {
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) lines.push_back(line);
+  return lines;
+}
+
+int decode_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
+pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (out_fd >= 0) dup2(out_fd, 1);
+    if (err_fd >= 0) dup2(err_fd, 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+bool wait_for(pid_t pid, int& status, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace
+
+std::string uptrace_path() { return UPTRACE_BINARY; }
+std::string target(const std::string& name) { return std::string(TARGET_DIR) + "/target-" + name; }
+
+std::string temp_path(const std::string& stem) {
+  static std::atomic<int> counter{0};
+  const char* dir = getenv("TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/uptrace-test-" + std::to_string(getpid()) + "-" +
+         std::to_string(counter++) + "-" + stem;
+}
+
+std::vector<std::string> Result::out_lines() const { return split_lines(out); }
+std::vector<std::string> Result::err_lines() const { return split_lines(err); }
+
+Result run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+  std::string out_path = temp_path("out"), err_path = temp_path("err");
+  int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  pid_t pid = spawn(argv, out_fd, err_fd);
+  close(out_fd);
+  close(err_fd);
+  int status = 0;
+  Result r;
+  if (!wait_for(pid, status, timeout)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    r.status = -1;
+  } else {
+    r.status = decode_status(status);
+  }
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
+  unlink(out_path.c_str());
+  unlink(err_path.c_str());
+  return r;
+}
+
+Result uptrace(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+  std::vector<std::string> argv{uptrace_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, timeout);
+}
+
+Child::Child(const std::vector<std::string>& argv) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  pid_ = spawn(argv, p[1], -1);
+  close(p[1]);
+  out_fd_ = p[0];
+}
+
+Child::~Child() {
+  if (!reaped_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (out_fd_ >= 0) close(out_fd_);
+}
+
+std::string Child::read_line(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto nl = buffer_.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) throw std::runtime_error("timed out reading the child's output");
+    pollfd pfd{out_fd_, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(out_fd_, buf, sizeof buf);
+    if (n <= 0) throw std::runtime_error("the child closed its output");
+    buffer_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+void Child::signal(int sig) { kill(pid_, sig); }
+
+int Child::wait(std::chrono::seconds timeout) {
+  int status = 0;
+  if (!wait_for(pid_, status, timeout)) throw std::runtime_error("child did not exit in time");
+  reaped_ = true;
+  return decode_status(status);
+}
+
+bool Child::alive() const {
+  if (reaped_) return false;
+  return kill(pid_, 0) == 0;
+}
+
+Tracer::Tracer(const std::vector<std::string>& args)
+    : ready_(temp_path("ready")), out_(temp_path("out")), err_(temp_path("err")) {
+  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" >\"$OUT\" 2>\"$ERR\"", uptrace_path(),
+                                "--ready-file", ready_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  setenv("OUT", out_.c_str(), 1);
+  setenv("ERR", err_.c_str(), 1);
+  child_.emplace(argv);
+}
+
+Tracer::~Tracer() {
+  unlink(ready_.c_str());
+  unlink(out_.c_str());
+  unlink(err_.c_str());
+}
+
+bool Tracer::wait_armed(std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (access(ready_.c_str(), F_OK) == 0) return true;
+    if (!child_->alive()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+void Tracer::signal(int sig) { child_->signal(sig); }
+
+Result Tracer::finish(std::chrono::seconds timeout) {
+  Result r;
+  r.status = child_->wait(timeout);
+  r.out = read_file(out_);
+  r.err = read_file(err_);
+  return r;
+}
+
+Snapshot snapshot(pid_t pid) {
+  Snapshot s;
+  s.maps = read_file("/proc/" + std::to_string(pid) + "/maps");
+  int mem = open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY);
+  for (const std::string& line : split_lines(s.maps)) {
+    unsigned long start = 0, end = 0;
+    char perms[8] = {};
+    if (sscanf(line.c_str(), "%lx-%lx %7s", &start, &end, perms) != 3 || perms[2] != 'x') continue;
+    std::string bytes(end - start, '\0');
+    ssize_t n = pread(mem, bytes.data(), bytes.size(), static_cast<off_t>(start));
+    bytes.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    s.code[line] = std::move(bytes);
+  }
+  close(mem);
+  return s;
+}
+
+std::string compare(const Snapshot& before, const Snapshot& after) {
+  if (before.maps != after.maps) return "maps differ:\n--- before\n" + before.maps + "--- after\n" + after.maps;
+  for (const auto& [range, bytes] : before.code) {
+    auto it = after.code.find(range);
+    if (it == after.code.end()) return "mapping gone: " + range;
+    if (it->second != bytes) {
+      size_t i = 0;
+      while (i < bytes.size() && i < it->second.size() && bytes[i] == it->second[i]) ++i;
+      char buf[64];
+      snprintf(buf, sizeof buf, " at +0x%zx", i);
+      return "code differs in " + range + buf;
+    }
+  }
+  return {};
+}
+
+bool any_thread_stopped(pid_t pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  std::vector<std::string> tasks = split_lines(run({"/bin/ls", dir}).out);
+  for (const std::string& t : tasks) {
+    std::string stat = read_file(dir + "/" + t + "/stat");
+    auto paren = stat.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat.size()) {
+      char state = stat[paren + 2];
+      if (state == 't' || state == 'T') return true;
+    }
+  }
+  return false;
+}
+
+pid_t tracer_pid(pid_t pid) {
+  for (const std::string& line : split_lines(read_file("/proc/" + std::to_string(pid) + "/status")))
+    if (line.rfind("TracerPid:", 0) == 0) return static_cast<pid_t>(std::stol(line.substr(10)));
+  return -1;
+}
+
+size_t count_lines(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (const std::string& line : split_lines(text))
+    if (line.find(needle) != std::string::npos) ++n;
+  return n;
+}
+
+uint64_t symbol_address(const std::string& file, const std::string& symbol) {
+  for (const std::string& line : split_lines(run({"/usr/bin/nm", file}).out)) {
+    std::istringstream ss(line);
+    std::string addr, type, name;
+    if (ss >> addr >> type >> name && name == symbol) return std::stoull(addr, nullptr, 16);
+  }
+  throw std::runtime_error("no symbol " + symbol + " in " + file);
+}
+
+}  // namespace itest

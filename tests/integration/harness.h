@@ -1,0 +1,91 @@
+#pragma once
+// What the integration tests need to run uptrace on real programs: spawning
+// targets, running uptrace to completion or in the background, and taking
+// snapshots of a process's code and maps to prove nothing was left behind.
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace itest {
+
+std::string uptrace_path();
+// A program from tests/targets, e.g. target("busy") -> .../target-busy.
+std::string target(const std::string& name);
+std::string temp_path(const std::string& stem);  // unique path in a temp dir
+
+struct Result {
+  int status = -1;  // exit code, or 128+signal
+  std::string out, err;
+  std::vector<std::string> out_lines() const;
+  std::vector<std::string> err_lines() const;
+};
+
+// Runs argv to completion (killed after `timeout`), capturing stdout/stderr.
+Result run(const std::vector<std::string>& argv, std::chrono::seconds timeout = std::chrono::seconds(120));
+// run() with uptrace prepended.
+Result uptrace(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(120));
+
+// A child process the test owns; killed and reaped on destruction.
+class Child {
+ public:
+  // Starts argv with stdout on a pipe the test can read.
+  explicit Child(const std::vector<std::string>& argv);
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // One line of the child's stdout (without '\n'); throws on timeout/EOF.
+  std::string read_line(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  void signal(int sig);
+  // Waits for exit; returns exit code or 128+signal; throws on timeout.
+  int wait(std::chrono::seconds timeout = std::chrono::seconds(60));
+  bool alive() const;
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string buffer_;
+  bool reaped_ = false;
+};
+
+// uptrace running in the background (for -p tests) with stdout/stderr in
+// files; waits for --ready-file so the test knows the probes are armed.
+class Tracer {
+ public:
+  explicit Tracer(const std::vector<std::string>& args);
+  ~Tracer();
+  // Waits until every probe is armed (--ready-file exists) or uptrace exits.
+  bool wait_armed(std::chrono::seconds timeout = std::chrono::seconds(60));
+  void signal(int sig);
+  Result finish(std::chrono::seconds timeout = std::chrono::seconds(60));
+  pid_t pid() const { return child_->pid(); }
+
+ private:
+  std::string ready_, out_, err_;
+  std::optional<Child> child_;
+};
+
+// The code of a process and its map, for before/after comparisons.
+struct Snapshot {
+  std::string maps;                          // /proc/PID/maps
+  std::map<std::string, std::string> code;   // "start-end path" -> bytes of each executable mapping
+};
+Snapshot snapshot(pid_t pid);
+// Readable differences ("maps differ: ...", "code differs in ... at +0x12"); empty when identical.
+std::string compare(const Snapshot& before, const Snapshot& after);
+
+// Thread states from /proc/PID/task/*/stat: any thread in 't' (traced) or 'T' (stopped).
+bool any_thread_stopped(pid_t pid);
+pid_t tracer_pid(pid_t pid);
+
+// Counts lines containing `needle`.
+size_t count_lines(const std::string& text, const std::string& needle);
+// The address of `symbol` in the ELF file (as nm prints it).
+uint64_t symbol_address(const std::string& file, const std::string& symbol);
+
+}  // namespace itest

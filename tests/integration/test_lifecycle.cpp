@@ -1,0 +1,167 @@
+// Launching and attaching, and leaving: exit statuses, exact counts from many
+// threads, and the target's code and maps byte-identical after each way of
+// detaching (SPEC.md "Guarantees" 1 and 2).
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+using namespace itest;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A busy target, ready: its threads are all running.
+struct BusyTarget {
+  Child child;
+  explicit BusyTarget(const std::string& name = "busy", const std::string& threads = "4",
+                      const std::string& pause_us = "200")
+      : child({target(name), threads, pause_us}) {
+    REQUIRE(child.read_line().rfind("ready ", 0) == 0);
+  }
+  pid_t pid() const { return child.pid(); }
+};
+
+void require_pristine(const Snapshot& before, pid_t pid) {
+  // Detaching is complete when uptrace exits, but the kernel may still be
+  // resuming the threads; give it a moment before looking at their states.
+  std::this_thread::sleep_for(50ms);
+  INFO(compare(before, snapshot(pid)));
+  REQUIRE(compare(before, snapshot(pid)).empty());
+  REQUIRE(tracer_pid(pid) == 0);
+  REQUIRE_FALSE(any_thread_stopped(pid));
+}
+
+}  // namespace
+
+TEST_CASE("launch: every hit from 4 threads is counted exactly once", "[launch]") {
+  std::string out = temp_path("counts");
+  Result r = uptrace({"-c", "-o", out, "work", "--", target("counted"), "4", "2500"});
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == "total 15012540000\n");
+  REQUIRE(slurp(out) == "work 10000\n");
+  unlink(out.c_str());
+}
+
+TEST_CASE("launch: the command's own output and exit status are unchanged", "[launch]") {
+  Result plain = run({target("counted"), "3", "100"});
+  std::string out = temp_path("hits");
+  Result traced = uptrace({"-q", "-o", out, "work", "--", target("counted"), "3", "100"});
+  REQUIRE(traced.status == plain.status);
+  REQUIRE(traced.out == plain.out);
+  REQUIRE(traced.err.empty());
+  REQUIRE(count_lines(slurp(out), " work") == 300);
+  unlink(out.c_str());
+
+  REQUIRE(uptrace({"-q", "work", "--", target("exit_with"), "7"}).status == 7);
+  REQUIRE(uptrace({"-q", "work", "--", target("exit_with"), "0", std::to_string(SIGABRT)}).status == 128 + SIGABRT);
+}
+
+TEST_CASE("launch: a command that cannot run gives 127 or 126 and one line", "[launch]") {
+  Result missing = uptrace({"work", "--", "/nonexistent/program"});
+  REQUIRE(missing.status == 127);
+  REQUIRE(missing.err == "uptrace: cannot run '/nonexistent/program': No such file or directory\n");
+  Result not_exec = uptrace({"work", "--", "/etc/passwd"});
+  REQUIRE(not_exec.status == 126);
+  REQUIRE(not_exec.err == "uptrace: cannot run '/etc/passwd': Permission denied\n");
+}
+
+TEST_CASE("launch: one status line says the probes are armed", "[launch]") {
+  Result r = uptrace({"-c", "work", "main", "--", target("exit_with"), "3"});
+  REQUIRE(r.status == 3);
+  auto lines = r.err_lines();
+  REQUIRE(lines.size() == 1);
+  REQUIRE(lines[0].rfind("uptrace: 2 probes armed in pid ", 0) == 0);
+  REQUIRE(r.out == "work 1\nmain 1\n");
+}
+
+TEST_CASE("attach: -n reports exactly N hits from many threads, then leaves no trace", "[attach]") {
+  for (const char* program : {"busy", "busy-nopie"}) {
+    BusyTarget t(program, "8", "0");
+    Snapshot before = snapshot(t.pid());
+    Result r = uptrace({"-p", std::to_string(t.pid()), "-n", "500", "work index=$arg1"});
+    REQUIRE(r.status == 0);
+    REQUIRE(count_lines(r.out, " work index=") == 500);
+    REQUIRE(r.out_lines().size() == 500);
+    require_pristine(before, t.pid());
+  }
+}
+
+TEST_CASE("attach: code and maps are identical after every way of detaching", "[attach]") {
+  BusyTarget t;
+  const std::string pid = std::to_string(t.pid());
+  Snapshot before = snapshot(t.pid());
+
+  SECTION("-d") {
+    Result r = uptrace({"-p", pid, "-d", "0.3", "-c", "work", "work+0x14"});
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out_lines().size() == 2);
+  }
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    DYNAMIC_SECTION("signal " << sig) {
+      Tracer tracer({"-p", pid, "-c", "work", "work+0x14"});
+      REQUIRE(tracer.wait_armed());
+      std::this_thread::sleep_for(200ms);
+      tracer.signal(sig);
+      Result r = tracer.finish();
+      REQUIRE(r.status == 0);
+      auto lines = r.out_lines();
+      REQUIRE(lines.size() == 2);
+      REQUIRE(lines[0].rfind("work ", 0) == 0);
+      REQUIRE(std::stoul(lines[0].substr(5)) > 0);
+    }
+  }
+  SECTION("the reader of the output goes away") {
+    std::string cmd = uptrace_path() + " -p " + pid + " work | head -n 3";
+    Result r = run({"/bin/sh", "-c", cmd});
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out_lines().size() == 3);
+  }
+  require_pristine(before, t.pid());
+  REQUIRE(t.child.alive());
+}
+
+TEST_CASE("attach: the target exiting ends tracing with status 0", "[attach]") {
+  Child sleeper({target("sleep_exit"), "700", "4"});
+  REQUIRE(sleeper.read_line() == "ready");
+  Result r = uptrace({"-p", std::to_string(sleeper.pid()), "work", "libc:exit"});
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out_lines().size() == 2);
+  REQUIRE(count_lines(r.out, " work") == 1);
+  REQUIRE(count_lines(r.out, " libc:exit") == 1);
+  REQUIRE(count_lines(r.err, "uptrace: pid " + std::to_string(sleeper.pid()) + " exited with status 4") == 1);
+  REQUIRE(sleeper.wait() == 4);
+}
+
+TEST_CASE("attach: a process another tracer holds is refused, naming it", "[attach][errors]") {
+  BusyTarget t;
+  const std::string pid = std::to_string(t.pid());
+  Snapshot before = snapshot(t.pid());
+  Tracer first({"-p", pid, "-c", "work"});
+  REQUIRE(first.wait_armed());
+  Result second = uptrace({"-p", pid, "work"});
+  REQUIRE(second.status == 1);
+  REQUIRE(second.err ==
+          "uptrace: pid " + pid + " is already traced by pid " + std::to_string(first.pid()) + " (uptrace)\n");
+  first.signal(SIGINT);
+  REQUIRE(first.finish().status == 0);
+  require_pristine(before, t.pid());
+}
+
+TEST_CASE("attach: a pid that does not exist", "[attach][errors]") {
+  Result r = uptrace({"-p", "999999999", "work"});
+  REQUIRE(r.status == 1);
+  REQUIRE(r.err == "uptrace: no process with pid 999999999\n");
+}
