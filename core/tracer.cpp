@@ -503,12 +503,34 @@ void Tracer::handle_wait_status(pid_t tid, int status) {
     if (!stop.thread_gone()) on_new_tracee(tid, stop);
     return;
   }
-  if (world_stopped_ && !stop.thread_gone()) {
-    t->stopped = true;
-    t->pending = stop;
+  if (stop.thread_gone()) {
+    dispatch(*t, stop);
     return;
   }
-  dispatch(*t, stop);
+  t->stopped = true;
+  t->pending = stop;
+  if (!world_stopped_) dispatch(*t, stop);
+}
+
+// Every resumption of a thread that stopped goes through these, so a thread
+// is marked stopped from the moment its stop is seen until it really runs
+// again, even when handling the stop fails half way.
+void Tracer::run_thread(Thread& t, int signal) {
+  t.stopped = false;
+  t.pending.reset();
+  ptrace::cont(t.tid, signal);
+}
+
+void Tracer::step_thread(Thread& t, int signal) {
+  t.stopped = false;
+  t.pending.reset();
+  ptrace::single_step(t.tid, signal);
+}
+
+void Tracer::listen_thread(Thread& t) {
+  t.stopped = false;
+  t.pending.reset();
+  ptrace::listen(t.tid);
 }
 
 void Tracer::dispatch(Thread& t, const Stop& stop) {
@@ -522,7 +544,7 @@ void Tracer::dispatch(Thread& t, const Stop& stop) {
       return;
     case Stop::Kind::GroupStop:
       // Job control: stay stopped until SIGCONT, without a ptrace-stop.
-      ptrace::listen(t.tid);
+      listen_thread(t);
       return;
     case Stop::Kind::Fork:
     case Stop::Kind::Vfork:
@@ -543,31 +565,31 @@ void Tracer::dispatch(Thread& t, const Stop& stop) {
 
 void Tracer::resume(Thread& t, int signal) {
   if (t.stepping_site >= 0) {
-    ptrace::single_step(t.tid, signal);
+    step_thread(t, signal);
   } else if (!t.held_signals.empty() && signal == 0) {
     deliver_held_signals(t);
   } else {
-    ptrace::cont(t.tid, signal);
+    run_thread(t, signal);
   }
 }
 
 void Tracer::deliver_held_signals(Thread& t) {
   if (t.held_signals.empty()) {
-    ptrace::cont(t.tid);
+    run_thread(t);
     return;
   }
   const siginfo_t first = t.held_signals.front();
   for (size_t i = 1; i < t.held_signals.size(); ++i) requeue_signal(t.pid, t.tid, t.held_signals[i]);
   t.held_signals.clear();
   ptrace::set_siginfo(t.tid, first);
-  ptrace::cont(t.tid, first.si_signo);
+  run_thread(t, first.si_signo);
 }
 
 void Tracer::on_signal(Thread& t, int signal) {
   Process* p = process(t.pid);
   AddressSpace* space = p ? p->space.get() : nullptr;
   if (signal != SIGTRAP && t.stepping_site < 0) {
-    ptrace::cont(t.tid, signal);  // not ours: on its way, unchanged
+    run_thread(t, signal);  // not ours: on its way, unchanged
     return;
   }
   siginfo_t si{};
@@ -590,12 +612,12 @@ void Tracer::on_signal(Thread& t, int signal) {
       t.stepping_site = -1;
       for (const siginfo_t& held : t.held_signals) requeue_signal(t.pid, t.tid, held);
       t.held_signals.clear();
-      ptrace::cont(t.tid, signal);
+      run_thread(t, signal);
       return;
     }
     // Rule 5: a signal waits until the step is done.
     t.held_signals.push_back(si);
-    ptrace::single_step(t.tid);
+    step_thread(t);
     return;
   }
 
@@ -608,7 +630,7 @@ void Tracer::on_signal(Thread& t, int signal) {
       }
     }
   }
-  ptrace::cont(t.tid, SIGTRAP);  // the program's own trap, with its own siginfo
+  run_thread(t, SIGTRAP);  // the program's own trap, with its own siginfo
 }
 
 void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs) {
@@ -636,9 +658,9 @@ void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::R
   if (!ptrace::set_regs(t.tid, isa_, regs)) return;
   if (action == arch::HitAction::SingleStep) {
     t.stepping_site = static_cast<int>(site_index);
-    ptrace::single_step(t.tid);
+    step_thread(t);
   } else {
-    ptrace::cont(t.tid);
+    run_thread(t);
   }
 }
 
@@ -674,12 +696,9 @@ void Tracer::on_new_tracee(pid_t tid, const Stop& first_stop) {
   pid_t tgid = proc::thread_group_of(tid);
   if (tgid != 0 && processes_.count(tgid)) {
     Thread& t = add_thread(tid, tgid);
-    if (world_stopped_) {
-      t.stopped = true;
-      t.pending = first_stop;
-    } else {
-      dispatch(t, first_stop);
-    }
+    t.stopped = true;
+    t.pending = first_stop;
+    if (!world_stopped_) dispatch(t, first_stop);
     return;
   }
   // A new process: settle it once its parent's fork event says how it was made.
@@ -730,6 +749,7 @@ void Tracer::settle_child(pid_t child, pid_t parent, bool shares_memory) {
   cp.report_hits = false;
   cp.detach_on_exec = true;
   Thread& t = add_thread(child, child);
+  t.stopped = true;
   resume(t);
 }
 
@@ -750,7 +770,7 @@ void Tracer::on_exec(Thread& t, const Stop& stop) {
     options_.status(fmt::format("pid {} executed a new program; its {} probes are gone", pid, p->space->sites.size()));
   if (p) p->space = std::make_shared<AddressSpace>(pid);
   t.stepping_site = -1;
-  ptrace::cont(t.tid);
+  run_thread(t);
 }
 
 // ---------------------------------------------------------------------------
@@ -786,9 +806,7 @@ void Tracer::resume_world() {
   for (pid_t tid : stopped) {
     Thread* t = thread(tid);
     if (!t) continue;
-    t->stopped = false;
     Stop stop = t->pending.value_or(Stop{Stop::Kind::Interrupt, tid});
-    t->pending.reset();
     dispatch(*t, stop);
   }
   // Children that stopped while the world was stopped.

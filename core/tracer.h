@@ -100,6 +100,9 @@ class Tracer {
   void settle_child(pid_t child, pid_t parent, bool shares_memory);
   void on_exec(Thread& t, const Stop& stop);
   void resume(Thread& t, int signal = 0);
+  void run_thread(Thread& t, int signal = 0);
+  void step_thread(Thread& t, int signal = 0);
+  void listen_thread(Thread& t);
   void deliver_held_signals(Thread& t);
 
   // Stop the world; resume it; leave.

@@ -240,6 +240,13 @@ const MappedModule* ModuleMap::find(std::string_view name) const {
                 "name the module by its full file name or path");
   };
   if (auto* m = pick("name", [&](const MappedModule& m) { return m.file_name() == name; })) return m;
+  // "libc" means libc.so.6 even when libcrypt.so.1 is loaded too: a prefix
+  // that ends where the library's own name ends ('.' or '-') wins.
+  if (auto* m = pick("prefix", [&](const MappedModule& m) {
+        std::string_view f = m.file_name();
+        return f.starts_with(name) && f.size() > name.size() && (f[name.size()] == '.' || f[name.size()] == '-');
+      }))
+    return m;
   return pick("prefix", [&](const MappedModule& m) { return m.file_name().starts_with(name); });
 }
 

@@ -118,12 +118,16 @@ TEST_CASE("ModuleMap::find by path, file name and unique prefix", "[elf][process
   CHECK(map.find(elftest::fixture("libelffix_extra.so")) == extra);
   CHECK(map.find("prog_pie") == map.main_module());
 
+  // A prefix that ends where a library's name ends picks that library.
+  const MappedModule* fix = map.find("libelffix");
+  REQUIRE(fix != nullptr);
+  CHECK(fix->file_name() == "libelffix.so");
   try {
-    map.find("libelffix");
+    map.find("libelffi");
     FAIL("an ambiguous prefix must throw");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::Runtime);
-    CHECK(std::string(e.what()) == "module prefix 'libelffix' is ambiguous in pid " + std::to_string(child.pid()) +
+    CHECK(std::string(e.what()) == "module prefix 'libelffi' is ambiguous in pid " + std::to_string(child.pid()) +
                                        ": libelffix.so, libelffix_extra.so");
   }
   CHECK(map.find("libnothere") == nullptr);
