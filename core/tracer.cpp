@@ -102,6 +102,15 @@ TraceResult Tracer::attach(pid_t pid, const SiteResolver& resolve) {
   if (pid_t tracer = proc::tracer_of(pid))
     throw_runtime("pid {} is already traced by pid {} ({})", pid, tracer, proc::command_name(tracer));
   if (pid == ::getpid()) throw_runtime("uptrace cannot trace itself (pid {})", pid);
+  // Reading its maps needs the same permission as ptrace: say so now, with
+  // the hint, rather than fail on /proc/PID/maps.
+  if (UniqueFd probe(::open(fmt::format("/proc/{}/mem", pid).c_str(), O_RDONLY | O_CLOEXEC)); !probe) {
+    if (errno == EACCES || errno == EPERM) {
+      std::string hint;
+      std::string message = proc::explain_attach_failure(pid, EPERM, hint);
+      throw Error(ErrorKind::Runtime, message, hint);
+    }
+  }
 
   // Everything that can be refused is refused before the target is touched.
   std::vector<ProbeSite> sites = resolve(pid);

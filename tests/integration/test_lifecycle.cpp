@@ -165,3 +165,29 @@ TEST_CASE("attach: a pid that does not exist", "[attach][errors]") {
   REQUIRE(r.status == 1);
   REQUIRE(r.err == "uptrace: no process with pid 999999999\n");
 }
+
+TEST_CASE("attach: without permission to ptrace, one line with a hint", "[attach][errors]") {
+  if (access("/usr/bin/setpriv", X_OK) != 0) {
+    WARN("setpriv (util-linux) is not installed; not run");
+    return;
+  }
+  BusyTarget t;
+  const std::string pid = std::to_string(t.pid());
+  Snapshot before = snapshot(t.pid());
+  // An unprivileged user may not trace root's process.
+  Result r = run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", uptrace_path(), "-p",
+                  pid, "work"});
+  REQUIRE(r.status == 1);
+  REQUIRE(r.err_lines().size() == 1);
+  REQUIRE(r.err.rfind("uptrace: cannot attach to pid " + pid + " (target-busy): Operation not permitted; hint: ", 0) == 0);
+  require_pristine(before, t.pid());
+}
+
+TEST_CASE("-o: an output file that cannot be created is an error before attaching", "[attach][errors]") {
+  BusyTarget t;
+  Result r = uptrace({"-p", std::to_string(t.pid()), "-o", "/nonexistent/dir/hits", "work"});
+  REQUIRE(r.status == 1);
+  REQUIRE(r.err_lines().size() == 1);
+  REQUIRE(r.err.rfind("uptrace: cannot open output file '/nonexistent/dir/hits': No such file or directory", 0) == 0);
+  REQUIRE(tracer_pid(t.pid()) == 0);
+}
