@@ -123,6 +123,11 @@ TEST_CASE("attach: code and maps are identical after every way of detaching", "[
       REQUIRE(std::stoul(lines[0].substr(5)) > 0);
     }
   }
+  SECTION("an output error after arming") {
+    Result r = uptrace({"-p", pid, "-o", "/dev/full", "work"});
+    REQUIRE(r.status == 1);
+    REQUIRE(r.err_lines().back() == "uptrace: cannot write output to '/dev/full': No space left on device");
+  }
   SECTION("the reader of the output goes away") {
     std::string cmd = uptrace_path() + " -p " + pid + " work | head -n 3";
     Result r = run({"/bin/sh", "-c", cmd});

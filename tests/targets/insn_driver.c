@@ -151,8 +151,8 @@ static void on_usr1(int sig) {
 
 int main(int argc, char **argv) {
   __builtin_cpu_init();
-  have_avx = __builtin_cpu_supports("avx");
-  have_avx512 = __builtin_cpu_supports("avx512f");
+  have_avx = !!__builtin_cpu_supports("avx");
+  have_avx512 = !!__builtin_cpu_supports("avx512f");
   setvbuf(stdout, NULL, _IOLBF, 0);
   printf("cpu avx=%d avx512f=%d\n", have_avx, have_avx512);
   if (argc > 1 && strcmp(argv[1], "loop") == 0) {

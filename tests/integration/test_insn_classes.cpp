@@ -1,0 +1,351 @@
+// Probes on every class of instruction that needs care out of line:
+// rip-relative operands (integer, SSE, AVX, AVX-512), relative and indirect
+// branches and calls, stack writes, ret, locked read-modify-writes, loop,
+// string moves, nops and endbr64. The driver (tests/targets/insn_driver.c +
+// insn_classes.S) checks every result against a C model, so a wrongly
+// executed instruction shows up in its output, which must be byte-identical
+// with and without uptrace; the counts must be exact (SPEC.md Guarantee 2).
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+using namespace itest;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string line; std::getline(ss, line);) out.push_back(line);
+  return out;
+}
+
+const std::string kDriver = target("insn_driver");
+
+enum class Count { PerRound, ThreePerRound, LoopIterations, Avx, Avx512 };
+
+// One probe site per class. `insn` is how the instruction at the site
+// starts in uptrace's disassembly (proves FUNC+OFF is the documented
+// instruction); `mode` is what --mode auto picks.
+struct Site {
+  const char* probe;
+  const char* shown;  // as printed (offsets in 0x-hex)
+  const char* insn;
+  const char* mode;
+  bool rip_relative;
+  Count count = Count::PerRound;
+};
+
+const std::vector<Site>& sites() {
+  static const std::vector<Site> all = {
+      {"rip_load", "rip_load", "mov rax, qword ptr [rip", "trap", true},
+      {"rip_store", "rip_store", "mov qword ptr [rip", "trap", true},
+      {"rip_store_imm", "rip_store_imm", "add qword ptr [rip", "trap", true},
+      {"rip_lea", "rip_lea", "lea rax, [rip", "emulate", true},
+      {"sse_movsd", "sse_movsd", "movsd xmm1, qword ptr [rip", "trap", true},
+      {"sse_addsd", "sse_addsd", "addsd xmm0, qword ptr [rip", "trap", true},
+      {"avx_vaddsd", "avx_vaddsd", "vaddsd xmm0, xmm0, qword ptr [rip", "trap", true, Count::Avx},
+      {"avx512_vmovsd", "avx512_vmovsd", "vmovsd xmm16, qword ptr [rip", "trap", true, Count::Avx512},
+      {"call_rel", "call_rel", "call", "emulate", false},
+      {"jcc_rel8+3", "jcc_rel8+0x3", "jb", "emulate", false},
+      {"jcc_rel32+4", "jcc_rel32+0x4", "jne", "emulate", false},
+      {"jmp_rel8", "jmp_rel8", "jmp", "emulate", false},
+      {"jmp_rel32", "jmp_rel32", "jmp", "emulate", false},
+      {"push_pop", "push_pop", "push rbx", "emulate", false},
+      {"push_pop+8", "push_pop+0x8", "pop rbx", "trap", false},
+      {"push_imm", "push_imm", "push 0x2a", "emulate", false},
+      {"pushf_fn", "pushf_fn", "pushf", "emulate", false},
+      {"ret_fn+4", "ret_fn+0x4", "ret", "emulate", false},
+      {"lock_xadd", "lock_xadd", "lock xadd dword ptr [rip", "trap", true},
+      {"lock_add", "lock_add", "lock add dword ptr [rdi], esi", "trap", false},
+      {"lock_cmpxchg+2", "lock_cmpxchg+0x2", "lock cmpxchg dword ptr [rdi], edx", "trap", false},
+      {"call_reg", "call_reg", "call rsi", "trap", false},
+      {"call_mem", "call_mem", "call qword ptr [rip", "trap", true},
+      {"jmp_mem", "jmp_mem", "jmp qword ptr [rip", "trap", true},
+      {"jmp_mem_landing", "jmp_mem_landing", "lea rax, [rdi + 0xd]", "trap", false},
+      {"jmp_indexed+13", "jmp_indexed+0xd", "jmp qword ptr [rcx + rax*8]", "trap", false},
+      {"loop_fn+6", "loop_fn+0x6", "loop", "emulate", false, Count::LoopIterations},
+      {"cmov_fn+6", "cmov_fn+0x6", "cmovl rax, rsi", "trap", false},
+      {"xchg_fn", "xchg_fn", "xchg qword ptr [rsi], rdi", "trap", false},
+      {"movsb_fn", "movsb_fn", "movsb", "trap", false},
+      {"nop_fn", "nop_fn", "nop dword ptr [rax + rax]", "emulate", false},
+      {"nop1_fn", "nop1_fn", "nop", "emulate", false},
+      {"endbr_fn", "endbr_fn", "endbr64", "emulate", false},
+      {"call_helper", "call_helper", "lea rax, [rdi + 1]", "trap", false, Count::ThreePerRound},
+  };
+  return all;
+}
+
+struct Cpu {
+  bool avx = false, avx512f = false;
+};
+
+// The driver's first line says which extensions it uses.
+Cpu parse_cpu_line(const std::string& line) {
+  Cpu cpu;
+  REQUIRE(line.rfind("cpu ", 0) == 0);
+  cpu.avx = line.find("avx=1") != std::string::npos;
+  cpu.avx512f = line.find("avx512f=1") != std::string::npos;
+  return cpu;
+}
+
+uint64_t expected_hits(const Site& s, long rounds, const Cpu& cpu) {
+  switch (s.count) {
+    case Count::PerRound: return static_cast<uint64_t>(rounds);
+    case Count::ThreePerRound: return 3 * static_cast<uint64_t>(rounds);  // call_rel, call_reg, call_mem
+    case Count::Avx: return cpu.avx ? static_cast<uint64_t>(rounds) : 0;
+    case Count::Avx512: return cpu.avx512f ? static_cast<uint64_t>(rounds) : 0;
+    case Count::LoopIterations: {
+      uint64_t n = 0;
+      for (long i = 0; i < rounds; ++i) n += static_cast<uint64_t>(i % 5 + 1);
+      return n;
+    }
+  }
+  return 0;
+}
+
+std::vector<std::string> all_probes() {
+  std::vector<std::string> out;
+  for (const Site& s : sites()) out.push_back(s.probe);
+  return out;
+}
+
+// Untraced output of the driver for `rounds` rounds; checks it is sane.
+const std::string& untraced_output(long rounds) {
+  static std::map<long, std::string> cache;
+  auto it = cache.find(rounds);
+  if (it != cache.end()) return it->second;
+  Result plain = run({kDriver, std::to_string(rounds)});
+  INFO(plain.out << plain.err);
+  REQUIRE(plain.status == 0);
+  REQUIRE(plain.out.find("\nmismatches 0\n") != std::string::npos);
+  REQUIRE(plain.out.find("MISMATCH") == std::string::npos);
+  return cache[rounds] = plain.out;
+}
+
+void all_classes_at_once(const std::vector<std::string>& mode_args) {
+  const long rounds = 300;
+  const std::string& expected_out = untraced_output(rounds);
+  Cpu cpu = parse_cpu_line(lines_of(expected_out).at(0));
+
+  std::string counts = temp_path("counts");
+  std::vector<std::string> args = mode_args;
+  for (const std::string& a : {std::string("-c"), std::string("-o"), counts}) args.push_back(a);
+  for (const std::string& p : all_probes()) args.push_back(p);
+  args.push_back("--");
+  args.push_back(kDriver);
+  args.push_back(std::to_string(rounds));
+  Result r = uptrace(args);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == expected_out);
+
+  std::string want;
+  for (const Site& s : sites()) want += std::string(s.shown) + " " + std::to_string(expected_hits(s, rounds, cpu)) + "\n";
+  REQUIRE(slurp(counts) == want);
+  auto err = r.err_lines();
+  REQUIRE(err.size() == 1);
+  REQUIRE(std::regex_match(err[0], std::regex("uptrace: " + std::to_string(sites().size()) +
+                                              " probes armed in pid [0-9]+")));
+  unlink(counts.c_str());
+}
+
+void require_pristine(const Snapshot& before, pid_t pid) {
+  // uptrace has exited; let the kernel finish resuming the threads.
+  std::this_thread::sleep_for(50ms);
+  std::string diff = compare(before, snapshot(pid));
+  INFO(diff);
+  REQUIRE(diff.empty());
+  REQUIRE(tracer_pid(pid) == 0);
+  REQUIRE_FALSE(any_thread_stopped(pid));
+}
+
+}  // namespace
+
+TEST_CASE("insn classes: the driver is deterministic and self-checking", "[insn]") {
+  Result a = run({kDriver, "300"});
+  Result b = run({kDriver, "300"});
+  REQUIRE(a.status == 0);
+  REQUIRE(a.out == b.out);
+  auto lines = a.out_lines();
+  // cpu line, one checksum line per function, mismatches line.
+  REQUIRE(lines.size() == 1 + 31 + 1);
+  REQUIRE(lines.back() == "mismatches 0");
+}
+
+TEST_CASE("insn classes: all classes at once, default mode: same output, exact counts", "[insn]") {
+  all_classes_at_once({});
+}
+
+TEST_CASE("insn classes: all classes at once, --mode auto: same output, exact counts", "[insn]") {
+  all_classes_at_once({"--mode", "auto"});
+}
+
+TEST_CASE("insn classes: all classes at once, --mode trap: same output, exact counts", "[insn]") {
+  all_classes_at_once({"--mode", "trap"});
+}
+
+TEST_CASE("insn classes: each class alone reports one line per execution", "[insn]") {
+  const long rounds = 40;
+  const std::string& expected_out = untraced_output(rounds);
+  Cpu cpu = parse_cpu_line(lines_of(expected_out).at(0));
+  for (const Site& s : sites()) {
+    // Where auto steps the instruction, trap would do the same again.
+    std::vector<const char*> modes{"auto"};
+    if (std::string(s.mode) != "trap") modes.push_back("trap");
+    for (const char* mode : modes) {
+      INFO("probe " << s.probe << ", --mode " << mode);
+      std::string hits = temp_path("hits");
+      Result r = uptrace({"-q", "--mode", mode, "-o", hits, s.probe, "--", kDriver, std::to_string(rounds)});
+      INFO(r.err);
+      REQUIRE(r.status == 0);
+      REQUIRE(r.out == expected_out);
+      REQUIRE(r.err.empty());
+      auto lines = lines_of(slurp(hits));
+      unlink(hits.c_str());
+      REQUIRE(lines.size() == expected_hits(s, rounds, cpu));
+      std::regex line_re("[0-9]+\\.[0-9]{6} ([0-9]+)/([0-9]+) " + std::regex_replace(std::string(s.shown),
+                                                                                   std::regex("\\+"), "\\+"));
+      for (const std::string& line : lines) {
+        std::smatch m;
+        INFO(line);
+        REQUIRE(std::regex_match(line, m, line_re));
+        REQUIRE(m[1] == m[2]);  // single-threaded: pid == tid
+      }
+    }
+  }
+}
+
+TEST_CASE("insn classes: --explain shows each site's instruction and the mode auto picks", "[insn][explain]") {
+  std::vector<std::string> args{"--explain", "--format", "json", "-x", kDriver};
+  for (const std::string& p : all_probes()) args.push_back(p);
+  Result r = uptrace(args);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto lines = r.out_lines();
+  REQUIRE(lines.size() == sites().size());
+  for (size_t i = 0; i < sites().size(); ++i) {
+    const Site& s = sites()[i];
+    INFO(s.probe << ": " << lines[i]);
+    auto j = nlohmann::json::parse(lines[i]);
+    REQUIRE(j["probe"] == s.shown);
+    REQUIRE(j["insn"].get<std::string>().rfind(s.insn, 0) == 0);
+    REQUIRE(j["mode"] == s.mode);
+    REQUIRE(j["refused"].is_null());
+    REQUIRE(j["module"] == kDriver);
+    // Rip-relative operands that are stepped are re-encoded for the slot.
+    if (s.rip_relative && std::string(s.mode) == "trap")
+      REQUIRE(j["plan"].get<std::string>().find("rip-relative") != std::string::npos);
+  }
+}
+
+TEST_CASE("insn classes: --explain --mode trap steps every site", "[insn][explain]") {
+  std::vector<std::string> args{"--explain", "--mode", "trap", "--format", "json", "-x", kDriver};
+  for (const std::string& p : all_probes()) args.push_back(p);
+  Result r = uptrace(args);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto lines = r.out_lines();
+  REQUIRE(lines.size() == sites().size());
+  for (size_t i = 0; i < sites().size(); ++i) {
+    INFO(lines[i]);
+    auto j = nlohmann::json::parse(lines[i]);
+    REQUIRE(j["mode"] == "trap");
+  }
+}
+
+TEST_CASE("insn classes: --explain text names the mode and the instruction", "[insn][explain]") {
+  Result r = uptrace({"--explain", "-x", kDriver, "call_rel", "jcc_rel8+3", "jmp_rel8", "push_pop", "rip_load",
+                      "lock_xadd"});
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  auto lines = r.out_lines();
+  auto block = [&](const std::string& name) {
+    auto it = std::find(lines.begin(), lines.end(), name);
+    REQUIRE(it != lines.end());
+    std::vector<std::string> out;
+    for (++it; it != lines.end() && it->rfind("  ", 0) == 0; ++it) out.push_back(*it);
+    return out;
+  };
+  auto has_line = [](const std::vector<std::string>& b, const std::string& prefix) {
+    return std::any_of(b.begin(), b.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+  };
+  uint64_t call_rel_addr = symbol_address(kDriver, "call_rel");
+  char at[128];
+  snprintf(at, sizeof at, "  at:          call_rel+0x0 in %s (file address %#lx", kDriver.c_str(),
+           static_cast<unsigned long>(call_rel_addr));
+  REQUIRE(has_line(block("call_rel"), at));
+  REQUIRE(has_line(block("call_rel"), "  instruction: e8 "));
+  for (const char* emulated : {"call_rel", "jcc_rel8+0x3", "jmp_rel8", "push_pop"})
+    REQUIRE(has_line(block(emulated), "  mode:        emulate: "));
+  REQUIRE(has_line(block("jcc_rel8+0x3"), "  instruction: 72 "));
+  REQUIRE(has_line(block("jmp_rel8"), "  instruction: eb "));
+  REQUIRE(has_line(block("push_pop"), "  instruction: 53  push rbx"));
+  for (const char* stepped : {"rip_load", "lock_xadd"}) {
+    auto b = block(stepped);
+    REQUIRE(has_line(b, "  mode:        trap: "));
+    REQUIRE(std::any_of(b.begin(), b.end(), [](const std::string& l) {
+      return l.rfind("  mode:", 0) == 0 && l.find("rip-relative") != std::string::npos;
+    }));
+  }
+  REQUIRE(has_line(block("lock_xadd"), "  instruction: f0 0f c1 3d "));
+}
+
+TEST_CASE("insn classes: attached to a running driver, every class runs right and nothing is left", "[insn][attach]") {
+  for (const char* mode : {"auto", "trap"}) {
+    INFO("--mode " << mode);
+    Child driver({kDriver, "loop"});
+    Cpu cpu = parse_cpu_line(driver.read_line());
+    REQUIRE(driver.read_line() == "ready " + std::to_string(driver.pid()));
+    Snapshot before = snapshot(driver.pid());
+
+    std::vector<std::string> args{"-q", "--mode", mode, "-p", std::to_string(driver.pid()), "-n", "3000"};
+    for (const std::string& p : all_probes()) args.push_back(p);
+    Result r = uptrace(args);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.err.empty());
+    auto lines = r.out_lines();
+    REQUIRE(lines.size() == 3000);
+    std::map<std::string, size_t> per_probe;
+    std::regex line_re("[0-9]+\\.[0-9]{6} ([0-9]+)/([0-9]+) (\\S+)");
+    for (const std::string& line : lines) {
+      std::smatch m;
+      INFO(line);
+      REQUIRE(std::regex_match(line, m, line_re));
+      REQUIRE(m[1] == std::to_string(driver.pid()));
+      ++per_probe[m[3]];
+    }
+    // 3000 hits are about 80 rounds of the loop: every site was hit, and
+    // nothing else was reported.
+    size_t known = 0;
+    for (const Site& s : sites()) {
+      if ((s.count == Count::Avx && !cpu.avx) || (s.count == Count::Avx512 && !cpu.avx512f)) continue;
+      INFO(s.probe);
+      REQUIRE(per_probe[s.shown] > 0);
+      known += per_probe[s.shown];
+    }
+    REQUIRE(known == 3000);
+    require_pristine(before, driver.pid());
+    // The driver checked every result while traced and goes on checking.
+    driver.signal(SIGUSR1);
+    REQUIRE(driver.read_line() == "ok mismatches 0");
+    REQUIRE(driver.alive());
+  }
+}
