@@ -180,6 +180,7 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
   if (o.output_path) (void)HitWriter::open(o.format, o.count, *o.output_path, {});
   survive_closed_output();
   // The tracer waits for these with sigtimedwait; blocked, none is lost.
+  // (The supervisor blocked them already; tracing without it works too.)
   sigset_t block;
   sigemptyset(&block);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&block, s);
