@@ -198,3 +198,25 @@ TEST_CASE("-o: an output file that cannot be created is an error before attachin
   REQUIRE(r.err.rfind("uptrace: cannot open output file '/nonexistent/dir/hits': No such file or directory", 0) == 0);
   REQUIRE(tracer_pid(t.pid()) == 0);
 }
+
+TEST_CASE("uptrace killed with SIGKILL: the target survives and its code is restored within a second",
+          "[attach][sigkill]") {
+  BusyTarget t("busy", "4", "0");
+  const std::string pid = std::to_string(t.pid());
+  Snapshot before = snapshot(t.pid());
+  // Kill at spread-out moments: while attaching and arming, and under heavy hits.
+  const int delays_ms[] = {0, 1, 2, 3, 5, 8, 12, 17, 25, 35, 50, 70, 100, 140, 200, 260, 330, 420, 520, 650};
+  for (int delay : delays_ms) {
+    INFO("killed after " << delay << " ms");
+    Child tracer({uptrace_path(), "-q", "-p", pid, "-o", "/dev/null", "work", "work+0x14"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    tracer.signal(SIGKILL);
+    REQUIRE(tracer.wait() == 128 + SIGKILL);
+    // The engine restores and detaches on its own; give it the promised second.
+    auto deadline = std::chrono::steady_clock::now() + 1s;
+    while (std::chrono::steady_clock::now() < deadline && (tracer_pid(t.pid()) != 0 || !compare(before, snapshot(t.pid())).empty()))
+      std::this_thread::sleep_for(10ms);
+    REQUIRE(t.child.alive());
+    require_pristine(before, t.pid());
+  }
+}
