@@ -174,7 +174,6 @@ int explain(const Options& o, const arch::Isa& isa, const std::vector<ProbeSpec>
 
 int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
   if (o.stack) throw Error(ErrorKind::Runtime, "--stack is not supported yet", "leave out --stack");
-  if (o.follow) throw Error(ErrorKind::Runtime, "-f/--follow is not supported yet", "leave out -f");
 
   // A bad -o path is an error before anything is attached or launched.
   if (o.output_path) (void)HitWriter::open(o.format, o.count, *o.output_path, {});

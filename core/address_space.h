@@ -19,7 +19,8 @@ namespace uptrace::core {
 struct ArmedSite {
   RuntimeAddr addr;
   RuntimeAddr slot;
-  std::unique_ptr<arch::ProbePlan> plan;
+  // Immutable once made; a followed fork child shares its parent's.
+  std::shared_ptr<const arch::ProbePlan> plan;
   struct Probe {
     uint32_t label;
     FetchProgram fetch;

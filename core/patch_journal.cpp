@@ -47,6 +47,11 @@ size_t PatchJournal::revert_all_in(TraceeMemory& other) const {
   return failed;
 }
 
+void PatchJournal::inherit(const PatchJournal& other) {
+  for (const Entry& e : other.entries_)
+    if (e.live) entries_.push_back(e);
+}
+
 bool PatchJournal::empty() const {
   for (const Entry& e : entries_)
     if (e.live) return false;

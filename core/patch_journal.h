@@ -31,6 +31,9 @@ class PatchJournal {
   // The same restoration applied to another address space that inherited
   // our patches (a forked child). Does not change this journal.
   size_t revert_all_in(TraceeMemory& other) const;
+  // Takes over the live entries of `other`, whose address space this one is
+  // a copy of (a followed fork child): restoring then restores the copy.
+  void inherit(const PatchJournal& other);
   // Forget everything without writing (the address space is gone: exec).
   void clear() { entries_.clear(); }
   bool empty() const;

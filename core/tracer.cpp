@@ -282,8 +282,8 @@ TraceResult Tracer::launch(const std::vector<std::string>& argv, const SiteResol
   try {
     resume_world();
     run_loop();
+    detach_all();
     if (!result_.target_exited) {
-      detach_all();
       // Detached, the command runs on; its status is ours.
       int status = 0;
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -456,7 +456,10 @@ void Tracer::run_loop() {
     return false;
   };
 
-  while (!quit_ && !result_.target_exited) {
+  auto finished = [&] {
+    return result_.target_exited && (!options_.follow_forks || processes_.empty());
+  };
+  while (!quit_ && !finished()) {
     // Handle every event that is ready; look at the clock and the quit
     // signals now and then, so a busy target cannot starve them.
     unsigned handled = 0;
@@ -465,7 +468,7 @@ void Tracer::run_loop() {
       pid_t tid = ::waitpid(-1, &status, __WALL | WNOHANG);
       if (tid > 0) {
         handle_wait_status(tid, status);
-        if (quit_ || result_.target_exited) break;
+        if (quit_ || finished()) break;
         if (++handled % 256 == 0) {
           if (!sink_.flush() || quit_signal_pending() || (deadline && now_ns() >= *deadline)) {
             quit_ = true;
@@ -482,7 +485,7 @@ void Tracer::run_loop() {
       }
       throw_runtime("waitpid failed: {}", errno_text(errno));
     }
-    if (quit_ || result_.target_exited || processes_.empty()) break;
+    if (quit_ || finished() || processes_.empty()) break;
     if (!sink_.flush()) break;
     siginfo_t si;
     int sig;
@@ -740,6 +743,10 @@ void Tracer::on_fork(Thread& parent, const Stop& stop) {
 
 void Tracer::settle_child(pid_t child, pid_t parent, bool shares_memory) {
   Process* pp = process(parent);
+  if (!shares_memory && options_.follow_forks && pp && pp->space) {
+    follow_child(child, *pp);
+    return;
+  }
   if (!shares_memory) {
     // Rule 6: the child's copy of the code gets the original bytes back
     // before it runs. Our slots were not copied (MADV_DONTFORK).
@@ -751,14 +758,55 @@ void Tracer::settle_child(pid_t child, pid_t parent, bool shares_memory) {
     return;
   }
   // A vfork child runs on its parent's (patched) memory until it execs or
-  // exits: keep executing its probe hits correctly, report none.
+  // exits: its probe hits must execute correctly; they are reported with -f.
   Process& cp = processes_[child];
   cp.pid = child;
   cp.space = pp ? pp->space : nullptr;
-  cp.report_hits = false;
+  cp.report_hits = options_.follow_forks;
   cp.detach_on_exec = true;
   Thread& t = add_thread(child, child);
   t.stopped = true;
+  resume(t);
+}
+
+void Tracer::follow_child(pid_t child, Process& parent) {
+  // The child has the parent's patched code but not its slots: give it the
+  // same slots at the same addresses, and a journal of its own.
+  Process& cp = processes_[child];
+  cp.pid = child;
+  cp.space = std::make_shared<AddressSpace>(child);
+  AddressSpace& space = *cp.space;
+  space.journal.inherit(parent.space->journal);
+  Thread& t = add_thread(child, child);
+  t.stopped = true;
+  t.pending = Stop{Stop::Kind::Interrupt, child};
+  uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  for (const AddressRange& r : parent.space->scratch) {
+    uint64_t size = r.end.value - r.start.value;
+    int64_t got = inject_syscall(cp, child, arch::Syscall::Mmap,
+                                 {r.start.value, size, PROT_READ | PROT_EXEC,
+                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, static_cast<uint64_t>(-1), 0});
+    if (got > 0 && static_cast<uint64_t>(got) % page == 0) space.scratch.push_back({RuntimeAddr(static_cast<uint64_t>(got)), RuntimeAddr(static_cast<uint64_t>(got) + size)});
+    if (static_cast<uint64_t>(got) != r.start.value) {
+      // Without its slots the child cannot run the probed instructions:
+      // it gets its original code back and goes on untraced.
+      if (options_.status) options_.status(fmt::format("cannot follow pid {}: its slots cannot be mapped", child));
+      space.journal.revert_all();
+      for (const AddressRange& mine : space.scratch)
+        inject_syscall(cp, child, arch::Syscall::Munmap, {mine.start.value, mine.end.value - mine.start.value});
+      threads_.erase(child);
+      processes_.erase(child);
+      ptrace::detach(child);
+      return;
+    }
+    inject_syscall(cp, child, arch::Syscall::Madvise, {r.start.value, size, MADV_DONTFORK});
+  }
+  for (const ArmedSite& site : parent.space->sites) {
+    std::vector<uint8_t> code = site.plan->slot_code();
+    if (!code.empty()) space.memory.write_or_throw(site.slot, code);
+    space.site_at[site.addr.value] = static_cast<uint32_t>(space.sites.size());
+    space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes});
+  }
   resume(t);
 }
 
@@ -769,7 +817,9 @@ void Tracer::on_exec(Thread& t, const Stop& stop) {
     it = (it->second.pid == pid && it->first != t.tid) ? threads_.erase(it) : std::next(it);
   (void)stop;
   Process* p = process(pid);
-  if (p && p->detach_on_exec) {
+  if (p && (p->detach_on_exec || (pid != main_pid_ && options_.follow_forks))) {
+    if (options_.status && pid != main_pid_ && options_.follow_forks)
+      options_.status(fmt::format("pid {} executed a new program; uptrace detached from it", pid));
     processes_.erase(pid);
     threads_.erase(t.tid);
     ptrace::detach(pid);

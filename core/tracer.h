@@ -98,6 +98,7 @@ class Tracer {
   void on_new_tracee(pid_t tid, const Stop& first_stop);
   void on_fork(Thread& parent, const Stop& stop);
   void settle_child(pid_t child, pid_t parent, bool shares_memory);
+  void follow_child(pid_t child, Process& parent);
   void on_exec(Thread& t, const Stop& stop);
   void resume(Thread& t, int signal = 0);
   void run_thread(Thread& t, int signal = 0);
