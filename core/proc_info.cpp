@@ -60,6 +60,11 @@ pid_t tracer_of(pid_t pid) { return static_cast<pid_t>(std::atoi(status_field(pi
 
 pid_t thread_group_of(pid_t tid) { return static_cast<pid_t>(std::atoi(status_field(tid, "Tgid").c_str())); }
 
+bool thread_signal_pending(pid_t tid, int sig) {
+  uint64_t mask = std::strtoull(status_field(tid, "SigPnd").c_str(), nullptr, 16);
+  return (mask >> (sig - 1)) & 1;
+}
+
 std::optional<uint64_t> aux_value(pid_t pid, unsigned long type) {
   std::string auxv = read_file(fmt::format("/proc/{}/auxv", pid));
   for (size_t i = 0; i + 16 <= auxv.size(); i += 16) {

@@ -13,6 +13,8 @@ std::vector<pid_t> threads(pid_t pid);  // /proc/PID/task; empty when gone
 std::string command_name(pid_t pid);    // /proc/PID/comm without the newline
 pid_t tracer_of(pid_t pid);             // TracerPid from /proc/PID/status, 0 if none
 pid_t thread_group_of(pid_t tid);       // Tgid; 0 when gone
+// Whether `sig` is pending for the thread itself (SigPnd of /proc/TID/status).
+bool thread_signal_pending(pid_t tid, int sig);
 std::optional<uint64_t> aux_value(pid_t pid, unsigned long type);  // from /proc/PID/auxv
 // /proc/sys/kernel/yama/ptrace_scope, or nullopt without Yama.
 std::optional<int> yama_ptrace_scope();

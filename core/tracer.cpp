@@ -370,11 +370,18 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
     arch::SiteContext ctx{s.function_start, s.function_code, s.addr, slot_of[i], options_.mode};
     arch::SiteAnalysis a = isa_.analyze(ctx);
     if (!a.plan) throw_runtime("cannot probe {}: {}", s.name, a.refusal);
-    // What runs is what is in memory: it must be what we analysed.
-    std::vector<uint8_t> live(a.insn.length);
-    if (!space.memory.read(s.addr, live))
+    // What runs is what is in memory: it must be what we analysed. Read as
+    // much as the longest instruction, so a trap someone wrote over a
+    // shorter one (cd 03 over a 1-byte push) still decodes.
+    std::vector<uint8_t> live(std::max<size_t>(a.insn.length, 16));
+    if (!space.memory.read(s.addr, std::span(live).first(a.insn.length)))
       throw_runtime("cannot probe {}: cannot read {:#x} in pid {}", s.name, s.addr.value, proc.pid);
-    if (!std::equal(live.begin(), live.end(), a.insn.bytes.begin())) {
+    for (size_t n = live.size(); n > a.insn.length; --n)
+      if (space.memory.read(s.addr, std::span(live).first(n))) {
+        live.resize(n);
+        break;
+      }
+    if (!std::equal(a.insn.bytes.begin(), a.insn.bytes.begin() + a.insn.length, live.begin())) {
       auto decoded = isa_.decode(live, s.addr);
       if (!decoded.empty() && isa_.is_trap(decoded.front()))
         throw_runtime("cannot probe {}: {} in memory is already a breakpoint instruction (another debugger's?)", s.name,
@@ -434,6 +441,10 @@ int64_t Tracer::inject_syscall(Process& proc, pid_t tid, arch::Syscall call, std
   ptrace::set_regs(tid, isa_, saved);
   proc.space->journal.revert(patch);
   if (had_info) ptrace::set_siginfo(tid, saved_info);
+  // Stepping took the thread out of its group-stop: the stop signal, sent
+  // again when it resumes, puts it back (PTRACE_LISTEN would fail now).
+  if (t.pending && t.pending->kind == Stop::Kind::GroupStop)
+    t.pending = Stop{Stop::Kind::Signal, tid, t.pending->signal};
   return result;
 }
 
@@ -696,11 +707,13 @@ void Tracer::on_thread_gone(Thread& t, const Stop& stop) {
   result_.target_exited = true;
   result_.exit_code = stop.kind == Stop::Kind::Exited ? stop.exit_code : 0;
   result_.term_signal = stop.kind == Stop::Kind::Killed ? stop.signal : 0;
-  if (options_.status && !launched_) {
-    if (stop.kind == Stop::Kind::Exited)
-      options_.status(fmt::format("pid {} exited with status {}", pid, stop.exit_code));
-    else
+  // A launched command's normal exit is its own business (its status is
+  // ours); a death by signal is worth a line in both modes.
+  if (options_.status) {
+    if (stop.kind == Stop::Kind::Killed)
       options_.status(fmt::format("pid {} was killed by {}", pid, signal_name(stop.signal)));
+    else if (!launched_)
+      options_.status(fmt::format("pid {} exited with status {}", pid, stop.exit_code));
   }
 }
 
@@ -953,6 +966,23 @@ void Tracer::detach_all() {
 
   std::vector<pid_t> tids;
   for (auto& [tid, t] : threads_) tids.push_back(tid);
+  // PTRACE_INTERRUPT is reported before a signal already queued, so a thread
+  // may show an interrupt-stop right after our trap or step with its SIGTRAP
+  // still pending. Detached like that, it would die of that SIGTRAP: let the
+  // signal surface as a stop of its own, to be handled below.
+  for (pid_t tid : tids) {
+    Thread* t = thread(tid);
+    if (!t || !t->pending || t->pending->kind == Stop::Kind::Signal || !proc::thread_signal_pending(tid, SIGTRAP))
+      continue;
+    if (!ptrace::cont(tid)) continue;
+    Stop next;
+    wait_thread(tid, next);
+    if (next.thread_gone()) {
+      on_thread_gone(*t, next);
+      continue;
+    }
+    t->pending = next;
+  }
   // No thread may be left inside a slot (rule 2).
   for (pid_t tid : tids) {
     Thread* t = thread(tid);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -19,11 +20,29 @@ namespace itest {
 
 namespace {
 
+// /proc files can fail a read transiently (EAGAIN, EINTR) while the process
+// changes; an empty /proc/PID/maps would make a comparison fail for nothing.
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string out;
+    char buf[65536];
+    ssize_t n;
+    bool failed = false;
+    while ((n = read(fd, buf, sizeof buf)) != 0) {
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        failed = true;
+        break;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+    close(fd);
+    if (!failed) return out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return {};
 }
 
 std::vector<std::string> split_lines(const std::string& text) {
@@ -205,8 +224,21 @@ Snapshot snapshot(pid_t pid) {
     char perms[8] = {};
     if (sscanf(line.c_str(), "%lx-%lx %7s", &start, &end, perms) != 3 || perms[2] != 'x') continue;
     std::string bytes(end - start, '\0');
-    ssize_t n = pread(mem, bytes.data(), bytes.size(), static_cast<off_t>(start));
-    bytes.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    size_t done = 0;
+    int failures = 0, err = 0;
+    while (done < bytes.size()) {
+      ssize_t n = pread(mem, bytes.data() + done, bytes.size() - done, static_cast<off_t>(start + done));
+      if (n > 0) {
+        done += static_cast<size_t>(n);
+        continue;
+      }
+      err = n < 0 ? errno : EIO;
+      // Reads of another process's memory can fail for a moment while it
+      // changes its mappings; [vsyscall] can never be read.
+      if (++failures > 20) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    if (done < bytes.size()) bytes = "unreadable from +" + std::to_string(done) + ": " + strerror(err);
     s.code[line] = std::move(bytes);
   }
   close(mem);
@@ -218,6 +250,9 @@ std::string compare(const Snapshot& before, const Snapshot& after) {
   for (const auto& [range, bytes] : before.code) {
     auto it = after.code.find(range);
     if (it == after.code.end()) return "mapping gone: " + range;
+    if (it->second.size() != bytes.size())
+      return "code size differs in " + range + ": " + std::to_string(bytes.size()) + " then " +
+             std::to_string(it->second.size());
     if (it->second != bytes) {
       size_t i = 0;
       while (i < bytes.size() && i < it->second.size() && bytes[i] == it->second[i]) ++i;

@@ -190,7 +190,7 @@ TEST_CASE("attach: without permission to ptrace, one line with a hint", "[attach
   require_pristine(before, t.pid());
 }
 
-TEST_CASE("-o: an output file that cannot be created is an error before attaching", "[attach][errors]") {
+TEST_CASE("output: a file that cannot be created is an error before attaching", "[attach][errors]") {
   BusyTarget t;
   Result r = uptrace({"-p", std::to_string(t.pid()), "-o", "/nonexistent/dir/hits", "work"});
   REQUIRE(r.status == 1);

@@ -1,0 +1,122 @@
+// Signals and traps while probes are armed (SPEC.md "Guarantees" 3 and 4),
+// thread churn, job control, and the target dying under the tracer.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+using namespace itest;
+using namespace std::chrono_literals;
+
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+char thread_state(pid_t pid) {
+  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  return stat[stat.rfind(')') + 2];
+}
+}  // namespace
+
+TEST_CASE("signals arriving mid-step are delivered with the original pc", "[signals]") {
+  // work+0x0 is a rip-relative load: single-stepped out of line, so many of
+  // the 3000 signals land while the worker is inside the slot.
+  std::string out = temp_path("hits");
+  Result r = uptrace({"-q", "-c", "-o", out, "--mode", "trap", "work", "--", target("signals"), "3000"});
+  REQUIRE(r.out == "handled=3000 outside=0\n");
+  REQUIRE(r.status == 0);
+  REQUIRE(std::stol(slurp(out).substr(5)) > 0);
+  unlink(out.c_str());
+}
+
+TEST_CASE("the program's own int3 and int $3 reach its handler; a probe right after one counts exactly",
+          "[signals][traps]") {
+  std::string out = temp_path("hits");
+  Result r = uptrace({"-q", "-c", "-o", out, "trap_then_nop+0x1", "int3_long+0x2", "--", target("selftrap"), "150"});
+  REQUIRE(r.out == "traps=300\n");
+  REQUIRE(r.status == 0);
+  REQUIRE(slurp(out) == "trap_then_nop+0x1 150\nint3_long+0x2 150\n");
+  unlink(out.c_str());
+}
+
+TEST_CASE("a probe on the program's own trap instruction is refused", "[signals][traps]") {
+  Result r = uptrace({"trap_then_nop", "--", target("selftrap"), "1"});
+  REQUIRE(r.status == 1);
+  REQUIRE(r.err == "uptrace: cannot probe trap_then_nop: int3 is already a breakpoint instruction\n");
+  Result r2 = uptrace({"int3_long", "--", target("selftrap"), "1"});
+  REQUIRE(r2.status == 1);
+  REQUIRE(r2.err == "uptrace: cannot probe int3_long: int 3 is already a breakpoint instruction\n");
+}
+
+TEST_CASE("threads created and exiting all the time: exact counts, 16 at once", "[threads]") {
+  std::string out = temp_path("hits");
+  Result r = uptrace({"-q", "-c", "-o", out, "work", "--", target("churn"), "25", "16", "40"});
+  REQUIRE(r.out == "calls=16000\n");
+  REQUIRE(r.status == 0);
+  REQUIRE(slurp(out) == "work 16000\n");
+  unlink(out.c_str());
+}
+
+TEST_CASE("a fatal signal kills the target as without uptrace, and uptrace says so", "[signals]") {
+  Result r = uptrace({"work", "--", target("exit_with"), "0", std::to_string(SIGSEGV)});
+  REQUIRE(r.status == 128 + SIGSEGV);
+  REQUIRE(count_lines(r.err, "was killed by SIGSEGV") == 1);
+}
+
+TEST_CASE("the target killed with SIGKILL mid-trace: uptrace exits at once with a clear line", "[signals]") {
+  Child t({target("busy"), "4", "0"});
+  REQUIRE(t.read_line().rfind("ready", 0) == 0);
+  Tracer tracer({"-p", std::to_string(t.pid()), "-o", "/dev/null", "work"});
+  REQUIRE(tracer.wait_armed());
+  t.signal(SIGKILL);
+  Result r = tracer.finish(10s);
+  REQUIRE(r.status == 0);
+  REQUIRE(count_lines(r.err, "uptrace: pid " + std::to_string(t.pid()) + " was killed by SIGKILL") == 1);
+}
+
+TEST_CASE("SIGSTOP and SIGCONT keep working while traced", "[signals]") {
+  Child t({target("busy"), "2", "100"});
+  REQUIRE(t.read_line().rfind("ready", 0) == 0);
+  Snapshot before = snapshot(t.pid());
+  Tracer tracer({"-p", std::to_string(t.pid()), "-c", "work"});
+  REQUIRE(tracer.wait_armed());
+  t.signal(SIGSTOP);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (thread_state(t.pid()) != 'T' && thread_state(t.pid()) != 't' && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  REQUIRE((thread_state(t.pid()) == 'T' || thread_state(t.pid()) == 't'));
+  t.signal(SIGCONT);
+  std::this_thread::sleep_for(100ms);
+  tracer.signal(SIGINT);
+  Result r = tracer.finish();
+  REQUIRE(r.status == 0);
+  std::this_thread::sleep_for(50ms);
+  std::string difference = compare(before, snapshot(t.pid()));
+  INFO(difference);
+  REQUIRE(difference.empty());
+  REQUIRE_FALSE(any_thread_stopped(t.pid()));
+}
+
+TEST_CASE("100 attach/detach cycles on a busy process leave its memory pristine", "[attach][stress]") {
+  Child t({target("busy"), "8", "0"});
+  REQUIRE(t.read_line().rfind("ready", 0) == 0);
+  Snapshot before = snapshot(t.pid());
+  for (int i = 0; i < 100; ++i) {
+    INFO("cycle " << i);
+    Result r = uptrace({"-q", "-p", std::to_string(t.pid()), "-n", "3", "work", "work+0x14"});
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out_lines().size() == 3);
+    std::string difference = compare(before, snapshot(t.pid()));
+    INFO(difference);
+    REQUIRE(difference.empty());
+  }
+  REQUIRE(t.alive());
+}

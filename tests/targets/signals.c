@@ -1,0 +1,53 @@
+/* A worker thread calls work() in a tight loop while the main thread sends
+ * it SIGUSR1 ROUNDS times. The handler checks the interrupted pc from its
+ * ucontext: it must be in this program's code, never in a tracer's slot.
+ * Prints "handled=N outside=M" (M must be 0). */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+extern char __executable_start[], etext[];
+static volatile long handled, outside, done;
+volatile long sink;
+
+__attribute__((noinline)) long work(long x) {
+  sink += x;
+  return sink;
+}
+
+static void on_usr1(int sig, siginfo_t *info, void *ctx) {
+  (void)sig;
+  (void)info;
+  unsigned long pc = (unsigned long)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
+  if (pc < (unsigned long)__executable_start || pc >= (unsigned long)etext) outside++;
+  handled++;
+}
+
+static void *loop(void *arg) {
+  (void)arg;
+  for (long i = 0; !done; i++) work(i);
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  long rounds = argc > 1 ? atol(argv[1]) : 2000;
+  struct sigaction sa = {0};
+  sa.sa_sigaction = on_usr1;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigaction(SIGUSR1, &sa, NULL);
+  pthread_t t;
+  pthread_create(&t, NULL, loop, NULL);
+  for (long i = 0; i < rounds; i++) {
+    long before = handled;
+    pthread_kill(t, SIGUSR1);
+    while (handled == before) sched_yield();
+  }
+  done = 1;
+  pthread_join(t, NULL);
+  printf("handled=%ld outside=%ld\n", handled, outside);
+  return outside != 0;
+}
