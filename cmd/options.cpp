@@ -43,12 +43,14 @@ ParseResult parse_command_line(int argc, char** argv) {
   app.set_version_flag("--version", std::string("uptrace ") + UPTRACE_VERSION);
   std::string format = "text", mode = "auto";
   std::optional<double> duration;
+  // Signed, so "-n -3" is an error and not 2^64-3.
+  std::optional<int64_t> max_hits;
   app.add_option("-p,--pid", o.pid, "attach to a running process and all its threads");
   app.add_option("-x,--exe", o.exe, "the ELF file for --list / --explain without a process");
   app.add_option("-o,--output", o.output_path, "write hits there instead of stdout");
   app.add_option("--format", format, "text or json (JSON Lines)");
   app.add_flag("-c,--count", o.count, "no line per hit; one line per probe with its hit count at exit");
-  app.add_option("-n,--max-hits", o.max_hits, "detach and exit after N hits in all");
+  app.add_option("-n,--max-hits", max_hits, "detach and exit after N hits in all");
   app.add_option("-d,--duration", duration, "detach and exit after SEC seconds");
   app.add_flag("-f,--follow", o.follow, "follow forked children");
   app.add_flag("--stack", o.stack, "a backtrace with each hit");
@@ -82,7 +84,10 @@ ParseResult parse_command_line(int argc, char** argv) {
       return {std::nullopt, usage_error(fmt::format("-d needs a positive number of seconds, not '{}'", *duration))};
     o.duration_seconds = duration;
   }
-  if (app.count("--max-hits") && o.max_hits == 0) return {std::nullopt, usage_error("-n needs a positive number of hits")};
+  if (max_hits) {
+    if (*max_hits <= 0) return {std::nullopt, usage_error(fmt::format("-n needs a positive number of hits, not {}", *max_hits))};
+    o.max_hits = static_cast<uint64_t>(*max_hits);
+  }
   if (o.pid && *o.pid <= 0) return {std::nullopt, usage_error(fmt::format("-p needs a positive pid, not {}", *o.pid))};
 
   int targets = (o.pid ? 1 : 0) + (have_command ? 1 : 0) + (o.exe ? 1 : 0);

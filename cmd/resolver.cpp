@@ -21,6 +21,11 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 
 }  // namespace
 
+bool module_names_file(std::string_view module, std::string_view path) {
+  std::string_view file = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
+  return module == path || file.starts_with(module);
+}
+
 Resolver::Resolver(const arch::Isa& isa, std::vector<ProbeSpec> specs) : isa_(isa), specs_(std::move(specs)) {}
 
 void Resolver::validate_fetch_args() const {
@@ -69,12 +74,8 @@ Resolution Resolver::resolve_in_file(const std::string& path) {
   }
   Resolution out;
   for (const ProbeSpec& spec : specs_) {
-    if (spec.module) {
-      std::string_view file = path;
-      file = file.substr(file.rfind('/') == std::string_view::npos ? 0 : file.rfind('/') + 1);
-      if (*spec.module != path && !file.starts_with(*spec.module))
-        throw_runtime("probe '{}' names module '{}', but the file is {}", spec.text, *spec.module, path);
-    }
+    if (spec.module && !module_names_file(*spec.module, path))
+      throw_runtime("probe '{}' names module '{}', but the file is {}", spec.text, *spec.module, path);
     resolve_spec(spec, module, out);
   }
   return out;

@@ -29,6 +29,10 @@ struct SiteInfo {
   uint64_t function_size = 0;
 };
 
+// Whether a MODULE: prefix names this file (by path, file name or a prefix of
+// the file name), when probes are resolved against a file alone (-x).
+bool module_names_file(std::string_view module, std::string_view path);
+
 struct Resolution {
   std::vector<ProbeLabel> labels;
   std::vector<core::ProbeSite> sites;

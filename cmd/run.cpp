@@ -44,6 +44,8 @@ int list_functions(const Options& o) {
   };
   std::vector<Source> sources;
   if (o.exe) {
+    if (module_filter && !module_names_file(*module_filter, *o.exe))
+      throw_runtime("'{}' names module '{}', but the file is {}", o.probes.front(), *module_filter, *o.exe);
     sources.push_back({*o.exe, *o.exe});
   } else {
     elf::ModuleMap map = elf::ModuleMap::read(*o.pid);
@@ -115,13 +117,17 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     std::string refusal = a.plan ? "" : a.refusal;
     // What will run is what is in memory, which may differ from the file.
     if (live && a.insn.length) {
-      std::vector<uint8_t> bytes(a.insn.length);
-      if (live->read(s.addr, bytes) && !std::equal(bytes.begin(), bytes.end(), a.insn.bytes.begin())) {
+      // As many bytes as the longest instruction: a trap written over a
+      // shorter one (cd 03 over a 1-byte push) must still decode.
+      std::vector<uint8_t> bytes(16);
+      while (bytes.size() > a.insn.length && !live->read(s.addr, bytes)) bytes.pop_back();
+      if (live->read(s.addr, bytes) && !std::equal(a.insn.bytes.begin(), a.insn.bytes.begin() + a.insn.length, bytes.begin())) {
         auto decoded = isa.decode(bytes, s.addr);
         refusal = !decoded.empty() && isa.is_trap(decoded.front())
                       ? fmt::format("{} in memory is already a breakpoint instruction (another debugger's?)",
                                     decoded.front().text)
-                      : fmt::format("the code in memory ({}) differs from the file", hex_bytes(bytes));
+                      : fmt::format("the code in memory ({}) differs from the file",
+                                    hex_bytes(std::span<const uint8_t>(bytes).first(a.insn.length)));
       }
     }
     refused_any |= !refusal.empty();

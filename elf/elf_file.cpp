@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "elf/demangle.h"
 #include "elf/elf_internal.h"
 
 namespace uptrace::elf {
@@ -134,15 +135,33 @@ class ElfFileImpl final : public ElfFile {
     std::vector<const Function*> out;
     // by_name_ was sorted stably, so equal names stay in address order.
     for (auto it = lo; it != by_name_.end() && functions_[*it].name == name; ++it) out.push_back(&functions_[*it]);
+    // A C++ name as written in source (ns::Bar::run) names every overload.
+    if (out.empty() && name.find("::") != std::string_view::npos) {
+      const std::vector<std::string>& qualified = qualified_names();
+      for (size_t i = 0; i < functions_.size(); ++i)
+        if (qualified[i] == name) out.push_back(&functions_[i]);
+    }
     return out;
   }
 
   std::vector<const Function*> match_functions(std::string_view glob) const override {
     std::string pattern(glob);
+    bool cxx = glob.find("::") != std::string_view::npos;
     std::vector<const Function*> out;
-    for (const Function& f : functions_)
-      if (fnmatch(pattern.c_str(), f.name.c_str(), 0) == 0) out.push_back(&f);
+    for (size_t i = 0; i < functions_.size(); ++i) {
+      const std::string& name = cxx ? qualified_names()[i] : functions_[i].name;
+      if (!name.empty() && fnmatch(pattern.c_str(), name.c_str(), 0) == 0) out.push_back(&functions_[i]);
+    }
     return out;
+  }
+
+  // Demangled names, parallel to functions_, made on first use.
+  const std::vector<std::string>& qualified_names() const {
+    std::call_once(qualified_once_, [&] {
+      qualified_.reserve(functions_.size());
+      for (const Function& f : functions_) qualified_.push_back(detail::qualified_name(f.name));
+    });
+    return qualified_;
   }
 
   const Function* function_containing(FileAddr addr) const override {
@@ -276,6 +295,10 @@ class ElfFileImpl final : public ElfFile {
   std::vector<uint64_t> max_end_;
 
   mutable std::once_flag frames_once_;
+
+  mutable std::once_flag qualified_once_;
+
+  mutable std::vector<std::string> qualified_;
   mutable std::vector<std::pair<FileAddr, FileAddr>> frames_;
   mutable std::vector<uint64_t> frames_max_end_;
   mutable std::once_flag dwarf_once_;

@@ -103,7 +103,7 @@ const char* const kTextEscaped = R"("say \"hi\"\n\tback\\slash caf\xc3\xa9 \xff 
 
 }  // namespace
 
-TEST_CASE("args: $arg1..$arg7, the seventh from the stack", "[args]") {
+TEST_CASE("args: $arg1..$arg7 with the seventh from the stack", "[args]") {
   Traced t = trace_args({}, {"args7 $arg1 $arg2 $arg3 $arg4 $arg5 $arg6 $arg7"});
   auto hits = text_hits(t.hits);
   REQUIRE(hits.size() == 1);
@@ -126,7 +126,7 @@ TEST_CASE("args: every round reports the same values", "[args]") {
   REQUIRE(args_of(hits, "take_struct") == want);
 }
 
-TEST_CASE("args: registers by name, their parts and every integer type", "[args]") {
+TEST_CASE("args: registers by name and their parts with every integer type", "[args]") {
   Traced t = trace_args({}, {"args7 %rdi %edi:s32 %di:x16 %dil:u8 %rsi %esi:u32 %si:s16 %sil:x8 "
                              "a=$arg2:u8 b=$arg2:s8 c=$arg2:u16 d=$arg2:s16 e=$arg2:x32 f=$arg2:u64 g=$arg2:x64 "
                              "h=$arg2:s64 i=$arg7:x64"});
@@ -162,7 +162,7 @@ TEST_CASE("args: $sp and $pc", "[args]") {
   REQUIRE(ret < main_start + 0x1000);
 }
 
-TEST_CASE("args: memory at offsets, every width and sign, nested references", "[args]") {
+TEST_CASE("args: memory at offsets with every width and sign and nested references", "[args]") {
   Traced t = trace_args({}, {"take_struct +0($arg1):u8 s8=+0($arg1):s8 +2($arg1):u16 +4($arg1):u32 +8($arg1):u64 "
                              "x64=+8($arg1):x64 s64=+8($arg1):s64 +8(+16($arg1)) +24($arg1):s32 +28($arg1):x32 "
                              "name=+0(+32($arg1)):string low=+4($arg1):u8 att=8(%rdi):x16 -7(+40($arg1)):string "
@@ -180,7 +180,7 @@ TEST_CASE("args: memory at offsets, every width and sign, nested references", "[
           "+24($arg1)=6 +28($arg1)=0x7 name=(fault) low=3 att=0x4 -7(+40($arg1))=(fault) hex=6 neg=(fault)");
 }
 
-TEST_CASE("args: strings with C escapes, the 256-byte limit, a string that ends at an unmapped page", "[args]") {
+TEST_CASE("args: strings with C escapes and the 256-byte limit and a string that ends at an unmapped page", "[args]") {
   Traced t = trace_args({}, {"take_string s=$arg1:string +0(%rdi):string"});
   auto hits = args_of(text_hits(t.hits), "take_string");
   REQUIRE(hits.size() == 3);
@@ -204,7 +204,7 @@ TEST_CASE("args: unreadable pointers print (fault) and tracing goes on", "[args]
   }
 }
 
-TEST_CASE("args: NAME= names an argument; without it, the expression does", "[args]") {
+TEST_CASE("args: NAME= names an argument and without it the expression does", "[args]") {
   Traced t = trace_args({}, {"args7 first=$arg1 $arg2 %rdx +0($sp):x8 sp=$sp:x8 $pc:x8 _x9=%rcx"});
   auto hits = text_hits(t.hits);
   REQUIRE(hits.size() == 1);
@@ -288,7 +288,7 @@ TEST_CASE("args: text and JSON report the same values", "[args][json]") {
   REQUIRE(nlohmann::json::parse(j[1])["args"].dump() == R"({"a":1,"b":"0x7","c":6})");
 }
 
-TEST_CASE("args: -o FILE takes every hit; the command's output stays on stdout", "[args]") {
+TEST_CASE("args: -o FILE takes every hit and the command output stays on stdout", "[args]") {
   std::string file = temp_path("hits");
   Result r = uptrace({"-o", file, "take_ptr", "--", kArgs});
   REQUIRE(r.status == 0);
@@ -307,7 +307,7 @@ TEST_CASE("args: -o FILE takes every hit; the command's output stays on stdout",
   REQUIRE(count_lines(to_stdout.out, "done") == 1);
 }
 
-TEST_CASE("args: -q writes nothing to stderr; without it, exactly the armed line", "[args]") {
+TEST_CASE("args: -q writes nothing to stderr and without it exactly the armed line", "[args]") {
   std::string file = temp_path("hits");
   Result quiet = uptrace({"-q", "-o", file, "args7 $arg1", "take_ptr $arg1:string", "--", kArgs});
   REQUIRE(quiet.status == 0);
@@ -321,7 +321,7 @@ TEST_CASE("args: -q writes nothing to stderr; without it, exactly the armed line
   unlink(file.c_str());
 }
 
-TEST_CASE("args: TIME is seconds with exactly six decimals, in order", "[args]") {
+TEST_CASE("args: TIME is seconds with exactly six decimals and in order", "[args]") {
   Traced t = trace_args({}, {"args7", "take_string", "take_struct", "take_ptr"}, 5);
   auto hits = text_hits(t.hits);
   REQUIRE(hits.size() == 5 * 9);

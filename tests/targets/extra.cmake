@@ -13,3 +13,6 @@ add_library(uptest SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/uptest_lib.c)
 target_compile_options(uptest PRIVATE ${UPTRACE_TARGET_FLAGS})
 set_target_properties(uptest PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 target_link_libraries(target-uselib PRIVATE uptest)
+
+# C++ names (ns::Bar::run) for MODULE:FUNC parsing and resolution.
+uptrace_target(target-cxx_names SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cxx_names.cpp)

@@ -32,6 +32,7 @@ xadd_counter:     .long 0
 call_mem_ptr:     .quad call_helper
 jmp_mem_ptr:      .quad jmp_mem_landing
 jmp_table:        .quad jmp_case0, jmp_case1, jmp_case2, jmp_case3
+ra_callee_ptr:    .quad ra_callee
 
         .text
 
@@ -299,6 +300,158 @@ FUNC(endbr_fn)
         lea     rax, [rdi + 19]
         ret
 END(endbr_fn)
+
+/* ret imm16 (probe ret_imm_callee+10, the "ret 8"): ret_imm_caller pushes
+ * rdi as a stack argument that the callee pops; returns 2 * rdi + 1. */
+FUNC(ret_imm_caller)
+        push    rdi
+        call    ret_imm_callee
+        ret
+END(ret_imm_caller)
+
+FUNC(ret_imm_callee)
+        mov     rax, qword ptr [rsp + 8]        /* 48 8b 44 24 08 */
+        lea     rax, [rax + rax + 1]            /* +5: 48 8d 44 00 01 */
+        ret     8                               /* +10: c2 08 00 */
+END(ret_imm_callee)
+
+/* jrcxz (probe jrcxz_fn+3): returns 77 when rdi == 0, else rdi + 50. */
+FUNC(jrcxz_fn)
+        mov     rcx, rdi                /* 48 89 f9 */
+        jrcxz   1f                      /* +3 */
+        lea     rax, [rdi + 50]
+        ret
+1:      mov     eax, 77
+        ret
+END(jrcxz_fn)
+
+/* jecxz (probe jecxz_fn+3): jumps when the low half of rdi is 0, whatever
+ * the high half is; returns 88 then, else rdi + 60. */
+FUNC(jecxz_fn)
+        mov     rcx, rdi                /* 48 89 f9 */
+        jecxz   1f                      /* +3: 67 e3 */
+        lea     rax, [rdi + 60]
+        ret
+1:      mov     eax, 88
+        ret
+END(jecxz_fn)
+
+/* loop with a 32-bit count (addr32, 67 e2; probe loop32_fn+8): counts ecx
+ * down from the low half of rdi; returns the iterations plus what is left
+ * in rcx afterwards (the driver compares with the untraced run). */
+FUNC(loop32_fn)
+        mov     rcx, rdi                /* 48 89 f9 */
+        xor     eax, eax                /* +3: 31 c0 */
+1:      add     eax, 1                  /* +5: 83 c0 01 */
+        addr32 loop 1b                  /* +8: 67 e2 */
+        add     rax, rcx                /* +11 */
+        ret
+END(loop32_fn)
+
+/* push rsp pushes the value rsp had before: returns 0. */
+FUNC(push_rsp_fn)
+        push    rsp
+        pop     rax
+        sub     rax, rsp
+        ret
+END(push_rsp_fn)
+
+/* push r12 (REX.B): returns 3 * rdi, and r12 survives. */
+FUNC(push_r12_fn)
+        push    r12
+        mov     r12, rdi
+        lea     rax, [r12 + r12 * 2]
+        pop     r12
+        ret
+END(push_r12_fn)
+
+/* push with a rip-relative memory operand: returns rdi + 1000003. */
+FUNC(push_mem_fn)
+        push    qword ptr [rip + rip_load_data]
+        pop     rax
+        add     rax, rdi
+        ret
+END(push_mem_fn)
+
+/* cmp with a rip operand and an imm32 after the displacement: returns 1. */
+FUNC(cmp_rip_imm_fn)
+        cmp     qword ptr [rip + rip_load_data], 1000003
+        sete    al
+        movzx   eax, al
+        ret
+END(cmp_rip_imm_fn)
+
+/* "rep ret" (f3 c3), as old compilers emit it: probe repz_ret_fn+4.
+ * Returns rdi + 23. */
+FUNC(repz_ret_fn)
+        lea     rax, [rdi + 23]         /* 48 8d 47 17 */
+        .byte   0xf3, 0xc3              /* +4: rep ret */
+END(repz_ret_fn)
+
+/* bnd call rel32 (f2 e8): returns rdi + 1 + 5. */
+FUNC(bnd_call_fn)
+        bnd call call_helper
+        add     rax, 5
+        ret
+END(bnd_call_fn)
+
+/* lea into a 32-bit register clears the high half: probe lea32_fn+7.
+ * Returns 0. */
+FUNC(lea32_fn)
+        mov     rax, -1                 /* 48 c7 c0 ff ff ff ff */
+        lea     eax, [rip + rip_lea_table]  /* +7 */
+        shr     rax, 32
+        ret
+END(lea32_fn)
+
+/* lea into a 16-bit register keeps the rest: probe lea16_fn+7. Returns
+ * 0xffffffffffff. */
+FUNC(lea16_fn)
+        mov     rax, -1                 /* 48 c7 c0 ff ff ff ff */
+        lea     ax, [rip + rip_lea_table]   /* +7: 66 8d 05 */
+        shr     rax, 16
+        ret
+END(lea16_fn)
+
+/* 49 90 is xchg rax, r8 (REX.B), not a nop: probe xchg_r8_fn+3. Returns
+ * rdi. */
+FUNC(xchg_r8_fn)
+        mov     r8, rdi                 /* 49 89 f8 */
+        .byte   0x49, 0x90              /* +3: xchg rax, r8 */
+        ret
+END(xchg_r8_fn)
+
+/* call to the next instruction, the get-pc idiom: returns the popped
+ * return address minus the address it must be (0). */
+FUNC(getpc_fn)
+        call    1f
+1:      pop     rax
+        lea     rcx, [rip + 1b]
+        sub     rax, rcx
+        ret
+END(getpc_fn)
+
+/* Returns the return address it was called with. */
+FUNC(ra_callee)
+        mov     rax, qword ptr [rsp]
+        ret
+END(ra_callee)
+
+/* call reg and call [rip+x] must push the return address of the site:
+ * returns (first return address - its label) + (second - its label) = 0.
+ * Probe call_ra_fn+7 (call rsi) and call_ra_fn+22 (call [rip+x]). */
+FUNC(call_ra_fn)
+        lea     rsi, [rip + ra_callee]          /* 48 8d 35 disp32 */
+        call    rsi                             /* +7: ff d6 */
+1:      lea     rcx, [rip + 1b]                 /* +9 */
+        sub     rax, rcx                        /* +16 */
+        mov     rdx, rax                        /* +19 */
+        call    qword ptr [rip + ra_callee_ptr] /* +22: ff 15 disp32 */
+2:      lea     rcx, [rip + 2b]
+        sub     rax, rcx
+        add     rax, rdx
+        ret
+END(call_ra_fn)
 
 /* A 5-byte instruction after a nop: five_byte+3 is inside it (at +0x1,
  * boundaries +0x1 and +0x6). Returns 0x12345678. */

@@ -11,7 +11,9 @@
  * It also prints "cpu avx=0|1 avx512f=0|1" first: the AVX functions are
  * called only when the CPU has the extension (else their count is 0).
  * Every function is called exactly once per round; loop_fn's loop
- * instruction runs (i % 5) + 1 times in round i. */
+ * instruction runs (i % 5) + 1 times in round i, loop32_fn's (i % 4) + 1
+ * times; call_helper runs from call_rel, call_reg, call_mem and bnd_call_fn.
+ * loop32_fn has no model: its checksum is compared with the untraced run. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,19 +53,36 @@ char *movsb_fn(char *, const char *);
 long nop_fn(long);
 long nop1_fn(long);
 long endbr_fn(long);
+long ret_imm_caller(long);
+long jrcxz_fn(long);
+long jecxz_fn(long);
+long loop32_fn(long);
+long push_rsp_fn(void);
+long push_r12_fn(long);
+long push_mem_fn(long);
+long cmp_rip_imm_fn(void);
+long repz_ret_fn(long);
+long bnd_call_fn(long);
+long lea32_fn(void);
+long lea16_fn(void);
+long xchg_r8_fn(long);
+long getpc_fn(void);
+long call_ra_fn(void);
 
 enum {
   F_RIP_LOAD, F_RIP_STORE, F_RIP_STORE_IMM, F_RIP_LEA, F_SSE_MOVSD, F_SSE_ADDSD, F_AVX, F_AVX512,
   F_CALL_REL, F_JCC8, F_JCC32, F_JMP8, F_JMP32, F_PUSH_POP, F_PUSH_IMM, F_PUSHF, F_RET, F_XADD,
   F_LOCK_ADD, F_CMPXCHG, F_CALL_REG, F_CALL_MEM, F_JMP_MEM, F_JMP_INDEXED, F_LOOP, F_CMOV, F_XCHG,
-  F_MOVSB, F_NOP, F_NOP1, F_ENDBR, F_COUNT
+  F_MOVSB, F_NOP, F_NOP1, F_ENDBR, F_RET_IMM, F_JRCXZ, F_JECXZ, F_LOOP32, F_PUSH_RSP, F_PUSH_R12,
+  F_PUSH_MEM, F_CMP_RIP_IMM, F_REPZ_RET, F_BND_CALL, F_LEA32, F_LEA16, F_XCHG_R8, F_GETPC, F_CALL_RA, F_COUNT
 };
 static const char *const names[F_COUNT] = {
     "rip_load", "rip_store", "rip_store_imm", "rip_lea", "sse_movsd", "sse_addsd", "avx_vaddsd",
     "avx512_vmovsd", "call_rel", "jcc_rel8", "jcc_rel32", "jmp_rel8", "jmp_rel32", "push_pop",
     "push_imm", "pushf_fn", "ret_fn", "lock_xadd", "lock_add", "lock_cmpxchg", "call_reg", "call_mem",
     "jmp_mem", "jmp_indexed", "loop_fn", "cmov_fn", "xchg_fn", "movsb_fn", "nop_fn", "nop1_fn",
-    "endbr_fn"};
+    "endbr_fn", "ret_imm_caller", "jrcxz_fn", "jecxz_fn", "loop32_fn", "push_rsp_fn", "push_r12_fn",
+    "push_mem_fn", "cmp_rip_imm_fn", "repz_ret_fn", "bnd_call_fn", "lea32_fn", "lea16_fn", "xchg_r8_fn", "getpc_fn", "call_ra_fn"};
 
 static long sums[F_COUNT];
 static long mismatches;
@@ -84,6 +103,9 @@ static void check(int f, long i, long got, long want) {
     fflush(stdout);
   }
 }
+
+/* No model: the checksum alone, compared with the untraced run. */
+static void record(int f, long got) { sums[f] += got; }
 
 static long dbl(double d) { return (long)(d * 4); } /* every value here is a multiple of 0.25 */
 
@@ -135,6 +157,23 @@ static void round_once(long i) {
   check(F_NOP, i, nop_fn(x), x + 17);
   check(F_NOP1, i, nop1_fn(x), x + 18);
   check(F_ENDBR, i, endbr_fn(x), x + 19);
+  check(F_RET_IMM, i, ret_imm_caller(x), 2 * x + 1);
+  long m3 = i % 3;
+  check(F_JRCXZ, i, jrcxz_fn(m3), m3 == 0 ? 77 : m3 + 50);
+  long e = m3 == 0 ? (1L << 32) : (m3 << 32) + i; /* low half 0 only when m3 == 0 */
+  check(F_JECXZ, i, jecxz_fn(e), (uint32_t)e == 0 ? 88 : e + 60);
+  record(F_LOOP32, loop32_fn((1L << 32) + (i % 4) + 1));
+  check(F_PUSH_RSP, i, push_rsp_fn(), 0);
+  check(F_PUSH_R12, i, push_r12_fn(x), 3 * x);
+  check(F_PUSH_MEM, i, push_mem_fn(x), x + 1000003);
+  check(F_CMP_RIP_IMM, i, cmp_rip_imm_fn(), 1);
+  check(F_REPZ_RET, i, repz_ret_fn(x), x + 23);
+  check(F_BND_CALL, i, bnd_call_fn(x), x + 6);
+  check(F_LEA32, i, lea32_fn(), 0);
+  check(F_LEA16, i, lea16_fn(), 0xffffffffffffL);
+  check(F_XCHG_R8, i, xchg_r8_fn(x), x);
+  check(F_GETPC, i, getpc_fn(), 0);
+  check(F_CALL_RA, i, call_ra_fn(), 0);
   /* The cells the assembly changed must be what the model says. */
   if (add_cell != model_add_cell || cas_cell != model_cas_cell || xchg_cell != model_xchg_cell) {
     mismatches++;

@@ -454,7 +454,7 @@ TEST_CASE("a closed reader is EPIPE, not a dead tracer", "[output]") {
   close(p[1]);
 }
 
-TEST_CASE("-o: a file that is created, and its errors", "[output]") {
+TEST_CASE("output file: created, and its errors", "[output]") {
   char dir[] = "/tmp/uptrace-output-XXXXXX";
   REQUIRE(mkdtemp(dir) != nullptr);
   std::string path = std::string(dir) + "/hits.jsonl";
