@@ -57,6 +57,9 @@ uint64_t branch_target(const Site& s) {
   return s.next() + static_cast<uint64_t>(read_signed_le(code.last(n)));
 }
 
+// What pushf stores: 16 bits with 66, unless REX.W overrides it.
+uint8_t pushf_bytes(const Encoding& enc) { return enc.opsize && !enc.rex_w() ? 2 : 8; }
+
 bool is_conditional(InsnClass cls) { return cls == InsnClass::Jcc || cls == InsnClass::Loop || cls == InsnClass::Jrcxz; }
 
 // --- stepping out of line -----------------------------------------------------
@@ -126,7 +129,7 @@ Built<StepPlan> build_step(const Site& s) {
       spec.description += fmt::format("; the pushed return address is rewritten to {}", hex(s.next()));
       break;
     case InsnClass::Pushf:
-      spec.pushed_flags_bytes = s.d.enc.opsize ? 2 : 8;
+      spec.pushed_flags_bytes = pushf_bytes(s.d.enc);
       spec.description += "; the step's trap flag is cleared from the pushed flags";
       break;
     default: break;
@@ -210,7 +213,7 @@ Built<ProbePlan> build_emulation(const Site& s) {
     case InsnClass::PushImm: return emulate_push(s);
     case InsnClass::Pushf: {
       PushEmulation::Source flags_source{PushEmulation::Source::Kind::Flags};
-      const uint8_t bytes = s.d.enc.opsize ? 2 : 8;
+      const uint8_t bytes = pushf_bytes(s.d.enc);
       return with_fallback<PushEmulation>(s, std::string("emulated: pushf (push the flags)"), flags_source, bytes,
                                           next);
     }

@@ -51,6 +51,7 @@ struct Encoding {
 
   SimdPrefix simd_prefix() const;
   bool rex_b() const { return rex && (*rex & 0x01); }
+  bool rex_w() const { return rex && (*rex & 0x08); }
 };
 
 // Parse the fields of the instruction starting at bytes[0]. Pass exactly the

@@ -77,6 +77,12 @@ constexpr InsnRow kRows[] = {
     {"rdmsr", two(0x32), C::Refused, "rdmsr is privileged"},
     {"getsec", two(0x37), C::Refused, "getsec is privileged"},
     {"rsm", two(0xaa), C::Refused, "rsm is privileged"},
+    // Found by xol-diff: in a virtual machine cpuid exits to the hypervisor,
+    // which emulates it, and some hypervisors then drop the single-step trap:
+    // the CPU runs on past the copy into whatever follows the slot.
+    {"cpuid", two(0xa2), C::Refused,
+     "cpuid exits to the hypervisor in a virtual machine, and some drop the single-step trap after it: the copy "
+     "would run on past its slot"},
     {"vmread/vmwrite", two(0x78, 0x79).with(P::None), C::Refused, "vmread/vmwrite are privileged"},
     {"vmptrld/vmclear/vmxon", two(0xc7).reg(6).memory(), C::Refused, "vmptrld/vmclear/vmxon are privileged"},
     {"vmptrst", two(0xc7).reg(7).memory().with(P::None), C::Refused, "vmptrst is privileged"},
@@ -112,15 +118,18 @@ constexpr InsnRow kRows[] = {
     {"rep stos/lods/scas", one(0xaa, 0xaf).with(P::Rep), C::Refused, kRepString},
 
     // Near branches with 66: AMD truncates the target (and a call's return
-    // address) to 16 bits, Intel ignores the prefix.
-    {"jcc rel8 with 66", one(0x70, 0x7f).opsize(), C::Refused, kBranch66},
-    {"jcc rel32 with 66", two(0x80, 0x8f).opsize(), C::Refused, kBranch66},
-    {"loop/jrcxz with 66", one(0xe0, 0xe3).opsize(), C::Refused, kBranch66},
-    {"call/jmp rel with 66", one(0xe8, 0xe9).opsize(), C::Refused, kBranch66},
-    {"jmp rel8 with 66", one(0xeb).opsize(), C::Refused, kBranch66},
+    // address) to 16 bits, Intel ignores the prefix. REX.W overrides 66 on
+    // both, so with it they are ordinary branches (the TLS general-dynamic
+    // sequence's "66 66 48 e8" call is one; found by xol-diff in libstdc++).
+    // ret keeps the refusal: Capstone 4 decodes "66 48 c2 iw" two bytes too long.
+    {"jcc rel8 with 66", one(0x70, 0x7f).opsize().rex_w_clear(), C::Refused, kBranch66},
+    {"jcc rel32 with 66", two(0x80, 0x8f).opsize().rex_w_clear(), C::Refused, kBranch66},
+    {"loop/jrcxz with 66", one(0xe0, 0xe3).opsize().rex_w_clear(), C::Refused, kBranch66},
+    {"call/jmp rel with 66", one(0xe8, 0xe9).opsize().rex_w_clear(), C::Refused, kBranch66},
+    {"jmp rel8 with 66", one(0xeb).opsize().rex_w_clear(), C::Refused, kBranch66},
     {"ret with 66", one(0xc2, 0xc3).opsize(), C::Refused, kBranch66},
-    {"indirect call with 66", one(0xff).reg(2).opsize(), C::Refused, kBranch66},
-    {"indirect jmp with 66", one(0xff).reg(4).opsize(), C::Refused, kBranch66},
+    {"indirect call with 66", one(0xff).reg(2).opsize().rex_w_clear(), C::Refused, kBranch66},
+    {"indirect jmp with 66", one(0xff).reg(4).opsize().rex_w_clear(), C::Refused, kBranch66},
 
     // Relative branches: the target is relative to the site, not the slot.
     {"jmp rel8", one(0xeb), C::JmpRel, "relative jump: emulated, the target is computed from the site"},
@@ -179,6 +188,7 @@ bool Pattern::matches(const Encoding& enc, std::span<const uint8_t> bytes) const
   if (enc.opcode < first || enc.opcode > last) return false;
   if (!prefix_matches(prefix, enc.simd_prefix())) return false;
   if (needs_opsize && !enc.opsize) return false;
+  if (rex_w != kAny && enc.rex_w() != (rex_w == 1)) return false;
   if (rex_b != kAny && enc.rex_b() != (rex_b == 1)) return false;
   if (next_byte == kAny && modrm_reg == kAny && mod == Mod::Any) return true;
 

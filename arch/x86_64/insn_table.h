@@ -48,6 +48,7 @@ struct Pattern {
   PrefixRule prefix = PrefixRule::Any;
   bool needs_opsize = false;  // a 66 prefix anywhere
   int16_t rex_b = kAny;
+  int16_t rex_w = kAny;
 
   constexpr Pattern next(uint8_t b) const { Pattern p = *this; p.next_byte = b; return p; }
   constexpr Pattern reg(uint8_t r) const { Pattern p = *this; p.modrm_reg = r; return p; }
@@ -57,6 +58,7 @@ struct Pattern {
   constexpr Pattern with(PrefixRule r) const { Pattern p = *this; p.prefix = r; return p; }
   constexpr Pattern opsize() const { Pattern p = *this; p.needs_opsize = true; return p; }
   constexpr Pattern rex_b_set() const { Pattern p = *this; p.rex_b = 1; return p; }
+  constexpr Pattern rex_w_clear() const { Pattern p = *this; p.rex_w = 0; return p; }
 
   bool matches(const Encoding& enc, std::span<const uint8_t> bytes) const;
 };

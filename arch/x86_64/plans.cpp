@@ -23,6 +23,14 @@ bool write_le(MemoryAccess& mem, uint64_t addr, uint64_t value, uint8_t bytes) {
   return mem.write(RuntimeAddr(addr), std::span<const uint8_t>(buf.data(), bytes));
 }
 
+// Whether `addr` is canonical with 48-bit virtual addresses. A ret to any
+// other address raises #GP at the ret itself (with 5-level paging some of
+// them are canonical, so the CPU decides: they are stepped).
+bool is_canonical48(uint64_t addr) {
+  const uint64_t top = addr >> 47;
+  return top == 0 || top == 0x1ffff;
+}
+
 bool push(Regs& regs, MemoryAccess& mem, uint64_t value, uint8_t bytes) {
   const uint64_t sp = regs.words[kRsp] - bytes;
   if (!write_le(mem, sp, value, bytes)) return false;
@@ -201,7 +209,8 @@ RetEmulation::RetEmulation(std::string description, uint16_t release, std::uniqu
 
 bool RetEmulation::emulate(Regs& regs, MemoryAccess& mem) const {
   const auto target = read_le(mem, regs.words[kRsp], 8);
-  if (!target) return false;
+  // A return address the CPU would refuse: step the ret so the fault is raised at the site.
+  if (!target || !is_canonical48(*target)) return false;
   regs.words[kRsp] += 8 + release_;
   regs.words[kRip] = *target;
   return true;

@@ -162,6 +162,8 @@ class LeaEmulation final : public EmulatePlan {
   uint64_t next_;
 };
 
+// Falls back to stepping when the return address cannot be read or is not
+// canonical (the ret itself faults then, with pc at the site).
 class RetEmulation final : public EmulatePlan {
  public:
   RetEmulation(std::string description, uint16_t release, std::unique_ptr<StepPlan> fallback);

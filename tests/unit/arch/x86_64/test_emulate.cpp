@@ -286,6 +286,42 @@ TEST_CASE("x86_64 emulate: push reg, push imm, pushf", "[arch][x86_64]") {
   CHECK(mem.u16(kStackTop - 2) == 0x0a87);
 }
 
+TEST_CASE("x86_64 emulate: pushf with 66 and REX.W pushes 8 bytes", "[arch][x86_64]") {
+  // Found by xol-diff: REX.W overrides 66, so 66 48 9c pushes all of RFLAGS;
+  // the emulation used to push 2 bytes.
+  FakeMemory mem;
+  // 66 48 9c            pushfq (data16 rex.w)
+  auto pushf = emulation({0x66, 0x48, 0x9c});
+  Regs regs = hit_regs();
+  regs.words[kEflags] = 0x10a87;
+  mem.put_u64(kStackTop - 8, 0xffffffffffffffff);
+  hit(*pushf, regs, mem);
+  CHECK(regs.words[kRsp] == kStackTop - 8);
+  CHECK(mem.u64(kStackTop - 8) == 0x0a87);
+  CHECK(regs.words[kRip] == kSite + 3);
+}
+
+TEST_CASE("x86_64 emulate: the TLS general-dynamic call (66 66 48 e8) is an ordinary call", "[arch][x86_64]") {
+  // Found by xol-diff in libstdc++ (__once_proxy): REX.W overrides the 66
+  // prefixes on Intel and AMD alike, so the call is not refused.
+  FakeMemory mem;
+  // 66 66 48 e8 f8 01 00 00   data16 data16 rex.w call 0x401200
+  auto call = emulation({0x66, 0x66, 0x48, 0xe8, 0xf8, 0x01, 0x00, 0x00});
+  CHECK(call->describe() == "emulated: call rel32 (push return address, jump to 0x401200)");
+  Regs regs = hit_regs();
+  hit(*call, regs, mem);
+  CHECK(regs.words[kRip] == 0x401200);
+  CHECK(regs.words[kRsp] == kStackTop - 8);
+  CHECK(mem.u64(kStackTop - 8) == 0x401008);
+
+  // 66 48 74 10         je +0x10 (data16 rex.w): emulated like je
+  auto je = emulation({0x66, 0x48, 0x74, 0x10});
+  regs = hit_regs();
+  regs.words[kEflags] = 0x246;  // ZF
+  hit(*je, regs, mem);
+  CHECK(regs.words[kRip] == kSite + 4 + 0x10);
+}
+
 TEST_CASE("x86_64 emulate: ret and ret imm16 pop the return address", "[arch][x86_64]") {
   FakeMemory mem;
   mem.put_u64(kStackTop, 0x401234);
@@ -310,6 +346,44 @@ TEST_CASE("x86_64 emulate: ret and ret imm16 pop the return address", "[arch][x8
   regs = hit_regs();
   hit(*rep_ret, regs, mem);
   CHECK(regs.words[kRip] == 0x401234);
+}
+
+TEST_CASE("x86_64 emulate: ret to a non-canonical address is stepped, so it faults at the site", "[arch][x86_64]") {
+  // Found by xol-diff: in place, ret with [rsp] = 0xee3929207c440164 raises
+  // #GP (SIGSEGV, si_code SI_KERNEL) with pc at the ret and rsp unchanged;
+  // the emulation used to pop it and resume at the non-canonical address.
+  FakeMemory mem;
+  StepState state;
+  // c3                  ret        -> slot: c3
+  auto ret = emulation({0xc3});
+  CHECK(ret->slot_code() == Bytes{0xc3});
+  mem.put_u64(kStackTop, 0xee3929207c440164);
+  Regs regs = hit_regs();
+  REQUIRE(ret->begin_hit(regs, mem, state) == HitAction::SingleStep);
+  CHECK(regs.words[kRip] == kNearSlot);
+  CHECK(regs.words[kRsp] == kStackTop);
+  // The copy faulted at the slot: the program sees the fault at the site.
+  ret->abort_step(regs, state);
+  CHECK(regs.words[kRip] == kSite);
+  CHECK(regs.words[kRsp] == kStackTop);
+
+  // c2 10 00            ret 0x10   -> slot: c2 10 00
+  auto ret16 = emulation({0xc2, 0x10, 0x00});
+  CHECK(ret16->slot_code() == Bytes{0xc2, 0x10, 0x00});
+  mem.put_u64(kStackTop, 0x0000800000000000);  // the first address past the lower half
+  regs = hit_regs();
+  REQUIRE(ret16->begin_hit(regs, mem, state) == HitAction::SingleStep);
+  CHECK(regs.words[kRsp] == kStackTop);
+
+  // The highest lower-half and lowest upper-half addresses are canonical: emulated.
+  mem.put_u64(kStackTop, 0x00007ffffffff000);
+  regs = hit_regs();
+  hit(*ret, regs, mem);
+  CHECK(regs.words[kRip] == 0x00007ffffffff000);
+  mem.put_u64(kStackTop, 0xffff800000000000);
+  regs = hit_regs();
+  hit(*ret, regs, mem);
+  CHECK(regs.words[kRip] == 0xffff800000000000);
 }
 
 TEST_CASE("x86_64 emulate: lea reg, [rip + disp]", "[arch][x86_64]") {

@@ -56,6 +56,7 @@ const std::map<std::string, Bytes>& samples() {
       {"rdmsr", {0x0f, 0x32}},                                         // rdmsr
       {"getsec", {0x0f, 0x37}},                                        // getsec
       {"rsm", {0x0f, 0xaa}},                                           // rsm
+      {"cpuid", {0x0f, 0xa2}},                                         // cpuid
       {"vmread/vmwrite", {0x0f, 0x78, 0xc0}},                          // vmread rax, rax
       {"vmptrld/vmclear/vmxon", {0x0f, 0xc7, 0x35, 0x10, 0, 0, 0}},    // vmptrld qword ptr [rip + 0x10]
       {"vmptrst", {0x0f, 0xc7, 0x3d, 0x10, 0, 0, 0}},                  // vmptrst qword ptr [rip + 0x10]
@@ -160,6 +161,18 @@ TEST_CASE("x86_64 table: refusal phrases", "[arch][x86_64]") {
   CHECK(analyze({0x8e, 0xd0}).refusal == "mov/pop ss inhibit the single-step trap");
   CHECK(analyze({0x0f, 0x0b}).refusal == "undefined instruction (ud0/ud1/ud2)");
   CHECK(analyze({0x37}).refusal == "aaa is invalid in 64-bit mode");
+  // REX.W overrides 66 on near branches (66 48 ff d0: call rax), except ret,
+  // whose "66 48 c2 iw" form Capstone 4 decodes two bytes too long.
+  CHECK(row_of({0x66, 0x48, 0xff, 0xd0})->cls == InsnClass::CallIndirect);
+  CHECK(row_of({0x66, 0x48, 0xe9, 0x00, 0x01, 0x00, 0x00})->cls == InsnClass::JmpRel);
+  CHECK(analyze({0x66, 0x48, 0xc3}).refusal == "branch with an operand-size (0x66) prefix: Intel and AMD differ");
+  // Found by xol-diff on a KVM guest: single-stepping 0f a2 (cpuid) in place
+  // stopped only after the next instruction; out of line the step would run
+  // past the slot. Refused in every mode.
+  CHECK(analyze({0x0f, 0xa2}).refusal ==
+        "cpuid exits to the hypervisor in a virtual machine, and some drop the single-step trap after it: the copy "
+        "would run on past its slot");
+  CHECK(analyze({0x0f, 0xa2}, kSite, kNearSlot, ModeRequest::Trap).plan == nullptr);
   // A trap refuses whatever mode was asked for.
   CHECK(analyze({0xcc}, kSite, kNearSlot, ModeRequest::Boost).refusal == "int3 is already a breakpoint instruction");
 }

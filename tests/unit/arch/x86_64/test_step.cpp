@@ -297,6 +297,19 @@ TEST_CASE("x86_64 step: pushf does not leak the step's trap flag", "[arch][x86_6
   mem.put_u64(kStackTop - 8, 0x346);
   pushf->finish_step(regs, mem, state);
   CHECK(mem.u64(kStackTop - 8) == 0x346);
+
+  // 66 48 9c            pushfq (data16 rex.w: 8 bytes) -> slot: 66 48 9c
+  auto pushf_w = step_plan({0x66, 0x48, 0x9c}, kNearSlot, ModeRequest::Trap);
+  CHECK(pushf_w->slot_code() == Bytes{0x66, 0x48, 0x9c});
+  regs = hit_regs();
+  regs.words[kEflags] = 0x246;
+  begin(*pushf_w, regs, mem, state);
+  regs.words[kRip] = kNearSlot + 3;
+  regs.words[kRsp] = kStackTop - 8;
+  mem.put_u64(kStackTop - 8, 0x346);
+  pushf_w->finish_step(regs, mem, state);
+  CHECK(mem.u64(kStackTop - 8) == 0x246);
+  CHECK(regs.words[kRip] == 0x401003);
 }
 
 TEST_CASE("x86_64 step: abort puts the thread back at the site", "[arch][x86_64]") {
