@@ -83,3 +83,14 @@ TEST_CASE("exec in a followed child: uptrace says so and lets it go", "[fork]") 
   REQUIRE(count_lines(r.err, "executed a new program; uptrace detached from it") == 1);
   unlink(out.c_str());
 }
+
+TEST_CASE("exec in the traced process: its probes are dropped, the new program runs untouched", "[fork][exec]") {
+  std::string out = temp_path("hits");
+  Result r = uptrace({"-c", "-o", out, "work", "--", target("forker"), "selfexec"});
+  REQUIRE(r.out == "ok\n");
+  REQUIRE(r.status == 0);
+  // One hit before exec; the 5 calls of the new program are not probed.
+  REQUIRE(slurp(out) == "work 1\n");
+  REQUIRE(count_lines(r.err, "executed a new program; its 1 probes are gone") == 1);
+  unlink(out.c_str());
+}

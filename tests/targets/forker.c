@@ -4,6 +4,8 @@
  *   threads N 4 threads call work() all the time while the parent forks N
  *             children that call it 10 times each
  *   exec      a child calls work() once and then execs /bin/true
+ *   selfexec  calls work() once, execs itself (mode "again"), which calls
+ *             work() 5 times
  * Every child's exit status is checked; prints "ok" when all exited 0. */
 #include <pthread.h>
 #include <stdio.h>
@@ -68,6 +70,13 @@ int main(int argc, char **argv) {
     }
     stop = 1;
     for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  } else if (strcmp(mode, "selfexec") == 0) {
+    work(1);
+    fflush(stdout);
+    execl("/proc/self/exe", argv[0], "again", (char *)NULL);
+    ok = 0;
+  } else if (strcmp(mode, "again") == 0) {
+    for (int k = 0; k < 5; k++) work(k);
   } else if (strcmp(mode, "exec") == 0) {
     pid_t pid = fork();
     if (pid == 0) {
