@@ -343,9 +343,11 @@ RuntimeAddr Tracer::map_scratch(Process& proc, pid_t tid, AddressRange near, uin
 void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
   AddressSpace& space = *proc.space;
   pid_t injector = proc.pid;
-  if (!thread(injector)) injector = std::find_if(threads_.begin(), threads_.end(), [&](auto& kv) {
-                                      return kv.second.pid == proc.pid;
-                                    })->first;
+  if (!thread(injector)) {
+    auto any = std::find_if(threads_.begin(), threads_.end(), [&](auto& kv) { return kv.second.pid == proc.pid; });
+    if (any == threads_.end()) throw_runtime("pid {} has no thread left to arm probes with", proc.pid);
+    injector = any->first;
+  }
 
   // Sites at one address share one trap and one plan.
   std::vector<std::vector<ProbeSite*>> by_address;

@@ -139,8 +139,7 @@ class Tracer {
   bool reporting_ = true;
   bool quit_ = false;
   TraceResult result_;
-  std::vector<Hit> hit_scratch_;  // reused per hit
-  Hit hit_;
+  Hit hit_;  // reused per hit, so its vectors keep their capacity
 };
 
 }  // namespace uptrace::core

@@ -87,6 +87,9 @@ bool wait_for(pid_t pid, int& status, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
+std::string slurp(const std::string& path) { return read_file(path); }
+std::vector<std::string> lines_of(const std::string& text) { return split_lines(text); }
+
 std::string uptrace_path() { return UPTRACE_BINARY; }
 std::string target(const std::string& name) { return std::string(TARGET_DIR) + "/target-" + name; }
 

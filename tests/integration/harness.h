@@ -83,6 +83,11 @@ std::string compare(const Snapshot& before, const Snapshot& after);
 bool any_thread_stopped(pid_t pid);
 pid_t tracer_pid(pid_t pid);
 
+// A file's whole content ("" when it cannot be read).
+std::string slurp(const std::string& path);
+// The lines of a text, without their '\n'.
+std::vector<std::string> lines_of(const std::string& text);
+
 // Counts lines containing `needle`.
 size_t count_lines(const std::string& text, const std::string& needle);
 // The address of `symbol` in the ELF file (as nm prints it).

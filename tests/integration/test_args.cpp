@@ -19,19 +19,7 @@ namespace {
 
 const std::string kArgs = target("args");
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  for (std::string line; std::getline(ss, line);) out.push_back(line);
-  return out;
-}
 
 // One text hit line, "TIME PID/TID PROBE [NAME=VALUE ...]", split.
 struct TextHit {

@@ -11,15 +11,6 @@
 
 using namespace itest;
 
-namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
-
 TEST_CASE("fork without -f: children run the original code and are not reported", "[fork]") {
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "-c", "-o", out, "work", "--", target("forker"), "fork", "20"});

@@ -14,12 +14,6 @@ using namespace itest;
 using namespace std::chrono_literals;
 
 namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 char thread_state(pid_t pid) {
   std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
   return stat[stat.rfind(')') + 2];
