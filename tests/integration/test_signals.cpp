@@ -31,7 +31,7 @@ TEST_CASE("signals arriving mid-step are delivered with the original pc", "[sign
   unlink(out.c_str());
 }
 
-TEST_CASE("the program's own int3 and int $3 reach its handler; a probe right after one counts exactly",
+TEST_CASE("the program's own int3 and int $3 reach its handler and a probe right after one counts exactly",
           "[signals][traps]") {
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "-c", "-o", out, "trap_then_nop+0x1", "int3_long+0x2", "--", target("selftrap"), "150"});

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 extern char __executable_start[], etext[];
-static volatile long handled, outside, done;
+static volatile long handled, outside, done, running;
 volatile long sink;
 
 __attribute__((noinline)) long work(long x) {
@@ -29,6 +29,7 @@ static void on_usr1(int sig, siginfo_t *info, void *ctx) {
 
 static void *loop(void *arg) {
   (void)arg;
+  running = 1;
   for (long i = 0; !done; i++) work(i);
   return NULL;
 }
@@ -41,6 +42,8 @@ int main(int argc, char **argv) {
   sigaction(SIGUSR1, &sa, NULL);
   pthread_t t;
   pthread_create(&t, NULL, loop, NULL);
+  /* Before the worker is in loop() its pc is in libc's thread start. */
+  while (!running) sched_yield();
   for (long i = 0; i < rounds; i++) {
     long before = handled;
     pthread_kill(t, SIGUSR1);
