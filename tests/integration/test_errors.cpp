@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "checks.h"
 #include "harness.h"
 
 using namespace itest;
@@ -45,29 +46,7 @@ struct RunningDriver {
   }
 };
 
-// A target parked after its calls ("done", then "ready PID").
-struct Parked {
-  Child child;
-  explicit Parked(const std::string& program) : child({program, "1", "wait"}) {
-    REQUIRE(child.read_line().rfind("done", 0) == 0);
-    REQUIRE(child.read_line() == "ready " + std::to_string(child.pid()));
-  }
-  pid_t pid() const { return child.pid(); }
-  std::string spid() const { return std::to_string(child.pid()); }
-};
 
-void require_untouched(const Snapshot& before, pid_t pid) {
-  std::string diff = compare(before, snapshot(pid));
-  INFO(diff);
-  REQUIRE(diff.empty());
-  REQUIRE(tracer_pid(pid) == 0);
-  // Detached threads are resumed by the kernel right after uptrace exits;
-  // give a loaded machine time to get there.
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (any_thread_stopped(pid) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(5ms);
-  REQUIRE_FALSE(any_thread_stopped(pid));
-}
 
 // uptrace ARGS on a -p target: `status` and exactly `err` (or a line
 // matching `err_re` when `regex`), and the target untouched.

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "checks.h"
 #include "harness.h"
 
 using namespace itest;
@@ -191,18 +192,6 @@ void all_classes_at_once(const std::vector<std::string>& mode_args, bool only_em
   unlink(counts.c_str());
 }
 
-void require_pristine(const Snapshot& before, pid_t pid) {
-  std::string diff = compare(before, snapshot(pid));
-  INFO(diff);
-  REQUIRE(diff.empty());
-  REQUIRE(tracer_pid(pid) == 0);
-  // Detached threads are resumed by the kernel right after uptrace exits;
-  // give a loaded machine time to get there.
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (any_thread_stopped(pid) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(5ms);
-  REQUIRE_FALSE(any_thread_stopped(pid));
-}
 
 }  // namespace
 
@@ -392,7 +381,7 @@ TEST_CASE("insn classes: attached to a running driver every class runs right and
       known += per_probe[s.shown];
     }
     REQUIRE(known == 3000);
-    require_pristine(before, driver.pid());
+    require_untouched(before, driver.pid());
     // The driver checked every result while traced and goes on checking.
     driver.signal(SIGUSR1);
     REQUIRE(driver.read_line() == "ok mismatches 0");

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "checks.h"
 #include "harness.h"
 
 using namespace itest;
@@ -28,15 +29,6 @@ struct BusyTarget {
   pid_t pid() const { return child.pid(); }
 };
 
-void require_pristine(const Snapshot& before, pid_t pid) {
-  // Detaching is complete when uptrace exits, but the kernel may still be
-  // resuming the threads; give it a moment before looking at their states.
-  std::this_thread::sleep_for(50ms);
-  INFO(compare(before, snapshot(pid)));
-  REQUIRE(compare(before, snapshot(pid)).empty());
-  REQUIRE(tracer_pid(pid) == 0);
-  REQUIRE_FALSE(any_thread_stopped(pid));
-}
 
 }  // namespace
 
@@ -89,7 +81,7 @@ TEST_CASE("attach: -n reports exactly N hits from many threads, then leaves no t
     REQUIRE(r.status == 0);
     REQUIRE(count_lines(r.out, " work index=") == 500);
     REQUIRE(r.out_lines().size() == 500);
-    require_pristine(before, t.pid());
+    require_untouched(before, t.pid());
   }
 }
 
@@ -128,7 +120,7 @@ TEST_CASE("attach: code and maps are identical after every way of detaching", "[
     REQUIRE(r.status == 0);
     REQUIRE(r.out_lines().size() == 3);
   }
-  require_pristine(before, t.pid());
+  require_untouched(before, t.pid());
   REQUIRE(t.child.alive());
 }
 
@@ -158,7 +150,7 @@ TEST_CASE("attach: a process another tracer holds is refused, naming it", "[atta
   REQUIRE(second.err == "uptrace: pid " + pid + " is already traced by pid " + std::to_string(engine) + " (uptrace)\n");
   first.signal(SIGINT);
   REQUIRE(first.finish().status == 0);
-  require_pristine(before, t.pid());
+  require_untouched(before, t.pid());
 }
 
 TEST_CASE("attach: a pid that does not exist", "[attach][errors]") {
@@ -181,7 +173,7 @@ TEST_CASE("attach: without permission to ptrace, one line with a hint", "[attach
   REQUIRE(r.status == 1);
   REQUIRE(r.err_lines().size() == 1);
   REQUIRE(r.err.rfind("uptrace: cannot attach to pid " + pid + " (target-busy): Operation not permitted; hint: ", 0) == 0);
-  require_pristine(before, t.pid());
+  require_untouched(before, t.pid());
 }
 
 TEST_CASE("output: a file that cannot be created is an error before attaching", "[attach][errors]") {
@@ -211,6 +203,6 @@ TEST_CASE("uptrace killed with SIGKILL: the target survives and its code is rest
     while (std::chrono::steady_clock::now() < deadline && (tracer_pid(t.pid()) != 0 || !compare(before, snapshot(t.pid())).empty()))
       std::this_thread::sleep_for(10ms);
     REQUIRE(t.child.alive());
-    require_pristine(before, t.pid());
+    require_untouched(before, t.pid());
   }
 }

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "checks.h"
 #include "harness.h"
 
 using namespace itest;
@@ -95,29 +96,7 @@ std::vector<std::string> counts(const std::vector<std::string>& probes, const st
   return lines_of(text);
 }
 
-// The resolve (or uselib) target, parked after its calls, for -p.
-struct Parked {
-  Child child;
-  explicit Parked(const std::string& program) : child({program, "1", "wait"}) {
-    REQUIRE(child.read_line().rfind("done", 0) == 0);
-    REQUIRE(child.read_line() == "ready " + std::to_string(child.pid()));
-  }
-  pid_t pid() const { return child.pid(); }
-  std::string spid() const { return std::to_string(child.pid()); }
-};
 
-void require_untouched(const Snapshot& before, pid_t pid) {
-  std::string diff = compare(before, snapshot(pid));
-  INFO(diff);
-  REQUIRE(diff.empty());
-  REQUIRE(tracer_pid(pid) == 0);
-  // Detached threads are resumed by the kernel right after uptrace exits;
-  // give a loaded machine time to get there.
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (any_thread_stopped(pid) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(5ms);
-  REQUIRE_FALSE(any_thread_stopped(pid));
-}
 
 // The line of tests/targets/resolve.c with the marker comment.
 unsigned marked_line(const std::string& marker = "PROBE-LINE") {
