@@ -98,6 +98,15 @@ class ProbePlan {
   // The step did not complete (a signal or fault with pc at the slot start):
   // put the thread back at the probe address as if it had never trapped.
   virtual void abort_step(Regs& regs, const StepState& state) const = 0;
+  // Boost and jump code runs without the tracer watching, so a thread can be
+  // found (by a signal, or at detach) with pc anywhere in the slot. The
+  // address in the original code where the thread's state is the same, when
+  // there is one; otherwise nullopt, and the core steps the thread on until
+  // it leaves the slot.
+  virtual std::optional<uint64_t> original_pc(uint64_t /*pc_in_slot*/) const { return std::nullopt; }
+  // What is written over the site: empty for the ISA's breakpoint (a jump
+  // plan writes its branch to the trampoline instead).
+  virtual std::vector<uint8_t> site_patch() const { return {}; }
 };
 
 // Everything known about a probe site before it is armed.

@@ -41,6 +41,15 @@ struct AddressSpace {
     auto it = site_at.find(a.value);
     return it == site_at.end() ? nullptr : &sites[it->second];
   }
+  // Whether any site's code runs in its slot unwatched (boost, jump), so a
+  // thread may be found there at any moment.
+  bool free_running = false;
+  // The site whose slot [slot, slot + stride) holds `pc`.
+  const ArmedSite* slot_owner(uint64_t pc, uint64_t stride) const {
+    for (const ArmedSite& s : sites)
+      if (pc >= s.slot.value && pc - s.slot.value < stride) return &s;
+    return nullptr;
+  }
   int site_index(RuntimeAddr a) const {
     auto it = site_at.find(a.value);
     return it == site_at.end() ? -1 : static_cast<int>(it->second);

@@ -21,6 +21,10 @@ struct Thread {
   // Stepping the displaced instruction of this site out of line (-1: not).
   int stepping_site = -1;
   arch::StepState step;
+  // Being stepped out of a boost or jump slot, where a signal found it; the
+  // held signals are delivered once it is out.
+  bool leaving_slot = false;
+  unsigned slot_steps = 0;
   // Signals that arrived during a step, delivered once it completes (rule 5).
   std::vector<siginfo_t> held_signals;
 };

@@ -35,6 +35,10 @@ uint64_t monotonic_ns() {
 }
 
 // Signals the CPU raises for the instruction that was executing.
+// Generated slot code is straight-line but for jump trampolines' short
+// retry loop; this bounds the steps spent leaving one.
+constexpr unsigned kMaxStepsOutOfSlot = 10000;
+
 bool is_fault_signal(int sig) {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
 }
@@ -391,7 +395,10 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
       throw_runtime("cannot probe {}: the code at {:#x} in pid {} differs from the file", s.name, s.addr.value, proc.pid);
     }
     std::vector<uint8_t> code = a.plan->slot_code();
+    if (code.size() > isa_.slot_size())
+      throw_runtime("cannot probe {}: its slot code needs {} bytes, more than {}", s.name, code.size(), isa_.slot_size());
     if (!code.empty()) space.memory.write_or_throw(slot_of[i], code);
+    if (a.plan->mode() == arch::ExecMode::Boost || a.plan->mode() == arch::ExecMode::Jump) space.free_running = true;
     ArmedSite armed{s.addr, slot_of[i], std::move(a.plan), {}};
     for (ProbeSite* p : by_address[i]) {
       if (p->label >= counts_.size()) counts_.resize(p->label + 1);
@@ -401,7 +408,11 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
     space.sites.push_back(std::move(armed));
   }
   // Traps last: until here nothing the program runs has changed.
-  for (const ArmedSite& s : space.sites) space.journal.patch(s.addr, isa_.breakpoint());
+  for (const ArmedSite& s : space.sites) {
+    std::vector<uint8_t> patch = s.plan->site_patch();
+    if (patch.empty()) patch.assign(isa_.breakpoint().begin(), isa_.breakpoint().end());
+    space.journal.patch(s.addr, patch);
+  }
 }
 
 int64_t Tracer::inject_syscall(Process& proc, pid_t tid, arch::Syscall call, std::initializer_list<uint64_t> args) {
@@ -613,13 +624,31 @@ void Tracer::deliver_held_signals(Thread& t) {
 void Tracer::on_signal(Thread& t, int signal) {
   Process* p = process(t.pid);
   AddressSpace* space = p ? p->space.get() : nullptr;
-  if (signal != SIGTRAP && t.stepping_site < 0) {
+  const bool may_be_in_slot = space && space->free_running;
+  if (signal != SIGTRAP && t.stepping_site < 0 && !may_be_in_slot) {
     run_thread(t, signal);  // not ours: on its way, unchanged
     return;
   }
   siginfo_t si{};
   arch::Regs regs;
   if (!ptrace::get_siginfo(t.tid, si) || !ptrace::get_regs(t.tid, isa_, regs)) return;
+
+  if (may_be_in_slot && t.stepping_site < 0) {
+    if (const ArmedSite* site = space->slot_owner(isa_.pc(regs), isa_.slot_size())) {
+      on_signal_in_slot(t, *site, signal, si, regs);
+      return;
+    }
+    if (t.leaving_slot) {  // out: what arrived meanwhile can be delivered now
+      t.leaving_slot = false;
+      if (!(signal == SIGTRAP && isa_.is_step_trap(si.si_code))) t.held_signals.push_back(si);
+      deliver_held_signals(t);
+      return;
+    }
+    if (signal != SIGTRAP) {
+      run_thread(t, signal);
+      return;
+    }
+  }
 
   if (t.stepping_site >= 0 && space) {
     const ArmedSite& site = space->sites[t.stepping_site];
@@ -656,6 +685,38 @@ void Tracer::on_signal(Thread& t, int signal) {
     }
   }
   run_thread(t, SIGTRAP);  // the program's own trap, with its own siginfo
+}
+
+// A signal stop with pc inside a boost or jump slot. A fault raised by the
+// copied instruction is delivered at the probe address, as if there were no
+// probe; anything else waits until the thread has stepped out of the slot,
+// so no handler ever sees (or returns into) slot addresses (rule 5).
+void Tracer::on_signal_in_slot(Thread& t, const ArmedSite& site, int signal, siginfo_t& si, arch::Regs& regs) {
+  const uint64_t pc = isa_.pc(regs);
+  const bool our_step = t.leaving_slot && signal == SIGTRAP && isa_.is_step_trap(si.si_code);
+  if (!our_step && si.si_code > 0 && is_fault_signal(signal)) {
+    if (auto original = site.plan->original_pc(pc)) {
+      isa_.set_pc(regs, *original);
+      ptrace::set_regs(t.tid, isa_, regs);
+      if (reinterpret_cast<uint64_t>(si.si_addr) == pc) si.si_addr = reinterpret_cast<void*>(*original);
+      ptrace::set_siginfo(t.tid, si);
+      t.leaving_slot = false;
+      for (const siginfo_t& held : t.held_signals) requeue_signal(t.pid, t.tid, held);
+      t.held_signals.clear();
+      run_thread(t, signal);
+      return;
+    }
+  }
+  if (!our_step) t.held_signals.push_back(si);
+  if (!t.leaving_slot) t.slot_steps = 0;
+  t.leaving_slot = true;
+  if (++t.slot_steps > kMaxStepsOutOfSlot) {
+    // Cannot happen for code we generate; never hold a signal forever.
+    t.leaving_slot = false;
+    deliver_held_signals(t);
+    return;
+  }
+  step_thread(t);
 }
 
 void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs) {
@@ -822,6 +883,7 @@ void Tracer::follow_child(pid_t child, Process& parent) {
     space.site_at[site.addr.value] = static_cast<uint32_t>(space.sites.size());
     space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes});
   }
+  space.free_running = parent.space->free_running;
   resume(t);
 }
 
@@ -937,6 +999,48 @@ void Tracer::step_to_completion(Thread& t, Process& proc) {
   }
 }
 
+// At detach the slots go away: a thread inside one is moved to the
+// equivalent original address, or stepped until it is out, holding the
+// signals that arrive meanwhile.
+void Tracer::step_out_of_slot(Thread& t, Process& proc) {
+  for (unsigned steps = 0;; ++steps) {
+    if (!t.pending || t.pending->thread_gone()) return;
+    arch::Regs regs;
+    if (!ptrace::get_regs(t.tid, isa_, regs)) return;
+    const uint64_t pc = isa_.pc(regs);
+    const ArmedSite* site = proc.space->slot_owner(pc, isa_.slot_size());
+    if (!site) return;
+    if (auto original = site->plan->original_pc(pc)) {
+      isa_.set_pc(regs, *original);
+      ptrace::set_regs(t.tid, isa_, regs);
+      return;
+    }
+    if (steps > kMaxStepsOutOfSlot) {
+      if (options_.status) options_.status(fmt::format("warning: thread {} could not be moved out of a slot", t.tid));
+      return;
+    }
+    if (t.pending->kind == Stop::Kind::Signal) {
+      siginfo_t si{};
+      ptrace::get_siginfo(t.tid, si);
+      if (!(t.pending->signal == SIGTRAP && isa_.is_step_trap(si.si_code))) t.held_signals.push_back(si);
+    }
+    t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+    if (!ptrace::single_step(t.tid)) return;
+    Stop next;
+    wait_thread(t.tid, next);
+    if (next.thread_gone()) {
+      on_thread_gone(t, next);
+      return;
+    }
+    t.pending = next;
+    if (next.kind == Stop::Kind::Signal && next.signal == SIGTRAP) {
+      siginfo_t si{};
+      ptrace::get_siginfo(t.tid, si);
+      if (isa_.is_step_trap(si.si_code)) t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+    }
+  }
+}
+
 void Tracer::detach_all() {
   reporting_ = false;
   if (threads_.empty()) return;
@@ -990,6 +1094,11 @@ void Tracer::detach_all() {
     Thread* t = thread(tid);
     Process* p = t ? process(t->pid) : nullptr;
     if (t && p && p->space && t->stepping_site >= 0) step_to_completion(*t, *p);
+  }
+  for (pid_t tid : tids) {
+    Thread* t = thread(tid);
+    Process* p = t ? process(t->pid) : nullptr;
+    if (t && p && p->space && p->space->free_running) step_out_of_slot(*t, *p);
   }
   // A thread stopped on one of our traps executes the original instruction
   // once the code is restored.

@@ -93,6 +93,7 @@ class Tracer {
   void dispatch(Thread& t, const Stop& stop);
   void on_signal(Thread& t, int signal);
   void on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs);
+  void on_signal_in_slot(Thread& t, const ArmedSite& site, int signal, siginfo_t& si, arch::Regs& regs);
   void finish_step(Thread& t, Process& proc, arch::Regs& regs);
   void on_thread_gone(Thread& t, const Stop& stop);
   void on_new_tracee(pid_t tid, const Stop& first_stop);
@@ -111,6 +112,7 @@ class Tracer {
   void resume_world();
   void detach_all();
   void step_to_completion(Thread& t, Process& proc);
+  void step_out_of_slot(Thread& t, Process& proc);
   void emergency_cleanup() noexcept;
 
   Thread* thread(pid_t tid);

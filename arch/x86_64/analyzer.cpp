@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/x86_64/boost.h"
 #include "arch/x86_64/insn_table.h"
 #include "arch/x86_64/plans.h"
 #include "arch/x86_64/registers.h"
@@ -14,7 +15,6 @@
 namespace uptrace::arch::x86_64 {
 namespace {
 
-constexpr std::string_view kBoostNotImplemented = "boost mode is not implemented yet";
 constexpr std::string_view kJumpNotImplemented = "jump mode is not implemented yet";
 constexpr size_t kMaxInsnLength = 15;
 
@@ -261,7 +261,6 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
 
   const InsnRow* row = classify(d->enc, d->insn.code());
   if (is_refusal(row)) return refuse(std::move(out), row->reason);
-  if (ctx.request == ModeRequest::Boost) return refuse(std::move(out), kBoostNotImplemented);
   if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), kJumpNotImplemented);
 
   const Site site{*d, row ? row->cls : InsnClass::Plain, row ? row->name : std::string_view{}, ctx.site, ctx.slot};
@@ -275,9 +274,18 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
 
   Built<StepPlan> step = build_step(site);
   if (!step.plan) return refuse(std::move(out), step.why_not);
-  out.plan = std::move(step.plan);
-  out.declined.emplace_back(ExecMode::Emulate, emulation.plan ? "trap mode was requested" : emulation.why_not);
-  out.declined.emplace_back(ExecMode::Boost, kBoostNotImplemented);
+  BoostBuild boost = ctx.request == ModeRequest::Trap ? BoostBuild{nullptr, "trap mode was requested"}
+                                                      : build_boost(step.plan->spec());
+  if (ctx.request == ModeRequest::Boost && !boost.plan) return refuse(std::move(out), "cannot boost: " + boost.why_not);
+  std::string emulate_why_not = emulation.plan ? fmt::format("{} mode was requested", to_string(ctx.request))
+                                               : emulation.why_not;
+  out.declined.emplace_back(ExecMode::Emulate, std::move(emulate_why_not));
+  if (boost.plan) {
+    out.plan = std::move(boost.plan);
+  } else {
+    out.plan = std::move(step.plan);
+    out.declined.emplace_back(ExecMode::Boost, std::move(boost.why_not));
+  }
   out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
   return out;
 }

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -126,9 +128,20 @@ Result run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
   return r;
 }
 
+std::vector<std::string> with_test_mode(std::vector<std::string> args) {
+  const char* mode = std::getenv("UPTRACE_TEST_MODE");
+  if (!mode || !*mode) return args;
+  auto separator = std::find(args.begin(), args.end(), "--");
+  for (auto it = args.begin(); it != separator; ++it)
+    if (*it == "--mode" || *it == "--list" || *it == "--explain" || it->starts_with("--mode=")) return args;
+  args.insert(args.begin(), {"--mode", mode});
+  return args;
+}
+
 Result uptrace(const std::vector<std::string>& args, std::chrono::seconds timeout) {
   std::vector<std::string> argv{uptrace_path()};
-  argv.insert(argv.end(), args.begin(), args.end());
+  auto moded = with_test_mode(args);
+  argv.insert(argv.end(), moded.begin(), moded.end());
   return run(argv, timeout);
 }
 
@@ -186,7 +199,8 @@ Tracer::Tracer(const std::vector<std::string>& args)
     : ready_(temp_path("ready")), out_(temp_path("out")), err_(temp_path("err")) {
   std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" >\"$OUT\" 2>\"$ERR\"", uptrace_path(),
                                 "--ready-file", ready_};
-  argv.insert(argv.end(), args.begin(), args.end());
+  auto moded = with_test_mode(args);
+  argv.insert(argv.end(), moded.begin(), moded.end());
   setenv("OUT", out_.c_str(), 1);
   setenv("ERR", err_.c_str(), 1);
   child_.emplace(argv);

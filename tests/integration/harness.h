@@ -13,6 +13,10 @@
 namespace itest {
 
 std::string uptrace_path();
+// The arguments with `--mode $UPTRACE_TEST_MODE` in front when that is set
+// (ctest runs the suite once per execution mode), unless they choose a mode,
+// list or explain (which shows what auto picks).
+std::vector<std::string> with_test_mode(std::vector<std::string> args);
 // A program from tests/targets, e.g. target("busy") -> .../target-busy.
 std::string target(const std::string& name);
 std::string temp_path(const std::string& stem);  // unique path in a temp dir

@@ -166,7 +166,7 @@ TEST_CASE("errors: an instruction that is already a breakpoint is never probed (
   for (const TrapCase& c : kTrapCases) {
     require_refused_attached(d.pid(), {"-p", d.spid(), c.probe}, 1, trap_message(c));
     // Next to probes that could be placed: none of them is left behind.
-    require_refused_attached(d.pid(), {"-p", d.spid(), "call_rel", "rip_load", c.probe}, 1, trap_message(c));
+    require_refused_attached(d.pid(), {"-p", d.spid(), "nop_fn", "rip_load", c.probe}, 1, trap_message(c));
   }
   // Whatever the mode asked for.
   require_refused_attached(d.pid(), {"--mode", "trap", "-p", d.spid(), kTrapCases[1].probe}, 1,
@@ -184,14 +184,17 @@ TEST_CASE("errors: an instruction that cannot run out of line is refused with th
   d.require_healthy();
 }
 
-TEST_CASE("errors: a forced mode that cannot be used at a site is refused", "[errors]") {
+TEST_CASE("errors: a forced mode that cannot be used at a site is refused", "[errors][mode-specific]") {
   RunningDriver d;
   require_refused_attached(d.pid(), {"--mode", "emulate", "-p", d.spid(), "call_rel", "rip_load"}, 1,
                            "uptrace: cannot probe rip_load: mov cannot be emulated");
   require_refused_launch({"--mode", "emulate", "-c", "rip_load"}, {kDriver, "10"}, 1,
                          "uptrace: cannot probe rip_load: mov cannot be emulated");
-  for (const char* mode : {"boost", "jump"}) {
-    Result r = uptrace({"--mode", mode, "-p", d.spid(), "nop_fn"});
+  require_refused_attached(d.pid(), {"--mode", "boost", "-p", d.spid(), "nop_fn", "call_reg"}, 1,
+                           "uptrace: cannot probe call_reg: cannot boost: a call from the slot would push a return "
+                           "address inside the slot");
+  {
+    Result r = uptrace({"--mode", "jump", "-p", d.spid(), "nop_fn"});
     INFO(r.err);
     REQUIRE(r.status == 1);
     REQUIRE(r.err_lines().size() == 1);
@@ -356,7 +359,7 @@ TEST_CASE("errors: code that differs in memory from the file is refused and ever
   REQUIRE(ex.status == 1);
   REQUIRE(count_lines(ex.out, "  refused:     the code in memory (48 8b c7) differs from the file") == 1);
   REQUIRE(count_lines(ex.out, "  refused:     int3 in memory is already a breakpoint instruction") == 1);
-  REQUIRE(count_lines(ex.out, "  mode:        trap: ") == 1);
+  REQUIRE(count_lines(ex.out, "  mode:        boost: ") == 1);
   require_untouched(before, t.pid());
   // And the probe that can be placed works.
   Result ok = uptrace({"-p", pid, "-n", "3", "plain_fn x=$arg1"});

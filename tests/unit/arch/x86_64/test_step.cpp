@@ -14,7 +14,7 @@ using namespace uptrace::arch::x86_64::test;
 namespace {
 
 std::unique_ptr<ProbePlan> step_plan(const Bytes& code, uint64_t slot = kNearSlot,
-                                     ModeRequest request = ModeRequest::Auto) {
+                                     ModeRequest request = ModeRequest::Trap) {
   SiteAnalysis a = analyze(code, kSite, slot, request);
   INFO(a.refusal);
   REQUIRE(a.plan != nullptr);

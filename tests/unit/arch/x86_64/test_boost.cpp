@@ -1,0 +1,96 @@
+// Boost plans: the slot holds the relocated copy and a jump to where the
+// step's fixup would have put pc, so a hit is one stop. Golden bytes side by
+// side, and original_pc for threads found inside the slot.
+#include <catch2/catch.hpp>
+
+#include "support.h"
+
+using namespace uptrace;
+using namespace uptrace::arch;
+using namespace uptrace::arch::x86_64;
+using namespace uptrace::arch::x86_64::test;
+
+namespace {
+
+std::unique_ptr<ProbePlan> boost_plan(const Bytes& code, ModeRequest request = ModeRequest::Boost) {
+  SiteAnalysis a = analyze(code, kSite, kNearSlot, request);
+  INFO(a.refusal);
+  REQUIRE(a.plan != nullptr);
+  REQUIRE(a.plan->mode() == ExecMode::Boost);
+  return std::move(a.plan);
+}
+
+}  // namespace
+
+TEST_CASE("x86_64 boost: an ordinary instruction is followed by a jump back", "[arch][x86_64]") {
+  // site 0x401000: 48 89 e5            mov rbp, rsp
+  // slot 0x402000: 48 89 e5            mov rbp, rsp
+  //      0x402003: e9 fb ef ff ff      jmp 0x401003
+  auto plan = boost_plan({0x48, 0x89, 0xe5}, ModeRequest::Auto);
+  CHECK(plan->slot_code() == Bytes{0x48, 0x89, 0xe5, 0xe9, 0xfb, 0xef, 0xff, 0xff});
+  CHECK(plan->describe() == "boosted: the copy runs in the slot, then jumps back to 0x401003");
+  FakeMemory mem;
+  Regs regs = hit_regs();
+  StepState state;
+  CHECK(plan->begin_hit(regs, mem, state) == HitAction::Resume);
+  CHECK(regs.words[kRip] == kNearSlot);
+  // Found in the slot: before the copy ran it is at the site, after it at the next instruction.
+  CHECK(plan->original_pc(kNearSlot) == kSite);
+  CHECK(plan->original_pc(kNearSlot + 3) == kSite + 3);
+  CHECK(plan->original_pc(kNearSlot + 1) == std::nullopt);
+  CHECK(plan->site_patch().empty());
+}
+
+TEST_CASE("x86_64 boost: a rip-relative operand is re-encoded for the slot", "[arch][x86_64]") {
+  // site 0x401000: 48 8b 05 e1 2e 00 00   mov rax, [rip + 0x2ee1]     (0x403ee8)
+  // slot 0x402000: 48 8b 05 e1 1e 00 00   mov rax, [rip + 0x1ee1]     (0x403ee8)
+  //      0x402007: e9 fb ef ff ff         jmp 0x401007
+  auto plan = boost_plan({0x48, 0x8b, 0x05, 0xe1, 0x2e, 0x00, 0x00}, ModeRequest::Auto);
+  CHECK(plan->slot_code() == Bytes{0x48, 0x8b, 0x05, 0xe1, 0x1e, 0x00, 0x00, 0xe9, 0xfb, 0xef, 0xff, 0xff});
+  CHECK(plan->describe() ==
+        "boosted: the copy runs in the slot (rip-relative operand re-encoded for the slot), then jumps back to 0x401007");
+}
+
+TEST_CASE("x86_64 boost: ret and indirect jumps need no jump back", "[arch][x86_64]") {
+  // c3                  ret                 -> slot: c3
+  auto ret = boost_plan({0xc3});
+  CHECK(ret->slot_code() == Bytes{0xc3});
+  CHECK(ret->original_pc(kNearSlot) == kSite);
+  // ff e0               jmp rax             -> slot: ff e0
+  auto jmp = boost_plan({0xff, 0xe0}, ModeRequest::Auto);
+  CHECK(jmp->slot_code() == Bytes{0xff, 0xe0});
+}
+
+TEST_CASE("x86_64 boost: a conditional branch lands on one of two jumps", "[arch][x86_64]") {
+  // site 0x401000: 74 10               je 0x401012
+  // slot 0x402000: 74 10               je 0x402012  (taken)
+  //      0x402002: e9 fb ef ff ff      jmp 0x401002 (not taken)
+  //      0x402007: cc x 11             never run
+  //      0x402012: e9 fb ef ff ff      jmp 0x401012
+  auto je = boost_plan({0x74, 0x10});
+  Bytes want{0x74, 0x10, 0xe9, 0xfb, 0xef, 0xff, 0xff};
+  want.resize(0x12, 0xcc);
+  for (uint8_t b : {0xe9, 0xfb, 0xef, 0xff, 0xff}) want.push_back(b);
+  CHECK(je->slot_code() == want);
+  CHECK(je->describe() == "boosted: the copy runs in the slot, then jumps to 0x401012 if taken, else to 0x401002");
+  CHECK(je->original_pc(kNearSlot + 0x2) == kSite + 0x2);
+  CHECK(je->original_pc(kNearSlot + 0x12) == kSite + 0x12);
+}
+
+TEST_CASE("x86_64 boost: pushf needs no flag fixup, as nothing single-steps", "[arch][x86_64]") {
+  // 9c                  pushf               -> slot: 9c, e9 fc ef ff ff (jmp 0x401001)
+  auto pushf = boost_plan({0x9c});
+  CHECK(pushf->slot_code() == Bytes{0x9c, 0xe9, 0xfc, 0xef, 0xff, 0xff});
+}
+
+TEST_CASE("x86_64 boost: refused where the copy needs a fixup after it runs", "[arch][x86_64]") {
+  // ff d0               call rax
+  SiteAnalysis call = analyze({0xff, 0xd0}, kSite, kNearSlot, ModeRequest::Boost);
+  CHECK(call.plan == nullptr);
+  CHECK(call.refusal == "cannot boost: a call from the slot would push a return address inside the slot");
+  // 48 8b 05 e1 2e 00 00  mov rax, [rip + 0x2ee1] with the slot beyond disp32 reach
+  SiteAnalysis far = analyze({0x48, 0x8b, 0x05, 0xe1, 0x2e, 0x00, 0x00}, kSite, kFarSlot, ModeRequest::Boost);
+  CHECK(far.plan == nullptr);
+  CHECK(far.refusal ==
+        "cannot boost: its rip-relative operand is out of reach of the slot and borrows a register that must be restored");
+}
