@@ -1,5 +1,7 @@
 #include "arch/isa.h"
 
+#include <cassert>
+
 #include <algorithm>
 #include <array>
 
@@ -55,6 +57,14 @@ std::optional<ModeRequest> parse_mode_request(std::string_view text) {
 uint64_t read_register(const Regs& regs, RegisterRef ref) {
   const uint64_t word = regs.words.at(ref.word) >> ref.shift;
   return ref.bits >= 64 ? word : word & ((uint64_t{1} << ref.bits) - 1);
+}
+
+// Every ISA calls its stack pointer "sp" (x86-64: the low 16 bits of rsp,
+// which live in rsp's word).
+uint16_t Isa::sp_word() const {
+  auto ref = register_by_name("sp");
+  assert(ref && "every ISA names its stack pointer sp");
+  return ref->word;
 }
 
 const Isa& native_isa() {

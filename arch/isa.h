@@ -118,6 +118,21 @@ struct SiteAnalysis {
   std::vector<std::pair<ExecMode, std::string>> declined;
 };
 
+// What one probe at a site records in jump mode: register words (indexes
+// into Regs::words, as they are at the site) in this order.
+struct JumpRecordSpec {
+  uint32_t probe = 0;
+  std::vector<uint16_t> words;
+};
+
+// What the core offers a jump plan: the shared ring (common/ring_layout.h)
+// mapped in the target, and the records to write on each hit.
+struct JumpContext {
+  RuntimeAddr ring;
+  uint64_t capacity = 0;  // records, a power of two
+  std::vector<JumpRecordSpec> records;
+};
+
 // The code around a probe site, as the analysis needs it.
 struct SiteContext {
   RuntimeAddr function_start;
@@ -125,9 +140,12 @@ struct SiteContext {
   RuntimeAddr site;                        // an instruction boundary inside it
   RuntimeAddr slot;                        // where the slot will live
   ModeRequest request = ModeRequest::Auto;
+  // Null when the core cannot offer jump mode here, and then why not.
+  const JumpContext* jump = nullptr;
+  std::string jump_unavailable = "jump mode is not available";
 };
 
-enum class Syscall : uint8_t { Mmap, Munmap, Mprotect, Madvise, MemfdCreate, Getpid };
+enum class Syscall : uint8_t { Mmap, Munmap, Mprotect, Madvise, MemfdCreate, Getpid, Ftruncate, Close };
 
 class Isa {
  public:
@@ -164,6 +182,11 @@ class Isa {
   virtual uint64_t sp(const Regs& r) const = 0;
   virtual std::optional<RegisterRef> register_by_name(std::string_view name) const = 0;
   virtual std::vector<std::string> register_names() const = 0;  // for hints
+  // The word of Regs that holds the stack pointer.
+  uint16_t sp_word() const;
+  // The thread pointer (x86-64: fs base) a jump trampoline records to name
+  // its thread; 0 when the ISA has none or jump mode does not use it.
+  virtual uint64_t thread_pointer(const Regs& /*r*/) const { return 0; }
   virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
   virtual RegisterRef return_value() const = 0;
 

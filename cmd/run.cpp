@@ -10,6 +10,7 @@
 #include "cmd/probe_spec.h"
 #include "cmd/resolver.h"
 #include "common/error.h"
+#include "core/site_plan.h"
 #include "core/tracee_memory.h"
 #include "core/tracer.h"
 
@@ -112,8 +113,9 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
   for (size_t i = 0; i < res.sites.size(); ++i) {
     const core::ProbeSite& s = res.sites[i];
     const SiteInfo& info = res.info[i];
-    arch::SiteContext ctx{s.function_start, s.function_code, s.addr, s.addr + 0x100000, o.mode};
-    arch::SiteAnalysis a = isa.analyze(ctx);
+    const core::ProbeSite* one[] = {&s};
+    arch::SiteAnalysis a =
+        core::plan_site(isa, one, core::provisional_slot(s.addr), o.mode, core::kProvisionalRing, 0).analysis;
     std::string refusal = a.plan ? "" : a.refusal;
     // What will run is what is in memory, which may differ from the file.
     if (live && a.insn.length) {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct AddressSpace {
   std::vector<ArmedSite> sites;
   std::unordered_map<uint64_t, uint32_t> site_at;  // runtime address -> index in sites
   std::vector<AddressRange> scratch;               // mappings to unmap at the end
+  std::optional<AddressRange> ring;                // the jump-probe ring, also unmapped at the end
 
   const ArmedSite* site_for(RuntimeAddr a) const {
     auto it = site_at.find(a.value);

@@ -187,4 +187,28 @@ void FetchProgram::evaluate(const arch::Regs& regs, uint64_t probe_pc, MemoryAcc
   }
 }
 
+FetchProgram::Captures FetchProgram::register_captures() const {
+  Captures c;
+  auto need = [&](uint16_t word) {
+    if (std::find(c.words.begin(), c.words.end(), word) == c.words.end()) c.words.push_back(word);
+  };
+  for (const Op& op : ops_) {
+    const Node& n = *op.root;
+    if (op.type == FetchType::String) {
+      c.why_not = "a :string argument reads the target's memory, which a trampoline cannot do safely";
+      return c;
+    }
+    switch (n.kind) {
+      case Node::Kind::Register: need(n.reg.word); break;
+      case Node::Kind::StackPointer: need(isa_->sp_word()); break;
+      case Node::Kind::ProgramCounter: break;
+      case Node::Kind::StackArg:
+      case Node::Kind::Deref:
+        c.why_not = "a fetch argument reads the target's memory, which a trampoline cannot do safely";
+        return c;
+    }
+  }
+  return c;
+}
+
 }  // namespace uptrace::core

@@ -26,6 +26,15 @@ class FetchProgram {
   // One value per argument; unreadable memory gives a fault value.
   void evaluate(const arch::Regs& regs, uint64_t probe_pc, MemoryAccess& mem, std::vector<FetchedValue>& out) const;
 
+  // What a jump trampoline must record so that evaluate() can run later in
+  // uptrace without the target's memory: the register words it reads. Empty
+  // `why_not` when registers are enough.
+  struct Captures {
+    std::vector<uint16_t> words;
+    std::string why_not;
+  };
+  Captures register_captures() const;
+
   struct Node;  // the bound expression tree
 
  private:

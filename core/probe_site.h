@@ -19,6 +19,8 @@ struct ProbeSite {
   std::string module_path;
   RuntimeAddr module_start, module_end;
   FetchProgram fetch;
+  // Set by the resolver when it knows jump mode is unsafe here, and why.
+  std::string jump_unavailable;
 };
 
 }  // namespace uptrace::core

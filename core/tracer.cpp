@@ -18,6 +18,8 @@
 #include "common/error.h"
 #include "core/proc_info.h"
 #include "core/ptrace.h"
+#include "core/site_plan.h"
+#include "common/ring_layout.h"
 #include "elf/module_map.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -38,6 +40,10 @@ uint64_t monotonic_ns() {
 // Generated slot code is straight-line but for jump trampolines' short
 // retry loop; this bounds the steps spent leaving one.
 constexpr unsigned kMaxStepsOutOfSlot = 10000;
+
+// How often an idle loop looks at jump-probe rings. A full 2^18-record ring
+// takes 26 ms at 10 M hits/s.
+constexpr uint64_t kRingPollNs = 1000000;
 
 bool is_fault_signal(int sig) {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
@@ -317,9 +323,9 @@ void Tracer::announce_armed(pid_t pid, size_t probes) {
 void Tracer::check_sites_before_attach(const std::vector<ProbeSite>& sites) const {
   for (const ProbeSite& s : sites) {
     // The slot is not mapped yet; assume one near the site, as it will be.
-    arch::SiteContext ctx{s.function_start, s.function_code, s.addr, s.addr + 0x100000, options_.mode};
-    arch::SiteAnalysis a = isa_.analyze(ctx);
-    if (!a.plan) throw_runtime("cannot probe {}: {}", s.name, a.refusal);
+    const ProbeSite* one[] = {&s};
+    SitePlan plan = plan_site(isa_, one, provisional_slot(s.addr), options_.mode, kProvisionalRing, 0);
+    if (!plan.analysis.plan) throw_runtime("cannot probe {}: {}", s.name, plan.analysis.refusal);
   }
 }
 
@@ -371,11 +377,59 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
     for (size_t k = 0; k < members.size(); ++k) slot_of[members[k]] = base + k * isa_.slot_size();
   }
 
+  // Jump mode: every thread's pc (none may be inside the bytes a jump
+  // overwrites) and thread pointer; the ring comes once a site can use it.
+  const bool want_jump = options_.mode == arch::ModeRequest::Auto || options_.mode == arch::ModeRequest::Jump;
+  std::map<pid_t, uint64_t> pcs;
+  if (want_jump) {
+    for (auto& [tid, t] : threads_) {
+      if (t.pid != proc.pid) continue;
+      arch::Regs regs;
+      if (!ptrace::get_regs(tid, isa_, regs)) continue;
+      pcs[tid] = isa_.pc(regs);
+    }
+  }
+  // Analysed once with a provisional ring address to learn whether any site
+  // can jump at all, then again with the real one.
+  auto analyze_at = [&](size_t i, std::optional<RuntimeAddr> ring_at) {
+    ProbeSite& s = *by_address[i].front();
+    SitePlan plan = plan_site(isa_, by_address[i], slot_of[i], options_.mode, ring_at,
+                              static_cast<uint32_t>(proc.jump_probes.size()));
+    const arch::SiteAnalysis& a = plan.analysis;
+    if (a.plan && a.plan->mode() == arch::ExecMode::Jump) {
+      const uint64_t patched = a.plan->site_patch().size();
+      for (auto [tid, pc] : pcs) {
+        if (pc > s.addr.value && pc < s.addr.value + patched) {
+          s.jump_unavailable = fmt::format("thread {} is stopped inside the bytes a jump would overwrite", tid);
+          return plan_site(isa_, by_address[i], slot_of[i], options_.mode, ring_at, 0);
+        }
+      }
+    }
+    return plan;
+  };
+  if (want_jump && !proc.ring) {
+    for (size_t i = 0; i < by_address.size(); ++i) {
+      auto [a, jump] = analyze_at(i, kProvisionalRing);
+      if (!a.plan || a.plan->mode() != arch::ExecMode::Jump) continue;
+      try {
+        create_ring(proc, injector, slot_of[i]);
+      } catch (const Error& e) {
+        if (options_.mode == arch::ModeRequest::Jump) throw;
+        for (ProbeSite& site : sites) site.jump_unavailable = fmt::format("no ring for jump probes: {}", e.what());
+      }
+      break;
+    }
+  }
+
   for (size_t i = 0; i < by_address.size(); ++i) {
     ProbeSite& s = *by_address[i].front();
-    arch::SiteContext ctx{s.function_start, s.function_code, s.addr, slot_of[i], options_.mode};
-    arch::SiteAnalysis a = isa_.analyze(ctx);
+    auto [a, jump] = analyze_at(i, proc.ring ? std::optional(proc.ring->target_address()) : std::nullopt);
     if (!a.plan) throw_runtime("cannot probe {}: {}", s.name, a.refusal);
+    if (a.plan->mode() == arch::ExecMode::Jump) {
+      for (size_t k = 0; k < jump.records.size(); ++k)
+        proc.jump_probes.push_back({static_cast<uint32_t>(space.sites.size()), static_cast<uint32_t>(k),
+                                    std::move(jump.records[k].words)});
+    }
     // What runs is what is in memory: it must be what we analysed. Read as
     // much as the longest instruction, so a trap someone wrote over a
     // shorter one (cd 03 over a 1-byte push) still decodes.
@@ -413,6 +467,137 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
     if (patch.empty()) patch.assign(isa_.breakpoint().begin(), isa_.breakpoint().end());
     space.journal.patch(s.addr, patch);
   }
+}
+
+void Tracer::create_ring(Process& proc, pid_t tid, RuntimeAddr scratch, std::optional<RuntimeAddr> at) {
+  static constexpr char kName[] = "uptrace-ring";
+  proc.space->memory.write_or_throw(scratch, std::span(reinterpret_cast<const uint8_t*>(kName), sizeof kName));
+  const uint64_t capacity = ring::kDefaultCapacity;
+  const uint64_t bytes = SharedRing::bytes(capacity);
+  const int64_t fd = inject_syscall(proc, tid, arch::Syscall::MemfdCreate, {scratch.value, MFD_CLOEXEC});
+  if (fd < 0) throw_runtime("memfd_create in pid {} failed: {}", proc.pid, errno_text(static_cast<int>(-fd)));
+  auto close_fd = [&] { inject_syscall(proc, tid, arch::Syscall::Close, {static_cast<uint64_t>(fd)}); };
+  int64_t got = inject_syscall(proc, tid, arch::Syscall::Ftruncate, {static_cast<uint64_t>(fd), bytes});
+  if (got < 0) {
+    close_fd();
+    throw_runtime("sizing the ring in pid {} failed: {}", proc.pid, errno_text(static_cast<int>(-got)));
+  }
+  got = inject_syscall(proc, tid, arch::Syscall::Mmap,
+                       {at ? at->value : 0, bytes, PROT_READ | PROT_WRITE,
+                        static_cast<uint64_t>(MAP_SHARED | (at ? MAP_FIXED_NOREPLACE : 0)), static_cast<uint64_t>(fd), 0});
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  if (got < 0 || static_cast<uint64_t>(got) % page != 0 || (at && static_cast<uint64_t>(got) != at->value)) {
+    if (got > 0) inject_syscall(proc, tid, arch::Syscall::Munmap, {static_cast<uint64_t>(got), bytes});
+    close_fd();
+    throw_runtime("mapping the ring in pid {} failed: {}", proc.pid, got < 0 ? errno_text(static_cast<int>(-got)) : "wrong address");
+  }
+  const RuntimeAddr address(static_cast<uint64_t>(got));
+  proc.space->ring = AddressRange{address, address + bytes};
+  try {
+    proc.ring = std::make_unique<SharedRing>(proc.pid, static_cast<int>(fd), address, capacity);
+  } catch (...) {
+    close_fd();
+    throw;
+  }
+  close_fd();
+  inject_syscall(proc, tid, arch::Syscall::Madvise, {address.value, bytes, MADV_DONTFORK});
+  // Trampolines name their thread only when every thread has a thread
+  // pointer to read; until then a record's thread is the process's.
+  bool all_have_pointers = true;
+  for (auto& [other, t] : threads_) {
+    if (t.pid != proc.pid) continue;
+    learn_thread_pointer(proc, other);
+    all_have_pointers = all_have_pointers && proc.pointer_of_thread[other] != 0;
+  }
+  proc.ring->set_thread_ids(all_have_pointers);
+}
+
+// A launched program gets its thread pointer after the entry point, so
+// trampolines start without thread ids; by the time it makes a second
+// thread, the first has one.
+void Tracer::enable_thread_ids(Process& proc, pid_t stopped_tid) {
+  learn_thread_pointer(proc, stopped_tid);
+  for (auto& [tid, t] : threads_)
+    if (t.pid == proc.pid && proc.pointer_of_thread[tid] == 0) return;
+  proc.ring->set_thread_ids(true);
+}
+
+void Tracer::learn_thread_pointer(Process& proc, pid_t tid) {
+  if (!proc.ring) return;
+  arch::Regs regs;
+  if (!ptrace::get_regs(tid, isa_, regs)) return;
+  const uint64_t pointer = isa_.thread_pointer(regs);
+  // Records written under the old owner of a reused pointer go to it.
+  drain_ring(proc);
+  proc.pointer_of_thread[tid] = pointer;
+  if (pointer != 0) proc.thread_by_pointer[pointer] = tid;
+  else proc.ring->set_thread_ids(false);
+}
+
+namespace {
+
+// Jump records carry registers only (FetchProgram::register_captures): any
+// memory read is a bug, and fails as a fault value.
+class NoMemory final : public MemoryAccess {
+ public:
+  bool read(RuntimeAddr, std::span<uint8_t>) override { return false; }
+  bool write(RuntimeAddr, std::span<const uint8_t>) override { return false; }
+};
+
+}  // namespace
+
+void Tracer::drain_ring(Process& proc) {
+  if (!proc.ring) return;
+  NoMemory no_memory;
+  arch::Regs regs;
+  cycle_clock_.recalibrate();
+  proc.ring->drain([&](const ring::Record& r) {
+    if (!reporting_ || !proc.report_hits || r.probe >= proc.jump_probes.size()) return reporting_;
+    const Process::JumpProbe& jp = proc.jump_probes[r.probe];
+    const ArmedSite& site = proc.space->sites[jp.site];
+    const ArmedSite::Probe& probe = site.probes[jp.probe];
+    for (size_t i = 0; i < jp.words.size() && i < ring::kMaxValues; ++i) regs.words[jp.words[i]] = r.values[i];
+    const uint64_t at = cycle_clock_.to_monotonic_ns(r.time);
+    hit_.time_ns = at > start_ns_ ? at - start_ns_ : 0;
+    hit_.pid = proc.pid;
+    auto owner = proc.thread_by_pointer.find(r.thread);
+    hit_.tid = r.thread != 0 && owner != proc.thread_by_pointer.end() ? owner->second : proc.pid;
+    if (auto child = proc.vfork_child_by_pointer.find(r.thread); child != proc.vfork_child_by_pointer.end()) {
+      if (!options_.follow_forks) return true;  // as with traps: vfork children are reported only with -f
+      hit_.pid = hit_.tid = child->second;
+    }
+    hit_.addr = site.addr;
+    probe.fetch.evaluate(regs, site.addr.value, no_memory, hit_.values);
+    return report_hit(probe.label);
+  }, proc.ring->capacity());
+}
+
+void Tracer::drain_rings() {
+  for (auto& [pid, p] : processes_) drain_ring(p);
+}
+
+uint64_t Tracer::hit_time_ns(const Process& proc) {
+  if (!proc.ring) return now_ns();
+  const uint64_t at = cycle_clock_.to_monotonic_ns(read_cycle_counter());
+  return at > start_ns_ ? at - start_ns_ : 0;
+}
+
+// What a thread writes as its thread in ring records right now.
+uint64_t Tracer::record_key(Process& proc, pid_t tid) {
+  if (!proc.ring || !proc.ring->thread_ids()) return 0;
+  learn_thread_pointer(proc, tid);
+  return proc.pointer_of_thread[tid];
+}
+
+bool Tracer::report_hit(uint32_t label) {
+  ++counts_[label];
+  hit_.probe = label;
+  if (!sink_.on_hit(hit_) || (options_.max_hits && ++reported_ >= options_.max_hits)) {
+    reporting_ = false;
+    quit_ = true;
+    return false;
+  }
+  return true;
 }
 
 int64_t Tracer::inject_syscall(Process& proc, pid_t tid, arch::Syscall call, std::initializer_list<uint64_t> args) {
@@ -494,6 +679,7 @@ void Tracer::run_loop() {
         handle_wait_status(tid, status);
         if (quit_ || finished()) break;
         if (++handled % 256 == 0) {
+          drain_rings();
           if (!sink_.flush() || quit_signal_pending() || (deadline && now_ns() >= *deadline)) {
             quit_ = true;
             break;
@@ -509,15 +695,22 @@ void Tracer::run_loop() {
       }
       throw_runtime("waitpid failed: {}", errno_text(errno));
     }
+    drain_rings();
     if (quit_ || finished() || processes_.empty()) break;
     if (!sink_.flush()) break;
-    siginfo_t si;
-    int sig;
+    // Jump probes report through rings nobody signals about: poll them.
+    const bool polling = std::any_of(processes_.begin(), processes_.end(), [](auto& kv) { return kv.second.ring != nullptr; });
+    std::optional<uint64_t> wait_ns;
+    if (polling) wait_ns = kRingPollNs;
     if (deadline) {
       uint64_t now = now_ns();
       if (now >= *deadline) break;
-      uint64_t left = *deadline - now;
-      timespec ts{static_cast<time_t>(left / 1000000000ull), static_cast<long>(left % 1000000000ull)};
+      wait_ns = std::min(wait_ns.value_or(UINT64_MAX), *deadline - now);
+    }
+    siginfo_t si;
+    int sig;
+    if (wait_ns) {
+      timespec ts{static_cast<time_t>(*wait_ns / 1000000000ull), static_cast<long>(*wait_ns % 1000000000ull)};
       sig = ::sigtimedwait(&waitset, &si, &ts);
     } else {
       sig = ::sigwaitinfo(&waitset, &si);
@@ -591,8 +784,14 @@ void Tracer::dispatch(Thread& t, const Stop& stop) {
     case Stop::Kind::Exec:
       on_exec(t, stop);
       return;
-    case Stop::Kind::Interrupt:
     case Stop::Kind::VforkDone:
+      if (Process* p = process(t.pid); p && p->ring) {
+        drain_ring(*p);  // the last of the child's records
+        p->vfork_child_by_pointer.erase(record_key(*p, t.tid));
+      }
+      resume(t);
+      return;
+    case Stop::Kind::Interrupt:
     case Stop::Kind::Exit:
       resume(t);
       return;
@@ -724,20 +923,17 @@ void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::R
   const ArmedSite& site = space.sites[site_index];
   isa_.set_pc(regs, site.addr.value);
   if (reporting_ && proc.report_hits) {
-    uint64_t now = now_ns();
+    // Jump probes' records from before this hit are reported before it.
+    drain_ring(proc);
+    uint64_t now = hit_time_ns(proc);
     for (const ArmedSite::Probe& probe : site.probes) {
       if (!reporting_) break;
-      ++counts_[probe.label];
       hit_.time_ns = now;
       hit_.pid = t.pid;
       hit_.tid = t.tid;
-      hit_.probe = probe.label;
       hit_.addr = site.addr;
       probe.fetch.evaluate(regs, site.addr.value, space.memory, hit_.values);
-      if (!sink_.on_hit(hit_) || (options_.max_hits && ++reported_ >= options_.max_hits)) {
-        reporting_ = false;
-        quit_ = true;
-      }
+      report_hit(probe.label);
     }
   }
   arch::HitAction action = site.plan->begin_hit(regs, space.memory, t.step);
@@ -760,6 +956,8 @@ void Tracer::finish_step(Thread& t, Process& proc, arch::Regs& regs) {
 
 void Tracer::on_thread_gone(Thread& t, const Stop& stop) {
   pid_t tid = t.tid, pid = t.pid;
+  // Its records (and, for the leader, the whole ring) go before it does.
+  if (Process* p = process(pid)) drain_ring(*p);
   threads_.erase(tid);
   if (tid != pid) return;
   // The leader reports last: the whole process is gone.
@@ -786,6 +984,7 @@ void Tracer::on_new_tracee(pid_t tid, const Stop& first_stop) {
     Thread& t = add_thread(tid, tgid);
     t.stopped = true;
     t.pending = first_stop;
+    learn_thread_pointer(*process(tgid), tid);
     if (!world_stopped_) dispatch(t, first_stop);
     return;
   }
@@ -807,9 +1006,16 @@ void Tracer::on_fork(Thread& parent, const Stop& stop) {
     // A new thread is added at its first stop; a clone without
     // CLONE_THREAD makes a process that shares our code pages.
     pid_t tgid = proc::thread_group_of(child);
-    if (tgid == 0 || tgid == parent.pid) return;
+    if (tgid == 0 || tgid == parent.pid) {
+      if (Process* p = process(parent.pid); p && p->ring) enable_thread_ids(*p, parent.tid);
+      return;
+    }
   }
   bool shares_memory = stop.kind != Stop::Kind::Fork;
+  if (Process* p = process(parent.pid); p && p->ring && stop.kind == Stop::Kind::Vfork) {
+    drain_ring(*p);
+    p->vfork_child_by_pointer[record_key(*p, parent.tid)] = child;
+  }
   if (early_stops_.erase(child)) {
     settle_child(child, parent.pid, shares_memory);
   } else {
@@ -877,6 +1083,23 @@ void Tracer::follow_child(pid_t child, Process& parent) {
     }
     inject_syscall(cp, child, arch::Syscall::Madvise, {r.start.value, size, MADV_DONTFORK});
   }
+  // Before the slots are written: the ring's name borrows the first one.
+  if (parent.ring && !space.scratch.empty()) {
+    try {
+      create_ring(cp, child, space.scratch.front().start, parent.ring->target_address());
+      cp.jump_probes = parent.jump_probes;
+    } catch (const Error& e) {
+      // Its trampolines would write to nowhere: it goes on untraced.
+      if (options_.status) options_.status(fmt::format("cannot follow pid {}: {}", child, e.what()));
+      space.journal.revert_all();
+      for (const AddressRange& mine : space.scratch)
+        inject_syscall(cp, child, arch::Syscall::Munmap, {mine.start.value, mine.end.value - mine.start.value});
+      threads_.erase(child);
+      processes_.erase(child);
+      ptrace::detach(child);
+      return;
+    }
+  }
   for (const ArmedSite& site : parent.space->sites) {
     std::vector<uint8_t> code = site.plan->slot_code();
     if (!code.empty()) space.memory.write_or_throw(site.slot, code);
@@ -904,7 +1127,14 @@ void Tracer::on_exec(Thread& t, const Stop& stop) {
   }
   if (p && p->space && !p->space->sites.empty() && options_.status)
     options_.status(fmt::format("pid {} executed a new program; its {} probes are gone", pid, p->space->sites.size()));
-  if (p) p->space = std::make_shared<AddressSpace>(pid);
+  if (p) {
+    drain_ring(*p);
+    p->space = std::make_shared<AddressSpace>(pid);
+    p->ring.reset();
+    p->jump_probes.clear();
+    p->thread_by_pointer.clear();
+    p->pointer_of_thread.clear();
+  }
   t.stepping_site = -1;
   run_thread(t);
 }
@@ -1042,6 +1272,9 @@ void Tracer::step_out_of_slot(Thread& t, Process& proc) {
 }
 
 void Tracer::detach_all() {
+  // Hits recorded until now count; what trampolines write from here on is
+  // in flight past the end and not reported.
+  drain_rings();
   reporting_ = false;
   if (threads_.empty()) return;
   stop_world();
@@ -1125,6 +1358,10 @@ void Tracer::detach_all() {
     size_t failed = p.space->journal.revert_all();
     if (failed && options_.status)
       options_.status(fmt::format("warning: {} patches could not be restored in pid {}", failed, pid));
+    if (p.ring && p.ring->lost() && options_.status)
+      options_.status(fmt::format("warning: {} hits in pid {} were lost: the jump-probe ring was full", p.ring->lost(), pid));
+    if (p.space->ring) p.space->scratch.push_back(*p.space->ring);
+    p.space->ring.reset();
     for (const AddressRange& r : p.space->scratch) {
       auto it = std::find_if(threads_.begin(), threads_.end(), [&](auto& kv) { return kv.second.pid == pid; });
       if (it == threads_.end()) break;

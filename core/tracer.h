@@ -18,7 +18,9 @@
 #include "arch/isa.h"
 #include "common/hit.h"
 #include "core/address_space.h"
+#include "core/cycle_clock.h"
 #include "core/probe_site.h"
+#include "core/shared_ring.h"
 #include "core/thread.h"
 
 namespace uptrace::core {
@@ -77,6 +79,20 @@ class Tracer {
     std::shared_ptr<AddressSpace> space;
     bool report_hits = true;  // false for children we only keep safe
     bool detach_on_exec = false;
+    // Jump probes: the ring they write, what each record index means, and
+    // which thread each thread pointer belongs to.
+    std::unique_ptr<SharedRing> ring;
+    struct JumpProbe {
+      uint32_t site;
+      uint32_t probe;  // index into the site's probes
+      std::vector<uint16_t> words;
+    };
+    std::vector<JumpProbe> jump_probes;
+    std::unordered_map<uint64_t, pid_t> thread_by_pointer;
+    std::unordered_map<pid_t, uint64_t> pointer_of_thread;
+    // A vfork child runs on its parent thread's stack and thread pointer
+    // while that thread waits: records with this pointer are the child's.
+    std::unordered_map<uint64_t, pid_t> vfork_child_by_pointer;
   };
 
   // Setting up.
@@ -85,6 +101,18 @@ class Tracer {
   void check_sites_before_attach(const std::vector<ProbeSite>& sites) const;
   RuntimeAddr map_scratch(Process& proc, pid_t tid, AddressRange near, uint64_t size);
   int64_t inject_syscall(Process& proc, pid_t tid, arch::Syscall call, std::initializer_list<uint64_t> args);
+  // Creates the jump-probe ring in the target (at `at`, for a followed
+  // child) and maps it here; `scratch` is memory of ours to put its name in.
+  void create_ring(Process& proc, pid_t tid, RuntimeAddr scratch, std::optional<RuntimeAddr> at = std::nullopt);
+  void learn_thread_pointer(Process& proc, pid_t tid);
+  void enable_thread_ids(Process& proc, pid_t stopped_tid);
+  void drain_rings();
+  void drain_ring(Process& proc);
+  // Counts and reports one hit; false once tracing must end (-n, output gone).
+  bool report_hit(uint32_t label);
+  // The time of a hit happening now, on the same clock as ring records.
+  uint64_t hit_time_ns(const Process& proc);
+  uint64_t record_key(Process& proc, pid_t tid);
   void announce_armed(pid_t pid, size_t probes);
 
   // The event loop.
@@ -142,6 +170,7 @@ class Tracer {
   bool quit_ = false;
   TraceResult result_;
   Hit hit_;  // reused per hit, so its vectors keep their capacity
+  CycleClock cycle_clock_;
 };
 
 }  // namespace uptrace::core

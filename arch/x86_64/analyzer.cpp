@@ -8,6 +8,7 @@
 
 #include "arch/x86_64/boost.h"
 #include "arch/x86_64/insn_table.h"
+#include "arch/x86_64/jump.h"
 #include "arch/x86_64/plans.h"
 #include "arch/x86_64/registers.h"
 #include "arch/x86_64/relocate.h"
@@ -15,7 +16,6 @@
 namespace uptrace::arch::x86_64 {
 namespace {
 
-constexpr std::string_view kJumpNotImplemented = "jump mode is not implemented yet";
 constexpr size_t kMaxInsnLength = 15;
 
 template <class T>
@@ -45,17 +45,7 @@ int64_t read_signed_le(std::span<const uint8_t> bytes) {
   return static_cast<int64_t>(v << unused) >> unused;
 }
 
-// Relative branches end in their displacement: rel32 for e8/e9 and 0f 8x, rel8 otherwise.
-uint8_t rel_size(const Encoding& enc) {
-  const bool rel32 = enc.map == OpcodeMap::TwoByte || enc.opcode == 0xe8 || enc.opcode == 0xe9;
-  return rel32 ? 4 : 1;
-}
-
-uint64_t branch_target(const Site& s) {
-  const auto code = s.d.insn.code();
-  const uint8_t n = rel_size(s.d.enc);
-  return s.next() + static_cast<uint64_t>(read_signed_le(code.last(n)));
-}
+uint64_t branch_target(const Site& s) { return relative_branch_target(s.d); }
 
 // What pushf stores: 16 bits with 66, unless REX.W overrides it.
 uint8_t pushf_bytes(const Encoding& enc) { return enc.opsize && !enc.rex_w() ? 2 : 8; }
@@ -65,7 +55,8 @@ bool is_conditional(InsnClass cls) { return cls == InsnClass::Jcc || cls == Insn
 // --- stepping out of line -----------------------------------------------------
 
 void step_relative_branch(const Site& s, StepSpec& spec) {
-  const uint8_t n = rel_size(s.d.enc);
+  const bool rel32 = s.d.enc.map == OpcodeMap::TwoByte || s.d.enc.opcode == 0xe9;
+  const uint8_t n = rel32 ? 4 : 1;
   const uint64_t in_slot_rel = is_conditional(s.cls) ? kTakenOffsetInSlot : 0;
   for (uint8_t i = 0; i < n; ++i) spec.code[spec.code.size() - n + i] = static_cast<uint8_t>(in_slot_rel >> (8 * i));
   const uint64_t slot_next = s.slot.value + s.length();
@@ -261,14 +252,23 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
 
   const InsnRow* row = classify(d->enc, d->insn.code());
   if (is_refusal(row)) return refuse(std::move(out), row->reason);
-  if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), kJumpNotImplemented);
+  std::string jump_why_not = fmt::format("{} mode was requested", to_string(ctx.request));
+  if (ctx.request == ModeRequest::Auto || ctx.request == ModeRequest::Jump) {
+    JumpBuild jump = build_jump(decoder, ctx, kSlotSize);
+    if (jump.plan) {
+      out.plan = std::move(jump.plan);
+      return out;
+    }
+    if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), "cannot jump: " + jump.why_not);
+    jump_why_not = std::move(jump.why_not);
+  }
 
   const Site site{*d, row ? row->cls : InsnClass::Plain, row ? row->name : std::string_view{}, ctx.site, ctx.slot};
   Built<ProbePlan> emulation = build_emulation(site);
   if (ctx.request == ModeRequest::Emulate || (ctx.request == ModeRequest::Auto && emulation.plan)) {
     if (!emulation.plan) return refuse(std::move(out), emulation.why_not);
     out.plan = std::move(emulation.plan);
-    out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
+    out.declined.emplace_back(ExecMode::Jump, std::move(jump_why_not));
     return out;
   }
 
@@ -286,7 +286,7 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
     out.plan = std::move(step.plan);
     out.declined.emplace_back(ExecMode::Boost, std::move(boost.why_not));
   }
-  out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
+  out.declined.emplace_back(ExecMode::Jump, std::move(jump_why_not));
   return out;
 }
 

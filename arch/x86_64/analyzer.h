@@ -12,6 +12,10 @@ namespace uptrace::arch::x86_64 {
 // (the single-step trap comes first).
 constexpr uint64_t kTakenOffsetInSlot = 16;
 
+// One probe's slot: a step or boost copy needs under 64 bytes; a jump
+// trampoline with its records needs a few hundred.
+constexpr size_t kSlotSize = 512;
+
 SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx);
 
 }  // namespace uptrace::arch::x86_64

@@ -39,6 +39,9 @@ BoostBuild build_boost(const StepSpec& spec) {
   if (spec.scratch_word)
     return {nullptr, "its rip-relative operand is out of reach of the slot and borrows a register that must be restored"};
   if (spec.rewrite_return_address) return {nullptr, "a call from the slot would push a return address inside the slot"};
+  // A thread is single-stepped out of a boost slot when a signal finds it
+  // there: pushf would save the step's trap flag (the step plan fixes that).
+  if (spec.pushed_flags_bytes) return {nullptr, "pushf stepped out of the slot would push the trap flag"};
 
   std::vector<uint8_t> code = spec.code;
   std::vector<BoostPlan::Landing> landings{{spec.slot.value, spec.site.value}};

@@ -109,4 +109,15 @@ RipRewriteResult rewrite_rip_relative(const Decoded& d, RuntimeAddr slot) {
   return {RipRewrite{via_scratch(d, *scratch), *scratch}, {}};
 }
 
+uint64_t relative_branch_target(const Decoded& d) {
+  const bool rel32 = d.enc.map == OpcodeMap::TwoByte || d.enc.opcode == 0xe8 || d.enc.opcode == 0xe9;
+  const auto code = d.insn.code();
+  const auto rel = code.last(rel32 ? 4 : 1);
+  uint64_t v = 0;
+  for (size_t i = 0; i < rel.size(); ++i) v |= uint64_t{rel[i]} << (8 * i);
+  const unsigned unused = 64 - 8 * static_cast<unsigned>(rel.size());
+  const int64_t displacement = static_cast<int64_t>(v << unused) >> unused;
+  return d.insn.address.value + d.insn.length + static_cast<uint64_t>(displacement);
+}
+
 }  // namespace uptrace::arch::x86_64

@@ -34,6 +34,10 @@ std::optional<unsigned> choose_scratch(const Decoded& d);
 // next-instruction address while the copy runs.
 std::vector<uint8_t> via_scratch(const Decoded& d, unsigned scratch);
 
+// Where a relative branch (jmp/jcc/call/loop/jrcxz rel8 or rel32) at its
+// own address goes: rel32 for e8/e9 and the 0f map, rel8 otherwise.
+uint64_t relative_branch_target(const Decoded& d);
+
 struct RipRewrite {
   std::vector<uint8_t> code;
   std::optional<unsigned> scratch;  // set when the operand goes through a scratch register

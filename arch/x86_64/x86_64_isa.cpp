@@ -50,6 +50,8 @@ bool X86_64Isa::is_trap(const Instruction& insn) const {
 
 SiteAnalysis X86_64Isa::analyze(const SiteContext& ctx) const { return analyze_site(decoder(), ctx); }
 
+size_t X86_64Isa::slot_size() const { return kSlotSize; }
+
 std::span<const uint8_t> X86_64Isa::breakpoint() const { return kInt3; }
 
 std::optional<RuntimeAddr> X86_64Isa::breakpoint_address(uint64_t pc, int si_code) const {
@@ -80,6 +82,8 @@ ArgLocation X86_64Isa::argument(unsigned n) const {
 
 RegisterRef X86_64Isa::return_value() const { return RegisterRef{kRax}; }
 
+uint64_t X86_64Isa::thread_pointer(const Regs& r) const { return r.words[kFsBase]; }
+
 std::span<const uint8_t> X86_64Isa::syscall_instruction() const { return kSyscall; }
 
 long X86_64Isa::syscall_number(Syscall s) const {
@@ -90,6 +94,8 @@ long X86_64Isa::syscall_number(Syscall s) const {
     case Syscall::Madvise: return 28;
     case Syscall::Getpid: return 39;
     case Syscall::MemfdCreate: return 319;
+    case Syscall::Ftruncate: return 77;
+    case Syscall::Close: return 3;
   }
   throw_runtime("x86_64: unknown syscall {}", static_cast<int>(s));
 }

@@ -20,7 +20,7 @@ class X86_64Isa final : public Isa {
   std::vector<Instruction> decode(std::span<const uint8_t> code, RuntimeAddr start) const override;
   bool is_trap(const Instruction& insn) const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
-  size_t slot_size() const override { return 64; }
+  size_t slot_size() const override;
 
   std::span<const uint8_t> breakpoint() const override;
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
@@ -35,6 +35,7 @@ class X86_64Isa final : public Isa {
   std::vector<std::string> register_names() const override;
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
+  uint64_t thread_pointer(const Regs& r) const override;
 
   std::span<const uint8_t> syscall_instruction() const override;
   long syscall_number(Syscall s) const override;

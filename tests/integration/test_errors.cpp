@@ -193,13 +193,12 @@ TEST_CASE("errors: a forced mode that cannot be used at a site is refused", "[er
   require_refused_attached(d.pid(), {"--mode", "boost", "-p", d.spid(), "nop_fn", "call_reg"}, 1,
                            "uptrace: cannot probe call_reg: cannot boost: a call from the slot would push a return "
                            "address inside the slot");
-  {
-    Result r = uptrace({"--mode", "jump", "-p", d.spid(), "nop_fn"});
-    INFO(r.err);
-    REQUIRE(r.status == 1);
-    REQUIRE(r.err_lines().size() == 1);
-    REQUIRE(r.err.rfind("uptrace: cannot probe nop_fn: ", 0) == 0);
-  }
+  require_refused_attached(d.pid(), {"--mode", "jump", "-p", d.spid(), "rip_load", "call_rel"}, 1,
+                           "uptrace: cannot probe call_rel: cannot jump: the call within the 5 bytes a jump "
+                           "overwrites cannot run from a trampoline");
+  require_refused_attached(d.pid(), {"--mode", "jump", "-p", d.spid(), "rip_load s=+0(%rdi)"}, 1,
+                           "uptrace: cannot probe rip_load: cannot jump: a fetch argument reads the target's memory, "
+                           "which a trampoline cannot do safely");
   d.require_healthy();
 }
 

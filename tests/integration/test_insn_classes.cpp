@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -43,61 +44,61 @@ struct Site {
 
 const std::vector<Site>& sites() {
   static const std::vector<Site> all = {
-      {"rip_load", "rip_load", "mov rax, qword ptr [rip", "boost", true},
-      {"rip_store", "rip_store", "mov qword ptr [rip", "boost", true},
-      {"rip_store_imm", "rip_store_imm", "add qword ptr [rip", "boost", true},
-      {"rip_lea", "rip_lea", "lea rax, [rip", "emulate", true},
-      {"sse_movsd", "sse_movsd", "movsd xmm1, qword ptr [rip", "boost", true},
-      {"sse_addsd", "sse_addsd", "addsd xmm0, qword ptr [rip", "boost", true},
-      {"avx_vaddsd", "avx_vaddsd", "vaddsd xmm0, xmm0, qword ptr [rip", "boost", true, Count::Avx},
-      {"avx512_vmovsd", "avx512_vmovsd", "vmovsd xmm16, qword ptr [rip", "boost", true, Count::Avx512},
+      {"rip_load", "rip_load", "mov rax, qword ptr [rip", "jump", true},
+      {"rip_store", "rip_store", "mov qword ptr [rip", "jump", true},
+      {"rip_store_imm", "rip_store_imm", "add qword ptr [rip", "jump", true},
+      {"rip_lea", "rip_lea", "lea rax, [rip", "jump", true},
+      {"sse_movsd", "sse_movsd", "movsd xmm1, qword ptr [rip", "jump", true},
+      {"sse_addsd", "sse_addsd", "addsd xmm0, qword ptr [rip", "jump", true},
+      {"avx_vaddsd", "avx_vaddsd", "vaddsd xmm0, xmm0, qword ptr [rip", "jump", true, Count::Avx},
+      {"avx512_vmovsd", "avx512_vmovsd", "vmovsd xmm16, qword ptr [rip", "jump", true, Count::Avx512},
       {"call_rel", "call_rel", "call", "emulate", false},
       {"jcc_rel8+3", "jcc_rel8+0x3", "jb", "emulate", false},
-      {"jcc_rel32+4", "jcc_rel32+0x4", "jne", "emulate", false},
+      {"jcc_rel32+4", "jcc_rel32+0x4", "jne", "jump", false},
       {"jmp_rel8", "jmp_rel8", "jmp", "emulate", false},
-      {"jmp_rel32", "jmp_rel32", "jmp", "emulate", false},
-      {"push_pop", "push_pop", "push rbx", "emulate", false},
+      {"jmp_rel32", "jmp_rel32", "jmp", "jump", false},
+      {"push_pop", "push_pop", "push rbx", "jump", false},
       {"push_pop+8", "push_pop+0x8", "pop rbx", "boost", false},
-      {"push_imm", "push_imm", "push 0x2a", "emulate", false},
+      {"push_imm", "push_imm", "push 0x2a", "jump", false},
       {"pushf_fn", "pushf_fn", "pushf", "emulate", false},
       {"ret_fn+4", "ret_fn+0x4", "ret", "emulate", false},
-      {"lock_xadd", "lock_xadd", "lock xadd dword ptr [rip", "boost", true},
-      {"lock_add", "lock_add", "lock add dword ptr [rdi], esi", "boost", false},
-      {"lock_cmpxchg+2", "lock_cmpxchg+0x2", "lock cmpxchg dword ptr [rdi], edx", "boost", false},
+      {"lock_xadd", "lock_xadd", "lock xadd dword ptr [rip", "jump", true},
+      {"lock_add", "lock_add", "lock add dword ptr [rdi], esi", "jump", false},
+      {"lock_cmpxchg+2", "lock_cmpxchg+0x2", "lock cmpxchg dword ptr [rdi], edx", "jump", false},
       {"call_reg", "call_reg", "call rsi", "trap", false},
       {"call_mem", "call_mem", "call qword ptr [rip", "trap", true},
       {"jmp_mem", "jmp_mem", "jmp qword ptr [rip", "boost", true},
-      {"jmp_mem_landing", "jmp_mem_landing", "lea rax, [rdi + 0xd]", "boost", false},
+      {"jmp_mem_landing", "jmp_mem_landing", "lea rax, [rdi + 0xd]", "jump", false},
       {"jmp_indexed+13", "jmp_indexed+0xd", "jmp qword ptr [rcx + rax*8]", "boost", false},
       {"loop_fn+6", "loop_fn+0x6", "loop", "emulate", false, Count::LoopIterations},
-      {"cmov_fn+6", "cmov_fn+0x6", "cmovl rax, rsi", "boost", false},
-      {"xchg_fn", "xchg_fn", "xchg qword ptr [rsi], rdi", "boost", false},
-      {"movsb_fn", "movsb_fn", "movsb", "boost", false},
-      {"nop_fn", "nop_fn", "nop dword ptr [rax + rax]", "emulate", false},
-      {"nop1_fn", "nop1_fn", "nop", "emulate", false},
-      {"endbr_fn", "endbr_fn", "endbr64", "emulate", false},
-      {"call_helper", "call_helper", "lea rax, [rdi + 1]", "boost", false, Count::FourPerRound},
+      {"cmov_fn+6", "cmov_fn+0x6", "cmovl rax, rsi", "jump", false},
+      {"xchg_fn", "xchg_fn", "xchg qword ptr [rsi], rdi", "jump", false},
+      {"movsb_fn", "movsb_fn", "movsb", "jump", false},
+      {"nop_fn", "nop_fn", "nop dword ptr [rax + rax]", "jump", false},
+      {"nop1_fn", "nop1_fn", "nop", "jump", false},
+      {"endbr_fn", "endbr_fn", "endbr64", "jump", false},
+      {"call_helper", "call_helper", "lea rax, [rdi + 1]", "jump", false, Count::FourPerRound},
       {"ret_imm_callee+10", "ret_imm_callee+0xa", "ret 8", "emulate", false},
       {"jrcxz_fn+3", "jrcxz_fn+0x3", "jrcxz", "emulate", false},
       {"jecxz_fn+3", "jecxz_fn+0x3", "jecxz", "emulate", false},
       {"loop32_fn+8", "loop32_fn+0x8", "loop", "emulate", false, Count::Loop32Iterations},
-      {"push_rsp_fn", "push_rsp_fn", "push rsp", "emulate", false},
-      {"push_r12_fn", "push_r12_fn", "push r12", "emulate", false},
-      {"push_mem_fn", "push_mem_fn", "push qword ptr [rip", "boost", true},
-      {"cmp_rip_imm_fn", "cmp_rip_imm_fn", "cmp qword ptr [rip", "boost", true},
+      {"push_rsp_fn", "push_rsp_fn", "push rsp", "jump", false},
+      {"push_r12_fn", "push_r12_fn", "push r12", "jump", false},
+      {"push_mem_fn", "push_mem_fn", "push qword ptr [rip", "jump", true},
+      {"cmp_rip_imm_fn", "cmp_rip_imm_fn", "cmp qword ptr [rip", "jump", true},
       {"repz_ret_fn+4", "repz_ret_fn+0x4", "ret", "emulate", false},
       {"bnd_call_fn", "bnd_call_fn", "bnd call", "emulate", false},
-      {"lea32_fn+7", "lea32_fn+0x7", "lea eax, [rip", "emulate", true},
-      {"lea16_fn+7", "lea16_fn+0x7", "lea ax, [rip", "emulate", true},
+      {"lea32_fn+7", "lea32_fn+0x7", "lea eax, [rip", "jump", true},
+      {"lea16_fn+7", "lea16_fn+0x7", "lea ax, [rip", "jump", true},
       {"xchg_r8_fn+3", "xchg_r8_fn+0x3", "xchg rax, r8", "boost", false},
       {"getpc_fn", "getpc_fn", "call", "emulate", false},
       {"call_ra_fn+7", "call_ra_fn+0x7", "call rsi", "trap", false},
       {"call_ra_fn+22", "call_ra_fn+0x16", "call qword ptr [rip", "trap", true},
-      {"ra_callee", "ra_callee", "mov rax, qword ptr [rsp]", "boost", false, Count::TwoPerRound},
+      {"ra_callee", "ra_callee", "mov rax, qword ptr [rsp]", "jump", false, Count::TwoPerRound},
       // Sites that other probed instructions branch, return or loop to.
-      {"getpc_fn+5", "getpc_fn+0x5", "pop rax", "boost", false},
-      {"call_rel+5", "call_rel+0x5", "lea rax, [rax + rax*2]", "boost", false},
-      {"jcc_rel8+9", "jcc_rel8+0x9", "lea eax, [rdi + 0xc8]", "boost", false, Count::Jcc8Taken},
+      {"getpc_fn+5", "getpc_fn+0x5", "pop rax", "jump", false},
+      {"call_rel+5", "call_rel+0x5", "lea rax, [rax + rax*2]", "jump", false},
+      {"jcc_rel8+9", "jcc_rel8+0x9", "lea eax, [rdi + 0xc8]", "jump", false, Count::Jcc8Taken},
       {"loop_fn+4", "loop_fn+0x4", "add eax, ecx", "boost", false, Count::LoopIterations},
       {"loop32_fn+5", "loop32_fn+0x5", "add eax, 1", "boost", false, Count::Loop32Iterations},
   };
@@ -149,6 +150,19 @@ std::vector<std::string> all_probes() {
   return out;
 }
 
+// The probes of the table that `--mode MODE` can place (--explain says).
+std::set<std::string> placeable_in(const char* mode) {
+  std::vector<std::string> args{"--explain", "--mode", mode, "--format", "json", "-x", kDriver};
+  for (const std::string& p : all_probes()) args.push_back(p);
+  Result r = uptrace(args);
+  std::set<std::string> out;
+  for (const std::string& line : r.out_lines()) {
+    auto j = nlohmann::json::parse(line);
+    if (j["refused"].is_null()) out.insert(j["probe"].get<std::string>());
+  }
+  return out;
+}
+
 // Untraced output of the driver for `rounds` rounds; checks it is sane.
 const std::string& untraced_output(long rounds) {
   static std::map<long, std::string> cache;
@@ -162,8 +176,9 @@ const std::string& untraced_output(long rounds) {
   return cache[rounds] = plain.out;
 }
 
-// `only_mode`: probe only the sites where auto picks this mode.
+// `only_mode`: probe only the sites that mode can place.
 void all_classes_at_once(const std::vector<std::string>& mode_args, const char* only_mode = nullptr) {
+  const std::set<std::string> placeable = only_mode ? placeable_in(only_mode) : std::set<std::string>{};
   const long rounds = 300;
   const std::string& expected_out = untraced_output(rounds);
   Cpu cpu = parse_cpu_line(lines_of(expected_out).at(0));
@@ -174,7 +189,7 @@ void all_classes_at_once(const std::vector<std::string>& mode_args, const char* 
   std::string want;
   size_t probes = 0;
   for (const Site& s : sites()) {
-    if (only_mode && std::string(s.mode) != only_mode) continue;
+    if (only_mode && !placeable.count(s.shown)) continue;
     args.push_back(s.probe);
     want += std::string(s.shown) + " " + std::to_string(expected_hits(s, rounds, cpu)) + "\n";
     ++probes;
@@ -220,7 +235,7 @@ TEST_CASE("insn classes: all classes at once with --mode trap give the same outp
   all_classes_at_once({"--mode", "trap"});
 }
 
-TEST_CASE("insn classes: all boosted classes at once with --mode boost give the same output and exact counts",
+TEST_CASE("insn classes: all boostable classes at once with --mode boost give the same output and exact counts",
           "[insn][boost]") {
   all_classes_at_once({"--mode", "boost"}, "boost");
 }
@@ -230,14 +245,15 @@ namespace {
 // Each site probed alone: one text line per execution, the command's output
 // unchanged, nothing on stderr with -q.
 // Sites [first, last) of the table, so that no test case runs too long.
-// `only_mode`: probe only the sites where auto picks this mode.
+// `only_mode`: probe only the sites that mode can place.
 void each_class_alone(const char* mode, const char* only_mode, size_t first, size_t last) {
+  const std::set<std::string> placeable = only_mode ? placeable_in(only_mode) : std::set<std::string>{};
   const long rounds = 20;
   const std::string& expected_out = untraced_output(rounds);
   Cpu cpu = parse_cpu_line(lines_of(expected_out).at(0));
   for (size_t i = first; i < std::min(last, sites().size()); ++i) {
     const Site& s = sites()[i];
-    if (only_mode && std::string(s.mode) != only_mode) continue;
+    if (only_mode && !placeable.count(s.shown)) continue;
     INFO("probe " << s.probe << ", --mode " << mode);
     std::string hits = temp_path("hits");
     Result r = uptrace({"-q", "--mode", mode, "-o", hits, s.probe, "--", kDriver, std::to_string(rounds)});
@@ -276,6 +292,15 @@ TEST_CASE("insn classes: each class alone reports one line per execution (second
 
 TEST_CASE("insn classes: each boosted class alone reports one line per execution", "[insn][boost]") {
   each_class_alone("boost", "boost", 0, sites().size());
+}
+
+TEST_CASE("insn classes: all jump classes at once with --mode jump give the same output and exact counts",
+          "[insn][jump]") {
+  all_classes_at_once({"--mode", "jump"}, "jump");
+}
+
+TEST_CASE("insn classes: each jump class alone reports one line per execution", "[insn][jump]") {
+  each_class_alone("jump", "jump", 0, sites().size());
 }
 
 TEST_CASE("insn classes: each emulated class alone and stepped instead reports one line per execution", "[insn]") {
@@ -343,14 +368,14 @@ TEST_CASE("insn classes: --explain text names the mode and the instruction", "[i
            static_cast<unsigned long>(call_rel_addr));
   REQUIRE(has_line(block("call_rel"), at));
   REQUIRE(has_line(block("call_rel"), "  instruction: e8 "));
-  for (const char* emulated : {"call_rel", "jcc_rel8+0x3", "jmp_rel8", "push_pop"})
+  for (const char* emulated : {"call_rel", "jcc_rel8+0x3", "jmp_rel8"})
     REQUIRE(has_line(block(emulated), "  mode:        emulate: "));
   REQUIRE(has_line(block("jcc_rel8+0x3"), "  instruction: 72 "));
   REQUIRE(has_line(block("jmp_rel8"), "  instruction: eb "));
   REQUIRE(has_line(block("push_pop"), "  instruction: 53  push rbx"));
-  for (const char* boosted : {"rip_load", "lock_xadd"}) {
-    auto b = block(boosted);
-    REQUIRE(has_line(b, "  mode:        boost: "));
+  for (const char* jumped : {"rip_load", "lock_xadd"}) {
+    auto b = block(jumped);
+    REQUIRE(has_line(b, "  mode:        jump: "));
     REQUIRE(std::any_of(b.begin(), b.end(), [](const std::string& l) {
       return l.rfind("  mode:", 0) == 0 && l.find("rip-relative") != std::string::npos;
     }));

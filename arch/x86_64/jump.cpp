@@ -1,0 +1,315 @@
+#include "arch/x86_64/jump.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "arch/x86_64/boost.h"
+#include "arch/x86_64/decoder.h"
+#include "arch/x86_64/insn_table.h"
+#include "arch/x86_64/registers.h"
+#include "arch/x86_64/relocate.h"
+#include "common/ring_layout.h"
+
+namespace uptrace::arch::x86_64 {
+namespace {
+
+constexpr size_t kJmpRel32Length = 5;
+constexpr size_t kMaxInsnLength = 15;
+constexpr uint8_t kRedZone = 128;
+// After `lea rsp, [rsp - 128]; push rax; lahf; seto al; push rax; push rcx,
+// rdx, rsi` the saved registers sit at these offsets from rsp. The flags go
+// through lahf/seto rather than pushfq/popfq: a thread single-stepped
+// through the trampoline (leaving it for a signal, or at detach) would have
+// pushfq save the trap flag and popfq set it again for good.
+constexpr uint8_t kSavedRsi = 0, kSavedRdx = 8, kSavedRcx = 16, kSavedRax = 32;
+constexpr uint32_t kOriginalRspOffset = 40 + kRedZone;
+
+// Bytes with forward jumps patched once their target is known.
+class Code {
+ public:
+  explicit Code(uint64_t origin) : origin_(origin) {}
+  void put(std::initializer_list<uint8_t> bytes) { bytes_.insert(bytes_.end(), bytes); }
+  void put(std::span<const uint8_t> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
+  template <class T>
+  void put_le(T value) {
+    for (size_t i = 0; i < sizeof(T); ++i) bytes_.push_back(static_cast<uint8_t>(static_cast<uint64_t>(value) >> (8 * i)));
+  }
+  size_t size() const { return bytes_.size(); }
+  uint64_t here() const { return origin_ + bytes_.size(); }
+  // Emits `prefix` + rel32 to a label bound later; returns the fixup.
+  size_t jump_rel32(std::initializer_list<uint8_t> opcode) {
+    put(opcode);
+    const size_t at = bytes_.size();
+    put_le<uint32_t>(0);
+    return at;
+  }
+  void bind(size_t rel32_at) {
+    const int64_t rel = static_cast<int64_t>(bytes_.size()) - static_cast<int64_t>(rel32_at + 4);
+    for (size_t i = 0; i < 4; ++i) bytes_[rel32_at + i] = static_cast<uint8_t>(static_cast<uint64_t>(rel) >> (8 * i));
+  }
+  void jump_back_to(size_t offset, std::initializer_list<uint8_t> opcode) {
+    put(opcode);
+    const int64_t rel = static_cast<int64_t>(offset) - static_cast<int64_t>(bytes_.size() + 4);
+    put_le<int32_t>(static_cast<int32_t>(rel));
+  }
+  std::vector<uint8_t> take() { return std::move(bytes_); }
+
+ private:
+  uint64_t origin_;
+  std::vector<uint8_t> bytes_;
+};
+
+// rax = the register word's value at the site. False for words that are not
+// general-purpose registers or rip.
+bool load_word_into_rax(Code& c, uint16_t word, uint64_t site) {
+  switch (word) {
+    case kRax: c.put({0x48, 0x8b, 0x44, 0x24, kSavedRax}); return true;   // mov rax, [rsp + 24]
+    case kRcx: c.put({0x48, 0x8b, 0x44, 0x24, kSavedRcx}); return true;   // mov rax, [rsp + 16]
+    case kRdx: c.put({0x48, 0x8b, 0x44, 0x24, kSavedRdx}); return true;   // mov rax, [rsp + 8]
+    case kRsi: c.put({0x48, 0x8b, 0x04, 0x24}); return true;              // mov rax, [rsp]
+    case kRsp:  // lea rax, [rsp + 168]
+      c.put({0x48, 0x8d, 0x84, 0x24});
+      c.put_le<uint32_t>(kOriginalRspOffset);
+      return true;
+    case kRip:  // movabs rax, site
+      c.put({0x48, 0xb8});
+      c.put_le<uint64_t>(site);
+      return true;
+    default: break;
+  }
+  for (unsigned n = 0; n < 16; ++n) {
+    if (gpr_word(n) != word) continue;
+    // mov rax, rN (89 /r: the source is ModRM.reg)
+    c.put({static_cast<uint8_t>(0x48 | (n >= 8 ? 0x04 : 0x00)), 0x89, static_cast<uint8_t>(0xc0 | ((n & 7) << 3))});
+    return true;
+  }
+  return false;
+}
+
+// Writes one record for `spec`; rsi, rax, rcx, rdx and the flags are free.
+bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, uint64_t site, std::string& why_not) {
+  if (spec.words.size() > ring::kMaxValues) {
+    why_not = fmt::format("a probe records at most {} values in jump mode, not {}", ring::kMaxValues, spec.words.size());
+    return false;
+  }
+  c.put({0x48, 0xbe});  // movabs rsi, ring
+  c.put_le<uint64_t>(jump.ring.value);
+  c.put({0x48, 0x8b, 0x06});  // mov rax, [rsi]  (head)
+  const size_t retry = c.size();
+  c.put({0x48, 0x89, 0xc2});                                             // mov rdx, rax
+  c.put({0x48, 0x2b, 0x56, static_cast<uint8_t>(ring::kTailOffset)});  // sub rdx, [rsi + tail]
+  c.put({0x48, 0x81, 0xfa});                                             // cmp rdx, capacity
+  c.put_le<uint32_t>(static_cast<uint32_t>(jump.capacity));
+  const size_t to_full = c.jump_rel32({0x0f, 0x83});  // jae full
+  c.put({0x48, 0x8d, 0x50, 0x01});                    // lea rdx, [rax + 1]
+  c.put({0xf0, 0x48, 0x0f, 0xb1, 0x16});              // lock cmpxchg [rsi], rdx
+  c.jump_back_to(retry, {0x0f, 0x85});                // jne retry (rax = the new head)
+  c.put({0x48, 0x89, 0xc1});                          // mov rcx, rax
+  c.put({0x48, 0x81, 0xe1});                          // and rcx, capacity - 1
+  c.put_le<uint32_t>(static_cast<uint32_t>(jump.capacity - 1));
+  c.put({0x48, 0xc1, 0xe1, ring::kRecordShift});  // shl rcx, 6
+  c.put({0x48, 0x8d, 0x8c, 0x0e});                // lea rcx, [rsi + rcx + records]
+  c.put_le<uint32_t>(static_cast<uint32_t>(ring::kRecordsOffset));
+  // The thread pointer only once uptrace says every thread has one (fs:[0]
+  // with no fs base would fault).
+  c.put({0x31, 0xc0});                                                        // xor eax, eax
+  c.put({0x48, 0x83, 0xbe});                                                  // cmp qword [rsi + ids], 0
+  c.put_le<uint32_t>(static_cast<uint32_t>(ring::kThreadIdsOffset));
+  c.put({0x00});
+  c.put({0x74, 0x09});                                                        // je +9
+  c.put({0x64, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00});              // mov rax, fs:[0]
+  c.put({0x48, 0x89, 0x41, static_cast<uint8_t>(ring::kRecordOffsetThread)});  // mov [rcx + thread], rax
+  c.put({0x48, 0x89, 0xd6});                                                  // mov rsi, rdx (the commit value)
+  c.put({0x0f, 0x31});                                                        // rdtsc
+  c.put({0x48, 0xc1, 0xe2, 0x20});                                            // shl rdx, 32
+  c.put({0x48, 0x09, 0xd0});                                                  // or rax, rdx
+  c.put({0x48, 0x89, 0x41, static_cast<uint8_t>(ring::kRecordOffsetTime)});    // mov [rcx + time], rax
+  c.put({0xc7, 0x41, static_cast<uint8_t>(ring::kRecordOffsetProbe)});         // mov dword [rcx + probe], id
+  c.put_le<uint32_t>(spec.probe);
+  c.put({0xc7, 0x41, static_cast<uint8_t>(ring::kRecordOffsetCount)});         // mov dword [rcx + count], n
+  c.put_le<uint32_t>(static_cast<uint32_t>(spec.words.size()));
+  for (size_t i = 0; i < spec.words.size(); ++i) {
+    if (!load_word_into_rax(c, spec.words[i], site)) {
+      why_not = "a fetch argument names a register a trampoline cannot record";
+      return false;
+    }
+    c.put({0x48, 0x89, 0x41, static_cast<uint8_t>(ring::kRecordOffsetValues + 8 * i)});  // mov [rcx + value i], rax
+  }
+  c.put({0x48, 0x89, 0x31});  // mov [rcx], rsi: published
+  const size_t to_done = c.jump_rel32({0xe9});
+  c.bind(to_full);
+  c.put({0xf0, 0x48, 0xff, 0x86});  // lock inc qword [rsi + lost]
+  c.put_le<uint32_t>(static_cast<uint32_t>(ring::kLostOffset));
+  c.bind(to_done);
+  return true;
+}
+
+// What may be displaced, by class. Control transfers only as the last one.
+enum class Displace { Never, Anywhere, Last };
+Displace displaceable(InsnClass cls) {
+  switch (cls) {
+    case InsnClass::Plain:
+    case InsnClass::Nop:
+    case InsnClass::Endbr:
+    case InsnClass::PushReg:
+    case InsnClass::PushImm:
+    case InsnClass::LeaRip: return Displace::Anywhere;
+    case InsnClass::Ret:
+    case InsnClass::JmpIndirect:
+    case InsnClass::JmpRel:
+    case InsnClass::Jcc: return Displace::Last;
+    default: return Displace::Never;
+  }
+}
+
+bool ends_flow(InsnClass cls) { return cls == InsnClass::Ret || cls == InsnClass::JmpIndirect || cls == InsnClass::JmpRel; }
+
+// Every direct branch in the function must land outside (site, site + length),
+// and there must be no indirect jump whose targets nobody knows.
+std::string check_function(const Decoder& decoder, const SiteContext& ctx, uint64_t patched_end) {
+  size_t offset = 0;
+  while (offset < ctx.function_code.size()) {
+    const uint64_t at = ctx.function_start.value + offset;
+    auto code = ctx.function_code.subspan(offset);
+    auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), RuntimeAddr(at));
+    if (!d) return fmt::format("the function cannot be decoded to its end (at +{:#x})", offset);
+    const InsnRow* row = classify(d->enc, d->insn.code());
+    const InsnClass cls = row ? row->cls : InsnClass::Plain;
+    switch (cls) {
+      case InsnClass::JmpRel:
+      case InsnClass::Jcc:
+      case InsnClass::CallRel:
+      case InsnClass::Loop:
+      case InsnClass::Jrcxz: {
+        const uint64_t target = relative_branch_target(*d);
+        if (target > ctx.site.value && target < patched_end)
+          return fmt::format("the {} at +{:#x} lands inside the bytes a jump would overwrite", d->mnemonic, offset);
+        break;
+      }
+      case InsnClass::JmpIndirect:
+        return fmt::format("the function has an indirect jump at +{:#x} whose targets are unknown", offset);
+      default: break;
+    }
+    offset += d->insn.length;
+  }
+  return {};
+}
+
+}  // namespace
+
+JumpPlan::JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, RuntimeAddr site, RuntimeAddr slot,
+                   uint64_t first_relocated, std::string description)
+    : trampoline_(std::move(trampoline)),
+      site_patch_(std::move(site_patch)),
+      site_(site),
+      slot_(slot),
+      first_relocated_(first_relocated),
+      description_(std::move(description)) {}
+
+HitAction JumpPlan::begin_hit(Regs& regs, MemoryAccess&, StepState&) const {
+  regs.words[kRip] = slot_.value;
+  return HitAction::Resume;
+}
+
+void JumpPlan::finish_step(Regs&, MemoryAccess&, const StepState&) const {}
+void JumpPlan::abort_step(Regs& regs, const StepState&) const { regs.words[kRip] = site_.value; }
+
+std::optional<uint64_t> JumpPlan::original_pc(uint64_t pc) const {
+  // Before the first record is reserved, and once every saved register is
+  // back, the thread is exactly as it was at the site.
+  if (pc == slot_.value || pc == first_relocated_) return site_.value;
+  return std::nullopt;
+}
+
+JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot_size) {
+  if (!ctx.jump) return {nullptr, ctx.jump_unavailable};
+  const JumpContext& jump = *ctx.jump;
+  const uint64_t site = ctx.site.value;
+  const size_t site_offset = static_cast<size_t>(ctx.site - ctx.function_start);
+
+  // The instructions the jmp rel32 overwrites.
+  std::vector<Decoded> displaced;
+  size_t length = 0;
+  while (length < kJmpRel32Length) {
+    const size_t offset = site_offset + length;
+    if (offset >= ctx.function_code.size())
+      return {nullptr, "the function ends less than 5 bytes after the site"};
+    auto code = ctx.function_code.subspan(offset);
+    auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), RuntimeAddr(site + length));
+    if (!d) return {nullptr, fmt::format("undecodable instruction at +{:#x}", length)};
+    const InsnRow* row = classify(d->enc, d->insn.code());
+    const InsnClass cls = row ? row->cls : InsnClass::Plain;
+    const Displace rule = displaceable(cls);
+    length += d->insn.length;
+    if (rule == Displace::Never || (rule == Displace::Last && length < kJmpRel32Length))
+      return {nullptr, fmt::format("the {} within the 5 bytes a jump overwrites cannot run from a trampoline",
+                                   d->mnemonic)};
+    displaced.push_back(std::move(*d));
+  }
+  if (std::string why = check_function(decoder, ctx, site + length); !why.empty()) return {nullptr, why};
+
+  Code c(ctx.slot.value);
+  c.put({0x48, 0x8d, 0x64, 0x24, static_cast<uint8_t>(-kRedZone)});  // lea rsp, [rsp - 128]
+  c.put({0x50, 0x9f, 0x0f, 0x90, 0xc0});  // push rax; lahf; seto al
+  c.put({0x50, 0x51, 0x52, 0x56});        // push rax (the flags), rcx, rdx, rsi
+  std::string why_not;
+  for (const JumpRecordSpec& spec : jump.records)
+    if (!emit_record(c, jump, spec, site, why_not)) return {nullptr, why_not};
+  c.put({0x5e, 0x5a, 0x59, 0x58});  // pop rsi, rdx, rcx, rax (the flags)
+  c.put({0x04, 0x7f, 0x9e, 0x58});  // add al, 0x7f (OF again); sahf; pop rax
+  c.put({0x48, 0x8d, 0xa4, 0x24});                        // lea rsp, [rsp + 128]
+  c.put_le<uint32_t>(kRedZone);
+  const uint64_t first_relocated = c.here();
+
+  InsnClass last_cls = InsnClass::Plain;
+  for (const Decoded& d : displaced) {
+    const InsnRow* row = classify(d.enc, d.insn.code());
+    last_cls = row ? row->cls : InsnClass::Plain;
+    if (last_cls == InsnClass::JmpRel || last_cls == InsnClass::Jcc) {
+      const uint64_t target = relative_branch_target(d);
+      const bool jcc = last_cls == InsnClass::Jcc;
+      // Always rel32 from the trampoline: jcc rel8 (7x) becomes 0f 8x.
+      const uint8_t cc = static_cast<uint8_t>(d.enc.opcode & 0x0f);
+      const size_t insn_length = jcc ? 6 : 5;
+      const int64_t rel = static_cast<int64_t>(target - (c.here() + insn_length));
+      if (rel < INT32_MIN || rel > INT32_MAX) return {nullptr, "the branch target is out of reach of the trampoline"};
+      if (jcc) c.put({0x0f, static_cast<uint8_t>(0x80 | cc)});
+      else c.put({0xe9});
+      c.put_le<int32_t>(static_cast<int32_t>(rel));
+      continue;
+    }
+    if (d.rip_relative()) {
+      auto moved = redisplace(d, RuntimeAddr(c.here()));
+      if (!moved) return {nullptr, "a rip-relative operand is out of reach of the trampoline"};
+      c.put(*moved);
+      continue;
+    }
+    c.put(d.insn.code());
+  }
+  if (!ends_flow(last_cls)) {
+    auto back = jmp_rel32(c.here(), site + length);
+    if (!back) return {nullptr, "the jump back is out of reach of the trampoline"};
+    c.put(*back);
+  }
+  if (c.size() > slot_size)
+    return {nullptr, fmt::format("the trampoline needs {} bytes, more than a slot's {}", c.size(), slot_size)};
+
+  auto patch = jmp_rel32(site, ctx.slot.value);
+  if (!patch) return {nullptr, "the trampoline is out of reach of a jmp rel32"};
+  patch->resize(length, 0xcc);  // never run: nothing branches there (checked above)
+
+  std::string description = fmt::format("{} bytes at the site become a jmp to a trampoline that records", length);
+  size_t records = jump.records.size();
+  description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
+  description += fmt::format(" without stopping, runs {} displaced instruction{} and ", displaced.size(),
+                             displaced.size() == 1 ? "" : "s");
+  description += ends_flow(last_cls) ? "leaves by the last one" : fmt::format("jumps back to {:#x}", site + length);
+  if (std::any_of(displaced.begin(), displaced.end(), [](const Decoded& d) { return d.rip_relative(); }))
+    description += " (rip-relative operands re-encoded for the trampoline)";
+  return {std::make_unique<JumpPlan>(c.take(), std::move(*patch), ctx.site, ctx.slot, first_relocated,
+                                     std::move(description)),
+          {}};
+}
+
+}  // namespace uptrace::arch::x86_64

@@ -1,0 +1,33 @@
+#include "core/site_plan.h"
+
+#include "common/ring_layout.h"
+
+namespace uptrace::core {
+
+RuntimeAddr provisional_slot(RuntimeAddr site) { return site + 0x100000; }
+
+SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probes, RuntimeAddr slot,
+                   arch::ModeRequest mode, std::optional<RuntimeAddr> ring, uint32_t first_record) {
+  const ProbeSite& s = *probes.front();
+  SitePlan out;
+  arch::SiteContext ctx{s.function_start, s.function_code, s.addr, slot, mode};
+  if (mode == arch::ModeRequest::Auto || mode == arch::ModeRequest::Jump) {
+    ctx.jump_unavailable = ring ? s.jump_unavailable : "no ring for jump probes could be made in the process";
+    out.jump = arch::JumpContext{ring.value_or(RuntimeAddr(0)), ring::kDefaultCapacity, {}};
+    if (ring && ctx.jump_unavailable.empty()) {
+      for (const ProbeSite* p : probes) {
+        FetchProgram::Captures c = p->fetch.register_captures();
+        if (!c.why_not.empty()) {
+          ctx.jump_unavailable = std::move(c.why_not);
+          break;
+        }
+        out.jump.records.push_back({first_record + static_cast<uint32_t>(out.jump.records.size()), std::move(c.words)});
+      }
+      if (ctx.jump_unavailable.empty()) ctx.jump = &out.jump;
+    }
+  }
+  out.analysis = isa.analyze(ctx);
+  return out;
+}
+
+}  // namespace uptrace::core

@@ -1,0 +1,29 @@
+#pragma once
+// How the probes at one address are analysed, the same way for arming,
+// for the checks before attaching and for --explain: the ISA's analysis with
+// the jump context their fetch arguments allow.
+#include <optional>
+#include <span>
+
+#include "arch/isa.h"
+#include "core/probe_site.h"
+
+namespace uptrace::core {
+
+struct SitePlan {
+  arch::SiteAnalysis analysis;
+  arch::JumpContext jump;  // the records a jump plan writes, when it is one
+};
+
+// `probes` share one address. `ring`: where the jump-probe ring is (or
+// will be) mapped, nullopt when there is none; `first_record` numbers the
+// site's records in it.
+SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probes, RuntimeAddr slot,
+                   arch::ModeRequest mode, std::optional<RuntimeAddr> ring, uint32_t first_record);
+
+// A slot address near `site` for analysing before anything is mapped, and a
+// ring address for the same purpose.
+RuntimeAddr provisional_slot(RuntimeAddr site);
+constexpr RuntimeAddr kProvisionalRing{0x7f0000000000};
+
+}  // namespace uptrace::core

@@ -1,0 +1,93 @@
+// Jump probes (SPEC.md --mode jump): no stop per hit, records in a shared
+// ring. Counts must stay exact, each hit must name the thread that made it,
+// register values must be those at the site, and a probe whose arguments
+// read memory must fall back to a trap-based mode, saying why.
+#include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "checks.h"
+#include "harness.h"
+
+using namespace itest;
+
+TEST_CASE("jump: counted exactly from 8 threads, each hit naming its own thread", "[jump][mode-specific]") {
+  std::string out = temp_path("hits");
+  Result r = uptrace({"-q", "--mode", "jump", "--format", "json", "-o", out, "work i=$arg1 r=$arg2", "--",
+                      target("counted"), "8", "2000"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == "total 56016160000\n");
+  // Every (thread index, round) exactly once, and each thread index always
+  // reported by one tid, a different one per index and never the pid.
+  std::map<int64_t, std::set<int64_t>> rounds_by_index;
+  std::map<int64_t, std::set<int64_t>> tids_by_index;
+  std::set<int64_t> pids;
+  size_t hits = 0;
+  for (const std::string& line : lines_of(slurp(out))) {
+    auto j = nlohmann::json::parse(line);
+    int64_t index = j["args"]["i"], round = j["args"]["r"];
+    REQUIRE(rounds_by_index[index].insert(round).second);
+    tids_by_index[index].insert(j["tid"].get<int64_t>());
+    pids.insert(j["pid"].get<int64_t>());
+    ++hits;
+  }
+  REQUIRE(hits == 16000);
+  REQUIRE(pids.size() == 1);
+  REQUIRE(rounds_by_index.size() == 8);
+  std::set<int64_t> all_tids;
+  for (auto& [index, tids] : tids_by_index) {
+    INFO("thread index " << index);
+    REQUIRE(rounds_by_index[index].size() == 2000);
+    REQUIRE(tids.size() == 1);
+    REQUIRE(*tids.begin() != *pids.begin());
+    all_tids.insert(*tids.begin());
+  }
+  REQUIRE(all_tids.size() == 8);
+  unlink(out.c_str());
+}
+
+TEST_CASE("jump: timestamps are in the order of the hits", "[jump][mode-specific]") {
+  std::string out = temp_path("hits");
+  Result r = uptrace({"-q", "--format", "json", "-o", out, "work", "--", target("counted"), "1", "3000"});
+  REQUIRE(r.status == 0);
+  int64_t last = -1;
+  size_t hits = 0;
+  for (const std::string& line : lines_of(slurp(out))) {
+    int64_t t = nlohmann::json::parse(line)["time_ns"];
+    REQUIRE(t >= last);
+    last = t;
+    ++hits;
+  }
+  REQUIRE(hits == 3000);
+  unlink(out.c_str());
+}
+
+TEST_CASE("jump: arguments that read memory fall back to a stop, and --explain says why", "[jump][mode-specific]") {
+  Result ex = uptrace({"--explain", "-x", target("counted"), "work", "work x=+0($sp)"});
+  REQUIRE(ex.status == 0);
+  REQUIRE(count_lines(ex.out, "  mode:        jump: ") == 1);
+  REQUIRE(count_lines(ex.out, "  not jump:    a fetch argument reads the target's memory, which a trampoline cannot do "
+                              "safely") == 1);
+  // And it still counts exactly, stopping.
+  std::string out = temp_path("counts");
+  Result r = uptrace({"-c", "-o", out, "work x=+0($sp)", "--", target("counted"), "2", "500"});
+  REQUIRE(r.status == 0);
+  REQUIRE(slurp(out) == "work 1000\n");
+  unlink(out.c_str());
+}
+
+TEST_CASE("jump: attached to busy threads, the ring and trampolines are gone after detach", "[jump][attach]") {
+  Child busy({target("busy"), "4", "20"});
+  REQUIRE(busy.read_line() == "ready " + std::to_string(busy.pid()));
+  Snapshot before = snapshot(busy.pid());
+  for (int round = 0; round < 5; ++round) {
+    Result r = uptrace({"-q", "-c", "-d", "0.3", "-p", std::to_string(busy.pid()), "work"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.err.find("lost") == std::string::npos);
+    require_untouched(before, busy.pid());
+    REQUIRE(busy.alive());
+  }
+}
