@@ -27,6 +27,7 @@ struct SiteInfo {
   std::string function;        // containing function (or "" when only an FDE covers it)
   uint64_t function_offset = 0;
   uint64_t function_size = 0;
+  std::vector<std::string> variables;  // how each DWARF fetch argument is found ("len: int, DW_OP_reg4 (%rsi)")
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of
@@ -37,6 +38,8 @@ struct Resolution {
   std::vector<ProbeLabel> labels;
   std::vector<core::ProbeSite> sites;
   std::vector<SiteInfo> info;  // parallel to sites
+  // One line each, for stderr ("FUNC is also inlined at ...").
+  std::vector<std::string> warnings;
 };
 
 class Resolver {

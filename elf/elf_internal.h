@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/dwarf_plan.h"
 #include "elf/elf_file.h"
 #include "elf/source_path.h"
 
@@ -105,5 +107,13 @@ class LineTable {
   std::vector<std::string> files_;       // normalized full paths
   std::vector<Dwarf_Die> scope_dies_;    // per unit: the DIE holding its subprograms
 };
+
+// The variables DWARF describes at `pc` (elf/dwarf_variables.cpp); `where`
+// names the site in messages. Throws Error (Runtime) when no DWARF covers pc.
+std::unique_ptr<VariableSource> make_site_variables(Dwarf* dwarf, Elf* elf, FileAddr pc, uint64_t load_bias,
+                                                    const std::string& where);
+
+// Function name -> the call sites ("file.c:42") where DWARF says it was inlined.
+std::map<std::string, std::vector<std::string>, std::less<>> read_inlined_copies(Dwarf* dwarf);
 
 }  // namespace uptrace::elf::detail

@@ -35,6 +35,7 @@ class X86_64Isa final : public Isa {
   std::vector<std::string> register_names() const override;
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
+  std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const override;
 
   std::span<const uint8_t> syscall_instruction() const override;
   long syscall_number(Syscall s) const override;
