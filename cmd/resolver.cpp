@@ -134,7 +134,7 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
               if (where.has_offset && where.offset >= f->size) continue;
               uint32_t label = add_label(spec, f->name, out);
               FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
-              add_site(spec, module, elf, at, out.labels[label].name, label, out);
+              add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
             }
             if (out.sites.size() == before)
               throw_runtime("no function matches '{}' in {}", where.name, module.path);
@@ -149,7 +149,7 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
               throw_runtime("{} is past the end of {} ({:#x} bytes) in {}", out.labels[label].name, f->name, f->size,
                             module.path);
             FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
-            add_site(spec, module, elf, at, out.labels[label].name, label, out);
+            add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
           }
         } else if constexpr (std::is_same_v<T, loc::Return>) {
           throw Error(ErrorKind::Runtime, fmt::format("cannot probe {}: return probes are not supported yet", spec.text),
@@ -177,7 +177,7 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
 }
 
 void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
-                        const std::string& shown_name, uint32_t label, Resolution& out) {
+                        const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry) {
   // The code to decode from: the containing function, or the FDE range of a
   // stripped binary. Without either, a boundary cannot be checked.
   FileAddr start;
@@ -231,6 +231,16 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   if (uses_dwarf(spec))
     variables = elf.variables_at(addr, module.load_bias, fmt::format("{} in {}", shown_name, module.path));
   s.fetch = core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec), variables.get());
+  // Unoptimised code keeps variables in stack slots that its prologue fills:
+  // at the entry they hold garbage. Like gdb and perf probe, a FUNC probe
+  // that reads them goes after the prologue instead (--explain says so).
+  if (at_entry && s.fetch.reads_frame_slots()) {
+    if (auto past = elf.after_prologue(addr, start + size); past && *past != addr) {
+      add_site(spec, module, elf, *past, shown_name, label, out, false);
+      out.info.back().after_prologue = true;
+      return;
+    }
+  }
   // $params is known per site only; the sites of one label must agree on it.
   std::vector<std::string> names = s.fetch.names();
   std::vector<std::string>& label_names = out.labels[label].arg_names;

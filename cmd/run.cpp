@@ -156,6 +156,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       for (const auto& [mode, why] : a.declined) declined.push_back({{"mode", arch::to_string(mode)}, {"reason", why}});
       j["declined"] = declined;
       if (!info.variables.empty()) j["fetch"] = info.variables;
+      if (info.after_prologue) j["after_prologue"] = true;
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       continue;
     }
@@ -170,6 +171,8 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       std::printf("  refused:     %s\n", refusal.c_str());
     for (const auto& [mode, why] : a.declined)
       std::printf("  not %-8s %s\n", (std::string(arch::to_string(mode)) + ":").c_str(), why.c_str());
+    if (info.after_prologue)
+      std::printf("  note:        after the prologue, where unoptimised code has stored the arguments\n");
     for (const std::string& v : info.variables) std::printf("  fetch:       %s\n", v.c_str());
   }
   return !refused_any;

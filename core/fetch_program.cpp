@@ -380,6 +380,12 @@ void FetchProgram::bind_variable(const arch::Isa& isa, dwarf::VariablePlan plan,
   ops_.push_back({nullptr, std::move(var), type, std::move(name)});
 }
 
+bool FetchProgram::reads_frame_slots() const {
+  return std::any_of(ops_.begin(), ops_.end(), [](const Op& op) {
+    return op.var && !op.var->plan.optimized_out && op.var->plan.origin.empty() && uses_frame_base(op.var->plan.location);
+  });
+}
+
 std::vector<std::string> FetchProgram::names() const {
   std::vector<std::string> out;
   for (const Op& op : ops_) out.push_back(op.name);

@@ -30,6 +30,9 @@ class FetchProgram {
   // The name of each value evaluate() produces, in order: $params is one
   // name per parameter.
   std::vector<std::string> names() const;
+  // Whether a DWARF value is read from a stack slot addressed by the frame
+  // base: in unoptimised code such slots are filled only by the prologue.
+  bool reads_frame_slots() const;
   // For --explain: one line per DWARF value, "len: int, DW_OP_fbreg -20".
   std::vector<std::string> describe_variables() const;
   // One value per argument; unreadable memory gives a fault value.

@@ -267,6 +267,13 @@ class ElfFileImpl final : public ElfFile {
     return detail::make_site_variables(dwarf_.get(), opened_.elf.get(), pc, load_bias, where);
   }
 
+  std::optional<FileAddr> after_prologue(FileAddr start, FileAddr end) const override {
+    const LineTable* t = lines();
+    if (t == nullptr) return std::nullopt;
+    auto next = t->next_statement(start.value, end.value);
+    return next ? std::optional<FileAddr>(FileAddr(*next)) : std::nullopt;
+  }
+
   std::vector<std::string> inlined_copies(std::string_view function) const override {
     std::call_once(inlined_once_, [&] {
       lines();

@@ -93,6 +93,10 @@ class ElfFile {
   // file is. Throws Error (Runtime) when no DWARF describes the code at pc.
   virtual std::unique_ptr<VariableSource> variables_at(FileAddr pc, uint64_t load_bias,
                                                        const std::string& where) const = 0;
+  // Where the prologue of the function at [start, end) ends, as debuggers
+  // find it: the second statement in the line table. Unoptimised code stores
+  // its arguments into their stack slots only there.
+  virtual std::optional<FileAddr> after_prologue(FileAddr start, FileAddr end) const = 0;
   // The call sites ("file.c:42") where DWARF says `function` was inlined.
   virtual std::vector<std::string> inlined_copies(std::string_view function) const = 0;
 };

@@ -93,6 +93,8 @@ class LineTable {
   bool empty() const { return rows_.empty(); }
   std::vector<LineLocation> find_line(std::string_view file, unsigned line) const;
   std::vector<unsigned> lines_near(std::string_view file, unsigned line, size_t max_results) const;
+  // The lowest statement address in (start, end), if any.
+  std::optional<uint64_t> next_statement(uint64_t start, uint64_t end) const;
 
  private:
   struct Row {

@@ -2,6 +2,8 @@
 // reach those copies.
 #include <dwarf.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "elf/elf_internal.h"
@@ -57,6 +59,12 @@ std::map<std::string, std::vector<std::string>, std::less<>> read_inlined_copies
     bool split = unit_type == DW_UT_skeleton && subdie.addr != nullptr;
     walk(split ? &subdie : &cudie, out, 0);
   }
+  auto key = [](const std::string& s) {
+    size_t colon = s.rfind(':');
+    return std::make_pair(s.substr(0, colon), std::stoul(s.substr(colon + 1)));
+  };
+  for (auto& [name, sites] : out)
+    std::sort(sites.begin(), sites.end(), [&](const std::string& a, const std::string& b) { return key(a) < key(b); });
   return out;
 }
 
