@@ -411,8 +411,12 @@ class SiteVariables final : public VariableSource {
     return plan;
   }
 
+  // `what` is "'NAME': reason"; the site goes between the two.
   [[noreturn]] void fail(const std::string& what, const std::string& hint = {}) const {
-    throw Error(ErrorKind::Runtime, fmt::format("cannot fetch {} at {}", what, where_), hint);
+    size_t split = what.find("': ");
+    if (split == std::string::npos) throw Error(ErrorKind::Runtime, fmt::format("cannot fetch {} at {}", what, where_), hint);
+    throw Error(ErrorKind::Runtime,
+                fmt::format("cannot fetch {} at {}: {}", what.substr(0, split + 1), where_, what.substr(split + 3)), hint);
   }
 
   // Applies `path` to the variable's type: member offsets, dereferences and
@@ -426,18 +430,18 @@ class SiteVariables final : public VariableSource {
       if (!has_type || dwarf_peel_type(&type, &p) != 0) fail(fmt::format("'{}': it has no type (void)", so_far));
       return p;
     };
-    auto member = [&](Dwarf_Die agg, const std::string& name) {
+    auto member = [&](Dwarf_Die agg, const std::string& name, const char* sep) {
       std::vector<std::string> names;
       int64_t offset = 0;
       Dwarf_Die found;
       if (!find_member(agg, name, offset, found, names)) {
         std::string list;
         for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-        fail(fmt::format("'{}.{}': {} has no member '{}'", so_far, name, type_name(&agg), name),
+        fail(fmt::format("'{}{}{}': {} has no member '{}'", so_far, sep, name, type_name(&agg), name),
              fmt::format("members: {}", list));
       }
       if (dwarf_hasattr_integrate(&found, DW_AT_bit_size) || dwarf_hasattr_integrate(&found, DW_AT_data_bit_offset))
-        fail(fmt::format("'{}': '{}' is a bit-field, which uptrace does not fetch", so_far + "." + name, name),
+        fail(fmt::format("'{}': '{}' is a bit-field, which uptrace does not fetch", so_far + sep + name, name),
              "fetch the member with +OFF(EXPR):TYPE and mask it yourself");
       plan.steps.push_back({dwarf::Step::Kind::Offset, offset});
       has_type = type_of(&found, &type);
@@ -455,7 +459,7 @@ class SiteVariables final : public VariableSource {
                fmt::format("use {}->{}", so_far, step.member));
         if (!is_aggregate(tag))
           fail(fmt::format("'{}.{}': '{}' is not a struct or union ({})", so_far, step.member, so_far, tname));
-        member(t, step.member);
+        member(t, step.member, ".");
         so_far += "." + step.member;
       } else if (step.kind == PathStep::Kind::Arrow) {
         Dwarf_Die pointee;
@@ -467,7 +471,7 @@ class SiteVariables final : public VariableSource {
           fail(fmt::format("'{}->{}': '{}' does not point to a struct or union ({})", so_far, step.member, so_far,
                            tname));
         plan.steps.push_back({dwarf::Step::Kind::Deref, 0});
-        member(pointee, step.member);
+        member(pointee, step.member, "->");
         so_far += "->" + step.member;
       } else {
         std::string at = fmt::format("{}[{}]", so_far, step.index);
@@ -559,7 +563,7 @@ class SiteVariables final : public VariableSource {
               vt.kind = dwarf::ValueKind::Pointer;
               break;
             }
-            fail(fmt::format("'{}' is a floating-point value ({}), which uptrace does not print", what, vt.name),
+            fail(fmt::format("'{}': it is a floating-point value ({}), which uptrace does not print", what, vt.name),
                  fmt::format("fetch its bits with {}:x{}", what, size * 8));
           default:
             fail(fmt::format("'{}': {} has an encoding uptrace does not print", what, vt.name));
@@ -622,7 +626,7 @@ class SiteVariables final : public VariableSource {
         }
         std::string hint = count && *count > 0 ? fmt::format("fetch an element: {}[0] .. {}[{}]", what, what, *count - 1)
                                                : fmt::format("fetch an element: {}[0]", what);
-        fail(fmt::format("'{}' is an array ({}), not one value", what, vt.name), hint);
+        fail(fmt::format("'{}': it is an array ({}), not one value", what, vt.name), hint);
       }
       case DW_TAG_structure_type:
       case DW_TAG_union_type:
@@ -633,7 +637,7 @@ class SiteVariables final : public VariableSource {
         find_member(t, "", off, found, names);
         std::string list;
         for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-        fail(fmt::format("'{}' is a {}, not one value", what, vt.name),
+        fail(fmt::format("'{}': it is a {}, not one value", what, vt.name),
              fmt::format("fetch one of its members ({}): {}.{}", list, what, names.empty() ? "FIELD" : names.front()));
       }
       default:

@@ -6,6 +6,7 @@
  *   handle(&req, r, "tag", &limit)               req.id = 100 + r, limit = 42
  *   classify(GREEN, true, 200, -3), classify(BLUE, false, 7, 9),
  *   classify((enum color)7, true, 0, 0)          7 is no enumerator
+ *   consume(11, 22)
  *   scale_ptr(r, 2), caller_a(r), caller_b(r)    each runs the @scale line once:
  *                                                scale(r, 2), scale(r, 3), scale(r, 7)
  * then prints "done". With "wait" as argv[2] it then prints "ready PID" and
@@ -54,6 +55,14 @@ PROBED int classify(enum color c, bool urgent, unsigned char level, short delta)
   return (int)c + urgent + level + delta;
 }
 
+/* At -O2 `gone` lives in %rdi only until the call clobbers it: at @gone
+ * DWARF says DW_OP_entry_value, which is "(optimized out)". */
+PROBED long consume(long gone, long kept) {
+  sink = gone;
+  sink = classify(RED, false, 1, 1);
+  return kept + sink; /* @gone */
+}
+
 /* Out of line (called through scale_ptr) and, at -O2, inlined into caller_a
  * and caller_b as well. */
 int scale(int v, int k) {
@@ -86,6 +95,7 @@ int main(int argc, char **argv) {
     sink += classify(GREEN, true, 200, -3);
     sink += classify(BLUE, false, 7, 9);
     sink += classify((enum color)7, true, 0, 0);
+    sink += consume(11, 22);
     sink += scale_ptr((int)r, 2);
     sink += caller_a((int)r);
     sink += caller_b((int)r);
