@@ -228,8 +228,13 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   s.module_start = module.start;
   s.module_end = module.end;
   std::unique_ptr<VariableSource> variables;
-  if (uses_dwarf(spec))
-    variables = elf.variables_at(addr, module.load_bias, fmt::format("{} in {}", shown_name, module.path));
+  if (uses_dwarf(spec)) {
+    try {
+      variables = elf.variables_at(addr, module.load_bias, fmt::format("{} in {}", shown_name, module.path));
+    } catch (const Error& e) {
+      throw Error(e.kind(), fmt::format("probe '{}': {}", spec.text, e.what()), e.hint());
+    }
+  }
   s.fetch = core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec), variables.get());
   // Unoptimised code keeps variables in stack slots that its prologue fills:
   // at the entry they hold garbage. Like gdb and perf probe, a FUNC probe
