@@ -189,6 +189,15 @@ class Isa {
   virtual uint64_t thread_pointer(const Regs& /*r*/) const { return 0; }
   virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
   virtual RegisterRef return_value() const = 0;
+  // The register DWARF numbers `dwarf_regno` (the ISA's psABI DWARF register
+  // numbering), for evaluating DW_OP_reg*/breg* against NT_PRSTATUS; nullopt
+  // for a register outside that regset (vector, float) or an unknown number.
+  // Not pure so an ISA without DWARF support still builds: it then cannot
+  // fetch variables held in registers, and says so when binding.
+  virtual std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const {
+    (void)dwarf_regno;
+    return std::nullopt;
+  }
 
   // --- syscall injection --------------------------------------------------
   virtual std::span<const uint8_t> syscall_instruction() const = 0;

@@ -195,8 +195,14 @@ class TextWriter final : public HitWriter {
       append_char(out, '=');
       if (v.fault) {
         append(out, "(fault)");
+      } else if (v.optimized_out) {
+        append(out, "(optimized out)");
       } else if (v.type == FetchType::String) {
         append_c_string(out, v.text);
+      } else if (v.show == ValueShow::Bool) {
+        append(out, value_bits(v) != 0 ? "true" : "false");
+      } else if (v.show == ValueShow::Enum && !v.text.empty()) {
+        append(out, v.text);
       } else {
         append_integer(out, v);
       }
@@ -240,9 +246,13 @@ class JsonWriter final : public HitWriter {
       if (i != 0) append_char(out, ',');
       append_json_string(out, arg_name(label, i));
       append_char(out, ':');
-      if (v.fault) {
+      if (v.fault || v.optimized_out) {
         append(out, "null");
       } else if (v.type == FetchType::String) {
+        append_json_string(out, v.text);
+      } else if (v.show == ValueShow::Bool) {
+        append(out, value_bits(v) != 0 ? "true" : "false");
+      } else if (v.show == ValueShow::Enum && !v.text.empty()) {
         append_json_string(out, v.text);
       } else if (fetch_type_is_hex(v.type)) {
         append_char(out, '"');
@@ -253,6 +263,16 @@ class JsonWriter final : public HitWriter {
       }
     }
     append_char(out, '}');
+    // null alone cannot tell "unreadable" from "not there at this pc"; the
+    // names of the latter are listed, so a script can tell them apart.
+    bool any_optimized_out = false;
+    for (size_t i = 0; i < hit.values.size(); ++i) {
+      if (!hit.values[i].optimized_out || hit.values[i].fault) continue;
+      append(out, any_optimized_out ? "," : ",\"optimized_out\":[");
+      append_json_string(out, arg_name(label, i));
+      any_optimized_out = true;
+    }
+    if (any_optimized_out) append_char(out, ']');
     if (!hit.stack.empty()) {
       append(out, ",\"stack\":[");
       for (size_t i = 0; i < hit.stack.size(); ++i) {

@@ -13,6 +13,25 @@ namespace {
 
 bool is_return_probe(const ProbeSpec& spec) { return std::holds_alternative<loc::Return>(spec.location); }
 
+bool uses_dwarf(const ProbeSpec& spec) {
+  return std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) {
+    return std::holds_alternative<fetch::Variable>(a.expr.node) || std::holds_alternative<fetch::Params>(a.expr.node);
+  });
+}
+
+// Copies of FUNC inlined into other functions run none of FUNC's own code, so
+// a FUNC probe never sees them; users expect it to (as with SRCFILE:LINE).
+std::optional<std::string> inlined_warning(const elf::ElfFile& elf, const std::string& function) {
+  std::vector<std::string> copies = elf.inlined_copies(function);
+  if (copies.empty()) return std::nullopt;
+  constexpr size_t kShown = 5;
+  std::string list;
+  for (size_t i = 0; i < copies.size() && i < kShown; ++i) list += (i ? ", " : "") + copies[i];
+  if (copies.size() > kShown) list += ", ...";
+  return fmt::format("warning: {} is also inlined at {} place{} ({}); those copies are not probed", function,
+                     copies.size(), copies.size() == 1 ? "" : "s", list);
+}
+
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : std::string(sep)) + i;
@@ -115,7 +134,7 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
               if (where.has_offset && where.offset >= f->size) continue;
               uint32_t label = add_label(spec, f->name, out);
               FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
-              add_site(spec, module, elf, at, out.labels[label].name, label, out);
+              add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
             }
             if (out.sites.size() == before)
               throw_runtime("no function matches '{}' in {}", where.name, module.path);
@@ -123,13 +142,14 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
           }
           std::vector<const elf::Function*> found = elf.find_function(where.name);
           if (found.empty()) no_function(where.name);
+          if (auto w = inlined_warning(elf, found.front()->name)) out.warnings.push_back(*w);
           uint32_t label = add_label(spec, {}, out);
           for (const elf::Function* f : found) {
             if (where.has_offset && f->size != 0 && where.offset >= f->size)
               throw_runtime("{} is past the end of {} ({:#x} bytes) in {}", out.labels[label].name, f->name, f->size,
                             module.path);
             FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
-            add_site(spec, module, elf, at, out.labels[label].name, label, out);
+            add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
           }
         } else if constexpr (std::is_same_v<T, loc::Return>) {
           throw Error(ErrorKind::Runtime, fmt::format("cannot probe {}: return probes are not supported yet", spec.text),
@@ -157,7 +177,7 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
 }
 
 void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
-                        const std::string& shown_name, uint32_t label, Resolution& out) {
+                        const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry) {
   // The code to decode from: the containing function, or the FDE range of a
   // stripped binary. Without either, a boundary cannot be checked.
   FileAddr start;
@@ -207,9 +227,40 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   s.module_path = module.path;
   s.module_start = module.start;
   s.module_end = module.end;
-  s.fetch = core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec));
+  std::unique_ptr<VariableSource> variables;
+  if (uses_dwarf(spec)) {
+    try {
+      variables = elf.variables_at(addr, module.load_bias, fmt::format("{} in {}", shown_name, module.path));
+    } catch (const Error& e) {
+      throw Error(e.kind(), fmt::format("probe '{}': {}", spec.text, e.what()), e.hint());
+    }
+  }
+  s.fetch = core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec), variables.get());
+  // Unoptimised code keeps variables in stack slots that its prologue fills:
+  // at the entry they hold garbage. Like gdb and perf probe, a FUNC probe
+  // that reads them goes after the prologue instead (--explain says so).
+  if (at_entry && s.fetch.reads_frame_slots()) {
+    if (auto past = elf.after_prologue(addr, start + size); past && *past != addr) {
+      add_site(spec, module, elf, *past, shown_name, label, out, false);
+      out.info.back().after_prologue = true;
+      return;
+    }
+  }
+  // $params is known per site only; the sites of one label must agree on it.
+  std::vector<std::string> names = s.fetch.names();
+  std::vector<std::string>& label_names = out.labels[label].arg_names;
+  if (uses_dwarf(spec)) {
+    bool first = std::none_of(out.sites.begin(), out.sites.end(), [&](const core::ProbeSite& o) { return o.label == label; });
+    if (first) {
+      label_names = names;
+    } else if (label_names != names) {
+      throw_runtime("probe '{}': its sites at {:#x} and before see different variables ({} vs {})", spec.text,
+                    addr.value, join(names, " "), join(label_names, " "));
+    }
+  }
+  std::vector<std::string> described = s.fetch.describe_variables();
   out.sites.push_back(std::move(s));
-  out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size});
+  out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described)});
 }
 
 }  // namespace uptrace::cmd

@@ -27,6 +27,8 @@ struct SiteInfo {
   std::string function;        // containing function (or "" when only an FDE covers it)
   uint64_t function_offset = 0;
   uint64_t function_size = 0;
+  std::vector<std::string> variables;  // how each DWARF fetch argument is found ("len: int, DW_OP_reg4 (%rsi)")
+  bool after_prologue = false;         // a FUNC probe moved past the prologue for its DWARF arguments
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of
@@ -37,6 +39,8 @@ struct Resolution {
   std::vector<ProbeLabel> labels;
   std::vector<core::ProbeSite> sites;
   std::vector<SiteInfo> info;  // parallel to sites
+  // One line each, for stderr ("FUNC is also inlined at ...").
+  std::vector<std::string> warnings;
 };
 
 class Resolver {
@@ -64,7 +68,7 @@ class Resolver {
   };
   void resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out);
   void add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
-                const std::string& shown_name, uint32_t label, Resolution& out);
+                const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false);
   uint32_t add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out);
 
   const arch::Isa& isa_;

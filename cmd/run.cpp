@@ -91,6 +91,8 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
   Resolution res;
   try {
     res = o.exe ? resolver.resolve_in_file(*o.exe) : resolver.resolve_in_process(*o.pid);
+    if (!o.quiet)
+      for (const std::string& w : res.warnings) print_status(w);
   } catch (const Error& e) {
     std::string why = e.hint().empty() ? e.what() : fmt::format("{}; hint: {}", e.what(), e.hint());
     if (o.format == OutputFormat::Json)
@@ -155,6 +157,8 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       nlohmann::ordered_json declined = nlohmann::json::array();
       for (const auto& [mode, why] : a.declined) declined.push_back({{"mode", arch::to_string(mode)}, {"reason", why}});
       j["declined"] = declined;
+      if (!info.variables.empty()) j["fetch"] = info.variables;
+      if (info.after_prologue) j["after_prologue"] = true;
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       continue;
     }
@@ -169,6 +173,9 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       std::printf("  refused:     %s\n", refusal.c_str());
     for (const auto& [mode, why] : a.declined)
       std::printf("  not %-8s %s\n", (std::string(arch::to_string(mode)) + ":").c_str(), why.c_str());
+    if (info.after_prologue)
+      std::printf("  note:        after the prologue, where unoptimised code has stored the arguments\n");
+    for (const std::string& v : info.variables) std::printf("  fetch:       %s\n", v.c_str());
   }
   return !refused_any;
 }
@@ -205,6 +212,8 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
   core::Tracer tracer(isa, topt, sink);
   auto resolve = [&](pid_t pid) {
     Resolution res = resolver.resolve_in_process(pid);
+    if (!o.quiet)
+      for (const std::string& w : res.warnings) print_status(w);
     sink.writer = o.output_path ? HitWriter::open(o.format, o.count, *o.output_path, res.labels)
                                 : HitWriter::create(o.format, o.count, 1, res.labels);
     return std::move(res.sites);

@@ -56,4 +56,11 @@ bool fetch_type_is_signed(FetchType t) { return info(t).is_signed; }
 
 bool fetch_type_is_hex(FetchType t) { return info(t).is_hex; }
 
+std::optional<FetchType> integer_fetch_type(unsigned bytes, bool is_signed) {
+  for (const TypeInfo& t : kTypes) {
+    if (t.bytes == bytes && t.is_signed == is_signed && !t.is_hex) return t.type;
+  }
+  return std::nullopt;
+}
+
 }  // namespace uptrace

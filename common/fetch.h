@@ -47,12 +47,25 @@ struct FetchArg {
   std::optional<FetchType> type;     // nullopt: the default (s64, 8 bytes)
 };
 
+// How an integer value is shown, beyond its FetchType: DWARF knows some are
+// truth values or enumerators.
+enum class ValueShow : uint8_t {
+  Number,  // per FetchType
+  Bool,    // true / false (JSON true / false)
+  Enum,    // the enumerator's name in `text` (JSON string); a number per FetchType when text is empty
+};
+
 // One fetched value as it is printed.
 struct FetchedValue {
   FetchType type = FetchType::S64;
-  bool fault = false;       // unreadable: "(fault)" / null
-  uint64_t bits = 0;        // integers, zero- or sign-extended per type
-  std::string text;         // strings (raw bytes, without the NUL)
+  bool fault = false;          // unreadable: "(fault)" / null
+  bool optimized_out = false;  // DWARF: no value at this pc: "(optimized out)" / null
+  ValueShow show = ValueShow::Number;
+  uint64_t bits = 0;           // integers, zero- or sign-extended per type
+  std::string text;            // strings (raw bytes, without the NUL); Enum: the enumerator
 };
+
+// The integer FetchType of `bytes` (1, 2, 4 or 8) bytes; nullopt otherwise.
+std::optional<FetchType> integer_fetch_type(unsigned bytes, bool is_signed);
 
 }  // namespace uptrace

@@ -6,12 +6,21 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/variable_path.h"
+#include "core/dwarf_expr.h"
 
 namespace uptrace::core {
 
 namespace {
 constexpr size_t kMaxString = 256;  // SPEC.md: a string is read up to a NUL or 256 bytes
 }
+
+struct FetchProgram::Variable {
+  dwarf::VariablePlan plan;
+  bool string_at_place = false;  // a char array: the string is where the variable is, not behind it
+  ValueShow show = ValueShow::Number;
+  std::string explain;
+};
 
 struct FetchProgram::Node {
   enum class Kind { Register, StackArg, StackPointer, ProgramCounter, Deref } kind;
@@ -64,9 +73,13 @@ std::shared_ptr<const Node> bind(const arch::Isa& isa, const FetchExpr& e, const
           n->offset = v.offset;
           n->inner = bind(isa, *v.inner, probe_text, is_return);
         } else {
+          // Variables are bound by the constructor as a whole argument; C's
+          // own syntax (req->len, arr[2], *p) replaces +OFF() around them.
           throw Error(ErrorKind::Usage,
-                      fmt::format("bad fetch argument in probe '{}': DWARF variables are not supported yet", probe_text),
-                      "use registers (%rdi), $argN or +OFF(EXPR)");
+                      fmt::format("bad fetch argument in probe '{}': a DWARF variable or $params cannot be inside "
+                                  "+OFF(...)",
+                                  probe_text),
+                      "write the access in C: req->len, arr[2], *p");
         }
       },
       e.node);
@@ -108,12 +121,13 @@ bool eval_word(const arch::Isa& isa, const Node& n, const arch::Regs& regs, uint
 // Up to kMaxString bytes before a NUL. Reads page by page so a string that
 // ends just before an unmapped page still reads; false only when not even
 // the first byte is readable.
-bool read_c_string(MemoryAccess& mem, uint64_t ptr, std::string& out) {
+bool read_c_string(MemoryAccess& mem, uint64_t ptr, std::string& out, size_t limit = kMaxString) {
   constexpr uint64_t kPage = 4096;
   uint8_t buf[kMaxString];
   size_t got = 0;
-  while (got < kMaxString) {
-    size_t chunk = std::min<size_t>(kMaxString - got, kPage - ((ptr + got) % kPage));
+  limit = std::min(limit, kMaxString);
+  while (got < limit) {
+    size_t chunk = std::min<size_t>(limit - got, kPage - ((ptr + got) % kPage));
     if (!mem.read(RuntimeAddr(ptr + got), {buf + got, chunk})) break;
     const uint8_t* nul = std::find(buf + got, buf + got + chunk, 0);
     got += chunk;
@@ -136,12 +150,253 @@ uint64_t extend(uint64_t bits, FetchType type) {
   return bits;
 }
 
+// The stopped thread's registers as DWARF numbers them.
+class DwarfRegisterFile final : public DwarfRegisters {
+ public:
+  DwarfRegisterFile(const arch::Isa& isa, const arch::Regs& regs) : isa_(isa), regs_(regs) {}
+  std::optional<uint64_t> read(unsigned regno) const override {
+    auto ref = isa_.dwarf_register(regno);
+    if (!ref) return std::nullopt;
+    return arch::read_register(regs_, *ref);
+  }
+
+ private:
+  const arch::Isa& isa_;
+  const arch::Regs& regs_;
+};
+
+std::string register_name(const arch::Isa& isa, unsigned regno) {
+  auto ref = isa.dwarf_register(regno);
+  if (!ref) return "?";
+  for (const std::string& name : isa.register_names()) {
+    auto r = isa.register_by_name(name);
+    if (r && r->word == ref->word && r->bits == ref->bits && r->shift == ref->shift) return "%" + name;
+  }
+  return "?";
+}
+
+// Where a variable is while its access path is followed.
+struct Place {
+  bool in_memory = false;
+  uint64_t addr = 0;
+  ValueBytes bytes;
+};
+
+bool read_place(const Place& p, MemoryAccess& mem, uint8_t* out, size_t n) {
+  if (p.in_memory) return mem.read(RuntimeAddr(p.addr), {out, n});
+  if (n > p.bytes.size) return false;
+  std::memcpy(out, p.bytes.data.data(), n);
+  return true;
+}
+
+// Follows the steps from the place the location gave; false on a fault.
+bool follow(const std::vector<dwarf::Step>& steps, MemoryAccess& mem, Place& p) {
+  for (const dwarf::Step& s : steps) {
+    if (s.kind == dwarf::Step::Kind::Deref) {
+      uint64_t ptr = 0;
+      if (!read_place(p, mem, reinterpret_cast<uint8_t*>(&ptr), sizeof ptr)) return false;
+      p.in_memory = true;
+      p.addr = ptr;
+    } else if (p.in_memory) {
+      p.addr += static_cast<uint64_t>(s.offset);
+    } else {
+      // A member of a value held in registers: the bytes from its offset.
+      if (s.offset < 0 || static_cast<uint64_t>(s.offset) > p.bytes.size) return false;
+      auto off = static_cast<uint8_t>(s.offset);
+      std::memmove(p.bytes.data.data(), p.bytes.data.data() + off, p.bytes.size - off);
+      p.bytes.size = static_cast<uint8_t>(p.bytes.size - off);
+    }
+  }
+  return true;
+}
+
+void evaluate_variable(const arch::Isa& isa, const FetchProgram::Variable& var, FetchType type,
+                       const arch::Regs& regs, MemoryAccess& mem, FetchedValue& v) {
+  const dwarf::VariablePlan& plan = var.plan;
+  if (plan.optimized_out) {
+    v.optimized_out = true;
+    return;
+  }
+  DwarfRegisterFile file(isa, regs);
+  DwarfContext ctx{file, mem, &plan.frame_base, &plan.cfa, plan.load_bias};
+  DwarfPlace at = evaluate_location(plan.location, ctx);
+  Place p;
+  switch (at.kind) {
+    case DwarfPlace::Kind::Memory:
+      p.in_memory = true;
+      p.addr = at.addr;
+      break;
+    case DwarfPlace::Kind::Bytes:
+      p.bytes = at.bytes;
+      break;
+    case DwarfPlace::Kind::OptimizedOut:
+      v.optimized_out = true;
+      return;
+    case DwarfPlace::Kind::Fault:
+    case DwarfPlace::Kind::Unsupported:
+      v.fault = true;
+      return;
+  }
+  if (!follow(plan.steps, mem, p)) {
+    v.fault = true;
+    return;
+  }
+  if (type == FetchType::String) {
+    if (var.string_at_place) {
+      size_t limit = plan.type.kind == dwarf::ValueKind::CharArray ? plan.type.size : kMaxString;
+      if (p.in_memory) {
+        v.fault = !read_c_string(mem, p.addr, v.text, limit);
+      } else {
+        const char* b = reinterpret_cast<const char*>(p.bytes.data.data());
+        size_t n = std::min<size_t>(limit, p.bytes.size);
+        v.text.assign(b, static_cast<size_t>(std::find(b, b + n, '\0') - b));
+      }
+      return;
+    }
+    uint64_t ptr = 0;
+    if (!read_place(p, mem, reinterpret_cast<uint8_t*>(&ptr), sizeof ptr)) {
+      v.fault = true;
+      return;
+    }
+    v.fault = !read_c_string(mem, ptr, v.text);
+    return;
+  }
+  uint64_t word = 0;
+  if (!read_place(p, mem, reinterpret_cast<uint8_t*>(&word), fetch_type_bytes(type))) {
+    v.fault = true;
+    return;
+  }
+  v.bits = extend(word, type);
+  v.show = var.show;
+  if (var.show == ValueShow::Enum) {
+    for (const auto& [value, name] : plan.type.enumerators) {
+      if (value == v.bits) {
+        v.text = name;
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 FetchProgram::FetchProgram(const arch::Isa& isa, const std::vector<FetchArg>& args, const std::string& probe_text,
-                           bool is_return_probe)
+                           bool is_return_probe, const VariableSource* variables)
     : isa_(&isa) {
-  for (const FetchArg& a : args) ops_.push_back({bind(isa, a.expr, probe_text, is_return_probe), a.type.value_or(FetchType::S64)});
+  for (const FetchArg& a : args) {
+    if (const auto* v = std::get_if<fetch::Variable>(&a.expr.node)) {
+      std::optional<VariablePath> path = parse_variable_path(v->path);
+      if (!path) throw_usage("bad fetch argument in probe '{}': '{}' is not a variable, member or element", probe_text, v->path);
+      if (variables == nullptr) continue;
+      try {
+        bind_variable(isa, variables->variable(*path, a.name), a.type, false);
+      } catch (const Error& e) {
+        throw Error(e.kind(), fmt::format("probe '{}': {}", probe_text, e.what()), e.hint());
+      }
+      continue;
+    }
+    if (std::holds_alternative<fetch::Params>(a.expr.node)) {
+      if (variables == nullptr) continue;
+      try {
+        for (dwarf::VariablePlan& plan : variables->params()) bind_variable(isa, std::move(plan), std::nullopt, true);
+      } catch (const Error& e) {
+        throw Error(e.kind(), fmt::format("probe '{}': {}", probe_text, e.what()), e.hint());
+      }
+      continue;
+    }
+    ops_.push_back({bind(isa, a.expr, probe_text, is_return_probe), nullptr, a.type.value_or(FetchType::S64), a.name});
+  }
+}
+
+void FetchProgram::bind_variable(const arch::Isa& isa, dwarf::VariablePlan plan, std::optional<FetchType> override_type,
+                                 bool lenient) {
+  auto var = std::make_shared<Variable>();
+  // What the evaluator would need but cannot do is found now, once: an
+  // explicit argument fails, a $params member shows as optimized out with
+  // the reason in --explain.
+  if (!plan.optimized_out) {
+    std::vector<const dwarf::Expr*> used = {&plan.location};
+    if (uses_frame_base(plan.location)) used.push_back(&plan.frame_base);
+    if (uses_cfa(plan.location) || uses_cfa(plan.frame_base)) used.push_back(&plan.cfa);
+    std::optional<std::string> problem;
+    for (const dwarf::Expr* e : used) {
+      if (!problem) problem = unsupported_op(*e);
+      for (unsigned r : registers_used(*e)) {
+        if (!problem && !isa.dwarf_register(r))
+          problem = fmt::format("it is in DWARF register {}, which uptrace cannot read on {}", r, isa.name());
+      }
+    }
+    if (uses_cfa(plan.location) || uses_cfa(plan.frame_base)) {
+      if (!problem && plan.cfa.empty()) problem = "its frame address needs call frame information, which is missing here";
+    }
+    if (problem) {
+      if (!lenient) throw_runtime("cannot fetch '{}': {}", plan.name, *problem);
+      plan.optimized_out = *problem;
+    }
+  }
+
+  FetchType type = FetchType::X64;
+  switch (plan.type.kind) {
+    case dwarf::ValueKind::Signed:
+    case dwarf::ValueKind::Unsigned:
+    case dwarf::ValueKind::Bool:
+    case dwarf::ValueKind::Enum: {
+      bool is_signed = plan.type.kind == dwarf::ValueKind::Signed ||
+                       (plan.type.kind == dwarf::ValueKind::Enum && plan.type.enum_signed);
+      auto t = integer_fetch_type(plan.type.size, is_signed);
+      if (!t && !override_type) throw_runtime("cannot fetch '{}': {} is {} bytes wide", plan.name, plan.type.name, plan.type.size);
+      type = t.value_or(FetchType::X64);
+      if (plan.type.kind == dwarf::ValueKind::Bool) var->show = ValueShow::Bool;
+      if (plan.type.kind == dwarf::ValueKind::Enum) var->show = ValueShow::Enum;
+      break;
+    }
+    case dwarf::ValueKind::Pointer: type = FetchType::X64; break;
+    case dwarf::ValueKind::CharPointer:
+    case dwarf::ValueKind::CharArray: type = FetchType::String; break;
+  }
+  if (override_type) {
+    type = *override_type;
+    var->show = ValueShow::Number;
+  }
+  var->string_at_place = type == FetchType::String && plan.type.kind == dwarf::ValueKind::CharArray;
+
+  auto reg_name = [&](unsigned r) { return register_name(isa, r); };
+  std::string where;
+  if (plan.optimized_out) {
+    where = fmt::format("(optimized out: {})", *plan.optimized_out);
+  } else {
+    where = describe(plan.location, reg_name);
+    if (!plan.origin.empty()) where += fmt::format(" ({})", plan.origin);
+    if (uses_frame_base(plan.location)) where += fmt::format("; frame base {}", describe(plan.frame_base, reg_name));
+    if (uses_cfa(plan.location) || uses_cfa(plan.frame_base))
+      where += fmt::format("; CFA {}", describe(plan.cfa, reg_name));
+    for (const dwarf::Step& s : plan.steps)
+      where += s.kind == dwarf::Step::Kind::Deref ? std::string("; deref") : fmt::format("; {:+}", s.offset);
+  }
+  var->explain = fmt::format("{}: {}{}, {}", plan.name, plan.type.name,
+                             override_type ? fmt::format(" as {}", to_string(*override_type)) : std::string(), where);
+  std::string name = plan.name;
+  var->plan = std::move(plan);
+  ops_.push_back({nullptr, std::move(var), type, std::move(name)});
+}
+
+bool FetchProgram::reads_frame_slots() const {
+  return std::any_of(ops_.begin(), ops_.end(), [](const Op& op) {
+    return op.var && !op.var->plan.optimized_out && op.var->plan.origin.empty() && uses_frame_base(op.var->plan.location);
+  });
+}
+
+std::vector<std::string> FetchProgram::names() const {
+  std::vector<std::string> out;
+  for (const Op& op : ops_) out.push_back(op.name);
+  return out;
+}
+
+std::vector<std::string> FetchProgram::describe_variables() const {
+  std::vector<std::string> out;
+  for (const Op& op : ops_)
+    if (op.var) out.push_back(op.var->explain);
+  return out;
 }
 
 void FetchProgram::evaluate(const arch::Regs& regs, uint64_t probe_pc, MemoryAccess& mem,
@@ -152,8 +407,14 @@ void FetchProgram::evaluate(const arch::Regs& regs, uint64_t probe_pc, MemoryAcc
     FetchedValue& v = out[i];
     v.type = op.type;
     v.fault = false;
+    v.optimized_out = false;
+    v.show = ValueShow::Number;
     v.text.clear();
     v.bits = 0;
+    if (op.var) {
+      evaluate_variable(*isa_, *op.var, op.type, regs, mem, v);
+      continue;
+    }
     const Node& root = *op.root;
     // +OFF(EXPR) and stack arguments name memory: its address is what the
     // type reads from, as in perf probe (`+0(%di):string` is the string at
@@ -193,6 +454,10 @@ FetchProgram::Captures FetchProgram::register_captures() const {
     if (std::find(c.words.begin(), c.words.end(), word) == c.words.end()) c.words.push_back(word);
   };
   for (const Op& op : ops_) {
+    if (!op.root) {
+      c.why_not = "a DWARF variable is located and read by uptrace at a stop";
+      return c;
+    }
     const Node& n = *op.root;
     if (op.type == FetchType::String) {
       c.why_not = "a :string argument reads the target's memory, which a trampoline cannot do safely";

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "arch/isa.h"
+#include "common/dwarf_plan.h"
 #include "common/fetch.h"
 
 namespace uptrace::core {
@@ -17,12 +18,23 @@ class FetchProgram {
  public:
   FetchProgram() = default;
   // Throws Error(Usage) naming `probe_text` for a register the ISA lacks or
-  // $retval outside a return probe.
+  // $retval outside a return probe. DWARF arguments (variables, $params) are
+  // resolved through `variables`, the site's scope, and throw Error(Runtime)
+  // when they cannot be; without `variables` they are only checked for
+  // syntax and left out (for validating a command line before resolution).
   FetchProgram(const arch::Isa& isa, const std::vector<FetchArg>& args, const std::string& probe_text,
-               bool is_return_probe);
+               bool is_return_probe, const VariableSource* variables = nullptr);
 
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
+  // The name of each value evaluate() produces, in order: $params is one
+  // name per parameter.
+  std::vector<std::string> names() const;
+  // Whether a DWARF value is read from a stack slot addressed by the frame
+  // base: in unoptimised code such slots are filled only by the prologue.
+  bool reads_frame_slots() const;
+  // For --explain: one line per DWARF value, "len: int, DW_OP_fbreg -20".
+  std::vector<std::string> describe_variables() const;
   // One value per argument; unreadable memory gives a fault value.
   void evaluate(const arch::Regs& regs, uint64_t probe_pc, MemoryAccess& mem, std::vector<FetchedValue>& out) const;
 
@@ -35,13 +47,18 @@ class FetchProgram {
   };
   Captures register_captures() const;
 
-  struct Node;  // the bound expression tree
+  struct Node;      // the bound expression tree
+  struct Variable;  // a bound DWARF plan
 
  private:
   struct Op {
-    std::shared_ptr<const Node> root;
-    FetchType type;
+    std::shared_ptr<const Node> root;      // or
+    std::shared_ptr<const Variable> var;
+    FetchType type = FetchType::S64;
+    std::string name;
   };
+  void bind_variable(const arch::Isa& isa, dwarf::VariablePlan plan, std::optional<FetchType> override_type,
+                     bool lenient);
   const arch::Isa* isa_ = nullptr;
   std::vector<Op> ops_;
 };

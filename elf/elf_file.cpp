@@ -261,6 +261,28 @@ class ElfFileImpl final : public ElfFile {
     return t ? t->lines_near(file, line, max_results) : std::vector<unsigned>{};
   }
 
+  std::unique_ptr<VariableSource> variables_at(FileAddr pc, uint64_t load_bias,
+                                               const std::string& where) const override {
+    lines();  // opens the DWARF
+    return detail::make_site_variables(dwarf_.get(), opened_.elf.get(), pc, load_bias, where);
+  }
+
+  std::optional<FileAddr> after_prologue(FileAddr start, FileAddr end) const override {
+    const LineTable* t = lines();
+    if (t == nullptr) return std::nullopt;
+    auto next = t->next_statement(start.value, end.value);
+    return next ? std::optional<FileAddr>(FileAddr(*next)) : std::nullopt;
+  }
+
+  std::vector<std::string> inlined_copies(std::string_view function) const override {
+    std::call_once(inlined_once_, [&] {
+      lines();
+      inlined_ = detail::read_inlined_copies(dwarf_.get());
+    });
+    auto it = inlined_.find(function);
+    return it == inlined_.end() ? std::vector<std::string>{} : it->second;
+  }
+
  private:
   bool has_section_type(uint32_t type) const {
     Elf_Scn* scn = nullptr;
@@ -304,6 +326,8 @@ class ElfFileImpl final : public ElfFile {
   mutable std::once_flag dwarf_once_;
   mutable DwarfPtr dwarf_;  // declared before lines_: LineTable holds DIEs into it
   mutable std::unique_ptr<LineTable> lines_;
+  mutable std::once_flag inlined_once_;
+  mutable std::map<std::string, std::vector<std::string>, std::less<>> inlined_;
 };
 
 }  // namespace

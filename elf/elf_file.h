@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/address.h"
+#include "common/dwarf_plan.h"
 
 namespace uptrace::elf {
 
@@ -85,6 +86,19 @@ class ElfFile {
   virtual std::vector<LineLocation> find_line(std::string_view file, unsigned line) const = 0;
   // Lines that do have code in the matching files, for hints (nearest first).
   virtual std::vector<unsigned> lines_near(std::string_view file, unsigned line, size_t max_results = 3) const = 0;
+
+  // DWARF variables and parameters visible at `pc`, for fetch arguments by
+  // name; DW_OP_addr is relocated by `load_bias`. `where` names the site in
+  // messages ("parse+0x4 in /usr/bin/app"). The source is valid while this
+  // file is. Throws Error (Runtime) when no DWARF describes the code at pc.
+  virtual std::unique_ptr<VariableSource> variables_at(FileAddr pc, uint64_t load_bias,
+                                                       const std::string& where) const = 0;
+  // Where the prologue of the function at [start, end) ends, as debuggers
+  // find it: the second statement in the line table. Unoptimised code stores
+  // its arguments into their stack slots only there.
+  virtual std::optional<FileAddr> after_prologue(FileAddr start, FileAddr end) const = 0;
+  // The call sites ("file.c:42") where DWARF says `function` was inlined.
+  virtual std::vector<std::string> inlined_copies(std::string_view function) const = 0;
 };
 
 }  // namespace uptrace::elf

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/dwarf_plan.h"
 #include "elf/elf_file.h"
 #include "elf/source_path.h"
 
@@ -91,6 +93,8 @@ class LineTable {
   bool empty() const { return rows_.empty(); }
   std::vector<LineLocation> find_line(std::string_view file, unsigned line) const;
   std::vector<unsigned> lines_near(std::string_view file, unsigned line, size_t max_results) const;
+  // The lowest statement address in (start, end), if any.
+  std::optional<uint64_t> next_statement(uint64_t start, uint64_t end) const;
 
  private:
   struct Row {
@@ -105,5 +109,13 @@ class LineTable {
   std::vector<std::string> files_;       // normalized full paths
   std::vector<Dwarf_Die> scope_dies_;    // per unit: the DIE holding its subprograms
 };
+
+// The variables DWARF describes at `pc` (elf/dwarf_variables.cpp); `where`
+// names the site in messages. Throws Error (Runtime) when no DWARF covers pc.
+std::unique_ptr<VariableSource> make_site_variables(Dwarf* dwarf, Elf* elf, FileAddr pc, uint64_t load_bias,
+                                                    const std::string& where);
+
+// Function name -> the call sites ("file.c:42") where DWARF says it was inlined.
+std::map<std::string, std::vector<std::string>, std::less<>> read_inlined_copies(Dwarf* dwarf);
 
 }  // namespace uptrace::elf::detail

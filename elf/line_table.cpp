@@ -238,6 +238,13 @@ std::vector<LineLocation> LineTable::find_line(std::string_view file, unsigned l
   return out;
 }
 
+std::optional<uint64_t> LineTable::next_statement(uint64_t start, uint64_t end) const {
+  std::optional<uint64_t> best;
+  for (const Row& r : rows_)
+    if (r.addr > start && r.addr < end && (!best || r.addr < *best)) best = r.addr;
+  return best;
+}
+
 std::vector<unsigned> LineTable::lines_near(std::string_view file, unsigned line, size_t max_results) const {
   std::vector<uint32_t> files = matching_files(file);
   std::vector<bool> wanted(files_.size());

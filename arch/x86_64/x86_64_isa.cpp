@@ -84,6 +84,17 @@ RegisterRef X86_64Isa::return_value() const { return RegisterRef{kRax}; }
 
 uint64_t X86_64Isa::thread_pointer(const Regs& r) const { return r.words[kFsBase]; }
 
+std::optional<RegisterRef> X86_64Isa::dwarf_register(unsigned dwarf_regno) const {
+  // The SysV AMD64 psABI numbering (figure 3.36): not the encoding order.
+  // 17 and up are xmm/st/mm/segment registers, which NT_PRSTATUS does not hold
+  // (the segment selectors 50-55 and fs/gs base 58-59 are there, but no
+  // compiler puts a variable in them).
+  static constexpr std::array<Word, 17> kDwarfWords = {kRax, kRdx, kRcx, kRbx, kRsi, kRdi, kRbp, kRsp, kR8,
+                                                       kR9,  kR10, kR11, kR12, kR13, kR14, kR15, kRip};
+  if (dwarf_regno >= kDwarfWords.size()) return std::nullopt;
+  return RegisterRef{kDwarfWords[dwarf_regno]};
+}
+
 std::span<const uint8_t> X86_64Isa::syscall_instruction() const { return kSyscall; }
 
 long X86_64Isa::syscall_number(Syscall s) const {

@@ -36,6 +36,7 @@ class X86_64Isa final : public Isa {
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
   uint64_t thread_pointer(const Regs& r) const override;
+  std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const override;
 
   std::span<const uint8_t> syscall_instruction() const override;
   long syscall_number(Syscall s) const override;

@@ -16,3 +16,10 @@ target_link_libraries(target-uselib PRIVATE uptest)
 
 # C++ names (ns::Bar::run) for MODULE:FUNC parsing and resolution.
 uptrace_target(target-cxx_names SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cxx_names.cpp)
+
+# DWARF variables at two more optimisation levels: -O0 keeps every variable
+# in its stack slot; -O2 (with inlining back on) moves them into registers
+# and location lists, and inlines scale() into its callers.
+uptrace_target(target-dwarf_vars-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dwarf_vars.c OPTIONS -O0)
+uptrace_target(target-dwarf_vars-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dwarf_vars.c OPTIONS -O2 -finline
+               -finline-small-functions)

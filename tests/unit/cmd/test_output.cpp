@@ -495,3 +495,36 @@ TEST_CASE("format names of --format", "[output]") {
   CHECK_FALSE(uptrace::cmd::parse_output_format("JSON").has_value());
   CHECK_FALSE(uptrace::cmd::parse_output_format("").has_value());
 }
+
+// ------------------------------------------------------------- DWARF values
+
+TEST_CASE("DWARF values: bool, enumerators and optimized out in text and JSON", "[output][dwarf]") {
+  using uptrace::ValueShow;
+  FetchedValue yes = integer(FetchType::U8, 1);
+  yes.show = ValueShow::Bool;
+  FetchedValue no = integer(FetchType::U8, 0);
+  no.show = ValueShow::Bool;
+  FetchedValue blue = integer(FetchType::S32, static_cast<uint64_t>(-1));
+  blue.show = ValueShow::Enum;
+  blue.text = "BLUE";
+  FetchedValue unnamed = integer(FetchType::S32, 7);
+  unnamed.show = ValueShow::Enum;
+  FetchedValue gone = integer(FetchType::S32, 0);
+  gone.optimized_out = true;
+  FetchedValue bad = fault(FetchType::S32);
+
+  CHECK(text_value(yes) == std::string(kTextPrefix) + "true\n");
+  CHECK(text_value(no) == std::string(kTextPrefix) + "false\n");
+  CHECK(text_value(blue) == std::string(kTextPrefix) + "BLUE\n");
+  CHECK(text_value(unnamed) == std::string(kTextPrefix) + "7\n");
+  CHECK(text_value(gone) == std::string(kTextPrefix) + "(optimized out)\n");
+
+  CHECK(json_value(yes) == std::string(kJsonPrefix) + "true}}\n");
+  CHECK(json_value(no) == std::string(kJsonPrefix) + "false}}\n");
+  CHECK(json_value(blue) == std::string(kJsonPrefix) + "\"BLUE\"}}\n");
+  CHECK(json_value(unnamed) == std::string(kJsonPrefix) + "7}}\n");
+  // null alone would not tell it from a fault: the name is listed too.
+  CHECK(json_value(gone) == std::string(kJsonPrefix) + "null},\"optimized_out\":[\"v\"]}\n");
+  std::string two = line(OutputFormat::Json, make_hit({gone, bad, gone}), {"a", "b", "c"});
+  CHECK(two.find(R"("args":{"a":null,"b":null,"c":null},"optimized_out":["a","c"]})") != std::string::npos);
+}

@@ -86,6 +86,21 @@ TEST_CASE("x86_64: decode is linear and stops at an undecodable byte", "[arch][x
   CHECK(isa().decode(Bytes{0x06}, RuntimeAddr(0x1000)).empty());
 }
 
+TEST_CASE("x86_64: DWARF register numbers map to the psABI registers", "[arch][x86_64]") {
+  // psABI order, which is neither the encoding order nor user_regs_struct's.
+  const char* names[] = {"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8",
+                         "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rip"};
+  for (unsigned n = 0; n < 17; ++n) {
+    INFO(n);
+    auto ref = isa().dwarf_register(n);
+    REQUIRE(ref.has_value());
+    CHECK(ref->word == isa().register_by_name(names[n])->word);
+    CHECK(ref->bits == 64);
+  }
+  CHECK_FALSE(isa().dwarf_register(17).has_value());  // xmm0: not in NT_PRSTATUS
+  CHECK_FALSE(isa().dwarf_register(1000).has_value());
+}
+
 TEST_CASE("x86_64: registers by name, including parts", "[arch][x86_64]") {
   struct Case {
     const char* name;
