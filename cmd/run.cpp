@@ -11,6 +11,7 @@
 #include "cmd/resolver.h"
 #include "common/error.h"
 #include "core/tracee_memory.h"
+#include "core/return_stack.h"
 #include "core/tracer.h"
 
 namespace uptrace::cmd {
@@ -112,6 +113,15 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
   for (size_t i = 0; i < res.sites.size(); ++i) {
     const core::ProbeSite& s = res.sites[i];
     const SiteInfo& info = res.info[i];
+    if (s.label == core::kInternalLabel) continue;  // uptrace's own (the unwinder, for %return)
+    // %return: the entry instruction is probed, and the return is caught
+    // through the return address.
+    std::string returns;
+    if (s.role == core::ProbeRole::Return)
+      returns = fmt::format("at entry, the return address ({}) is replaced by uptrace's return trampoline, a trap in "
+                            "its scratch mapping, and put back after the return is reported (at most {} pending per "
+                            "thread); {}",
+                            isa.return_address_name(), core::ReturnStack::kMaxDepth, res.return_note);
     arch::SiteContext ctx{s.function_start, s.function_code, s.addr, s.addr + 0x100000, o.mode};
     arch::SiteAnalysis a = isa.analyze(ctx);
     std::string refusal = a.plan ? "" : a.refusal;
@@ -150,6 +160,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
         j["mode"] = nullptr;
         j["refused"] = refusal;
       }
+      if (!returns.empty()) j["return"] = returns;
       nlohmann::ordered_json declined = nlohmann::json::array();
       for (const auto& [mode, why] : a.declined) declined.push_back({{"mode", arch::to_string(mode)}, {"reason", why}});
       j["declined"] = declined;
@@ -165,6 +176,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
                   a.plan->describe().c_str());
     else
       std::printf("  refused:     %s\n", refusal.c_str());
+    if (!returns.empty()) std::printf("  return:      %s\n", returns.c_str());
     for (const auto& [mode, why] : a.declined)
       std::printf("  not %-8s %s\n", (std::string(arch::to_string(mode)) + ":").c_str(), why.c_str());
   }
@@ -179,8 +191,6 @@ int explain(const Options& o, const arch::Isa& isa, const std::vector<ProbeSpec>
 }
 
 int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
-  if (o.stack) throw Error(ErrorKind::Runtime, "--stack is not supported yet", "leave out --stack");
-
   // A bad -o path is an error before anything is attached or launched.
   if (o.output_path) (void)HitWriter::open(o.format, o.count, *o.output_path, {});
   survive_closed_output();
@@ -197,6 +207,7 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
   topt.max_hits = o.max_hits;
   if (o.duration_seconds) topt.duration = std::chrono::nanoseconds(static_cast<int64_t>(*o.duration_seconds * 1e9));
   topt.follow_forks = o.follow;
+  topt.stack = o.stack;
   topt.ready_file = o.ready_file.value_or("");
   if (!o.quiet) topt.status = print_status;
 

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "core/backtrace.h"
 #include "core/proc_info.h"
 #include "core/ptrace.h"
 #include "elf/module_map.h"
@@ -54,7 +55,9 @@ void requeue_signal(pid_t pid, pid_t tid, const siginfo_t& info) {
 }  // namespace
 
 Tracer::Tracer(const arch::Isa& isa, TraceOptions options, HitSink& sink)
-    : isa_(isa), options_(std::move(options)), sink_(sink), start_ns_(monotonic_ns()) {}
+    : isa_(isa), options_(std::move(options)), sink_(sink), start_ns_(monotonic_ns()), returns_(isa) {
+  if (options_.stack) backtracer_ = std::make_unique<Backtracer>(isa);
+}
 
 Tracer::~Tracer() = default;
 
@@ -361,10 +364,17 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
   std::map<std::string, std::vector<size_t>> by_module;
   for (size_t i = 0; i < by_address.size(); ++i) by_module[by_address[i].front()->module_path].push_back(i);
   std::vector<RuntimeAddr> slot_of(by_address.size());
+  // %return needs one more slot, for the return trampoline.
+  bool returns = std::any_of(sites.begin(), sites.end(), [](const ProbeSite& s) { return s.role == ProbeRole::Return; });
   for (auto& [module, members] : by_module) {
     const ProbeSite& first = *by_address[members.front()].front();
-    RuntimeAddr base = map_scratch(proc, injector, {first.module_start, first.module_end}, members.size() * isa_.slot_size());
+    size_t extra = returns && !space.return_trampoline.value ? 1 : 0;
+    RuntimeAddr base = map_scratch(proc, injector, {first.module_start, first.module_end}, (members.size() + extra) * isa_.slot_size());
     for (size_t k = 0; k < members.size(); ++k) slot_of[members[k]] = base + k * isa_.slot_size();
+    if (extra) {
+      space.return_trampoline = base + members.size() * isa_.slot_size();
+      space.memory.write_or_throw(space.return_trampoline, isa_.breakpoint());
+    }
   }
 
   for (size_t i = 0; i < by_address.size(); ++i) {
@@ -394,8 +404,8 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
     if (!code.empty()) space.memory.write_or_throw(slot_of[i], code);
     ArmedSite armed{s.addr, slot_of[i], std::move(a.plan), {}};
     for (ProbeSite* p : by_address[i]) {
-      if (p->label >= counts_.size()) counts_.resize(p->label + 1);
-      armed.probes.push_back({p->label, std::move(p->fetch)});
+      if (p->label != kInternalLabel && p->label >= counts_.size()) counts_.resize(p->label + 1);
+      armed.probes.push_back({p->label, std::move(p->fetch), p->role});
     }
     space.site_at[s.addr.value] = static_cast<uint32_t>(space.sites.size());
     space.sites.push_back(std::move(armed));
@@ -648,6 +658,10 @@ void Tracer::on_signal(Thread& t, int signal) {
 
   if (space) {
     if (auto bp = isa_.breakpoint_address(isa_.pc(regs), si.si_code)) {
+      if (space->return_trampoline.value && *bp == space->return_trampoline) {
+        on_return_trap(t, *p, regs);
+        return;
+      }
       int idx = space->site_index(*bp);
       if (idx >= 0) {
         on_probe_hit(t, *p, static_cast<uint32_t>(idx), regs);
@@ -662,23 +676,9 @@ void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::R
   AddressSpace& space = *proc.space;
   const ArmedSite& site = space.sites[site_index];
   isa_.set_pc(regs, site.addr.value);
-  if (reporting_ && proc.report_hits) {
-    uint64_t now = now_ns();
-    for (const ArmedSite::Probe& probe : site.probes) {
-      if (!reporting_) break;
-      ++counts_[probe.label];
-      hit_.time_ns = now;
-      hit_.pid = t.pid;
-      hit_.tid = t.tid;
-      hit_.probe = probe.label;
-      hit_.addr = site.addr;
-      probe.fetch.evaluate(regs, site.addr.value, space.memory, hit_.values);
-      if (!sink_.on_hit(hit_) || (options_.max_hits && ++reported_ >= options_.max_hits)) {
-        reporting_ = false;
-        quit_ = true;
-      }
-    }
-  }
+  report(t, proc, site, ProbeRole::Entry, regs, site.addr.value);
+  // Before the displaced instruction runs: it may move the stack pointer.
+  returns_.on_site_hit(t, space, site_index, regs);
   arch::HitAction action = site.plan->begin_hit(regs, space.memory, t.step);
   if (!ptrace::set_regs(t.tid, isa_, regs)) return;
   if (action == arch::HitAction::SingleStep) {
@@ -687,6 +687,52 @@ void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::R
   } else {
     run_thread(t);
   }
+}
+
+void Tracer::report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs,
+                    uint64_t pc) {
+  if (!reporting_ || !proc.report_hits) return;
+  uint64_t now = now_ns();
+  bool stack_taken = false;
+  for (const ArmedSite::Probe& probe : site.probes) {
+    if (!reporting_) break;
+    if (probe.role != role) continue;
+    ++counts_[probe.label];
+    hit_.time_ns = now;
+    hit_.pid = t.pid;
+    hit_.tid = t.tid;
+    hit_.probe = probe.label;
+    hit_.addr = site.addr;
+    probe.fetch.evaluate(regs, pc, proc.space->memory, hit_.values);
+    if (backtracer_ && !stack_taken) {
+      backtracer_->capture(t, *proc.space, regs, returns_, hit_.stack);
+      stack_taken = true;
+    }
+    if (!sink_.on_hit(hit_) || (options_.max_hits && ++reported_ >= options_.max_hits)) {
+      reporting_ = false;
+      quit_ = true;
+    }
+  }
+}
+
+void Tracer::on_return_trap(Thread& t, Process& proc, arch::Regs& regs) {
+  std::vector<Thread*> others;
+  for (auto& [tid, other] : threads_)
+    if (other.pid == t.pid && tid != t.tid) others.push_back(&other);
+  std::vector<ReturnFrame> frames = returns_.on_trampoline(t, *proc.space, regs, others);
+  if (frames.empty()) {
+    // Its return address is lost: as the kernel does, the thread gets a
+    // fatal signal rather than run on from a wrong place.
+    if (options_.status)
+      options_.status(fmt::format("warning: thread {} of pid {} returned through uptrace's return trampoline with no "
+                                  "record of its return address",
+                                  t.tid, t.pid));
+    run_thread(t, SIGILL);
+    return;
+  }
+  for (const ReturnFrame& f : frames) report(t, proc, proc.space->sites[f.site], ProbeRole::Return, regs, f.orig_ret);
+  if (!ptrace::set_regs(t.tid, isa_, regs)) return;
+  run_thread(t);
 }
 
 void Tracer::finish_step(Thread& t, Process& proc, arch::Regs& regs) {
@@ -749,6 +795,12 @@ void Tracer::on_fork(Thread& parent, const Stop& stop) {
     if (tgid == 0 || tgid == parent.pid) return;
   }
   bool shares_memory = stop.kind != Stop::Kind::Fork;
+  if (!shares_memory) {
+    std::vector<const Thread*> all;
+    for (auto& [tid, other] : threads_)
+      if (other.pid == parent.pid) all.push_back(&other);
+    returns_.note_fork(child, parent, all);
+  }
   if (early_stops_.erase(child)) {
     settle_child(child, parent.pid, shares_memory);
   } else {
@@ -768,6 +820,7 @@ void Tracer::settle_child(pid_t child, pid_t parent, bool shares_memory) {
     if (pp && pp->space) {
       TraceeMemory child_memory(child);
       pp->space->journal.revert_all_in(child_memory);
+      returns_.release_child(child, child_memory, pp->space->return_trampoline);
     }
     ptrace::detach(child);
     return;
@@ -807,6 +860,7 @@ void Tracer::follow_child(pid_t child, Process& parent) {
       // it gets its original code back and goes on untraced.
       if (options_.status) options_.status(fmt::format("cannot follow pid {}: its slots cannot be mapped", child));
       space.journal.revert_all();
+      returns_.release_child(child, space.memory, parent.space->return_trampoline);
       for (const AddressRange& mine : space.scratch)
         inject_syscall(cp, child, arch::Syscall::Munmap, {mine.start.value, mine.end.value - mine.start.value});
       threads_.erase(child);
@@ -821,6 +875,11 @@ void Tracer::follow_child(pid_t child, Process& parent) {
     if (!code.empty()) space.memory.write_or_throw(site.slot, code);
     space.site_at[site.addr.value] = static_cast<uint32_t>(space.sites.size());
     space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes});
+  }
+  if (parent.space->return_trampoline.value) {
+    space.return_trampoline = parent.space->return_trampoline;
+    space.memory.write_or_throw(space.return_trampoline, isa_.breakpoint());
+    returns_.adopt_child(child, t, space.memory, space.return_trampoline);
   }
   resume(t);
 }
@@ -844,6 +903,7 @@ void Tracer::on_exec(Thread& t, const Stop& stop) {
     options_.status(fmt::format("pid {} executed a new program; its {} probes are gone", pid, p->space->sites.size()));
   if (p) p->space = std::make_shared<AddressSpace>(pid);
   t.stepping_site = -1;
+  t.returns.clear();
   run_thread(t);
 }
 
@@ -939,6 +999,8 @@ void Tracer::step_to_completion(Thread& t, Process& proc) {
 
 void Tracer::detach_all() {
   reporting_ = false;
+  if (options_.status)
+    for (const std::string& line : returns_.take_summary()) options_.status(line);
   if (threads_.empty()) return;
   stop_world();
 
@@ -960,6 +1022,12 @@ void Tracer::detach_all() {
       if (k == Stop::Kind::Fork && pp && pp->space) {
         TraceeMemory child_memory(child);
         pp->space->journal.revert_all_in(child_memory);
+        // The parent is still at its fork stop: its frames are the child's.
+        for (auto& [otid, other] : threads_) {
+          if (other.pid != t.pid) continue;
+          ReturnStack copy = other.returns;
+          returns_.restore(copy, child_memory, pp->space->return_trampoline);
+        }
       }
       ptrace::detach(child);
       t.pending = Stop{Stop::Kind::Interrupt, tid};
@@ -1008,6 +1076,7 @@ void Tracer::detach_all() {
       t->pending = Stop{Stop::Kind::Interrupt, tid};
     }
   }
+  release_returns_for_detach();
   // Put the code back and remove the slots, once per address space.
   std::vector<AddressSpace*> done;
   for (auto& [pid, p] : processes_) {
@@ -1042,6 +1111,40 @@ void Tracer::detach_all() {
   threads_.clear();
   processes_.clear();
   world_stopped_ = false;
+}
+
+// Before the trampoline goes: no thread may stand on it, and no stack slot
+// may still point to it.
+void Tracer::release_returns_for_detach() {
+  for (auto& [tid, t] : threads_) {
+    Process* p = process(t.pid);
+    if (!p || !p->space || !p->space->return_trampoline.value) continue;
+    RuntimeAddr trampoline = p->space->return_trampoline;
+    arch::Regs regs;
+    if (ptrace::get_regs(tid, isa_, regs)) {
+      bool at = isa_.pc(regs) == trampoline.value;
+      bool trapped = false;
+      if (!at && t.pending && t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP) {
+        siginfo_t si{};
+        auto bp = ptrace::get_siginfo(tid, si) ? isa_.breakpoint_address(isa_.pc(regs), si.si_code) : std::nullopt;
+        trapped = bp && *bp == trampoline;
+      }
+      if (at || trapped) {
+        if (returns_.leave_trampoline(t, regs)) {
+          ptrace::set_regs(tid, isa_, regs);
+          if (trapped) t.pending = Stop{Stop::Kind::Interrupt, tid};
+        } else if (options_.status) {
+          options_.status(fmt::format("warning: thread {} of pid {} is at uptrace's return trampoline with no record "
+                                      "of its return address",
+                                      tid, t.pid));
+        }
+      }
+    }
+    size_t failed = returns_.restore(t.returns, p->space->memory, trampoline);
+    if (failed && options_.status)
+      options_.status(fmt::format("warning: {} return addresses could not be restored in thread {} of pid {}", failed,
+                                  tid, t.pid));
+  }
 }
 
 void Tracer::emergency_cleanup() noexcept {

@@ -19,9 +19,12 @@
 #include "common/hit.h"
 #include "core/address_space.h"
 #include "core/probe_site.h"
+#include "core/return_probes.h"
 #include "core/thread.h"
 
 namespace uptrace::core {
+
+class Backtracer;
 
 class HitSink {
  public:
@@ -41,6 +44,7 @@ struct TraceOptions {
   uint64_t max_hits = 0;  // 0: no limit
   std::optional<std::chrono::nanoseconds> duration;
   bool follow_forks = false;
+  bool stack = false;  // --stack: a backtrace with each hit
   std::string ready_file;
   // Prints one status line ("uptrace: ..." is added by the callee); empty
   // function when quiet.
@@ -94,6 +98,11 @@ class Tracer {
   void on_signal(Thread& t, int signal);
   void on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs);
   void finish_step(Thread& t, Process& proc, arch::Regs& regs);
+  // Reports the probes of `site` that have `role`, with the values fetched
+  // from `regs` and `pc` as $pc.
+  void report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs, uint64_t pc);
+  void on_return_trap(Thread& t, Process& proc, arch::Regs& regs);
+  void release_returns_for_detach();
   void on_thread_gone(Thread& t, const Stop& stop);
   void on_new_tracee(pid_t tid, const Stop& first_stop);
   void on_fork(Thread& parent, const Stop& stop);
@@ -140,6 +149,8 @@ class Tracer {
   bool quit_ = false;
   TraceResult result_;
   Hit hit_;  // reused per hit, so its vectors keep their capacity
+  ReturnProbes returns_;
+  std::unique_ptr<Backtracer> backtracer_;  // with --stack
 };
 
 }  // namespace uptrace::core

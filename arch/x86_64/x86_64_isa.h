@@ -35,6 +35,10 @@ class X86_64Isa final : public Isa {
   std::vector<std::string> register_names() const override;
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
+  std::string_view return_address_name() const override { return "[rsp]"; }
+  ReturnAddressSlot return_address_slot(const Regs& r) const override;
+  uint64_t sp_after_return(uint64_t entry_sp) const override { return entry_sp + 8; }
+  size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const override;
 
   std::span<const uint8_t> syscall_instruction() const override;
   long syscall_number(Syscall s) const override;

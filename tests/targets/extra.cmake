@@ -16,3 +16,12 @@ target_link_libraries(target-uselib PRIVATE uptest)
 
 # C++ names (ns::Bar::run) for MODULE:FUNC parsing and resolution.
 uptrace_target(target-cxx_names SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cxx_names.cpp)
+
+# Return probes (FUNC%return) at each optimisation level the tests cover:
+# the glob above builds target-returns with the default flags (-O1).
+uptrace_target(target-returns-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -O0)
+uptrace_target(target-returns-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -O2)
+# C++ exceptions through probed frames.
+uptrace_target(target-throws SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp)
+uptrace_target(target-throws-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp OPTIONS -O0)
+uptrace_target(target-throws-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp OPTIONS -O2)
