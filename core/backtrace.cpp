@@ -125,8 +125,12 @@ void Backtracer::capture(const Thread& t, AddressSpace& space, const arch::Regs&
       const char* symbol = dwfl_module_addrinfo(mod, lookup, &off, &sym, nullptr, nullptr, nullptr);
       std::string module = name ? name : (mainfile ? mainfile : "?");
       if (symbol) {
-        std::string shown = elf::detail::qualified_name(symbol);
-        text = fmt::format("{}+{:#x} ({})", shown.empty() ? symbol : shown, off + (pc - lookup), module);
+        // Versioned names (__libc_start_main@@GLIBC_2.34) print plain, as nm -D does without --with-symbol-versions.
+        std::string_view plain(symbol);
+        plain = plain.substr(0, plain.find('@'));
+        std::string shown = elf::detail::qualified_name(plain);
+        if (shown.empty()) shown = plain;
+        text = fmt::format("{}+{:#x} ({})", shown, off + (pc - lookup), module);
       } else {
         text = fmt::format("{:#x} ({})", pc, module);
       }
