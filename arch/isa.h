@@ -145,6 +145,15 @@ struct SiteContext {
   std::string jump_unavailable = "jump mode is not available";
 };
 
+// Where a function's return address is while the thread stands on the
+// function's first instruction (before that instruction runs).
+struct ReturnAddressSlot {
+  enum class Kind : uint8_t { Memory, Register };
+  Kind kind = Kind::Memory;
+  RuntimeAddr addr;   // Memory: the stack word that holds it (x86-64: sp)
+  RegisterRef reg;    // Register: the link register (aarch64: x30)
+};
+
 enum class Syscall : uint8_t { Mmap, Munmap, Mprotect, Madvise, MemfdCreate, Getpid, Ftruncate, Close };
 
 class Isa {
@@ -197,6 +206,32 @@ class Isa {
   virtual std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const {
     (void)dwarf_regno;
     return std::nullopt;
+  }
+
+  // --- return probes (FUNC%return) ---------------------------------------
+  // How the return address is named at function entry, for --explain
+  // ("[rsp]", "x30"); empty when this ISA cannot have its returns hijacked,
+  // and then %return is refused. Not pure, so an ISA added in parallel
+  // builds (and refuses %return) until it opts in.
+  virtual std::string_view return_address_name() const { return {}; }
+  // Where the return address is at function entry, given the registers
+  // there. Only called when return_address_name() is not empty. The core
+  // restores a Memory slot on detach when it still holds the trampoline; a
+  // Register slot can be spilled by the prologue to a place the core cannot
+  // find, so the core refuses %return for it until detach can handle it.
+  virtual ReturnAddressSlot return_address_slot(const Regs& r) const { return {ReturnAddressSlot::Kind::Memory, RuntimeAddr(sp(r)), {}}; }
+  // The stack pointer the caller has right after the function entered with
+  // stack pointer `entry_sp` returned (x86-64: entry_sp + 8, the return
+  // address popped; aarch64: entry_sp). Pairs a trap at the trampoline with
+  // the entry it belongs to.
+  virtual uint64_t sp_after_return(uint64_t entry_sp) const { return entry_sp; }
+  // Registers in DWARF numbering, for CFI unwinding (--stack): fills `out`
+  // from register 0 up and returns how many were filled (0: unsupported).
+  // The pc is set separately.
+  virtual size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const {
+    (void)r;
+    (void)out;
+    return 0;
   }
 
   // --- syscall injection --------------------------------------------------

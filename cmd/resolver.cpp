@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "core/proc_info.h"
 
 namespace uptrace::cmd {
 
@@ -57,9 +58,75 @@ const elf::ElfFile& Resolver::elf_for(const std::string& access_path, const std:
   return *it->second;
 }
 
+bool Resolver::has_return_probes() const { return std::any_of(specs_.begin(), specs_.end(), is_return_probe); }
+
+void Resolver::check_return_probes(pid_t pid) const {
+  for (const ProbeSpec& spec : specs_) {
+    if (!is_return_probe(spec)) continue;
+    if (pid > 0 && core::proc::shadow_stack_enabled(pid))
+      throw Error(ErrorKind::Runtime,
+                  fmt::format("cannot probe {}: pid {} runs with a shadow stack (CET shstk), and a return address "
+                              "replaced on its stack would make the return fault",
+                              spec.text, pid),
+                  "probe the function's ret instructions with FUNC+OFF (see objdump -d)");
+  }
+}
+
+namespace {
+
+// The program's unwinder, where a C++ throw (or a forced unwind: thread
+// cancellation, pthread_exit) starts walking the stack by return addresses,
+// and where a catch begins (core/return_probes.h). Names shared by libgcc
+// and LLVM's libunwind / libc++abi.
+constexpr std::string_view kUnwindStarts[] = {"_Unwind_RaiseException", "_Unwind_Resume", "_Unwind_Resume_or_Rethrow",
+                                              "_Unwind_ForcedUnwind"};
+constexpr std::string_view kCatchStarts[] = {"__cxa_begin_catch"};
+
+}  // namespace
+
+void Resolver::add_unwinder_hooks(const elf::ModuleMap& map, Resolution& out) {
+  std::vector<std::string> where;
+  for (const elf::MappedModule& m : map.modules()) {
+    const elf::ElfFile* elf = nullptr;
+    try {
+      elf = &elf_for(m.access_path, m.path);
+    } catch (const Error&) {
+      continue;  // not an ELF file (a mapped data file)
+    }
+    Module module{m.path, m.access_path, m.load_bias, m.mappings.front().start, m.mappings.back().end};
+    for (const auto& mapping : m.mappings) {
+      module.start = std::min(module.start, mapping.start);
+      module.end = std::max(module.end, mapping.end);
+    }
+    std::vector<std::string> found;
+    auto hook = [&](std::string_view name, core::ProbeRole role) {
+      std::set<uint64_t> seen;
+      for (const elf::Function* f : elf->find_function(name)) {
+        if (!seen.insert(f->entry.value).second) continue;
+        ProbeSpec internal;
+        internal.text = std::string(name);
+        internal.location = loc::Function{std::string(name)};
+        add_site(internal, module, *elf, f->entry, internal.text, core::kInternalLabel, out);
+        out.sites.back().role = role;
+        found.emplace_back(name);
+      }
+    };
+    for (std::string_view name : kUnwindStarts) hook(name, core::ProbeRole::UnwindStart);
+    for (std::string_view name : kCatchStarts) hook(name, core::ProbeRole::CatchStart);
+    if (!found.empty()) where.push_back(fmt::format("{} in {}", join(found, ", "), m.file_name()));
+  }
+  out.return_note = where.empty()
+                        ? "no C++ unwinder is mapped now (a library loaded later that throws through a probed frame "
+                          "would end the program in std::terminate)"
+                        : fmt::format("C++ exceptions: the real return addresses are put back when the unwinder "
+                                      "starts and hijacked again when a catch begins ({})",
+                                      join(where, "; "));
+}
+
 Resolution Resolver::resolve_in_process(pid_t pid) {
   elf::ModuleMap map = elf::ModuleMap::read(pid);
   Resolution out;
+  check_return_probes(pid);
   for (const ProbeSpec& spec : specs_) {
     const elf::MappedModule* m = nullptr;
     if (spec.module) {
@@ -81,6 +148,7 @@ Resolution Resolver::resolve_in_process(pid_t pid) {
     }
     resolve_spec(spec, module, out);
   }
+  if (has_return_probes()) add_unwinder_hooks(map, out);
   return out;
 }
 
@@ -97,6 +165,9 @@ Resolution Resolver::resolve_in_file(const std::string& path) {
       throw_runtime("probe '{}' names module '{}', but the file is {}", spec.text, *spec.module, path);
     resolve_spec(spec, module, out);
   }
+  if (has_return_probes())
+    out.return_note = "C++ exceptions: in a process, uptrace also watches the unwinder (_Unwind_RaiseException, "
+                      "__cxa_begin_catch) so a throw through a probed frame sees the real return addresses";
   return out;
 }
 
@@ -152,8 +223,27 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
             add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
           }
         } else if constexpr (std::is_same_v<T, loc::Return>) {
-          throw Error(ErrorKind::Runtime, fmt::format("cannot probe {}: return probes are not supported yet", spec.text),
-                      "probe the function's ret instructions with FUNC+OFF (see uptrace --explain)");
+          if (isa_.return_address_name().empty() ||
+              isa_.return_address_slot(arch::Regs{}).kind != arch::ReturnAddressSlot::Kind::Memory)
+            throw Error(ErrorKind::Runtime,
+                        fmt::format("cannot probe {}: return probes are not supported on {}", spec.text, isa_.name()),
+                        "probe the function's return instructions with FUNC+OFF (see objdump -d)");
+          // The entry of each function: its return address is replaced there.
+          std::vector<const elf::Function*> found;
+          if (where.is_glob) {
+            std::set<uint64_t> seen;
+            for (const elf::Function* f : elf.match_functions(where.name))
+              if (seen.insert(f->addr.value).second) found.push_back(f);
+            if (found.empty()) throw_runtime("no function matches '{}' in {}", where.name, module.path);
+          } else {
+            found = elf.find_function(where.name);
+            if (found.empty()) no_function(where.name);
+          }
+          uint32_t label = where.is_glob ? 0 : add_label(spec, {}, out);
+          for (const elf::Function* f : found) {
+            if (where.is_glob) label = add_label(spec, f->name, out);
+            add_site(spec, module, elf, f->entry, out.labels[label].name, label, out);
+          }
         } else if constexpr (std::is_same_v<T, loc::Address>) {
           uint32_t label = add_label(spec, {}, out);
           add_site(spec, module, elf, FileAddr(where.addr), out.labels[label].name, label, out);
@@ -259,6 +349,7 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
     }
   }
   std::vector<std::string> described = s.fetch.describe_variables();
+  s.role = is_return_probe(spec) ? core::ProbeRole::Return : core::ProbeRole::Entry;
   out.sites.push_back(std::move(s));
   out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described)});
 }

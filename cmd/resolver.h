@@ -37,10 +37,13 @@ bool module_names_file(std::string_view module, std::string_view path);
 
 struct Resolution {
   std::vector<ProbeLabel> labels;
-  std::vector<core::ProbeSite> sites;
+  std::vector<core::ProbeSite> sites;  // internal ones (label kInternalLabel) last
   std::vector<SiteInfo> info;  // parallel to sites
   // One line each, for stderr ("FUNC is also inlined at ...").
   std::vector<std::string> warnings;
+  // With %return probes: how returns are caught and how C++ exceptions are
+  // dealt with, for --explain.
+  std::string return_note;
 };
 
 class Resolver {
@@ -70,6 +73,11 @@ class Resolver {
   void add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
                 const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false);
   uint32_t add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out);
+  bool has_return_probes() const;
+  // %return: refuses what cannot be hijacked safely, and adds uptrace's own
+  // sites on the program's unwinder (core/return_probes.h).
+  void check_return_probes(pid_t pid) const;
+  void add_unwinder_hooks(const elf::ModuleMap& map, Resolution& out);
 
   const arch::Isa& isa_;
   std::vector<ProbeSpec> specs_;

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "core/site_plan.h"
 #include "core/tracee_memory.h"
+#include "core/return_stack.h"
 #include "core/tracer.h"
 
 namespace uptrace::cmd {
@@ -115,7 +116,19 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
   for (size_t i = 0; i < res.sites.size(); ++i) {
     const core::ProbeSite& s = res.sites[i];
     const SiteInfo& info = res.info[i];
-    const core::ProbeSite* one[] = {&s};
+    if (s.label == core::kInternalLabel) continue;  // uptrace's own (the unwinder, for %return)
+    // %return: the entry instruction is probed, and the return is caught
+    // through the return address.
+    std::string returns;
+    if (s.role == core::ProbeRole::Return)
+      returns = fmt::format("at entry, the return address ({}) is replaced by uptrace's return trampoline, a trap in "
+                            "its scratch mapping, and put back after the return is reported (at most {} pending per "
+                            "thread); {}",
+                            isa.return_address_name(), core::ReturnStack::kMaxDepth, res.return_note);
+    core::ProbeSite with_stack = s;
+    if (o.stack && with_stack.jump_unavailable.empty())
+      with_stack.jump_unavailable = "--stack unwinds the thread's stack at a stop";
+    const core::ProbeSite* one[] = {&with_stack};
     arch::SiteAnalysis a =
         core::plan_site(isa, one, core::provisional_slot(s.addr), o.mode, core::kProvisionalRing, 0).analysis;
     std::string refusal = a.plan ? "" : a.refusal;
@@ -154,6 +167,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
         j["mode"] = nullptr;
         j["refused"] = refusal;
       }
+      if (!returns.empty()) j["return"] = returns;
       nlohmann::ordered_json declined = nlohmann::json::array();
       for (const auto& [mode, why] : a.declined) declined.push_back({{"mode", arch::to_string(mode)}, {"reason", why}});
       j["declined"] = declined;
@@ -171,6 +185,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
                   a.plan->describe().c_str());
     else
       std::printf("  refused:     %s\n", refusal.c_str());
+    if (!returns.empty()) std::printf("  return:      %s\n", returns.c_str());
     for (const auto& [mode, why] : a.declined)
       std::printf("  not %-8s %s\n", (std::string(arch::to_string(mode)) + ":").c_str(), why.c_str());
     if (info.after_prologue)
@@ -188,8 +203,6 @@ int explain(const Options& o, const arch::Isa& isa, const std::vector<ProbeSpec>
 }
 
 int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
-  if (o.stack) throw Error(ErrorKind::Runtime, "--stack is not supported yet", "leave out --stack");
-
   // A bad -o path is an error before anything is attached or launched.
   if (o.output_path) (void)HitWriter::open(o.format, o.count, *o.output_path, {});
   survive_closed_output();
@@ -206,6 +219,7 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
   topt.max_hits = o.max_hits;
   if (o.duration_seconds) topt.duration = std::chrono::nanoseconds(static_cast<int64_t>(*o.duration_seconds * 1e9));
   topt.follow_forks = o.follow;
+  topt.stack = o.stack;
   topt.ready_file = o.ready_file.value_or("");
   if (!o.quiet) topt.status = print_status;
 

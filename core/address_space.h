@@ -12,6 +12,7 @@
 #include "arch/isa.h"
 #include "core/fetch_program.h"
 #include "core/patch_journal.h"
+#include "core/probe_site.h"
 #include "core/scratch_placement.h"
 #include "core/tracee_memory.h"
 
@@ -25,6 +26,7 @@ struct ArmedSite {
   struct Probe {
     uint32_t label;
     FetchProgram fetch;
+    ProbeRole role = ProbeRole::Entry;
   };
   std::vector<Probe> probes;
 };
@@ -38,6 +40,9 @@ struct AddressSpace {
   std::unordered_map<uint64_t, uint32_t> site_at;  // runtime address -> index in sites
   std::vector<AddressRange> scratch;               // mappings to unmap at the end
   std::optional<AddressRange> ring;                // the jump-probe ring, also unmapped at the end
+  // The trap that hijacked returns come back to (core/return_probes.h);
+  // 0 without %return probes. It lives in the first scratch mapping.
+  RuntimeAddr return_trampoline{0};
 
   const ArmedSite* site_for(RuntimeAddr a) const {
     auto it = site_at.find(a.value);

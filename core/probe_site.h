@@ -9,8 +9,22 @@
 
 namespace uptrace::core {
 
+// What a trap at a site does for one probe there.
+enum class ProbeRole : uint8_t {
+  Entry,        // report the hit here
+  Return,       // the site is a function's entry: report each of its returns
+  // uptrace's own, never reported (core/return_probes.h): the program's
+  // unwinder starts walking its stack (_Unwind_RaiseException, ...), or a
+  // C++ catch begins (__cxa_begin_catch).
+  UnwindStart,
+  CatchStart,
+};
+// The label of a probe uptrace placed for itself.
+inline constexpr uint32_t kInternalLabel = ~uint32_t{0};
+
 struct ProbeSite {
   uint32_t label = 0;            // which output name/counter it reports to
+  ProbeRole role = ProbeRole::Entry;
   std::string name;              // for messages ("work+0x4")
   RuntimeAddr addr;
   RuntimeAddr function_start;

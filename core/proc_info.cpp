@@ -65,6 +65,10 @@ bool thread_signal_pending(pid_t tid, int sig) {
   return (mask >> (sig - 1)) & 1;
 }
 
+bool shadow_stack_enabled(pid_t pid) {
+  return status_field(pid, "x86_Thread_features").find("shstk") != std::string::npos;
+}
+
 std::optional<uint64_t> aux_value(pid_t pid, unsigned long type) {
   std::string auxv = read_file(fmt::format("/proc/{}/auxv", pid));
   for (size_t i = 0; i + 16 <= auxv.size(); i += 16) {

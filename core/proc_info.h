@@ -15,6 +15,11 @@ pid_t tracer_of(pid_t pid);             // TracerPid from /proc/PID/status, 0 if
 pid_t thread_group_of(pid_t tid);       // Tgid; 0 when gone
 // Whether `sig` is pending for the thread itself (SigPnd of /proc/TID/status).
 bool thread_signal_pending(pid_t tid, int sig);
+// Whether the process runs with a hardware shadow stack (x86 CET user
+// shadow stack: "x86_Thread_features: shstk" in /proc/PID/status, Linux
+// 6.6+). A return address rewritten on the ordinary stack then no longer
+// matches the shadow copy and `ret` faults.
+bool shadow_stack_enabled(pid_t pid);
 std::optional<uint64_t> aux_value(pid_t pid, unsigned long type);  // from /proc/PID/auxv
 // /proc/sys/kernel/yama/ptrace_scope, or nullopt without Yama.
 std::optional<int> yama_ptrace_scope();

@@ -13,6 +13,9 @@ SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probe
   arch::SiteContext ctx{s.function_start, s.function_code, s.addr, slot, mode};
   if (mode == arch::ModeRequest::Auto || mode == arch::ModeRequest::Jump) {
     ctx.jump_unavailable = ring ? s.jump_unavailable : "no ring for jump probes could be made in the process";
+    for (const ProbeSite* p : probes)
+      if (p->role != ProbeRole::Entry && ctx.jump_unavailable.empty())
+        ctx.jump_unavailable = "uptrace must stop here: a %return probe replaces the return address at the entry";
     out.jump = arch::JumpContext{ring.value_or(RuntimeAddr(0)), ring::kDefaultCapacity, {}};
     if (ring && ctx.jump_unavailable.empty()) {
       for (const ProbeSite* p : probes) {

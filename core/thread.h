@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "arch/isa.h"
+#include "core/return_stack.h"
 #include "core/stop.h"
 
 namespace uptrace::core {
@@ -27,6 +28,8 @@ struct Thread {
   unsigned slot_steps = 0;
   // Signals that arrived during a step, delivered once it completes (rule 5).
   std::vector<siginfo_t> held_signals;
+  // Its pending hijacked returns (FUNC%return).
+  ReturnStack returns;
 };
 
 }  // namespace uptrace::core

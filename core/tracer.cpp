@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "core/backtrace.h"
 #include "core/proc_info.h"
 #include "core/ptrace.h"
 #include "core/site_plan.h"
@@ -64,7 +65,9 @@ void requeue_signal(pid_t pid, pid_t tid, const siginfo_t& info) {
 }  // namespace
 
 Tracer::Tracer(const arch::Isa& isa, TraceOptions options, HitSink& sink)
-    : isa_(isa), options_(std::move(options)), sink_(sink), start_ns_(monotonic_ns()) {}
+    : isa_(isa), options_(std::move(options)), sink_(sink), start_ns_(monotonic_ns()), returns_(isa) {
+  if (options_.stack) backtracer_ = std::make_unique<Backtracer>(isa);
+}
 
 Tracer::~Tracer() = default;
 
@@ -371,15 +374,25 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
   std::map<std::string, std::vector<size_t>> by_module;
   for (size_t i = 0; i < by_address.size(); ++i) by_module[by_address[i].front()->module_path].push_back(i);
   std::vector<RuntimeAddr> slot_of(by_address.size());
+  // %return needs one more slot, for the return trampoline.
+  bool returns = std::any_of(sites.begin(), sites.end(), [](const ProbeSite& s) { return s.role == ProbeRole::Return; });
   for (auto& [module, members] : by_module) {
     const ProbeSite& first = *by_address[members.front()].front();
-    RuntimeAddr base = map_scratch(proc, injector, {first.module_start, first.module_end}, members.size() * isa_.slot_size());
+    size_t extra = returns && !space.return_trampoline.value ? 1 : 0;
+    RuntimeAddr base = map_scratch(proc, injector, {first.module_start, first.module_end}, (members.size() + extra) * isa_.slot_size());
     for (size_t k = 0; k < members.size(); ++k) slot_of[members[k]] = base + k * isa_.slot_size();
+    if (extra) {
+      space.return_trampoline = base + members.size() * isa_.slot_size();
+      space.memory.write_or_throw(space.return_trampoline, isa_.breakpoint());
+    }
   }
 
   // Jump mode: every thread's pc (none may be inside the bytes a jump
   // overwrites) and thread pointer; the ring comes once a site can use it.
   const bool want_jump = options_.mode == arch::ModeRequest::Auto || options_.mode == arch::ModeRequest::Jump;
+  if (options_.stack)
+    for (ProbeSite& s : sites)
+      if (s.jump_unavailable.empty()) s.jump_unavailable = "--stack unwinds the thread's stack at a stop";
   std::map<pid_t, uint64_t> pcs;
   if (want_jump) {
     for (auto& [tid, t] : threads_) {
@@ -455,8 +468,8 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
     if (a.plan->mode() == arch::ExecMode::Boost || a.plan->mode() == arch::ExecMode::Jump) space.free_running = true;
     ArmedSite armed{s.addr, slot_of[i], std::move(a.plan), {}};
     for (ProbeSite* p : by_address[i]) {
-      if (p->label >= counts_.size()) counts_.resize(p->label + 1);
-      armed.probes.push_back({p->label, std::move(p->fetch)});
+      if (p->label != kInternalLabel && p->label >= counts_.size()) counts_.resize(p->label + 1);
+      armed.probes.push_back({p->label, std::move(p->fetch), p->role});
     }
     space.site_at[s.addr.value] = static_cast<uint32_t>(space.sites.size());
     space.sites.push_back(std::move(armed));
@@ -876,6 +889,10 @@ void Tracer::on_signal(Thread& t, int signal) {
 
   if (space) {
     if (auto bp = isa_.breakpoint_address(isa_.pc(regs), si.si_code)) {
+      if (space->return_trampoline.value && *bp == space->return_trampoline) {
+        on_return_trap(t, *p, regs);
+        return;
+      }
       int idx = space->site_index(*bp);
       if (idx >= 0) {
         on_probe_hit(t, *p, static_cast<uint32_t>(idx), regs);
@@ -922,20 +939,9 @@ void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::R
   AddressSpace& space = *proc.space;
   const ArmedSite& site = space.sites[site_index];
   isa_.set_pc(regs, site.addr.value);
-  if (reporting_ && proc.report_hits) {
-    // Jump probes' records from before this hit are reported before it.
-    drain_ring(proc);
-    uint64_t now = hit_time_ns(proc);
-    for (const ArmedSite::Probe& probe : site.probes) {
-      if (!reporting_) break;
-      hit_.time_ns = now;
-      hit_.pid = t.pid;
-      hit_.tid = t.tid;
-      hit_.addr = site.addr;
-      probe.fetch.evaluate(regs, site.addr.value, space.memory, hit_.values);
-      report_hit(probe.label);
-    }
-  }
+  report(t, proc, site, ProbeRole::Entry, regs, site.addr.value);
+  // Before the displaced instruction runs: it may move the stack pointer.
+  returns_.on_site_hit(t, space, site_index, regs);
   arch::HitAction action = site.plan->begin_hit(regs, space.memory, t.step);
   if (!ptrace::set_regs(t.tid, isa_, regs)) return;
   if (action == arch::HitAction::SingleStep) {
@@ -944,6 +950,49 @@ void Tracer::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::R
   } else {
     run_thread(t);
   }
+}
+
+void Tracer::report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs,
+                    uint64_t pc) {
+  if (!reporting_ || !proc.report_hits) return;
+  // Jump probes' records from before this hit are reported before it.
+  drain_ring(proc);
+  uint64_t now = hit_time_ns(proc);
+  bool stack_taken = false;
+  for (const ArmedSite::Probe& probe : site.probes) {
+    if (!reporting_) break;
+    if (probe.role != role) continue;
+    hit_.time_ns = now;
+    hit_.pid = t.pid;
+    hit_.tid = t.tid;
+    hit_.addr = site.addr;
+    probe.fetch.evaluate(regs, pc, proc.space->memory, hit_.values);
+    if (backtracer_ && !stack_taken) {
+      backtracer_->capture(t, *proc.space, regs, returns_, hit_.stack);
+      stack_taken = true;
+    }
+    report_hit(probe.label);
+  }
+}
+
+void Tracer::on_return_trap(Thread& t, Process& proc, arch::Regs& regs) {
+  std::vector<Thread*> others;
+  for (auto& [tid, other] : threads_)
+    if (other.pid == t.pid && tid != t.tid) others.push_back(&other);
+  std::vector<ReturnFrame> frames = returns_.on_trampoline(t, *proc.space, regs, others);
+  if (frames.empty()) {
+    // Its return address is lost: as the kernel does, the thread gets a
+    // fatal signal rather than run on from a wrong place.
+    if (options_.status)
+      options_.status(fmt::format("warning: thread {} of pid {} returned through uptrace's return trampoline with no "
+                                  "record of its return address",
+                                  t.tid, t.pid));
+    run_thread(t, SIGILL);
+    return;
+  }
+  for (const ReturnFrame& f : frames) report(t, proc, proc.space->sites[f.site], ProbeRole::Return, regs, f.orig_ret);
+  if (!ptrace::set_regs(t.tid, isa_, regs)) return;
+  run_thread(t);
 }
 
 void Tracer::finish_step(Thread& t, Process& proc, arch::Regs& regs) {
@@ -1016,6 +1065,12 @@ void Tracer::on_fork(Thread& parent, const Stop& stop) {
     drain_ring(*p);
     p->vfork_child_by_pointer[record_key(*p, parent.tid)] = child;
   }
+  if (!shares_memory) {
+    std::vector<const Thread*> all;
+    for (auto& [tid, other] : threads_)
+      if (other.pid == parent.pid) all.push_back(&other);
+    returns_.note_fork(child, parent, all);
+  }
   if (early_stops_.erase(child)) {
     settle_child(child, parent.pid, shares_memory);
   } else {
@@ -1035,6 +1090,7 @@ void Tracer::settle_child(pid_t child, pid_t parent, bool shares_memory) {
     if (pp && pp->space) {
       TraceeMemory child_memory(child);
       pp->space->journal.revert_all_in(child_memory);
+      returns_.release_child(child, child_memory, pp->space->return_trampoline);
     }
     ptrace::detach(child);
     return;
@@ -1074,6 +1130,7 @@ void Tracer::follow_child(pid_t child, Process& parent) {
       // it gets its original code back and goes on untraced.
       if (options_.status) options_.status(fmt::format("cannot follow pid {}: its slots cannot be mapped", child));
       space.journal.revert_all();
+      returns_.release_child(child, space.memory, parent.space->return_trampoline);
       for (const AddressRange& mine : space.scratch)
         inject_syscall(cp, child, arch::Syscall::Munmap, {mine.start.value, mine.end.value - mine.start.value});
       threads_.erase(child);
@@ -1107,6 +1164,11 @@ void Tracer::follow_child(pid_t child, Process& parent) {
     space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes});
   }
   space.free_running = parent.space->free_running;
+  if (parent.space->return_trampoline.value) {
+    space.return_trampoline = parent.space->return_trampoline;
+    space.memory.write_or_throw(space.return_trampoline, isa_.breakpoint());
+    returns_.adopt_child(child, t, space.memory, space.return_trampoline);
+  }
   resume(t);
 }
 
@@ -1136,6 +1198,7 @@ void Tracer::on_exec(Thread& t, const Stop& stop) {
     p->pointer_of_thread.clear();
   }
   t.stepping_site = -1;
+  t.returns.clear();
   run_thread(t);
 }
 
@@ -1276,6 +1339,8 @@ void Tracer::detach_all() {
   // in flight past the end and not reported.
   drain_rings();
   reporting_ = false;
+  if (options_.status)
+    for (const std::string& line : returns_.take_summary()) options_.status(line);
   if (threads_.empty()) return;
   stop_world();
 
@@ -1297,6 +1362,12 @@ void Tracer::detach_all() {
       if (k == Stop::Kind::Fork && pp && pp->space) {
         TraceeMemory child_memory(child);
         pp->space->journal.revert_all_in(child_memory);
+        // The parent is still at its fork stop: its frames are the child's.
+        for (auto& [otid, other] : threads_) {
+          if (other.pid != t.pid) continue;
+          ReturnStack copy = other.returns;
+          returns_.restore(copy, child_memory, pp->space->return_trampoline);
+        }
       }
       ptrace::detach(child);
       t.pending = Stop{Stop::Kind::Interrupt, tid};
@@ -1350,6 +1421,7 @@ void Tracer::detach_all() {
       t->pending = Stop{Stop::Kind::Interrupt, tid};
     }
   }
+  release_returns_for_detach();
   // Put the code back and remove the slots, once per address space.
   std::vector<AddressSpace*> done;
   for (auto& [pid, p] : processes_) {
@@ -1388,6 +1460,40 @@ void Tracer::detach_all() {
   threads_.clear();
   processes_.clear();
   world_stopped_ = false;
+}
+
+// Before the trampoline goes: no thread may stand on it, and no stack slot
+// may still point to it.
+void Tracer::release_returns_for_detach() {
+  for (auto& [tid, t] : threads_) {
+    Process* p = process(t.pid);
+    if (!p || !p->space || !p->space->return_trampoline.value) continue;
+    RuntimeAddr trampoline = p->space->return_trampoline;
+    arch::Regs regs;
+    if (ptrace::get_regs(tid, isa_, regs)) {
+      bool at = isa_.pc(regs) == trampoline.value;
+      bool trapped = false;
+      if (!at && t.pending && t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP) {
+        siginfo_t si{};
+        auto bp = ptrace::get_siginfo(tid, si) ? isa_.breakpoint_address(isa_.pc(regs), si.si_code) : std::nullopt;
+        trapped = bp && *bp == trampoline;
+      }
+      if (at || trapped) {
+        if (returns_.leave_trampoline(t, regs)) {
+          ptrace::set_regs(tid, isa_, regs);
+          if (trapped) t.pending = Stop{Stop::Kind::Interrupt, tid};
+        } else if (options_.status) {
+          options_.status(fmt::format("warning: thread {} of pid {} is at uptrace's return trampoline with no record "
+                                      "of its return address",
+                                      tid, t.pid));
+        }
+      }
+    }
+    size_t failed = returns_.restore(t.returns, p->space->memory, trampoline);
+    if (failed && options_.status)
+      options_.status(fmt::format("warning: {} return addresses could not be restored in thread {} of pid {}", failed,
+                                  tid, t.pid));
+  }
 }
 
 void Tracer::emergency_cleanup() noexcept {

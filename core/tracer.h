@@ -21,9 +21,12 @@
 #include "core/cycle_clock.h"
 #include "core/probe_site.h"
 #include "core/shared_ring.h"
+#include "core/return_probes.h"
 #include "core/thread.h"
 
 namespace uptrace::core {
+
+class Backtracer;
 
 class HitSink {
  public:
@@ -43,6 +46,7 @@ struct TraceOptions {
   uint64_t max_hits = 0;  // 0: no limit
   std::optional<std::chrono::nanoseconds> duration;
   bool follow_forks = false;
+  bool stack = false;  // --stack: a backtrace with each hit
   std::string ready_file;
   // Prints one status line ("uptrace: ..." is added by the callee); empty
   // function when quiet.
@@ -123,6 +127,11 @@ class Tracer {
   void on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs);
   void on_signal_in_slot(Thread& t, const ArmedSite& site, int signal, siginfo_t& si, arch::Regs& regs);
   void finish_step(Thread& t, Process& proc, arch::Regs& regs);
+  // Reports the probes of `site` that have `role`, with the values fetched
+  // from `regs` and `pc` as $pc.
+  void report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs, uint64_t pc);
+  void on_return_trap(Thread& t, Process& proc, arch::Regs& regs);
+  void release_returns_for_detach();
   void on_thread_gone(Thread& t, const Stop& stop);
   void on_new_tracee(pid_t tid, const Stop& first_stop);
   void on_fork(Thread& parent, const Stop& stop);
@@ -171,6 +180,8 @@ class Tracer {
   TraceResult result_;
   Hit hit_;  // reused per hit, so its vectors keep their capacity
   CycleClock cycle_clock_;
+  ReturnProbes returns_;
+  std::unique_ptr<Backtracer> backtracer_;  // with --stack
 };
 
 }  // namespace uptrace::core

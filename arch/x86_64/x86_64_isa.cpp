@@ -1,5 +1,6 @@
 #include "arch/x86_64/x86_64_isa.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 
@@ -93,6 +94,22 @@ std::optional<RegisterRef> X86_64Isa::dwarf_register(unsigned dwarf_regno) const
                                                        kR9,  kR10, kR11, kR12, kR13, kR14, kR15, kRip};
   if (dwarf_regno >= kDwarfWords.size()) return std::nullopt;
   return RegisterRef{kDwarfWords[dwarf_regno]};
+}
+
+// `call` pushed it: at the first instruction it is the word at rsp.
+ReturnAddressSlot X86_64Isa::return_address_slot(const Regs& r) const {
+  return {ReturnAddressSlot::Kind::Memory, RuntimeAddr(r.words[kRsp]), {}};
+}
+
+// The psABI's DWARF register numbers 0-16: rax rdx rcx rbx rsi rdi rbp rsp
+// r8-r15, and 16 the return address column, which is rip for the innermost
+// frame.
+size_t X86_64Isa::dwarf_registers(const Regs& r, std::span<uint64_t> out) const {
+  static constexpr Word kOrder[] = {kRax, kRdx, kRcx, kRbx, kRsi, kRdi, kRbp, kRsp, kR8,
+                                    kR9,  kR10, kR11, kR12, kR13, kR14, kR15, kRip};
+  size_t n = std::min(out.size(), std::size(kOrder));
+  for (size_t i = 0; i < n; ++i) out[i] = r.words[kOrder[i]];
+  return n;
 }
 
 std::span<const uint8_t> X86_64Isa::syscall_instruction() const { return kSyscall; }

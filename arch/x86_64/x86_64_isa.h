@@ -37,6 +37,10 @@ class X86_64Isa final : public Isa {
   RegisterRef return_value() const override;
   uint64_t thread_pointer(const Regs& r) const override;
   std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const override;
+  std::string_view return_address_name() const override { return "[rsp]"; }
+  ReturnAddressSlot return_address_slot(const Regs& r) const override;
+  uint64_t sp_after_return(uint64_t entry_sp) const override { return entry_sp + 8; }
+  size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const override;
 
   std::span<const uint8_t> syscall_instruction() const override;
   long syscall_number(Syscall s) const override;

@@ -23,3 +23,11 @@ uptrace_target(target-cxx_names SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cxx_names.cp
 uptrace_target(target-dwarf_vars-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dwarf_vars.c OPTIONS -O0)
 uptrace_target(target-dwarf_vars-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dwarf_vars.c OPTIONS -O2 -finline
                -finline-small-functions)
+# Return probes (FUNC%return) at each optimisation level the tests cover:
+# the glob above builds target-returns with the default flags (-O1).
+uptrace_target(target-returns-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -O0)
+uptrace_target(target-returns-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -O2)
+# C++ exceptions through probed frames.
+uptrace_target(target-throws SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp)
+uptrace_target(target-throws-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp OPTIONS -O0)
+uptrace_target(target-throws-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp OPTIONS -O2)

@@ -1,0 +1,214 @@
+#include "core/return_probes.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace uptrace::core {
+
+namespace {
+
+bool read_word(MemoryAccess& mem, uint64_t addr, uint64_t& out) {
+  return mem.read(RuntimeAddr(addr), {reinterpret_cast<uint8_t*>(&out), sizeof out});
+}
+
+bool write_word(MemoryAccess& mem, uint64_t addr, uint64_t value) {
+  return mem.write(RuntimeAddr(addr), {reinterpret_cast<const uint8_t*>(&value), sizeof value});
+}
+
+bool has_role(const ArmedSite& site, ProbeRole role) {
+  return std::any_of(site.probes.begin(), site.probes.end(), [&](const ArmedSite::Probe& p) { return p.role == role; });
+}
+
+}  // namespace
+
+void ReturnProbes::on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, const arch::Regs& regs) {
+  if (!space.return_trampoline.value) return;
+  const ArmedSite& site = space.sites[site_index];
+  // The unwinder's own entry first: a user's %return on it must not have
+  // its fresh hijack undone at once.
+  if (has_role(site, ProbeRole::UnwindStart)) unwind_starts(t, space);
+  if (has_role(site, ProbeRole::CatchStart)) catch_begins(t, space, regs);
+  if (has_role(site, ProbeRole::Return)) hijack(t, space, site_index, regs);
+}
+
+void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, const arch::Regs& regs) {
+  arch::ReturnAddressSlot where = isa_.return_address_slot(regs);
+  if (where.kind != arch::ReturnAddressSlot::Kind::Memory) {
+    ++unreadable_;  // refused at resolution; never half-hijack
+    return;
+  }
+  const uint64_t slot = where.addr.value;
+  const uint64_t trampoline = space.return_trampoline.value;
+  uint64_t ret = 0;
+  if (!read_word(space.memory, slot, ret)) {
+    ++unreadable_;
+    return;
+  }
+  ReturnStack& stack = t.returns;
+  // Frames at or below this slot whose slot no longer holds the trampoline
+  // were left by longjmp or an exception: they can never return. A frame
+  // below whose slot still holds it may be dead too, or live on another
+  // stack; it stays (pairing is by position, so it does no harm).
+  while (!stack.empty() && stack.frames().back().armed && stack.frames().back().slot <= slot) {
+    uint64_t v = 0;
+    if (read_word(space.memory, stack.frames().back().slot, v) && v == trampoline) break;
+    stack.frames().pop_back();
+  }
+
+  ReturnFrame f;
+  f.slot = slot;
+  f.sp_after = isa_.sp_after_return(isa_.sp(regs));
+  f.site = site_index;
+  if (ret == trampoline) {
+    // A tail call: the caller jumped here with its own hijacked return
+    // address in place. Both return at once, through one trampoline trap.
+    const ReturnFrame* owner = stack.newest_at_slot(slot);
+    if (!owner) {
+      ++unknown_chain_;
+      return;
+    }
+    f.orig_ret = owner->orig_ret;
+    f.chained = true;
+    stack.push(f);
+    return;
+  }
+  if (stack.full()) {
+    // Before giving up, drop every frame that provably cannot return.
+    stack.drop_if([&](const ReturnFrame& g) {
+      uint64_t v = 0;
+      return g.armed && (!read_word(space.memory, g.slot, v) || v != trampoline);
+    });
+    if (stack.full()) {
+      ++too_deep_;
+      return;
+    }
+  }
+  if (!write_word(space.memory, slot, trampoline)) {
+    ++unreadable_;
+    return;
+  }
+  f.orig_ret = ret;
+  stack.push(f);
+}
+
+void ReturnProbes::unwind_starts(Thread& t, AddressSpace& space) {
+  const uint64_t trampoline = space.return_trampoline.value;
+  t.returns.drop_if([&](const ReturnFrame& f) {
+    if (!f.armed) return false;
+    uint64_t v = 0;
+    // Not the trampoline any more: the frame is already dead.
+    return !read_word(space.memory, f.slot, v) || v != trampoline;
+  });
+  // Chained frames share a slot with their owner: written once, by the owner.
+  for (ReturnFrame& f : t.returns.frames()) {
+    if (!f.armed) continue;
+    if (!f.chained) write_word(space.memory, f.slot, f.orig_ret);
+    f.armed = false;
+  }
+}
+
+void ReturnProbes::catch_begins(Thread& t, AddressSpace& space, const arch::Regs& regs) {
+  const uint64_t sp = isa_.sp(regs);
+  const uint64_t trampoline = space.return_trampoline.value;
+  // The frames the exception passed through are below the catching frame:
+  // gone. Those above it are live again and are hijacked again.
+  t.returns.drop_if([&](const ReturnFrame& f) {
+    if (f.armed) return false;
+    uint64_t v = 0;
+    return f.slot <= sp || !read_word(space.memory, f.slot, v) || v != f.orig_ret;
+  });
+  for (ReturnFrame& f : t.returns.frames()) {
+    if (f.armed) continue;
+    if (!f.chained && !write_word(space.memory, f.slot, trampoline)) continue;
+    f.armed = true;
+  }
+  // A chained frame whose owner could not be re-armed is lost with it.
+  t.returns.drop_if([&](const ReturnFrame& f) { return !f.armed; });
+}
+
+std::vector<ReturnFrame> ReturnProbes::on_trampoline(Thread& t, AddressSpace& space, arch::Regs& regs,
+                                                     std::span<Thread* const> others) {
+  (void)space;
+  uint64_t sp = isa_.sp(regs);
+  std::vector<ReturnFrame> frames = t.returns.pop_returning(sp);
+  for (size_t i = 0; frames.empty() && i < others.size(); ++i)
+    if (others[i] != &t) frames = others[i]->returns.pop_returning(sp);
+  if (frames.empty()) {
+    ++unmatched_;
+    return frames;
+  }
+  isa_.set_pc(regs, frames.front().orig_ret);
+  return frames;
+}
+
+bool ReturnProbes::leave_trampoline(Thread& t, arch::Regs& regs) {
+  std::vector<ReturnFrame> frames = t.returns.pop_returning(isa_.sp(regs));
+  if (frames.empty()) return false;
+  isa_.set_pc(regs, frames.front().orig_ret);
+  return true;
+}
+
+size_t ReturnProbes::restore(ReturnStack& stack, MemoryAccess& mem, RuntimeAddr trampoline) {
+  size_t failed = 0;
+  // Newest first: with a slot hijacked twice (the older frame dead), the
+  // newest frame's address is the one its live caller needs.
+  for (auto it = stack.frames().rbegin(); it != stack.frames().rend(); ++it) {
+    if (!it->armed) continue;
+    uint64_t v = 0;
+    if (!read_word(mem, it->slot, v) || v != trampoline.value) continue;
+    if (!write_word(mem, it->slot, it->orig_ret)) ++failed;
+  }
+  stack.clear();
+  return failed;
+}
+
+void ReturnProbes::note_fork(pid_t child, const Thread& forking, std::span<const Thread* const> all) {
+  ForkCopy copy;
+  copy.forking = forking.returns;
+  for (const Thread* t : all)
+    if (t != &forking) copy.rest.insert(copy.rest.end(), t->returns.frames().begin(), t->returns.frames().end());
+  if (copy.forking.empty() && copy.rest.empty()) return;
+  forks_[child] = std::move(copy);
+}
+
+void ReturnProbes::release_child(pid_t child, MemoryAccess& child_memory, RuntimeAddr trampoline) {
+  auto it = forks_.find(child);
+  if (it == forks_.end()) return;
+  ReturnStack rest;
+  rest.frames() = std::move(it->second.rest);
+  restore(it->second.forking, child_memory, trampoline);
+  restore(rest, child_memory, trampoline);
+  forks_.erase(it);
+}
+
+void ReturnProbes::adopt_child(pid_t child, Thread& child_thread, MemoryAccess& child_memory, RuntimeAddr trampoline) {
+  auto it = forks_.find(child);
+  if (it == forks_.end()) return;
+  ReturnStack rest;
+  rest.frames() = std::move(it->second.rest);
+  restore(rest, child_memory, trampoline);
+  child_thread.returns = std::move(it->second.forking);
+  forks_.erase(it);
+}
+
+uint64_t ReturnProbes::real_value(const Thread& t, uint64_t addr, uint64_t value, RuntimeAddr trampoline) const {
+  if (value != trampoline.value || !trampoline.value) return value;
+  const ReturnFrame* f = t.returns.newest_at_slot(addr);
+  return f ? f->orig_ret : value;
+}
+
+std::vector<std::string> ReturnProbes::take_summary() {
+  std::vector<std::string> out;
+  if (too_deep_)
+    out.push_back(fmt::format("{} returns not traced (nesting deeper than {})", too_deep_, ReturnStack::kMaxDepth));
+  if (unreadable_) out.push_back(fmt::format("{} returns not traced (their return address could not be read or replaced)", unreadable_));
+  if (unknown_chain_)
+    out.push_back(fmt::format("{} returns not traced (a tail call over a return address uptrace has no record of)", unknown_chain_));
+  if (unmatched_)
+    out.push_back(fmt::format("warning: {} returns reached uptrace's return trampoline with no record of where to go", unmatched_));
+  too_deep_ = unreadable_ = unknown_chain_ = unmatched_ = 0;
+  return out;
+}
+
+}  // namespace uptrace::core

@@ -1,0 +1,260 @@
+// FUNC%return: return values paired with the right entry through recursion,
+// longjmp, ucontext stack switches, threads, C++ throws and fork; detaching
+// while returns are hijacked; the nesting limit. Every target prints what it
+// computed, so a return address left wrong would show as a crash or a
+// different line. Each scenario runs on the -O0, -O1 and -O2 builds.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checks.h"
+#include "harness.h"
+
+using namespace itest;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::vector<std::string> kReturns = {"returns-O0", "returns", "returns-O2"};
+const std::vector<std::string> kThrows = {"throws-O0", "throws", "throws-O2"};
+
+// The hit lines of a text output, each without its "TIME PID/TID " prefix.
+std::vector<std::string> hits_of(const std::string& text) {
+  std::vector<std::string> out;
+  for (const std::string& line : lines_of(text)) {
+    size_t first = line.find(' ');
+    size_t second = first == std::string::npos ? first : line.find(' ', first + 1);
+    out.push_back(second == std::string::npos ? line : line.substr(second + 1));
+  }
+  return out;
+}
+
+struct Traced {
+  Result run;
+  std::vector<std::string> hits;
+};
+
+// Launches `program args` under uptrace with `probes`; hits go to a file.
+Traced trace(const std::vector<std::string>& probes, const std::string& program, const std::vector<std::string>& args,
+             const std::vector<std::string>& options = {"-q"}) {
+  std::string out = temp_path("hits");
+  std::vector<std::string> argv = options;
+  argv.insert(argv.end(), {"-o", out});
+  argv.insert(argv.end(), probes.begin(), probes.end());
+  argv.push_back("--");
+  argv.push_back(target(program));
+  argv.insert(argv.end(), args.begin(), args.end());
+  Traced t{uptrace(argv), hits_of(slurp(out))};
+  unlink(out.c_str());
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("return: each level of a recursion reports its own value once, innermost first", "[return]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace({"depth%return $retval"}, program, {"depth", "10"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == "depth 10\n");
+    std::vector<std::string> expected;
+    for (int v = 0; v <= 10; ++v) expected.push_back("depth%return retval=" + std::to_string(v));
+    REQUIRE(t.hits == expected);
+  }
+}
+
+TEST_CASE("return: a branching recursion has exactly as many returns as entries", "[return]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace({"fib", "fib%return"}, program, {"fib", "12"}, {"-q", "-c"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == "fib 144\n");
+    REQUIRE(t.hits.size() == 2);
+    std::string entries = t.hits[0].substr(t.hits[0].find(' ') + 1);
+    REQUIRE(t.hits[0] == "fib " + entries);
+    REQUIRE(t.hits[1] == "fib%return " + entries);
+    // Without -O2's partial loop conversion, fib(12) makes 465 calls.
+    if (program != "returns-O2") REQUIRE(entries == "465");
+  }
+}
+
+TEST_CASE("return: nesting deeper than 64 is not hijacked, and the tracer says how many were missed", "[return]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    std::string out = temp_path("counts");
+    Result r = uptrace({"-c", "-o", out, "depth%return", "--", target(program), "depth", "100"});
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out == "depth 100\n");
+    REQUIRE(slurp(out) == "depth%return 64\n");
+    REQUIRE(count_lines(r.err, "uptrace: 37 returns not traced (nesting deeper than 64)") == 1);
+    unlink(out.c_str());
+  }
+}
+
+TEST_CASE("return: frames abandoned by longjmp are never paired with later returns", "[return]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace({"jumper%return $retval", "after%return $retval"}, program, {"longjmp", "200"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == "sum 208900\n");  // the even i (9900) + 10 * every i (199000)
+    std::vector<std::string> expected;
+    for (int i = 0; i < 200; ++i) {
+      if (i % 2 == 0) expected.push_back("jumper%return retval=" + std::to_string(i));
+      expected.push_back("after%return retval=" + std::to_string(i * 10));
+    }
+    REQUIRE(t.hits == expected);
+  }
+}
+
+TEST_CASE("return: a function suspended on another stack (swapcontext) returns to the right place", "[return]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace({"co_work%return $retval", "main_work%return $retval"}, program, {"swap", "20"});
+    REQUIRE(t.run.status == 0);
+    std::string expected_out;
+    std::vector<std::string> expected;
+    for (int i = 0; i < 20; ++i) {
+      expected_out += "main " + std::to_string(200 + i) + "\nco " + std::to_string(100 + i) + "\n";
+      expected.push_back("main_work%return retval=" + std::to_string(200 + i));
+      expected.push_back("co_work%return retval=" + std::to_string(100 + i));
+    }
+    REQUIRE(t.run.out == expected_out);
+    REQUIRE(t.hits == expected);
+  }
+}
+
+TEST_CASE("return: threads each keep their own pending returns", "[return]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace({"depth%return"}, program, {"threads", "4", "100"}, {"-q", "-c"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == "sum 2000\n");
+    REQUIRE(t.hits == std::vector<std::string>{"depth%return 2400"});
+  }
+}
+
+TEST_CASE("return: a C++ throw through probed frames unwinds normally and later returns pair correctly", "[return]") {
+  for (const std::string& program : kThrows) {
+    INFO(program);
+    Result plain = run({target(program), "throws", "30"});
+    REQUIRE(plain.out == "far 10 sum 135010\n");
+    Traced t = trace({"middle%return $retval", "thrower%return $retval"}, program, {"throws", "30"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == plain.out);
+    // i % 3 == 0: Far passes through both frames (no return); == 1: Near is
+    // caught in middle, which returns -i; == 2: both return i.
+    std::vector<std::string> expected;
+    for (int i = 0; i < 30; ++i) {
+      if (i % 3 == 1) expected.push_back("middle%return retval=" + std::to_string(-i));
+      if (i % 3 == 2) {
+        expected.push_back("thrower%return retval=" + std::to_string(i));
+        expected.push_back("middle%return retval=" + std::to_string(i));
+      }
+    }
+    REQUIRE(t.hits == expected);
+  }
+}
+
+TEST_CASE("return: a forked child returns through its copy of hijacked frames, with or without -f", "[return]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced plain = trace({"forking%return $retval"}, program, {"fork", "3"});
+    REQUIRE(plain.run.status == 0);
+    // The child's line comes first: the parent waits for it.
+    REQUIRE(plain.run.out == "child 1003\nparent 6\n");
+    REQUIRE(plain.hits == std::vector<std::string>{"forking%return retval=3", "forking%return retval=4",
+                                                   "forking%return retval=5", "forking%return retval=6"});
+    Traced followed = trace({"forking%return $retval"}, program, {"fork", "3"}, {"-q", "-f"});
+    REQUIRE(followed.run.status == 0);
+    REQUIRE(followed.run.out == "child 1003\nparent 6\n");
+    REQUIRE(followed.hits == std::vector<std::string>{"forking%return retval=1000", "forking%return retval=1001",
+                                                      "forking%return retval=1002", "forking%return retval=1003",
+                                                      "forking%return retval=3", "forking%return retval=4",
+                                                      "forking%return retval=5", "forking%return retval=6"});
+  }
+}
+
+TEST_CASE("return: -n ends tracing mid-recursion and the rest returns to the real callers", "[return]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace({"depth%return $retval"}, program, {"depth", "20"}, {"-q", "-n", "3"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == "depth 20\n");
+    REQUIRE(t.hits == std::vector<std::string>{"depth%return retval=0", "depth%return retval=1", "depth%return retval=2"});
+  }
+}
+
+TEST_CASE("return: detach while hijacked frames are live leaves memory untouched and the program returns normally",
+          "[return][attach]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Child child({target(program), "park", "8"});
+    REQUIRE(child.read_line() == "ready " + std::to_string(child.pid()));
+    Snapshot before = snapshot(child.pid());
+    std::string out = temp_path("hits");
+    itest::Tracer tracer({"-q", "-o", out, "-p", std::to_string(child.pid()), "park%return $retval"});
+    REQUIRE(tracer.wait_armed());
+    child.signal(SIGUSR1);
+    REQUIRE(child.read_line() == "bottom");  // 9 frames hijacked, none returned
+    tracer.signal(SIGINT);
+    Result r = tracer.finish();
+    REQUIRE(r.status == 0);
+    REQUIRE(slurp(out).empty());
+    require_untouched(before, child.pid());
+    child.signal(SIGUSR1);
+    REQUIRE(child.read_line() == "result 8");
+    REQUIRE(child.wait() == 0);
+    unlink(out.c_str());
+  }
+}
+
+TEST_CASE("return: attach and detach with hijacked frames live, then again: each return is reported once",
+          "[return][attach]") {
+  Child child({target("returns"), "park", "4"});
+  REQUIRE(child.read_line() == "ready " + std::to_string(child.pid()));
+  std::string out = temp_path("hits");
+  {
+    itest::Tracer first({"-q", "-o", out, "-p", std::to_string(child.pid()), "park%return $retval"});
+    REQUIRE(first.wait_armed());
+    child.signal(SIGUSR1);
+    REQUIRE(child.read_line() == "bottom");
+    first.signal(SIGINT);
+    REQUIRE(first.finish().status == 0);
+  }
+  // Attached again at the bottom: the frames entered before are not known
+  // and return untraced; nothing is reported twice or wrongly.
+  itest::Tracer second({"-q", "-o", out, "-p", std::to_string(child.pid()), "park%return $retval"});
+  REQUIRE(second.wait_armed());
+  child.signal(SIGUSR1);
+  REQUIRE(child.read_line() == "result 4");
+  REQUIRE(child.wait() == 0);
+  REQUIRE(second.finish().status == 0);
+  REQUIRE(slurp(out).empty());
+  unlink(out.c_str());
+}
+
+TEST_CASE("return: --explain says how the return is caught", "[return][explain]") {
+  Result text = uptrace({"--explain", "-x", target("returns"), "depth%return $retval"});
+  REQUIRE(text.status == 0);
+  REQUIRE(count_lines(text.out, "  return:      at entry, the return address ([rsp]) is replaced by uptrace's return "
+                                "trampoline") == 1);
+  Parked parked(target("resolve"));
+  Result json = uptrace({"--explain", "--format", "json", "-p", parked.spid(), "work_a%return"});
+  INFO(json.out << json.err);
+  REQUIRE(json.status == 0);
+  auto j = nlohmann::json::parse(json.out);
+  REQUIRE(j["probe"] == "work_a%return");
+  REQUIRE(j["refused"].is_null());
+  REQUIRE(j["return"].get<std::string>().find("replaced by uptrace's return trampoline") != std::string::npos);
+}
+
+TEST_CASE("return: $retval is a usage error outside %return", "[return][errors]") {
+  Result r = uptrace({"-x", target("returns"), "--explain", "depth $retval"});
+  REQUIRE(r.status == 2);
+  REQUIRE(r.err == "uptrace: bad fetch argument '$retval' in probe 'depth $retval': $retval is only available at a FUNC%return probe\n");
+}

@@ -1,0 +1,182 @@
+/* Return probes (FUNC%return): one scenario per first argument, each with
+ * results the tests can predict exactly, printed so a test can prove the
+ * program ran on correctly (a wrong return address would crash it or change
+ * its output).
+ *   depth N            depth(N) recursion: returns N..0, each value once
+ *   fib N              fib(N) the naive way
+ *   longjmp K          K rounds; odd rounds longjmp out of jumper()
+ *   swap K             ucontext: a coroutine's co_work() is suspended inside,
+ *                      main_work() runs and returns, co_work() resumes
+ *   threads T N        T threads each call depth(5) N times
+ *   park N             waits for SIGUSR1, recurses to depth N, prints
+ *                      "bottom", waits for SIGUSR1 again, returns up, prints
+ *                      "result N"
+ *   fork N             recurses to depth N and forks at the bottom; both
+ *                      return up and print their result */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline, noclone))
+
+static volatile int sink;
+
+NOINLINE long depth(long n) {
+  if (n == 0) return 0;
+  long r = depth(n - 1) + 1;
+  sink = (int)r;  /* keeps the recursion a real one at -O2 */
+  return r;
+}
+
+NOINLINE long fib(long n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+
+static jmp_buf env;
+
+NOINLINE void bail(long i) {
+  if (i % 2) longjmp(env, 1);
+  sink = (int)i;
+}
+
+NOINLINE long jumper(long i) {
+  bail(i);
+  sink = (int)i;
+  return i;
+}
+
+NOINLINE long after(long i) {
+  sink = (int)i;
+  return i * 10;
+}
+
+static ucontext_t main_ctx, co_ctx;
+static long co_round;
+
+NOINLINE long co_work(long i) {
+  sink = (int)i;
+  swapcontext(&co_ctx, &main_ctx); /* suspended here with its return hijacked */
+  sink = (int)i;
+  return 100 + i;
+}
+
+NOINLINE long main_work(long i) {
+  sink = (int)i;
+  return 200 + i;
+}
+
+static void co_body(void) {
+  for (;;) {
+    long r = co_work(co_round);
+    printf("co %ld\n", r);
+    swapcontext(&co_ctx, &main_ctx);
+  }
+}
+
+static long rounds;
+
+static void *thread_loop(void *arg) {
+  (void)arg;
+  long sum = 0;
+  for (long i = 0; i < rounds; i++) sum += depth(5);
+  return (void *)sum;
+}
+
+static volatile sig_atomic_t go;
+static void on_usr1(int sig) {
+  (void)sig;
+  go++;
+}
+
+static void wait_go(int n) {
+  while (go < n) usleep(1000);
+}
+
+NOINLINE long park(long n) {
+  if (n == 0) {
+    printf("bottom\n");
+    fflush(stdout);
+    wait_go(2);
+    return 0;
+  }
+  long r = park(n - 1) + 1;
+  sink = (int)r;
+  return r;
+}
+
+NOINLINE long forking(long n) {
+  if (n == 0) {
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) return 1000;
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  long r = forking(n - 1) + 1;
+  sink = (int)r;
+  return r;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s SCENARIO N [M]\n", argv[0]);
+    return 2;
+  }
+  const char *what = argv[1];
+  long n = atol(argv[2]);
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (!strcmp(what, "depth")) {
+    printf("depth %ld\n", depth(n));
+  } else if (!strcmp(what, "fib")) {
+    printf("fib %ld\n", fib(n));
+  } else if (!strcmp(what, "longjmp")) {
+    long sum = 0;
+    for (volatile long i = 0; i < n; i++) {
+      if (setjmp(env) == 0) sum += jumper(i);
+      sum += after(i);
+    }
+    printf("sum %ld\n", sum);
+  } else if (!strcmp(what, "swap")) {
+    static char stack[256 * 1024];
+    getcontext(&co_ctx);
+    co_ctx.uc_stack.ss_sp = stack;
+    co_ctx.uc_stack.ss_size = sizeof stack;
+    co_ctx.uc_link = NULL;
+    makecontext(&co_ctx, co_body, 0);
+    for (co_round = 0; co_round < n; co_round++) {
+      swapcontext(&main_ctx, &co_ctx); /* the coroutine stops inside co_work */
+      printf("main %ld\n", main_work(co_round));
+      swapcontext(&main_ctx, &co_ctx); /* co_work returns, prints, yields */
+    }
+  } else if (!strcmp(what, "threads")) {
+    rounds = argc > 3 ? atol(argv[3]) : 100;
+    pthread_t t[64];
+    long sum = 0;
+    for (long i = 0; i < n && i < 64; i++) pthread_create(&t[i], NULL, thread_loop, NULL);
+    for (long i = 0; i < n && i < 64; i++) {
+      void *r;
+      pthread_join(t[i], &r);
+      sum += (long)r;
+    }
+    printf("sum %ld\n", sum);
+  } else if (!strcmp(what, "park")) {
+    signal(SIGUSR1, on_usr1);
+    printf("ready %d\n", getpid());
+    wait_go(1);
+    printf("result %ld\n", park(n));
+  } else if (!strcmp(what, "fork")) {
+    long r = forking(n);
+    printf("%s %ld\n", r >= 1000 ? "child" : "parent", r);
+    if (r >= 1000) _exit((int)(r - 1000));
+  } else {
+    fprintf(stderr, "unknown scenario %s\n", what);
+    return 2;
+  }
+  return 0;
+}

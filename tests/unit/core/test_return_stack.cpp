@@ -1,0 +1,82 @@
+// The pairing rule of core/return_stack.h, on frames laid out as the
+// scenarios make them (x86-64: sp_after = slot + 8).
+#include <catch2/catch.hpp>
+
+#include "core/return_stack.h"
+
+using uptrace::core::ReturnFrame;
+using uptrace::core::ReturnStack;
+
+namespace {
+
+ReturnFrame frame(uint64_t slot, uint64_t ret, uint32_t site = 0, bool chained = false) {
+  ReturnFrame f;
+  f.slot = slot;
+  f.sp_after = slot + 8;
+  f.orig_ret = ret;
+  f.site = site;
+  f.chained = chained;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("return stack: recursion pairs each return with its own level", "[return]") {
+  ReturnStack s;
+  s.push(frame(0x1000, 0xa));
+  s.push(frame(0xf00, 0xb));
+  s.push(frame(0xe00, 0xb));
+  auto r = s.pop_returning(0xe08);
+  REQUIRE(r.size() == 1);
+  REQUIRE(r[0].slot == 0xe00);
+  REQUIRE(s.pop_returning(0xf08)[0].slot == 0xf00);
+  REQUIRE(s.pop_returning(0x1008)[0].orig_ret == 0xa);
+  REQUIRE(s.empty());
+}
+
+TEST_CASE("return stack: frames left by longjmp stay behind and are skipped", "[return]") {
+  ReturnStack s;
+  s.push(frame(0x1000, 0xa));
+  s.push(frame(0xe00, 0xdead));  // abandoned by longjmp
+  s.push(frame(0xf00, 0xc));     // a new call at a shallower depth
+  auto r = s.pop_returning(0xf08);
+  REQUIRE(r.size() == 1);
+  REQUIRE(r[0].orig_ret == 0xc);
+  // The same slot hijacked again: the newest hijack is the one returning.
+  s.push(frame(0xe00, 0xe));
+  REQUIRE(s.pop_returning(0xe08)[0].orig_ret == 0xe);
+  REQUIRE(s.pop_returning(0x1008)[0].orig_ret == 0xa);
+  REQUIRE(s.size() == 1);  // the dead one, harmless
+  REQUIRE(s.pop_returning(0x2000).empty());
+}
+
+TEST_CASE("return stack: another stack's frames are not disturbed by a return on this one", "[return]") {
+  ReturnStack s;
+  s.push(frame(0x7000, 0x1));  // main stack
+  s.push(frame(0x3000, 0x2));  // coroutine stack, lower, suspended
+  s.push(frame(0x6f00, 0x3));  // main stack again
+  REQUIRE(s.pop_returning(0x6f08)[0].orig_ret == 0x3);
+  REQUIRE(s.pop_returning(0x3008)[0].orig_ret == 0x2);
+  REQUIRE(s.pop_returning(0x7008)[0].orig_ret == 0x1);
+}
+
+TEST_CASE("return stack: a tail-call chain returns together, innermost first", "[return]") {
+  ReturnStack s;
+  s.push(frame(0x1000, 0xa, 1));
+  s.push(frame(0xe00, 0xdead, 9));  // dead, in between
+  s.push(frame(0x1000, 0xa, 2, true));
+  auto r = s.pop_returning(0x1008);
+  REQUIRE(r.size() == 2);
+  REQUIRE(r[0].site == 2);
+  REQUIRE(r[1].site == 1);
+  REQUIRE(s.size() == 1);
+}
+
+TEST_CASE("return stack: frames disarmed for an unwinder are not matched", "[return]") {
+  ReturnStack s;
+  s.push(frame(0x1000, 0xa));
+  s.frames().back().armed = false;
+  REQUIRE(s.pop_returning(0x1008).empty());
+  REQUIRE(s.newest_at_slot(0x1000) == nullptr);
+  REQUIRE(s.drop_if([](const ReturnFrame& f) { return !f.armed; }) == 1);
+}
