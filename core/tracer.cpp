@@ -1179,6 +1179,7 @@ void Tracer::on_exec(Thread& t, const Stop& stop) {
     it = (it->second.pid == pid && it->first != t.tid) ? threads_.erase(it) : std::next(it);
   (void)stop;
   Process* p = process(pid);
+  if (p) drain_ring(*p);  // what it recorded before the exec
   if (p && (p->detach_on_exec || (pid != main_pid_ && options_.follow_forks))) {
     if (options_.status && pid != main_pid_ && options_.follow_forks)
       options_.status(fmt::format("pid {} executed a new program; uptrace detached from it", pid));
@@ -1190,7 +1191,6 @@ void Tracer::on_exec(Thread& t, const Stop& stop) {
   if (p && p->space && !p->space->sites.empty() && options_.status)
     options_.status(fmt::format("pid {} executed a new program; its {} probes are gone", pid, p->space->sites.size()));
   if (p) {
-    drain_ring(*p);
     p->space = std::make_shared<AddressSpace>(pid);
     p->ring.reset();
     p->jump_probes.clear();
