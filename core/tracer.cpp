@@ -645,7 +645,8 @@ int64_t Tracer::inject_syscall(Process& proc, pid_t tid, arch::Syscall call, std
     siginfo_t si{};
     ptrace::get_siginfo(tid, si);
     ptrace::get_regs(tid, isa_, regs);
-    if (stop.signal == SIGTRAP && si.si_code > 0 && isa_.pc(regs) == *entry + insn.size()) break;
+    if (stop.signal == SIGTRAP && isa_.is_syscall_step_trap(si.si_code) && isa_.pc(regs) == *entry + insn.size())
+      break;
     t.held_signals.push_back(si);  // delivered when the thread next runs
   }
   int64_t result = isa_.syscall_result(regs);

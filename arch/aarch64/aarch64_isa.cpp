@@ -113,6 +113,8 @@ long AArch64Isa::syscall_number(Syscall s) const {
     case Syscall::Mprotect: return 226;
     case Syscall::Madvise: return 233;
     case Syscall::MemfdCreate: return 279;
+    case Syscall::Ftruncate: return 46;
+    case Syscall::Close: return 57;
   }
   throw_runtime("aarch64: unknown syscall {}", static_cast<int>(s));
 }

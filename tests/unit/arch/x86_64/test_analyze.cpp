@@ -19,7 +19,7 @@ TEST_CASE("x86_64 analyze: auto picks emulation when there is one, else boost, e
   REQUIRE(call.plan);
   CHECK(call.refusal.empty());
   CHECK(call.plan->mode() == ExecMode::Emulate);
-  CHECK(call.declined == Declined{{ExecMode::Jump, "jump mode is not implemented yet"}});
+  CHECK(call.declined == Declined{{ExecMode::Jump, "jump mode is not available"}});
   CHECK(call.insn.address == RuntimeAddr(kSite));
   CHECK(call.insn.length == 5);
   CHECK(call.insn.text == "call 0x401200");
@@ -29,7 +29,7 @@ TEST_CASE("x86_64 analyze: auto picks emulation when there is one, else boost, e
   REQUIRE(mov.plan);
   CHECK(mov.plan->mode() == ExecMode::Boost);
   CHECK(mov.declined == Declined{{ExecMode::Emulate, "mov cannot be emulated"},
-                                 {ExecMode::Jump, "jump mode is not implemented yet"}});
+                                 {ExecMode::Jump, "jump mode is not available"}});
 
   // 66 50               push ax: boosted, with the reason it is not emulated
   SiteAnalysis push16 = analyze({0x66, 0x50});
@@ -90,7 +90,7 @@ TEST_CASE("x86_64 analyze: a requested mode is used or refused with the reason",
   // 90                  nop, --mode jump
   SiteAnalysis jump = analyze({0x90}, kSite, kNearSlot, ModeRequest::Jump);
   CHECK(jump.plan == nullptr);
-  CHECK(jump.refusal == "jump mode is not implemented yet");
+  CHECK(jump.refusal == "cannot jump: jump mode is not available");
 }
 
 TEST_CASE("x86_64 analyze: the site is found inside the function", "[arch][x86_64]") {

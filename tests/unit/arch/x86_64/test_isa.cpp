@@ -13,7 +13,7 @@ TEST_CASE("x86_64: identity and sizes", "[arch][x86_64]") {
   CHECK(isa().name() == "x86_64");
   CHECK(isa().elf_machine() == 62);
   CHECK(isa().regs_size() == 27 * 8);  // sizeof(struct user_regs_struct)
-  CHECK(isa().slot_size() == 64);
+  CHECK(isa().slot_size() == 512);
   CHECK(isa().has_hardware_single_step());
 }
 

@@ -1,0 +1,103 @@
+// Jump plans: the bytes written over the site, the trampoline's frame
+// (red zone skipped, flags kept without pushfq), the jump back, and the
+// refusals that keep a jump from ever landing a thread mid-instruction.
+#include <catch2/catch.hpp>
+
+#include "common/ring_layout.h"
+#include "support.h"
+
+using namespace uptrace;
+using namespace uptrace::arch;
+using namespace uptrace::arch::x86_64::test;
+
+namespace {
+
+constexpr uint64_t kRing = 0x7f0000100000;
+
+SiteAnalysis analyze_jump(const Bytes& function, uint64_t offset = 0, std::vector<uint16_t> words = {}) {
+  JumpContext jump{RuntimeAddr(kRing), ring::kDefaultCapacity, {{7, std::move(words)}}};
+  SiteContext ctx{RuntimeAddr(kSite), function, RuntimeAddr(kSite + offset), RuntimeAddr(kNearSlot), ModeRequest::Jump};
+  ctx.jump = &jump;
+  return isa().analyze(ctx);
+}
+
+Bytes le32(int64_t v) {
+  Bytes b;
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("x86_64 jump: the site becomes a jmp to the trampoline, padded with int3", "[arch][x86_64]") {
+  // 48 8b 05 e1 2e 00 00  mov rax, [rip + 0x2ee1]      <- site (7 bytes)
+  // c3                    ret
+  SiteAnalysis a = analyze_jump({0x48, 0x8b, 0x05, 0xe1, 0x2e, 0x00, 0x00, 0xc3}, 0, {10, 14});
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  CHECK(a.plan->mode() == ExecMode::Jump);
+  // e9 fb 0f 00 00        jmp 0x402000 (the trampoline)
+  // cc cc                 never run
+  Bytes patch{0xe9};
+  for (uint8_t b : le32(static_cast<int64_t>(kNearSlot - (kSite + 5)))) patch.push_back(b);
+  patch.push_back(0xcc);
+  patch.push_back(0xcc);
+  CHECK(a.plan->site_patch() == patch);
+
+  const Bytes code = a.plan->slot_code();
+  // lea rsp, [rsp - 128]; push rax; lahf; seto al; push rax; push rcx; push rdx; push rsi
+  const Bytes prologue{0x48, 0x8d, 0x64, 0x24, 0x80, 0x50, 0x9f, 0x0f, 0x90, 0xc0, 0x50, 0x51, 0x52, 0x56};
+  REQUIRE(code.size() > prologue.size() + 20);
+  CHECK(Bytes(code.begin(), code.begin() + prologue.size()) == prologue);
+  // pop rsi, rdx, rcx, rax; add al, 0x7f; sahf; pop rax; lea rsp, [rsp + 128]
+  const Bytes epilogue{0x5e, 0x5a, 0x59, 0x58, 0x04, 0x7f, 0x9e, 0x58, 0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00};
+  // then the displaced mov, re-encoded for where it runs, and jmp site + 7
+  const size_t tail = epilogue.size() + 7 + 5;
+  CHECK(Bytes(code.end() - static_cast<long>(tail), code.end() - 12) == epilogue);
+  const uint64_t mov_at = kNearSlot + code.size() - 12;
+  CHECK(Bytes(code.end() - 12, code.end() - 9) == Bytes{0x48, 0x8b, 0x05});
+  CHECK(Bytes(code.end() - 9, code.end() - 5) == le32(static_cast<int64_t>(kSite + 7 + 0x2ee1 - (mov_at + 7))));
+  Bytes back{0xe9};
+  for (uint8_t b : le32(static_cast<int64_t>(kSite + 7 - (kNearSlot + code.size())))) back.push_back(b);
+  CHECK(Bytes(code.end() - 5, code.end()) == back);
+  // Found at the trampoline's start or its displaced copy, a thread is as at the site.
+  CHECK(a.plan->original_pc(kNearSlot) == kSite);
+  CHECK(a.plan->original_pc(mov_at) == kSite);
+  CHECK(a.plan->original_pc(kNearSlot + 5) == std::nullopt);
+  CHECK(a.plan->describe() ==
+        "7 bytes at the site become a jmp to a trampoline that records the hit without stopping, runs 1 displaced "
+        "instruction and jumps back to 0x401007 (rip-relative operands re-encoded for the trampoline)");
+}
+
+TEST_CASE("x86_64 jump: refused where the overwritten bytes are not safe to displace", "[arch][x86_64]") {
+  // e8 fb 01 00 00        call: its return address would point into the trampoline
+  CHECK(analyze_jump({0xe8, 0xfb, 0x01, 0x00, 0x00, 0xc3}).refusal ==
+        "cannot jump: the call within the 5 bytes a jump overwrites cannot run from a trampoline");
+  // 55 / c3 / ...         a ret before 5 bytes are covered
+  CHECK(analyze_jump({0x55, 0xc3, 0x90, 0x90, 0x90, 0x90}).refusal ==
+        "cannot jump: the ret within the 5 bytes a jump overwrites cannot run from a trampoline");
+  // 48 89 e5 / 90 / 90 / c3  with the function ending 2 bytes later
+  CHECK(analyze_jump({0x48, 0x89, 0xe5, 0x90}).refusal == "cannot jump: the function ends less than 5 bytes after the site");
+}
+
+TEST_CASE("x86_64 jump: a branch into the overwritten bytes refuses", "[arch][x86_64]") {
+  // site: 48 89 e5  mov rbp, rsp ; 48 89 c3  mov rbx, rax ; 75 fb  jne site+3 ; c3
+  const Bytes function{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x75, 0xfb, 0xc3};
+  CHECK(analyze_jump(function).refusal == "cannot jump: the jne at +0x6 lands inside the bytes a jump would overwrite");
+  // The same loop to the site itself is fine: the jmp is whole there.
+  const Bytes to_site{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x75, 0xf8, 0xc3};
+  CHECK(analyze_jump(to_site).plan != nullptr);
+  // ff e0  jmp rax: targets unknown
+  const Bytes indirect{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0xff, 0xe0};
+  CHECK(analyze_jump(indirect).refusal == "cannot jump: the function has an indirect jump at +0x6 whose targets are unknown");
+}
+
+TEST_CASE("x86_64 jump: records at most four register values", "[arch][x86_64]") {
+  const Bytes function{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0xc3};
+  CHECK(analyze_jump(function, 0, {1, 2, 3, 4}).plan != nullptr);
+  CHECK(analyze_jump(function, 0, {1, 2, 3, 4, 5}).refusal ==
+        "cannot jump: a probe records at most 4 values in jump mode, not 5");
+  // orig_rax is not a register the code at the site can read
+  CHECK(analyze_jump(function, 0, {15}).refusal ==
+        "cannot jump: a fetch argument names a register a trampoline cannot record");
+}
