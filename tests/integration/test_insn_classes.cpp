@@ -17,6 +17,7 @@
 
 #include "checks.h"
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -195,7 +196,7 @@ void all_classes_at_once(const std::vector<std::string>& mode_args, bool only_em
 
 }  // namespace
 
-TEST_CASE("insn classes: the driver is deterministic and self-checking", "[insn]") {
+TEST_CASE("insn classes: the driver is deterministic and self-checking", "[insn]" ONLY_X86_64) {
   Result a = run({kDriver, "300"});
   Result b = run({kDriver, "300"});
   REQUIRE(a.status == 0);
@@ -206,15 +207,15 @@ TEST_CASE("insn classes: the driver is deterministic and self-checking", "[insn]
   REQUIRE(lines.back() == "mismatches 0");
 }
 
-TEST_CASE("insn classes: all classes at once in the default mode give the same output and exact counts", "[insn]") {
+TEST_CASE("insn classes: all classes at once in the default mode give the same output and exact counts", "[insn]" ONLY_X86_64) {
   all_classes_at_once({});
 }
 
-TEST_CASE("insn classes: all classes at once with --mode auto give the same output and exact counts", "[insn]") {
+TEST_CASE("insn classes: all classes at once with --mode auto give the same output and exact counts", "[insn]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "auto"});
 }
 
-TEST_CASE("insn classes: all classes at once with --mode trap give the same output and exact counts", "[insn]") {
+TEST_CASE("insn classes: all classes at once with --mode trap give the same output and exact counts", "[insn]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "trap"});
 }
 
@@ -254,24 +255,24 @@ void each_class_alone(const char* mode, bool only_emulated, size_t first, size_t
 }  // namespace
 
 TEST_CASE("insn classes: all emulated classes at once with --mode emulate give the same output and exact counts",
-          "[insn]") {
+          "[insn]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "emulate"}, true);
 }
 
-TEST_CASE("insn classes: each class alone reports one line per execution (first half)", "[insn]") {
+TEST_CASE("insn classes: each class alone reports one line per execution (first half)", "[insn]" ONLY_X86_64) {
   each_class_alone("auto", false, 0, sites().size() / 2);
 }
 
-TEST_CASE("insn classes: each class alone reports one line per execution (second half)", "[insn]") {
+TEST_CASE("insn classes: each class alone reports one line per execution (second half)", "[insn]" ONLY_X86_64) {
   each_class_alone("auto", false, sites().size() / 2, sites().size());
 }
 
-TEST_CASE("insn classes: each emulated class alone and stepped instead reports one line per execution", "[insn]") {
+TEST_CASE("insn classes: each emulated class alone and stepped instead reports one line per execution", "[insn]" ONLY_X86_64) {
   // Where auto emulates, --mode trap steps the instruction out of line.
   each_class_alone("trap", true, 0, sites().size());
 }
 
-TEST_CASE("insn classes: --explain shows each site's instruction and the mode auto picks", "[insn][explain]") {
+TEST_CASE("insn classes: --explain shows each site's instruction and the mode auto picks", "[insn][explain]" ONLY_X86_64) {
   std::vector<std::string> args{"--explain", "--format", "json", "-x", kDriver};
   for (const std::string& p : all_probes()) args.push_back(p);
   Result r = uptrace(args);
@@ -294,7 +295,7 @@ TEST_CASE("insn classes: --explain shows each site's instruction and the mode au
   }
 }
 
-TEST_CASE("insn classes: --explain --mode trap steps every site", "[insn][explain]") {
+TEST_CASE("insn classes: --explain --mode trap steps every site", "[insn][explain]" ONLY_X86_64) {
   std::vector<std::string> args{"--explain", "--mode", "trap", "--format", "json", "-x", kDriver};
   for (const std::string& p : all_probes()) args.push_back(p);
   Result r = uptrace(args);
@@ -309,7 +310,7 @@ TEST_CASE("insn classes: --explain --mode trap steps every site", "[insn][explai
   }
 }
 
-TEST_CASE("insn classes: --explain text names the mode and the instruction", "[insn][explain]") {
+TEST_CASE("insn classes: --explain text names the mode and the instruction", "[insn][explain]" ONLY_X86_64) {
   Result r = uptrace({"--explain", "-x", kDriver, "call_rel", "jcc_rel8+3", "jmp_rel8", "push_pop", "rip_load",
                       "lock_xadd"});
   INFO(r.out << r.err);
@@ -346,7 +347,7 @@ TEST_CASE("insn classes: --explain text names the mode and the instruction", "[i
   REQUIRE(has_line(block("lock_xadd"), "  instruction: f0 0f c1 3d "));
 }
 
-TEST_CASE("insn classes: attached to a running driver every class runs right and nothing is left", "[insn][attach]") {
+TEST_CASE("insn classes: attached to a running driver every class runs right and nothing is left", "[insn][attach]" ONLY_X86_64) {
   for (const char* mode : {"auto", "trap"}) {
     INFO("--mode " << mode);
     Child driver({kDriver, "loop"});

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -32,7 +33,7 @@ TEST_CASE("signals arriving mid-step are delivered with the original pc", "[sign
 }
 
 TEST_CASE("the program's own int3 and int $3 reach its handler and a probe right after one counts exactly",
-          "[signals][traps]") {
+          "[signals][traps]" ONLY_X86_64) {
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "-c", "-o", out, "trap_then_nop+0x1", "int3_long+0x2", "--", target("selftrap"), "150"});
   REQUIRE(r.out == "traps=300\n");
@@ -41,7 +42,7 @@ TEST_CASE("the program's own int3 and int $3 reach its handler and a probe right
   unlink(out.c_str());
 }
 
-TEST_CASE("a probe on the program's own trap instruction is refused", "[signals][traps]") {
+TEST_CASE("a probe on the program's own trap instruction is refused", "[signals][traps]" ONLY_X86_64) {
   Result r = uptrace({"trap_then_nop", "--", target("selftrap"), "1"});
   REQUIRE(r.status == 1);
   REQUIRE(r.err == "uptrace: cannot probe trap_then_nop: int3 is already a breakpoint instruction\n");
