@@ -146,6 +146,13 @@ class Isa {
   virtual std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const = 0;
   // Whether a SIGTRAP with this si_code ends a PTRACE_SINGLESTEP.
   virtual bool is_step_trap(int si_code) const = 0;
+  // Whether a SIGTRAP with this si_code ends a PTRACE_SINGLESTEP over the
+  // syscall instruction (syscall injection; the caller also checks that pc
+  // is right after it). The kernel reports that step from the syscall exit
+  // path through user_single_step_report(): TRAP_BRKPT on x86, which
+  // defines its own, but SI_USER (0) where the generic one is used, as on
+  // arm64. The default keeps x86's behaviour: any kernel-sent si_code.
+  virtual bool is_syscall_step_trap(int si_code) const { return si_code > 0; }
   virtual bool has_hardware_single_step() const = 0;
 
   // --- registers ----------------------------------------------------------

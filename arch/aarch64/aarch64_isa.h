@@ -1,0 +1,61 @@
+#pragma once
+// The aarch64 (A64, little-endian) instruction set behind the Isa interface
+// (Linux, AAPCS64).
+#include <memory>
+
+#include "arch/isa.h"
+
+namespace uptrace::arch::aarch64 {
+
+class Decoder;
+
+class AArch64Isa final : public Isa {
+ public:
+  AArch64Isa();
+  ~AArch64Isa() override;
+
+  IsaId id() const override { return IsaId::AArch64; }
+  std::string_view name() const override { return "aarch64"; }
+  uint16_t elf_machine() const override;
+
+  std::vector<Instruction> decode(std::span<const uint8_t> code, RuntimeAddr start) const override;
+  bool is_trap(const Instruction& insn) const override;
+  SiteAnalysis analyze(const SiteContext& ctx) const override;
+  // One instruction, plus room for a copied branch's in-slot landing point
+  // (analyzer.h, kTakenOffsetInSlot), rounded to keep slots 16-byte aligned.
+  size_t slot_size() const override { return 16; }
+
+  std::span<const uint8_t> breakpoint() const override;
+  std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
+  bool is_step_trap(int si_code) const override;
+  bool is_syscall_step_trap(int si_code) const override;
+  bool has_hardware_single_step() const override { return true; }
+
+  size_t regs_size() const override;
+  uint64_t pc(const Regs& r) const override;
+  void set_pc(Regs& r, uint64_t pc) const override;
+  uint64_t sp(const Regs& r) const override;
+  std::optional<RegisterRef> register_by_name(std::string_view name) const override;
+  std::vector<std::string> register_names() const override;
+  ArgLocation argument(unsigned n) const override;
+  RegisterRef return_value() const override;
+
+  std::span<const uint8_t> syscall_instruction() const override;
+  long syscall_number(Syscall s) const override;
+  void prepare_syscall(Regs& r, RuntimeAddr insn_addr, long nr, std::span<const uint64_t> args) const override;
+  int64_t syscall_result(const Regs& r) const override;
+
+ private:
+  const Decoder& decoder() const;
+  // Capstone handles are not thread-safe; uptrace is single-threaded, so one
+  // lazily opened handle per Isa is enough.
+  mutable std::unique_ptr<Decoder> decoder_;
+};
+
+// The registry entry (see arch/isa_list.inc).
+const Isa& aarch64_isa();
+
+// uptrace's own breakpoint: brk #0x7a5 (see aarch64_isa.cpp for the choice).
+constexpr uint32_t kBreakpointWord = 0xd420f4a0;
+
+}  // namespace uptrace::arch::aarch64
