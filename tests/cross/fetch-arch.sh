@@ -6,6 +6,7 @@
 #   WORKDIR/busybox    busybox-static for the target
 #   WORKDIR/sysroot/   dpkg -x of the target's dev packages (headers, .a, cmake
 #                      and pkg-config files) that uptrace builds against
+#   WORKDIR/runtime/   dpkg -x of the target programs the VM needs (setpriv)
 #   WORKDIR/.fetched   written last: the cache is complete
 # DEBARCH: arm64 (Debian 12, bookworm). Adapted from the recipe in
 # shared/crossarch (fetch-arch.sh), which also covers ppc64el and riscv64.
@@ -21,6 +22,9 @@ esac
 # header-only: bookworm ships no libfmt.a, but its cmake config needs libfmt9).
 devpkgs="libelf-dev libdw-dev libcapstone-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev
          libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev catch2"
+# Programs the tests run inside the VM besides busybox: setpriv (util-linux),
+# for the test that ptraces without permission.
+rtpkgs="util-linux libcap-ng0"
 aptd=$wd/apt
 A() { "$here/apt-foreign.sh" "$arch" "$suite" "$aptd" "$@"; }
 rm -f "$wd/.fetched"
@@ -35,21 +39,25 @@ kpkg=$(A apt-cache depends "$kflavour" | awk '/Depends: linux-image-/{print $2; 
 echo "fetch-arch.sh: kernel package $kpkg"
 rm -f "$wd"/debs/*.deb
 # shellcheck disable=SC2086
-if ! (cd "$wd/debs" && A download "$kpkg" busybox-static $devpkgs >"$wd/apt-download.log" 2>&1); then
+if ! (cd "$wd/debs" && A download "$kpkg" busybox-static $devpkgs $rtpkgs >"$wd/apt-download.log" 2>&1); then
   echo "fetch-arch.sh: download failed:" >&2; tail -20 "$wd/apt-download.log" >&2; exit 1
 fi
-rm -rf "$wd/kpkg" "$wd/bbpkg" "$wd/sysroot"
+rm -rf "$wd/kpkg" "$wd/bbpkg" "$wd/sysroot" "$wd/runtime"
 # Only the kernel image is needed from the kernel package (no modules: the
 # initramfs needs none), which saves most of the extraction time.
 mkdir -p "$wd/kpkg"
 dpkg-deb --fsys-tarfile "$wd"/debs/linux-image-*.deb | tar -x -C "$wd/kpkg" --wildcards './boot/vmlinu*'
 dpkg -x "$wd"/debs/busybox-static_*.deb "$wd/bbpkg"
 for d in "$wd"/debs/*.deb; do
-  case $(basename "$d") in linux-image-*|busybox-static_*) continue;; esac
-  dpkg -x "$d" "$wd/sysroot"
+  case $(basename "$d") in
+    linux-image-*|busybox-static_*) ;;
+    util-linux_*|libcap-ng0_*) dpkg -x "$d" "$wd/runtime";;
+    *) dpkg -x "$d" "$wd/sysroot";;
+  esac
 done
 ln -sfn "$(ls "$wd"/kpkg/boot/vmlinu* | head -1)" "$wd/kernel"
 ln -sfn "$(find "$wd/bbpkg" -type f -name busybox -path '*bin/*' | head -1)" "$wd/busybox"
-[ -s "$wd/kernel" ] && [ -s "$wd/busybox" ] || { echo "fetch-arch.sh: no kernel or busybox extracted" >&2; exit 1; }
+[ -s "$wd/kernel" ] && [ -s "$wd/busybox" ] && [ -x "$wd/runtime/usr/bin/setpriv" ] ||
+  { echo "fetch-arch.sh: no kernel, busybox or setpriv extracted" >&2; exit 1; }
 echo "fetch-arch.sh: $(du -sh "$wd/debs" | cut -f1) of .debs in $wd"
 touch "$wd/.fetched"
