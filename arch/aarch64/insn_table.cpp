@@ -73,6 +73,11 @@ constexpr InsnRow kRows[] = {
     {"casp family", 0xbfa00000, 0x08200000, C::Step, "a single atomic compare-and-swap of a pair: stepped"},
     {"ldxr/ldaxr family", 0x3fc00000, 0x08400000, C::Refused, kExclusive},
     {"stxr/stlxr family", 0x3fc00000, 0x08000000, C::Refused, kExclusive},
+    // Single atomic instructions (FEAT_LSE and later), which Capstone 4
+    // cannot decode: listed so they are stepped rather than refused.
+    {"cas family", 0x3fa07c00, 0x08a07c00, C::Step, "a single atomic compare-and-swap: stepped"},
+    {"ldadd/ldclr/ldeor/ldset/ldmax/ldmin/swp family", 0x3f200c00, 0x38200000, C::Step,
+     "a single atomic memory operation: stepped"},
 
     // Pointer authentication. Capstone 4 does not decode the branches.
     {"braa/brab", 0xfffff800, 0xd71f0800, C::AuthBranch, kAuthBranch},
