@@ -19,7 +19,7 @@ inline void require_untouched(const Snapshot& before, pid_t pid) {
   REQUIRE(tracer_pid(pid) == 0);
   // Detached threads are resumed by the kernel right after uptrace exits;
   // give a loaded machine time to get there.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(10));
   while (any_thread_stopped(pid) && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   REQUIRE_FALSE(any_thread_stopped(pid));

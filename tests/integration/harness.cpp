@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -78,7 +79,7 @@ pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
 }
 
 bool wait_for(pid_t pid, int& status, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = std::chrono::steady_clock::now() + scaled(timeout);
   for (;;) {
     pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) return true;
@@ -92,8 +93,33 @@ bool wait_for(pid_t pid, int& status, std::chrono::milliseconds timeout) {
 std::string slurp(const std::string& path) { return read_file(path); }
 std::vector<std::string> lines_of(const std::string& text) { return split_lines(text); }
 
-std::string uptrace_path() { return UPTRACE_BINARY; }
-std::string target(const std::string& name) { return std::string(TARGET_DIR) + "/target-" + name; }
+namespace {
+std::string from_env(const char* name, const char* fallback) {
+  const char* value = getenv(name);
+  return value && *value ? value : fallback;
+}
+}  // namespace
+
+std::string uptrace_path() { return from_env("UPTRACE_BINARY", UPTRACE_BINARY); }
+std::string target_dir() { return from_env("UPTRACE_TARGET_DIR", TARGET_DIR); }
+std::string target(const std::string& name) { return target_dir() + "/target-" + name; }
+
+double time_scale() {
+  static const double scale = [] {
+    const char* text = getenv("UPTRACE_TEST_TIME_SCALE");
+    if (!text || !*text) return 1.0;
+    char* end = nullptr;
+    double v = strtod(text, &end);
+    if (*end != '\0' || !(v >= 1.0 && v <= 100.0))
+      throw std::runtime_error(std::string("UPTRACE_TEST_TIME_SCALE must be a number from 1 to 100, not ") + text);
+    return v;
+  }();
+  return scale;
+}
+
+std::chrono::milliseconds scaled(std::chrono::milliseconds d) {
+  return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(d.count()) * time_scale()));
+}
 
 std::string temp_path(const std::string& stem) {
   static std::atomic<int> counter{0};
@@ -162,7 +188,7 @@ Child::~Child() {
 }
 
 std::string Child::read_line(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = std::chrono::steady_clock::now() + scaled(timeout);
   for (;;) {
     auto nl = buffer_.find('\n');
     if (nl != std::string::npos) {
@@ -213,7 +239,7 @@ Tracer::~Tracer() {
 }
 
 bool Tracer::wait_armed(std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = std::chrono::steady_clock::now() + scaled(timeout);
   while (std::chrono::steady_clock::now() < deadline) {
     if (access(ready_.c_str(), F_OK) == 0) return true;
     if (!child_->alive()) return false;
@@ -308,12 +334,40 @@ size_t count_lines(const std::string& text, const std::string& needle) {
   return n;
 }
 
-uint64_t symbol_address(const std::string& file, const std::string& symbol) {
-  for (const std::string& line : split_lines(run({"/usr/bin/nm", file}).out)) {
-    std::istringstream ss(line);
-    std::string addr, type, name;
-    if (ss >> addr >> type >> name && name == symbol) return std::stoull(addr, nullptr, 16);
+std::optional<ElfSymbol> elf_symbol(const std::string& file, const std::string& symbol, bool dynamic) {
+  const std::string image = read_file(file);
+  auto fits = [&](uint64_t off, uint64_t len) { return off <= image.size() && len <= image.size() - off; };
+  if (!fits(0, sizeof(Elf64_Ehdr)) || image.compare(0, SELFMAG, ELFMAG) != 0 || image[EI_CLASS] != ELFCLASS64)
+    throw std::runtime_error(file + " is not a 64-bit ELF file");
+  Elf64_Ehdr eh;
+  memcpy(&eh, image.data(), sizeof eh);
+  if (eh.e_shentsize != sizeof(Elf64_Shdr) || !fits(eh.e_shoff, uint64_t{eh.e_shnum} * sizeof(Elf64_Shdr)))
+    throw std::runtime_error(file + " has no readable section headers");
+  auto section = [&](size_t i) {
+    Elf64_Shdr sh;
+    memcpy(&sh, image.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
+    return sh;
+  };
+  const uint32_t wanted = dynamic ? SHT_DYNSYM : SHT_SYMTAB;
+  for (size_t i = 0; i < eh.e_shnum; ++i) {
+    const Elf64_Shdr sh = section(i);
+    if (sh.sh_type != wanted || sh.sh_entsize != sizeof(Elf64_Sym) || sh.sh_link >= eh.e_shnum) continue;
+    const Elf64_Shdr strtab = section(sh.sh_link);
+    if (!fits(sh.sh_offset, sh.sh_size) || !fits(strtab.sh_offset, strtab.sh_size)) continue;
+    for (uint64_t off = 0; off + sizeof(Elf64_Sym) <= sh.sh_size; off += sizeof(Elf64_Sym)) {
+      Elf64_Sym sym;
+      memcpy(&sym, image.data() + sh.sh_offset + off, sizeof sym);
+      if (sym.st_shndx == SHN_UNDEF || sym.st_name >= strtab.sh_size) continue;
+      const char* name = image.data() + strtab.sh_offset + sym.st_name;
+      if (strnlen(name, strtab.sh_size - sym.st_name) == symbol.size() && symbol == name)
+        return ElfSymbol{sym.st_value, sym.st_size};
+    }
   }
+  return std::nullopt;
+}
+
+uint64_t symbol_address(const std::string& file, const std::string& symbol) {
+  if (auto sym = elf_symbol(file, symbol)) return sym->addr;
   throw std::runtime_error("no symbol " + symbol + " in " + file);
 }
 

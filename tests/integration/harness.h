@@ -12,13 +12,23 @@
 
 namespace itest {
 
+// The uptrace binary and the folder of the target programs: the build tree's
+// (compile definitions), or $UPTRACE_BINARY and $UPTRACE_TARGET_DIR when set
+// (the cross-built tests run in a VM that has no build tree; tests/cross).
 std::string uptrace_path();
 // The arguments with `--mode $UPTRACE_TEST_MODE` in front when that is set
 // (ctest runs the suite once per execution mode), unless they choose a mode,
 // list or explain (which shows what auto picks).
 std::vector<std::string> with_test_mode(std::vector<std::string> args);
+std::string target_dir();
 // A program from tests/targets, e.g. target("busy") -> .../target-busy.
 std::string target(const std::string& name);
+
+// Every timeout and deadline of the harness is multiplied by
+// $UPTRACE_TEST_TIME_SCALE (default 1; the VM of tests/cross runs under
+// emulation, several times slower). scaled() does the same for a test's own.
+double time_scale();
+std::chrono::milliseconds scaled(std::chrono::milliseconds d);
 std::string temp_path(const std::string& stem);  // unique path in a temp dir
 
 struct Result {
@@ -94,7 +104,13 @@ std::vector<std::string> lines_of(const std::string& text);
 
 // Counts lines containing `needle`.
 size_t count_lines(const std::string& text, const std::string& needle);
-// The address of `symbol` in the ELF file (as nm prints it).
+// A defined symbol of an ELF file as `nm -S` (or `nm -D -S` when `dynamic`)
+// prints it, read from its .symtab (.dynsym): no binutils needed.
+struct ElfSymbol {
+  uint64_t addr = 0, size = 0;
+};
+std::optional<ElfSymbol> elf_symbol(const std::string& file, const std::string& symbol, bool dynamic = false);
+// The address of `symbol` in the ELF file (as nm prints it); throws when absent.
 uint64_t symbol_address(const std::string& file, const std::string& symbol);
 
 }  // namespace itest

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 
@@ -114,7 +115,7 @@ TEST_CASE("args: every round reports the same values", "[args]") {
   REQUIRE(args_of(hits, "take_struct") == want);
 }
 
-TEST_CASE("args: registers by name and their parts with every integer type", "[args]") {
+TEST_CASE("args: registers by name and their parts with every integer type", "[args]" ONLY_X86_64) {
   Traced t = trace_args({}, {"args7 %rdi %edi:s32 %di:x16 %dil:u8 %rsi %esi:u32 %si:s16 %sil:x8 "
                              "a=$arg2:u8 b=$arg2:s8 c=$arg2:u16 d=$arg2:s16 e=$arg2:x32 f=$arg2:u64 g=$arg2:x64 "
                              "h=$arg2:s64 i=$arg7:x64"});
@@ -125,7 +126,7 @@ TEST_CASE("args: registers by name and their parts with every integer type", "[a
           "a=254 b=-2 c=65534 d=-2 e=0xfffffffe f=18446744073709551614 g=0xfffffffffffffffe h=-2 i=0x1e61");
 }
 
-TEST_CASE("args: $sp and $pc", "[args]") {
+TEST_CASE("args: $sp and $pc", "[args]" ONLY_X86_64) {
   Traced t = trace_args({"--format", "json"}, {"args7 sp=$sp:x64 rsp=%rsp:x64 pc=$pc:x64 pcd=$pc ret=+0($sp):x64"});
   auto lines = lines_of(t.hits);
   REQUIRE(lines.size() == 1);
@@ -150,7 +151,7 @@ TEST_CASE("args: $sp and $pc", "[args]") {
   REQUIRE(ret < main_start + 0x1000);
 }
 
-TEST_CASE("args: memory at offsets with every width and sign and nested references", "[args]") {
+TEST_CASE("args: memory at offsets with every width and sign and nested references", "[args]" ONLY_X86_64) {
   Traced t = trace_args({}, {"take_struct +0($arg1):u8 s8=+0($arg1):s8 +2($arg1):u16 +4($arg1):u32 +8($arg1):u64 "
                              "x64=+8($arg1):x64 s64=+8($arg1):s64 +8(+16($arg1)) +24($arg1):s32 +28($arg1):x32 "
                              "name=+0(+32($arg1)):string low=+4($arg1):u8 att=8(%rdi):x16 -7(+40($arg1)):string "
@@ -168,7 +169,7 @@ TEST_CASE("args: memory at offsets with every width and sign and nested referenc
           "+24($arg1)=6 +28($arg1)=0x7 name=(fault) low=3 att=0x4 -7(+40($arg1))=(fault) hex=6 neg=(fault)");
 }
 
-TEST_CASE("args: strings with C escapes and the 256-byte limit and a string that ends at an unmapped page", "[args]") {
+TEST_CASE("args: strings with C escapes and the 256-byte limit and a string that ends at an unmapped page", "[args]" ONLY_X86_64) {
   Traced t = trace_args({}, {"take_string s=$arg1:string +0(%rdi):string"});
   auto hits = args_of(text_hits(t.hits), "take_string");
   REQUIRE(hits.size() == 3);
@@ -192,7 +193,7 @@ TEST_CASE("args: unreadable pointers print (fault) and tracing goes on", "[args]
   }
 }
 
-TEST_CASE("args: NAME= names an argument and without it the expression does", "[args]") {
+TEST_CASE("args: NAME= names an argument and without it the expression does", "[args]" ONLY_X86_64) {
   Traced t = trace_args({}, {"args7 first=$arg1 $arg2 %rdx +0($sp):x8 sp=$sp:x8 $pc:x8 _x9=%rcx"});
   auto hits = text_hits(t.hits);
   REQUIRE(hits.size() == 1);

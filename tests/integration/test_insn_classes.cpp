@@ -18,6 +18,7 @@
 
 #include "checks.h"
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -211,7 +212,7 @@ void all_classes_at_once(const std::vector<std::string>& mode_args, const char* 
 
 }  // namespace
 
-TEST_CASE("insn classes: the driver is deterministic and self-checking", "[insn]") {
+TEST_CASE("insn classes: the driver is deterministic and self-checking", "[insn]" ONLY_X86_64) {
   Result a = run({kDriver, "300"});
   Result b = run({kDriver, "300"});
   REQUIRE(a.status == 0);
@@ -223,20 +224,20 @@ TEST_CASE("insn classes: the driver is deterministic and self-checking", "[insn]
 }
 
 TEST_CASE("insn classes: all classes at once in the default mode give the same output and exact counts",
-          "[insn][mode-specific]") {
+          "[insn][mode-specific]" ONLY_X86_64) {
   all_classes_at_once({});
 }
 
-TEST_CASE("insn classes: all classes at once with --mode auto give the same output and exact counts", "[insn]") {
+TEST_CASE("insn classes: all classes at once with --mode auto give the same output and exact counts", "[insn]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "auto"});
 }
 
-TEST_CASE("insn classes: all classes at once with --mode trap give the same output and exact counts", "[insn]") {
+TEST_CASE("insn classes: all classes at once with --mode trap give the same output and exact counts", "[insn]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "trap"});
 }
 
 TEST_CASE("insn classes: all boostable classes at once with --mode boost give the same output and exact counts",
-          "[insn][boost]") {
+          "[insn][boost]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "boost"}, "boost");
 }
 
@@ -278,37 +279,37 @@ void each_class_alone(const char* mode, const char* only_mode, size_t first, siz
 }  // namespace
 
 TEST_CASE("insn classes: all emulated classes at once with --mode emulate give the same output and exact counts",
-          "[insn]") {
+          "[insn]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "emulate"}, "emulate");
 }
 
-TEST_CASE("insn classes: each class alone reports one line per execution (first half)", "[insn]") {
+TEST_CASE("insn classes: each class alone reports one line per execution (first half)", "[insn]" ONLY_X86_64) {
   each_class_alone("auto", nullptr, 0, sites().size() / 2);
 }
 
-TEST_CASE("insn classes: each class alone reports one line per execution (second half)", "[insn]") {
+TEST_CASE("insn classes: each class alone reports one line per execution (second half)", "[insn]" ONLY_X86_64) {
   each_class_alone("auto", nullptr, sites().size() / 2, sites().size());
 }
 
-TEST_CASE("insn classes: each boosted class alone reports one line per execution", "[insn][boost]") {
+TEST_CASE("insn classes: each boosted class alone reports one line per execution", "[insn][boost]" ONLY_X86_64) {
   each_class_alone("boost", "boost", 0, sites().size());
 }
 
 TEST_CASE("insn classes: all jump classes at once with --mode jump give the same output and exact counts",
-          "[insn][jump]") {
+          "[insn][jump]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "jump"}, "jump");
 }
 
-TEST_CASE("insn classes: each jump class alone reports one line per execution", "[insn][jump]") {
+TEST_CASE("insn classes: each jump class alone reports one line per execution", "[insn][jump]" ONLY_X86_64) {
   each_class_alone("jump", "jump", 0, sites().size());
 }
 
-TEST_CASE("insn classes: each emulated class alone and stepped instead reports one line per execution", "[insn]") {
+TEST_CASE("insn classes: each emulated class alone and stepped instead reports one line per execution", "[insn]" ONLY_X86_64) {
   // Where auto emulates, --mode trap steps the instruction out of line.
   each_class_alone("trap", "emulate", 0, sites().size());
 }
 
-TEST_CASE("insn classes: --explain shows each site's instruction and the mode auto picks", "[insn][explain]") {
+TEST_CASE("insn classes: --explain shows each site's instruction and the mode auto picks", "[insn][explain]" ONLY_X86_64) {
   std::vector<std::string> args{"--explain", "--format", "json", "-x", kDriver};
   for (const std::string& p : all_probes()) args.push_back(p);
   Result r = uptrace(args);
@@ -331,7 +332,7 @@ TEST_CASE("insn classes: --explain shows each site's instruction and the mode au
   }
 }
 
-TEST_CASE("insn classes: --explain --mode trap steps every site", "[insn][explain]") {
+TEST_CASE("insn classes: --explain --mode trap steps every site", "[insn][explain]" ONLY_X86_64) {
   std::vector<std::string> args{"--explain", "--mode", "trap", "--format", "json", "-x", kDriver};
   for (const std::string& p : all_probes()) args.push_back(p);
   Result r = uptrace(args);
@@ -346,7 +347,7 @@ TEST_CASE("insn classes: --explain --mode trap steps every site", "[insn][explai
   }
 }
 
-TEST_CASE("insn classes: --explain text names the mode and the instruction", "[insn][explain]") {
+TEST_CASE("insn classes: --explain text names the mode and the instruction", "[insn][explain]" ONLY_X86_64) {
   Result r = uptrace({"--explain", "-x", kDriver, "call_rel", "jcc_rel8+3", "jmp_rel8", "push_pop", "rip_load",
                       "lock_xadd"});
   INFO(r.out << r.err);
@@ -383,7 +384,7 @@ TEST_CASE("insn classes: --explain text names the mode and the instruction", "[i
   REQUIRE(has_line(block("lock_xadd"), "  instruction: f0 0f c1 3d "));
 }
 
-TEST_CASE("insn classes: attached to a running driver every class runs right and nothing is left", "[insn][attach]") {
+TEST_CASE("insn classes: attached to a running driver every class runs right and nothing is left", "[insn][attach]" ONLY_X86_64) {
   for (const char* mode : {"auto", "trap"}) {
     INFO("--mode " << mode);
     Child driver({kDriver, "loop"});

@@ -9,10 +9,11 @@
 
 #include "checks.h"
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 
-TEST_CASE("jump: counted exactly from 8 threads, each hit naming its own thread", "[jump][mode-specific]") {
+TEST_CASE("jump: counted exactly from 8 threads, each hit naming its own thread", "[jump][mode-specific]" ONLY_X86_64) {
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "--mode", "jump", "--format", "json", "-o", out, "work i=$arg1 r=$arg2", "--",
                       target("counted"), "8", "2000"});
@@ -48,7 +49,7 @@ TEST_CASE("jump: counted exactly from 8 threads, each hit naming its own thread"
   unlink(out.c_str());
 }
 
-TEST_CASE("jump: timestamps are in the order of the hits", "[jump][mode-specific]") {
+TEST_CASE("jump: timestamps are in the order of the hits", "[jump][mode-specific]" ONLY_X86_64) {
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "--format", "json", "-o", out, "work", "--", target("counted"), "1", "3000"});
   REQUIRE(r.status == 0);
@@ -64,7 +65,7 @@ TEST_CASE("jump: timestamps are in the order of the hits", "[jump][mode-specific
   unlink(out.c_str());
 }
 
-TEST_CASE("jump: arguments that read memory fall back to a stop, and --explain says why", "[jump][mode-specific]") {
+TEST_CASE("jump: arguments that read memory fall back to a stop, and --explain says why", "[jump][mode-specific]" ONLY_X86_64) {
   Result ex = uptrace({"--explain", "-x", target("counted"), "work", "work x=+0($sp)"});
   REQUIRE(ex.status == 0);
   REQUIRE(count_lines(ex.out, "  mode:        jump: ") == 1);
@@ -78,7 +79,7 @@ TEST_CASE("jump: arguments that read memory fall back to a stop, and --explain s
   unlink(out.c_str());
 }
 
-TEST_CASE("jump: attached to busy threads, the ring and trampolines are gone after detach", "[jump][attach]") {
+TEST_CASE("jump: attached to busy threads, the ring and trampolines are gone after detach", "[jump][attach]" ONLY_X86_64) {
   Child busy({target("busy"), "4", "20"});
   REQUIRE(busy.read_line() == "ready " + std::to_string(busy.pid()));
   Snapshot before = snapshot(busy.pid());

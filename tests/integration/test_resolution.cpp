@@ -16,6 +16,7 @@
 
 #include "checks.h"
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -26,7 +27,7 @@ const std::string kResolve = target("resolve");
 const std::string kResolveNopie = target("resolve-nopie");
 const std::string kUselib = target("uselib");
 const std::string kDriver = target("insn_driver");
-const std::string kLibUptest = std::string(TARGET_DIR) + "/libuptest.so";
+const std::string kLibUptest = target_dir() + "/libuptest.so";
 
 
 
@@ -42,32 +43,31 @@ std::string hex(uint64_t v) {
 }
 
 // "nm -S" (or "nm -D -S" for a stripped library): address and size of a symbol.
-struct Sym {
-  uint64_t addr = 0, size = 0;
-};
+using Sym = ElfSymbol;
 Sym nm_symbol(const std::string& file, const std::string& name, bool dynamic = false) {
-  std::vector<std::string> argv{"/usr/bin/nm", "-S"};
-  if (dynamic) argv.push_back("-D");
-  argv.push_back(file);
-  for (const std::string& line : lines_of(run(argv).out)) {
-    std::istringstream ss(line);
-    std::string addr, size, type, sym;
-    if (ss >> addr >> size >> type >> sym && (sym == name || sym.rfind(name + "@", 0) == 0))
-      return {std::stoull(addr, nullptr, 16), std::stoull(size, nullptr, 16)};
-  }
+  if (auto sym = elf_symbol(file, name, dynamic)) return *sym;
   FAIL("no symbol " << name << " in " << file);
   return {};
 }
 
-// The path the kernel shows for libc in this (test) process's maps: the
-// targets load the same file.
-std::string libc_path() {
-  for (const std::string& line : lines_of(slurp("/proc/self/maps"))) {
+// The path the kernel shows for libc in a process's maps.
+std::optional<std::string> libc_in_maps(const std::string& maps) {
+  for (const std::string& line : lines_of(maps)) {
     auto slash = line.find('/');
     if (slash != std::string::npos && line.find("/libc.so.6") != std::string::npos) return line.substr(slash);
   }
-  FAIL("libc.so.6 is not mapped in the test process");
-  return {};
+  return std::nullopt;
+}
+
+// The libc the targets load: the test process's own, or, when the test
+// executable is linked statically (the cross build of tests/cross), a
+// target's.
+std::string libc_path() {
+  if (auto own = libc_in_maps(slurp("/proc/self/maps"))) return *own;
+  Parked t(kResolve);
+  auto theirs = libc_in_maps(slurp("/proc/" + t.spid() + "/maps"));
+  if (!theirs) FAIL("libc.so.6 is mapped neither in the test process nor in " << kResolve);
+  return *theirs;
 }
 
 std::string real(const std::string& path) {
@@ -155,7 +155,7 @@ TEST_CASE("resolution: the main executable named as a module", "[resolve][module
                                           "target-resolve:" + hex(nm_symbol(kResolve, "work_c").addr) + " 9"});
 }
 
-TEST_CASE("resolution: a source line in a shared library", "[resolve][line][module]") {
+TEST_CASE("resolution: a source line in a shared library", "[resolve][line][module]" ONLY_X86_64) {
   std::string here = __FILE__;
   std::string source = here.substr(0, here.rfind("/integration/")) + "/targets/lib/uptest_lib.c";
   unsigned work_line = 0, other_line = 0;
@@ -222,20 +222,21 @@ TEST_CASE("resolution: a glob makes one probe per match under the matched name",
     REQUIRE(sorted(counts({"work_[ac]"}, kResolve, 1)) == std::vector<std::string>{"work_a 1", "work_c 3"});
     REQUIRE(sorted(counts({"work_[!ac]"}, kResolve, 1)) == std::vector<std::string>{"work_b 2"});
   }
-  SECTION("a glob with an offset") {
-    // work_a/b/c have the same code: +7 is the second instruction of each.
-    Result ex = uptrace({"--explain", "--format", "json", "-x", kResolve, "work_*+7"});
-    REQUIRE(ex.status == 0);
-    REQUIRE(ex.out_lines().size() == 3);
-    for (const std::string& line : ex.out_lines()) REQUIRE(nlohmann::json::parse(line)["insn"].get<std::string>().rfind("lea", 0) == 0);
-    REQUIRE(sorted(counts({"work_*+7"}, kResolve, 2)) ==
-            std::vector<std::string>{"work_a+0x7 2", "work_b+0x7 4", "work_c+0x7 6"});
-  }
   SECTION("a glob that matches nothing") {
     Result r = uptrace({"-c", "nomatch_*", "--", kResolve});
     REQUIRE(r.status == 1);
     REQUIRE(r.err == "uptrace: no function matches 'nomatch_*' in " + real(kResolve) + "\n");
   }
+}
+
+TEST_CASE("resolution: a glob with an offset makes one probe per match", "[resolve][glob]" ONLY_X86_64) {
+  // work_a/b/c have the same code: +7 is the second instruction of each.
+  Result ex = uptrace({"--explain", "--format", "json", "-x", kResolve, "work_*+7"});
+  REQUIRE(ex.status == 0);
+  REQUIRE(ex.out_lines().size() == 3);
+  for (const std::string& line : ex.out_lines()) REQUIRE(nlohmann::json::parse(line)["insn"].get<std::string>().rfind("lea", 0) == 0);
+  REQUIRE(sorted(counts({"work_*+7"}, kResolve, 2)) ==
+          std::vector<std::string>{"work_a+0x7 2", "work_b+0x7 4", "work_c+0x7 6"});
 }
 
 TEST_CASE("resolution: 0xADDR in a PIE and in a non-PIE executable", "[resolve][addr]") {
@@ -328,7 +329,7 @@ TEST_CASE("resolution: a source line without code names lines that have some", "
   REQUIRE(none.err == "uptrace: no source file 'nosuch.c' with code in " + real(kResolve) + "\n");
 }
 
-TEST_CASE("resolution: FUNC+OFF in decimal or hex or with a leading zero prints as +0x", "[resolve][offset]") {
+TEST_CASE("resolution: FUNC+OFF in decimal or hex or with a leading zero prints as +0x", "[resolve][offset]" ONLY_X86_64) {
   const long rounds = 100;
   uint64_t loop_iterations = 0, jcc32_not_taken = 0;
   for (long i = 0; i < rounds; ++i) {
@@ -465,6 +466,16 @@ TEST_CASE("resolution: --explain -x explains several probes and a refused one ma
   REQUIRE(count_lines(ok.out, "  at:          other_fn+0x0 in " + kResolve + " (file address " + hex(o.addr)) == 1);
   REQUIRE(count_lines(ok.out, "  mode:        ") == 3);
 
+  // An unknown function is refused with the reason, as JSON too.
+  Result unknown = uptrace({"--explain", "--format", "json", "-x", kResolve, "othr_fn"});
+  REQUIRE(unknown.status == 1);
+  auto j = nlohmann::json::parse(unknown.out_lines().at(0));
+  REQUIRE(j["probe"] == "othr_fn");
+  REQUIRE(j["mode"].is_null());
+  REQUIRE(j["refused"] == "no function 'othr_fn' in " + kResolve + " (did you mean other_fn?)");
+}
+
+TEST_CASE("resolution: --explain -x explains a refused trap instruction between two good probes", "[resolve][explain]" ONLY_X86_64) {
   // Refused: a trap instruction, between two good probes; all three are explained.
   Result refused = uptrace({"--explain", "-x", kDriver, "call_rel", "trap_int3", "jmp_rel8"});
   INFO(refused.out << refused.err);
@@ -476,14 +487,6 @@ TEST_CASE("resolution: --explain -x explains several probes and a refused one ma
   REQUIRE(std::count(rl.begin(), rl.end(), "call_rel") == 1);
   REQUIRE(std::count(rl.begin(), rl.end(), "jmp_rel8") == 1);
   REQUIRE(count_lines(refused.out, "  mode:        emulate: ") == 2);
-
-  // An unknown function is refused with the reason, as JSON too.
-  Result unknown = uptrace({"--explain", "--format", "json", "-x", kResolve, "othr_fn"});
-  REQUIRE(unknown.status == 1);
-  auto j = nlohmann::json::parse(unknown.out_lines().at(0));
-  REQUIRE(j["probe"] == "othr_fn");
-  REQUIRE(j["mode"].is_null());
-  REQUIRE(j["refused"] == "no function 'othr_fn' in " + kResolve + " (did you mean other_fn?)");
 }
 
 TEST_CASE("resolution: --explain -p shows runtime addresses and changes nothing", "[resolve][explain][attach]") {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -31,7 +32,7 @@ TEST_CASE("signals arriving mid-step are delivered with the original pc", "[sign
   unlink(out.c_str());
 }
 
-TEST_CASE("signals arriving in a boost slot are delivered with the original pc", "[signals][boost]") {
+TEST_CASE("signals arriving in a boost slot are delivered with the original pc", "[signals][boost]" ONLY_X86_64) {
   // Boosted, the worker runs the copy and the jump back unwatched: a signal
   // queued while it stopped at the trap is due the moment it resumes in the
   // slot, so most of the 3000 find it there.
@@ -44,7 +45,7 @@ TEST_CASE("signals arriving in a boost slot are delivered with the original pc",
 }
 
 TEST_CASE("the program's own int3 and int $3 reach its handler and a probe right after one counts exactly",
-          "[signals][traps]") {
+          "[signals][traps]" ONLY_X86_64) {
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "-c", "-o", out, "trap_then_nop+0x1", "int3_long+0x2", "--", target("selftrap"), "150"});
   REQUIRE(r.out == "traps=300\n");
@@ -53,7 +54,7 @@ TEST_CASE("the program's own int3 and int $3 reach its handler and a probe right
   unlink(out.c_str());
 }
 
-TEST_CASE("a probe on the program's own trap instruction is refused", "[signals][traps]") {
+TEST_CASE("a probe on the program's own trap instruction is refused", "[signals][traps]" ONLY_X86_64) {
   Result r = uptrace({"trap_then_nop", "--", target("selftrap"), "1"});
   REQUIRE(r.status == 1);
   REQUIRE(r.err == "uptrace: cannot probe trap_then_nop: int3 is already a breakpoint instruction\n");

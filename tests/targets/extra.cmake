@@ -2,7 +2,9 @@
 
 # The instruction classes at probe sites: the driver is built from
 # insn_driver.c by the glob above; its functions are in assembly.
-target_sources(target-insn_driver PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/insn_classes.S)
+if(TARGET target-insn_driver)  # x86-64 only
+  target_sources(target-insn_driver PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/insn_classes.S)
+endif()
 
 # The resolution target again, as a non-PIE executable (load bias 0).
 uptrace_target(target-resolve-nopie SOURCES resolve.c OPTIONS -no-pie -fno-pie)

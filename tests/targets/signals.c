@@ -22,7 +22,13 @@ __attribute__((noinline)) long work(long x) {
 static void on_usr1(int sig, siginfo_t *info, void *ctx) {
   (void)sig;
   (void)info;
+#if defined(__x86_64__)
   unsigned long pc = (unsigned long)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+  unsigned long pc = (unsigned long)((ucontext_t *)ctx)->uc_mcontext.pc;
+#else
+#error "the interrupted pc: add this ISA's ucontext field"
+#endif
   if (pc < (unsigned long)__executable_start || pc >= (unsigned long)etext) outside++;
   handled++;
 }

@@ -1,0 +1,58 @@
+#!/bin/sh
+# vm-tests.sh: the test driver inside the VM (busybox sh; it is /t/run-tests
+# in the initramfs, started by /init). Runs every test case of the static
+# integration executable as a process of its own, so that one crash or hang
+# cannot hide the others, and prints one line per test for the host to parse:
+#   XA-TEST PASS <seconds> <name>
+#   XA-TEST FAIL <seconds> <name>            (its output follows, as "  | ...")
+#   XA-TEST SKIP 0 <name> -- <reason>
+# "XA-TESTS <n>" before them is how many PASS/FAIL lines must follow.
+# Environment (set by /init from the kernel command line): XA_TIME_SCALE.
+tests=/t/uptrace-integration
+export UPTRACE_BINARY=/t/uptrace UPTRACE_TARGET_DIR=/t/targets TMPDIR=/tmp
+export UPTRACE_TEST_TIME_SCALE="${XA_TIME_SCALE:-3}"
+# libuptest.so: the targets' RUNPATH names the build tree, which is not here.
+export LD_LIBRARY_PATH=/t/targets
+per_test_timeout=$(awk "BEGIN{print int(100 * $UPTRACE_TEST_TIME_SCALE)}")
+uptime() { cut -d' ' -f1 /proc/uptime; }
+# A test name as a Catch2 test spec: \ , [ ] * " are special there.
+spec() { printf '%s\n' "$1" | sed 's/[][\\,*"]/\\&/g'; }
+
+# (Catch2 v2 exits with the number of tests listed: the status says nothing.)
+"$tests" --list-test-names-only > /tmp/names 2>/tmp/list.err
+if ! grep -q . /tmp/names; then
+  echo "XA-ERROR cannot list the tests:"; sed 's/^/  | /' /tmp/list.err; exit 1
+fi
+# Hidden tests ([.]) are skipped; the ISA tag says why (tests/integration/isa.h).
+"$tests" --list-test-names-only "[.]" > /tmp/hidden 2>/dev/null
+"$tests" --list-test-names-only "[.][x86_64]" > /tmp/hidden-x86_64 2>/dev/null
+grep -v '^$' /tmp/names > /tmp/run || true
+echo "XA-TESTS $(wc -l < /tmp/run) uptrace=$("$UPTRACE_BINARY" --version 2>&1 | head -1) time_scale=$UPTRACE_TEST_TIME_SCALE"
+grep -v '^$' /tmp/hidden | while IFS= read -r name; do
+  if grep -qxF -- "$name" /tmp/hidden-x86_64; then why="x86-64 only: x86 instructions, registers or targets"
+  else why="hidden test ([.])"; fi
+  echo "XA-TEST SKIP - $name -- $why"
+done
+failed=0
+while IFS= read -r name; do
+  echo "XA-RUNNING $name"
+  start=$(uptime)
+  timeout -s KILL "$per_test_timeout" "$tests" --warn NoTests "$(spec "$name")" \
+    > /tmp/out 2>&1 </dev/null
+  rc=$?
+  secs=$(awk "BEGIN{printf \"%.1f\", $(uptime) - $start}")
+  if [ $rc -ne 0 ]; then
+    [ $rc -eq 137 ] && echo "killed after ${per_test_timeout}s (timeout)" >> /tmp/out
+    echo "XA-TEST FAIL $secs $name"
+    tail -n 60 /tmp/out | sed 's/^/  | /'
+    failed=$((failed + 1))
+  elif reason=$(grep -m1 -o 'skipped: .*' /tmp/out); then
+    # The test decided it cannot run here (a tool missing in the VM) and said so.
+    echo "XA-TEST SKIP $secs $name -- ${reason#skipped: }"
+  else
+    echo "XA-TEST PASS $secs $name"
+  fi
+  # Whatever a failed test left behind must not disturb the next one.
+  rm -rf /tmp/uptrace-test-* 2>/dev/null
+done < /tmp/run
+[ $failed -eq 0 ]
