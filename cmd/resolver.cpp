@@ -317,6 +317,13 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   s.module_path = module.path;
   s.module_start = module.start;
   s.module_end = module.end;
+  // A jump probe checks every branch in the function; GCC's split-off cold
+  // part (FUNC.cold) jumps back in from outside it, to places no branch
+  // inside shows, and code without a symbol may have such parts too.
+  if (function.empty())
+    s.jump_unavailable = "the code has no function symbol, so branches into it from elsewhere cannot be ruled out";
+  else if (!elf.find_function(function + ".cold").empty())
+    s.jump_unavailable = fmt::format("{}.cold, a part of the function placed elsewhere, may jump back into it", function);
   std::unique_ptr<VariableSource> variables;
   if (uses_dwarf(spec)) {
     try {

@@ -92,3 +92,18 @@ TEST_CASE("jump: attached to busy threads, the ring and trampolines are gone aft
     REQUIRE(busy.alive());
   }
 }
+
+TEST_CASE("jump: not used in a function with a part placed elsewhere (FUNC.cold)", "[jump][mode-specific]" ONLY_X86_64) {
+  // hot_or_cold.cold jumps back into hot_or_cold from outside its code.
+  Result ex = uptrace({"--explain", "-x", target("coldsplit-O2"), "hot_or_cold"});
+  INFO(ex.out << ex.err);
+  REQUIRE(ex.status == 0);
+  REQUIRE(count_lines(ex.out, "  not jump:    hot_or_cold.cold, a part of the function placed elsewhere, may jump back "
+                              "into it") == 1);
+  std::string out = temp_path("counts");
+  Result r = uptrace({"-c", "-o", out, "hot_or_cold", "--", target("coldsplit-O2"), "1000"});
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == "sum 1000000\n");
+  REQUIRE(slurp(out) == "hot_or_cold 1000\n");
+  unlink(out.c_str());
+}

@@ -33,3 +33,6 @@ uptrace_target(target-returns-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c O
 uptrace_target(target-throws SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp)
 uptrace_target(target-throws-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp OPTIONS -O0)
 uptrace_target(target-throws-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp OPTIONS -O2)
+
+# A function GCC splits into a hot part and FUNC.cold (at -O2).
+uptrace_target(target-coldsplit-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/coldsplit.c OPTIONS -O2)
