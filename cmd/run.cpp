@@ -131,6 +131,17 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     const core::ProbeSite* one[] = {&with_stack};
     arch::SiteAnalysis a =
         core::plan_site(isa, one, core::provisional_slot(s.addr), o.mode, core::kProvisionalRing, 0).analysis;
+    // As arming does: a jump must not overwrite another probe.
+    if (a.plan && a.plan->mode() == arch::ExecMode::Jump) {
+      const uint64_t end = s.addr.value + a.plan->site_patch().size();
+      for (const core::ProbeSite& other : res.sites) {
+        if (other.addr <= s.addr || other.addr.value >= end) continue;
+        with_stack.jump_unavailable =
+            fmt::format("the probe at {:#x} is inside the bytes a jump would overwrite", other.addr.value);
+        a = core::plan_site(isa, one, core::provisional_slot(s.addr), o.mode, core::kProvisionalRing, 0).analysis;
+        break;
+      }
+    }
     std::string refusal = a.plan ? "" : a.refusal;
     // What will run is what is in memory, which may differ from the file.
     if (live && a.insn.length) {

@@ -411,6 +411,20 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
     const arch::SiteAnalysis& a = plan.analysis;
     if (a.plan && a.plan->mode() == arch::ExecMode::Jump) {
       const uint64_t patched = a.plan->site_patch().size();
+      // The trampoline runs the file's bytes: they must be what is in memory.
+      std::vector<uint8_t> live(patched);
+      const size_t at = static_cast<size_t>(s.addr - s.function_start);
+      if (!space.memory.read(s.addr, live) || at + patched > s.function_code.size() ||
+          !std::equal(live.begin(), live.end(), s.function_code.begin() + static_cast<long>(at))) {
+        s.jump_unavailable = "the bytes a jump would overwrite differ in memory from the file";
+        return plan_site(isa_, by_address[i], slot_of[i], options_.mode, ring_at, 0);
+      }
+      // Another probe inside the overwritten bytes would be overwritten too.
+      auto next = index.upper_bound(s.addr.value);
+      if (next != index.end() && next->first < s.addr.value + patched) {
+        s.jump_unavailable = fmt::format("the probe at {:#x} is inside the bytes a jump would overwrite", next->first);
+        return plan_site(isa_, by_address[i], slot_of[i], options_.mode, ring_at, 0);
+      }
       for (auto [tid, pc] : pcs) {
         if (pc > s.addr.value && pc < s.addr.value + patched) {
           s.jump_unavailable = fmt::format("thread {} is stopped inside the bytes a jump would overwrite", tid);

@@ -400,11 +400,15 @@ class Target:
 class Tracer:
     """uptrace in the background, with --ready-file, stdout and stderr in files."""
 
-    def __init__(self, test, args):
+    def __init__(self, test, args, mode="trap"):
+        """`mode`: these tests check the trap bytes gdb and uptrace see in each
+        other's memory, so probes are traps unless a test says otherwise
+        (None: uptrace's own choice)."""
         self.ready = test.path("ready")
         self.out_path, self.err_path = test.path("out"), test.path("err")
+        mode_args = ["--mode", mode] if mode else []
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = test.popen([test.uptrace, "--ready-file", self.ready] + args, stdin=subprocess.DEVNULL,
+            self.proc = test.popen([test.uptrace, "--ready-file", self.ready] + mode_args + args, stdin=subprocess.DEVNULL,
                                    stdout=out, stderr=err)
         self.pid = self.proc.pid
 
