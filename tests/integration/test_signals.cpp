@@ -112,7 +112,8 @@ TEST_CASE("SIGSTOP and SIGCONT keep working while traced", "[signals]") {
   REQUIRE_FALSE(any_thread_stopped(t.pid()));
 }
 
-TEST_CASE("100 attach/detach cycles on a busy process leave its memory pristine", "[attach][stress]") {
+// Long under ASan (about 100 s): once, in the default mode.
+TEST_CASE("100 attach/detach cycles on a busy process leave its memory pristine", "[attach][stress][mode-specific]") {
   Child t({target("busy"), "8", "0"});
   REQUIRE(t.read_line().rfind("ready", 0) == 0);
   Snapshot before = snapshot(t.pid());
