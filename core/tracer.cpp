@@ -1133,6 +1133,18 @@ void Tracer::follow_child(pid_t child, Process& parent) {
   Thread& t = add_thread(child, child);
   t.stopped = true;
   t.pending = Stop{Stop::Kind::Interrupt, child};
+  // A child that cannot be followed gets its original code and stack back,
+  // and goes on untraced.
+  auto let_go = [&](const std::string& why) {
+    if (options_.status) options_.status(fmt::format("cannot follow pid {}: {}", child, why));
+    space.journal.revert_all();
+    returns_.release_child(child, space.memory, parent.space->return_trampoline);
+    for (const AddressRange& mine : space.scratch)
+      inject_syscall(cp, child, arch::Syscall::Munmap, {mine.start.value, mine.end.value - mine.start.value});
+    threads_.erase(child);
+    processes_.erase(child);
+    ptrace::detach(child);
+  };
   uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   for (const AddressRange& r : parent.space->scratch) {
     uint64_t size = r.end.value - r.start.value;
@@ -1141,16 +1153,8 @@ void Tracer::follow_child(pid_t child, Process& parent) {
                                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, static_cast<uint64_t>(-1), 0});
     if (got > 0 && static_cast<uint64_t>(got) % page == 0) space.scratch.push_back({RuntimeAddr(static_cast<uint64_t>(got)), RuntimeAddr(static_cast<uint64_t>(got) + size)});
     if (static_cast<uint64_t>(got) != r.start.value) {
-      // Without its slots the child cannot run the probed instructions:
-      // it gets its original code back and goes on untraced.
-      if (options_.status) options_.status(fmt::format("cannot follow pid {}: its slots cannot be mapped", child));
-      space.journal.revert_all();
-      returns_.release_child(child, space.memory, parent.space->return_trampoline);
-      for (const AddressRange& mine : space.scratch)
-        inject_syscall(cp, child, arch::Syscall::Munmap, {mine.start.value, mine.end.value - mine.start.value});
-      threads_.erase(child);
-      processes_.erase(child);
-      ptrace::detach(child);
+      // Without its slots the child cannot run the probed instructions.
+      let_go("its slots cannot be mapped");
       return;
     }
     inject_syscall(cp, child, arch::Syscall::Madvise, {r.start.value, size, MADV_DONTFORK});
@@ -1161,14 +1165,8 @@ void Tracer::follow_child(pid_t child, Process& parent) {
       create_ring(cp, child, space.scratch.front().start, parent.ring->target_address());
       cp.jump_probes = parent.jump_probes;
     } catch (const Error& e) {
-      // Its trampolines would write to nowhere: it goes on untraced.
-      if (options_.status) options_.status(fmt::format("cannot follow pid {}: {}", child, e.what()));
-      space.journal.revert_all();
-      for (const AddressRange& mine : space.scratch)
-        inject_syscall(cp, child, arch::Syscall::Munmap, {mine.start.value, mine.end.value - mine.start.value});
-      threads_.erase(child);
-      processes_.erase(child);
-      ptrace::detach(child);
+      // Its trampolines would write to nowhere.
+      let_go(e.what());
       return;
     }
   }
@@ -1296,15 +1294,20 @@ void Tracer::step_to_completion(Thread& t, Process& proc) {
       }
       t.held_signals.push_back(si);
     }
-    if (!ptrace::single_step(t.tid)) return;
-    Stop next;
-    wait_thread(t.tid, next);
-    if (next.thread_gone()) {
-      on_thread_gone(t, next);
-      return;
-    }
-    t.pending = next;
+    if (!step_and_wait(t)) return;
   }
+}
+
+bool Tracer::step_and_wait(Thread& t) {
+  if (!ptrace::single_step(t.tid)) return false;
+  Stop next;
+  wait_thread(t.tid, next);
+  if (next.thread_gone()) {
+    on_thread_gone(t, next);
+    return false;
+  }
+  t.pending = next;
+  return true;
 }
 
 // At detach the slots go away: a thread inside one is moved to the
@@ -1333,15 +1336,8 @@ void Tracer::step_out_of_slot(Thread& t, Process& proc) {
       if (!(t.pending->signal == SIGTRAP && isa_.is_step_trap(si.si_code))) t.held_signals.push_back(si);
     }
     t.pending = Stop{Stop::Kind::Interrupt, t.tid};
-    if (!ptrace::single_step(t.tid)) return;
-    Stop next;
-    wait_thread(t.tid, next);
-    if (next.thread_gone()) {
-      on_thread_gone(t, next);
-      return;
-    }
-    t.pending = next;
-    if (next.kind == Stop::Kind::Signal && next.signal == SIGTRAP) {
+    if (!step_and_wait(t)) return;
+    if (const Stop next = *t.pending; next.kind == Stop::Kind::Signal && next.signal == SIGTRAP) {
       siginfo_t si{};
       ptrace::get_siginfo(t.tid, si);
       if (isa_.is_step_trap(si.si_code)) t.pending = Stop{Stop::Kind::Interrupt, t.tid};

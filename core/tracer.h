@@ -150,6 +150,8 @@ class Tracer {
   void detach_all();
   void step_to_completion(Thread& t, Process& proc);
   void step_out_of_slot(Thread& t, Process& proc);
+  // One single step and its stop (in t.pending); false when the thread is gone.
+  bool step_and_wait(Thread& t);
   void emergency_cleanup() noexcept;
 
   Thread* thread(pid_t tid);
