@@ -128,6 +128,9 @@ TraceResult Tracer::attach(pid_t pid, const SiteResolver& resolve) {
   // Everything that can be refused is refused before the target is touched.
   std::vector<ProbeSite> sites = resolve(pid);
   check_sites_before_attach(sites);
+  // Told to quit while resolving (the front end killed, Ctrl-C): the target
+  // is still untouched, so leave it that way.
+  if (quit_signal_pending()) return result_;
 
   Process& proc = processes_[pid];
   proc.pid = pid;
@@ -677,6 +680,14 @@ int64_t Tracer::inject_syscall(Process& proc, pid_t tid, arch::Syscall call, std
 // ---------------------------------------------------------------------------
 // The event loop
 
+bool Tracer::quit_signal_pending() const {
+  sigset_t pending;
+  sigpending(&pending);
+  for (int s : options_.quit_signals)
+    if (sigismember(&pending, s)) return true;
+  return false;
+}
+
 void Tracer::run_loop() {
   sigset_t waitset;
   sigemptyset(&waitset);
@@ -684,14 +695,6 @@ void Tracer::run_loop() {
   for (int s : options_.quit_signals) sigaddset(&waitset, s);
   std::optional<uint64_t> deadline;
   if (options_.duration) deadline = now_ns() + static_cast<uint64_t>(options_.duration->count());
-
-  auto quit_signal_pending = [&] {
-    sigset_t pending;
-    sigpending(&pending);
-    for (int s : options_.quit_signals)
-      if (sigismember(&pending, s)) return true;
-    return false;
-  };
 
   auto finished = [&] {
     return result_.target_exited && (!options_.follow_forks || processes_.empty());

@@ -121,6 +121,7 @@ class Tracer {
 
   // The event loop.
   void run_loop();
+  bool quit_signal_pending() const;
   void handle_wait_status(pid_t tid, int status);
   void dispatch(Thread& t, const Stop& stop);
   void on_signal(Thread& t, int signal);

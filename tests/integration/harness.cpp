@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -90,6 +91,7 @@ bool wait_for(pid_t pid, int& status, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
+bool wait_for_exit(pid_t pid, int& status, std::chrono::milliseconds timeout) { return wait_for(pid, status, timeout); }
 std::string slurp(const std::string& path) { return read_file(path); }
 std::vector<std::string> lines_of(const std::string& text) { return split_lines(text); }
 
@@ -325,6 +327,16 @@ pid_t tracer_pid(pid_t pid) {
   for (const std::string& line : split_lines(read_file("/proc/" + std::to_string(pid) + "/status")))
     if (line.rfind("TracerPid:", 0) == 0) return static_cast<pid_t>(std::stol(line.substr(10)));
   return -1;
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> children;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::istringstream list(read_file(task.path() / "children"));
+    for (pid_t child; list >> child;) children.push_back(child);
+  }
+  return children;
 }
 
 size_t count_lines(const std::string& text, const std::string& needle) {

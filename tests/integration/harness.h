@@ -96,6 +96,10 @@ std::string compare(const Snapshot& before, const Snapshot& after);
 // Thread states from /proc/PID/task/*/stat: any thread in 't' (traced) or 'T' (stopped).
 bool any_thread_stopped(pid_t pid);
 pid_t tracer_pid(pid_t pid);
+// The children of pid (from /proc/PID/task/*/children).
+std::vector<pid_t> children_of(pid_t pid);
+// Reaps pid, a child of ours; false if it has not exited within timeout (scaled).
+bool wait_for_exit(pid_t pid, int& status, std::chrono::milliseconds timeout);
 
 // A file's whole content ("" when it cannot be read).
 std::string slurp(const std::string& path);
