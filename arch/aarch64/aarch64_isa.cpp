@@ -1,5 +1,6 @@
 #include "arch/aarch64/aarch64_isa.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 
@@ -101,6 +102,21 @@ ArgLocation AArch64Isa::argument(unsigned n) const {
 }
 
 RegisterRef AArch64Isa::return_value() const { return RegisterRef{kX0}; }
+
+// "DWARF for the Arm 64-bit Architecture": 0-30 are x0-x30 and 31 is sp, the
+// same order as NT_PRSTATUS; 32 (pc) is not used for variables, and 64 and
+// up are the vector registers, which NT_PRSTATUS does not hold.
+std::optional<RegisterRef> AArch64Isa::dwarf_register(unsigned dwarf_regno) const {
+  if (dwarf_regno > kSp) return std::nullopt;
+  return RegisterRef{static_cast<uint16_t>(dwarf_regno)};
+}
+
+// x0-x30 and sp, for CFI unwinding; x30 is the return address column.
+size_t AArch64Isa::dwarf_registers(const Regs& r, std::span<uint64_t> out) const {
+  size_t n = std::min<size_t>(out.size(), kSp + 1);
+  for (size_t i = 0; i < n; ++i) out[i] = r.words[i];
+  return n;
+}
 
 std::span<const uint8_t> AArch64Isa::syscall_instruction() const { return kSvc0; }
 

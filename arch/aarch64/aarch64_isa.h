@@ -29,6 +29,8 @@ class AArch64Isa final : public Isa {
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
   bool is_step_trap(int si_code) const override;
   bool is_syscall_step_trap(int si_code) const override;
+  std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const override;
+  size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const override;
   bool has_hardware_single_step() const override { return true; }
 
   size_t regs_size() const override;

@@ -221,8 +221,15 @@ TEST_CASE("dwarf: names and members that do not exist are errors that list what 
     REQUIRE(!lines.empty());
     return lines.back();
   };
+#if defined(__aarch64__)
+  // GCC for aarch64 schedules the loop's loads first: the block holding `i`
+  // starts at the entry, so `i` is in scope there (and listed first).
+  const std::string in_scope = "i, req, count, tag, limit, total";
+#else
+  const std::string in_scope = "req, count, tag, limit, total";
+#endif
   CHECK(error_of("handle lenn") == "uptrace: probe 'handle lenn': no variable 'lenn' at handle in " + exe +
-                                       "; hint: in scope: req, count, tag, limit, total");
+                                       "; hint: in scope: " + in_scope);
   CHECK(error_of("handle req->hdr.lenn") ==
         "uptrace: probe 'handle req->hdr.lenn': cannot fetch 'req->hdr.lenn' at handle in " + exe +
             ": struct hdr has no member 'lenn'; hint: members: kind, len");
@@ -246,10 +253,8 @@ TEST_CASE("dwarf: names and members that do not exist are errors that list what 
 }
 
 TEST_CASE("dwarf: a file without DWARF says so", "[integration][dwarf]") {
-  std::string stripped = temp_path("nodwarf");
-  REQUIRE(run({"/usr/bin/objcopy", "--strip-debug", target("dwarf_vars-O2"), stripped}).status == 0);
+  const std::string stripped = target("dwarf_vars-O2-nodebug");  // objcopy --strip-debug, at build time
   Result r = uptrace({"handle count", "--", stripped, "1"});
-  unlink(stripped.c_str());
   CHECK(r.status == 1);
   auto lines = r.err_lines();
   REQUIRE(!lines.empty());

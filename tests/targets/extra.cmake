@@ -25,6 +25,12 @@ uptrace_target(target-cxx_names SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cxx_names.cp
 uptrace_target(target-dwarf_vars-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dwarf_vars.c OPTIONS -O0)
 uptrace_target(target-dwarf_vars-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dwarf_vars.c OPTIONS -O2 -finline
                -finline-small-functions)
+# The same program without its DWARF, made here rather than by the test so the
+# test needs no binutils where it runs (the cross VM has none).
+add_custom_command(TARGET target-dwarf_vars-O2 POST_BUILD
+                   COMMAND ${CMAKE_OBJCOPY} --strip-debug $<TARGET_FILE:target-dwarf_vars-O2>
+                           ${CMAKE_CURRENT_BINARY_DIR}/target-dwarf_vars-O2-nodebug
+                   VERBATIM)
 # Return probes (FUNC%return) at each optimisation level the tests cover:
 # the glob above builds target-returns with the default flags (-O1).
 uptrace_target(target-returns-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -O0)

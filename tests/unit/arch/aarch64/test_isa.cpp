@@ -1,4 +1,6 @@
 // Traps, registers, calling convention, syscalls and decoding of the aarch64 Isa.
+#include <array>
+
 #include <catch2/catch.hpp>
 
 #include "support.h"
@@ -172,6 +174,26 @@ TEST_CASE("aarch64: pc, sp, arguments and return value", "[arch][aarch64]") {
 
   CHECK(isa().return_value().word == 0);
   CHECK(isa().return_value().bits == 64);
+}
+
+TEST_CASE("aarch64: DWARF register numbers are x0-x30 and sp, as NT_PRSTATUS orders them", "[arch][aarch64]") {
+  for (unsigned n = 0; n <= 31; ++n) {
+    INFO(n);
+    auto reg = isa().dwarf_register(n);
+    REQUIRE(reg.has_value());
+    CHECK(reg->word == n);
+  }
+  CHECK_FALSE(isa().dwarf_register(32).has_value());  // pc: never a variable's home
+  CHECK_FALSE(isa().dwarf_register(64).has_value());  // v0: not in NT_PRSTATUS
+
+  Regs regs;
+  for (unsigned i = 0; i < 34; ++i) regs.words[i] = 0x1000 + i;
+  std::array<uint64_t, 64> out{};
+  REQUIRE(isa().dwarf_registers(regs, out) == 32);
+  CHECK(out[0] == 0x1000);
+  CHECK(out[30] == 0x1000 + 30);  // x30, the return address column
+  CHECK(out[31] == 0x1000 + 31);  // sp
+  CHECK(out[32] == 0);
 }
 
 TEST_CASE("aarch64: syscall injection", "[arch][aarch64]") {
