@@ -9,6 +9,8 @@
 
 #include "cmd/probe_spec.h"
 #include "cmd/resolver.h"
+#include "arch/isa.h"
+#include "elf/elf_file.h"
 #include "common/error.h"
 #include "core/site_plan.h"
 #include "core/tracee_memory.h"
@@ -255,8 +257,24 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
 
 void print_status(const std::string& message) { std::fprintf(stderr, "uptrace: %s\n", message.c_str()); }
 
+namespace {
+
+// A file named with -x is only read, so it may be for another ISA than the
+// host's: every ISA's decoder is built in, so explain it as it would run.
+const arch::Isa& isa_for(const Options& o) {
+  if (!o.exe) return arch::native_isa();
+  auto file = elf::ElfFile::open(*o.exe);
+  if (const arch::Isa* isa = arch::isa_for_elf_machine(file->machine())) return *isa;
+  std::string known;
+  for (const arch::Isa* isa : arch::all_isas()) known += (known.empty() ? "" : ", ") + std::string(isa->name());
+  throw Error(ErrorKind::Runtime, fmt::format("{} is for ELF machine {}, which uptrace does not know", *o.exe, file->machine()),
+              fmt::format("uptrace probes {}", known));
+}
+
+}  // namespace
+
 int run(const Options& o) {
-  const arch::Isa& isa = arch::native_isa();
+  const arch::Isa& isa = isa_for(o);
   if (o.list) return list_functions(o);
   std::vector<ProbeSpec> specs;
   for (const std::string& word : o.probes) specs.push_back(parse_probe(word));

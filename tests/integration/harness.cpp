@@ -212,15 +212,22 @@ std::string Child::read_line(std::chrono::milliseconds timeout) {
 void Child::signal(int sig) { kill(pid_, sig); }
 
 int Child::wait(std::chrono::seconds timeout) {
-  int status = 0;
-  if (!wait_for(pid_, status, timeout)) throw std::runtime_error("child did not exit in time");
-  reaped_ = true;
-  return decode_status(status);
+  if (!reaped_) {
+    if (!wait_for(pid_, status_, timeout)) throw std::runtime_error("child did not exit in time");
+    reaped_ = true;
+  }
+  return decode_status(status_);
 }
 
-bool Child::alive() const {
+bool Child::alive() {
   if (reaped_) return false;
-  return kill(pid_, 0) == 0;
+  // A child that exited is a zombie until reaped, and kill(pid, 0) succeeds
+  // on a zombie: reap it here (wait() still reports its status).
+  if (waitpid(pid_, &status_, WNOHANG) == pid_) {
+    reaped_ = true;
+    return false;
+  }
+  return true;
 }
 
 Tracer::Tracer(const std::vector<std::string>& args)

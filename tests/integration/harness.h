@@ -58,13 +58,14 @@ class Child {
   void signal(int sig);
   // Waits for exit; returns exit code or 128+signal; throws on timeout.
   int wait(std::chrono::seconds timeout = std::chrono::seconds(60));
-  bool alive() const;
+  bool alive();
 
  private:
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::string buffer_;
   bool reaped_ = false;
+  int status_ = 0;
 };
 
 // uptrace running in the background (for -p tests) with stdout/stderr in

@@ -101,7 +101,11 @@ TEST_CASE("dwarf: JSON carries numbers, strings, booleans, enumerator names and 
     auto j = nlohmann::json::parse(lines[0]);
     const auto& a = j["args"];
     CHECK(a["req"].is_string());
+#if defined(__aarch64__)
+    CHECK(a["req"].get<std::string>().rfind("0xfff", 0) == 0);  // a stack address
+#else
     CHECK(a["req"].get<std::string>().rfind("0x7ff", 0) == 0);  // a stack address
+#endif
     CHECK(a["req->id"] == 100);
     CHECK(a["req->name"] == "alpha");
     CHECK(a["req->urgent"] == true);
@@ -165,9 +169,15 @@ TEST_CASE("dwarf: a source line inlined in several places is one probe at each, 
   Traced t = trace_ok("dwarf_vars-O2", {line + " v k scaled"});
   std::vector<std::string> expected;
   for (int r = 0; r < 2; ++r)
-    for (int k : {2, 3, 7})
-      expected.push_back(line + " v=" + std::to_string(r) + " k=" + std::to_string(k) +
-                         " scaled=" + std::to_string(r * k));
+    for (int k : {2, 3, 7}) {
+      std::string scaled = std::to_string(r * k);
+#if defined(__aarch64__)
+      // The out-of-line copy is one madd (v * k + sink): `scaled` never
+      // exists on its own, and DWARF says so.
+      if (k == 2) scaled = "(optimized out)";
+#endif
+      expected.push_back(line + " v=" + std::to_string(r) + " k=" + std::to_string(k) + " scaled=" + scaled);
+    }
   REQUIRE(t.hits == expected);
   Result e = uptrace({"--explain", line + " v k", "-x", target("dwarf_vars-O2")});
   REQUIRE(e.status == 0);
@@ -201,14 +211,20 @@ TEST_CASE("dwarf: a FUNC that is also inlined elsewhere is warned about", "[inte
 TEST_CASE("dwarf: --explain shows where each variable is", "[integration][dwarf]") {
   Result r = uptrace({"--explain", "handle count req->hdr.len", "-x", target("dwarf_vars-O2")});
   REQUIRE(r.status == 0);
-  CHECK(count_lines(r.out, "  fetch:       count: int, DW_OP_reg4 (%rsi) (from a location list)") == 1);
-  CHECK(count_lines(r.out, "  fetch:       req->hdr.len: unsigned int, DW_OP_reg5 (%rdi) (from a location list); "
+#if defined(__aarch64__)
+  const std::string count_reg = "DW_OP_reg1 (%x1)", req_reg = "DW_OP_reg0 (%x0)";
+  const std::string o0_count = "DW_OP_fbreg -28; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 31 (%sp) +48";
+#else
+  const std::string count_reg = "DW_OP_reg4 (%rsi)", req_reg = "DW_OP_reg5 (%rdi)";
+  const std::string o0_count = "DW_OP_fbreg -44; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 6 (%rbp) +16";
+#endif
+  CHECK(count_lines(r.out, "  fetch:       count: int, " + count_reg + " (from a location list)") == 1);
+  CHECK(count_lines(r.out, "  fetch:       req->hdr.len: unsigned int, " + req_reg + " (from a location list); "
                            "deref; +4; +4") == 1);
   r = uptrace({"--explain", "handle count", "-x", target("dwarf_vars-O0")});
   REQUIRE(r.status == 0);
   CHECK(count_lines(r.out, "  note:        after the prologue, where unoptimised code has stored the arguments") == 1);
-  CHECK(count_lines(r.out, "  fetch:       count: int, DW_OP_fbreg -44; frame base DW_OP_call_frame_cfa; CFA "
-                           "DW_OP_bregx 6 (%rbp) +16") == 1);
+  CHECK(count_lines(r.out, "  fetch:       count: int, " + o0_count) == 1);
 }
 
 TEST_CASE("dwarf: names and members that do not exist are errors that list what does", "[integration][dwarf]") {

@@ -475,6 +475,47 @@ TEST_CASE("resolution: --explain -x explains several probes and a refused one ma
   REQUIRE(j["refused"] == "no function 'othr_fn' in " + kResolve + " (did you mean other_fn?)");
 }
 
+TEST_CASE("resolution: --explain -x reads a file of another ISA as that ISA, and names an ISA it does not know",
+          "[resolve][explain]") {
+  // The same file with its e_machine changed: the bytes at work_a are then
+  // decoded as the other ISA's instructions, as uptrace on that ISA would.
+  auto with_machine = [&](uint16_t machine) {
+    std::string copy = temp_path("machine");
+    std::string bytes = slurp(kResolve);
+    REQUIRE(bytes.size() > 20);
+    bytes[18] = static_cast<char>(machine & 0xff);  // e_machine, little-endian
+    bytes[19] = static_cast<char>(machine >> 8);
+    std::ofstream(copy, std::ios::binary) << bytes;
+    return copy;
+  };
+  auto instruction_line = [](const Result& r) {
+    for (const std::string& line : r.out_lines())
+      if (line.rfind("  instruction: ", 0) == 0) return line;
+    return std::string();
+  };
+  Result native = uptrace({"--explain", "-x", kResolve, "work_a"});
+  REQUIRE(native.status == 0);
+#if defined(__x86_64__)
+  const uint16_t other = 183;  // EM_AARCH64
+#else
+  const uint16_t other = 62;  // EM_X86_64
+#endif
+  std::string foreign = with_machine(other);
+  Result r = uptrace({"--explain", "-x", foreign, "work_a"});
+  INFO(native.out << r.out << r.err);
+  REQUIRE_FALSE(instruction_line(native).empty());
+  REQUIRE_FALSE(instruction_line(r).empty());
+  CHECK(instruction_line(r) != instruction_line(native));
+  unlink(foreign.c_str());
+
+  std::string unknown = with_machine(40);  // EM_ARM
+  r = uptrace({"--explain", "-x", unknown, "work_a"});
+  unlink(unknown.c_str());
+  CHECK(r.status == 1);
+  REQUIRE(r.err_lines().size() == 1);
+  CHECK(r.err_lines()[0] == "uptrace: " + unknown + " is for ELF machine 40, which uptrace does not know; hint: uptrace probes x86_64, aarch64");
+}
+
 TEST_CASE("resolution: --explain -x explains a refused trap instruction between two good probes", "[resolve][explain]" ONLY_X86_64) {
   // Refused: a trap instruction, between two good probes; all three are explained.
   Result refused = uptrace({"--explain", "-x", kDriver, "call_rel", "trap_int3", "jmp_rel8"});
