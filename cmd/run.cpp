@@ -263,7 +263,12 @@ namespace {
 // host's: every ISA's decoder is built in, so explain it as it would run.
 const arch::Isa& isa_for(const Options& o) {
   if (!o.exe) return arch::native_isa();
-  auto file = elf::ElfFile::open(*o.exe);
+  std::unique_ptr<elf::ElfFile> file;
+  try {
+    file = elf::ElfFile::open(*o.exe);
+  } catch (const Error&) {
+    return arch::native_isa();  // each probe is refused with the reason, as without a file
+  }
   if (const arch::Isa* isa = arch::isa_for_elf_machine(file->machine())) return *isa;
   std::string known;
   for (const arch::Isa* isa : arch::all_isas()) known += (known.empty() ? "" : ", ") + std::string(isa->name());
