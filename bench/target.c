@@ -1,7 +1,9 @@
 /* The benchmark's traced program: calls probed() CALLS times from THREADS
  * threads and prints how long a call took on average, measured inside the
  * program, so tracer start-up is not counted:
- *   target CALLS [THREADS]  ->  "calls N threads T ns_per_call X wall_s Y"
+ *   target CALLS [THREADS]  ->  "calls N threads T ns_per_call X wall_s Y cpu_ns_per_call Z"
+ * (Z: the process's CPU time per call per thread, which a busy machine
+ * inflates less than the wall-clock X)
  * probed0..probed9 exist for the arming benchmark; with CALLS = 0 the
  * program prints "ready PID" and waits to be killed. */
 #define _GNU_SOURCE
@@ -38,11 +40,13 @@ PROBED(probed5) PROBED(probed6) PROBED(probed7) PROBED(probed8) PROBED(probed9)
 
 static long calls;
 
-static double now(void) {
+static double clock_s(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 
 static void *loop(void *arg) {
   (void)arg;
@@ -62,12 +66,12 @@ int main(int argc, char **argv) {
       usleep(1000);
     }
   }
-  double start = now();
+  double start = now(), cpu_start = clock_s(CLOCK_PROCESS_CPUTIME_ID);
   pthread_t t[64];
   for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, loop, NULL);
   for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
-  double wall = now() - start;
-  printf("calls %ld threads %d ns_per_call %.1f wall_s %.3f\n", calls * threads, threads,
-         wall * 1e9 / (double)calls, wall);
+  double wall = now() - start, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
+  printf("calls %ld threads %d ns_per_call %.1f wall_s %.3f cpu_ns_per_call %.1f\n", calls * threads, threads,
+         wall * 1e9 / (double)calls, wall, cpu * 1e9 / (double)calls / threads);
   return 0;
 }

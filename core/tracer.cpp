@@ -581,21 +581,37 @@ void Tracer::drain_ring(Process& proc) {
   NoMemory no_memory;
   arch::Regs regs;
   cycle_clock_.recalibrate();
+  // Who wrote a record, by its thread pointer: looked up again only when the
+  // pointer changes, as runs of records mostly come from one thread (the
+  // maps do not change while draining).
+  struct Writer {
+    uint64_t pointer = 0;
+    pid_t pid = 0, tid = 0;
+    bool unreported = false;  // a vfork child's, without -f
+  };
+  std::optional<Writer> last;
+  auto writer_of = [&](uint64_t pointer) {
+    Writer w{pointer, proc.pid, proc.pid, false};
+    auto owner = proc.thread_by_pointer.find(pointer);
+    if (pointer != 0 && owner != proc.thread_by_pointer.end()) w.tid = owner->second;
+    if (auto child = proc.vfork_child_by_pointer.find(pointer); child != proc.vfork_child_by_pointer.end()) {
+      w.unreported = !options_.follow_forks;  // as with traps: vfork children are reported only with -f
+      w.pid = w.tid = child->second;
+    }
+    return w;
+  };
   proc.ring->drain([&](const ring::Record& r) {
     if (!reporting_ || !proc.report_hits || r.probe >= proc.jump_probes.size()) return reporting_;
+    if (!last || last->pointer != r.thread) last = writer_of(r.thread);
+    if (last->unreported) return true;
     const Process::JumpProbe& jp = proc.jump_probes[r.probe];
     const ArmedSite& site = proc.space->sites[jp.site];
     const ArmedSite::Probe& probe = site.probes[jp.probe];
     for (size_t i = 0; i < jp.words.size() && i < ring::kMaxValues; ++i) regs.words[jp.words[i]] = r.values[i];
     const uint64_t at = cycle_clock_.to_monotonic_ns(r.time);
     hit_.time_ns = at > start_ns_ ? at - start_ns_ : 0;
-    hit_.pid = proc.pid;
-    auto owner = proc.thread_by_pointer.find(r.thread);
-    hit_.tid = r.thread != 0 && owner != proc.thread_by_pointer.end() ? owner->second : proc.pid;
-    if (auto child = proc.vfork_child_by_pointer.find(r.thread); child != proc.vfork_child_by_pointer.end()) {
-      if (!options_.follow_forks) return true;  // as with traps: vfork children are reported only with -f
-      hit_.pid = hit_.tid = child->second;
-    }
+    hit_.pid = last->pid;
+    hit_.tid = last->tid;
     hit_.addr = site.addr;
     probe.fetch.evaluate(regs, site.addr.value, no_memory, hit_.values);
     return report_hit(probe.label);

@@ -24,6 +24,8 @@ constexpr uint8_t kRedZone = 128;
 // pushfq save the trap flag and popfq set it again for good.
 constexpr uint8_t kSavedRsi = 0, kSavedRdx = 8, kSavedRcx = 16, kSavedRax = 32;
 constexpr uint32_t kOriginalRspOffset = 40 + kRedZone;
+// Record indexes are masked and scaled in 32-bit registers.
+constexpr uint64_t kMaxCapacity = uint64_t{1} << (32 - ring::kRecordShift);
 
 // Bytes with forward jumps patched once their target is known.
 class Code {
@@ -60,32 +62,49 @@ class Code {
   std::vector<uint8_t> bytes_;
 };
 
-// rax = the register word's value at the site. False for words that are not
-// general-purpose registers or rip.
-bool load_word_into_rax(Code& c, uint16_t word, uint64_t site) {
+// mov [rcx + disp8], rN (REX.W 89 /r, ModRM.reg the source).
+void store_reg(Code& c, unsigned n, uint8_t disp) {
+  c.put({static_cast<uint8_t>(0x48 | (n >= 8 ? 0x04 : 0x00)), 0x89, static_cast<uint8_t>(0x41 | ((n & 7) << 3)), disp});
+}
+
+constexpr unsigned kRaxNumber = 0;
+
+// Stores the register word's value at the site to [rcx + disp]: straight
+// from the register when the trampoline leaves it alone, else through rax.
+// False for words that are not general-purpose registers or rip.
+bool store_word(Code& c, uint16_t word, uint8_t disp, uint64_t site) {
+  auto through_rax = [&](std::initializer_list<uint8_t> load) {
+    c.put(load);
+    store_reg(c, kRaxNumber, disp);
+    return true;
+  };
   switch (word) {
-    case kRax: c.put({0x48, 0x8b, 0x44, 0x24, kSavedRax}); return true;   // mov rax, [rsp + 24]
-    case kRcx: c.put({0x48, 0x8b, 0x44, 0x24, kSavedRcx}); return true;   // mov rax, [rsp + 16]
-    case kRdx: c.put({0x48, 0x8b, 0x44, 0x24, kSavedRdx}); return true;   // mov rax, [rsp + 8]
-    case kRsi: c.put({0x48, 0x8b, 0x04, 0x24}); return true;              // mov rax, [rsp]
+    case kRax: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRax});  // mov rax, [rsp + 32]
+    case kRcx: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRcx});  // mov rax, [rsp + 16]
+    case kRdx: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRdx});  // mov rax, [rsp + 8]
+    case kRsi: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRsi});  // mov rax, [rsp + 0]
     case kRsp:  // lea rax, [rsp + 168]
       c.put({0x48, 0x8d, 0x84, 0x24});
       c.put_le<uint32_t>(kOriginalRspOffset);
+      store_reg(c, kRaxNumber, disp);
       return true;
     case kRip:  // movabs rax, site
       c.put({0x48, 0xb8});
       c.put_le<uint64_t>(site);
+      store_reg(c, kRaxNumber, disp);
       return true;
     default: break;
   }
   for (unsigned n = 0; n < 16; ++n) {
     if (gpr_word(n) != word) continue;
-    // mov rax, rN (89 /r: the source is ModRM.reg)
-    c.put({static_cast<uint8_t>(0x48 | (n >= 8 ? 0x04 : 0x00)), 0x89, static_cast<uint8_t>(0xc0 | ((n & 7) << 3))});
+    store_reg(c, n, disp);  // rbx, rbp, rdi, r8-r15: untouched by the trampoline
     return true;
   }
   return false;
 }
+
+static_assert(ring::kTailOffset < 128, "the tail is addressed with a disp8");
+static_assert(ring::kRecordOffsetCount == ring::kRecordOffsetProbe + 4, "probe and count are stored as one word");
 
 // Writes one record for `spec`; rsi, rax, rcx, rdx and the flags are free.
 bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, uint64_t site, std::string& why_not) {
@@ -95,6 +114,7 @@ bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, u
   }
   c.put({0x48, 0xbe});  // movabs rsi, ring
   c.put_le<uint64_t>(jump.ring.value);
+  // Reserve the record at head only while head - tail < capacity.
   c.put({0x48, 0x8b, 0x06});  // mov rax, [rsi]  (head)
   const size_t retry = c.size();
   c.put({0x48, 0x89, 0xc2});                                             // mov rdx, rax
@@ -102,39 +122,39 @@ bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, u
   c.put({0x48, 0x81, 0xfa});                                             // cmp rdx, capacity
   c.put_le<uint32_t>(static_cast<uint32_t>(jump.capacity));
   const size_t to_full = c.jump_rel32({0x0f, 0x83});  // jae full
-  c.put({0x48, 0x8d, 0x50, 0x01});                    // lea rdx, [rax + 1]
+  c.put({0x48, 0x8d, 0x50, 0x01});                    // lea rdx, [rax + 1]  (the commit word)
   c.put({0xf0, 0x48, 0x0f, 0xb1, 0x16});              // lock cmpxchg [rsi], rdx
   c.jump_back_to(retry, {0x0f, 0x85});                // jne retry (rax = the new head)
-  c.put({0x48, 0x89, 0xc1});                          // mov rcx, rax
-  c.put({0x48, 0x81, 0xe1});                          // and rcx, capacity - 1
+  c.put({0x25});                                      // and eax, capacity - 1
   c.put_le<uint32_t>(static_cast<uint32_t>(jump.capacity - 1));
-  c.put({0x48, 0xc1, 0xe1, ring::kRecordShift});  // shl rcx, 6
-  c.put({0x48, 0x8d, 0x8c, 0x0e});                // lea rcx, [rsi + rcx + records]
+  c.put({0xc1, 0xe0, ring::kRecordShift});  // shl eax, 6
+  c.put({0x48, 0x8d, 0x8c, 0x06});          // lea rcx, [rsi + rax + records]
   c.put_le<uint32_t>(static_cast<uint32_t>(ring::kRecordsOffset));
   // The thread pointer only once uptrace says every thread has one (fs:[0]
   // with no fs base would fault).
-  c.put({0x31, 0xc0});                                                        // xor eax, eax
-  c.put({0x48, 0x83, 0xbe});                                                  // cmp qword [rsi + ids], 0
+  c.put({0x31, 0xc0});                                            // xor eax, eax
+  c.put({0x48, 0x83, 0xbe});                                      // cmp qword [rsi + ids], 0
   c.put_le<uint32_t>(static_cast<uint32_t>(ring::kThreadIdsOffset));
   c.put({0x00});
-  c.put({0x74, 0x09});                                                        // je +9
-  c.put({0x64, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00});              // mov rax, fs:[0]
-  c.put({0x48, 0x89, 0x41, static_cast<uint8_t>(ring::kRecordOffsetThread)});  // mov [rcx + thread], rax
-  c.put({0x48, 0x89, 0xd6});                                                  // mov rsi, rdx (the commit value)
-  c.put({0x0f, 0x31});                                                        // rdtsc
-  c.put({0x48, 0xc1, 0xe2, 0x20});                                            // shl rdx, 32
-  c.put({0x48, 0x09, 0xd0});                                                  // or rax, rdx
-  c.put({0x48, 0x89, 0x41, static_cast<uint8_t>(ring::kRecordOffsetTime)});    // mov [rcx + time], rax
-  c.put({0xc7, 0x41, static_cast<uint8_t>(ring::kRecordOffsetProbe)});         // mov dword [rcx + probe], id
-  c.put_le<uint32_t>(spec.probe);
-  c.put({0xc7, 0x41, static_cast<uint8_t>(ring::kRecordOffsetCount)});         // mov dword [rcx + count], n
-  c.put_le<uint32_t>(static_cast<uint32_t>(spec.words.size()));
+  c.put({0x74, 0x09});                                            // je +9
+  c.put({0x64, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00});  // mov rax, fs:[0]
+  store_reg(c, kRaxNumber, ring::kRecordOffsetThread);            // mov [rcx + thread], rax
+  c.put({0x48, 0x89, 0xd6});                                      // mov rsi, rdx  (the commit word)
+  // The cycle counter after the reservation: a lock cmpxchg runs only once
+  // it is the oldest instruction, so an rdtsc before it would have to finish
+  // first; after it, the two overlap.
+  c.put({0x0f, 0x31});                                // rdtsc
+  c.put({0x48, 0xc1, 0xe2, 0x20});                    // shl rdx, 32
+  c.put({0x48, 0x09, 0xd0});                          // or rax, rdx
+  store_reg(c, kRaxNumber, ring::kRecordOffsetTime);  // mov [rcx + time], rax
+  c.put({0x48, 0xb8});                                // movabs rax, probe | count << 32
+  c.put_le<uint64_t>(spec.probe | (static_cast<uint64_t>(spec.words.size()) << 32));
+  store_reg(c, kRaxNumber, ring::kRecordOffsetProbe);  // mov [rcx + probe], rax
   for (size_t i = 0; i < spec.words.size(); ++i) {
-    if (!load_word_into_rax(c, spec.words[i], site)) {
+    if (!store_word(c, spec.words[i], static_cast<uint8_t>(ring::kRecordOffsetValues + 8 * i), site)) {
       why_not = "a fetch argument names a register a trampoline cannot record";
       return false;
     }
-    c.put({0x48, 0x89, 0x41, static_cast<uint8_t>(ring::kRecordOffsetValues + 8 * i)});  // mov [rcx + value i], rax
   }
   c.put({0x48, 0x89, 0x31});  // mov [rcx], rsi: published
   const size_t to_done = c.jump_rel32({0xe9});
@@ -248,6 +268,9 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
     displaced.push_back(std::move(*d));
   }
   if (std::string why = check_function(decoder, ctx, site + length); !why.empty()) return {nullptr, why};
+
+  if (jump.capacity == 0 || (jump.capacity & (jump.capacity - 1)) != 0 || jump.capacity > kMaxCapacity)
+    return {nullptr, fmt::format("a ring of {} records is not a power of two up to {}", jump.capacity, kMaxCapacity)};
 
   Code c(ctx.slot.value);
   c.put({0x48, 0x8d, 0x64, 0x24, static_cast<uint8_t>(-kRedZone)});  // lea rsp, [rsp - 128]

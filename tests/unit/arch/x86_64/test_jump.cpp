@@ -69,6 +69,59 @@ TEST_CASE("x86_64 jump: the site becomes a jmp to the trampoline, padded with in
         "instruction and jumps back to 0x401007 (rip-relative operands re-encoded for the trampoline)");
 }
 
+TEST_CASE("x86_64 jump: the record the trampoline writes, byte by byte", "[arch][x86_64]") {
+  // 48 89 e5  mov rbp, rsp  <- site ; 48 89 c3  mov rbx, rax ; c3  ret
+  // recording rdi, rax, rsp and rip as probe 7
+  SiteAnalysis a = analyze_jump({0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0xc3}, 0,
+                                {x86_64::kRdi, x86_64::kRax, x86_64::kRsp, x86_64::kRip});
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  const Bytes code = a.plan->slot_code();
+  const Bytes record{
+      0x48, 0xbe, 0x00, 0x00, 0x10, 0x00, 0x00, 0x7f, 0x00, 0x00,  // movabs rsi, 0x7f0000100000 (the ring)
+      0x48, 0x8b, 0x06,                                            // mov rax, [rsi]        (head)
+      // retry: reserve only while head - tail < capacity
+      0x48, 0x89, 0xc2,                                            // mov rdx, rax
+      0x48, 0x2b, 0x56, 0x40,                                      // sub rdx, [rsi + 64]   (tail)
+      0x48, 0x81, 0xfa, 0x00, 0x00, 0x04, 0x00,                    // cmp rdx, 0x40000      (capacity)
+      0x0f, 0x83, 0x85, 0x00, 0x00, 0x00,                          // jae full
+      0x48, 0x8d, 0x50, 0x01,                                      // lea rdx, [rax + 1]    (the commit word)
+      0xf0, 0x48, 0x0f, 0xb1, 0x16,                                // lock cmpxchg [rsi], rdx
+      0x0f, 0x85, 0xdd, 0xff, 0xff, 0xff,                          // jne retry
+      0x25, 0xff, 0xff, 0x03, 0x00,                                // and eax, 0x3ffff
+      0xc1, 0xe0, 0x06,                                            // shl eax, 6
+      0x48, 0x8d, 0x8c, 0x06, 0x00, 0x10, 0x00, 0x00,              // lea rcx, [rsi + rax + 0x1000]
+      0x31, 0xc0,                                                  // xor eax, eax
+      0x48, 0x83, 0xbe, 0xc0, 0x00, 0x00, 0x00, 0x00,              // cmp qword [rsi + 0xc0], 0  (thread ids?)
+      0x74, 0x09,                                                  // je +9
+      0x64, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00,        // mov rax, fs:[0]
+      0x48, 0x89, 0x41, 0x10,                                      // mov [rcx + 16], rax   (thread)
+      0x48, 0x89, 0xd6,                                            // mov rsi, rdx
+      0x0f, 0x31,                                                  // rdtsc                 (after the lock)
+      0x48, 0xc1, 0xe2, 0x20,                                      // shl rdx, 32
+      0x48, 0x09, 0xd0,                                            // or rax, rdx
+      0x48, 0x89, 0x41, 0x08,                                      // mov [rcx + 8], rax    (time)
+      0x48, 0xb8, 0x07, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,  // movabs rax, 4 << 32 | 7
+      0x48, 0x89, 0x41, 0x18,                                      // mov [rcx + 24], rax   (probe, count)
+      0x48, 0x89, 0x79, 0x20,                                      // mov [rcx + 32], rdi   (untouched: stored as is)
+      0x48, 0x8b, 0x44, 0x24, 0x20,                                // mov rax, [rsp + 32]   (the saved rax)
+      0x48, 0x89, 0x41, 0x28,                                      // mov [rcx + 40], rax
+      0x48, 0x8d, 0x84, 0x24, 0xa8, 0x00, 0x00, 0x00,              // lea rax, [rsp + 168]  (rsp at the site)
+      0x48, 0x89, 0x41, 0x30,                                      // mov [rcx + 48], rax
+      0x48, 0xb8, 0x00, 0x10, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00,  // movabs rax, 0x401000  (rip: the site)
+      0x48, 0x89, 0x41, 0x38,                                      // mov [rcx + 56], rax
+      0x48, 0x89, 0x31,                                            // mov [rcx], rsi        (published last)
+      0xe9, 0x08, 0x00, 0x00, 0x00,                                // jmp done
+      0xf0, 0x48, 0xff, 0x86, 0x80, 0x00, 0x00, 0x00,              // full: lock inc qword [rsi + 128] (lost)
+  };                                                               // done:
+  const size_t prologue = 14, epilogue = 16, displaced = 6, back = 5;
+  REQUIRE(code.size() == prologue + record.size() + epilogue + displaced + back);
+  CHECK(hex_bytes(Bytes(code.begin() + prologue, code.begin() + static_cast<long>(prologue + record.size()))) ==
+        hex_bytes(record));
+  // 5e 5a 59 58 04 7f 9e 58 48 8d a4 24 80 00 00 00: as above; then both moves, as they were
+  CHECK(Bytes(code.end() - 11, code.end() - 5) == Bytes{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3});
+}
+
 TEST_CASE("x86_64 jump: refused where the overwritten bytes are not safe to displace", "[arch][x86_64]") {
   // e8 fb 01 00 00        call: its return address would point into the trampoline
   CHECK(analyze_jump({0xe8, 0xfb, 0x01, 0x00, 0x00, 0xc3}).refusal ==
