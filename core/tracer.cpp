@@ -45,6 +45,8 @@ constexpr unsigned kMaxStepsOutOfSlot = 10000;
 // How often an idle loop looks at jump-probe rings. A full 2^18-record ring
 // takes 26 ms at 10 M hits/s.
 constexpr uint64_t kRingPollNs = 1000000;
+// Records formatted between looks at the quit signals and new stops.
+constexpr size_t kRingDrainChunk = 16384;
 
 bool is_fault_signal(int sig) {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
@@ -576,8 +578,8 @@ class NoMemory final : public MemoryAccess {
 
 }  // namespace
 
-void Tracer::drain_ring(Process& proc) {
-  if (!proc.ring) return;
+bool Tracer::drain_ring(Process& proc, size_t limit) {
+  if (!proc.ring || holding_rings_) return false;
   NoMemory no_memory;
   arch::Regs regs;
   cycle_clock_.recalibrate();
@@ -600,7 +602,8 @@ void Tracer::drain_ring(Process& proc) {
     }
     return w;
   };
-  proc.ring->drain([&](const ring::Record& r) {
+  limit = std::min(limit, proc.ring->capacity());
+  const size_t taken = proc.ring->drain([&](const ring::Record& r) {
     if (!reporting_ || !proc.report_hits || r.probe >= proc.jump_probes.size()) return reporting_;
     if (!last || last->pointer != r.thread) last = writer_of(r.thread);
     if (last->unreported) return true;
@@ -615,11 +618,14 @@ void Tracer::drain_ring(Process& proc) {
     hit_.addr = site.addr;
     probe.fetch.evaluate(regs, site.addr.value, no_memory, hit_.values);
     return report_hit(probe.label);
-  }, proc.ring->capacity());
+  }, limit);
+  return taken == limit;
 }
 
-void Tracer::drain_rings() {
-  for (auto& [pid, p] : processes_) drain_ring(p);
+bool Tracer::drain_rings(size_t limit) {
+  bool more = false;
+  for (auto& [pid, p] : processes_) more |= drain_ring(p, limit);
+  return more;
 }
 
 uint64_t Tracer::hit_time_ns(const Process& proc) {
@@ -726,7 +732,7 @@ void Tracer::run_loop() {
         handle_wait_status(tid, status);
         if (quit_ || finished()) break;
         if (++handled % 256 == 0) {
-          drain_rings();
+          drain_rings(kRingDrainChunk);
           if (!sink_.flush() || quit_signal_pending() || (deadline && now_ns() >= *deadline)) {
             quit_ = true;
             break;
@@ -742,13 +748,15 @@ void Tracer::run_loop() {
       }
       throw_runtime("waitpid failed: {}", errno_text(errno));
     }
-    drain_rings();
+    // In chunks: a full ring takes long to format, and a quit signal must
+    // not wait for all of it.
+    const bool ring_backlog = drain_rings(kRingDrainChunk);
     if (quit_ || finished() || processes_.empty()) break;
     if (!sink_.flush()) break;
     // Jump probes report through rings nobody signals about: poll them.
     const bool polling = std::any_of(processes_.begin(), processes_.end(), [](auto& kv) { return kv.second.ring != nullptr; });
     std::optional<uint64_t> wait_ns;
-    if (polling) wait_ns = kRingPollNs;
+    if (polling) wait_ns = ring_backlog ? 0 : kRingPollNs;
     if (deadline) {
       uint64_t now = now_ns();
       if (now >= *deadline) break;
@@ -1365,13 +1373,25 @@ void Tracer::step_out_of_slot(Thread& t, Process& proc) {
 }
 
 void Tracer::detach_all() {
-  // Hits recorded until now count; what trampolines write from here on is
-  // in flight past the end and not reported.
-  drain_rings();
+  // Jump hits recorded until the threads stop count. They are read from
+  // uptrace's own mapping of each ring after the target is let go: a full
+  // ring takes long to format, and the target must not wait for that (nor
+  // for uptrace's end, when the front end was killed).
+  const bool report_ring_rest = reporting_;
   reporting_ = false;
+  holding_rings_ = true;  // no drain on the way (a thread's exit, say) may consume them unreported
+  auto drain_rest = [&] {
+    holding_rings_ = false;
+    reporting_ = report_ring_rest;
+    drain_rings();
+    reporting_ = false;
+  };
   if (options_.status)
     for (const std::string& line : returns_.take_summary()) options_.status(line);
-  if (threads_.empty()) return;
+  if (threads_.empty()) {
+    drain_rest();
+    return;
+  }
   stop_world();
 
   // Children forked just now must not keep our traps either.
@@ -1487,6 +1507,7 @@ void Tracer::detach_all() {
     ptrace::detach(tid, sig);
     for (const siginfo_t& held : t.held_signals) requeue_signal(t.pid, tid, held);
   }
+  drain_rest();
   threads_.clear();
   processes_.clear();
   world_stopped_ = false;

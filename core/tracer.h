@@ -110,8 +110,10 @@ class Tracer {
   void create_ring(Process& proc, pid_t tid, RuntimeAddr scratch, std::optional<RuntimeAddr> at = std::nullopt);
   void learn_thread_pointer(Process& proc, pid_t tid);
   void enable_thread_ids(Process& proc, pid_t stopped_tid);
-  void drain_rings();
-  void drain_ring(Process& proc);
+  // Report what the jump trampolines recorded, at most `limit` records per
+  // ring; true if a ring may hold more.
+  bool drain_rings(size_t limit = SIZE_MAX);
+  bool drain_ring(Process& proc, size_t limit = SIZE_MAX);
   // Counts and reports one hit; false once tracing must end (-n, output gone).
   bool report_hit(uint32_t label);
   // The time of a hit happening now, on the same clock as ring records.
@@ -180,6 +182,7 @@ class Tracer {
   bool world_stopped_ = false;
   bool reporting_ = true;
   bool quit_ = false;
+  bool holding_rings_ = false;  // detaching: ring records are read after the target is let go
   TraceResult result_;
   Hit hit_;  // reused per hit, so its vectors keep their capacity
   CycleClock cycle_clock_;
