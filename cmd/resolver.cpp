@@ -20,6 +20,14 @@ bool uses_dwarf(const ProbeSpec& spec) {
   });
 }
 
+// A $retval that DWARF may type: one without :TYPE (`+OFF($retval)` reads
+// memory and `$retval:string` a string, as the user wrote).
+bool types_retval(const ProbeSpec& spec) {
+  return is_return_probe(spec) && std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) {
+           return !a.type && std::holds_alternative<fetch::ReturnValue>(a.expr.node);
+         });
+}
+
 // Copies of FUNC inlined into other functions run none of FUNC's own code, so
 // a FUNC probe never sees them; users expect it to (as with SRCFILE:LINE).
 std::optional<std::string> inlined_warning(const elf::ElfFile& elf, const std::string& function) {
@@ -330,6 +338,12 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
       variables = elf.variables_at(addr, module.load_bias, fmt::format("{} in {}", shown_name, module.path));
     } catch (const Error& e) {
       throw Error(e.kind(), fmt::format("probe '{}': {}", spec.text, e.what()), e.hint());
+    }
+  } else if (types_retval(spec)) {
+    // Without DWARF for the function, $retval stays the untyped s64.
+    try {
+      variables = elf.variables_at(addr, module.load_bias, fmt::format("{} in {}", shown_name, module.path));
+    } catch (const Error&) {
     }
   }
   s.fetch = core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec), variables.get());
