@@ -384,6 +384,21 @@ TEST_CASE("return: $retval of a function DWARF says returns no value is refused 
   CHECK(t.hits == std::vector<std::string>{"no_result%return"});
 }
 
+TEST_CASE("return: each match of a glob types its own $retval, and one DWARF refuses stays raw with a warning",
+          "[return][dwarf]") {
+  Traced t = trace({"n*%return $retval"}, "returns-O0", {"typed", "1"}, {});
+  INFO(t.run.err);
+  REQUIRE(t.run.status == 0);
+  REQUIRE(t.hits.size() == 4);
+  CHECK(std::vector<std::string>(t.hits.begin(), t.hits.end() - 1) ==
+        std::vector<std::string>{"narrow_int%return retval=-1", "narrow_uchar%return retval=200",
+                                 "narrow_char%return retval=65"});
+  CHECK(std::regex_match(t.hits.back(), std::regex("no_result%return retval=-?[0-9]+")));
+  CHECK(count_lines(t.run.err, "uptrace: warning: probe 'n*%return $retval': 1 of the matches returns no value "
+                               "$retval can print (void, a struct or floating point: no_result); their $retval is "
+                               "the raw return register as s64") == 1);
+}
+
 TEST_CASE("return: --explain shows a typed $retval and its register", "[return][dwarf][explain]") {
 #if defined(__x86_64__)
   const std::string reg = "%rax";
