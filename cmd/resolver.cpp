@@ -20,6 +20,38 @@ bool uses_dwarf(const ProbeSpec& spec) {
   });
 }
 
+// A $retval that DWARF may type: one without :TYPE (`+OFF($retval)` reads
+// memory and `$retval:string` a string, as the user wrote).
+bool types_retval(const ProbeSpec& spec) {
+  return is_return_probe(spec) && std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) {
+           return !a.type && std::holds_alternative<fetch::ReturnValue>(a.expr.node);
+         });
+}
+
+// The site's variables, except that a $retval DWARF refuses is left untyped
+// (the s64 of the raw register) and the refusal kept.
+class UntypedRefusedReturn final : public VariableSource {
+ public:
+  explicit UntypedRefusedReturn(std::unique_ptr<VariableSource> inner) : inner_(std::move(inner)) {}
+  dwarf::VariablePlan variable(const VariablePath& path, const std::string& shown) const override {
+    return inner_->variable(path, shown);
+  }
+  std::vector<dwarf::VariablePlan> params() const override { return inner_->params(); }
+  std::optional<dwarf::ValueType> return_type() const override {
+    try {
+      return inner_->return_type();
+    } catch (const Error&) {
+      refused_ = true;
+      return std::nullopt;
+    }
+  }
+  bool refused() const { return refused_; }
+
+ private:
+  std::unique_ptr<VariableSource> inner_;
+  mutable bool refused_ = false;
+};
+
 // Copies of FUNC inlined into other functions run none of FUNC's own code, so
 // a FUNC probe never sees them; users expect it to (as with SRCFILE:LINE).
 std::optional<std::string> inlined_warning(const elf::ElfFile& elf, const std::string& function) {
@@ -240,9 +272,21 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
             if (found.empty()) no_function(where.name);
           }
           uint32_t label = where.is_glob ? 0 : add_label(spec, {}, out);
+          std::vector<std::string> untyped;
           for (const elf::Function* f : found) {
             if (where.is_glob) label = add_label(spec, f->name, out);
-            add_site(spec, module, elf, f->entry, out.labels[label].name, label, out);
+            add_site(spec, module, elf, f->entry, out.labels[label].name, label, out, false,
+                     where.is_glob ? &untyped : nullptr);
+          }
+          if (!untyped.empty()) {
+            constexpr size_t kShown = 5;
+            std::string list;
+            for (size_t i = 0; i < untyped.size() && i < kShown; ++i) list += (i ? ", " : "") + untyped[i];
+            if (untyped.size() > kShown) list += ", ...";
+            out.warnings.push_back(fmt::format(
+                "warning: probe '{}': {} of the matches return{} no value $retval can print (void, a struct or "
+                "floating point: {}); their $retval is the raw return register as s64",
+                spec.text, untyped.size(), untyped.size() == 1 ? "s" : "", list));
           }
         } else if constexpr (std::is_same_v<T, loc::Address>) {
           uint32_t label = add_label(spec, {}, out);
@@ -267,7 +311,8 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
 }
 
 void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
-                        const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry) {
+                        const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry,
+                        std::vector<std::string>* untyped_retval) {
   // The code to decode from: the containing function, or the FDE range of a
   // stripped binary. Without either, a boundary cannot be checked.
   FileAddr start;
@@ -331,8 +376,21 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
     } catch (const Error& e) {
       throw Error(e.kind(), fmt::format("probe '{}': {}", spec.text, e.what()), e.hint());
     }
+  } else if (types_retval(spec)) {
+    // Without DWARF for the function, $retval stays the untyped s64.
+    try {
+      variables = elf.variables_at(addr, module.load_bias, fmt::format("{} in {}", shown_name, module.path));
+    } catch (const Error&) {
+    }
+  }
+  const UntypedRefusedReturn* lenient = nullptr;
+  if (variables && untyped_retval) {
+    auto wrapped = std::make_unique<UntypedRefusedReturn>(std::move(variables));
+    lenient = wrapped.get();
+    variables = std::move(wrapped);
   }
   s.fetch = core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec), variables.get());
+  if (lenient && lenient->refused()) untyped_retval->push_back(function.empty() ? shown_name : function);
   // Unoptimised code keeps variables in stack slots that its prologue fills:
   // at the entry they hold garbage. Like gdb and perf probe, a FUNC probe
   // that reads them goes after the prologue instead (--explain says so).

@@ -70,8 +70,12 @@ class Resolver {
     RuntimeAddr start, end;   // its mapped range (file range without a process)
   };
   void resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out);
+  // `untyped_retval`: for the matches of a %return glob, where a $retval
+  // DWARF refuses (void, struct, floating point) is left untyped and the
+  // function's name added here instead of failing every match.
   void add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
-                const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false);
+                const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false,
+                std::vector<std::string>* untyped_retval = nullptr);
   uint32_t add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out);
   bool has_return_probes() const;
   // %return: refuses what cannot be hijacked safely, and adds uptrace's own

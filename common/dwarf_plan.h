@@ -78,5 +78,12 @@ class VariableSource {
   // One plan per formal parameter of the innermost function (the inlined one
   // when the site is in an inlined copy), in declaration order.
   virtual std::vector<dwarf::VariablePlan> params() const = 0;
+  // For $retval at a FUNC%return probe, whose site is FUNC's entry: how
+  // FUNC's return value prints, from its DW_TAG_subprogram's DW_AT_type.
+  // nullopt when DWARF does not describe the function (the caller keeps the
+  // untyped default). Throws Error (Runtime) with a hint when there is no
+  // value to print: FUNC returns void, a struct or union, or a
+  // floating-point value (not in the integer return register).
+  virtual std::optional<dwarf::ValueType> return_type() const { return std::nullopt; }
 };
 }  // namespace uptrace

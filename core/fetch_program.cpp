@@ -150,6 +150,48 @@ uint64_t extend(uint64_t bits, FetchType type) {
   return bits;
 }
 
+// The FetchType a DWARF-typed value is read as, and how its integer shows;
+// nullopt for an integer of a width no FetchType has.
+std::optional<FetchType> fetch_type_of(const dwarf::ValueType& t, ValueShow& show) {
+  show = ValueShow::Number;
+  switch (t.kind) {
+    case dwarf::ValueKind::Signed:
+    case dwarf::ValueKind::Unsigned:
+    case dwarf::ValueKind::Bool:
+    case dwarf::ValueKind::Enum: {
+      bool is_signed = t.kind == dwarf::ValueKind::Signed || (t.kind == dwarf::ValueKind::Enum && t.enum_signed);
+      if (t.kind == dwarf::ValueKind::Bool) show = ValueShow::Bool;
+      if (t.kind == dwarf::ValueKind::Enum) show = ValueShow::Enum;
+      return integer_fetch_type(t.size, is_signed);
+    }
+    case dwarf::ValueKind::Pointer: return FetchType::X64;
+    case dwarf::ValueKind::CharPointer:
+    case dwarf::ValueKind::CharArray: return FetchType::String;
+  }
+  return std::nullopt;
+}
+
+// Shows an extended integer as DWARF says: an enumerator by its name.
+void apply_show(FetchedValue& v, ValueShow show, const dwarf::ValueType& type) {
+  v.show = show;
+  if (show != ValueShow::Enum) return;
+  for (const auto& [value, name] : type.enumerators) {
+    if (value == v.bits) {
+      v.text = name;
+      break;
+    }
+  }
+}
+
+// "%rax" for a register reference, "?" when the ISA has no name for it.
+std::string register_ref_name(const arch::Isa& isa, const arch::RegisterRef& ref) {
+  for (const std::string& name : isa.register_names()) {
+    auto r = isa.register_by_name(name);
+    if (r && r->word == ref.word && r->bits == ref.bits && r->shift == ref.shift) return "%" + name;
+  }
+  return "?";
+}
+
 // The stopped thread's registers as DWARF numbers them.
 class DwarfRegisterFile final : public DwarfRegisters {
  public:
@@ -167,12 +209,7 @@ class DwarfRegisterFile final : public DwarfRegisters {
 
 std::string register_name(const arch::Isa& isa, unsigned regno) {
   auto ref = isa.dwarf_register(regno);
-  if (!ref) return "?";
-  for (const std::string& name : isa.register_names()) {
-    auto r = isa.register_by_name(name);
-    if (r && r->word == ref->word && r->bits == ref->bits && r->shift == ref->shift) return "%" + name;
-  }
-  return "?";
+  return ref ? register_ref_name(isa, *ref) : "?";
 }
 
 // Where a variable is while its access path is followed.
@@ -267,15 +304,7 @@ void evaluate_variable(const arch::Isa& isa, const FetchProgram::Variable& var, 
     return;
   }
   v.bits = extend(word, type);
-  v.show = var.show;
-  if (var.show == ValueShow::Enum) {
-    for (const auto& [value, name] : plan.type.enumerators) {
-      if (value == v.bits) {
-        v.text = name;
-        break;
-      }
-    }
-  }
+  apply_show(v, var.show, plan.type);
 }
 
 }  // namespace
@@ -304,8 +333,30 @@ FetchProgram::FetchProgram(const arch::Isa& isa, const std::vector<FetchArg>& ar
       }
       continue;
     }
-    ops_.push_back({bind(isa, a.expr, probe_text, is_return_probe), nullptr, a.type.value_or(FetchType::S64), a.name});
+    Op op;
+    op.root = bind(isa, a.expr, probe_text, is_return_probe);
+    op.type = a.type.value_or(FetchType::S64);
+    op.name = a.name;
+    // An explicit :TYPE is what the user wants read, whatever DWARF says.
+    if (variables != nullptr && !a.type && std::holds_alternative<fetch::ReturnValue>(a.expr.node)) {
+      try {
+        if (std::optional<dwarf::ValueType> t = variables->return_type()) type_return_value(isa, op, std::move(*t));
+      } catch (const Error& e) {
+        throw Error(e.kind(), fmt::format("probe '{}': {}", probe_text, e.what()), e.hint());
+      }
+    }
+    ops_.push_back(std::move(op));
   }
+}
+
+void FetchProgram::type_return_value(const arch::Isa& isa, Op& op, dwarf::ValueType type) {
+  std::optional<FetchType> t = fetch_type_of(type, op.show);
+  if (!t)
+    throw Error(ErrorKind::Runtime, fmt::format("cannot fetch '$retval': {} is {} bytes wide", type.name, type.size),
+                "read the raw return register with $retval:x64");
+  op.type = *t;
+  op.explain = fmt::format("{}: {}, {} (the return value)", op.name, type.name, register_ref_name(isa, isa.return_value()));
+  op.dwarf_type = std::make_shared<const dwarf::ValueType>(std::move(type));
 }
 
 void FetchProgram::bind_variable(const arch::Isa& isa, dwarf::VariablePlan plan, std::optional<FetchType> override_type,
@@ -335,25 +386,10 @@ void FetchProgram::bind_variable(const arch::Isa& isa, dwarf::VariablePlan plan,
     }
   }
 
-  FetchType type = FetchType::X64;
-  switch (plan.type.kind) {
-    case dwarf::ValueKind::Signed:
-    case dwarf::ValueKind::Unsigned:
-    case dwarf::ValueKind::Bool:
-    case dwarf::ValueKind::Enum: {
-      bool is_signed = plan.type.kind == dwarf::ValueKind::Signed ||
-                       (plan.type.kind == dwarf::ValueKind::Enum && plan.type.enum_signed);
-      auto t = integer_fetch_type(plan.type.size, is_signed);
-      if (!t && !override_type) throw_runtime("cannot fetch '{}': {} is {} bytes wide", plan.name, plan.type.name, plan.type.size);
-      type = t.value_or(FetchType::X64);
-      if (plan.type.kind == dwarf::ValueKind::Bool) var->show = ValueShow::Bool;
-      if (plan.type.kind == dwarf::ValueKind::Enum) var->show = ValueShow::Enum;
-      break;
-    }
-    case dwarf::ValueKind::Pointer: type = FetchType::X64; break;
-    case dwarf::ValueKind::CharPointer:
-    case dwarf::ValueKind::CharArray: type = FetchType::String; break;
-  }
+  std::optional<FetchType> typed = fetch_type_of(plan.type, var->show);
+  if (!typed && !override_type)
+    throw_runtime("cannot fetch '{}': {} is {} bytes wide", plan.name, plan.type.name, plan.type.size);
+  FetchType type = typed.value_or(FetchType::X64);
   if (override_type) {
     type = *override_type;
     var->show = ValueShow::Number;
@@ -377,7 +413,11 @@ void FetchProgram::bind_variable(const arch::Isa& isa, dwarf::VariablePlan plan,
                              override_type ? fmt::format(" as {}", to_string(*override_type)) : std::string(), where);
   std::string name = plan.name;
   var->plan = std::move(plan);
-  ops_.push_back({nullptr, std::move(var), type, std::move(name)});
+  Op op;
+  op.var = std::move(var);
+  op.type = type;
+  op.name = std::move(name);
+  ops_.push_back(std::move(op));
 }
 
 bool FetchProgram::reads_frame_slots() const {
@@ -394,8 +434,10 @@ std::vector<std::string> FetchProgram::names() const {
 
 std::vector<std::string> FetchProgram::describe_variables() const {
   std::vector<std::string> out;
-  for (const Op& op : ops_)
+  for (const Op& op : ops_) {
     if (op.var) out.push_back(op.var->explain);
+    else if (!op.explain.empty()) out.push_back(op.explain);
+  }
   return out;
 }
 
@@ -445,6 +487,7 @@ void FetchProgram::evaluate(const arch::Regs& regs, uint64_t probe_pc, MemoryAcc
       }
     }
     v.bits = extend(word, op.type);
+    if (op.dwarf_type) apply_show(v, op.show, *op.dwarf_type);
   }
 }
 

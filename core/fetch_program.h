@@ -22,6 +22,8 @@ class FetchProgram {
   // resolved through `variables`, the site's scope, and throw Error(Runtime)
   // when they cannot be; without `variables` they are only checked for
   // syntax and left out (for validating a command line before resolution).
+  // A $retval without :TYPE prints as the function's DWARF return type says
+  // when `variables` knows it (VariableSource::return_type), else as s64.
   FetchProgram(const arch::Isa& isa, const std::vector<FetchArg>& args, const std::string& probe_text,
                bool is_return_probe, const VariableSource* variables = nullptr);
 
@@ -56,7 +58,13 @@ class FetchProgram {
     std::shared_ptr<const Variable> var;
     FetchType type = FetchType::S64;
     std::string name;
+    // A root typed by DWARF ($retval): how its integer prints, and its type
+    // (enumerators) and --explain line.
+    ValueShow show = ValueShow::Number;
+    std::shared_ptr<const dwarf::ValueType> dwarf_type;
+    std::string explain;
   };
+  void type_return_value(const arch::Isa& isa, Op& op, dwarf::ValueType type);
   void bind_variable(const arch::Isa& isa, dwarf::VariablePlan plan, std::optional<FetchType> override_type,
                      bool lenient);
   const arch::Isa* isa_ = nullptr;

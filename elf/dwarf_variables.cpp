@@ -200,6 +200,14 @@ class SiteVariables final : public VariableSource {
         break;
       }
     }
+    // The function the pc is in as code: not an inlined copy that may begin
+    // at the same address (a FUNC%return site is FUNC's entry).
+    for (Dwarf_Die& d : all) {
+      if (dwarf_tag(&d) == DW_TAG_subprogram) {
+        subprogram_ = d;
+        break;
+      }
+    }
     for (Dwarf_Die& d : all) {
       Dwarf_Attribute fb;
       if (dwarf_tag(&d) == DW_TAG_subprogram && dwarf_attr(&d, DW_AT_frame_base, &fb) != nullptr) {
@@ -269,7 +277,47 @@ class SiteVariables final : public VariableSource {
     return out;
   }
 
+  std::optional<dwarf::ValueType> return_type() const override {
+    if (!subprogram_) return std::nullopt;
+    Dwarf_Die f = *subprogram_;
+    std::string function = integrated_name(&f);
+    if (function.empty()) function = "the function";
+    const std::string raw_hint = "read the raw return register with $retval:x64";
+    Dwarf_Die type;
+    if (!type_of(&f, &type))
+      fail(fmt::format("'$retval': {} returns void", function),
+           "drop $retval (the probe reports each return without it), or " + raw_hint);
+    Dwarf_Die t;
+    if (dwarf_peel_type(&type, &t) != 0) fail("'$retval': its type cannot be read", raw_hint);
+    int tag = dwarf_tag(&t);
+    if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_class_type)
+      fail(fmt::format("'$retval': {} returns a {}, not one value", function, type_name(&type)),
+           "fetch its members where the caller stores it (SRCFILE:LINE VAR.FIELD), or " + raw_hint);
+    if (tag == DW_TAG_base_type) {
+      Dwarf_Word enc = attr_udata(&t, DW_AT_encoding, 0);
+      if (enc == DW_ATE_float || enc == DW_ATE_complex_float || enc == DW_ATE_decimal_float)
+        fail(fmt::format("'$retval': {} returns a floating-point value ({}), which is in a floating-point "
+                         "register uptrace does not read",
+                         function, type_name(&type)),
+             "fetch it where the caller stores it (SRCFILE:LINE VAR): $retval:TYPE would read the integer return "
+             "register, which does not hold it");
+    }
+    try {
+      return classify(&type, "$retval", false);
+    } catch (const Error& e) {
+      if (!e.hint().empty()) throw;
+      throw Error(e.kind(), e.what(), raw_hint);  // e.g. a 16-byte integer
+    }
+  }
+
  private:
+  // DW_AT_name, also through DW_AT_abstract_origin / DW_AT_specification.
+  static std::string integrated_name(Dwarf_Die* d) {
+    Dwarf_Attribute a;
+    const char* n = dwarf_attr_integrate(d, DW_AT_name, &a) ? dwarf_formstring(&a) : nullptr;
+    return n ? n : "";
+  }
+
   bool find_unit(Dwarf* dwarf) {
     Dwarf_Off off = 0, next = 0;
     size_t header = 0;
@@ -651,6 +699,7 @@ class SiteVariables final : public VariableSource {
   Dwarf_Die cu_{};
   std::vector<Dwarf_Die> scopes_;  // innermost first, up to the function
   std::optional<Dwarf_Die> function_;
+  std::optional<Dwarf_Die> subprogram_;  // the function the code is of (not an inlined copy)
   dwarf::Expr frame_base_;
   bool frame_base_ok_ = false;
   dwarf::Expr cfa_;

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -257,4 +258,156 @@ TEST_CASE("return: $retval is a usage error outside %return", "[return][errors]"
   Result r = uptrace({"-x", target("returns"), "--explain", "depth $retval"});
   REQUIRE(r.status == 2);
   REQUIRE(r.err == "uptrace: bad fetch argument '$retval' in probe 'depth $retval': $retval is only available at a FUNC%return probe\n");
+}
+
+// Typed $retval (issue 7): returns.c's "typed" scenario calls functions whose
+// return register holds more than their value; DWARF says which part is the
+// value and how it prints, as for DWARF variables.
+namespace {
+
+const std::vector<std::string> kTypedProbes = {"narrow_int%return $retval", "narrow_uchar%return $retval",
+                                               "narrow_char%return $retval", "truth%return $retval",
+                                               "pick%return $retval",        "label%return $retval",
+                                               "place%return $retval"};
+
+// What every build prints for kTypedProbes over one round.
+const std::vector<std::string> kTypedHits = {
+    "narrow_int%return retval=-1",        "narrow_uchar%return retval=200", "narrow_char%return retval=65",
+    "truth%return retval=true",           "truth%return retval=false",      "pick%return retval=GRUMPY",
+    "pick%return retval=HAPPY",           "pick%return retval=7",           "label%return retval=\"ready\"",
+    "label%return retval=(fault)",        "place%return retval=0x3000"};
+
+const std::string kTypedOutput = "typed 12572\n";  // the program's own sum of one round
+
+// The last line uptrace printed on stderr, which must be its only error.
+std::string refusal(const std::string& probe, const std::string& exe) {
+  Result r = uptrace({"-q", probe, "--", exe, "typed", "1"});
+  INFO(r.out << r.err);
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());  // refused before the program ran
+  auto lines = r.err_lines();
+  CHECK(lines.size() == 1);
+  return lines.empty() ? std::string() : lines.back();
+}
+
+}  // namespace
+
+TEST_CASE("return: $retval prints as the function's DWARF return type says", "[return][dwarf]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace(kTypedProbes, program, {"typed", "1"});
+    INFO(t.run.err);
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == kTypedOutput);
+    CHECK(t.hits == kTypedHits);
+  }
+}
+
+TEST_CASE("return: JSON carries a typed $retval as DWARF values are", "[return][dwarf]") {
+  std::string out = temp_path("hits");
+  std::vector<std::string> argv = {"-q", "--format", "json", "-o", out};
+  argv.insert(argv.end(), kTypedProbes.begin(), kTypedProbes.end());
+  argv.insert(argv.end(), {"--", target("returns"), "typed", "1"});
+  Result r = uptrace(argv);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  std::vector<nlohmann::json> values;
+  for (const std::string& line : lines_of(slurp(out))) values.push_back(nlohmann::json::parse(line)["args"]["retval"]);
+  unlink(out.c_str());
+  std::vector<nlohmann::json> expected = {-1,      200,    65, true,    false, "GRUMPY",
+                                          "HAPPY", 7,      "ready", nullptr, "0x3000"};
+  CHECK(values == expected);
+}
+
+TEST_CASE("return: an explicit :TYPE on $retval overrides DWARF", "[return][dwarf]") {
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace({"narrow_int%return $retval:u32", "truth%return b=$retval:x8", "pick%return $retval:s32",
+                      "label%return $retval:string", "no_result%return $retval:x64"},
+                     program, {"typed", "1"});
+    INFO(t.run.err);
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.hits.size() == 9);
+    CHECK(std::vector<std::string>(t.hits.begin(), t.hits.end() - 1) ==
+          std::vector<std::string>{"narrow_int%return retval=4294967295", "truth%return b=0x1", "truth%return b=0x0",
+                                   "pick%return retval=-2", "pick%return retval=3", "pick%return retval=7",
+                                   "label%return retval=\"ready\"", "label%return retval=(fault)"});
+    // A void function leaves whatever it last had in the register: the
+    // user asked for it, so it is read.
+    CHECK(std::regex_match(t.hits.back(), std::regex("no_result%return retval=0x[0-9a-f]+")));
+  }
+}
+
+TEST_CASE("return: $retval without DWARF is the return register as s64", "[return][dwarf]") {
+  // -O0 leaves the whole long argument in the return register on every ISA.
+  std::string stripped = temp_path("nodwarf");
+  REQUIRE(run({"/usr/bin/objcopy", "--strip-debug", target("returns-O0"), stripped}).status == 0);
+  std::string out = temp_path("hits");
+  Result r = uptrace({"-q", "-o", out, "narrow_int%return $retval", "narrow_uchar%return $retval", "truth%return $retval",
+                      "--", stripped, "typed", "1"});
+  std::vector<std::string> hits = hits_of(slurp(out));
+  unlink(stripped.c_str());
+  unlink(out.c_str());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(hits == std::vector<std::string>{"narrow_int%return retval=25769803775", "narrow_uchar%return retval=2147483592",
+                                         "truth%return retval=1", "truth%return retval=0"});
+}
+
+TEST_CASE("return: $retval of a function DWARF says returns no value is refused with a hint", "[return][dwarf][errors]") {
+  for (const std::string& program : kReturns) {
+    std::string exe = target(program);
+    INFO(exe);
+    CHECK(refusal("no_result%return $retval", exe) ==
+          "uptrace: probe 'no_result%return $retval': cannot fetch '$retval' at no_result%return in " + exe +
+              ": no_result returns void; hint: drop $retval (the probe reports each return without it), or read the "
+              "raw return register with $retval:x64");
+    CHECK(refusal("make_pair%return p=$retval", exe) ==
+          "uptrace: probe 'make_pair%return p=$retval': cannot fetch '$retval' at make_pair%return in " + exe +
+              ": make_pair returns a struct pair, not one value; hint: fetch its members where the caller stores it "
+              "(SRCFILE:LINE VAR.FIELD), or read the raw return register with $retval:x64");
+    CHECK(refusal("half%return $retval", exe) ==
+          "uptrace: probe 'half%return $retval': cannot fetch '$retval' at half%return in " + exe +
+              ": half returns a floating-point value (double), which is in a floating-point register uptrace does "
+              "not read; hint: fetch it where the caller stores it (SRCFILE:LINE VAR): $retval:TYPE would read the "
+              "integer return register, which does not hold it");
+  }
+  // The same at --explain, without a process: the probe is refused.
+  Result r = uptrace({"--explain", "-x", target("returns"), "no_result%return $retval"});
+  CHECK(r.status == 1);
+  CHECK(count_lines(r.out, "  refused:     probe 'no_result%return $retval': cannot fetch '$retval' at "
+                           "no_result%return in ") == 1);
+  CHECK(count_lines(r.out, ": no_result returns void; hint: ") == 1);
+  // No $retval, no question asked.
+  Traced t = trace({"no_result%return"}, "returns", {"typed", "1"});
+  CHECK(t.run.status == 0);
+  CHECK(t.hits == std::vector<std::string>{"no_result%return"});
+}
+
+TEST_CASE("return: each match of a glob types its own $retval, and one DWARF refuses stays raw with a warning",
+          "[return][dwarf]") {
+  Traced t = trace({"n*%return $retval"}, "returns-O0", {"typed", "1"}, {});
+  INFO(t.run.err);
+  REQUIRE(t.run.status == 0);
+  REQUIRE(t.hits.size() == 4);
+  CHECK(std::vector<std::string>(t.hits.begin(), t.hits.end() - 1) ==
+        std::vector<std::string>{"narrow_int%return retval=-1", "narrow_uchar%return retval=200",
+                                 "narrow_char%return retval=65"});
+  CHECK(std::regex_match(t.hits.back(), std::regex("no_result%return retval=-?[0-9]+")));
+  CHECK(count_lines(t.run.err, "uptrace: warning: probe 'n*%return $retval': 1 of the matches returns no value "
+                               "$retval can print (void, a struct or floating point: no_result); their $retval is "
+                               "the raw return register as s64") == 1);
+}
+
+TEST_CASE("return: --explain shows a typed $retval and its register", "[return][dwarf][explain]") {
+#if defined(__x86_64__)
+  const std::string reg = "%rax";
+#else
+  const std::string reg = "%x0";
+#endif
+  Result r = uptrace({"--explain", "-x", target("returns"), "pick%return $retval", "label%return s=$retval"});
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK(count_lines(r.out, "  fetch:       retval: enum mood, " + reg + " (the return value)") == 1);
+  CHECK(count_lines(r.out, "  fetch:       s: const char *, " + reg + " (the return value)") == 1);
 }

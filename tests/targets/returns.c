@@ -12,9 +12,18 @@
  *                      "bottom", waits for SIGUSR1 again, returns up, prints
  *                      "result N"
  *   fork N             recurses to depth N and forks at the bottom; both
- *                      return up and print their result */
+ *                      return up and print their result
+ *   typed N            N rounds of one call each, in this order, of functions
+ *                      whose DWARF return types $retval prints by:
+ *                      narrow_int -1, narrow_uchar 200, narrow_char 'A',
+ *                      truth true, truth false, pick GRUMPY, pick HAPPY,
+ *                      pick 7 (no enumerator), label "ready", label NULL,
+ *                      place 0x3000, no_result (void), half 4.5 (double),
+ *                      make_pair {4, -4}; prints "typed SUM" */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -123,6 +132,50 @@ NOINLINE long forking(long n) {
   return r;
 }
 
+/* Typed return values. Each narrows a long whose upper bits are not part
+ * of the result, so the return register holds more than the value (gcc
+ * leaves them there at -O0, and on aarch64 at every level). noipa: no
+ * caller may know what they return. */
+#define OPAQUE __attribute__((noipa))
+
+enum mood { CALM = 0, HAPPY = 3, GRUMPY = -2 };
+struct pair {
+  long a, b;
+};
+
+OPAQUE int narrow_int(long x) { return (int)x; }
+OPAQUE unsigned char narrow_uchar(long x) { return (unsigned char)x; }
+OPAQUE char narrow_char(long x) { return (char)x; }
+OPAQUE bool truth(long x) { return x & 1; }
+OPAQUE enum mood pick(long x) { return x == 2 ? GRUMPY : x == 1 ? HAPPY : x == 0 ? CALM : (enum mood)x; }
+OPAQUE const char *label(long x) { return x ? "ready" : NULL; }
+OPAQUE int *place(long x) { return (int *)(uintptr_t)(x * 0x1000); }
+OPAQUE void no_result(long x) { sink = (int)x; }
+OPAQUE double half(long x) { return (double)x / 2; }
+OPAQUE struct pair make_pair(long x) {
+  struct pair p = {x, -x};
+  return p;
+}
+
+static long typed_round(void) {
+  long sum = 0;
+  sum += narrow_int(0x5ffffffffL);  /* -1 */
+  sum += narrow_uchar(0x7fffffc8L); /* 200 */
+  sum += narrow_char(0x141);        /* 'A' */
+  sum += truth(3);
+  sum += truth(4);
+  sum += pick(2);
+  sum += pick(1);
+  sum += pick(7);
+  sum += (long)strlen(label(1));
+  sum += label(0) == NULL;
+  sum += (long)(uintptr_t)place(3);
+  no_result(5);
+  sum += (long)(half(9) * 2);
+  sum += make_pair(4).b;
+  return sum;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: %s SCENARIO N [M]\n", argv[0]);
@@ -174,6 +227,10 @@ int main(int argc, char **argv) {
     long r = forking(n);
     printf("%s %ld\n", r >= 1000 ? "child" : "parent", r);
     if (r >= 1000) _exit((int)(r - 1000));
+  } else if (!strcmp(what, "typed")) {
+    long sum = 0;
+    for (long i = 0; i < n; i++) sum += typed_round();
+    printf("typed %ld\n", sum);
   } else {
     fprintf(stderr, "unknown scenario %s\n", what);
     return 2;

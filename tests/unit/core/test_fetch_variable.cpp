@@ -37,7 +37,25 @@ class Plans final : public VariableSource {
     return p;
   }
   std::vector<dwarf::VariablePlan> params() const override { return parameters; }
+  std::optional<dwarf::ValueType> returns;  // what return_type() gives, unless
+  std::string refuse;                       // it throws this
+  std::optional<dwarf::ValueType> return_type() const override {
+    if (!refuse.empty()) throw Error(ErrorKind::Runtime, refuse, "a hint");
+    return returns;
+  }
 };
+
+dwarf::ValueType value_type(dwarf::ValueKind kind, unsigned size, std::string name) {
+  dwarf::ValueType t;
+  t.kind = kind;
+  t.size = size;
+  t.name = std::move(name);
+  return t;
+}
+
+FetchArg retval(std::optional<FetchType> type = std::nullopt, std::string name = "retval") {
+  return FetchArg{std::move(name), FetchExpr{fetch::ReturnValue{}}, type};
+}
 
 dwarf::VariablePlan plan(dwarf::Expr location, dwarf::ValueKind kind, unsigned size, std::string type_name = "t") {
   dwarf::VariablePlan p;
@@ -202,4 +220,104 @@ TEST_CASE("fetch: frame-base variables read the stack through the CFA", "[fetch]
   // Without a session, DWARF arguments are only checked for syntax.
   core::FetchProgram syntax_only(isa, {variable("len")}, "f len", false, nullptr);
   CHECK(syntax_only.empty());
+}
+
+TEST_CASE("fetch: $retval takes the function's DWARF return type", "[fetch][dwarf][core][return]") {
+  const arch::Isa& isa = arch::native_isa();
+  const uint16_t ret = isa.return_value().word;
+  REQUIRE(isa.return_value().bits == 64);
+  auto one = [&](const Plans& plans, uint64_t reg, FetchArg arg = retval()) {
+    core::FetchProgram program(isa, {std::move(arg)}, "f%return $retval", true, &plans);
+    Hit h;
+    h.regs.words[ret] = reg;
+    std::vector<FetchedValue> v = h.run(program);
+    REQUIRE(v.size() == 1);
+    return v[0];
+  };
+  Plans plans;
+  // int: the upper half of the register is not part of the value.
+  plans.returns = value_type(dwarf::ValueKind::Signed, 4, "int");
+  FetchedValue v = one(plans, 0x5'ffff'ffffULL);
+  CHECK(v.type == FetchType::S32);
+  CHECK(static_cast<int64_t>(v.bits) == -1);
+  CHECK(v.show == ValueShow::Number);
+  // An explicit :TYPE is read as written, whatever DWARF says.
+  v = one(plans, 0x5'ffff'ffffULL, retval(FetchType::X64));
+  CHECK(v.type == FetchType::X64);
+  CHECK(v.bits == 0x5'ffff'ffffULL);
+  v = one(plans, 0x5'ffff'ffffULL, retval(FetchType::U32));
+  CHECK(v.bits == 0xffff'ffffULL);
+  // +OFF($retval) reads memory at the raw value, as s64 unless typed.
+  {
+    auto inner = std::make_shared<const FetchExpr>(FetchExpr{fetch::ReturnValue{}});
+    core::FetchProgram program(isa, {FetchArg{"+8($retval)", FetchExpr{fetch::Deref{8, inner}}, std::nullopt}},
+                               "f%return +8($retval)", true, &plans);
+    Hit h;
+    h.mem.put<int64_t>(kBase + 0x48, -5);
+    h.regs.words[ret] = kBase + 0x40;
+    std::vector<FetchedValue> out = h.run(program);
+    CHECK(out[0].type == FetchType::S64);
+    CHECK(static_cast<int64_t>(out[0].bits) == -5);
+  }
+  plans.returns = value_type(dwarf::ValueKind::Unsigned, 1, "unsigned char");
+  v = one(plans, 0x7fff'ffc8);
+  CHECK(v.type == FetchType::U8);
+  CHECK(v.bits == 200);
+  plans.returns = value_type(dwarf::ValueKind::Bool, 1, "_Bool");
+  v = one(plans, 0xab01);
+  CHECK(v.show == ValueShow::Bool);
+  CHECK(v.bits == 1);
+  dwarf::ValueType mood = value_type(dwarf::ValueKind::Enum, 4, "enum mood");
+  mood.enum_signed = true;
+  mood.enumerators = {{0, "CALM"}, {static_cast<uint64_t>(-2), "GRUMPY"}};
+  plans.returns = mood;
+  v = one(plans, 0xffff'fffeULL);
+  CHECK(v.show == ValueShow::Enum);
+  CHECK(v.text == "GRUMPY");
+  v = one(plans, 7);
+  CHECK(v.text.empty());
+  CHECK(v.bits == 7);
+  plans.returns = value_type(dwarf::ValueKind::Pointer, 8, "int *");
+  v = one(plans, 0x3000);
+  CHECK(v.type == FetchType::X64);
+  CHECK(v.bits == 0x3000);
+  // A char pointer is the string it points to; NULL is a fault.
+  plans.returns = value_type(dwarf::ValueKind::CharPointer, 8, "const char *");
+  {
+    core::FetchProgram program(isa, {retval()}, "f%return $retval", true, &plans);
+    Hit h;
+    h.mem.put_bytes(kBase + 0x40, "ready", 6);
+    h.regs.words[ret] = kBase + 0x40;
+    std::vector<FetchedValue> out = h.run(program);
+    CHECK(out[0].type == FetchType::String);
+    CHECK(out[0].text == "ready");
+    h.regs.words[ret] = 0;
+    out = h.run(program);
+    CHECK(out[0].fault);
+    REQUIRE(program.describe_variables().size() == 1);
+    CHECK(program.describe_variables()[0].starts_with("retval: const char *, %"));
+    CHECK(program.describe_variables()[0].ends_with(" (the return value)"));
+  }
+
+  // Unknown to DWARF, or no DWARF at all: today's s64.
+  plans.returns.reset();
+  v = one(plans, 0x5'ffff'ffffULL);
+  CHECK(v.type == FetchType::S64);
+  CHECK(v.bits == 0x5'ffff'ffffULL);
+  core::FetchProgram untyped(isa, {retval()}, "f%return $retval", true, nullptr);
+  CHECK(untyped.describe_variables().empty());
+
+  // A refusal (void, a struct, a double) names the probe; an explicit type
+  // does not ask DWARF at all.
+  plans.refuse = "cannot fetch '$retval' at f: f returns void";
+  try {
+    core::FetchProgram(isa, {retval()}, "f%return $retval", true, &plans);
+    FAIL("typed the $retval of a void function");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::Runtime);
+    CHECK(std::string(e.what()) == "probe 'f%return $retval': cannot fetch '$retval' at f: f returns void");
+    CHECK(e.hint() == "a hint");
+  }
+  v = one(plans, 42, retval(FetchType::S64));
+  CHECK(v.bits == 42);
 }
