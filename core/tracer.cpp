@@ -483,10 +483,11 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
       throw_runtime("cannot probe {}: its slot code needs {} bytes, more than {}", s.name, code.size(), isa_.slot_size());
     if (!code.empty()) space.memory.write_or_throw(slot_of[i], code);
     if (a.plan->mode() == arch::ExecMode::Boost || a.plan->mode() == arch::ExecMode::Jump) space.free_running = true;
-    ArmedSite armed{s.addr, slot_of[i], std::move(a.plan), {}};
+    ArmedSite armed{s.addr, slot_of[i], std::move(a.plan), {}, std::nullopt};
     for (ProbeSite* p : by_address[i]) {
       if (p->label != kInternalLabel && p->label >= counts_.size()) counts_.resize(p->label + 1);
       armed.probes.push_back({p->label, std::move(p->fetch), p->role});
+      if (p->role == ProbeRole::Return) armed.return_spill = p->return_spill;
     }
     space.site_at[s.addr.value] = static_cast<uint32_t>(space.sites.size());
     space.sites.push_back(std::move(armed));
@@ -1177,7 +1178,7 @@ void Tracer::follow_child(pid_t child, Process& parent) {
     std::vector<uint8_t> code = site.plan->slot_code();
     if (!code.empty()) space.memory.write_or_throw(site.slot, code);
     space.site_at[site.addr.value] = static_cast<uint32_t>(space.sites.size());
-    space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes});
+    space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes, site.return_spill});
   }
   space.free_running = parent.space->free_running;
   if (parent.space->return_trampoline.value) {
@@ -1493,7 +1494,7 @@ void Tracer::release_returns_for_detach() {
         trapped = bp && *bp == trampoline;
       }
       if (at || trapped) {
-        if (returns_.leave_trampoline(t, regs)) {
+        if (returns_.leave_trampoline(t, regs, trampoline)) {
           ptrace::set_regs(tid, isa_, regs);
           if (trapped) t.pending = Stop{Stop::Kind::Interrupt, tid};
         } else if (options_.status) {
@@ -1501,6 +1502,9 @@ void Tracer::release_returns_for_detach() {
                                       "of its return address",
                                       tid, t.pid));
         }
+      } else if (returns_.restore_register(t, regs, trampoline)) {
+        // A hijacked function whose return address is in its register now.
+        ptrace::set_regs(tid, isa_, regs);
       }
     }
     size_t failed = returns_.restore(t.returns, p->space->memory, trampoline);
