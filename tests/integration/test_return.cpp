@@ -14,6 +14,7 @@
 
 #include "checks.h"
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -241,8 +242,17 @@ TEST_CASE("return: attach and detach with hijacked frames live, then again: each
 TEST_CASE("return: --explain says how the return is caught", "[return][explain]") {
   Result text = uptrace({"--explain", "-x", target("returns"), "depth%return $retval"});
   REQUIRE(text.status == 0);
+#if defined(__x86_64__)
   REQUIRE(count_lines(text.out, "  return:      at entry, the return address ([rsp]) is replaced by uptrace's return "
                                 "trampoline") == 1);
+#elif defined(__aarch64__)
+  // x30, and where depth's prologue saves it (its CFI: stp x29, x30, [sp, #-N]!).
+  INFO(text.out);
+  REQUIRE(count_lines(text.out, "  return:      at entry, the return address (x30) is replaced by uptrace's return "
+                                "trampoline") == 1);
+  REQUIRE(text.out.find("; the prologue saves x30 at [entry sp-0x") != std::string::npos);
+  REQUIRE(text.out.find("(CFI: CFA-0x") != std::string::npos);
+#endif
   Parked parked(target("resolve"));
   Result json = uptrace({"--explain", "--format", "json", "-p", parked.spid(), "work_a%return"});
   INFO(json.out << json.err);
@@ -257,4 +267,38 @@ TEST_CASE("return: $retval is a usage error outside %return", "[return][errors]"
   Result r = uptrace({"-x", target("returns"), "--explain", "depth $retval"});
   REQUIRE(r.status == 2);
   REQUIRE(r.err == "uptrace: bad fetch argument '$retval' in probe 'depth $retval': $retval is only available at a FUNC%return probe\n");
+}
+
+TEST_CASE("return: aarch64 refuses a function that signs its return address, and one without CFI",
+          "[return][errors]" ONLY_AARCH64) {
+  // -mbranch-protection=pac-ret: depth signs x30 with paciasp (after the
+  // early return, where GCC shrink-wraps the prologue).
+  Result pac = uptrace({"-q", "depth%return", "--", target("returns-pac"), "depth", "3"});
+  INFO(pac.err);
+  REQUIRE(pac.status == 1);
+  REQUIRE(pac.err.starts_with("uptrace: cannot probe depth%return: depth signs its return address with pointer "
+                              "authentication (paciasp at +0x"));
+  REQUIRE(pac.err.find("; hint: probe its return instructions with FUNC+OFF instead (see objdump -d), or build it "
+                       "with -mbranch-protection=none\n") != std::string::npos);
+  REQUIRE(count_lines(pac.err, "uptrace:") == 1);
+  // Its entry probe is fine, and so is the program.
+  Traced entry = trace({"depth"}, "returns-pac", {"depth", "3"});
+  REQUIRE(entry.run.status == 0);
+  REQUIRE(entry.run.out == "depth 3\n");
+  REQUIRE(entry.hits.size() == 4);
+
+  Result nocfi = uptrace({"--explain", "-x", target("returns-nocfi"), "depth%return"});
+  INFO(nocfi.out);
+  REQUIRE(nocfi.status == 1);
+  REQUIRE(count_lines(nocfi.out, "  refused:     cannot probe depth%return: no call-frame information (.eh_frame or "
+                                 ".debug_frame) covers depth in ") == 1);
+  REQUIRE(count_lines(nocfi.out, "so uptrace cannot tell where its prologue saves the return address (x30); hint: ") == 1);
+}
+
+TEST_CASE("return: aarch64 --explain names x30 for a function that never saves it", "[return][explain]" ONLY_AARCH64) {
+  // main_work is a leaf: its CFI never saves x30.
+  Result r = uptrace({"--explain", "-x", target("returns"), "main_work%return"});
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  REQUIRE(count_lines(r.out, "x30 holds it all through: the CFI of main_work never saves it") == 1);
 }
