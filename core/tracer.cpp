@@ -1487,8 +1487,10 @@ void Tracer::release_returns_for_detach() {
     arch::Regs regs;
     if (ptrace::get_regs(tid, isa_, regs)) {
       bool at = isa_.pc(regs) == trampoline.value;
+      // Stopped by the trampoline's trap, whose SIGTRAP must not be
+      // delivered: pc is after it (x86-64's int3) or at it (aarch64's brk).
       bool trapped = false;
-      if (!at && t.pending && t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP) {
+      if (t.pending && t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP) {
         siginfo_t si{};
         auto bp = ptrace::get_siginfo(tid, si) ? isa_.breakpoint_address(isa_.pc(regs), si.si_code) : std::nullopt;
         trapped = bp && *bp == trampoline;
