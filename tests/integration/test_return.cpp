@@ -239,6 +239,70 @@ TEST_CASE("return: attach and detach with hijacked frames live, then again: each
   unlink(out.c_str());
 }
 
+TEST_CASE("return: a tail call returns both frames, innermost first, whichever of them is probed", "[return]") {
+  // At -O2 tail_caller ends in a branch to tail_leaf, which then returns
+  // straight to tail_caller's caller through the one hijacked address.
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    std::vector<std::string> both, caller, leaf;
+    for (int i = 0; i < 5; ++i) {
+      const std::string v = std::to_string(2 * i + 1);
+      both.push_back("tail_leaf%return retval=" + v);
+      both.push_back("tail_caller%return retval=" + v);
+      caller.push_back("tail_caller%return retval=" + v);
+      leaf.push_back("tail_leaf%return retval=" + v);
+    }
+    Traced t = trace({"tail_caller%return $retval", "tail_leaf%return $retval"}, program, {"tail", "5"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == "sum 25\n");
+    REQUIRE(t.hits == both);
+    t = trace({"tail_caller%return $retval"}, program, {"tail", "5"});
+    REQUIRE(t.run.out == "sum 25\n");
+    REQUIRE(t.hits == caller);
+    t = trace({"tail_leaf%return $retval"}, program, {"tail", "5"});
+    REQUIRE(t.run.out == "sum 25\n");
+    REQUIRE(t.hits == leaf);
+  }
+}
+
+TEST_CASE("return: detach while a hijacked leaf runs puts its return address back", "[return][attach]") {
+  // spin_leaf makes no call, so it never moves its return address (aarch64:
+  // x30 holds the trampoline all the while it spins).
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Child child({target(program), "spin", "0"});
+    REQUIRE(child.read_line() == "ready " + std::to_string(child.pid()));
+    std::string out = temp_path("hits");
+    itest::Tracer tracer({"-q", "-o", out, "-p", std::to_string(child.pid()), "spin_leaf%return $retval"});
+    REQUIRE(tracer.wait_armed());
+    child.signal(SIGUSR1);
+    std::this_thread::sleep_for(scaled(std::chrono::milliseconds(300)));  // into spin_leaf, spinning
+    tracer.signal(SIGINT);
+    REQUIRE(tracer.finish().status == 0);
+    REQUIRE(slurp(out).empty());
+    child.signal(SIGUSR1);
+    REQUIRE(child.read_line() == "leaf 42");
+    REQUIRE(child.wait() == 0);
+    unlink(out.c_str());
+  }
+}
+
+TEST_CASE("return: -n at a hijacking entry detaches before the prologue has saved the return address",
+          "[return]") {
+  // The entry probe's hit ends tracing; the same trap has just replaced the
+  // return address. With optimisation early's first instruction is a
+  // compare, stepped out of line, and uptrace leaves with the thread right
+  // after it: on aarch64 x30 holds the trampoline and the prologue that
+  // saves it is still ahead.
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace({"early", "early%return"}, program, {"early", "10"}, {"-q", "-n", "1"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == "early 11\n");
+    REQUIRE(t.hits == std::vector<std::string>{"early"});
+  }
+}
+
 TEST_CASE("return: --explain says how the return is caught", "[return][explain]") {
   Result text = uptrace({"--explain", "-x", target("returns"), "depth%return $retval"});
   REQUIRE(text.status == 0);

@@ -12,7 +12,13 @@
  *                      "bottom", waits for SIGUSR1 again, returns up, prints
  *                      "result N"
  *   fork N             recurses to depth N and forks at the bottom; both
- *                      return up and print their result */
+ *                      return up and print their result
+ *   tail N             N rounds of tail_caller(i), which ends in a call to
+ *                      tail_leaf(2 * i) (a tail call at -O2); prints the sum
+ *   spin               waits for SIGUSR1, then spins in spin_leaf(), a leaf
+ *                      function, until a second SIGUSR1; prints "leaf 42"
+ *   early N            early(N) = depth(N) + 1, whose prologue comes after
+ *                      an early exit; prints "early N+1" */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -123,6 +129,32 @@ NOINLINE long forking(long n) {
   return r;
 }
 
+NOINLINE long tail_leaf(long i) {
+  sink = (int)i;
+  return i + 1;
+}
+
+NOINLINE long tail_caller(long i) {
+  sink = (int)i;
+  return tail_leaf(2 * i); /* b tail_leaf at -O2: a sibling call */
+}
+
+/* A leaf: no call, so the return address stays where the call left it
+   (aarch64: in x30) while it spins. */
+NOINLINE long spin_leaf(long v) {
+  while (go < 2) sink = (int)v;
+  return v;
+}
+
+/* With optimisation its first instructions test n, and the prologue that
+   saves the return address (aarch64: x30) comes only after the early exit. */
+NOINLINE long early(long n) {
+  if (n > 1000) return -1;
+  long r = depth(n) + 1;
+  sink = (int)r;
+  return r;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: %s SCENARIO N [M]\n", argv[0]);
@@ -174,6 +206,17 @@ int main(int argc, char **argv) {
     long r = forking(n);
     printf("%s %ld\n", r >= 1000 ? "child" : "parent", r);
     if (r >= 1000) _exit((int)(r - 1000));
+  } else if (!strcmp(what, "tail")) {
+    long sum = 0;
+    for (long i = 0; i < n; i++) sum += tail_caller(i);
+    printf("sum %ld\n", sum);
+  } else if (!strcmp(what, "early")) {
+    printf("early %ld\n", early(n));
+  } else if (!strcmp(what, "spin")) {
+    signal(SIGUSR1, on_usr1);
+    printf("ready %d\n", getpid());
+    wait_go(1);
+    printf("leaf %ld\n", spin_leaf(42));
   } else {
     fprintf(stderr, "unknown scenario %s\n", what);
     return 2;
