@@ -218,6 +218,38 @@ bool ReturnProbes::restore_register(const Thread& t, arch::Regs& regs, RuntimeAd
   return true;
 }
 
+size_t ReturnProbes::restore_moved(const ReturnStack& stack, uint64_t sp, uint64_t limit, MemoryAccess& mem,
+                                   RuntimeAddr trampoline) const {
+  std::vector<const ReturnFrame*> above;
+  uint64_t top = 0;
+  for (const ReturnFrame& f : stack.frames()) {
+    if (!f.armed || !f.moves || f.entry_sp <= sp || f.entry_sp > limit) continue;
+    above.push_back(&f);
+    top = std::max(top, f.entry_sp);
+  }
+  if (above.empty() || !trampoline.value) return 0;
+  top = std::min(top, sp + kMaxScan);
+  constexpr size_t kChunkWords = 8192;
+  std::vector<uint64_t> words(kChunkWords);
+  size_t fixed = 0;
+  for (uint64_t at = sp & ~uint64_t{7}; at < top;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkWords, (top - at + 7) / 8));
+    if (!mem.read(RuntimeAddr(at), {reinterpret_cast<uint8_t*>(words.data()), n * sizeof(uint64_t)})) break;
+    for (size_t i = 0; i < n; ++i) {
+      if (words[i] != trampoline.value) continue;
+      const uint64_t addr = at + i * sizeof(uint64_t);
+      // Its frame: the innermost entered above it (the newest on a tie, a
+      // tail-call chain, whose members share the real address anyway).
+      const ReturnFrame* owner = nullptr;
+      for (const ReturnFrame* f : above)
+        if (f->entry_sp > addr && (!owner || f->entry_sp <= owner->entry_sp)) owner = f;
+      if (owner && write_word(mem, addr, owner->orig_ret)) ++fixed;
+    }
+    at += n * sizeof(uint64_t);
+  }
+  return fixed;
+}
+
 void ReturnProbes::note_fork(pid_t child, const Thread& forking, std::span<const Thread* const> all) {
   ForkCopy copy;
   copy.forking = forking.returns;

@@ -17,7 +17,8 @@
 //   hold it yet, and a function that never saves it (a leaf) has no slot:
 //   then the register is where it is. Such frames are never judged dead by
 //   their slot alone (see `dead` in the .cpp), and detach puts the real
-//   address back into the register too (restore_register).
+//   address back into the register too (restore_register), and into any
+//   other stack word where it was saved meanwhile (restore_moved).
 //
 // The rest is keeping the target safe while return addresses are not what
 // the program wrote:
@@ -84,6 +85,17 @@ class ReturnProbes {
   // (the innermost at the thread's stack pointer) goes back. True when
   // `regs` changed.
   bool restore_register(const Thread& t, arch::Regs& regs, RuntimeAddr trampoline) const;
+  // Detach, before restore(), where return addresses move (aarch64): a
+  // hijacked function that tail-called one uptrace does not probe handed it
+  // the trampoline in the register, and that callee saved it in its own
+  // frame; a signal frame saves it too. Every word of the thread's stack
+  // from `sp` up to the highest entry sp of its frames below `limit` (the
+  // end of the mapping that holds sp; at most kMaxScan bytes) that holds the
+  // trampoline gets the real address of the frame it lies in: the innermost
+  // one entered above it. Returns how many it fixed.
+  size_t restore_moved(const ReturnStack& stack, uint64_t sp, uint64_t limit, MemoryAccess& mem,
+                       RuntimeAddr trampoline) const;
+  static constexpr uint64_t kMaxScan = 1 << 20;
 
   // Fork, at the parent's fork stop: remember what the child's copy of the
   // stacks holds. `forking` is the thread that forked, `all` every thread

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -1480,6 +1481,23 @@ void Tracer::detach_all() {
 // Before the trampoline goes: no thread may stand on it, and no stack slot
 // may still point to it.
 void Tracer::release_returns_for_detach() {
+  // Each process's mappings, read once: a thread's stack ends where the
+  // mapping that holds its sp ends.
+  std::map<pid_t, std::vector<elf::Mapping>> maps;
+  auto stack_end = [&](pid_t pid, uint64_t sp) -> uint64_t {
+    auto it = maps.find(pid);
+    if (it == maps.end()) {
+      std::vector<elf::Mapping> m;
+      try {
+        m = elf::ModuleMap::read_maps(pid);
+      } catch (const Error&) {
+      }
+      it = maps.emplace(pid, std::move(m)).first;
+    }
+    for (const elf::Mapping& m : it->second)
+      if (sp >= m.start.value && sp < m.end.value) return m.end.value;
+    return sp;  // unknown: nothing is scanned
+  };
   for (auto& [tid, t] : threads_) {
     Process* p = process(t.pid);
     if (!p || !p->space || !p->space->return_trampoline.value) continue;
@@ -1508,6 +1526,8 @@ void Tracer::release_returns_for_detach() {
         // A hijacked function whose return address is in its register now.
         ptrace::set_regs(tid, isa_, regs);
       }
+      if (std::any_of(t.returns.frames().begin(), t.returns.frames().end(), [](const ReturnFrame& f) { return f.moves; }))
+        returns_.restore_moved(t.returns, isa_.sp(regs), stack_end(t.pid, isa_.sp(regs)), p->space->memory, trampoline);
     }
     size_t failed = returns_.restore(t.returns, p->space->memory, trampoline);
     if (failed && options_.status)

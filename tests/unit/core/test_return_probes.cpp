@@ -236,3 +236,46 @@ TEST_CASE("aarch64 returns: a C++ throw sees the real addresses; the frames abov
   CHECK(f.t.returns.frames()[0].armed);
   CHECK(f.word(m - 8) == kTrampoline);
 }
+
+TEST_CASE("aarch64 returns: detach finds the trampoline where an unprobed tail callee saved it", "[return][aarch64]") {
+  Fixture f;
+  const uint64_t a = f.top() - 0x100;  // an outer probed frame
+  const uint64_t e = a - 0x40;         // the probed function that tail-calls
+  f.enter(kSaves8, a, 0x400aaa);
+  f.save(a, -8, kTrampoline);
+  f.enter(kSaves8, e, 0x400abc);
+  f.save(e, -8, kTrampoline);
+  // Its epilogue loads x30 = trampoline and branches to a function uptrace
+  // does not probe, which saves x30 at e - 56 and puts a local where the
+  // caller's slot was.
+  f.word(e - 56) = kTrampoline;
+  f.word(e - 8) = 0x5555;
+  const uint64_t sp = e - 0x80;  // deeper still, in a callee of the callee
+  f.word(sp + 8) = kTrampoline;  // a signal frame's copy of x30, say, of the innermost frame (e)
+  const uint64_t limit = f.top();
+  CHECK(f.returns.restore_moved(f.t.returns, sp, limit, f.space.memory, f.space.return_trampoline) == 3);
+  CHECK(f.word(e - 56) == 0x400abc);
+  CHECK(f.word(sp + 8) == 0x400abc);
+  CHECK(f.word(a - 8) == 0x400aaa);  // the outer frame's own slot, found the same way
+  CHECK(f.word(e - 8) == 0x5555);
+  // Nothing is left for restore() to do, and it writes nothing wrong.
+  CHECK(f.returns.restore(f.t.returns, f.space.memory, f.space.return_trampoline) == 0);
+  CHECK(f.word(e - 8) == 0x5555);
+}
+
+TEST_CASE("aarch64 returns: the scan stays in the stack's mapping and below the frames", "[return][aarch64]") {
+  Fixture f;
+  const uint64_t a = f.top() - 0x100;
+  f.enter(kSaves8, a, 0x400aaa);
+  f.word(a + 8) = kTrampoline;  // above every frame: not this stack's business
+  f.word(a - 8) = kTrampoline;
+  // The mapping ends below the frame: it is another stack's, nothing is done.
+  CHECK(f.returns.restore_moved(f.t.returns, a - 0x40, a - 0x10, f.space.memory, f.space.return_trampoline) == 0);
+  CHECK(f.word(a - 8) == kTrampoline);
+  CHECK(f.returns.restore_moved(f.t.returns, a - 0x40, f.top(), f.space.memory, f.space.return_trampoline) == 1);
+  CHECK(f.word(a - 8) == 0x400aaa);
+  CHECK(f.word(a + 8) == kTrampoline);
+  // A thread above its frames (they are dead, or of another stack): nothing.
+  f.word(a - 8) = kTrampoline;
+  CHECK(f.returns.restore_moved(f.t.returns, a, f.top(), f.space.memory, f.space.return_trampoline) == 0);
+}
