@@ -287,6 +287,29 @@ TEST_CASE("return: detach while a hijacked leaf runs puts its return address bac
   }
 }
 
+TEST_CASE("return: detach while a function the probed one tail-called runs, with the trampoline in its frame",
+          "[return][attach]") {
+  // -O2: tail_wait branches to wait_work, which (on aarch64) saves x30, the
+  // trampoline, in its own frame, a word uptrace never hijacked.
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Child child({target(program), "tailwait", "0"});
+    REQUIRE(child.read_line() == "ready " + std::to_string(child.pid()));
+    std::string out = temp_path("hits");
+    itest::Tracer tracer({"-q", "-o", out, "-p", std::to_string(child.pid()), "tail_wait%return $retval"});
+    REQUIRE(tracer.wait_armed());
+    child.signal(SIGUSR1);
+    REQUIRE(child.read_line() == "waiting");
+    tracer.signal(SIGINT);
+    REQUIRE(tracer.finish().status == 0);
+    REQUIRE(slurp(out).empty());
+    child.signal(SIGUSR1);
+    REQUIRE(child.read_line() == "result 41");
+    REQUIRE(child.wait() == 0);
+    unlink(out.c_str());
+  }
+}
+
 TEST_CASE("return: -n at a hijacking entry detaches before the prologue has saved the return address",
           "[return]") {
   // The entry probe's hit ends tracing; the same trap has just replaced the

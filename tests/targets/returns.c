@@ -18,7 +18,11 @@
  *   spin               waits for SIGUSR1, then spins in spin_leaf(), a leaf
  *                      function, until a second SIGUSR1; prints "leaf 42"
  *   early N            early(N) = depth(N) + 1, whose prologue comes after
- *                      an early exit; prints "early N+1" */
+ *                      an early exit; prints "early N+1"
+ *   tailwait           waits for SIGUSR1, then tail_wait(20) ends in a call
+ *                      (a tail call at -O2) to wait_work(), which prints
+ *                      "waiting" and waits for a second SIGUSR1; prints
+ *                      "result 41" */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -155,6 +159,19 @@ NOINLINE long early(long n) {
   return r;
 }
 
+/* Not a leaf: it saves its return address in its own frame. */
+NOINLINE long wait_work(long v) {
+  printf("waiting\n");
+  fflush(stdout);
+  wait_go(2);
+  return v + 1;
+}
+
+NOINLINE long tail_wait(long v) {
+  sink = (int)v;
+  return wait_work(2 * v); /* b wait_work at -O2 */
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: %s SCENARIO N [M]\n", argv[0]);
@@ -212,6 +229,11 @@ int main(int argc, char **argv) {
     printf("sum %ld\n", sum);
   } else if (!strcmp(what, "early")) {
     printf("early %ld\n", early(n));
+  } else if (!strcmp(what, "tailwait")) {
+    signal(SIGUSR1, on_usr1);
+    printf("ready %d\n", getpid());
+    wait_go(1);
+    printf("result %ld\n", tail_wait(20));
   } else if (!strcmp(what, "spin")) {
     signal(SIGUSR1, on_usr1);
     printf("ready %d\n", getpid());
