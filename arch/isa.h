@@ -222,16 +222,30 @@ class Isa {
   // builds (and refuses %return) until it opts in.
   virtual std::string_view return_address_name() const { return {}; }
   // Where the return address is at function entry, given the registers
-  // there. Only called when return_address_name() is not empty. The core
-  // restores a Memory slot on detach when it still holds the trampoline; a
-  // Register slot can be spilled by the prologue to a place the core cannot
-  // find, so the core refuses %return for it until detach can handle it.
+  // there. Only called when return_address_name() is not empty.
+  // - Memory (x86-64): the slot is where the return address stays for the
+  //   function's whole life; the core replaces it there, and restores it on
+  //   detach when it still holds the trampoline.
+  // - Register (aarch64): the core replaces it in the register, and the
+  //   function's prologue saves it to the stack. Where, the resolver learns
+  //   from the function's call-frame information (ProbeSite::return_spill);
+  //   until then, and for a function that never saves it, the register is
+  //   its place.
   virtual ReturnAddressSlot return_address_slot(const Regs& r) const { return {ReturnAddressSlot::Kind::Memory, RuntimeAddr(sp(r)), {}}; }
   // The stack pointer the caller has right after the function entered with
   // stack pointer `entry_sp` returned (x86-64: entry_sp + 8, the return
   // address popped; aarch64: entry_sp). Pairs a trap at the trampoline with
   // the entry it belongs to.
   virtual uint64_t sp_after_return(uint64_t entry_sp) const { return entry_sp; }
+  // Why the return address of the function made of `code` (its decoded
+  // instructions, from its start) cannot be replaced, or empty when it can
+  // (aarch64: the function signs it with pointer authentication, and a
+  // signed trampoline address could not be turned back into a signed real
+  // one when uptrace detaches).
+  virtual std::string return_hijack_refusal(std::span<const Instruction> code) const {
+    (void)code;
+    return {};
+  }
   // Registers in DWARF numbering, for CFI unwinding (--stack): fills `out`
   // from register 0 up and returns how many were filled (0: unsupported).
   // The pc is set separately.

@@ -255,8 +255,7 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
             add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
           }
         } else if constexpr (std::is_same_v<T, loc::Return>) {
-          if (isa_.return_address_name().empty() ||
-              isa_.return_address_slot(arch::Regs{}).kind != arch::ReturnAddressSlot::Kind::Memory)
+          if (isa_.return_address_name().empty())
             throw Error(ErrorKind::Runtime,
                         fmt::format("cannot probe {}: return probes are not supported on {}", spec.text, isa_.name()),
                         "probe the function's return instructions with FUNC+OFF (see objdump -d)");
@@ -415,8 +414,65 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   }
   std::vector<std::string> described = s.fetch.describe_variables();
   s.role = is_return_probe(spec) ? core::ProbeRole::Return : core::ProbeRole::Entry;
+  std::string return_where;
+  if (s.role == core::ProbeRole::Return &&
+      isa_.return_address_slot(arch::Regs{}).kind == arch::ReturnAddressSlot::Kind::Register)
+    s.return_spill = return_spill(shown_name, module, elf, start, size, function, insns, return_where);
   out.sites.push_back(std::move(s));
-  out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described)});
+  out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described),
+                      false, std::move(return_where)});
+}
+
+std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, const Module& module,
+                                              const elf::ElfFile& elf, FileAddr start, uint64_t size,
+                                              const std::string& function, std::span<const arch::Instruction> code,
+                                              std::string& where) const {
+  const std::string_view reg = isa_.return_address_name();
+  const std::string what = function.empty() ? fmt::format("the code at {:#x}", start.value) : function;
+  auto refuse = [&](const std::string& why, const std::string& hint) {
+    throw Error(ErrorKind::Runtime, fmt::format("cannot probe {}: {}", shown_name, why), hint);
+  };
+  const std::string by_hand = "probe its return instructions with FUNC+OFF instead (see objdump -d)";
+  // Pointer authentication, by its instructions or by its CFI.
+  if (std::string why = isa_.return_hijack_refusal(code); !why.empty())
+    refuse(fmt::format("{} {}", what, why.substr(why.starts_with("it ") ? 3 : 0)),
+           by_hand + ", or build it with -mbranch-protection=none");
+  elf::ReturnAddressRule rule = elf.return_address_rule(start, start + size);
+  if (rule.signed_ra)
+    refuse(fmt::format("{} signs its return address with pointer authentication (its CFI says so), so the "
+                       "trampoline's address would be saved signed, and uptrace cannot sign the real one in its place "
+                       "when it detaches",
+                       what),
+           by_hand + ", or build it with -mbranch-protection=none");
+  if (!rule.has_cfi)
+    refuse(fmt::format("no call-frame information (.eh_frame or .debug_frame) covers {} in {}, so uptrace cannot "
+                       "tell where its prologue saves the return address ({})",
+                       what, module.path, reg),
+           by_hand + ", or build it with -fasynchronous-unwind-tables");
+  if (!rule.unsupported.empty())
+    refuse(fmt::format("{}: {}, which uptrace cannot follow to put the return address back", what, rule.unsupported),
+           by_hand);
+  auto ra = isa_.dwarf_register(rule.ra_column);
+  auto cfa_reg = isa_.dwarf_register(rule.cfa_register);
+  const arch::RegisterRef lr = isa_.return_address_slot(arch::Regs{}).reg;
+  if (!ra || ra->word != lr.word)
+    refuse(fmt::format("{}: its CFI names DWARF register {} as the return address, not {}", what, rule.ra_column, reg),
+           by_hand);
+  if (!rule.saved_at) {
+    where = fmt::format("{} holds it all through: the CFI of {} never saves it", reg, what);
+    return std::nullopt;
+  }
+  if (!rule.cfa_known || !cfa_reg || cfa_reg->word != isa_.sp_word())
+    refuse(fmt::format("{}: its CFI does not give its frame address from the stack pointer at the entry", what),
+           by_hand);
+  const int64_t spill = rule.cfa_offset + *rule.saved_at;
+  auto signed_hex = [](int64_t n) {
+    return n < 0 ? fmt::format("-{:#x}", -static_cast<uint64_t>(n)) : fmt::format("+{:#x}", static_cast<uint64_t>(n));
+  };
+  where = fmt::format("the prologue saves {} at [entry sp{}] from +{:#x} (CFI: CFA{}), where uptrace checks and restores "
+                      "it; until then {} holds it",
+                      reg, signed_hex(spill), rule.saved_from.value - start.value, signed_hex(*rule.saved_at), reg);
+  return spill;
 }
 
 }  // namespace uptrace::cmd

@@ -29,6 +29,10 @@ struct SiteInfo {
   uint64_t function_size = 0;
   std::vector<std::string> variables;  // how each DWARF fetch argument is found ("len: int, DW_OP_reg4 (%rsi)")
   bool after_prologue = false;         // a FUNC probe moved past the prologue for its DWARF arguments
+  // %return where the return address is in a register at the entry: where
+  // the function keeps it after that ("the prologue saves it at ..."), for
+  // --explain; empty otherwise.
+  std::string return_where;
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of
@@ -77,6 +81,12 @@ class Resolver {
                 const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false,
                 std::vector<std::string>* untyped_retval = nullptr);
   uint32_t add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out);
+  // %return on an ISA whose calls leave the return address in a register:
+  // where the function saves it (ProbeSite::return_spill), and the same for
+  // --explain in `where`; throws the refusal when it cannot be followed.
+  std::optional<int64_t> return_spill(const std::string& shown_name, const Module& module, const elf::ElfFile& elf,
+                                      FileAddr start, uint64_t size, const std::string& function,
+                                      std::span<const arch::Instruction> code, std::string& where) const;
   bool has_return_probes() const;
   // %return: refuses what cannot be hijacked safely, and adds uptrace's own
   // sites on the program's unwinder (core/return_probes.h).

@@ -125,8 +125,9 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     if (s.role == core::ProbeRole::Return)
       returns = fmt::format("at entry, the return address ({}) is replaced by uptrace's return trampoline, a trap in "
                             "its scratch mapping, and put back after the return is reported (at most {} pending per "
-                            "thread); {}",
-                            isa.return_address_name(), core::ReturnStack::kMaxDepth, res.return_note);
+                            "thread); {}{}",
+                            isa.return_address_name(), core::ReturnStack::kMaxDepth,
+                            info.return_where.empty() ? "" : info.return_where + "; ", res.return_note);
     core::ProbeSite with_stack = s;
     if (o.stack && with_stack.jump_unavailable.empty())
       with_stack.jump_unavailable = "--stack unwinds the thread's stack at a stop";

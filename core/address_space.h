@@ -29,6 +29,9 @@ struct ArmedSite {
     ProbeRole role = ProbeRole::Entry;
   };
   std::vector<Probe> probes;
+  // With a Return probe: ProbeSite::return_spill (the same for every probe
+  // at one function entry).
+  std::optional<int64_t> return_spill;
 };
 
 struct AddressSpace {

@@ -57,7 +57,11 @@ struct Backtracer::Session {
     size_t n = s->now.isa->dwarf_registers(*s->now.regs, words);
     if (n == 0) return false;
     std::array<Dwarf_Word, 64> dw{};
-    for (size_t i = 0; i < n; ++i) dw[i] = words[i];
+    // A link register holding the trampoline (a hijacked leaf, or a
+    // prologue that has not saved it yet) unwinds to the real caller.
+    const uint64_t sp = s->now.isa->sp(*s->now.regs);
+    for (size_t i = 0; i < n; ++i)
+      dw[i] = s->now.returns->real_register(*s->now.thread, sp, words[i], s->now.space->return_trampoline);
     if (!dwfl_thread_state_registers(thread, 0, static_cast<unsigned>(n), dw.data())) return false;
     dwfl_thread_state_register_pc(thread, s->now.isa->pc(*s->now.regs));
     return true;

@@ -1,6 +1,7 @@
 #pragma once
 // A probe resolved to one address in a live process: the input to arming.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ struct ProbeSite {
   FetchProgram fetch;
   // Set by the resolver when it knows jump mode is unsafe here, and why.
   std::string jump_unavailable;
+  // Role Return, on an ISA whose calls leave the return address in a
+  // register (aarch64, x30): where the function's prologue saves it, as an
+  // offset from the stack pointer at the entry (from its CFI); empty when it
+  // never does (a leaf keeps it in the register).
+  std::optional<int64_t> return_spill;
 };
 
 }  // namespace uptrace::core

@@ -20,9 +20,30 @@ bool has_role(const ArmedSite& site, ProbeRole role) {
   return std::any_of(site.probes.begin(), site.probes.end(), [&](const ArmedSite::Probe& p) { return p.role == role; });
 }
 
+bool holds(MemoryAccess& mem, uint64_t slot, uint64_t value) {
+  uint64_t v = 0;
+  return read_word(mem, slot, v) && v == value;
+}
+
+// Whether frame `f` of a thread provably can no longer return through the
+// trampoline, seen from that thread's new entry with stack pointer
+// `entry_sp` (`chained`: whose return address is the trampoline already).
+bool dead(const ReturnFrame& f, uint64_t entry_sp, bool chained, MemoryAccess& mem, uint64_t trampoline) {
+  if (!f.armed) return false;
+  // Entered anew at its very stack position: it is gone, unless this entry
+  // is its tail call.
+  if (f.entry_sp == entry_sp) return !chained;
+  // An enclosing frame (or one on another stack) whose return address moves
+  // between a register and its slot: the slot proves nothing.
+  if (f.entry_sp > entry_sp && f.moves) return false;
+  // Kept in a register for good: nothing to look at.
+  if (f.slot == 0) return false;
+  return !holds(mem, f.slot, trampoline);
+}
+
 }  // namespace
 
-void ReturnProbes::on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, const arch::Regs& regs) {
+void ReturnProbes::on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs) {
   if (!space.return_trampoline.value) return;
   const ArmedSite& site = space.sites[site_index];
   // The unwinder's own entry first: a user's %return on it must not have
@@ -32,38 +53,51 @@ void ReturnProbes::on_site_hit(Thread& t, AddressSpace& space, uint32_t site_ind
   if (has_role(site, ProbeRole::Return)) hijack(t, space, site_index, regs);
 }
 
-void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, const arch::Regs& regs) {
-  arch::ReturnAddressSlot where = isa_.return_address_slot(regs);
-  if (where.kind != arch::ReturnAddressSlot::Kind::Memory) {
-    ++unreadable_;  // refused at resolution; never half-hijack
-    return;
-  }
-  const uint64_t slot = where.addr.value;
+void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs) {
+  const arch::ReturnAddressSlot where = isa_.return_address_slot(regs);
+  const bool in_register = where.kind == arch::ReturnAddressSlot::Kind::Register;
   const uint64_t trampoline = space.return_trampoline.value;
+  const uint64_t entry_sp = isa_.sp(regs);
   uint64_t ret = 0;
-  if (!read_word(space.memory, slot, ret)) {
-    ++unreadable_;
-    return;
+  uint64_t slot = 0;
+  if (in_register) {
+    if (where.reg.bits != 64 || where.reg.shift != 0) {
+      ++unreadable_;
+      return;
+    }
+    ret = regs.words[where.reg.word];
+    // Where the prologue will save it, if it does.
+    const std::optional<int64_t>& spill = space.sites[site_index].return_spill;
+    if (spill) slot = entry_sp + static_cast<uint64_t>(*spill);
+  } else {
+    slot = where.addr.value;
+    if (!read_word(space.memory, slot, ret)) {
+      ++unreadable_;
+      return;
+    }
   }
+  // A tail call: the caller jumped here with its own hijacked return
+  // address in place. Both return at once, through one trampoline trap.
+  const bool chained = ret == trampoline;
   ReturnStack& stack = t.returns;
-  // Frames at or below this slot whose slot no longer holds the trampoline
-  // were left by longjmp or an exception: they can never return. A frame
-  // below whose slot still holds it may be dead too, or live on another
-  // stack; it stays (pairing is by position, so it does no harm).
-  while (!stack.empty() && stack.frames().back().armed && stack.frames().back().slot <= slot) {
-    uint64_t v = 0;
-    if (read_word(space.memory, stack.frames().back().slot, v) && v == trampoline) break;
+  // Frames at or below this entry that cannot return any more were left by
+  // longjmp or an exception. A frame below whose slot still holds the
+  // trampoline may be dead too, or live on another stack; it stays (pairing
+  // is by position, so it does no harm).
+  while (!stack.empty() && stack.frames().back().armed && stack.frames().back().entry_sp <= entry_sp &&
+         dead(stack.frames().back(), entry_sp, chained, space.memory, trampoline))
     stack.frames().pop_back();
-  }
 
   ReturnFrame f;
   f.slot = slot;
-  f.sp_after = isa_.sp_after_return(isa_.sp(regs));
+  f.entry_sp = entry_sp;
+  f.sp_after = isa_.sp_after_return(entry_sp);
   f.site = site_index;
-  if (ret == trampoline) {
-    // A tail call: the caller jumped here with its own hijacked return
-    // address in place. Both return at once, through one trampoline trap.
-    const ReturnFrame* owner = stack.newest_at_slot(slot);
+  f.moves = in_register;
+  if (chained) {
+    // Its owner was entered with the same stack pointer (x86-64: it is the
+    // same slot; aarch64: the caller's slot and this function's differ).
+    const ReturnFrame* owner = stack.newest_at_entry(entry_sp);
     if (!owner) {
       ++unknown_chain_;
       return;
@@ -75,16 +109,15 @@ void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, c
   }
   if (stack.full()) {
     // Before giving up, drop every frame that provably cannot return.
-    stack.drop_if([&](const ReturnFrame& g) {
-      uint64_t v = 0;
-      return g.armed && (!read_word(space.memory, g.slot, v) || v != trampoline);
-    });
+    stack.drop_if([&](const ReturnFrame& g) { return dead(g, entry_sp, false, space.memory, trampoline); });
     if (stack.full()) {
       ++too_deep_;
       return;
     }
   }
-  if (!write_word(space.memory, slot, trampoline)) {
+  if (in_register) {
+    regs.words[where.reg.word] = trampoline;
+  } else if (!write_word(space.memory, slot, trampoline)) {
     ++unreadable_;
     return;
   }
@@ -94,16 +127,23 @@ void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, c
 
 void ReturnProbes::unwind_starts(Thread& t, AddressSpace& space) {
   const uint64_t trampoline = space.return_trampoline.value;
+  // Not the trampoline any more: the frame is already dead, unless its
+  // return address is somewhere else for now (ReturnFrame::moves); such a
+  // frame stays armed, untouched.
   t.returns.drop_if([&](const ReturnFrame& f) {
-    if (!f.armed) return false;
-    uint64_t v = 0;
-    // Not the trampoline any more: the frame is already dead.
-    return !read_word(space.memory, f.slot, v) || v != trampoline;
+    return f.armed && f.slot != 0 && !f.moves && !holds(space.memory, f.slot, trampoline);
   });
-  // Chained frames share a slot with their owner: written once, by the owner.
+  // A chained frame may share its slot with its owner, which comes first
+  // and has written the real address there already.
   for (ReturnFrame& f : t.returns.frames()) {
-    if (!f.armed) continue;
-    if (!f.chained) write_word(space.memory, f.slot, f.orig_ret);
+    if (!f.armed || f.slot == 0) continue;
+    uint64_t v = 0;
+    if (!read_word(space.memory, f.slot, v)) continue;
+    if (v == trampoline) {
+      write_word(space.memory, f.slot, f.orig_ret);
+    } else if (!(f.chained && v == f.orig_ret)) {
+      continue;
+    }
     f.armed = false;
   }
 }
@@ -115,21 +155,24 @@ void ReturnProbes::catch_begins(Thread& t, AddressSpace& space, const arch::Regs
   // gone. Those above it are live again and are hijacked again.
   t.returns.drop_if([&](const ReturnFrame& f) {
     if (f.armed) return false;
-    uint64_t v = 0;
-    return f.slot <= sp || !read_word(space.memory, f.slot, v) || v != f.orig_ret;
+    return f.entry_sp <= sp || !holds(space.memory, f.slot, f.orig_ret);
   });
   for (ReturnFrame& f : t.returns.frames()) {
     if (f.armed) continue;
-    if (!f.chained && !write_word(space.memory, f.slot, trampoline)) continue;
+    if (!write_word(space.memory, f.slot, trampoline)) continue;
     f.armed = true;
   }
-  // A chained frame whose owner could not be re-armed is lost with it.
   t.returns.drop_if([&](const ReturnFrame& f) { return !f.armed; });
+}
+
+void ReturnProbes::unhijack_register(arch::Regs& regs, uint64_t trampoline, uint64_t orig_ret) const {
+  const arch::ReturnAddressSlot where = isa_.return_address_slot(regs);
+  if (where.kind != arch::ReturnAddressSlot::Kind::Register || where.reg.bits != 64) return;
+  if (regs.words[where.reg.word] == trampoline) regs.words[where.reg.word] = orig_ret;
 }
 
 std::vector<ReturnFrame> ReturnProbes::on_trampoline(Thread& t, AddressSpace& space, arch::Regs& regs,
                                                      std::span<Thread* const> others) {
-  (void)space;
   uint64_t sp = isa_.sp(regs);
   std::vector<ReturnFrame> frames = t.returns.pop_returning(sp);
   for (size_t i = 0; frames.empty() && i < others.size(); ++i)
@@ -139,13 +182,15 @@ std::vector<ReturnFrame> ReturnProbes::on_trampoline(Thread& t, AddressSpace& sp
     return frames;
   }
   isa_.set_pc(regs, frames.front().orig_ret);
+  unhijack_register(regs, space.return_trampoline.value, frames.front().orig_ret);
   return frames;
 }
 
-bool ReturnProbes::leave_trampoline(Thread& t, arch::Regs& regs) {
+bool ReturnProbes::leave_trampoline(Thread& t, arch::Regs& regs, RuntimeAddr trampoline) {
   std::vector<ReturnFrame> frames = t.returns.pop_returning(isa_.sp(regs));
   if (frames.empty()) return false;
   isa_.set_pc(regs, frames.front().orig_ret);
+  unhijack_register(regs, trampoline.value, frames.front().orig_ret);
   return true;
 }
 
@@ -154,13 +199,55 @@ size_t ReturnProbes::restore(ReturnStack& stack, MemoryAccess& mem, RuntimeAddr 
   // Newest first: with a slot hijacked twice (the older frame dead), the
   // newest frame's address is the one its live caller needs.
   for (auto it = stack.frames().rbegin(); it != stack.frames().rend(); ++it) {
-    if (!it->armed) continue;
-    uint64_t v = 0;
-    if (!read_word(mem, it->slot, v) || v != trampoline.value) continue;
+    if (!it->armed || it->slot == 0) continue;
+    if (!holds(mem, it->slot, trampoline.value)) continue;
     if (!write_word(mem, it->slot, it->orig_ret)) ++failed;
   }
   stack.clear();
   return failed;
+}
+
+bool ReturnProbes::restore_register(const Thread& t, arch::Regs& regs, RuntimeAddr trampoline) const {
+  if (!trampoline.value) return false;
+  const arch::ReturnAddressSlot where = isa_.return_address_slot(regs);
+  if (where.kind != arch::ReturnAddressSlot::Kind::Register || where.reg.bits != 64) return false;
+  if (regs.words[where.reg.word] != trampoline.value) return false;
+  const ReturnFrame* f = t.returns.innermost(isa_.sp(regs));
+  if (!f) return false;
+  regs.words[where.reg.word] = f->orig_ret;
+  return true;
+}
+
+size_t ReturnProbes::restore_moved(const ReturnStack& stack, uint64_t sp, uint64_t limit, MemoryAccess& mem,
+                                   RuntimeAddr trampoline) const {
+  std::vector<const ReturnFrame*> above;
+  uint64_t top = 0;
+  for (const ReturnFrame& f : stack.frames()) {
+    if (!f.armed || !f.moves || f.entry_sp <= sp || f.entry_sp > limit) continue;
+    above.push_back(&f);
+    top = std::max(top, f.entry_sp);
+  }
+  if (above.empty() || !trampoline.value) return 0;
+  top = std::min(top, sp + kMaxScan);
+  constexpr size_t kChunkWords = 8192;
+  std::vector<uint64_t> words(kChunkWords);
+  size_t fixed = 0;
+  for (uint64_t at = sp & ~uint64_t{7}; at < top;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkWords, (top - at + 7) / 8));
+    if (!mem.read(RuntimeAddr(at), {reinterpret_cast<uint8_t*>(words.data()), n * sizeof(uint64_t)})) break;
+    for (size_t i = 0; i < n; ++i) {
+      if (words[i] != trampoline.value) continue;
+      const uint64_t addr = at + i * sizeof(uint64_t);
+      // Its frame: the innermost entered above it (the newest on a tie, a
+      // tail-call chain, whose members share the real address anyway).
+      const ReturnFrame* owner = nullptr;
+      for (const ReturnFrame* f : above)
+        if (f->entry_sp > addr && (!owner || f->entry_sp <= owner->entry_sp)) owner = f;
+      if (owner && write_word(mem, addr, owner->orig_ret)) ++fixed;
+    }
+    at += n * sizeof(uint64_t);
+  }
+  return fixed;
 }
 
 void ReturnProbes::note_fork(pid_t child, const Thread& forking, std::span<const Thread* const> all) {
@@ -195,6 +282,12 @@ void ReturnProbes::adopt_child(pid_t child, Thread& child_thread, MemoryAccess& 
 uint64_t ReturnProbes::real_value(const Thread& t, uint64_t addr, uint64_t value, RuntimeAddr trampoline) const {
   if (value != trampoline.value || !trampoline.value) return value;
   const ReturnFrame* f = t.returns.newest_at_slot(addr);
+  return f ? f->orig_ret : value;
+}
+
+uint64_t ReturnProbes::real_register(const Thread& t, uint64_t sp, uint64_t value, RuntimeAddr trampoline) const {
+  if (value != trampoline.value || !trampoline.value) return value;
+  const ReturnFrame* f = t.returns.innermost(sp);
   return f ? f->orig_ret : value;
 }
 

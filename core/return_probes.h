@@ -7,6 +7,19 @@
 // paired with its entry by stack position (core/return_stack.h), reported,
 // and the thread goes on at the real return address.
 //
+// Where the return address is depends on the ISA (arch::ReturnAddressSlot):
+// - in memory at the entry (x86-64, [rsp]): replaced there, and that word
+//   (the frame's slot) holds the trampoline until the return;
+// - in a register at the entry (aarch64, x30): replaced in the register; the
+//   prologue then saves the trampoline to the stack word the function's CFI
+//   names (ArmedSite::return_spill, the frame's slot), and the epilogue loads
+//   it back before `ret`. Between the entry and the save the slot does not
+//   hold it yet, and a function that never saves it (a leaf) has no slot:
+//   then the register is where it is. Such frames are never judged dead by
+//   their slot alone (see `dead` in the .cpp), and detach puts the real
+//   address back into the register too (restore_register), and into any
+//   other stack word where it was saved meanwhile (restore_moved).
+//
 // The rest is keeping the target safe while return addresses are not what
 // the program wrote:
 // - depth: at most ReturnStack::kMaxDepth pending per thread; deeper entries
@@ -46,8 +59,9 @@ class ReturnProbes {
 
   // A trap at a site that has probes of uptrace's own roles (Return,
   // UnwindStart, CatchStart), with regs as at the site, before its
-  // displaced instruction runs.
-  void on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, const arch::Regs& regs);
+  // displaced instruction runs. A return address held in a register is
+  // replaced in `regs`, which the caller writes back.
+  void on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs);
 
   // A trap at the trampoline (regs as after the `ret` that popped it). Moves
   // the pc to the real return address and returns the frames returning now,
@@ -60,10 +74,28 @@ class ReturnProbes {
   // Detach: `t` stands at the trampoline (`regs` pc is the trampoline, or
   // after it with our SIGTRAP): move it to its real return address. False
   // when no frame matches (then it cannot go on once the trampoline is gone).
-  bool leave_trampoline(Thread& t, arch::Regs& regs);
+  bool leave_trampoline(Thread& t, arch::Regs& regs, RuntimeAddr trampoline);
   // Detach: puts the real return address back into every slot of `stack`
   // that still holds the trampoline. Returns how many writes failed.
   size_t restore(ReturnStack& stack, MemoryAccess& mem, RuntimeAddr trampoline);
+  // Detach, before restore(): when the ISA keeps the return address in a
+  // register and `regs` (the thread's, stopped) hold the trampoline there,
+  // the thread is in a hijacked function that has not saved it yet, or never
+  // does, or has loaded it back: the real address of that function's frame
+  // (the innermost at the thread's stack pointer) goes back. True when
+  // `regs` changed.
+  bool restore_register(const Thread& t, arch::Regs& regs, RuntimeAddr trampoline) const;
+  // Detach, before restore(), where return addresses move (aarch64): a
+  // hijacked function that tail-called one uptrace does not probe handed it
+  // the trampoline in the register, and that callee saved it in its own
+  // frame; a signal frame saves it too. Every word of the thread's stack
+  // from `sp` up to the highest entry sp of its frames below `limit` (the
+  // end of the mapping that holds sp; at most kMaxScan bytes) that holds the
+  // trampoline gets the real address of the frame it lies in: the innermost
+  // one entered above it. Returns how many it fixed.
+  size_t restore_moved(const ReturnStack& stack, uint64_t sp, uint64_t limit, MemoryAccess& mem,
+                       RuntimeAddr trampoline) const;
+  static constexpr uint64_t kMaxScan = 1 << 20;
 
   // Fork, at the parent's fork stop: remember what the child's copy of the
   // stacks holds. `forking` is the thread that forked, `all` every thread
@@ -78,6 +110,10 @@ class ReturnProbes {
   // For --stack: what the word at `addr` holds once this thread's hijacks
   // are undone (the trampoline read from a slot is its real address).
   uint64_t real_value(const Thread& t, uint64_t addr, uint64_t value, RuntimeAddr trampoline) const;
+  // For --stack: what a register of the stopped thread holds once its
+  // hijacks are undone (the trampoline in the link register is the real
+  // return address of the innermost frame at stack pointer `sp`).
+  uint64_t real_register(const Thread& t, uint64_t sp, uint64_t value, RuntimeAddr trampoline) const;
 
   // Lines for the end of tracing, e.g. "12 returns not traced (nesting
   // deeper than 64)"; empty when nothing was missed. Once: the counts are
@@ -85,7 +121,10 @@ class ReturnProbes {
   std::vector<std::string> take_summary();
 
  private:
-  void hijack(Thread& t, AddressSpace& space, uint32_t site_index, const arch::Regs& regs);
+  void hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs);
+  // After a return through the trampoline: a register that still holds the
+  // trampoline gets the real address, as the real return would have left it.
+  void unhijack_register(arch::Regs& regs, uint64_t trampoline, uint64_t orig_ret) const;
   void unwind_starts(Thread& t, AddressSpace& space);
   void catch_begins(Thread& t, AddressSpace& space, const arch::Regs& regs);
 

@@ -10,20 +10,32 @@ const ReturnFrame* ReturnStack::newest_at_slot(uint64_t slot) const {
   return nullptr;
 }
 
+const ReturnFrame* ReturnStack::newest_at_entry(uint64_t entry_sp) const {
+  for (auto it = frames_.rbegin(); it != frames_.rend(); ++it)
+    if (it->armed && it->entry_sp == entry_sp) return &*it;
+  return nullptr;
+}
+
+const ReturnFrame* ReturnStack::innermost(uint64_t sp) const {
+  for (auto it = frames_.rbegin(); it != frames_.rend(); ++it)
+    if (it->armed && it->entry_sp >= sp) return &*it;
+  return nullptr;
+}
+
 std::vector<ReturnFrame> ReturnStack::pop_returning(uint64_t sp) {
   std::vector<ReturnFrame> out;
   auto k = std::find_if(frames_.rbegin(), frames_.rend(), [&](const ReturnFrame& f) { return f.armed && f.sp_after == sp; });
   if (k == frames_.rend()) return out;
   size_t index = static_cast<size_t>(std::distance(k, frames_.rend())) - 1;
   std::vector<size_t> taken{index};
-  // A chained frame shares its slot with the frame that hijacked it first,
-  // which may be further down with other frames (dead, or of another stack)
-  // in between.
+  // A chained frame was entered with the stack pointer of the frame that
+  // hijacked its return address first, which may be further down with other
+  // frames (dead, or of another stack) in between.
   while (frames_[index].chained) {
     size_t j = index;
     bool found = false;
     while (j-- > 0) {
-      if (frames_[j].armed && frames_[j].slot == frames_[index].slot) {
+      if (frames_[j].armed && frames_[j].entry_sp == frames_[index].entry_sp) {
         found = true;
         break;
       }

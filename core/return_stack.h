@@ -22,15 +22,26 @@ namespace uptrace::core {
 
 struct ReturnFrame {
   uint64_t orig_ret = 0;  // the real return address
-  uint64_t slot = 0;      // the stack word that held it at entry
+  // The stack word that holds the trampoline: the return address's own at
+  // the entry (x86-64), or where the prologue saves it (aarch64, which gets
+  // there only once the prologue has run); 0 when the function never saves
+  // it and it stays in the register.
+  uint64_t slot = 0;
+  uint64_t entry_sp = 0;  // the stack pointer at the entry
   uint64_t sp_after = 0;  // the caller's stack pointer once it has returned
   uint32_t site = 0;      // the ArmedSite whose Return probes report
-  // Entered by a tail call while the slot already held the trampoline: it
-  // returns together with the frame that hijacked the slot (found by slot).
+  // Entered by a tail call while its return address already was the
+  // trampoline: it returns together with the frame that hijacked it first,
+  // the newest one entered with the same stack pointer (its owner).
   bool chained = false;
   // The slot holds the trampoline. False while the program's unwinder walks
   // the stack (the real address is put back for it).
   bool armed = true;
+  // The return address was in a register at the entry (aarch64): it is in
+  // the slot only between the prologue and the epilogue, and a tail call
+  // takes it from the register again, to wherever the callee saves it. A
+  // slot without the trampoline therefore does not prove such a frame dead.
+  bool moves = false;
 };
 
 class ReturnStack {
@@ -47,8 +58,15 @@ class ReturnStack {
   void clear() { frames_.clear(); }
   void push(const ReturnFrame& f) { frames_.push_back(f); }
 
-  // The newest armed frame that hijacked `slot`, or null.
+  // The newest armed frame whose slot is `slot`, or null.
   const ReturnFrame* newest_at_slot(uint64_t slot) const;
+  // The newest armed frame entered with stack pointer `entry_sp`, or null:
+  // the owner of a tail call entered there.
+  const ReturnFrame* newest_at_entry(uint64_t entry_sp) const;
+  // The newest armed frame entered at or above stack pointer `sp`: the
+  // function a thread whose stack pointer is `sp` is running, when its entry
+  // was hijacked and it has not returned. Null when there is none.
+  const ReturnFrame* innermost(uint64_t sp) const;
   // The frames returning now to a caller whose stack pointer is `sp`: the
   // newest armed frame with that sp_after, then (for a tail-call chain) the
   // frames it was chained to, innermost first. They are removed. Empty when

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -485,10 +486,11 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
       throw_runtime("cannot probe {}: its slot code needs {} bytes, more than {}", s.name, code.size(), isa_.slot_size());
     if (!code.empty()) space.memory.write_or_throw(slot_of[i], code);
     if (a.plan->mode() == arch::ExecMode::Boost || a.plan->mode() == arch::ExecMode::Jump) space.free_running = true;
-    ArmedSite armed{s.addr, slot_of[i], std::move(a.plan), {}};
+    ArmedSite armed{s.addr, slot_of[i], std::move(a.plan), {}, std::nullopt};
     for (ProbeSite* p : by_address[i]) {
       if (p->label != kInternalLabel && p->label >= counts_.size()) counts_.resize(p->label + 1);
       armed.probes.push_back({p->label, std::move(p->fetch), p->role});
+      if (p->role == ProbeRole::Return) armed.return_spill = p->return_spill;
     }
     space.site_at[s.addr.value] = static_cast<uint32_t>(space.sites.size());
     space.sites.push_back(std::move(armed));
@@ -1201,7 +1203,7 @@ void Tracer::follow_child(pid_t child, Process& parent) {
     std::vector<uint8_t> code = site.plan->slot_code();
     if (!code.empty()) space.memory.write_or_throw(site.slot, code);
     space.site_at[site.addr.value] = static_cast<uint32_t>(space.sites.size());
-    space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes});
+    space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes, site.return_spill});
   }
   space.free_running = parent.space->free_running;
   if (parent.space->return_trampoline.value) {
@@ -1516,6 +1518,23 @@ void Tracer::detach_all() {
 // Before the trampoline goes: no thread may stand on it, and no stack slot
 // may still point to it.
 void Tracer::release_returns_for_detach() {
+  // Each process's mappings, read once: a thread's stack ends where the
+  // mapping that holds its sp ends.
+  std::map<pid_t, std::vector<elf::Mapping>> maps;
+  auto stack_end = [&](pid_t pid, uint64_t sp) -> uint64_t {
+    auto it = maps.find(pid);
+    if (it == maps.end()) {
+      std::vector<elf::Mapping> m;
+      try {
+        m = elf::ModuleMap::read_maps(pid);
+      } catch (const Error&) {
+      }
+      it = maps.emplace(pid, std::move(m)).first;
+    }
+    for (const elf::Mapping& m : it->second)
+      if (sp >= m.start.value && sp < m.end.value) return m.end.value;
+    return sp;  // unknown: nothing is scanned
+  };
   for (auto& [tid, t] : threads_) {
     Process* p = process(t.pid);
     if (!p || !p->space || !p->space->return_trampoline.value) continue;
@@ -1523,14 +1542,16 @@ void Tracer::release_returns_for_detach() {
     arch::Regs regs;
     if (ptrace::get_regs(tid, isa_, regs)) {
       bool at = isa_.pc(regs) == trampoline.value;
+      // Stopped by the trampoline's trap, whose SIGTRAP must not be
+      // delivered: pc is after it (x86-64's int3) or at it (aarch64's brk).
       bool trapped = false;
-      if (!at && t.pending && t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP) {
+      if (t.pending && t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP) {
         siginfo_t si{};
         auto bp = ptrace::get_siginfo(tid, si) ? isa_.breakpoint_address(isa_.pc(regs), si.si_code) : std::nullopt;
         trapped = bp && *bp == trampoline;
       }
       if (at || trapped) {
-        if (returns_.leave_trampoline(t, regs)) {
+        if (returns_.leave_trampoline(t, regs, trampoline)) {
           ptrace::set_regs(tid, isa_, regs);
           if (trapped) t.pending = Stop{Stop::Kind::Interrupt, tid};
         } else if (options_.status) {
@@ -1538,7 +1559,12 @@ void Tracer::release_returns_for_detach() {
                                       "of its return address",
                                       tid, t.pid));
         }
+      } else if (returns_.restore_register(t, regs, trampoline)) {
+        // A hijacked function whose return address is in its register now.
+        ptrace::set_regs(tid, isa_, regs);
       }
+      if (std::any_of(t.returns.frames().begin(), t.returns.frames().end(), [](const ReturnFrame& f) { return f.moves; }))
+        returns_.restore_moved(t.returns, isa_.sp(regs), stack_end(t.pid, isa_.sp(regs)), p->space->memory, trampoline);
     }
     size_t failed = returns_.restore(t.returns, p->space->memory, trampoline);
     if (failed && options_.status)

@@ -274,6 +274,11 @@ class ElfFileImpl final : public ElfFile {
     return next ? std::optional<FileAddr>(FileAddr(*next)) : std::nullopt;
   }
 
+  ReturnAddressRule return_address_rule(FileAddr start, FileAddr end) const override {
+    lines();  // opens the DWARF, for .debug_frame
+    return detail::read_return_address_rule(opened_.elf.get(), dwarf_.get(), machine_, start, end);
+  }
+
   std::vector<std::string> inlined_copies(std::string_view function) const override {
     std::call_once(inlined_once_, [&] {
       lines();

@@ -40,6 +40,30 @@ struct LineLocation {
   std::string function;  // innermost (possibly inlined) function, if known
 };
 
+// Where a function keeps its return address, from its call-frame
+// information (.eh_frame, else .debug_frame), for FUNC%return on an ISA whose
+// calls leave the return address in a register (aarch64). Registers are
+// DWARF numbers; offsets are from the CFA, which is the same value all
+// through the function.
+struct ReturnAddressRule {
+  bool has_cfi = false;       // an FDE covers the function's entry
+  unsigned ra_column = 0;     // the return-address column (aarch64: 30, x30)
+  // At the entry, CFA = cfa_register + cfa_offset (when cfa_known).
+  bool cfa_known = false;
+  unsigned cfa_register = 0;
+  int64_t cfa_offset = 0;
+  // Saved at CFA + *saved_at from saved_from on (the first CFI row that
+  // says so); empty: never saved, it stays in its register.
+  std::optional<int64_t> saved_at;
+  FileAddr saved_from;
+  // A rule uptrace cannot follow, described ("saved at two places, CFA-8 and
+  // CFA-24"); empty when there is none.
+  std::string unsupported;
+  // aarch64: DW_CFA_AARCH64_negate_ra_state in its CIE or FDE, i.e. the
+  // return address is signed (pointer authentication) somewhere in it.
+  bool signed_ra = false;
+};
+
 class ElfFile {
  public:
   // Throws Error (Runtime) naming the path and the reason.
@@ -97,6 +121,9 @@ class ElfFile {
   // find it: the second statement in the line table. Unoptimised code stores
   // its arguments into their stack slots only there.
   virtual std::optional<FileAddr> after_prologue(FileAddr start, FileAddr end) const = 0;
+  // Where the function at [start, end) keeps its return address (see
+  // ReturnAddressRule).
+  virtual ReturnAddressRule return_address_rule(FileAddr start, FileAddr end) const = 0;
   // The call sites ("file.c:42") where DWARF says `function` was inlined.
   virtual std::vector<std::string> inlined_copies(std::string_view function) const = 0;
 };

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -78,6 +80,24 @@ std::vector<Function> read_functions(Elf* elf, const std::string& display_path);
 // Code ranges [start, end) described by the FDEs of .eh_frame and
 // .debug_frame, sorted by start, restricted to executable segments.
 std::vector<std::pair<FileAddr, FileAddr>> read_frame_ranges(Elf* elf, const std::vector<LoadSegment>& segments);
+
+// One FDE of .eh_frame or .debug_frame, with the raw instructions of it and
+// of its CIE (valid while the Elf is).
+struct FdeView {
+  FileAddr start, end;
+  std::span<const uint8_t> cie_program;  // the CIE's initial instructions
+  std::span<const uint8_t> fde_program;  // empty when its layout is not known
+  uint8_t fde_encoding = 0;              // DW_EH_PE_* of addresses in it (DW_CFA_set_loc)
+  size_t addr_size = 8;
+  bool big_endian = false;
+};
+// Every FDE whose range could be decoded, .eh_frame before .debug_frame
+// when both exist in that order, until `visit` returns false.
+void for_each_fde(Elf* elf, const std::function<bool(const FdeView&)>& visit);
+
+// The return-address rule of the function at [start, end) (see
+// ElfFile::return_address_rule); `dwarf` may be null (no .debug_frame then).
+ReturnAddressRule read_return_address_rule(Elf* elf, Dwarf* dwarf, uint16_t machine, FileAddr start, FileAddr end);
 
 // Levenshtein distance between a and b, or any value > limit once the
 // distance is known to exceed limit (so callers can prune cheaply).

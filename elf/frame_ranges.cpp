@@ -1,12 +1,17 @@
 // Function bounds from call-frame information. libdw's dwarf_cfi_addrframe
 // only exposes the range of one CFI row, not of its FDE, so the FDEs are
-// walked here with dwarf_next_cfi and their pointer encodings decoded.
+// walked here with dwarf_next_cfi and their pointer encodings decoded. The
+// same walk gives the raw instructions of an FDE and its CIE, for what libdw
+// does not interpret (DW_CFA_AARCH64_negate_ra_state).
 #include <dwarf.h>
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <span>
 #include <unordered_map>
 
+#include "elf/cfa_program.h"
 #include "elf/elf_internal.h"
 
 namespace uptrace::elf::detail {
@@ -100,7 +105,9 @@ std::optional<uint64_t> read_encoded(ByteReader& r, uint8_t enc, uint64_t field_
 
 struct CieInfo {
   bool usable = false;
+  bool has_augmentation_data = false;  // 'z': an FDE's augmentation data is length-prefixed
   uint8_t fde_encoding = DW_EH_PE_absptr;
+  std::span<const uint8_t> program;    // its initial instructions
 };
 
 CieInfo parse_cie(const Dwarf_CIE& cie, bool big_endian, size_t addr_size) {
@@ -111,6 +118,7 @@ CieInfo parse_cie(const Dwarf_CIE& cie, bool big_endian, size_t addr_size) {
     return info;
   }
   if (*aug != 'z' || cie.augmentation_data == nullptr) return info;  // pre-'z' formats: layout unknown
+  info.has_augmentation_data = true;
   ByteReader r(cie.augmentation_data, cie.augmentation_data + cie.augmentation_data_size, big_endian);
   for (const char* c = aug + 1; *c; ++c) {
     switch (*c) {
@@ -136,17 +144,19 @@ CieInfo parse_cie(const Dwarf_CIE& cie, bool big_endian, size_t addr_size) {
   return info;
 }
 
-void read_section(Elf* elf, Elf_Scn* scn, bool eh_frame, std::vector<std::pair<FileAddr, FileAddr>>& out) {
+// Calls `visit` for each FDE of one .eh_frame or .debug_frame section whose
+// range could be decoded, until it returns false. False when stopped.
+bool walk_section(Elf* elf, Elf_Scn* scn, bool eh_frame, const std::function<bool(const FdeView&)>& visit) {
   GElf_Shdr sh;
-  if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) return;
+  if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) return true;
   // Compressed .debug_frame is decompressed in memory; on failure there is
   // simply no frame information from it.
-  if ((sh.sh_flags & SHF_COMPRESSED) != 0 && elf_compress(scn, 0, 0) < 0) return;
-  if (gelf_getshdr(scn, &sh) == nullptr) return;
+  if ((sh.sh_flags & SHF_COMPRESSED) != 0 && elf_compress(scn, 0, 0) < 0) return true;
+  if (gelf_getshdr(scn, &sh) == nullptr) return true;
   Elf_Data* data = elf_getdata(scn, nullptr);
-  if (data == nullptr || data->d_buf == nullptr || data->d_size == 0) return;
+  if (data == nullptr || data->d_buf == nullptr || data->d_size == 0) return true;
   const unsigned char* ident = reinterpret_cast<const unsigned char*>(elf_getident(elf, nullptr));
-  if (ident == nullptr) return;
+  if (ident == nullptr) return true;
   bool big_endian = ident[EI_DATA] == ELFDATA2MSB;
   size_t addr_size = ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
   const auto* base = static_cast<const uint8_t*>(data->d_buf);
@@ -158,8 +168,11 @@ void read_section(Elf* elf, Elf_Scn* scn, bool eh_frame, std::vector<std::pair<F
     if (inserted) {
       Dwarf_Off next = 0;
       Dwarf_CFI_Entry e;
-      if (dwarf_next_cfi(ident, data, eh_frame, off, &next, &e) == 0 && dwarf_cfi_cie_p(&e))
+      if (dwarf_next_cfi(ident, data, eh_frame, off, &next, &e) == 0 && dwarf_cfi_cie_p(&e)) {
         it->second = parse_cie(e.cie, big_endian, addr_size);
+        if (e.cie.initial_instructions != nullptr && e.cie.initial_instructions_end >= e.cie.initial_instructions)
+          it->second.program = {e.cie.initial_instructions, e.cie.initial_instructions_end};
+      }
     }
     return it->second;
   };
@@ -184,27 +197,150 @@ void read_section(Elf* elf, Elf_Scn* scn, bool eh_frame, std::vector<std::pair<F
     auto start = read_encoded(r, cie.fde_encoding, field_addr, addr_size);
     auto len = read_encoded(r, static_cast<uint8_t>(cie.fde_encoding & 0x0f), 0, addr_size);
     if (!start || !len || *len == 0) continue;
-    out.emplace_back(FileAddr(*start), FileAddr(*start + *len));
+    FdeView view;
+    view.start = FileAddr(*start);
+    view.end = FileAddr(*start + *len);
+    view.cie_program = cie.program;
+    view.fde_encoding = cie.fde_encoding;
+    view.addr_size = addr_size;
+    view.big_endian = big_endian;
+    // The instructions follow the augmentation data, length-prefixed with
+    // 'z'; a CIE without augmentation (.debug_frame) has none.
+    if (cie.has_augmentation_data) {
+      uint64_t skip = r.uleb();
+      if (r.ok() && skip <= static_cast<uint64_t>(e.fde.end - r.pos())) view.fde_program = {r.pos() + skip, e.fde.end};
+    } else if (r.ok()) {
+      view.fde_program = {r.pos(), e.fde.end};
+    }
+    if (!visit(view)) return false;
   }
+  return true;
 }
 
-}  // namespace
-
-std::vector<std::pair<FileAddr, FileAddr>> read_frame_ranges(Elf* elf, const std::vector<LoadSegment>& segments) {
-  std::vector<std::pair<FileAddr, FileAddr>> ranges;
+void for_each_section(Elf* elf, const std::function<bool(Elf_Scn*, bool eh_frame)>& visit) {
   size_t shstrndx = 0;
-  if (elf_getshdrstrndx(elf, &shstrndx) != 0) return ranges;
+  if (elf_getshdrstrndx(elf, &shstrndx) != 0) return;
   Elf_Scn* scn = nullptr;
   while ((scn = elf_nextscn(elf, scn)) != nullptr) {
     GElf_Shdr sh;
     if (gelf_getshdr(scn, &sh) == nullptr) continue;
     const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
     if (name == nullptr) continue;
+    bool stop = false;
     if (std::strcmp(name, ".eh_frame") == 0)
-      read_section(elf, scn, true, ranges);
+      stop = !visit(scn, true);
     else if (std::strcmp(name, ".debug_frame") == 0)
-      read_section(elf, scn, false, ranges);
+      stop = !visit(scn, false);
+    if (stop) return;
   }
+}
+
+}  // namespace
+
+}  // namespace uptrace::elf::detail
+
+namespace uptrace::elf {
+
+namespace {
+// "DWARF for the Arm 64-bit Architecture": 0x2d is DW_CFA_GNU_window_save
+// elsewhere; 0x2c is the FEAT_PAuth_LR form, which also signs with the pc.
+constexpr uint8_t kCfaNegateRaState = 0x2d;
+constexpr uint8_t kCfaNegateRaStateWithPc = 0x2c;
+}  // namespace
+
+CfaProgramScan scan_cfa_program(std::span<const uint8_t> program, uint8_t set_loc_encoding, size_t addr_size,
+                                bool big_endian) {
+  using detail::ByteReader;
+  CfaProgramScan out;
+  ByteReader r(program.data(), program.data() + program.size(), big_endian);
+  auto block = [&] {
+    uint64_t n = r.uleb();
+    if (!r.ok() || n > static_cast<uint64_t>(program.data() + program.size() - r.pos())) return false;
+    for (uint64_t i = 0; i < n; ++i) r.fixed(1);
+    return r.ok();
+  };
+  while (r.ok() && r.pos() < program.data() + program.size()) {
+    const auto op = static_cast<uint8_t>(r.fixed(1));
+    switch (op & 0xc0) {
+      case DW_CFA_advance_loc:
+      case DW_CFA_restore:
+        continue;
+      case DW_CFA_offset:
+        r.uleb();
+        continue;
+      default:
+        break;
+    }
+    switch (op) {
+      case DW_CFA_nop:
+      case DW_CFA_remember_state:
+      case DW_CFA_restore_state:
+        break;
+      case DW_CFA_set_loc:
+        if (!detail::read_encoded(r, static_cast<uint8_t>(set_loc_encoding & 0x0f), 0, addr_size)) return out;
+        break;
+      case DW_CFA_advance_loc1: r.fixed(1); break;
+      case DW_CFA_advance_loc2: r.fixed(2); break;
+      case DW_CFA_advance_loc4: r.fixed(4); break;
+      case DW_CFA_offset_extended:
+      case DW_CFA_register:
+      case DW_CFA_def_cfa:
+      case DW_CFA_val_offset:
+      case DW_CFA_GNU_negative_offset_extended:
+        r.uleb();
+        r.uleb();
+        break;
+      case DW_CFA_restore_extended:
+      case DW_CFA_undefined:
+      case DW_CFA_same_value:
+      case DW_CFA_def_cfa_register:
+      case DW_CFA_def_cfa_offset:
+      case DW_CFA_GNU_args_size:
+        r.uleb();
+        break;
+      case DW_CFA_def_cfa_expression:
+        if (!block()) return out;
+        break;
+      case DW_CFA_expression:
+      case DW_CFA_val_expression:
+        r.uleb();
+        if (!block()) return out;
+        break;
+      case DW_CFA_offset_extended_sf:
+      case DW_CFA_def_cfa_sf:
+      case DW_CFA_val_offset_sf:
+        r.uleb();
+        r.sleb();
+        break;
+      case DW_CFA_def_cfa_offset_sf:
+        r.sleb();
+        break;
+      case kCfaNegateRaStateWithPc:
+      case kCfaNegateRaState:
+        out.negates_ra_state = true;
+        break;
+      default:
+        return out;  // unknown: its operands cannot be skipped
+    }
+  }
+  out.complete = r.ok();
+  return out;
+}
+
+}  // namespace uptrace::elf
+
+namespace uptrace::elf::detail {
+
+void for_each_fde(Elf* elf, const std::function<bool(const FdeView&)>& visit) {
+  for_each_section(elf, [&](Elf_Scn* scn, bool eh_frame) { return walk_section(elf, scn, eh_frame, visit); });
+}
+
+std::vector<std::pair<FileAddr, FileAddr>> read_frame_ranges(Elf* elf, const std::vector<LoadSegment>& segments) {
+  std::vector<std::pair<FileAddr, FileAddr>> ranges;
+  for_each_fde(elf, [&](const FdeView& fde) {
+    ranges.emplace_back(fde.start, fde.end);
+    return true;
+  });
   // FDEs of code the linker discarded keep a zero or bogus start; only
   // ranges inside executable segments describe real code.
   std::erase_if(ranges, [&](const std::pair<FileAddr, FileAddr>& r) {

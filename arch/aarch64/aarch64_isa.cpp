@@ -4,10 +4,13 @@
 #include <array>
 #include <cassert>
 
+#include <fmt/format.h>
+
 #include "arch/aarch64/analyzer.h"
 #include "arch/aarch64/decoder.h"
 #include "arch/aarch64/encoding.h"
 #include "arch/aarch64/insn_table.h"
+#include "arch/aarch64/pointer_auth.h"
 #include "arch/aarch64/registers.h"
 #include "common/error.h"
 
@@ -102,6 +105,27 @@ ArgLocation AArch64Isa::argument(unsigned n) const {
 }
 
 RegisterRef AArch64Isa::return_value() const { return RegisterRef{kX0}; }
+
+// bl/blr put the return address in the link register; nothing is on the
+// stack at the first instruction. sp_after_return keeps the default: ret
+// leaves sp as it was at the entry.
+ReturnAddressSlot AArch64Isa::return_address_slot(const Regs& r) const {
+  (void)r;
+  return {ReturnAddressSlot::Kind::Register, RuntimeAddr(0), RegisterRef{kLr}};
+}
+
+std::string AArch64Isa::return_hijack_refusal(std::span<const Instruction> code) const {
+  if (code.empty()) return {};
+  for (const Instruction& insn : code) {
+    const auto word = read_word(insn.code());
+    if (!word || !uses_return_address_auth(*word)) continue;
+    return fmt::format("it signs its return address with pointer authentication ({} at +{:#x}), so the trampoline's "
+                       "address would be saved signed, and uptrace cannot sign the real one in its place when it "
+                       "detaches",
+                       insn.text, insn.address.value - code.front().address.value);
+  }
+  return {};
+}
 
 // "DWARF for the Arm 64-bit Architecture": 0-30 are x0-x30 and 31 is sp, the
 // same order as NT_PRSTATUS; 32 (pc) is not used for variables, and 64 and

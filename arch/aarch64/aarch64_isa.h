@@ -42,6 +42,12 @@ class AArch64Isa final : public Isa {
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
 
+  // %return: bl leaves the return address in x30; the prologue (if any)
+  // saves it where the function's CFI says.
+  std::string_view return_address_name() const override { return "x30"; }
+  ReturnAddressSlot return_address_slot(const Regs& r) const override;
+  std::string return_hijack_refusal(std::span<const Instruction> code) const override;
+
   std::span<const uint8_t> syscall_instruction() const override;
   long syscall_number(Syscall s) const override;
   void prepare_syscall(Regs& r, RuntimeAddr insn_addr, long nr, std::span<const uint64_t> args) const override;

@@ -10,3 +10,8 @@
 #else
 #define ONLY_X86_64 "[.][x86_64]"
 #endif
+#if defined(__aarch64__)
+#define ONLY_AARCH64 "[aarch64]"
+#else
+#define ONLY_AARCH64 "[.][aarch64]"
+#endif

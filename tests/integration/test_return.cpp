@@ -15,6 +15,7 @@
 
 #include "checks.h"
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -239,11 +240,107 @@ TEST_CASE("return: attach and detach with hijacked frames live, then again: each
   unlink(out.c_str());
 }
 
+TEST_CASE("return: a tail call returns both frames, innermost first, whichever of them is probed", "[return]") {
+  // At -O2 tail_caller ends in a branch to tail_leaf, which then returns
+  // straight to tail_caller's caller through the one hijacked address.
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    std::vector<std::string> both, caller, leaf;
+    for (int i = 0; i < 5; ++i) {
+      const std::string v = std::to_string(2 * i + 1);
+      both.push_back("tail_leaf%return retval=" + v);
+      both.push_back("tail_caller%return retval=" + v);
+      caller.push_back("tail_caller%return retval=" + v);
+      leaf.push_back("tail_leaf%return retval=" + v);
+    }
+    Traced t = trace({"tail_caller%return $retval", "tail_leaf%return $retval"}, program, {"tail", "5"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == "sum 25\n");
+    REQUIRE(t.hits == both);
+    t = trace({"tail_caller%return $retval"}, program, {"tail", "5"});
+    REQUIRE(t.run.out == "sum 25\n");
+    REQUIRE(t.hits == caller);
+    t = trace({"tail_leaf%return $retval"}, program, {"tail", "5"});
+    REQUIRE(t.run.out == "sum 25\n");
+    REQUIRE(t.hits == leaf);
+  }
+}
+
+TEST_CASE("return: detach while a hijacked leaf runs puts its return address back", "[return][attach]") {
+  // spin_leaf makes no call, so it never moves its return address (aarch64:
+  // x30 holds the trampoline all the while it spins).
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Child child({target(program), "spin", "0"});
+    REQUIRE(child.read_line() == "ready " + std::to_string(child.pid()));
+    std::string out = temp_path("hits");
+    itest::Tracer tracer({"-q", "-o", out, "-p", std::to_string(child.pid()), "spin_leaf%return $retval"});
+    REQUIRE(tracer.wait_armed());
+    child.signal(SIGUSR1);
+    std::this_thread::sleep_for(scaled(std::chrono::milliseconds(300)));  // into spin_leaf, spinning
+    tracer.signal(SIGINT);
+    REQUIRE(tracer.finish().status == 0);
+    REQUIRE(slurp(out).empty());
+    child.signal(SIGUSR1);
+    REQUIRE(child.read_line() == "leaf 42");
+    REQUIRE(child.wait() == 0);
+    unlink(out.c_str());
+  }
+}
+
+TEST_CASE("return: detach while a function the probed one tail-called runs, with the trampoline in its frame",
+          "[return][attach]") {
+  // -O2: tail_wait branches to wait_work, which (on aarch64) saves x30, the
+  // trampoline, in its own frame, a word uptrace never hijacked.
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Child child({target(program), "tailwait", "0"});
+    REQUIRE(child.read_line() == "ready " + std::to_string(child.pid()));
+    std::string out = temp_path("hits");
+    itest::Tracer tracer({"-q", "-o", out, "-p", std::to_string(child.pid()), "tail_wait%return $retval"});
+    REQUIRE(tracer.wait_armed());
+    child.signal(SIGUSR1);
+    REQUIRE(child.read_line() == "waiting");
+    tracer.signal(SIGINT);
+    REQUIRE(tracer.finish().status == 0);
+    REQUIRE(slurp(out).empty());
+    child.signal(SIGUSR1);
+    REQUIRE(child.read_line() == "result 41");
+    REQUIRE(child.wait() == 0);
+    unlink(out.c_str());
+  }
+}
+
+TEST_CASE("return: -n at a hijacking entry detaches before the prologue has saved the return address",
+          "[return]") {
+  // The entry probe's hit ends tracing; the same trap has just replaced the
+  // return address. With optimisation early's first instruction is a
+  // compare, stepped out of line, and uptrace leaves with the thread right
+  // after it: on aarch64 x30 holds the trampoline and the prologue that
+  // saves it is still ahead.
+  for (const std::string& program : kReturns) {
+    INFO(program);
+    Traced t = trace({"early", "early%return"}, program, {"early", "10"}, {"-q", "-n", "1"});
+    REQUIRE(t.run.status == 0);
+    REQUIRE(t.run.out == "early 11\n");
+    REQUIRE(t.hits == std::vector<std::string>{"early"});
+  }
+}
+
 TEST_CASE("return: --explain says how the return is caught", "[return][explain]") {
   Result text = uptrace({"--explain", "-x", target("returns"), "depth%return $retval"});
   REQUIRE(text.status == 0);
+#if defined(__x86_64__)
   REQUIRE(count_lines(text.out, "  return:      at entry, the return address ([rsp]) is replaced by uptrace's return "
                                 "trampoline") == 1);
+#elif defined(__aarch64__)
+  // x30, and where depth's prologue saves it (its CFI: stp x29, x30, [sp, #-N]!).
+  INFO(text.out);
+  REQUIRE(count_lines(text.out, "  return:      at entry, the return address (x30) is replaced by uptrace's return "
+                                "trampoline") == 1);
+  REQUIRE(text.out.find("; the prologue saves x30 at [entry sp-0x") != std::string::npos);
+  REQUIRE(text.out.find("(CFI: CFA-0x") != std::string::npos);
+#endif
   Parked parked(target("resolve"));
   Result json = uptrace({"--explain", "--format", "json", "-p", parked.spid(), "work_a%return"});
   INFO(json.out << json.err);
@@ -410,4 +507,38 @@ TEST_CASE("return: --explain shows a typed $retval and its register", "[return][
   REQUIRE(r.status == 0);
   CHECK(count_lines(r.out, "  fetch:       retval: enum mood, " + reg + " (the return value)") == 1);
   CHECK(count_lines(r.out, "  fetch:       s: const char *, " + reg + " (the return value)") == 1);
+}
+
+TEST_CASE("return: aarch64 refuses a function that signs its return address, and one without CFI",
+          "[return][errors]" ONLY_AARCH64) {
+  // -mbranch-protection=pac-ret: depth signs x30 with paciasp (after the
+  // early return, where GCC shrink-wraps the prologue).
+  Result pac = uptrace({"-q", "depth%return", "--", target("returns-pac"), "depth", "3"});
+  INFO(pac.err);
+  REQUIRE(pac.status == 1);
+  REQUIRE(pac.err.starts_with("uptrace: cannot probe depth%return: depth signs its return address with pointer "
+                              "authentication (paciasp at +0x"));
+  REQUIRE(pac.err.find("; hint: probe its return instructions with FUNC+OFF instead (see objdump -d), or build it "
+                       "with -mbranch-protection=none\n") != std::string::npos);
+  REQUIRE(count_lines(pac.err, "uptrace:") == 1);
+  // Its entry probe is fine, and so is the program.
+  Traced entry = trace({"depth"}, "returns-pac", {"depth", "3"});
+  REQUIRE(entry.run.status == 0);
+  REQUIRE(entry.run.out == "depth 3\n");
+  REQUIRE(entry.hits.size() == 4);
+
+  Result nocfi = uptrace({"--explain", "-x", target("returns-nocfi"), "depth%return"});
+  INFO(nocfi.out);
+  REQUIRE(nocfi.status == 1);
+  REQUIRE(count_lines(nocfi.out, "  refused:     cannot probe depth%return: no call-frame information (.eh_frame or "
+                                 ".debug_frame) covers depth in ") == 1);
+  REQUIRE(count_lines(nocfi.out, "so uptrace cannot tell where its prologue saves the return address (x30); hint: ") == 1);
+}
+
+TEST_CASE("return: aarch64 --explain names x30 for a function that never saves it", "[return][explain]" ONLY_AARCH64) {
+  // main_work is a leaf: its CFI never saves x30.
+  Result r = uptrace({"--explain", "-x", target("returns"), "main_work%return"});
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  REQUIRE(count_lines(r.out, "x30 holds it all through: the CFI of main_work never saves it") == 1);
 }

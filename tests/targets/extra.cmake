@@ -35,6 +35,14 @@ add_custom_command(TARGET target-dwarf_vars-O2 POST_BUILD
 # the glob above builds target-returns with the default flags (-O1).
 uptrace_target(target-returns-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -O0)
 uptrace_target(target-returns-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -O2)
+# aarch64, where %return reads where the prologue saves x30 from the CFI: the
+# same program with its return addresses signed (pointer authentication,
+# refused), and without any call-frame information (refused too).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  uptrace_target(target-returns-pac SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -mbranch-protection=pac-ret)
+  uptrace_target(target-returns-nocfi SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c
+                 OPTIONS -g0 -fno-asynchronous-unwind-tables -fno-unwind-tables)
+endif()
 # C++ exceptions through probed frames.
 uptrace_target(target-throws SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp)
 uptrace_target(target-throws-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp OPTIONS -O0)

@@ -19,7 +19,17 @@
  *                      truth true, truth false, pick GRUMPY, pick HAPPY,
  *                      pick 7 (no enumerator), label "ready", label NULL,
  *                      place 0x3000, no_result (void), half 4.5 (double),
- *                      make_pair {4, -4}; prints "typed SUM" */
+ *                      make_pair {4, -4}; prints "typed SUM"
+ *   tail N             N rounds of tail_caller(i), which ends in a call to
+ *                      tail_leaf(2 * i) (a tail call at -O2); prints the sum
+ *   spin               waits for SIGUSR1, then spins in spin_leaf(), a leaf
+ *                      function, until a second SIGUSR1; prints "leaf 42"
+ *   early N            early(N) = depth(N) + 1, whose prologue comes after
+ *                      an early exit; prints "early N+1"
+ *   tailwait           waits for SIGUSR1, then tail_wait(20) ends in a call
+ *                      (a tail call at -O2) to wait_work(), which prints
+ *                      "waiting" and waits for a second SIGUSR1; prints
+ *                      "result 41" */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdbool.h>
@@ -176,6 +186,45 @@ static long typed_round(void) {
   return sum;
 }
 
+NOINLINE long tail_leaf(long i) {
+  sink = (int)i;
+  return i + 1;
+}
+
+NOINLINE long tail_caller(long i) {
+  sink = (int)i;
+  return tail_leaf(2 * i); /* b tail_leaf at -O2: a sibling call */
+}
+
+/* A leaf: no call, so the return address stays where the call left it
+   (aarch64: in x30) while it spins. */
+NOINLINE long spin_leaf(long v) {
+  while (go < 2) sink = (int)v;
+  return v;
+}
+
+/* With optimisation its first instructions test n, and the prologue that
+   saves the return address (aarch64: x30) comes only after the early exit. */
+NOINLINE long early(long n) {
+  if (n > 1000) return -1;
+  long r = depth(n) + 1;
+  sink = (int)r;
+  return r;
+}
+
+/* Not a leaf: it saves its return address in its own frame. */
+NOINLINE long wait_work(long v) {
+  printf("waiting\n");
+  fflush(stdout);
+  wait_go(2);
+  return v + 1;
+}
+
+NOINLINE long tail_wait(long v) {
+  sink = (int)v;
+  return wait_work(2 * v); /* b wait_work at -O2 */
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: %s SCENARIO N [M]\n", argv[0]);
@@ -231,6 +280,22 @@ int main(int argc, char **argv) {
     long sum = 0;
     for (long i = 0; i < n; i++) sum += typed_round();
     printf("typed %ld\n", sum);
+  } else if (!strcmp(what, "tail")) {
+    long sum = 0;
+    for (long i = 0; i < n; i++) sum += tail_caller(i);
+    printf("sum %ld\n", sum);
+  } else if (!strcmp(what, "early")) {
+    printf("early %ld\n", early(n));
+  } else if (!strcmp(what, "tailwait")) {
+    signal(SIGUSR1, on_usr1);
+    printf("ready %d\n", getpid());
+    wait_go(1);
+    printf("result %ld\n", tail_wait(20));
+  } else if (!strcmp(what, "spin")) {
+    signal(SIGUSR1, on_usr1);
+    printf("ready %d\n", getpid());
+    wait_go(1);
+    printf("leaf %ld\n", spin_leaf(42));
   } else {
     fprintf(stderr, "unknown scenario %s\n", what);
     return 2;

@@ -208,3 +208,16 @@ TEST_CASE("x86_64: syscall injection", "[arch][x86_64]") {
   regs.words[kRax] = 0x7f0000000000;
   CHECK(isa().syscall_result(regs) == 0x7f0000000000);
 }
+
+TEST_CASE("x86_64: the return address is the word at rsp at the entry, and ret pops it", "[arch][x86_64][return]") {
+  CHECK(isa().return_address_name() == "[rsp]");
+  Regs regs;
+  regs.words[kRsp] = 0x7ffc0008;
+  const ReturnAddressSlot slot = isa().return_address_slot(regs);
+  CHECK(slot.kind == ReturnAddressSlot::Kind::Memory);
+  CHECK(slot.addr == RuntimeAddr(0x7ffc0008));
+  CHECK(isa().sp_after_return(0x7ffc0008) == 0x7ffc0010);
+  // Nothing in x86-64 code makes uptrace refuse to replace it.
+  const Bytes code = {0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3};  // push rbp; mov rbp, rsp; pop rbp; ret
+  CHECK(isa().return_hijack_refusal(isa().decode(code, RuntimeAddr(0x401000))).empty());
+}
