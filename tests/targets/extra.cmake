@@ -34,6 +34,12 @@ add_custom_command(TARGET target-dwarf_vars-O2 POST_BUILD
 # Return probes (FUNC%return) at each optimisation level the tests cover:
 # the glob above builds target-returns with the default flags (-O1).
 uptrace_target(target-returns-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -O0)
+# Without DWARF ($retval stays the raw register), made here for the same
+# reason as target-dwarf_vars-O2-nodebug.
+add_custom_command(TARGET target-returns-O0 POST_BUILD
+                   COMMAND ${CMAKE_OBJCOPY} --strip-debug $<TARGET_FILE:target-returns-O0>
+                           ${CMAKE_CURRENT_BINARY_DIR}/target-returns-O0-nodebug
+                   VERBATIM)
 uptrace_target(target-returns-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/returns.c OPTIONS -O2)
 # aarch64, where %return reads where the prologue saves x30 from the CFI: the
 # same program with its return addresses signed (pointer authentication,
