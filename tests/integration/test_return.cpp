@@ -436,7 +436,14 @@ TEST_CASE("return: an explicit :TYPE on $retval overrides DWARF", "[return][dwar
 }
 
 TEST_CASE("return: $retval without DWARF is the return register as s64", "[return][dwarf]") {
-  // -O0 leaves the whole long argument in the return register on every ISA.
+  // -O0 leaves the whole long argument in narrow_int's return register on
+  // every ISA. narrow_uchar's x86-64 code does too (the caller narrows al),
+  // where aarch64's clears all above the byte before it returns.
+#if defined(__x86_64__)
+  const std::string uchar_register = "2147483592";
+#else
+  const std::string uchar_register = "200";
+#endif
   const std::string stripped = target("returns-O0-nodebug");  // objcopy --strip-debug, at build time
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "-o", out, "narrow_int%return $retval", "narrow_uchar%return $retval", "truth%return $retval",
@@ -445,7 +452,7 @@ TEST_CASE("return: $retval without DWARF is the return register as s64", "[retur
   unlink(out.c_str());
   INFO(r.err);
   REQUIRE(r.status == 0);
-  CHECK(hits == std::vector<std::string>{"narrow_int%return retval=25769803775", "narrow_uchar%return retval=2147483592",
+  CHECK(hits == std::vector<std::string>{"narrow_int%return retval=25769803775", "narrow_uchar%return retval=" + uchar_register,
                                          "truth%return retval=1", "truth%return retval=0"});
 }
 
