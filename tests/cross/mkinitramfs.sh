@@ -24,7 +24,10 @@ cat > "$root/init" <<'INIT'
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t tmpfs tmpfs /tmp
+# A checkout under /tmp puts the targets' sources there (the tests read
+# them at their build paths); a tmpfs mounted over it would hide them, and
+# the initramfs root is writable memory already.
+[ -z "$(ls -A /tmp)" ] && mount -t tmpfs tmpfs /tmp
 export PATH=/bin:/sbin HOME=/root
 echo "=== XA-BOOTED uptime=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) arch=$(uname -m) ==="
 cd /t
