@@ -238,8 +238,9 @@ class Isa {
   // the entry it belongs to.
   virtual uint64_t sp_after_return(uint64_t entry_sp) const { return entry_sp; }
   // Why the return address of the function made of `code` (its decoded
-  // instructions, from its start) cannot be replaced, or empty when it can
-  // (aarch64: the function signs it with pointer authentication, and a
+  // instructions, from its start) cannot be replaced, as a phrase that
+  // follows the function's name ("signs its return address ..."), or empty
+  // when it can (aarch64: the function signs it with pointer authentication, and a
   // signed trampoline address could not be turned back into a signed real
   // one when uptrace detaches).
   virtual std::string return_hijack_refusal(std::span<const Instruction> code) const {

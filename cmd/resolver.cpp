@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/signed_hex.h"
 #include "core/proc_info.h"
 
 namespace uptrace::cmd {
@@ -435,7 +436,7 @@ std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, con
   const std::string by_hand = "probe its return instructions with FUNC+OFF instead (see objdump -d)";
   // Pointer authentication, by its instructions or by its CFI.
   if (std::string why = isa_.return_hijack_refusal(code); !why.empty())
-    refuse(fmt::format("{} {}", what, why.substr(why.starts_with("it ") ? 3 : 0)),
+    refuse(fmt::format("{} {}", what, why),
            by_hand + ", or build it with -mbranch-protection=none");
   elf::ReturnAddressRule rule = elf.return_address_rule(start, start + size);
   if (rule.signed_ra)
@@ -466,9 +467,6 @@ std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, con
     refuse(fmt::format("{}: its CFI does not give its frame address from the stack pointer at the entry", what),
            by_hand);
   const int64_t spill = rule.cfa_offset + *rule.saved_at;
-  auto signed_hex = [](int64_t n) {
-    return n < 0 ? fmt::format("-{:#x}", -static_cast<uint64_t>(n)) : fmt::format("+{:#x}", static_cast<uint64_t>(n));
-  };
   where = fmt::format("the prologue saves {} at [entry sp{}] from +{:#x} (CFI: CFA{}), where uptrace checks and restores "
                       "it; until then {} holds it",
                       reg, signed_hex(spill), rule.saved_from.value - start.value, signed_hex(*rule.saved_at), reg);

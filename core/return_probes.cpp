@@ -20,6 +20,14 @@ bool has_role(const ArmedSite& site, ProbeRole role) {
   return std::any_of(site.probes.begin(), site.probes.end(), [&](const ArmedSite::Probe& p) { return p.role == role; });
 }
 
+// The register word that holds the return address at the entry, when the ISA
+// keeps it in a whole 64-bit register (aarch64's x30).
+std::optional<uint16_t> link_register(const arch::ReturnAddressSlot& where) {
+  if (where.kind != arch::ReturnAddressSlot::Kind::Register || where.reg.bits != 64 || where.reg.shift != 0)
+    return std::nullopt;
+  return where.reg.word;
+}
+
 bool holds(MemoryAccess& mem, uint64_t slot, uint64_t value) {
   uint64_t v = 0;
   return read_word(mem, slot, v) && v == value;
@@ -60,12 +68,13 @@ void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, a
   const uint64_t entry_sp = isa_.sp(regs);
   uint64_t ret = 0;
   uint64_t slot = 0;
+  const std::optional<uint16_t> link = link_register(where);
   if (in_register) {
-    if (where.reg.bits != 64 || where.reg.shift != 0) {
+    if (!link) {
       ++unreadable_;
       return;
     }
-    ret = regs.words[where.reg.word];
+    ret = regs.words[*link];
     // Where the prologue will save it, if it does.
     const std::optional<int64_t>& spill = space.sites[site_index].return_spill;
     if (spill) slot = entry_sp + static_cast<uint64_t>(*spill);
@@ -116,7 +125,7 @@ void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, a
     }
   }
   if (in_register) {
-    regs.words[where.reg.word] = trampoline;
+    regs.words[*link] = trampoline;
   } else if (!write_word(space.memory, slot, trampoline)) {
     ++unreadable_;
     return;
@@ -166,9 +175,8 @@ void ReturnProbes::catch_begins(Thread& t, AddressSpace& space, const arch::Regs
 }
 
 void ReturnProbes::unhijack_register(arch::Regs& regs, uint64_t trampoline, uint64_t orig_ret) const {
-  const arch::ReturnAddressSlot where = isa_.return_address_slot(regs);
-  if (where.kind != arch::ReturnAddressSlot::Kind::Register || where.reg.bits != 64) return;
-  if (regs.words[where.reg.word] == trampoline) regs.words[where.reg.word] = orig_ret;
+  const std::optional<uint16_t> link = link_register(isa_.return_address_slot(regs));
+  if (link && regs.words[*link] == trampoline) regs.words[*link] = orig_ret;
 }
 
 std::vector<ReturnFrame> ReturnProbes::on_trampoline(Thread& t, AddressSpace& space, arch::Regs& regs,
@@ -208,13 +216,11 @@ size_t ReturnProbes::restore(ReturnStack& stack, MemoryAccess& mem, RuntimeAddr 
 }
 
 bool ReturnProbes::restore_register(const Thread& t, arch::Regs& regs, RuntimeAddr trampoline) const {
-  if (!trampoline.value) return false;
-  const arch::ReturnAddressSlot where = isa_.return_address_slot(regs);
-  if (where.kind != arch::ReturnAddressSlot::Kind::Register || where.reg.bits != 64) return false;
-  if (regs.words[where.reg.word] != trampoline.value) return false;
-  const ReturnFrame* f = t.returns.innermost(isa_.sp(regs));
-  if (!f) return false;
-  regs.words[where.reg.word] = f->orig_ret;
+  const std::optional<uint16_t> link = link_register(isa_.return_address_slot(regs));
+  if (!link) return false;
+  const uint64_t real = real_register(t, isa_.sp(regs), regs.words[*link], trampoline);
+  if (real == regs.words[*link]) return false;
+  regs.words[*link] = real;
   return true;
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/signed_hex.h"
 #include "elf/cfa_program.h"
 #include "elf/elf_internal.h"
 
@@ -29,8 +30,6 @@ FramePtr frame_at(Dwarf_CFI* cfi, uint64_t pc) {
   if (cfi == nullptr || dwarf_cfi_addrframe(cfi, pc, &f) != 0) return nullptr;
   return FramePtr(f);
 }
-
-std::string signed_offset(int64_t n) { return n < 0 ? fmt::format("-{:#x}", -static_cast<uint64_t>(n)) : fmt::format("+{:#x}", n); }
 
 }  // namespace
 
@@ -100,7 +99,7 @@ ReturnAddressRule read_return_address_rule(Elf* elf, Dwarf* dwarf, uint16_t mach
         rule.saved_from = FileAddr(pc);
       } else if (*rule.saved_at != *offset) {
         rule.unsupported = fmt::format("its CFI saves the return address at two places (CFA{} and, from {}, CFA{})",
-                                       signed_offset(*rule.saved_at), at, signed_offset(*offset));
+                                       signed_hex(*rule.saved_at), at, signed_hex(*offset));
         return rule;
       }
     }

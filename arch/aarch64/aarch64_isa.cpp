@@ -119,7 +119,7 @@ std::string AArch64Isa::return_hijack_refusal(std::span<const Instruction> code)
   for (const Instruction& insn : code) {
     const auto word = read_word(insn.code());
     if (!word || !uses_return_address_auth(*word)) continue;
-    return fmt::format("it signs its return address with pointer authentication ({} at +{:#x}), so the trampoline's "
+    return fmt::format("signs its return address with pointer authentication ({} at +{:#x}), so the trampoline's "
                        "address would be saved signed, and uptrace cannot sign the real one in its place when it "
                        "detaches",
                        insn.text, insn.address.value - code.front().address.value);
