@@ -79,7 +79,9 @@ pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
   return pid;
 }
 
-bool wait_for(pid_t pid, int& status, std::chrono::milliseconds timeout) {
+}  // namespace
+
+bool wait_for_exit(pid_t pid, int& status, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + scaled(timeout);
   for (;;) {
     pid_t r = waitpid(pid, &status, WNOHANG);
@@ -89,9 +91,6 @@ bool wait_for(pid_t pid, int& status, std::chrono::milliseconds timeout) {
   }
 }
 
-}  // namespace
-
-bool wait_for_exit(pid_t pid, int& status, std::chrono::milliseconds timeout) { return wait_for(pid, status, timeout); }
 std::string slurp(const std::string& path) { return read_file(path); }
 std::vector<std::string> lines_of(const std::string& text) { return split_lines(text); }
 
@@ -142,7 +141,7 @@ Result run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
   close(err_fd);
   int status = 0;
   Result r;
-  if (!wait_for(pid, status, timeout)) {
+  if (!wait_for_exit(pid, status, timeout)) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
     r.status = -1;
@@ -213,7 +212,7 @@ void Child::signal(int sig) { kill(pid_, sig); }
 
 int Child::wait(std::chrono::seconds timeout) {
   if (!reaped_) {
-    if (!wait_for(pid_, status_, timeout)) throw std::runtime_error("child did not exit in time");
+    if (!wait_for_exit(pid_, status_, timeout)) throw std::runtime_error("child did not exit in time");
     reaped_ = true;
   }
   return decode_status(status_);
