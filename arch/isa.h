@@ -64,6 +64,22 @@ enum class HitAction : uint8_t {
   SingleStep,  // pc is in the slot: step once, then finish_step
 };
 
+// How "step once" is done for HitAction::SingleStep and for syscall
+// injection (Isa::step_mechanism).
+enum class StepMechanism : uint8_t {
+  // PTRACE_SINGLESTEP: the CPU traps after one instruction (x86-64's TF,
+  // aarch64's software step, ppc64's MSR.SE).
+  HardwareStep,
+  // No hardware single step for user space (riscv64: PTRACE_SINGLESTEP fails
+  // with EIO). The slot holds the copy followed by a trap (ProbePlan::
+  // trailing_trap), and syscall_instruction() is the syscall instruction
+  // followed by the trap; the core lets the thread run (PTRACE_CONT) until
+  // it stops at that trap, as the kernel's own riscv uprobes do. The trap is
+  // the ISA's breakpoint() bytes. A stop there is the end of the step, never
+  // a trap of someone else: the core tells it apart by its address.
+  TrailingTrap,
+};
+
 // A register or register part that a fetch argument can name.
 struct RegisterRef {
   uint16_t word = 0;     // index into Regs::words
@@ -94,6 +110,11 @@ class ProbePlan {
   // The single step in the slot completed normally; regs are as after it.
   // Move pc to where in-place execution would have left it, undo scratch
   // register use, fix return addresses.
+  // With StepMechanism::TrailingTrap the thread stopped at the trap after
+  // the copy; the core passes the registers as they are there but with pc
+  // set to the trap's address (the address right after the copy: what a
+  // hardware step would have left), so finish_step is the same for both
+  // mechanisms (riscv64: pc = site + the instruction's length).
   virtual void finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const = 0;
   // The step did not complete (a signal or fault with pc at the slot start):
   // put the thread back at the probe address as if it had never trapped.
@@ -107,6 +128,12 @@ class ProbePlan {
   // What is written over the site: empty for the ISA's breakpoint (a jump
   // plan writes its branch to the trampoline instead).
   virtual std::vector<uint8_t> site_patch() const { return {}; }
+  // For a plan whose begin_hit may return HitAction::SingleStep on an ISA
+  // with StepMechanism::TrailingTrap: the address of the trap placed right
+  // after the copy in the slot (slot + the copy's length), where the thread
+  // stops when the step is done. nullopt for plans that never step, and on
+  // ISAs with a hardware step.
+  virtual std::optional<RuntimeAddr> trailing_trap() const { return std::nullopt; }
 };
 
 // Everything known about a probe site before it is armed.
@@ -190,6 +217,15 @@ class Isa {
   // arm64. The default keeps x86's behaviour: any kernel-sent si_code.
   virtual bool is_syscall_step_trap(int si_code) const { return si_code > 0; }
   virtual bool has_hardware_single_step() const = 0;
+  // How a single step is done (StepMechanism). Not pure, so an ISA added in
+  // parallel builds: by default it follows has_hardware_single_step().
+  // With TrailingTrap, the trap that ends a step is a breakpoint: is_step_trap
+  // and is_syscall_step_trap say whether a SIGTRAP's si_code is a
+  // breakpoint's, and the core knows it is the step's end by its pc (the
+  // plan's trailing_trap(), or the trap at the end of syscall_instruction()).
+  virtual StepMechanism step_mechanism() const {
+    return has_hardware_single_step() ? StepMechanism::HardwareStep : StepMechanism::TrailingTrap;
+  }
 
   // --- registers ----------------------------------------------------------
   virtual size_t regs_size() const = 0;  // bytes of the NT_PRSTATUS regset
@@ -257,6 +293,12 @@ class Isa {
   }
 
   // --- syscall injection --------------------------------------------------
+  // The bytes the core writes and runs to make a syscall. With
+  // StepMechanism::HardwareStep, the syscall instruction alone, stepped once.
+  // With TrailingTrap, the syscall instruction followed by the ISA's
+  // breakpoint() (riscv64: ecall; c.ebreak): the core runs the thread until
+  // it stops at that trap, whose address is the start plus size() minus
+  // breakpoint().size(), i.e. right after the syscall instruction.
   virtual std::span<const uint8_t> syscall_instruction() const = 0;
   virtual long syscall_number(Syscall s) const = 0;
   // Set up regs to run syscall `nr` with `args` at `insn_addr`, and make sure

@@ -53,3 +53,25 @@ TEST_CASE("read_register extracts a register part", "[arch]") {
   CHECK(read_register(regs, {3, 8, 0}) == 0x88);
   CHECK(read_register(regs, {3, 8, 8}) == 0x77);
 }
+
+TEST_CASE("x86_64 and aarch64 step with the hardware, and their plans have no trailing trap", "[arch]") {
+  for (uint16_t machine : {62, 183}) {  // EM_X86_64, EM_AARCH64
+    const Isa* isa = isa_for_elf_machine(machine);
+    REQUIRE(isa != nullptr);
+    INFO(isa->name());
+    CHECK(isa->has_hardware_single_step());
+    CHECK(isa->step_mechanism() == StepMechanism::HardwareStep);
+  }
+  // A stepped plan on each: add rax, 1 (48 83 c0 01) and add x0, x1, #1.
+  const std::vector<std::pair<uint16_t, std::vector<uint8_t>>> sites = {
+      {62, {0x48, 0x83, 0xc0, 0x01}}, {183, {0x20, 0x04, 0x00, 0x91}}};
+  for (const auto& [machine, code] : sites) {
+    const Isa* isa = isa_for_elf_machine(machine);
+    SiteContext ctx{RuntimeAddr(0x401000), code, RuntimeAddr(0x401000), RuntimeAddr(0x7f0000001000), ModeRequest::Trap};
+    const SiteAnalysis a = isa->analyze(ctx);
+    INFO(isa->name() << ": " << a.refusal);
+    REQUIRE(a.plan != nullptr);
+    CHECK(a.plan->mode() == ExecMode::Trap);
+    CHECK_FALSE(a.plan->trailing_trap().has_value());
+  }
+}
