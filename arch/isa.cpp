@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/format.h>
+
 #include "common/error.h"
 
 namespace uptrace::arch {
@@ -57,6 +59,22 @@ std::optional<ModeRequest> parse_mode_request(std::string_view text) {
 uint64_t read_register(const Regs& regs, RegisterRef ref) {
   const uint64_t word = regs.words.at(ref.word) >> ref.shift;
   return ref.bits >= 64 ? word : word & ((uint64_t{1} << ref.bits) - 1);
+}
+
+std::string Isa::elf_refusal(uint8_t elf_class, uint8_t byte_order, uint32_t flags) const {
+  (void)flags;
+  return elf_header_refusal(elf_class, byte_order);
+}
+
+std::string elf_header_refusal(uint8_t elf_class, uint8_t byte_order) {
+  // <elf.h>'s ELFCLASS64 and ELFDATA2LSB, stated so arch/ needs no ELF header.
+  constexpr uint8_t kClass64 = 2, kDataLsb = 1;
+  if (elf_class != kClass64)
+    return fmt::format("is not a 64-bit ELF file (EI_CLASS {}): uptrace probes 64-bit code only", elf_class);
+  if (byte_order != kDataLsb)
+    return fmt::format("is not a little-endian ELF file (EI_DATA {}): uptrace probes little-endian code only",
+                       byte_order);
+  return {};
 }
 
 // Every ISA calls its stack pointer "sp" (x86-64: the low 16 bits of rsp,

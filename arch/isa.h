@@ -189,6 +189,12 @@ class Isa {
   virtual IsaId id() const = 0;
   virtual std::string_view name() const = 0;       // "x86_64"
   virtual uint16_t elf_machine() const = 0;         // EM_X86_64
+  // Why code in an ELF file of this ISA's e_machine, with this EI_CLASS,
+  // EI_DATA and e_flags, is not code uptrace can decode or probe, as a
+  // phrase that follows the file's name ("is a 32-bit ELF file"); empty when
+  // it is. Not pure, so an ISA added in parallel builds: the default accepts
+  // the 64-bit little-endian files every ISA uptrace knows uses.
+  virtual std::string elf_refusal(uint8_t elf_class, uint8_t byte_order, uint32_t flags) const;
 
   // --- decoding ---------------------------------------------------------
   // Decode linearly from `start` until `code` ends or an undecodable byte;
@@ -308,6 +314,8 @@ class Isa {
 };
 
 uint64_t read_register(const Regs& regs, RegisterRef ref);
+// Isa::elf_refusal's default: a 64-bit, little-endian file, or why not.
+std::string elf_header_refusal(uint8_t elf_class, uint8_t byte_order);
 
 // The ISA of the machine uptrace runs on.
 const Isa& native_isa();

@@ -270,7 +270,12 @@ const arch::Isa& isa_for(const Options& o) {
   } catch (const Error&) {
     return arch::native_isa();  // each probe is refused with the reason, as without a file
   }
-  if (const arch::Isa* isa = arch::isa_for_elf_machine(file->machine())) return *isa;
+  if (const arch::Isa* isa = arch::isa_for_elf_machine(file->machine())) {
+    const std::string why = isa->elf_refusal(file->elf_class(), file->byte_order(), file->flags());
+    if (why.empty()) return *isa;
+    throw Error(ErrorKind::Runtime, fmt::format("{} {}", *o.exe, why),
+                fmt::format("uptrace reads {} files of the ABI Linux distributions use", isa->name()));
+  }
   std::string known;
   for (const arch::Isa* isa : arch::all_isas()) known += (known.empty() ? "" : ", ") + std::string(isa->name());
   throw Error(ErrorKind::Runtime, fmt::format("{} is for ELF machine {}, which uptrace does not know", *o.exe, file->machine()),

@@ -75,6 +75,9 @@ class ElfFile {
 
   virtual const std::string& path() const = 0;  // as given to open()
   virtual uint16_t machine() const = 0;         // e_machine
+  virtual uint8_t elf_class() const = 0;        // e_ident[EI_CLASS]: ELFCLASS32 or ELFCLASS64
+  virtual uint8_t byte_order() const = 0;       // e_ident[EI_DATA]: ELFDATA2LSB or ELFDATA2MSB
+  virtual uint32_t flags() const = 0;           // e_flags (riscv: the float ABI, RVC, RVE)
   virtual bool is_pie_or_shared() const = 0;    // ET_DYN
   virtual std::string build_id() const = 0;     // hex, empty when absent
   virtual bool has_symtab() const = 0;          // false when stripped to .dynsym

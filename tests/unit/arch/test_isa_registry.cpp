@@ -75,3 +75,20 @@ TEST_CASE("x86_64 and aarch64 step with the hardware, and their plans have no tr
     CHECK_FALSE(a.plan->trailing_trap().has_value());
   }
 }
+
+TEST_CASE("x86_64 and aarch64 read 64-bit little-endian ELF files, whatever their e_flags", "[arch]") {
+  constexpr uint8_t k64 = 2, k32 = 1, kLsb = 1, kMsb = 2;
+  for (uint16_t machine : {62, 183}) {  // EM_X86_64, EM_AARCH64
+    const Isa* isa = isa_for_elf_machine(machine);
+    REQUIRE(isa != nullptr);
+    INFO(isa->name());
+    CHECK(isa->elf_refusal(k64, kLsb, 0).empty());
+    CHECK(isa->elf_refusal(k64, kLsb, 0xffffffff).empty());
+    CHECK(isa->elf_refusal(k32, kLsb, 0) == "is not a 64-bit ELF file (EI_CLASS 1): uptrace probes 64-bit code only");
+    CHECK(isa->elf_refusal(k64, kMsb, 0) ==
+          "is not a little-endian ELF file (EI_DATA 2): uptrace probes little-endian code only");
+  }
+  CHECK(elf_header_refusal(k64, kLsb).empty());
+  CHECK_FALSE(elf_header_refusal(0, kLsb).empty());
+  CHECK_FALSE(elf_header_refusal(k64, 0).empty());
+}
