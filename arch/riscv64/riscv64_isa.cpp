@@ -1,0 +1,202 @@
+#include "arch/riscv64/riscv64_isa.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+
+#include <fmt/format.h>
+
+#include "arch/riscv64/analyzer.h"
+#include "arch/riscv64/decoder.h"
+#include "arch/riscv64/insn_table.h"
+#include "arch/riscv64/plans.h"
+#include "arch/riscv64/registers.h"
+#include "common/error.h"
+
+namespace uptrace::arch::riscv64 {
+namespace {
+
+// Stated here rather than taken from <elf.h>/<signal.h> so every ISA builds on every host.
+constexpr uint16_t kEmRiscv = 243;
+// arch/riscv/kernel/traps.c: an ebreak in user mode is SIGTRAP with
+// TRAP_BRKPT and pc at the ebreak (measured: shared/crossarch, kernel 6.12).
+constexpr int kTrapBrkpt = 1;
+
+// c.ebreak, over every probed instruction, 2- or 4-byte:
+// - it never writes past the probed instruction, whatever its length, so a
+//   2-byte instruction's neighbour is never touched;
+// - an aligned 2-byte store is single-copy atomic, so a thread running while
+//   the trap is written sees the old instruction or the trap, never a torn
+//   mix (a 4-byte ebreak over a 4-byte instruction at an address that is 2
+//   mod 4 could straddle a cache line or page);
+// - it is what the kernel's own uprobes write when the kernel has RVC, as
+//   every Linux distribution's does (RV64GC is Debian's baseline).
+// The bytes after it, the rest of a 4-byte instruction, are never executed:
+// the trap comes first, and only a branch to the middle of an instruction
+// could reach them, which does not exist.
+constexpr std::array<uint8_t, 2> kBreakpoint = {0x02, 0x90};
+// ecall; c.ebreak: the core runs the thread to the c.ebreak
+// (StepMechanism::TrailingTrap).
+constexpr std::array<uint8_t, 6> kSyscall = {0x73, 0x00, 0x00, 0x00, 0x02, 0x90};
+
+// The psABI's integer calling convention: a0..a7 (x10..x17), then the stack.
+constexpr unsigned kArgumentRegs = 8;
+// Linux syscall ABI: number in a7, arguments in a0..a5, result in a0.
+constexpr unsigned kSyscallArgs = 6;
+
+// The RISC-V psABI's DWARF numbering as (DWARF number, register word):
+// 0..31 are x0..x31 and 32..63 are f0..f31. NT_PRSTATUS holds x1..x31 at
+// words 1..31; x0 has no word (it is the constant 0) and the f registers are
+// in NT_PRFPREG, so neither is listed.
+constexpr auto kDwarfRegisters = [] {
+  std::array<std::pair<uint16_t, uint16_t>, 31> table{};
+  for (uint16_t n = 1; n <= 31; ++n) table[n - 1] = {n, n};
+  return table;
+}();
+
+}  // namespace
+
+uint16_t Riscv64Isa::elf_machine() const { return kEmRiscv; }
+
+std::string Riscv64Isa::elf_refusal(uint8_t elf_class, uint8_t byte_order, uint32_t flags) const {
+  if (std::string why = elf_header_refusal(elf_class, byte_order); !why.empty()) return why;
+  // The RISC-V ELF psABI's e_flags: bit 0 RVC, bits 2:1 the float ABI, bit 3
+  // RVE, bit 4 TSO. RVC and TSO change nothing uptrace does (it decodes RVC
+  // whether the file says so or not).
+  constexpr uint32_t kFloatAbiMask = 0x6, kFloatAbiDouble = 0x4, kRve = 0x8;
+  if (flags & kRve)
+    return fmt::format("is for RV64E (16 registers, e_flags {:#x}): uptrace's riscv64 support is RV64GC with the lp64d "
+                       "ABI",
+                       flags);
+  if ((flags & kFloatAbiMask) != kFloatAbiDouble) {
+    static constexpr const char* kAbi[4] = {"lp64 (soft-float)", "lp64f (single-float)", "lp64d", "lp64q (quad-float)"};
+    return fmt::format("uses the {} ABI (e_flags {:#x}), not lp64d: uptrace's riscv64 support is for lp64d code, "
+                       "Debian's and every Linux distribution's riscv64 ABI",
+                       kAbi[(flags & kFloatAbiMask) >> 1], flags);
+  }
+  return {};
+}
+
+std::vector<Instruction> Riscv64Isa::decode(std::span<const uint8_t> code, RuntimeAddr start) const {
+  std::vector<Instruction> out;
+  for (Decoded& d : decode_all(code, start)) out.push_back(std::move(d.insn));
+  return out;
+}
+
+bool Riscv64Isa::is_trap(const Instruction& insn) const {
+  const auto d = decode_one(insn.code(), insn.address);
+  return d && d->known() && d->row->cls == InsnClass::Trap;
+}
+
+SiteAnalysis Riscv64Isa::analyze(const SiteContext& ctx) const { return analyze_site(ctx); }
+
+std::span<const uint8_t> Riscv64Isa::breakpoint() const { return kBreakpoint; }
+
+std::optional<RuntimeAddr> Riscv64Isa::breakpoint_address(uint64_t pc, int si_code) const {
+  // Like aarch64's brk, and unlike x86's int3, pc stays at the trap.
+  if (si_code != kTrapBrkpt) return std::nullopt;
+  return RuntimeAddr(pc);
+}
+
+// The end of a step is the slot's trailing c.ebreak: a breakpoint's
+// si_code. The core tells it from a probe's trap by its address.
+bool Riscv64Isa::is_step_trap(int si_code) const { return si_code == kTrapBrkpt; }
+
+// The same for the c.ebreak after an injected ecall.
+bool Riscv64Isa::is_syscall_step_trap(int si_code) const { return si_code == kTrapBrkpt; }
+
+size_t Riscv64Isa::regs_size() const { return kWordCount * sizeof(uint64_t); }
+uint64_t Riscv64Isa::pc(const Regs& r) const { return r.words[kPc]; }
+void Riscv64Isa::set_pc(Regs& r, uint64_t pc) const { r.words[kPc] = pc; }
+uint64_t Riscv64Isa::sp(const Regs& r) const { return r.words[kSp]; }
+
+std::optional<RegisterRef> Riscv64Isa::register_by_name(std::string_view name) const {
+  return riscv64::register_by_name(name);
+}
+
+std::vector<std::string> Riscv64Isa::register_names() const { return riscv64::register_names(); }
+
+// tp holds the thread pointer (the TLS block of the thread), as fs_base does on x86-64.
+uint64_t Riscv64Isa::thread_pointer(const Regs& r) const { return r.words[kTp]; }
+
+ArgLocation Riscv64Isa::argument(unsigned n) const {
+  assert(n >= 1 && "arguments are numbered from 1");
+  if (n <= kArgumentRegs) return {RegisterRef{static_cast<uint16_t>(kA0 + n - 1)}, 0};
+  // The return address is in ra, not on the stack: stacked arguments start at [sp].
+  return {std::nullopt, static_cast<int64_t>(8 * (n - kArgumentRegs - 1))};
+}
+
+RegisterRef Riscv64Isa::return_value() const { return RegisterRef{kA0}; }
+
+std::optional<RegisterRef> Riscv64Isa::dwarf_register(unsigned dwarf_regno) const {
+  const auto* it = std::find_if(kDwarfRegisters.begin(), kDwarfRegisters.end(),
+                                [&](const auto& entry) { return entry.first == dwarf_regno; });
+  if (it == kDwarfRegisters.end()) return std::nullopt;
+  return RegisterRef{it->second};
+}
+
+// x0..x31 in DWARF order, for CFI unwinding: x0 is 0, x1 (ra) the return
+// address column, x2 (sp) the usual CFA register.
+size_t Riscv64Isa::dwarf_registers(const Regs& r, std::span<uint64_t> out) const {
+  const size_t n = std::min<size_t>(out.size(), 32);
+  for (size_t i = 0; i < n; ++i) out[i] = read_x(r, static_cast<unsigned>(i));
+  return n;
+}
+
+// jal/jalr put the return address in ra; nothing is on the stack at the
+// first instruction.
+ReturnAddressSlot Riscv64Isa::return_address_slot(const Regs& r) const {
+  (void)r;
+  return {ReturnAddressSlot::Kind::Register, RuntimeAddr(0), RegisterRef{kRa}};
+}
+
+// ret (jalr zero, 0(ra)) pops nothing: sp is as it was at the entry.
+uint64_t Riscv64Isa::sp_after_return(uint64_t entry_sp) const { return entry_sp; }
+
+// Nothing in RV64GC protects the return address (no pointer authentication;
+// the Zicfiss shadow stack is not enabled by Debian's toolchain or kernel),
+// so any function's may be replaced.
+std::string Riscv64Isa::return_hijack_refusal(std::span<const Instruction> code) const {
+  (void)code;
+  return {};
+}
+
+std::span<const uint8_t> Riscv64Isa::syscall_instruction() const { return kSyscall; }
+
+long Riscv64Isa::syscall_number(Syscall s) const {
+  // include/uapi/asm-generic/unistd.h, which riscv uses.
+  switch (s) {
+    case Syscall::Getpid: return 172;
+    case Syscall::Munmap: return 215;
+    case Syscall::Mmap: return 222;
+    case Syscall::Mprotect: return 226;
+    case Syscall::Madvise: return 233;
+    case Syscall::MemfdCreate: return 279;
+    case Syscall::Ftruncate: return 46;
+    case Syscall::Close: return 57;
+  }
+  throw_runtime("riscv64: unknown syscall {}", static_cast<int>(s));
+}
+
+void Riscv64Isa::prepare_syscall(Regs& r, RuntimeAddr insn_addr, long nr, std::span<const uint64_t> args) const {
+  assert(args.size() <= kSyscallArgs);
+  r.words[kA7] = static_cast<uint64_t>(nr);
+  for (size_t i = 0; i < args.size(); ++i) r.words[kA0 + i] = args[i];
+  r.words[kPc] = insn_addr.value;
+  // No restart to cancel (riscv has no orig_a0 or cause in NT_PRSTATUS to
+  // clear): riscv's arch_do_signal_or_restart() decides a restart before the
+  // thread stops for the tracer, rewinding pc and restoring a0 from orig_a0
+  // "so that a debugger will see the already changed PC", and clears the
+  // syscall cause so it is not decided again. After the stop it only acts
+  // when pc is still the restart address, which the new pc is not. The saved
+  // registers the core puts back afterwards carry that restart unchanged.
+}
+
+int64_t Riscv64Isa::syscall_result(const Regs& r) const { return static_cast<int64_t>(r.words[kA0]); }
+
+const Isa& riscv64_isa() {
+  static const Riscv64Isa isa;
+  return isa;
+}
+
+}  // namespace uptrace::arch::riscv64
