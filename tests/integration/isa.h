@@ -15,3 +15,8 @@
 #else
 #define ONLY_AARCH64 "[.][aarch64]"
 #endif
+#if defined(__riscv) && __riscv_xlen == 64
+#define ONLY_RISCV64 "[riscv64]"
+#else
+#define ONLY_RISCV64 "[.][riscv64]"
+#endif

@@ -6,6 +6,26 @@ if(TARGET target-insn_driver)  # x86-64 only
   target_sources(target-insn_driver PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/insn_classes.S)
 endif()
 
+# The riscv64 instruction classes: the driver is built from riscv64_driver.c
+# by the glob above on riscv64; its functions are in assembly. Elsewhere the
+# same program is cross-built when Debian's riscv64-linux-gnu-gcc is there
+# (package gcc-riscv64-linux-gnu), for the tests that read it with --explain
+# -x / --list -x on any host; without it those tests say they are skipped.
+if(TARGET target-riscv64_driver)  # riscv64 only
+  target_sources(target-riscv64_driver PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/riscv64_insns.S)
+else()
+  find_program(UPTRACE_RISCV64_CC riscv64-linux-gnu-gcc)
+  if(UPTRACE_RISCV64_CC)
+    set(foreign ${CMAKE_CURRENT_BINARY_DIR}/target-riscv64_driver)
+    add_custom_command(OUTPUT ${foreign}
+                       COMMAND ${UPTRACE_RISCV64_CC} ${UPTRACE_TARGET_FLAGS} -o ${foreign}
+                               ${CMAKE_CURRENT_SOURCE_DIR}/riscv64_driver.c ${CMAKE_CURRENT_SOURCE_DIR}/riscv64_insns.S
+                       DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/riscv64_driver.c ${CMAKE_CURRENT_SOURCE_DIR}/riscv64_insns.S
+                       COMMENT "Cross-building target-riscv64_driver with ${UPTRACE_RISCV64_CC}" VERBATIM)
+    add_custom_target(target-riscv64_driver-foreign ALL DEPENDS ${foreign})
+  endif()
+endif()
+
 # The resolution target again, as a non-PIE executable (load bias 0).
 uptrace_target(target-resolve-nopie SOURCES resolve.c OPTIONS -no-pie -fno-pie)
 
