@@ -340,6 +340,13 @@ TEST_CASE("return: --explain says how the return is caught", "[return][explain]"
                                 "trampoline") == 1);
   REQUIRE(text.out.find("; the prologue saves x30 at [entry sp-0x") != std::string::npos);
   REQUIRE(text.out.find("(CFI: CFA-0x") != std::string::npos);
+#elif defined(__riscv)
+  // ra, and where depth's prologue saves it (its CFI: sd ra, N(sp)).
+  INFO(text.out);
+  REQUIRE(count_lines(text.out, "  return:      at entry, the return address (ra) is replaced by uptrace's return "
+                                "trampoline") == 1);
+  REQUIRE(text.out.find("; the prologue saves ra at [entry sp-0x") != std::string::npos);
+  REQUIRE(text.out.find("(CFI: CFA-0x") != std::string::npos);
 #endif
   Parked parked(target("resolve"));
   Result json = uptrace({"--explain", "--format", "json", "-p", parked.spid(), "work_a%return"});
@@ -504,6 +511,8 @@ TEST_CASE("return: each match of a glob types its own $retval, and one DWARF ref
 TEST_CASE("return: --explain shows a typed $retval and its register", "[return][dwarf][explain]") {
 #if defined(__x86_64__)
   const std::string reg = "%rax";
+#elif defined(__riscv)
+  const std::string reg = "%a0";
 #else
   const std::string reg = "%x0";
 #endif

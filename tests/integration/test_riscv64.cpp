@@ -314,3 +314,16 @@ TEST_CASE("riscv64: a file of another float ABI is refused by name", "[riscv64][
   }
   unlink(copy.c_str());
 }
+
+TEST_CASE("riscv64: --explain -x of %return names ra and the prologue's save slot from the CFI", "[riscv64][explain][return]") {
+  if (!have_driver()) return;
+  Result r = uptrace({"--explain", "-x", kDriver, "rv_jal%return $retval:s64", "rv_helper%return"});
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK(count_lines(r.out, "  return:      at entry, the return address (ra) is replaced by uptrace's return trampoline") ==
+        2);
+  // rv_jal: addi sp, sp, -16; sd ra, 8(sp) (CFI: CFA = sp + 16, ra at CFA - 8 from +0x8).
+  CHECK(r.out.find("the prologue saves ra at [entry sp-0x8] from +0x8 (CFI: CFA-0x8)") != std::string::npos);
+  // rv_helper, a leaf.
+  CHECK(r.out.find("ra holds it all through: the CFI of rv_helper never saves it") != std::string::npos);
+}

@@ -97,25 +97,34 @@ rv_cj:
 	.option push
 	.option norvc
 rv_helper:
+	.cfi_startproc
 	slli t0, a0, 1       /* +0 */
 	add a0, a0, t0       /* +4 */
 	jalr zero, 0(ra)     /* +8 */
+	.cfi_endproc
 	.option pop
 	.size rv_helper, .-rv_helper
 
-/* long rv_jal(long x): rv_helper(x) + 1 -- jal ra (4-byte), ra saved by the prologue. */
+/* long rv_jal(long x): rv_helper(x) + 1 -- jal ra (4-byte), ra saved by the
+ * prologue, which its CFI says (for rv_jal%return). */
 	.globl rv_jal
 	.type rv_jal, @function
 	.option push
 	.option norvc
 rv_jal:
+	.cfi_startproc
 	addi sp, sp, -16     /* +0 */
+	.cfi_def_cfa_offset 16
 	sd ra, 8(sp)         /* +4 */
+	.cfi_offset ra, -8
 	jal ra, rv_helper    /* +8 */
 	addi a0, a0, 1       /* +12 */
 	ld ra, 8(sp)         /* +16 */
+	.cfi_restore ra
 	addi sp, sp, 16      /* +20 */
+	.cfi_def_cfa_offset 0
 	jalr zero, 0(ra)     /* +24 */
+	.cfi_endproc
 	.option pop
 	.size rv_jal, .-rv_jal
 
