@@ -8,20 +8,25 @@
 #                      and pkg-config files) that uptrace builds against
 #   WORKDIR/runtime/   dpkg -x of the target programs the VM needs (setpriv)
 #   WORKDIR/.fetched   written last: the cache is complete
-# DEBARCH: arm64 (Debian 12, bookworm). Adapted from the recipe in
+# DEBARCH: arm64 (Debian 12, bookworm), riscv64 (Debian 13, trixie; no
+# sysroot). Adapted from the recipe in
 # shared/crossarch (fetch-arch.sh), which also covers ppc64el and riscv64.
 set -euo pipefail
 arch=$1 wd=$(realpath -m "$2")
 here=$(dirname "$(realpath "$0")")
-case $arch in
-  arm64) suite=bookworm kflavour=linux-image-arm64;;
-  *) echo "fetch-arch.sh: unsupported Debian architecture '$arch'" >&2; exit 2;;
-esac
 # Static libraries of libelf/libdw and what libdw.a needs (z, lzma, bz2, zstd),
 # capstone, and the header/cmake packages of the build (fmt is used
 # header-only: bookworm ships no libfmt.a, but its cmake config needs libfmt9).
 devpkgs="libelf-dev libdw-dev libcapstone-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev
          libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev catch2"
+case $arch in
+  arm64) suite=bookworm kflavour=linux-image-arm64;;
+  # Debian 12 has no riscv64 port: Debian 13's kernel and busybox. Its dev
+  # packages are installed in the build chroot instead
+  # (tests/cross/mk-trixie-chroot.sh): no sysroot here.
+  riscv64) suite=trixie kflavour=linux-image-riscv64 devpkgs="";;
+  *) echo "fetch-arch.sh: unsupported Debian architecture '$arch'" >&2; exit 2;;
+esac
 # Programs the tests run inside the VM besides busybox: setpriv (util-linux),
 # for the test that ptraces without permission.
 rtpkgs="util-linux libcap-ng0"
