@@ -97,6 +97,12 @@ std::optional<uint64_t> compute_load_bias(const std::vector<Mapping>& mappings,
 
 }  // namespace
 
+bool starts_second_load(const std::vector<Mapping>& load, const Mapping& next) {
+  if (next.offset.value != 0 || load.empty() || load.front().offset.value != 0) return false;
+  const Mapping& first = load.front();
+  return first.readable == next.readable && first.writable == next.writable && first.executable == next.executable;
+}
+
 bool MappedModule::contains(RuntimeAddr a) const {
   return std::any_of(mappings.begin(), mappings.end(), [&](const Mapping& m) { return a >= m.start && a < m.end; });
 }
@@ -144,17 +150,15 @@ class ModuleMapBuilder {
     std::string exe_link = fmt::format("/proc/{}/exe", pid);
     std::string exe = read_link(exe_link);
 
-    // Group by file. A second mapping at offset 0 of a file already seen is a
-    // second load of it (dlmopen), with its own bias.
+    // Group by file; a second load of one (dlmopen) is a module of its own,
+    // with its own bias.
     std::vector<MappedModule> groups;
     std::map<std::pair<std::string, uint64_t>, size_t> current;
     for (const Mapping& m : map.mappings_) {
       if (m.path.empty() || m.path.front() != '/') continue;  // anonymous, [heap], [vdso], anon_inode:...
       auto key = std::make_pair(m.path, m.inode);
       auto it = current.find(key);
-      bool reload = it != current.end() && m.offset.value == 0 &&
-                    std::any_of(groups[it->second].mappings.begin(), groups[it->second].mappings.end(),
-                                [](const Mapping& g) { return g.offset.value == 0; });
+      bool reload = it != current.end() && starts_second_load(groups[it->second].mappings, m);
       if (it == current.end() || reload) {
         current[key] = groups.size();
         groups.push_back(MappedModule{});

@@ -23,6 +23,15 @@ struct Mapping {
   bool deleted = false;  // path ends in " (deleted)": the file was unlinked or replaced
 };
 
+// Whether mapping `next` of a file starts a second load of it (dlmopen), given
+// the mappings of its current load so far, in address order. A load begins
+// with its first segment mapped at file offset 0, so a second offset-0
+// mapping usually means another load; but a small file's later segments can
+// be mapped from page 0 too (riscv64's linker does not give code pages of its
+// own: text r-xp, RELRO r--p and data rw-p may all be at offset 0), so a
+// second load is an offset-0 mapping with the permissions the load began with.
+bool starts_second_load(const std::vector<Mapping>& load, const Mapping& next);
+
 class MappedModule {
  public:
   std::string path;                 // as the target sees it (maps column)

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include <catch2/catch.hpp>
 
@@ -211,4 +212,40 @@ TEST_CASE("read_maps of a missing process says which file and why", "[elf][proce
     CHECK(e.kind() == ErrorKind::Runtime);
     CHECK(std::string(e.what()) == "cannot read /proc/999999999/maps: No such file or directory");
   }
+}
+
+TEST_CASE("a second load of a file is told from a small file's segments mapped from its first page", "[elf]") {
+  auto mapping = [](uint64_t start, uint64_t offset, bool exec) {
+    Mapping m;
+    m.start = uptrace::RuntimeAddr(start);
+    m.end = uptrace::RuntimeAddr(start + 0x1000);
+    m.offset = uptrace::FileOffset(offset);
+    m.readable = true;
+    m.executable = exec;
+    m.path = "/t/targets/target-uselib";
+    return m;
+  };
+  // x86-64 (-z separate-code): r--p 0, r-xp 0x1000, r--p 0x2000, rw-p 0x3000.
+  std::vector<Mapping> load = {mapping(0x1000, 0, false)};
+  for (auto [start, offset, exec] : {std::tuple{0x2000, 0x1000, true}, {0x3000, 0x2000, false}, {0x4000, 0x3000, false}}) {
+    CHECK_FALSE(starts_second_load(load, mapping(start, offset, exec)));
+    load.push_back(mapping(start, offset, exec));
+  }
+  // Loaded again (dlmopen): r--p at offset 0 once more.
+  CHECK(starts_second_load(load, mapping(0x9000, 0, false)));
+
+  // riscv64, a file smaller than a page: text r-xp 0, then its data from the
+  // same page, r--p 0 (RELRO) and rw-p 0.
+  std::vector<Mapping> small = {mapping(0x1000, 0, true)};
+  CHECK_FALSE(starts_second_load(small, mapping(0x2000, 0, false)));
+  small.push_back(mapping(0x2000, 0, false));
+  Mapping data = mapping(0x3000, 0, false);
+  data.writable = true;
+  CHECK_FALSE(starts_second_load(small, data));
+  small.push_back(data);
+  // Loaded again: r-xp at offset 0 once more.
+  CHECK(starts_second_load(small, mapping(0x9000, 0, true)));
+  // Nothing at offset 0 yet, or a mapping elsewhere in the file: the same load.
+  CHECK_FALSE(starts_second_load({}, mapping(0x1000, 0, true)));
+  CHECK_FALSE(starts_second_load(small, mapping(0x4000, 0x1000, true)));
 }
