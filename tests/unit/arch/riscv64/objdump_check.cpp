@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include <string_view>
 #include <set>
 #include <unordered_map>
 
@@ -42,9 +42,15 @@ Category category_of(const Decoded& d) {
   }
 }
 
-bool is_number(const std::string& s) {
-  static const std::regex kNumber("-?(0x[0-9a-f]+|[0-9]+)");
-  return std::regex_match(s, kNumber);
+bool all_of(std::string_view s, const char* digits) {
+  return !s.empty() && s.find_first_not_of(digits) == std::string_view::npos;
+}
+
+// -?(0x[0-9a-f]+|[0-9]+)
+bool is_number(std::string_view s) {
+  if (s.starts_with('-')) s.remove_prefix(1);
+  if (s.starts_with("0x")) return all_of(s.substr(2), "0123456789abcdef");
+  return all_of(s, "0123456789");
 }
 
 std::string strip(std::string s, const std::string& chars) {
@@ -173,18 +179,34 @@ const char* to_string(Category c) {
 }
 
 bool parse_objdump_line(const std::string& line, ObjdumpLine& out) {
-  // "   27500:\t1141                \taddi\tsp,sp,-16"
-  static const std::regex kLine(R"(^\s*([0-9a-f]+):\t([0-9a-f]+)\s*\t([^\t]+?)\s*(?:\t(.*))?$)");
-  std::smatch m;
-  if (!std::regex_match(line, m, kLine)) return false;
-  const std::string hex = m[2];
-  if (hex.size() % 2 != 0 || hex.size() > 16) return false;
-  out.address = std::stoull(m[1], nullptr, 16);
-  out.value = std::stoull(hex, nullptr, 16);
+  // "   27500:\t1141                \taddi\tsp,sp,-16": address, colon, tab,
+  // the instruction's hex value padded with spaces, tab, mnemonic, and the
+  // operands after another tab.
+  std::string_view rest = line;
+  const size_t first = rest.find_first_not_of(' ');
+  if (first == std::string_view::npos) return false;
+  rest.remove_prefix(first);
+  const size_t colon = rest.find(":\t");
+  if (colon == std::string_view::npos || !all_of(rest.substr(0, colon), "0123456789abcdef")) return false;
+  const std::string_view address = rest.substr(0, colon);
+  rest.remove_prefix(colon + 2);
+  const size_t tab = rest.find('\t');
+  if (tab == std::string_view::npos) return false;
+  std::string_view hex = rest.substr(0, tab);
+  while (!hex.empty() && hex.back() == ' ') hex.remove_suffix(1);
+  if (!all_of(hex, "0123456789abcdef") || hex.size() % 2 != 0 || hex.size() > 16) return false;
+  rest.remove_prefix(tab + 1);
+  const size_t op_tab = rest.find('\t');
+  std::string_view mnemonic = rest.substr(0, op_tab);
+  while (!mnemonic.empty() && mnemonic.back() == ' ') mnemonic.remove_suffix(1);
+  if (mnemonic.empty()) return false;
+  std::string_view operands = op_tab == std::string_view::npos ? std::string_view() : rest.substr(op_tab + 1);
+  while (!operands.empty() && std::isspace(static_cast<unsigned char>(operands.back()))) operands.remove_suffix(1);
+  out.address = std::stoull(std::string(address), nullptr, 16);
+  out.value = std::stoull(std::string(hex), nullptr, 16);
   out.length = static_cast<unsigned>(hex.size() / 2);
-  out.mnemonic = m[3];
-  out.operands = m[4].matched ? std::string(m[4]) : std::string();
-  while (!out.operands.empty() && std::isspace(static_cast<unsigned char>(out.operands.back()))) out.operands.pop_back();
+  out.mnemonic = std::string(mnemonic);
+  out.operands = std::string(operands);
   return true;
 }
 
