@@ -107,6 +107,13 @@ class ProbePlan {
   // What is written over the site: empty for the ISA's breakpoint (a jump
   // plan writes its branch to the trampoline instead).
   virtual std::vector<uint8_t> site_patch() const { return {}; }
+  // Whether the trap at `trap` (in the slot) is where a jump trampoline's
+  // writer found the ring full (common/ring_layout.h): the core makes room
+  // and lets the thread run on past the trap, to try again.
+  virtual bool is_ring_full_trap(RuntimeAddr trap) const {
+    (void)trap;
+    return false;
+  }
 };
 
 // Everything known about a probe site before it is armed.

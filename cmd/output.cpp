@@ -221,6 +221,10 @@ class TextWriter final : public HitWriter {
     append_int(out, hits);
     append_char(out, '\n');
   }
+
+  // A text stream is for people, who read the warning on stderr; a line
+  // here would break scripts that parse hit lines.
+  void format_lost(Buffer&, int, uint64_t, std::string_view) override {}
 };
 
 class JsonWriter final : public HitWriter {
@@ -289,6 +293,16 @@ class JsonWriter final : public HitWriter {
     append_json_string(out, probe);
     append(out, ",\"hits\":");
     append_int(out, hits);
+    append(out, "}\n");
+  }
+
+  void format_lost(Buffer& out, int pid, uint64_t hits, std::string_view why) override {
+    append(out, "{\"lost\":");
+    append_int(out, hits);
+    append(out, ",\"pid\":");
+    append_int(out, pid);
+    append(out, ",\"reason\":");
+    append_json_string(out, why);
     append(out, "}\n");
   }
 };
@@ -366,6 +380,12 @@ bool HitWriter::finish(std::span<const uint64_t> hits_per_probe) {
       format_count(buffer_, labels_[i].name, i < hits_per_probe.size() ? hits_per_probe[i] : 0);
     }
   }
+  return write_buffer();
+}
+
+bool HitWriter::lost(int pid, uint64_t hits, std::string_view why) {
+  if (error_ != 0) return false;
+  format_lost(buffer_, pid, hits, why);
   return write_buffer();
 }
 

@@ -28,6 +28,11 @@ class WriterSink final : public core::HitSink {
   std::unique_ptr<HitWriter> writer;
   bool on_hit(const Hit& hit) override { return writer->hit(hit); }
   bool flush() override { return writer->flush(); }
+  // Said even with -q: a count that is short must never look exact.
+  void on_lost(pid_t pid, uint64_t hits, const std::string& why) override {
+    print_status(fmt::format("warning: {} hits in pid {} were lost: {}", hits, pid, why));
+    if (writer) (void)writer->lost(pid, hits, why);
+  }
 };
 
 std::string hex_bytes(std::span<const uint8_t> bytes) {

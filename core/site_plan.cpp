@@ -1,8 +1,25 @@
 #include "core/site_plan.h"
 
+#include <cstdlib>
+#include <string>
+
+#include "common/error.h"
 #include "common/ring_layout.h"
 
 namespace uptrace::core {
+
+uint64_t jump_ring_capacity() {
+  static const uint64_t capacity = [] {
+    const char* text = std::getenv("UPTRACE_TEST_RING_RECORDS");
+    if (!text || !*text) return ring::kDefaultCapacity;
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(text, &end, 0);
+    if (*end != 0 || n < 2 || n > ring::kDefaultCapacity || (n & (n - 1)) != 0)
+      throw_runtime("UPTRACE_TEST_RING_RECORDS={} is not a power of two from 2 to {}", text, ring::kDefaultCapacity);
+    return static_cast<uint64_t>(n);
+  }();
+  return capacity;
+}
 
 RuntimeAddr provisional_slot(RuntimeAddr site) { return site + 0x100000; }
 
@@ -16,7 +33,7 @@ SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probe
     for (const ProbeSite* p : probes)
       if (p->role != ProbeRole::Entry && ctx.jump_unavailable.empty())
         ctx.jump_unavailable = "uptrace must stop here: a %return probe replaces the return address at the entry";
-    out.jump = arch::JumpContext{ring.value_or(RuntimeAddr(0)), ring::kDefaultCapacity, {}};
+    out.jump = arch::JumpContext{ring.value_or(RuntimeAddr(0)), jump_ring_capacity(), {}};
     if (ring && ctx.jump_unavailable.empty()) {
       for (const ProbeSite* p : probes) {
         FetchProgram::Captures c = p->fetch.register_captures();

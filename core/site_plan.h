@@ -21,6 +21,11 @@ struct SitePlan {
 SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probes, RuntimeAddr slot,
                    arch::ModeRequest mode, std::optional<RuntimeAddr> ring, uint32_t first_record);
 
+// Records per jump-probe ring: ring::kDefaultCapacity, or, for tests that
+// must fill rings on purpose, UPTRACE_TEST_RING_RECORDS (a power of two,
+// 2 or more). Throws Error for a bad value.
+uint64_t jump_ring_capacity();
+
 // A slot address near `site` for analysing before anything is mapped, and a
 // ring address for the same purpose.
 RuntimeAddr provisional_slot(RuntimeAddr site);

@@ -26,6 +26,9 @@ struct Thread {
   // held signals are delivered once it is out.
   bool leaving_slot = false;
   unsigned slot_steps = 0;
+  // Stopped on a jump trampoline's ring-full trap at this address, waiting
+  // for uptrace's reader to make room before it tries again.
+  std::optional<RuntimeAddr> waiting_for_ring;
   // Signals that arrived during a step, delivered once it completes (rule 5).
   std::vector<siginfo_t> held_signals;
   // Its pending hijacked returns (FUNC%return).

@@ -506,7 +506,7 @@ void Tracer::arm(Process& proc, std::vector<ProbeSite> sites) {
 void Tracer::create_ring(Process& proc, pid_t tid, RuntimeAddr scratch, std::optional<RuntimeAddr> at) {
   static constexpr char kName[] = "uptrace-ring";
   proc.space->memory.write_or_throw(scratch, std::span(reinterpret_cast<const uint8_t*>(kName), sizeof kName));
-  const uint64_t capacity = ring::kDefaultCapacity;
+  const uint64_t capacity = jump_ring_capacity();
   const uint64_t bytes = SharedRing::bytes(capacity);
   const int64_t fd = inject_syscall(proc, tid, arch::Syscall::MemfdCreate, {scratch.value, MFD_CLOEXEC});
   if (fd < 0) throw_runtime("memfd_create in pid {} failed: {}", proc.pid, errno_text(static_cast<int>(-fd)));
@@ -580,11 +580,7 @@ class NoMemory final : public MemoryAccess {
 
 }  // namespace
 
-bool Tracer::drain_ring(Process& proc, size_t limit) {
-  if (!proc.ring || holding_rings_) return false;
-  NoMemory no_memory;
-  arch::Regs regs;
-  cycle_clock_.recalibrate();
+SharedRing::Taker Tracer::ring_reporter(Process& proc) {
   // Who wrote a record, by its thread pointer: looked up again only when the
   // pointer changes, as runs of records mostly come from one thread (the
   // maps do not change while draining).
@@ -593,35 +589,128 @@ bool Tracer::drain_ring(Process& proc, size_t limit) {
     pid_t pid = 0, tid = 0;
     bool unreported = false;  // a vfork child's, without -f
   };
-  std::optional<Writer> last;
-  auto writer_of = [&](uint64_t pointer) {
-    Writer w{pointer, proc.pid, proc.pid, false};
-    auto owner = proc.thread_by_pointer.find(pointer);
-    if (pointer != 0 && owner != proc.thread_by_pointer.end()) w.tid = owner->second;
-    if (auto child = proc.vfork_child_by_pointer.find(pointer); child != proc.vfork_child_by_pointer.end()) {
-      w.unreported = !options_.follow_forks;  // as with traps: vfork children are reported only with -f
-      w.pid = w.tid = child->second;
-    }
-    return w;
+  struct State {
+    std::optional<Writer> last;
+    arch::Regs regs;
+    NoMemory no_memory;
   };
-  limit = std::min(limit, proc.ring->capacity());
-  const size_t taken = proc.ring->drain([&](const ring::Record& r) {
+  auto state = std::make_shared<State>();
+  return [this, &proc, state](const ring::Record& r) {
     if (!reporting_ || !proc.report_hits || r.probe >= proc.jump_probes.size()) return reporting_;
-    if (!last || last->pointer != r.thread) last = writer_of(r.thread);
-    if (last->unreported) return true;
+    if (!state->last || state->last->pointer != r.thread) {
+      Writer w{r.thread, proc.pid, proc.pid, false};
+      auto owner = proc.thread_by_pointer.find(r.thread);
+      if (r.thread != 0 && owner != proc.thread_by_pointer.end()) w.tid = owner->second;
+      if (auto child = proc.vfork_child_by_pointer.find(r.thread); child != proc.vfork_child_by_pointer.end()) {
+        w.unreported = !options_.follow_forks;  // as with traps: vfork children are reported only with -f
+        w.pid = w.tid = child->second;
+      }
+      state->last = w;
+    }
+    if (state->last->unreported) return true;
     const Process::JumpProbe& jp = proc.jump_probes[r.probe];
     const ArmedSite& site = proc.space->sites[jp.site];
     const ArmedSite::Probe& probe = site.probes[jp.probe];
-    for (size_t i = 0; i < jp.words.size() && i < ring::kMaxValues; ++i) regs.words[jp.words[i]] = r.values[i];
+    for (size_t i = 0; i < jp.words.size() && i < ring::kMaxValues; ++i) state->regs.words[jp.words[i]] = r.values[i];
     const uint64_t at = cycle_clock_.to_monotonic_ns(r.time);
     hit_.time_ns = at > start_ns_ ? at - start_ns_ : 0;
-    hit_.pid = last->pid;
-    hit_.tid = last->tid;
+    hit_.pid = state->last->pid;
+    hit_.tid = state->last->tid;
     hit_.addr = site.addr;
-    probe.fetch.evaluate(regs, site.addr.value, no_memory, hit_.values);
+    probe.fetch.evaluate(state->regs, site.addr.value, state->no_memory, hit_.values);
     return report_hit(probe.label);
-  }, limit);
-  return taken == limit;
+  };
+}
+
+bool Tracer::drain_ring(Process& proc, size_t limit) {
+  if (!proc.ring || holding_rings_) return false;
+  cycle_clock_.recalibrate();
+  limit = std::min(limit, proc.ring->capacity());
+  return proc.ring->drain(ring_reporter(proc), limit) == limit;
+}
+
+void Tracer::finish_ring(Process& proc) {
+  if (!proc.ring) return;
+  if (holding_rings_) {
+    // Read once the target is let go (detach_all).
+    retired_.push_back(std::move(proc));
+    return;
+  }
+  cycle_clock_.recalibrate();
+  const uint64_t unfinished = proc.ring->finish(ring_reporter(proc));
+  proc.ring.reset();
+  if (unfinished)
+    report_lost(proc.pid, unfinished, "their threads ended while the jump trampoline was writing their records");
+}
+
+void Tracer::report_lost(pid_t pid, uint64_t hits, const std::string& why) { sink_.on_lost(pid, hits, why); }
+
+Tracer::Process* Tracer::ring_owner(Process& proc) {
+  if (proc.ring) return &proc;
+  for (auto& [pid, other] : processes_)
+    if (other.ring && other.space == proc.space) return &other;
+  return nullptr;
+}
+
+bool Tracer::at_ring_full_trap(const Process& proc, const siginfo_t& si, const arch::Regs& regs,
+                               RuntimeAddr& trap) const {
+  if (!proc.space || !proc.space->free_running) return false;
+  auto bp = isa_.breakpoint_address(isa_.pc(regs), si.si_code);
+  if (!bp) return false;
+  const ArmedSite* site = proc.space->slot_owner(bp->value, isa_.slot_size());
+  if (!site || !site->plan->is_ring_full_trap(*bp)) return false;
+  trap = *bp;
+  return true;
+}
+
+void Tracer::make_ring_room(Process& proc) {
+  Process* owner = ring_owner(proc);
+  if (!owner) return;
+  if (holding_rings_) owner->ring->make_room();
+  else drain_ring(*owner, kRingDrainChunk);
+}
+
+// A trampoline found the ring full: it waits, stopped, until the reader has
+// made room, then tries again. Guarantee 2: a full ring costs time, never a
+// hit.
+void Tracer::on_ring_full(Thread& t, Process& proc, arch::Regs& regs, RuntimeAddr trap) {
+  make_ring_room(proc);
+  t.waiting_for_ring = trap;
+  Process* owner = ring_owner(proc);
+  // Room is still short while another writer holds a reservation it has
+  // not published (preempted half way): wait for the next drain.
+  if (owner && owner->ring->full()) return;
+  (void)regs;
+  release_ring_waiter(t);
+}
+
+void Tracer::release_ring_waiter(Thread& t) {
+  arch::Regs regs;
+  const RuntimeAddr trap = *t.waiting_for_ring;
+  t.waiting_for_ring.reset();
+  if (!ptrace::get_regs(t.tid, isa_, regs)) return;
+  isa_.set_pc(regs, trap.value + isa_.breakpoint().size());
+  if (!ptrace::set_regs(t.tid, isa_, regs)) return;
+  if (world_stopped_) {
+    t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+    return;
+  }
+  // Stepping out of the trampoline for a held signal goes on stepping.
+  if (t.leaving_slot) step_thread(t);
+  else run_thread(t);
+}
+
+void Tracer::resume_ring_waiters() {
+  std::vector<pid_t> waiting;
+  for (auto& [tid, t] : threads_)
+    if (t.waiting_for_ring) waiting.push_back(tid);
+  for (pid_t tid : waiting) {
+    Thread* t = thread(tid);
+    Process* p = t ? process(t->pid) : nullptr;
+    Process* owner = p ? ring_owner(*p) : nullptr;
+    if (!t || !t->waiting_for_ring || (owner && owner->ring->full())) continue;
+    release_ring_waiter(*t);
+  }
 }
 
 bool Tracer::drain_rings(size_t limit) {
@@ -753,6 +842,7 @@ void Tracer::run_loop() {
     // In chunks: a full ring takes long to format, and a quit signal must
     // not wait for all of it.
     const bool ring_backlog = drain_rings(kRingDrainChunk);
+    resume_ring_waiters();
     if (quit_ || finished() || processes_.empty()) break;
     if (!sink_.flush()) break;
     // Jump probes report through rings nobody signals about: poll them.
@@ -889,6 +979,10 @@ void Tracer::on_signal(Thread& t, int signal) {
   arch::Regs regs;
   if (!ptrace::get_siginfo(t.tid, si) || !ptrace::get_regs(t.tid, isa_, regs)) return;
 
+  if (RuntimeAddr trap; signal == SIGTRAP && may_be_in_slot && t.stepping_site < 0 && at_ring_full_trap(*p, si, regs, trap)) {
+    on_ring_full(t, *p, regs, trap);
+    return;
+  }
   if (may_be_in_slot && t.stepping_site < 0) {
     if (const ArmedSite* site = space->slot_owner(isa_.pc(regs), isa_.slot_size())) {
       on_signal_in_slot(t, *site, signal, si, regs);
@@ -1056,6 +1150,7 @@ void Tracer::on_thread_gone(Thread& t, const Stop& stop) {
   // The leader reports last: the whole process is gone.
   for (auto it = threads_.begin(); it != threads_.end();)
     it = it->second.pid == pid ? threads_.erase(it) : std::next(it);
+  if (Process* p = process(pid)) finish_ring(*p);
   processes_.erase(pid);
   if (pid != main_pid_) return;
   result_.target_exited = true;
@@ -1221,7 +1316,7 @@ void Tracer::on_exec(Thread& t, const Stop& stop) {
     it = (it->second.pid == pid && it->first != t.tid) ? threads_.erase(it) : std::next(it);
   (void)stop;
   Process* p = process(pid);
-  if (p) drain_ring(*p);  // what it recorded before the exec
+  if (p) finish_ring(*p);  // what it recorded before the exec; no other thread is left to write
   if (p && (p->detach_on_exec || (pid != main_pid_ && options_.follow_forks))) {
     if (options_.status && pid != main_pid_ && options_.follow_forks)
       options_.status(fmt::format("pid {} executed a new program; uptrace detached from it", pid));
@@ -1240,6 +1335,7 @@ void Tracer::on_exec(Thread& t, const Stop& stop) {
     p->pointer_of_thread.clear();
   }
   t.stepping_site = -1;
+  t.waiting_for_ring.reset();
   t.returns.clear();
   run_thread(t);
 }
@@ -1347,6 +1443,15 @@ void Tracer::step_out_of_slot(Thread& t, Process& proc) {
     if (!t.pending || t.pending->thread_gone()) return;
     arch::Regs regs;
     if (!ptrace::get_regs(t.tid, isa_, regs)) return;
+    // A tiny ring can fill again while trampolines are stepped out.
+    if (siginfo_t si{}; t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP && ptrace::get_siginfo(t.tid, si)) {
+      if (RuntimeAddr trap; at_ring_full_trap(proc, si, regs, trap)) {
+        make_ring_room(proc);
+        t.waiting_for_ring = trap;
+        release_ring_waiter(t);
+        continue;
+      }
+    }
     const uint64_t pc = isa_.pc(regs);
     const ArmedSite* site = proc.space->slot_owner(pc, isa_.slot_size());
     if (!site) return;
@@ -1385,7 +1490,9 @@ void Tracer::detach_all() {
   auto drain_rest = [&] {
     holding_rings_ = false;
     reporting_ = report_ring_rest;
-    drain_rings();
+    for (auto& [pid, p] : processes_) finish_ring(p);
+    for (Process& p : retired_) finish_ring(p);
+    retired_.clear();
     reporting_ = false;
   };
   if (options_.status)
@@ -1445,6 +1552,21 @@ void Tracer::detach_all() {
     }
     t->pending = next;
   }
+  // Writers waiting at a ring-full trap: room is made (records set aside,
+  // formatted later) and they finish their records when stepped out below.
+  for (pid_t tid : tids) {
+    Thread* t = thread(tid);
+    Process* p = t ? process(t->pid) : nullptr;
+    if (!t || !p || !t->pending || t->pending->kind != Stop::Kind::Signal || t->pending->signal != SIGTRAP) continue;
+    siginfo_t si{};
+    arch::Regs regs;
+    RuntimeAddr trap;
+    if (!ptrace::get_siginfo(tid, si) || !ptrace::get_regs(tid, isa_, regs) || !at_ring_full_trap(*p, si, regs, trap))
+      continue;
+    make_ring_room(*p);
+    t->waiting_for_ring = trap;
+    release_ring_waiter(*t);
+  }
   // No thread may be left inside a slot (rule 2).
   for (pid_t tid : tids) {
     Thread* t = thread(tid);
@@ -1482,8 +1604,6 @@ void Tracer::detach_all() {
     size_t failed = p.space->journal.revert_all();
     if (failed && options_.status)
       options_.status(fmt::format("warning: {} patches could not be restored in pid {}", failed, pid));
-    if (p.ring && p.ring->lost() && options_.status)
-      options_.status(fmt::format("warning: {} hits in pid {} were lost: the jump-probe ring was full", p.ring->lost(), pid));
     if (p.space->ring) p.space->scratch.push_back(*p.space->ring);
     p.space->ring.reset();
     for (const AddressRange& r : p.space->scratch) {

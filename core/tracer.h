@@ -35,6 +35,9 @@ class HitSink {
   virtual bool on_hit(const Hit& hit) = 0;
   // Called before the tracer blocks waiting for events.
   virtual bool flush() = 0;
+  // `hits` hits of process `pid` could not be reported, and why (one
+  // phrase). Never expected; when it happens it must not go unsaid.
+  virtual void on_lost(pid_t pid, uint64_t hits, const std::string& why) = 0;
 };
 
 // Resolves the user's probes against the process `pid` as it is mapped now.
@@ -114,6 +117,24 @@ class Tracer {
   // ring; true if a ring may hold more.
   bool drain_rings(size_t limit = SIZE_MAX);
   bool drain_ring(Process& proc, size_t limit = SIZE_MAX);
+  // Reports the records of `proc`'s ring handed to it.
+  SharedRing::Taker ring_reporter(Process& proc);
+  // Once no thread can write to the ring any more: every record, then the
+  // count of those whose writer died half way, reported as lost.
+  void finish_ring(Process& proc);
+  // The process whose ring a (vfork child) process's trampolines write.
+  Process* ring_owner(Process& proc);
+  // Whether the thread stopped on the trap where a jump trampoline waits
+  // for room in a full ring; then `trap` is its address.
+  bool at_ring_full_trap(const Process& proc, const siginfo_t& si, const arch::Regs& regs, RuntimeAddr& trap) const;
+  void on_ring_full(Thread& t, Process& proc, arch::Regs& regs, RuntimeAddr trap);
+  // Frees room in the ring for a writer waiting at its trap; detaching, by
+  // moving records aside unformatted.
+  void make_ring_room(Process& proc);
+  // Lets a waiting writer retry: pc past the trap.
+  void release_ring_waiter(Thread& t);
+  void resume_ring_waiters();
+  void report_lost(pid_t pid, uint64_t hits, const std::string& why);
   // Counts and reports one hit; false once tracing must end (-n, output gone).
   bool report_hit(uint32_t label);
   // The time of a hit happening now, on the same clock as ring records.
@@ -173,6 +194,8 @@ class Tracer {
   pid_t main_pid_ = 0;
   bool launched_ = false;
   std::map<pid_t, Process> processes_;
+  // Processes gone while detaching, kept until their rings are read.
+  std::vector<Process> retired_;
   std::unordered_map<pid_t, Thread> threads_;
   // New tracees whose first stop came before their parent's fork event, and
   // fork events whose child has not stopped yet.

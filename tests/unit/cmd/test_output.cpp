@@ -344,6 +344,27 @@ TEST_CASE("count mode: one line per probe at exit", "[output]") {
         "{\"probe\":\"libc:getpid%return\",\"hits\":7}\n");
 }
 
+TEST_CASE("lost hits: a JSON object in the stream, in count mode too; nothing in text", "[output]") {
+  std::vector<ProbeLabel> labels = {{"work", {}}};
+  const uint64_t hits[] = {5};
+  Capture json;
+  {
+    auto w = HitWriter::create(OutputFormat::Json, true, json.fd(), labels);
+    REQUIRE(w->lost(4242, 3, "their threads \"ended\""));
+    REQUIRE(w->finish(hits));
+  }
+  CHECK(json.text() ==
+        "{\"lost\":3,\"pid\":4242,\"reason\":\"their threads \\\"ended\\\"\"}\n"
+        "{\"probe\":\"work\",\"hits\":5}\n");
+  Capture text;
+  {
+    auto w = HitWriter::create(OutputFormat::Text, false, text.fd(), labels);
+    REQUIRE(w->lost(4242, 3, "why"));
+    REQUIRE(w->finish(hits));
+  }
+  CHECK(text.text().empty());
+}
+
 TEST_CASE("count mode: two probes with the same name are two lines", "[output]") {
   // `uptrace -c work work`: each probe was hit K times and reports K.
   Capture out;
