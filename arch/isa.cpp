@@ -46,6 +46,10 @@ const std::vector<const Isa*>& registry() {
 
 std::string_view to_string(ExecMode mode) { return kExecModeNames.at(static_cast<size_t>(mode)); }
 
+std::string_view to_string(StepMechanism mechanism) {
+  return mechanism == StepMechanism::HardwareStep ? "hardware single-step" : "run to a trap after the copy";
+}
+
 std::string_view to_string(ModeRequest mode) { return kModeRequestNames.at(static_cast<size_t>(mode)); }
 
 std::optional<ModeRequest> parse_mode_request(std::string_view text) {

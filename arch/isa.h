@@ -61,8 +61,25 @@ struct StepState {
 
 enum class HitAction : uint8_t {
   Resume,      // regs are final (emulated, or pc moved into a boost slot): continue
-  SingleStep,  // pc is in the slot: step once, then finish_step
+  SingleStep,  // pc is in the slot: step the copy (StepMechanism), then finish_step
 };
+
+// How the core runs a displaced copy to its end ("step the copy"), and a
+// borrowed syscall instruction too. An ISA picks one; every plan that steps
+// is built for it (SiteContext::step).
+enum class StepMechanism : uint8_t {
+  // PTRACE_SINGLESTEP: the step ends with a step trap right after the copy.
+  HardwareStep,
+  // The copy is followed by the ISA's breakpoint in the slot (and every
+  // in-slot landing point of a copied branch gets one), and the thread is
+  // continued to it, as the kernel's riscv uprobes do (no single-step for
+  // user space there). The core then hands finish_step the registers with
+  // pc at that trap, which is where a hardware step would have left it. A
+  // copy that leaves the slot (ret, an indirect jump) can never get there:
+  // plans must emulate it or refuse.
+  TrailingTrap,
+};
+std::string_view to_string(StepMechanism mechanism);
 
 // A register or register part that a fetch argument can name.
 struct RegisterRef {
@@ -107,6 +124,12 @@ class ProbePlan {
   // What is written over the site: empty for the ISA's breakpoint (a jump
   // plan writes its branch to the trampoline instead).
   virtual std::vector<uint8_t> site_patch() const { return {}; }
+  // Whether the trap at `trap` (in the slot) ends a step of the copy
+  // (StepMechanism::TrailingTrap).
+  virtual bool is_step_end_trap(RuntimeAddr trap) const {
+    (void)trap;
+    return false;
+  }
   // Whether the trap at `trap` (in the slot) is where a jump trampoline's
   // writer found the ring full (common/ring_layout.h): the core makes room
   // and lets the thread run on past the trap, to try again.
@@ -147,6 +170,7 @@ struct SiteContext {
   RuntimeAddr site;                        // an instruction boundary inside it
   RuntimeAddr slot;                        // where the slot will live
   ModeRequest request = ModeRequest::Auto;
+  StepMechanism step = StepMechanism::HardwareStep;  // how a stepped copy is run to its end
   // Null when the core cannot offer jump mode here, and then why not.
   const JumpContext* jump = nullptr;
   std::string jump_unavailable = "jump mode is not available";
@@ -196,7 +220,10 @@ class Isa {
   // defines its own, but SI_USER (0) where the generic one is used, as on
   // arm64. The default keeps x86's behaviour: any kernel-sent si_code.
   virtual bool is_syscall_step_trap(int si_code) const { return si_code > 0; }
-  virtual bool has_hardware_single_step() const = 0;
+  // How this ISA's copies are run to their end: HardwareStep where ptrace
+  // can single-step (x86-64, aarch64, ppc64le), TrailingTrap where it
+  // cannot (riscv64: PTRACE_SINGLESTEP fails with EIO).
+  virtual StepMechanism step_mechanism() const = 0;
 
   // --- registers ----------------------------------------------------------
   virtual size_t regs_size() const = 0;  // bytes of the NT_PRSTATUS regset

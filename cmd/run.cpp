@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,8 @@
 #include "arch/isa.h"
 #include "elf/elf_file.h"
 #include "common/error.h"
+#include "core/arming.h"
+#include "core/site_check.h"
 #include "core/site_plan.h"
 #include "core/tracee_memory.h"
 #include "core/return_stack.h"
@@ -119,6 +123,23 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       // Without access to its memory, explain from the file alone.
     }
   }
+  // The same check arming makes (core/site_check.h), against every probe
+  // being explained at once, and the same placement of their slots.
+  std::set<uint64_t> addresses;
+  for (const core::ProbeSite& s : res.sites) addresses.insert(s.addr.value);
+  const core::SiteEnvironment env{live.get(), &addresses, nullptr};
+  const core::PlanRequest request{o.mode, core::step_mechanism_for(isa)};
+  std::string placement_refusal;
+  if (o.pid && live) {
+    std::vector<std::vector<const core::ProbeSite*>> groups;
+    for (const core::ProbeSite& s : res.sites) groups.push_back({&s});
+    const bool returns = std::any_of(res.sites.begin(), res.sites.end(),
+                                     [](const core::ProbeSite& s) { return s.role == core::ProbeRole::Return; });
+    try {
+      placement_refusal = core::plan_slots(isa, groups, returns, *o.pid).error;
+    } catch (const Error&) {
+    }
+  }
   bool refused_any = false;
   for (size_t i = 0; i < res.sites.size(); ++i) {
     const core::ProbeSite& s = res.sites[i];
@@ -137,35 +158,10 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     if (o.stack && with_stack.jump_unavailable.empty())
       with_stack.jump_unavailable = "--stack unwinds the thread's stack at a stop";
     const core::ProbeSite* one[] = {&with_stack};
-    arch::SiteAnalysis a =
-        core::plan_site(isa, one, core::provisional_slot(s.addr), o.mode, core::kProvisionalRing, 0).analysis;
-    // As arming does: a jump must not overwrite another probe.
-    if (a.plan && a.plan->mode() == arch::ExecMode::Jump) {
-      const uint64_t end = s.addr.value + a.plan->site_patch().size();
-      for (const core::ProbeSite& other : res.sites) {
-        if (other.addr <= s.addr || other.addr.value >= end) continue;
-        with_stack.jump_unavailable =
-            fmt::format("the probe at {:#x} is inside the bytes a jump would overwrite", other.addr.value);
-        a = core::plan_site(isa, one, core::provisional_slot(s.addr), o.mode, core::kProvisionalRing, 0).analysis;
-        break;
-      }
-    }
-    std::string refusal = a.plan ? "" : a.refusal;
-    // What will run is what is in memory, which may differ from the file.
-    if (live && a.insn.length) {
-      // As many bytes as the longest instruction: a trap written over a
-      // shorter one (cd 03 over a 1-byte push) must still decode.
-      std::vector<uint8_t> bytes(16);
-      while (bytes.size() > a.insn.length && !live->read(s.addr, bytes)) bytes.pop_back();
-      if (live->read(s.addr, bytes) && !std::equal(a.insn.bytes.begin(), a.insn.bytes.begin() + a.insn.length, bytes.begin())) {
-        auto decoded = isa.decode(bytes, s.addr);
-        refusal = !decoded.empty() && isa.is_trap(decoded.front())
-                      ? fmt::format("{} in memory is already a breakpoint instruction (another debugger's?)",
-                                    decoded.front().text)
-                      : fmt::format("the code in memory ({}) differs from the file",
-                                    hex_bytes(std::span<const uint8_t>(bytes).first(a.insn.length)));
-      }
-    }
+    core::SiteVerdict verdict =
+        core::check_site(isa, one, core::provisional_slot(s.addr), request, core::kProvisionalRing, 0, env);
+    const arch::SiteAnalysis& a = verdict.plan.analysis;
+    std::string refusal = !placement_refusal.empty() ? placement_refusal : verdict.refusal;
     refused_any |= !refusal.empty();
     std::string where = info.function.empty() ? fmt::format("{:#x}", info.file_addr.value)
                                               : fmt::format("{}+{:#x}", info.function, info.function_offset);

@@ -31,7 +31,7 @@ class AArch64Isa final : public Isa {
   bool is_syscall_step_trap(int si_code) const override;
   std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const override;
   size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const override;
-  bool has_hardware_single_step() const override { return true; }
+  StepMechanism step_mechanism() const override { return StepMechanism::HardwareStep; }
 
   size_t regs_size() const override;
   uint64_t pc(const Regs& r) const override;

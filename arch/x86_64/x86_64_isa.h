@@ -25,7 +25,7 @@ class X86_64Isa final : public Isa {
   std::span<const uint8_t> breakpoint() const override;
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
   bool is_step_trap(int si_code) const override;
-  bool has_hardware_single_step() const override { return true; }
+  StepMechanism step_mechanism() const override { return StepMechanism::HardwareStep; }
 
   size_t regs_size() const override;
   uint64_t pc(const Regs& r) const override;
