@@ -58,7 +58,7 @@ void Detach::surface_queued_traps() {
     if (!t || !t->pending || t->pending->kind == Stop::Kind::Signal || !proc::thread_signal_pending(tid, SIGTRAP))
       continue;
     if (!e_.control.run(*t)) continue;
-    const Stop next = e_.control.wait(tid);
+    const Stop next = e_.control.wait_stop(tid);
     t->stopped = true;
     t->pending = next;
   }

@@ -67,7 +67,7 @@ bool Tracer::run_to_entry(pid_t pid, int err_fd, const std::string& command) {
   Thread& t = *e.session.thread(pid);
   // Until exec, the child is still uptrace's own code.
   for (;;) {
-    const Stop stop = e.control.wait(pid);
+    const Stop stop = e.control.wait_stop(pid);
     if (stop.kind == Stop::Kind::Exec) break;
     if (stop.thread_gone()) {
       e.session.clear();
@@ -87,7 +87,7 @@ bool Tracer::run_to_entry(pid_t pid, int err_fd, const std::string& command) {
   e.control.run(t);
   arch::Regs regs;
   for (;;) {
-    const Stop stop = e.control.wait(pid);
+    const Stop stop = e.control.wait_stop(pid);
     if (stop.thread_gone()) {
       e.result.target_exited = true;
       e.result.exit_code = stop.kind == Stop::Kind::Exited ? stop.exit_code : 0;

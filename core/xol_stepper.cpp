@@ -133,7 +133,7 @@ void XolStepper::deliver_held_signals(Thread& t) {
 
 bool XolStepper::step_and_wait(Thread& t, bool single) {
   if (!(single ? control_.single_step(t) : control_.step(t))) return false;
-  const Stop next = control_.wait(t.tid);
+  const Stop next = control_.wait_stop(t.tid);
   t.stopped = true;
   t.pending = next;
   return !next.thread_gone();

@@ -361,7 +361,7 @@ TEST_CASE("errors: code that differs in memory from the file is refused and ever
   REQUIRE(count_lines(ex.out, "  refused:     the code in memory at 0x") == 1);
   REQUIRE(count_lines(ex.out, " (48 8b c7) differs from the file") == 1);
   REQUIRE(count_lines(ex.out, "  refused:     int3 in memory is already a breakpoint instruction") == 1);
-  REQUIRE(count_lines(ex.out, "  mode:        boost: ") == 1);
+  REQUIRE(count_lines(ex.out, "  mode:        ") == 1);
   require_untouched(before, t.pid());
   // And the probe that can be placed works.
   Result ok = uptrace({"-p", pid, "-n", "3", "plain_fn x=$arg1"});
