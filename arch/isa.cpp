@@ -63,6 +63,12 @@ uint64_t read_register(const Regs& regs, RegisterRef ref) {
   return ref.bits >= 64 ? word : word & ((uint64_t{1} << ref.bits) - 1);
 }
 
+std::optional<RegisterRef> Isa::dwarf_register(unsigned dwarf_regno) const {
+  for (const DwarfRegister& d : dwarf_register_map())
+    if (d.number == dwarf_regno) return d.reg;
+  return std::nullopt;
+}
+
 // Every ISA calls its stack pointer "sp" (x86-64: the low 16 bits of rsp,
 // which live in rsp's word).
 uint16_t Isa::sp_word() const {

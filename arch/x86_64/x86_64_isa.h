@@ -25,6 +25,9 @@ class X86_64Isa final : public Isa {
   std::span<const uint8_t> breakpoint() const override;
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
   bool is_step_trap(int si_code) const override;
+  // x86 reports the step over a syscall with its own TRAP_BRKPT: any
+  // kernel-sent si_code.
+  bool is_syscall_step_trap(int si_code) const override { return si_code > 0; }
   StepMechanism step_mechanism() const override { return StepMechanism::HardwareStep; }
 
   size_t regs_size() const override;
@@ -36,11 +39,12 @@ class X86_64Isa final : public Isa {
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
   uint64_t thread_pointer(const Regs& r) const override;
-  std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const override;
+  std::span<const DwarfRegister> dwarf_register_map() const override;
   std::string_view return_address_name() const override { return "[rsp]"; }
   ReturnAddressSlot return_address_slot(const Regs& r) const override;
   uint64_t sp_after_return(uint64_t entry_sp) const override { return entry_sp + 8; }
-  size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const override;
+  // No x86-64 function signs or hides its return address.
+  std::string return_hijack_refusal(std::span<const Instruction>) const override { return {}; }
 
   std::span<const uint8_t> syscall_instruction() const override;
   long syscall_number(Syscall s) const override;

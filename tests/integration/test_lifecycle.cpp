@@ -244,3 +244,22 @@ TEST_CASE("uptrace killed with SIGKILL: the target survives and its code is rest
   }
   unlink(ready.c_str());
 }
+
+TEST_CASE("attach: a module spread over the address space gets its slots near each probed function", "[attach]") {
+  // highmap maps a page of its own file far from its code, as node does
+  // with its text: one mapping within reach of the whole module cannot be.
+  Child t({target("highmap")});
+  REQUIRE(t.read_line() == "ready " + std::to_string(t.pid()));
+  const std::string pid = std::to_string(t.pid());
+  Snapshot before = snapshot(t.pid());
+  Result ex = uptrace({"--explain", "-p", pid, "work"});
+  INFO(ex.out << ex.err);
+  REQUIRE(ex.status == 0);
+  Result r = uptrace({"-q", "-c", "-d", "0.3", "-p", pid, "work"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out.rfind("work ", 0) == 0);
+  REQUIRE(std::stol(r.out.substr(5)) > 0);
+  require_untouched(before, t.pid());
+  REQUIRE(t.alive());
+}

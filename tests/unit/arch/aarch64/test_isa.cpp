@@ -186,14 +186,14 @@ TEST_CASE("aarch64: DWARF register numbers are x0-x30 and sp, as NT_PRSTATUS ord
   CHECK_FALSE(isa().dwarf_register(32).has_value());  // pc: never a variable's home
   CHECK_FALSE(isa().dwarf_register(64).has_value());  // v0: not in NT_PRSTATUS
 
-  Regs regs;
-  for (unsigned i = 0; i < 34; ++i) regs.words[i] = 0x1000 + i;
-  std::array<uint64_t, 64> out{};
-  REQUIRE(isa().dwarf_registers(regs, out) == 32);
-  CHECK(out[0] == 0x1000);
-  CHECK(out[30] == 0x1000 + 30);  // x30, the return address column
-  CHECK(out[31] == 0x1000 + 31);  // sp
-  CHECK(out[32] == 0);
+  // The map CFI unwinding starts from: x0-x30 (x30 the return address
+  // column) and sp, by number.
+  const auto map = isa().dwarf_register_map();
+  REQUIRE(map.size() == 32);
+  CHECK(map[30].number == 30);
+  CHECK(map[30].reg.word == 30);
+  CHECK(map[31].number == 31);
+  CHECK(map[31].reg.word == isa().register_by_name("sp")->word);
 }
 
 TEST_CASE("aarch64: syscall injection", "[arch][aarch64]") {
