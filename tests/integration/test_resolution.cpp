@@ -495,11 +495,7 @@ TEST_CASE("resolution: --explain -x reads a file of another ISA as that ISA, and
   };
   Result native = uptrace({"--explain", "-x", kResolve, "work_a"});
   REQUIRE(native.status == 0);
-#if defined(__x86_64__)
-  const uint16_t other = 183;  // EM_AARCH64
-#else
-  const uint16_t other = 62;  // EM_X86_64
-#endif
+  const uint16_t other = isa_expectations().foreign_machine;
   std::string foreign = with_machine(other);
   Result r = uptrace({"--explain", "-x", foreign, "work_a"});
   INFO(native.out << r.out << r.err);
