@@ -22,8 +22,8 @@ TEST_CASE("exec modes and mode requests print and parse", "[arch]") {
   CHECK_FALSE(parse_mode_request("fast").has_value());
 }
 
-TEST_CASE("the registry knows x86_64 and aarch64 and finds them by ELF machine", "[arch]") {
-  REQUIRE(all_isas().size() == 2);
+TEST_CASE("the registry knows x86_64, aarch64 and ppc64le and finds them by ELF machine", "[arch]") {
+  REQUIRE(all_isas().size() == 3);
   CHECK(all_isas()[0]->id() == IsaId::X86_64);
   CHECK(all_isas()[0]->name() == "x86_64");
   CHECK(all_isas()[1]->id() == IsaId::AArch64);
@@ -33,7 +33,10 @@ TEST_CASE("the registry knows x86_64 and aarch64 and finds them by ELF machine",
   REQUIRE(by_machine != nullptr);
   CHECK(by_machine == all_isas()[0]);
   CHECK(isa_for_elf_machine(183) == all_isas()[1]);  // EM_AARCH64
-  CHECK(isa_for_elf_machine(21) == nullptr);         // EM_PPC64: not yet
+  CHECK(all_isas()[2]->id() == IsaId::Ppc64le);
+  CHECK(all_isas()[2]->name() == "ppc64le");
+  CHECK(isa_for_elf_machine(21) == all_isas()[2]);  // EM_PPC64
+  CHECK(isa_for_elf_machine(243) == nullptr);       // EM_RISCV: not yet
   CHECK(isa_for_elf_machine(0) == nullptr);
 }
 
