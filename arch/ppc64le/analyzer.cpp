@@ -217,7 +217,12 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
   auto decoded = decoder.decode_one(code, ctx.site, &cls);
   if (!decoded) return refuse(std::move(out), "the function's code ends inside the instruction at the probe address");
   out.insn = std::move(*decoded);
-  if (is_refused_class(cls.cls)) return refuse(std::move(out), cls.reason);
+  if (is_refused_class(cls.cls)) {
+    // The row's reason is a predicate ("is already a trap instruction"):
+    // the row's name is its subject.
+    if (cls.cls == InsnClass::Undecodable || cls.name.empty()) return refuse(std::move(out), cls.reason);
+    return refuse(std::move(out), fmt::format("{} {}", cls.name, cls.reason));
+  }
   if (auto start = reservation_start(ctx.function_code, ctx.function_start, ctx.site)) {
     return refuse(std::move(out),
                   fmt::format("inside a load-reserve/store-conditional sequence (opened by the load-reserve at +{:#x}): "

@@ -1,5 +1,7 @@
 #include "arch/ppc64le/reservation.h"
 
+#include <cstdint>
+
 #include "arch/ppc64le/encoding.h"
 #include "arch/ppc64le/insn_table.h"
 
@@ -9,7 +11,10 @@ std::optional<RuntimeAddr> reservation_start(std::span<const uint8_t> function_c
                                              RuntimeAddr site) {
   const int64_t target = site - function_start;
   if (target < 0 || static_cast<uint64_t>(target) >= function_code.size()) return std::nullopt;
-  std::optional<size_t> open;
+  // The offset of the open load-reserve, kNone when no window is open (a
+  // plain value: GCC 12 at -O1 warns about std::optional here).
+  constexpr size_t kNone = SIZE_MAX;
+  size_t open = kNone;
   size_t inside = 0;
   size_t off = 0;
   while (off <= static_cast<size_t>(target) && off < function_code.size()) {
@@ -18,8 +23,11 @@ std::optional<RuntimeAddr> reservation_start(std::span<const uint8_t> function_c
       open = off;
       inside = 0;
     }
-    if (off == static_cast<size_t>(target)) return open ? std::optional(function_start + *open) : std::nullopt;
-    if (c.cls == InsnClass::StoreConditional || (open && ++inside > kReserveWindow)) open.reset();
+    if (off == static_cast<size_t>(target)) {
+      if (open == kNone) return std::nullopt;
+      return function_start + open;
+    }
+    if (c.cls == InsnClass::StoreConditional || (open != kNone && ++inside > kReserveWindow)) open = kNone;
     off += c.length ? c.length : kWordSize;
   }
   return std::nullopt;

@@ -67,7 +67,7 @@ TEST_CASE("ppc64le analyze: refused instructions, each with its reason", "[arch]
     INFO(std::hex << c.word << " " << c.text);
     const SiteAnalysis a = analyze(words({c.word}));
     CHECK(a.plan == nullptr);
-    CHECK_THAT(a.refusal, Catch::StartsWith(c.reason));
+    CHECK_THAT(a.refusal, Catch::Contains(c.reason));
     CHECK(a.insn.text == c.text);
     CHECK(a.insn.address == RuntimeAddr(kSite));
     CHECK(a.insn.length == 4);
@@ -204,10 +204,10 @@ TEST_CASE("ppc64le analyze: sites inside a lwarx..stwcx. sequence are refused", 
     return isa().analyze(ctx);
   };
   CHECK(at(0).plan != nullptr);
-  CHECK_THAT(at(4).refusal, Catch::StartsWith("opens or closes a load-reserve/store-conditional sequence"));
+  CHECK_THAT(at(4).refusal, Catch::StartsWith("lwarx opens or closes a load-reserve/store-conditional sequence"));
   CHECK_THAT(at(8).refusal, Catch::StartsWith("inside a load-reserve/store-conditional sequence (opened by the "
                                              "load-reserve at +0x4)"));
-  CHECK_THAT(at(12).refusal, Catch::StartsWith("opens or closes"));
+  CHECK_THAT(at(12).refusal, Catch::StartsWith("stwcx. opens or closes"));
   CHECK(at(16).plan != nullptr);  // after the stwcx.: the window is closed
   CHECK(at(20).plan != nullptr);
 
