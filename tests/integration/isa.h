@@ -15,3 +15,8 @@
 #else
 #define ONLY_AARCH64 "[.][aarch64]"
 #endif
+#if defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+#define ONLY_PPC64LE "[ppc64le]"
+#else
+#define ONLY_PPC64LE "[.][ppc64le]"
+#endif
