@@ -120,3 +120,22 @@ TEST_CASE("ppc64le: --explain -x of a ppc64le file on any host", "[ppc64le][expl
   CHECK(l.status == 0);
   CHECK(count_lines(l.out, "atomic_add ") == 1);
 }
+
+TEST_CASE("ppc64le: -x refuses a ppc64 file that is not ELFv2", "[ppc64le][errors]") {
+  const std::string file = ppc_driver();
+  if (file.empty()) {
+    WARN("skipped: no ppc64le build of the driver (install g++-powerpc64le-linux-gnu)");
+    return;
+  }
+  // The same file marked ELFv1 (e_flags, at offset 48 of the ELF64 header, = 1).
+  std::string bytes = slurp(file);
+  REQUIRE(bytes.size() > 64);
+  REQUIRE((bytes[48] & 3) == 2);
+  bytes[48] = static_cast<char>((bytes[48] & ~3) | 1);
+  const std::string v1 = temp_path("elfv1");
+  std::ofstream(v1, std::ios::binary) << bytes;
+  Result r = uptrace({"--explain", "entries", "-x", v1});
+  CHECK(r.status == 1);
+  CHECK(r.err == "uptrace: " + v1 + " is a ppc64 file for the ELFv1 ABI (e_flags 0x1), not ELFv2, which uptrace does "
+                 "not know; hint: uptrace probes ppc64le ELF files for 64-bit little-endian Linux (ELFv2 ABI)\n");
+}
