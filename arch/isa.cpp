@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/format.h>
+
 #include "common/error.h"
 
 namespace uptrace::arch {
@@ -75,6 +77,13 @@ uint16_t Isa::sp_word() const {
   auto ref = register_by_name("sp");
   assert(ref && "every ISA names its stack pointer sp");
   return ref->word;
+}
+
+std::string elf64_lsb_refusal(const Isa& isa, uint8_t elf_class, uint8_t elf_data) {
+  constexpr uint8_t kElfClass64 = 2, kElfData2Lsb = 1;  // <elf.h>'s ELFCLASS64, ELFDATA2LSB
+  if (elf_class != kElfClass64) return fmt::format("a 32-bit {} file (ELF class {})", isa.name(), elf_class);
+  if (elf_data != kElfData2Lsb) return fmt::format("a big-endian file for {}'s machine", isa.name());
+  return {};
 }
 
 const Isa& native_isa() {

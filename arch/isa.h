@@ -199,6 +199,12 @@ class Isa {
   virtual IsaId id() const = 0;
   virtual std::string_view name() const = 0;       // "x86_64"
   virtual uint16_t elf_machine() const = 0;         // EM_X86_64
+  // Whether an ELF file of elf_machine() with this class, byte order and
+  // e_flags is one this ISA runs, or why not, as a phrase that follows
+  // "FILE is" ("a big-endian ppc64 file"): e_machine alone does not say
+  // (EM_X86_64 also covers x32, EM_PPC64 big-endian ELFv1, EM_RISCV
+  // 32-bit and soft-float ABIs).
+  virtual std::string elf_refusal(uint8_t elf_class, uint8_t elf_data, uint32_t flags) const = 0;
 
   // --- decoding ---------------------------------------------------------
   // Decode linearly from `start` until `code` ends or an undecodable byte;
@@ -293,6 +299,10 @@ class Isa {
 };
 
 uint64_t read_register(const Regs& regs, RegisterRef ref);
+
+// The part of Isa::elf_refusal every ISA uptrace knows shares: a 64-bit,
+// little-endian file; empty when it is one.
+std::string elf64_lsb_refusal(const Isa& isa, uint8_t elf_class, uint8_t elf_data);
 
 // The ISA of the machine uptrace runs on.
 const Isa& native_isa();

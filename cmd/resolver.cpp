@@ -318,10 +318,12 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   FileAddr start;
   uint64_t size = 0;
   std::string function;
+  uint64_t local_entry_offset = 0;
   if (const elf::Function* f = elf.function_containing(addr)) {
     start = f->addr;
     size = f->size;
     function = f->name;
+    local_entry_offset = f->entry.value - f->addr.value;
   } else if (auto range = elf.frame_range_containing(addr)) {
     start = range->first;
     size = static_cast<uint64_t>(range->second - range->first);
@@ -422,6 +424,7 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   out.sites.push_back(std::move(s));
   out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described),
                       false, std::move(return_where)});
+  out.info.back().local_entry_offset = local_entry_offset;
 }
 
 std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, const Module& module,

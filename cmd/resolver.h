@@ -33,6 +33,10 @@ struct SiteInfo {
   // the function keeps it after that ("the prologue saves it at ..."), for
   // --explain; empty otherwise.
   std::string return_where;
+  // ppc64 ELFv2: how far the function's local entry (where direct calls
+  // enter, past the TOC setup) is from its global entry (the symbol); 0
+  // when it has one entry.
+  uint64_t local_entry_offset = 0;
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of

@@ -165,6 +165,20 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     refused_any |= !refusal.empty();
     std::string where = info.function.empty() ? fmt::format("{:#x}", info.file_addr.value)
                                               : fmt::format("{}+{:#x}", info.function, info.function_offset);
+    // ppc64 ELFv2: which of the function's two entries the probe is at.
+    std::string entries;
+    if (info.local_entry_offset && !info.function.empty()) {
+      const uint64_t local = info.local_entry_offset;
+      std::string probed;
+      if (info.function_offset == local)
+        probed = "the local entry, so calls through either entry hit once";
+      else if (info.function_offset == 0)
+        probed = "the global entry, which only calls through a pointer or the PLT pass";
+      else
+        probed = fmt::format("+{:#x}, counted from the global entry as objdump does", info.function_offset);
+      entries = fmt::format("global {}+0x0 (sets up the TOC in r2), local {}+{:#x}; probed: {}", info.function,
+                            info.function, local, probed);
+    }
     if (o.format == OutputFormat::Json) {
       nlohmann::ordered_json j;
       j["probe"] = res.labels[s.label].name;
@@ -183,6 +197,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
         j["refused"] = refusal;
       }
       if (!returns.empty()) j["return"] = returns;
+      if (!entries.empty()) j["entries"] = entries;
       nlohmann::ordered_json declined = nlohmann::json::array();
       for (const auto& [mode, why] : a.declined) declined.push_back({{"mode", arch::to_string(mode)}, {"reason", why}});
       j["declined"] = declined;
@@ -194,6 +209,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     std::printf("%s\n", res.labels[s.label].name.c_str());
     std::printf("  at:          %s in %s (file address %#lx, runtime %#lx)\n", where.c_str(), info.module_path.c_str(),
                 static_cast<unsigned long>(info.file_addr.value), static_cast<unsigned long>(s.addr.value));
+    if (!entries.empty()) std::printf("  entries:     %s\n", entries.c_str());
     std::printf("  instruction: %s  %s\n", hex_bytes(a.insn.code()).c_str(), a.insn.text.c_str());
     if (refusal.empty())
       std::printf("  mode:        %s: %s\n", std::string(arch::to_string(a.plan->mode())).c_str(),
@@ -271,7 +287,14 @@ const arch::Isa& isa_for(const Options& o) {
   } catch (const Error&) {
     return arch::native_isa();  // each probe is refused with the reason, as without a file
   }
-  if (const arch::Isa* isa = arch::isa_for_elf_machine(file->machine())) return *isa;
+  if (const arch::Isa* isa = arch::isa_for_elf_machine(file->machine())) {
+    const elf::ElfAbi abi = file->abi();
+    if (std::string why = isa->elf_refusal(abi.elf_class, abi.data, abi.flags); !why.empty())
+      throw Error(ErrorKind::Runtime, fmt::format("{} is {}, which uptrace does not know", *o.exe, why),
+                  fmt::format("uptrace probes {} ELF files for 64-bit little-endian Linux{}", isa->name(),
+                              isa->id() == arch::IsaId::Ppc64le ? " (ELFv2 ABI)" : ""));
+    return *isa;
+  }
   std::string known;
   for (const arch::Isa* isa : arch::all_isas()) known += (known.empty() ? "" : ", ") + std::string(isa->name());
   throw Error(ErrorKind::Runtime, fmt::format("{} is for ELF machine {}, which uptrace does not know", *o.exe, file->machine()),

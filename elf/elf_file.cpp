@@ -97,6 +97,7 @@ class ElfFileImpl final : public ElfFile {
     GElf_Ehdr ehdr;
     gelf_getehdr(elf, &ehdr);  // open_elf() has checked it
     machine_ = ehdr.e_machine;
+    abi_ = {ehdr.e_ident[EI_CLASS], ehdr.e_ident[EI_DATA], ehdr.e_flags};
     pie_or_shared_ = ehdr.e_type == ET_DYN;
     segments_ = detail::read_load_segments(elf, path_);
     functions_ = detail::read_functions(elf, path_);
@@ -123,6 +124,7 @@ class ElfFileImpl final : public ElfFile {
 
   const std::string& path() const override { return path_; }
   uint16_t machine() const override { return machine_; }
+  ElfAbi abi() const override { return abi_; }
   bool is_pie_or_shared() const override { return pie_or_shared_; }
   std::string build_id() const override { return build_id_; }
   bool has_symtab() const override { return has_symtab_; }
@@ -313,6 +315,7 @@ class ElfFileImpl final : public ElfFile {
   OpenedElf opened_;
   std::string path_;
   uint16_t machine_ = 0;
+  ElfAbi abi_;
   bool pie_or_shared_ = false;
   bool has_symtab_ = false;
   std::string build_id_;

@@ -64,6 +64,14 @@ struct ReturnAddressRule {
   bool signed_ra = false;
 };
 
+// The ELF header fields that say which ABI a file is for, beyond e_machine
+// (EM_PPC64 covers big-endian ELFv1 and little-endian ELFv2 alike).
+struct ElfAbi {
+  uint8_t elf_class = 0;  // e_ident[EI_CLASS]: ELFCLASS32/64
+  uint8_t data = 0;       // e_ident[EI_DATA]: ELFDATA2LSB/MSB
+  uint32_t flags = 0;     // e_flags (ppc64: bits 1:0 the ABI version)
+};
+
 class ElfFile {
  public:
   // Throws Error (Runtime) naming the path and the reason.
@@ -75,6 +83,7 @@ class ElfFile {
 
   virtual const std::string& path() const = 0;  // as given to open()
   virtual uint16_t machine() const = 0;         // e_machine
+  virtual ElfAbi abi() const = 0;
   virtual bool is_pie_or_shared() const = 0;    // ET_DYN
   virtual std::string build_id() const = 0;     // hex, empty when absent
   virtual bool has_symtab() const = 0;          // false when stripped to .dynsym

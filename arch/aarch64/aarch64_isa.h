@@ -17,6 +17,9 @@ class AArch64Isa final : public Isa {
   IsaId id() const override { return IsaId::AArch64; }
   std::string_view name() const override { return "aarch64"; }
   uint16_t elf_machine() const override;
+  std::string elf_refusal(uint8_t elf_class, uint8_t elf_data, uint32_t) const override {
+    return elf64_lsb_refusal(*this, elf_class, elf_data);
+  }
 
   std::vector<Instruction> decode(std::span<const uint8_t> code, RuntimeAddr start) const override;
   bool is_trap(const Instruction& insn) const override;

@@ -15,6 +15,11 @@
 #else
 #define ONLY_AARCH64 "[.][aarch64]"
 #endif
+#if defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+#define ONLY_PPC64LE "[ppc64le]"
+#else
+#define ONLY_PPC64LE "[.][ppc64le]"
+#endif
 
 // What the tests that hold on every ISA expect where the ISA makes a
 // difference (registers, the ABI, what the compiler makes of the targets):

@@ -509,7 +509,7 @@ TEST_CASE("resolution: --explain -x reads a file of another ISA as that ISA, and
   unlink(unknown.c_str());
   CHECK(r.status == 1);
   REQUIRE(r.err_lines().size() == 1);
-  CHECK(r.err_lines()[0] == "uptrace: " + unknown + " is for ELF machine 40, which uptrace does not know; hint: uptrace probes x86_64, aarch64");
+  CHECK(r.err_lines()[0].rfind("uptrace: " + unknown + " is for ELF machine 40, which uptrace does not know; hint: uptrace probes x86_64, aarch64", 0) == 0);
 }
 
 TEST_CASE("resolution: --explain -x explains a refused trap instruction between two good probes", "[resolve][explain]" ONLY_X86_64) {

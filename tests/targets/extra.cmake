@@ -56,3 +56,21 @@ uptrace_target(target-throws-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp O
 
 # A function GCC splits into a hot part and FUNC.cold (at -O2).
 uptrace_target(target-coldsplit-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/coldsplit.c OPTIONS -O2)
+
+# ppc64le (ELFv2) functions of known layout (ppc64le/): built natively on
+# ppc64le for the tests tagged ONLY_PPC64LE; elsewhere, when Debian's
+# g++-powerpc64le-linux-gnu is installed, cross-built as ppc64le-ppc_driver
+# for --explain -x of a ppc64le file on another host.
+set(UPTRACE_PPC64LE_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ppc64le/ppc_driver.c ${CMAKE_CURRENT_SOURCE_DIR}/ppc64le/ppc_insns.S)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(ppc64le|powerpc64le)$")
+  uptrace_target(target-ppc_driver SOURCES ${UPTRACE_PPC64LE_SOURCES})
+else()
+  find_program(UPTRACE_PPC64LE_CC powerpc64le-linux-gnu-gcc)
+  if(UPTRACE_PPC64LE_CC)
+    add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/ppc64le-ppc_driver
+                       COMMAND ${UPTRACE_PPC64LE_CC} -g -O1 -o ${CMAKE_CURRENT_BINARY_DIR}/ppc64le-ppc_driver
+                               ${UPTRACE_PPC64LE_SOURCES}
+                       DEPENDS ${UPTRACE_PPC64LE_SOURCES} VERBATIM)
+    add_custom_target(ppc64le-ppc_driver ALL DEPENDS ${CMAKE_CURRENT_BINARY_DIR}/ppc64le-ppc_driver)
+  endif()
+endif()
