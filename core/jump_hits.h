@@ -56,6 +56,7 @@ class JumpHits {
   void on_vfork(Process& proc, pid_t parent, pid_t child);
   void on_vfork_done(Process& proc, pid_t parent);
   void forget(Process& proc);  // exec: the ring and its records' meaning are gone
+  void update_thread_id_mode(Process& proc);
 
   // Guarantee 2: a writer at a full ring's trap `trap` waits, stopped,
   // until the reader made room, then retries.
