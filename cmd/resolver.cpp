@@ -182,6 +182,7 @@ Resolution Resolver::resolve_in_process(pid_t pid) {
     resolve_spec(spec, module, out);
   }
   if (has_return_probes()) add_unwinder_hooks(map, out);
+  out.labels = labels_;
   return out;
 }
 
@@ -201,15 +202,19 @@ Resolution Resolver::resolve_in_file(const std::string& path) {
   if (has_return_probes())
     out.return_note = "C++ exceptions: in a process, uptrace also watches the unwinder (_Unwind_RaiseException, "
                       "__cxa_begin_catch) so a throw through a probed frame sees the real return addresses";
+  out.labels = labels_;
   return out;
 }
 
-uint32_t Resolver::add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out) {
-  ProbeLabel label;
-  label.name = spec.display_name(matched);
-  for (const FetchArg& a : spec.args) label.arg_names.push_back(a.name);
-  out.labels.push_back(std::move(label));
-  return static_cast<uint32_t>(out.labels.size() - 1);
+uint32_t Resolver::add_label(const ProbeSpec& spec, std::string_view matched) {
+  auto [it, added] = label_of_.emplace(std::make_pair(&spec, std::string(matched)), static_cast<uint32_t>(labels_.size()));
+  if (added) {
+    ProbeLabel label;
+    label.name = spec.display_name(matched);
+    for (const FetchArg& a : spec.args) label.arg_names.push_back(a.name);
+    labels_.push_back(std::move(label));
+  }
+  return it->second;
 }
 
 void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out) {
@@ -236,9 +241,9 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
             for (const elf::Function* f : matches) {
               if (!seen.insert(f->addr.value).second) continue;
               if (where.has_offset && where.offset >= f->size) continue;
-              uint32_t label = add_label(spec, f->name, out);
+              uint32_t label = add_label(spec, f->name);
               FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
-              add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
+              add_site(spec, module, elf, at, labels_[label].name, label, out, !where.has_offset);
             }
             if (out.sites.size() == before)
               throw_runtime("no function matches '{}' in {}", where.name, module.path);
@@ -247,13 +252,13 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
           std::vector<const elf::Function*> found = elf.find_function(where.name);
           if (found.empty()) no_function(where.name);
           if (auto w = inlined_warning(elf, found.front()->name)) out.warnings.push_back(*w);
-          uint32_t label = add_label(spec, {}, out);
+          uint32_t label = add_label(spec, {});
           for (const elf::Function* f : found) {
             if (where.has_offset && f->size != 0 && where.offset >= f->size)
-              throw_runtime("{} is past the end of {} ({:#x} bytes) in {}", out.labels[label].name, f->name, f->size,
+              throw_runtime("{} is past the end of {} ({:#x} bytes) in {}", labels_[label].name, f->name, f->size,
                             module.path);
             FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
-            add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
+            add_site(spec, module, elf, at, labels_[label].name, label, out, !where.has_offset);
           }
         } else if constexpr (std::is_same_v<T, loc::Return>) {
           if (isa_.return_address_name().empty())
@@ -271,11 +276,11 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
             found = elf.find_function(where.name);
             if (found.empty()) no_function(where.name);
           }
-          uint32_t label = where.is_glob ? 0 : add_label(spec, {}, out);
+          uint32_t label = where.is_glob ? 0 : add_label(spec, {});
           std::vector<std::string> untyped;
           for (const elf::Function* f : found) {
-            if (where.is_glob) label = add_label(spec, f->name, out);
-            add_site(spec, module, elf, f->entry, out.labels[label].name, label, out, false,
+            if (where.is_glob) label = add_label(spec, f->name);
+            add_site(spec, module, elf, f->entry, labels_[label].name, label, out, false,
                      where.is_glob ? &untyped : nullptr);
           }
           if (!untyped.empty()) {
@@ -289,8 +294,8 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
                 spec.text, untyped.size(), untyped.size() == 1 ? "s" : "", list));
           }
         } else if constexpr (std::is_same_v<T, loc::Address>) {
-          uint32_t label = add_label(spec, {}, out);
-          add_site(spec, module, elf, FileAddr(where.addr), out.labels[label].name, label, out);
+          uint32_t label = add_label(spec, {});
+          add_site(spec, module, elf, FileAddr(where.addr), labels_[label].name, label, out);
         } else {
           if (!elf.has_line_info())
             throw Error(ErrorKind::Runtime, fmt::format("no DWARF line information in {}", module.path),
@@ -303,8 +308,8 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
             throw_runtime("no code at {}:{} in {}; lines with code nearby: {}", where.file, where.line, module.path,
                           join(near, ", "));
           }
-          uint32_t label = add_label(spec, {}, out);
-          for (const elf::LineLocation& l : lines) add_site(spec, module, elf, l.addr, out.labels[label].name, label, out);
+          uint32_t label = add_label(spec, {});
+          for (const elf::LineLocation& l : lines) add_site(spec, module, elf, l.addr, labels_[label].name, label, out);
         }
       },
       spec.location);
@@ -405,7 +410,7 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   }
   // $params is known per site only; the sites of one label must agree on it.
   std::vector<std::string> names = s.fetch.names();
-  std::vector<std::string>& label_names = out.labels[label].arg_names;
+  std::vector<std::string>& label_names = labels_[label].arg_names;
   if (uses_dwarf(spec)) {
     bool first = std::none_of(out.sites.begin(), out.sites.end(), [&](const core::ProbeSite& o) { return o.label == label; });
     if (first) {

@@ -84,7 +84,7 @@ class Resolver {
   void add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
                 const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false,
                 std::vector<std::string>* untyped_retval = nullptr);
-  uint32_t add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out);
+  uint32_t add_label(const ProbeSpec& spec, std::string_view matched);
   // %return on an ISA whose calls leave the return address in a register:
   // where the function saves it (ProbeSite::return_spill), and the same for
   // --explain in `where`; throws the refusal when it cannot be followed.
@@ -99,6 +99,10 @@ class Resolver {
 
   const arch::Isa& isa_;
   std::vector<ProbeSpec> specs_;
+  // One label table for every resolution: the same probe (spec and matched
+  // name) in another process, or resolved again, keeps its number.
+  std::vector<ProbeLabel> labels_;
+  std::map<std::pair<const ProbeSpec*, std::string>, uint32_t> label_of_;
   std::map<std::string, std::unique_ptr<elf::ElfFile>> files_;
 };
 

@@ -259,11 +259,16 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
     Resolution res = resolver.resolve_in_process(pid);
     if (!o.quiet)
       for (const std::string& w : res.warnings) print_status(w);
-    sink.writer = o.output_path ? HitWriter::open(o.format, o.count, *o.output_path, res.labels)
-                                : HitWriter::create(o.format, o.count, 1, res.labels);
+    // Every resolution (one per process, and later ones for libraries
+    // loaded later) names its probes in the resolver's one label table.
+    if (!sink.writer)
+      sink.writer = o.output_path ? HitWriter::open(o.format, o.count, *o.output_path, res.labels)
+                                  : HitWriter::create(o.format, o.count, 1, res.labels);
+    else
+      sink.writer->set_labels(res.labels);
     return std::move(res.sites);
   };
-  core::TraceResult result = o.pid ? tracer.attach(*o.pid, resolve) : tracer.launch(o.command, resolve);
+  core::TraceResult result = o.pid ? tracer.attach(o.pids, resolve) : tracer.launch(o.command, resolve);
 
   if (sink.writer && !sink.writer->finish(tracer.hit_counts()) && sink.writer->error() != EPIPE)
     throw_runtime("{}", sink.writer->error_message());
