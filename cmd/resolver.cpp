@@ -229,16 +229,19 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
         using T = std::decay_t<decltype(where)>;
         if constexpr (std::is_same_v<T, loc::Function>) {
           if (where.is_glob) {
-            std::vector<const elf::Function*> matches = elf.match_functions(where.name);
-            // Aliases share an address: probing each would report a hit twice.
-            std::set<uint64_t> seen;
+            // One entry per address: aliases share it, and probing each would
+            // report a hit twice.
             size_t before = out.sites.size();
-            for (const elf::Function* f : matches) {
-              if (!seen.insert(f->addr.value).second) continue;
-              if (where.has_offset && where.offset >= f->size) continue;
-              uint32_t label = add_label(spec, f->name, out);
-              FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
-              add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
+            for (const elf::ElfFile::Entry& e : elf.match_entries(where.name)) {
+              std::vector<const elf::Function*> fits;
+              for (const elf::Function* f : e.functions)
+                if (!where.has_offset || where.offset < f->size) fits.push_back(f);
+              if (fits.empty()) continue;
+              uint32_t label = add_label(spec, e.name, out);
+              for (const elf::Function* f : fits) {
+                FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
+                add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
+              }
             }
             if (out.sites.size() == before)
               throw_runtime("no function matches '{}' in {}", where.name, module.path);
@@ -261,22 +264,21 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
                         fmt::format("cannot probe {}: return probes are not supported on {}", spec.text, isa_.name()),
                         "probe the function's return instructions with FUNC+OFF (see objdump -d)");
           // The entry of each function: its return address is replaced there.
-          std::vector<const elf::Function*> found;
+          std::vector<elf::ElfFile::Entry> found;
           if (where.is_glob) {
-            std::set<uint64_t> seen;
-            for (const elf::Function* f : elf.match_functions(where.name))
-              if (seen.insert(f->addr.value).second) found.push_back(f);
+            found = elf.match_entries(where.name);
             if (found.empty()) throw_runtime("no function matches '{}' in {}", where.name, module.path);
           } else {
-            found = elf.find_function(where.name);
-            if (found.empty()) no_function(where.name);
+            std::vector<const elf::Function*> functions = elf.find_function(where.name);
+            if (functions.empty()) no_function(where.name);
+            found.push_back({{}, std::move(functions), {}});
           }
-          uint32_t label = where.is_glob ? 0 : add_label(spec, {}, out);
           std::vector<std::string> untyped;
-          for (const elf::Function* f : found) {
-            if (where.is_glob) label = add_label(spec, f->name, out);
-            add_site(spec, module, elf, f->entry, out.labels[label].name, label, out, false,
-                     where.is_glob ? &untyped : nullptr);
+          for (const elf::ElfFile::Entry& e : found) {
+            uint32_t label = add_label(spec, e.name, out);
+            for (const elf::Function* f : e.functions)
+              add_site(spec, module, elf, f->entry, out.labels[label].name, label, out, false,
+                       where.is_glob ? &untyped : nullptr);
           }
           if (!untyped.empty()) {
             constexpr size_t kShown = 5;

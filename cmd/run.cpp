@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cmd/probe_spec.h"
@@ -70,18 +71,26 @@ int list_functions(const Options& o) {
       if (o.exe) throw;
       continue;  // e.g. a mapping of a non-ELF file
     }
-    for (const elf::Function* f : file->match_functions(glob)) {
-      ++listed;
-      if (o.format == OutputFormat::Json)
-        std::printf("%s\n", nlohmann::json{{"name", f->name},
-                                           {"addr", fmt::format("{:#x}", f->addr.value)},
-                                           {"size", f->size},
-                                           {"module", s.shown}}
-                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                                .c_str());
-      else
-        std::printf("%s %s %s %s\n", f->name.c_str(), fmt::format("{:#x}", f->addr.value).c_str(),
-                    std::to_string(f->size).c_str(), s.shown.c_str());
+    // One line per address, under the name a glob probe would report; the
+    // other names of the address after it.
+    for (const elf::ElfFile::Entry& e : file->match_entries(glob)) {
+      for (size_t i = 0; i < e.functions.size(); ++i) {
+        const elf::Function* f = e.functions[i];
+        const std::vector<std::string>& aliases = e.aliases[i];
+        ++listed;
+        if (o.format == OutputFormat::Json) {
+          nlohmann::ordered_json j{{"name", e.name},
+                                   {"addr", fmt::format("{:#x}", f->addr.value)},
+                                   {"size", f->size},
+                                   {"module", s.shown},
+                                   {"aliases", aliases}};
+          std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        } else {
+          std::string line = fmt::format("{} {:#x} {} {}", e.name, f->addr.value, f->size, s.shown);
+          if (!aliases.empty()) line += fmt::format(" (aliases: {})", fmt::join(aliases, ", "));
+          std::printf("%s\n", line.c_str());
+        }
+      }
     }
   }
   if (listed == 0 && !o.quiet) print_status(fmt::format("no function matches '{}'", glob));

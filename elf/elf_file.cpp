@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -155,6 +156,44 @@ class ElfFileImpl final : public ElfFile {
     return out;
   }
 
+  std::vector<Entry> match_entries(std::string_view glob) const override {
+    std::vector<const Function*> matches = match_functions(glob);
+    std::vector<Entry> out;
+    // Matches are in address order, aliases next to each other, preferred first.
+    for (size_t k = 0; k < matches.size();) {
+      size_t group_end = k;
+      while (group_end < matches.size() && matches[group_end]->addr == matches[k]->addr) ++group_end;
+      const Function* chosen = nullptr;
+      for (size_t g = k; g < group_end && !chosen; ++g)
+        if (!matches[g]->compat_version) chosen = matches[g];
+      // Only compat versions matched: the address's default name, if it
+      // has one (a local name is no better than the versioned one).
+      const size_t first = first_at(static_cast<size_t>(matches[k] - functions_.data()));
+      for (size_t i = first; !chosen && i < functions_.size() && functions_[i].addr == matches[k]->addr; ++i)
+        if (!functions_[i].compat_version && functions_[i].is_global) chosen = &functions_[i];
+      if (!chosen) chosen = matches[k];
+      out.push_back({chosen->name, {chosen}, {aliases_at(first, {chosen->name})}});
+      k = group_end;
+    }
+    return out;
+  }
+
+ private:
+  // The first (preferred) function at the address of functions_[i].
+  size_t first_at(size_t i) const {
+    while (i > 0 && functions_[i - 1].addr == functions_[i].addr) --i;
+    return i;
+  }
+
+  // The names at the address of functions_[first], except `except`.
+  std::vector<std::string> aliases_at(size_t first, std::set<std::string> except) const {
+    std::vector<std::string> out;
+    for (size_t i = first; i < functions_.size() && functions_[i].addr == functions_[first].addr; ++i)
+      if (except.insert(functions_[i].name).second) out.push_back(functions_[i].name);
+    return out;
+  }
+
+ public:
   // Demangled names, parallel to functions_, made on first use.
   const std::vector<std::string>& qualified_names() const {
     std::call_once(qualified_once_, [&] {

@@ -22,6 +22,9 @@ struct Function {
   FileAddr entry;
   bool from_dynsym = false;  // found only in .dynsym
   bool is_global = false;
+  // A non-default symbol version ("cfree@GLIBC_2.2.5"): kept for programs
+  // linked long ago, never the name to show for code that has another.
+  bool compat_version = false;
 };
 
 struct LoadSegment {
@@ -86,6 +89,16 @@ class ElfFile {
   virtual std::vector<const Function*> find_function(std::string_view name) const = 0;
   // Function names matching a shell glob (`*`, `?`, `[...]`), as fnmatch(3).
   virtual std::vector<const Function*> match_functions(std::string_view glob) const = 0;
+  // The matches of a glob as probes and --list show them: one entry per
+  // address, named by the name that matched, or when that is a compat
+  // version ("cfree@GLIBC_2.2.5"), by the address's default name.
+  struct Entry {
+    std::string name;
+    std::vector<const Function*> functions;  // one per address
+    // Parallel to functions: the other symbol names at each address.
+    std::vector<std::vector<std::string>> aliases;
+  };
+  virtual std::vector<Entry> match_entries(std::string_view glob) const = 0;
   // The function whose [addr, addr+size) holds `addr`.
   virtual const Function* function_containing(FileAddr addr) const = 0;
   // When no symbol covers `addr` (stripped): the start and end of the code

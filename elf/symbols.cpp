@@ -116,13 +116,20 @@ void read_table(Elf* elf, Elf_Scn* table, const Sections& secs, bool dynamic, bo
     // ld writes .symver definitions into .symtab as "f@@V" (default) and
     // "f@V"; spell them as .dynsym is read below, so the two tables agree.
     if (!dynamic) {
-      if (size_t at = r.fn.name.find("@@"); at != std::string::npos && at != 0) r.fn.name.resize(at);
+      if (size_t at = r.fn.name.find("@@"); at != std::string::npos && at != 0) {
+        r.fn.name.resize(at);
+      } else if (size_t at1 = r.fn.name.find('@'); at1 != std::string::npos && at1 != 0) {
+        r.fn.compat_version = true;
+      }
     }
     if (versym != nullptr) {
       GElf_Versym vs;
       if (gelf_getversym(versym, static_cast<int>(i), &vs) != nullptr && (vs & kVersymHidden) != 0) {
         auto v = versions.find(static_cast<uint16_t>(vs & kVersymIndex));
-        if (v != versions.end()) r.fn.name += "@" + v->second;
+        if (v != versions.end()) {
+          r.fn.name += "@" + v->second;
+          r.fn.compat_version = true;
+        }
       }
     }
     r.fn.addr = FileAddr(sym.st_value);
@@ -193,12 +200,14 @@ std::vector<Function> read_functions(Elf* elf, const std::string& path) {
   }
   std::erase_if(raw, [](const RawSymbol& r) { return !r.keep; });
 
-  // Among aliases, the first is the name shown for an address: a global one,
-  // then the least decorated ("getpid" rather than "__getpid").
+  // Among aliases, the first is the name shown for an address: not a compat
+  // version ("free", not "cfree@GLIBC_2.2.5"), a global one, then the least
+  // decorated ("getpid" rather than "__getpid").
   std::sort(raw.begin(), raw.end(), [](const RawSymbol& a, const RawSymbol& b) {
     const Function& x = a.fn;
     const Function& y = b.fn;
     if (x.addr != y.addr) return x.addr < y.addr;
+    if (x.compat_version != y.compat_version) return !x.compat_version;
     if (x.is_global != y.is_global) return x.is_global;
     size_t ux = leading_underscores(x.name), uy = leading_underscores(y.name);
     if (ux != uy) return ux < uy;

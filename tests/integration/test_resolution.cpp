@@ -392,6 +392,38 @@ TEST_CASE("resolution: --list -x lists name and address and size and module", "[
   REQUIRE(j["module"] == kResolve);
 }
 
+TEST_CASE("resolution: names sharing an address are reported under the default version, never a compat alias",
+          "[resolve][glob][list]") {
+  // libaliases.so's release_it@@ALIASES_1 and crelease_it@ALIASES_1 share an
+  // address, as glibc's free and cfree@GLIBC_2.2.5 do: `-c 'libc:*'` reported
+  // free's hits as cfree@GLIBC_2.2.5.
+  const std::string lib = target_dir() + "/libaliases.so";
+  for (const char* glob : {"libaliases:*", "libaliases:*release*", "libaliases:crelease_it*"}) {
+    INFO(glob);
+    std::vector<std::string> got = counts({glob}, target("aliases"), 7);
+    REQUIRE(std::count(got.begin(), got.end(), "libaliases:release_it 7") == 1);
+    for (const std::string& line : got) REQUIRE(line.find("crelease") == std::string::npos);
+  }
+  // An exact name is reported as written.
+  REQUIRE(counts({"libaliases:crelease_it@ALIASES_1"}, target("aliases"), 3) ==
+          std::vector<std::string>{"libaliases:crelease_it@ALIASES_1 3"});
+
+  // --list: one line for the address, the other names beside it.
+  Sym s = nm_symbol(lib, "release_it");
+  Result list = uptrace({"--list", "*release*", "-x", lib});
+  INFO(list.err);
+  REQUIRE(list.status == 0);
+  REQUIRE(list.out == "release_it " + hex(s.addr) + " " + std::to_string(s.size) + " " + lib +
+                          " (aliases: crelease_compat, crelease_it@ALIASES_1)\n");
+  Result json = uptrace({"--list", "crelease_it*", "--format", "json", "-x", lib});
+  REQUIRE(json.status == 0);
+  REQUIRE(json.out_lines().size() == 1);
+  auto j = nlohmann::json::parse(json.out_lines()[0]);
+  REQUIRE(j["name"] == "release_it");
+  REQUIRE(j["addr"] == hex(s.addr));
+  REQUIRE(j["aliases"] == nlohmann::json::array({"crelease_compat", "crelease_it@ALIASES_1"}));
+}
+
 TEST_CASE("resolution: --list -x with a MODULE: prefix lists only when it names the file", "[resolve][list]") {
   Result same = uptrace({"--list", "target-resolve:work_*", "-x", kResolve});
   REQUIRE(same.status == 0);

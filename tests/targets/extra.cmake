@@ -56,3 +56,13 @@ uptrace_target(target-throws-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp O
 
 # A function GCC splits into a hot part and FUNC.cold (at -O2).
 uptrace_target(target-coldsplit-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/coldsplit.c OPTIONS -O2)
+
+# Names sharing an address, one a compat symbol version (as glibc's free and
+# cfree@GLIBC_2.2.5): glob matches and --list name the address by its
+# default name.
+add_library(aliases SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/aliases_lib.c)
+target_compile_options(aliases PRIVATE ${UPTRACE_TARGET_FLAGS})
+target_link_options(aliases PRIVATE -Wl,--version-script=${CMAKE_CURRENT_SOURCE_DIR}/lib/aliases.map)
+set_target_properties(aliases PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
+                      LINK_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/lib/aliases.map)
+target_link_libraries(target-aliases PRIVATE aliases)

@@ -245,6 +245,36 @@ TEST_CASE("a plain name is the default symbol version; others carry @VERSION", "
   }
 }
 
+TEST_CASE("a compat version is never the name of an address that has another", "[elf]") {
+  // The bug: libc's free was reported as cfree@GLIBC_2.2.5, its compat alias
+  // whose name sorts first.
+  for (const char* name : {"libelffix_versioned.so", "libelffix_versioned_stripped.so"}) {
+    auto elf = ElfFile::open(elftest::fixture(name));
+    INFO(elf->path());
+    const Function& current = only(*elf, "current");
+    const Function& compat = only(*elf, "acurrent@VER_2");
+    REQUIRE(compat.addr == current.addr);
+    CHECK(compat.compat_version);
+    CHECK_FALSE(current.compat_version);
+    CHECK(elf->function_containing(current.addr)->name == "current");
+    for (const char* glob : {"*current", "acurrent*", "current"}) {
+      INFO(glob);
+      auto entries = elf->match_entries(glob);
+      REQUIRE(entries.size() == 1);
+      CHECK(entries[0].name == "current");
+      REQUIRE(entries[0].functions.size() == 1);
+      CHECK(entries[0].functions[0]->addr == current.addr);
+      auto aliases = entries[0].aliases[0];
+      CHECK(std::count(aliases.begin(), aliases.end(), "acurrent@VER_2") == 1);
+      CHECK(std::count(aliases.begin(), aliases.end(), "current") == 0);
+    }
+    // A compat version alone at its address keeps its name.
+    auto old_only = elf->match_entries("versioned@*");
+    REQUIRE(old_only.size() == 1);
+    CHECK(old_only[0].name == "versioned@VER_1");
+  }
+}
+
 TEST_CASE("match_functions takes shell globs", "[elf]") {
   auto elf = ElfFile::open(elftest::fixture("prog_pie"));
   using S = std::set<std::string>;
