@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/signed_hex.h"
 #include "core/proc_info.h"
+#include "elf/demangle.h"
 
 namespace uptrace::cmd {
 
@@ -217,7 +218,13 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
 
   auto no_function = [&](const std::string& name) {
     std::string message = fmt::format("no function '{}' in {}", name, module.path);
-    auto similar = elf.similar_names(name);
+    std::vector<std::string> similar;
+    // A C++ signature that is not there: the overloads that are.
+    if (size_t params = elf::detail::parameter_list_start(name); params != std::string::npos) {
+      for (const elf::Function* f : elf.find_function(name.substr(0, params)))
+        similar.push_back(elf::detail::demangle_function(f->name).signature);
+    }
+    if (similar.empty()) similar = elf.similar_names(name);
     if (!similar.empty()) message += fmt::format(" (did you mean {}?)", join(similar, ", "));
     std::string hint;
     if (!elf.has_symtab()) hint = "the file is stripped: only exported (.dynsym) functions are known";

@@ -11,6 +11,7 @@
 #include "cmd/probe_spec.h"
 #include "cmd/resolver.h"
 #include "arch/isa.h"
+#include "elf/demangle.h"
 #include "elf/elf_file.h"
 #include "common/error.h"
 #include "core/site_plan.h"
@@ -40,7 +41,7 @@ std::string hex_bytes(std::span<const uint8_t> bytes) {
 int list_functions(const Options& o) {
   std::string glob = o.probes.empty() ? "*" : o.probes.front();
   std::optional<std::string> module_filter;
-  if (auto colon = glob.find(':'); colon != std::string::npos) {
+  if (auto colon = module_separator(glob); colon != std::string::npos) {
     module_filter = glob.substr(0, colon);
     glob = glob.substr(colon + 1);
   }
@@ -171,8 +172,11 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       }
     }
     refused_any |= !refusal.empty();
+    // A C++ function as c++filt prints it: the mangled name is in --list.
+    std::string function = elf::detail::demangle_function(info.function).signature;
+    if (function.empty()) function = info.function;
     std::string where = info.function.empty() ? fmt::format("{:#x}", info.file_addr.value)
-                                              : fmt::format("{}+{:#x}", info.function, info.function_offset);
+                                              : fmt::format("{}+{:#x}", function, info.function_offset);
     if (o.format == OutputFormat::Json) {
       nlohmann::ordered_json j;
       j["probe"] = res.labels[s.label].name;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -136,49 +137,121 @@ class ElfFileImpl final : public ElfFile {
     std::vector<const Function*> out;
     // by_name_ was sorted stably, so equal names stay in address order.
     for (auto it = lo; it != by_name_.end() && functions_[*it].name == name; ++it) out.push_back(&functions_[*it]);
-    // A C++ name as written in source (ns::Bar::run) names every overload.
-    if (out.empty() && name.find("::") != std::string_view::npos) {
-      const std::vector<std::string>& qualified = qualified_names();
-      for (size_t i = 0; i < functions_.size(); ++i)
-        if (qualified[i] == name) out.push_back(&functions_[i]);
+    // Else a C++ name as written in source; "helper" for a function at
+    // namespace scope too.
+    if (!out.empty()) return out;
+    const bool by_signature = detail::has_parameter_list(name);
+    const std::string key = by_signature ? detail::signature_key(name) : std::string(name);
+    const std::vector<CxxKey>& cxx = cxx_names();
+    std::set<uint64_t> seen;  // C1/C2 constructors and other aliases share an address
+    for (size_t i = 0; i < functions_.size(); ++i) {
+      if ((by_signature ? cxx[i].signature : cxx[i].qualified) != key) continue;
+      if (seen.insert(functions_[i].addr.value).second) out.push_back(&functions_[i]);
     }
     return out;
   }
 
   std::vector<const Function*> match_functions(std::string_view glob) const override {
-    std::string pattern(glob);
-    bool cxx = glob.find("::") != std::string_view::npos;
     std::vector<const Function*> out;
-    for (size_t i = 0; i < functions_.size(); ++i) {
-      const std::string& name = cxx ? qualified_names()[i] : functions_[i].name;
-      if (!name.empty() && fnmatch(pattern.c_str(), name.c_str(), 0) == 0) out.push_back(&functions_[i]);
-    }
+    for (size_t i : matching_indices(glob)) out.push_back(&functions_[i]);
     return out;
   }
 
   std::vector<Entry> match_entries(std::string_view glob) const override {
-    std::vector<const Function*> matches = match_functions(glob);
+    std::vector<size_t> matches = matching_indices(glob);
     std::vector<Entry> out;
-    // Matches are in address order, aliases next to each other, preferred first.
-    for (size_t k = 0; k < matches.size();) {
-      size_t group_end = k;
-      while (group_end < matches.size() && matches[group_end]->addr == matches[k]->addr) ++group_end;
-      const Function* chosen = nullptr;
-      for (size_t g = k; g < group_end && !chosen; ++g)
-        if (!matches[g]->compat_version) chosen = matches[g];
-      // Only compat versions matched: the address's default name, if it
-      // has one (a local name is no better than the versioned one).
-      const size_t first = first_at(static_cast<size_t>(matches[k] - functions_.data()));
-      for (size_t i = first; !chosen && i < functions_.size() && functions_[i].addr == matches[k]->addr; ++i)
-        if (!functions_[i].compat_version && functions_[i].is_global) chosen = &functions_[i];
-      if (!chosen) chosen = matches[k];
-      out.push_back({chosen->name, {chosen}, {aliases_at(first, {chosen->name})}});
-      k = group_end;
+    if (glob.find("::") == std::string_view::npos && !detail::has_parameter_list(glob)) {
+      // Matches are in address order, aliases next to each other, preferred first.
+      for (size_t k = 0; k < matches.size();) {
+        size_t group_end = k;
+        while (group_end < matches.size() && functions_[matches[group_end]].addr == functions_[matches[k]].addr)
+          ++group_end;
+        const Function* chosen = nullptr;
+        for (size_t g = k; g < group_end && !chosen; ++g)
+          if (!functions_[matches[g]].compat_version) chosen = &functions_[matches[g]];
+        // Only compat versions matched: the address's default name, if it
+        // has one (a local name is no better than the versioned one).
+        const FileAddr addr = functions_[matches[k]].addr;
+        for (size_t i = first_at(matches[k]); !chosen && i < functions_.size() && functions_[i].addr == addr; ++i)
+          if (!functions_[i].compat_version && functions_[i].is_global) chosen = &functions_[i];
+        if (!chosen) chosen = &functions_[matches[k]];
+        out.push_back({chosen->name, {chosen}, {aliases_at(first_at(matches[k]), {chosen->name})}});
+        k = group_end;
+      }
+      return out;
+    }
+    // C++: one entry per function (signature), its clones as more addresses.
+    const std::vector<CxxKey>& cxx = cxx_names();
+    std::map<std::string, size_t> by_signature;
+    std::map<std::string, std::set<std::string>> signatures_of;  // qualified -> signatures matched
+    std::set<uint64_t> seen;
+    for (size_t i : matches) {
+      if (!seen.insert(functions_[i].addr.value).second) continue;
+      const std::string& sig = cxx[i].signature;
+      auto [it, inserted] = by_signature.try_emplace(sig, out.size());
+      if (inserted) {
+        out.push_back({cxx[i].shown_signature, {}, {}});
+        signatures_of[cxx[i].qualified_shown].insert(sig);
+      }
+      Entry& e = out[it->second];
+      e.functions.push_back(&functions_[i]);
+      e.aliases.push_back(aliases_at(first_at(i), {}));
+    }
+    // A glob over signatures matched signatures: they are the names.
+    if (detail::has_parameter_list(glob)) return out;
+    for (auto& [sig, index] : by_signature) {
+      const size_t first = static_cast<size_t>(out[index].functions.front() - functions_.data());
+      if (signatures_of[cxx[first].qualified_shown].size() == 1) out[index].name = cxx[first].qualified_shown;
     }
     return out;
   }
 
  private:
+  // A function's C++ names, demangled on first use: as shown, and as keys
+  // (the signature without blanks) for comparing names written by hand.
+  struct CxxKey {
+    std::string qualified;  // "ns::Bar::run", also its own key
+    std::string signature;  // signature_key() of the signature
+    std::string qualified_shown;
+    std::string shown_signature;
+  };
+  const std::vector<CxxKey>& cxx_names() const {
+    std::call_once(cxx_once_, [&] {
+      cxx_.reserve(functions_.size());
+      for (const Function& f : functions_) {
+        detail::CxxName n = detail::demangle_function(f.name);
+        cxx_.push_back({n.qualified, detail::signature_key(n.signature), n.qualified, n.signature});
+      }
+    });
+    return cxx_;
+  }
+
+  // Indices into functions_ of the glob's matches (see match_functions).
+  std::vector<size_t> matching_indices(std::string_view glob) const {
+    const bool by_signature = detail::has_parameter_list(glob);
+    const bool cxx = by_signature || glob.find("::") != std::string_view::npos;
+    std::string pattern(glob);
+    if (by_signature) {
+      // In a parameter list a '*' is mostly a pointer ("char*"), not a glob.
+      const std::string key = detail::signature_key(glob);
+      const size_t parameters = detail::parameter_list_start(key);
+      pattern = key.substr(0, parameters);
+      const std::string_view list = std::string_view(key).substr(parameters);
+      for (size_t i = 0; i < list.size(); ++i) {
+        if ((list[i] == '*' || list[i] == '[' || list[i] == ']') && !detail::is_parameter_glob(list, i))
+          pattern += '\\';
+        pattern += list[i];
+      }
+    }
+    std::vector<size_t> out;
+    for (size_t i = 0; i < functions_.size(); ++i) {
+      const std::string& name =
+          !cxx ? functions_[i].name : by_signature ? cxx_names()[i].signature : cxx_names()[i].qualified;
+      if (!name.empty() && fnmatch(pattern.c_str(), name.c_str(), 0) == 0) out.push_back(i);
+    }
+    return out;
+  }
+
   // The first (preferred) function at the address of functions_[i].
   size_t first_at(size_t i) const {
     while (i > 0 && functions_[i - 1].addr == functions_[i].addr) --i;
@@ -194,15 +267,6 @@ class ElfFileImpl final : public ElfFile {
   }
 
  public:
-  // Demangled names, parallel to functions_, made on first use.
-  const std::vector<std::string>& qualified_names() const {
-    std::call_once(qualified_once_, [&] {
-      qualified_.reserve(functions_.size());
-      for (const Function& f : functions_) qualified_.push_back(detail::qualified_name(f.name));
-    });
-    return qualified_;
-  }
-
   const Function* function_containing(FileAddr addr) const override {
     auto it = std::upper_bound(functions_.begin(), functions_.end(), addr,
                                [](FileAddr a, const Function& f) { return a < f.addr; });
@@ -362,9 +426,8 @@ class ElfFileImpl final : public ElfFile {
 
   mutable std::once_flag frames_once_;
 
-  mutable std::once_flag qualified_once_;
-
-  mutable std::vector<std::string> qualified_;
+  mutable std::once_flag cxx_once_;
+  mutable std::vector<CxxKey> cxx_;
   mutable std::vector<std::pair<FileAddr, FileAddr>> frames_;
   mutable std::vector<uint64_t> frames_max_end_;
   mutable std::once_flag dwarf_once_;

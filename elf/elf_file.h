@@ -85,13 +85,23 @@ class ElfFile {
   // Functions (STT_FUNC / STT_GNU_IFUNC with a size or a known end), sorted by
   // address; aliases at one address are all listed.
   virtual const std::vector<Function>& functions() const = 0;
-  // All functions with exactly this name (several for local statics).
+  // All functions with exactly this symbol name (several for local
+  // statics). Else, for a C++ name as written in source: "ns::f" names every
+  // overload of it and "ns::f(long)" the one with that parameter list (as
+  // c++filt prints it; blanks do not matter), each with its GCC clones
+  // (.constprop, .isra).
   virtual std::vector<const Function*> find_function(std::string_view name) const = 0;
-  // Function names matching a shell glob (`*`, `?`, `[...]`), as fnmatch(3).
+  // Functions matching a shell glob (`*`, `?`, `[...]`), as fnmatch(3), by
+  // symbol name; a glob with "::" matches C++ names without their parameter
+  // lists ("ns::*"), one with "(" their signatures ("ns::f(*)").
   virtual std::vector<const Function*> match_functions(std::string_view glob) const = 0;
   // The matches of a glob as probes and --list show them: one entry per
   // address, named by the name that matched, or when that is a compat
-  // version ("cfree@GLIBC_2.2.5"), by the address's default name.
+  // version ("cfree@GLIBC_2.2.5"), by the address's default name; a C++
+  // glob makes one entry per function (its clones are more addresses of the
+  // entry) named by its qualified name, or by its signature when the glob
+  // matches several overloads of that name or is itself a signature
+  // ("ns::f(long, *)").
   struct Entry {
     std::string name;
     std::vector<const Function*> functions;  // one per address

@@ -179,10 +179,70 @@ TEST_CASE("resolution: C++ functions by their mangled names", "[resolve][cxx]") 
 
 TEST_CASE("resolution: C++ functions by their qualified names", "[resolve][cxx]") {
   // uptrace(1): "ns::Bar::run is a function and libfoo.so:ns::Bar::run is
-  // that function in libfoo.so"; the mangled name is needed only for
-  // templates, operators and overloads.
+  // that function in libfoo.so"; overloads and templates are below.
   auto got = counts({"ns::Bar::run", "target-cxx_names:ns::helper"}, target("cxx_names"), 3);
   REQUIRE(got == std::vector<std::string>{"ns::Bar::run 3", "target-cxx_names:ns::helper 6"});
+}
+
+TEST_CASE("resolution: C++ overloads: a name is all of them, a signature one, a glob each", "[resolve][cxx]") {
+  // target-overloads: libcxxlib.so's lib::ns::twice(long) ROUNDS times,
+  // twice(double) 2*ROUNDS, twice(long, long) 3*ROUNDS; app::Counter::bump()
+  // const ROUNDS, bump() 2*ROUNDS; app::Box<int>::get() const and
+  // (anonymous namespace)::hidden(char const*) ROUNDS each.
+  auto got = counts({"libcxxlib:lib::ns::twice", "libcxxlib:lib::ns::twice(long)",
+                     "libcxxlib:lib::ns::twice(long, long)", "libcxxlib.so:lib::ns::twice(double)",
+                     "libcxxlib:lib::ns::twice(long,long)", "app::Counter::bump() const", "app::Counter::bump()",
+                     "app::Box<int>::get", "(anonymous namespace)::hidden(char const*)",
+                     "app::Box<int>::get() const%return"},
+                    target("overloads"), 4);
+  REQUIRE(got == std::vector<std::string>{"libcxxlib:lib::ns::twice 24", "libcxxlib:lib::ns::twice(long) 4",
+                                          "libcxxlib:lib::ns::twice(long, long) 12",
+                                          "libcxxlib.so:lib::ns::twice(double) 8",
+                                          "libcxxlib:lib::ns::twice(long,long) 12", "app::Counter::bump() const 4",
+                                          "app::Counter::bump() 8", "app::Box<int>::get 4",
+                                          "(anonymous namespace)::hidden(char const*) 4",
+                                          "app::Box<int>::get() const%return 4"});
+  // A glob reports each function by its qualified name, or by its signature
+  // where it matched several overloads of one name.
+  got = counts({"libcxxlib:lib::ns::*", "app::*"}, target("overloads"), 2);
+  REQUIRE(sorted(got) == sorted({"libcxxlib:lib::ns::twice(long) 2", "libcxxlib:lib::ns::twice(double) 4",
+                                 "libcxxlib:lib::ns::twice(long, long) 6", "app::Counter::bump() const 2",
+                                 "app::Counter::bump() 4", "app::Box<int>::get 2"}));
+  // No such overload: the ones there are, as a hint.
+  Result none = uptrace({"-c", "libcxxlib:lib::ns::twice(char)", "--", target("overloads"), "1"});
+  REQUIRE(none.status == 1);
+  REQUIRE(none.err == "uptrace: no function 'lib::ns::twice(char)' in " + real(target_dir() + "/libcxxlib.so") +
+                         " (did you mean lib::ns::twice(long), lib::ns::twice(double), lib::ns::twice(long, long)?)\n");
+}
+
+TEST_CASE("resolution: C++ names in --list and --explain, with and without MODULE:", "[resolve][cxx][list][explain]") {
+  // `uptrace --list 'node::Start*' -x /usr/bin/node` said "no function
+  // matches ':Start*'", and 'v8::internal::Heap::Collect*' read as module v8.
+  const std::string lib = target_dir() + "/libcxxlib.so";
+  std::vector<std::string> want;
+  for (const char* sig : {"twice(long)", "twice(double)", "twice(long, long)"}) {
+    const char* mangled = std::string(sig) == "twice(long)"     ? "_ZN3lib2ns5twiceEl"
+                          : std::string(sig) == "twice(double)" ? "_ZN3lib2ns5twiceEd"
+                                                                : "_ZN3lib2ns5twiceEll";
+    Sym s = nm_symbol(lib, mangled);
+    want.push_back("lib::ns::" + std::string(sig) + " " + hex(s.addr) + " " + std::to_string(s.size) + " " + lib +
+                   " (aliases: " + mangled + ")");
+  }
+  for (const char* glob : {"lib::ns::tw*", "libcxxlib.so:lib::ns::*", "lib::*::twice", "lib::ns::twice(*)"}) {
+    INFO(glob);
+    Result r = uptrace({"--list", glob, "-x", lib});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(sorted(r.out_lines()) == sorted(want));
+  }
+  Result one = uptrace({"--list", "lib::ns::twice(long, *)", "-x", lib});
+  REQUIRE(one.out_lines() == std::vector<std::string>{want[2]});
+
+  Result ex = uptrace({"--explain", "libcxxlib.so:lib::ns::twice(double)", "lib::ns::twice", "-x", lib});
+  INFO(ex.out << ex.err);
+  REQUIRE(ex.status == 0);
+  REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(double)+0x0 in " + lib) == 2);
+  REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(") == 4);
 }
 
 TEST_CASE("resolution: counts as JSON", "[resolve][json]") {

@@ -66,3 +66,11 @@ target_link_options(aliases PRIVATE -Wl,--version-script=${CMAKE_CURRENT_SOURCE_
 set_target_properties(aliases PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
                       LINK_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/lib/aliases.map)
 target_link_libraries(target-aliases PRIVATE aliases)
+
+# C++ overloads, templates and an anonymous namespace, in the program and in
+# a library of our own (MODULE:ns::f, signatures as c++filt prints them).
+add_library(cxxlib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/cxxlib.cpp)
+target_compile_options(cxxlib PRIVATE ${UPTRACE_TARGET_FLAGS})
+set_target_properties(cxxlib PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+uptrace_target(target-overloads SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/overloads.cpp)
+target_link_libraries(target-overloads PRIVATE cxxlib)
