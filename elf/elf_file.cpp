@@ -145,6 +145,7 @@ class ElfFileImpl final : public ElfFile {
     const std::vector<CxxKey>& cxx = cxx_names();
     std::set<uint64_t> seen;  // C1/C2 constructors and other aliases share an address
     for (size_t i = 0; i < functions_.size(); ++i) {
+      if (functions_[i].cold_part) continue;
       if ((by_signature ? cxx[i].signature : cxx[i].qualified) != key) continue;
       if (seen.insert(functions_[i].addr.value).second) out.push_back(&functions_[i]);
     }
@@ -245,6 +246,7 @@ class ElfFileImpl final : public ElfFile {
     }
     std::vector<size_t> out;
     for (size_t i = 0; i < functions_.size(); ++i) {
+      if (functions_[i].cold_part) continue;
       const std::string& name =
           !cxx ? functions_[i].name : by_signature ? cxx_names()[i].signature : cxx_names()[i].qualified;
       if (!name.empty() && fnmatch(pattern.c_str(), name.c_str(), 0) == 0) out.push_back(i);

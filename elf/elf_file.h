@@ -25,7 +25,14 @@ struct Function {
   // A non-default symbol version ("cfree@GLIBC_2.2.5"): kept for programs
   // linked long ago, never the name to show for code that has another.
   bool compat_version = false;
+  // GCC's split-off cold code of a function (FUNC.cold, FUNC.cold.N): it
+  // runs only on the function's unlikely paths, entered by a jump from the
+  // function, so it is never a function's entry.
+  bool cold_part = false;
 };
+
+// GCC's name for split-off cold code: "f.cold", "f.cold.3", "_ZN1a1fEv.cold".
+bool is_cold_part_name(std::string_view symbol);
 
 struct LoadSegment {
   FileAddr vaddr;
@@ -89,11 +96,12 @@ class ElfFile {
   // statics). Else, for a C++ name as written in source: "ns::f" names every
   // overload of it and "ns::f(long)" the one with that parameter list (as
   // c++filt prints it; blanks do not matter), each with its GCC clones
-  // (.constprop, .isra).
+  // (.constprop, .isra) but never a .cold part, which is not an entry.
   virtual std::vector<const Function*> find_function(std::string_view name) const = 0;
   // Functions matching a shell glob (`*`, `?`, `[...]`), as fnmatch(3), by
   // symbol name; a glob with "::" matches C++ names without their parameter
-  // lists ("ns::*"), one with "(" their signatures ("ns::f(*)").
+  // lists ("ns::*"), one with "(" their signatures ("ns::f(*)"). .cold parts
+  // are left out: they are not entries.
   virtual std::vector<const Function*> match_functions(std::string_view glob) const = 0;
   // The matches of a glob as probes and --list show them: one entry per
   // address, named by the name that matched, or when that is a compat

@@ -132,6 +132,7 @@ void read_table(Elf* elf, Elf_Scn* table, const Sections& secs, bool dynamic, bo
         }
       }
     }
+    r.fn.cold_part = is_cold_part_name(r.fn.name);
     r.fn.addr = FileAddr(sym.st_value);
     r.fn.size = sym.st_size;
     r.fn.entry = r.fn.addr;
@@ -222,3 +223,16 @@ std::vector<Function> read_functions(Elf* elf, const std::string& path) {
 }
 
 }  // namespace uptrace::elf::detail
+
+namespace uptrace::elf {
+
+bool is_cold_part_name(std::string_view symbol) {
+  size_t at = symbol.rfind(".cold");
+  if (at == std::string_view::npos || at == 0) return false;
+  std::string_view tail = symbol.substr(at + 5);
+  if (tail.empty()) return true;
+  if (tail.size() < 2 || tail[0] != '.') return false;
+  return std::all_of(tail.begin() + 1, tail.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace uptrace::elf

@@ -245,6 +245,40 @@ TEST_CASE("resolution: C++ names in --list and --explain, with and without MODUL
   REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(") == 4);
 }
 
+TEST_CASE("resolution: a .cold part is not an entry: not in FUNC, a glob or --list", "[resolve][cold][cxx]") {
+  // `node::Start` put a second probe at "node::Start(int, char**) [clone
+  // .cold]", which runs only on the unlikely path. target-cold_cxx-O2 calls
+  // ns::check 100 times, 10 of them through its cold part.
+  const std::string cxx = target("cold_cxx-O2"), c = target("coldsplit-O2");
+  REQUIRE(elf_symbol(cxx, "_ZN2ns5checkEl.cold"));
+  REQUIRE(elf_symbol(c, "hot_or_cold.cold"));
+  REQUIRE(counts({"ns::check", "ns::*", "_ZN2ns5checkEl", "*check*"}, cxx, 100) ==
+          std::vector<std::string>{"ns::check 100", "ns::check 100", "_ZN2ns5checkEl 100", "_ZN2ns5checkEl 100"});
+  REQUIRE(counts({"ns::check(long)"}, cxx, 100) == std::vector<std::string>{"ns::check(long) 100"});
+  std::string out = temp_path("cold");
+  Result r = uptrace({"-c", "-o", out, "hot_or_*", "--", c, "100"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(slurp(out) == "hot_or_cold 100\n");
+  unlink(out.c_str());
+
+  for (const auto& [glob, file] : {std::pair{"hot*", c}, {"*cold*", c}, {"ns::*", cxx}, {"*check*", cxx}}) {
+    INFO(glob);
+    Result list = uptrace({"--list", glob, "-x", file});
+    REQUIRE(list.status == 0);
+    REQUIRE(list.out_lines().size() == 1);
+    REQUIRE(list.out.find(".cold") == std::string::npos);
+  }
+  Result ex = uptrace({"--explain", "ns::check", "-x", cxx});
+  REQUIRE(ex.status == 0);
+  REQUIRE(count_lines(ex.out, "  at:          ") == 1);
+  REQUIRE(count_lines(ex.out, "  at:          ns::check(long)+0x0 in ") == 1);
+  // Named by its own symbol, a cold part is still a place to probe.
+  Result by_name = uptrace({"--explain", "hot_or_cold.cold", "-x", c});
+  REQUIRE(by_name.status == 0);
+  REQUIRE(count_lines(by_name.out, "  at:          hot_or_cold.cold+0x0 in ") == 1);
+}
+
 TEST_CASE("resolution: counts as JSON", "[resolve][json]") {
   auto got = counts({"work_a", "work_*"}, kResolve, 2, {"--format", "json"});
   REQUIRE(got.size() == 4);

@@ -74,3 +74,5 @@ target_compile_options(cxxlib PRIVATE ${UPTRACE_TARGET_FLAGS})
 set_target_properties(cxxlib PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 uptrace_target(target-overloads SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/overloads.cpp)
 target_link_libraries(target-overloads PRIVATE cxxlib)
+# A C++ function with a .cold part (at -O2), entered on every tenth call.
+uptrace_target(target-cold_cxx-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cold_cxx.cpp OPTIONS -O2)

@@ -437,3 +437,15 @@ TEST_CASE("open reports what, where and why", "[elf]") {
   CHECK(!elf->find_function("lib_exported").empty());
   CHECK(error_of([&] { ElfFile::open("/nonexistent/x", "/shown/x"); }) == "cannot open /shown/x: No such file or directory");
 }
+
+TEST_CASE("GCC's cold parts are known by name", "[elf]") {
+  using uptrace::elf::is_cold_part_name;
+  for (const char* cold : {"f.cold", "f.cold.3", "_ZN4node5StartEiPPc.cold", "f.part.0.cold", "f.isra.0.cold.12"}) {
+    INFO(cold);
+    CHECK(is_cold_part_name(cold));
+  }
+  for (const char* entry : {"f", "cold", ".cold", "f.coldx", "f.cold.", "f.cold.x", "f.constprop.0", "hot_or_cold"}) {
+    INFO(entry);
+    CHECK_FALSE(is_cold_part_name(entry));
+  }
+}
