@@ -19,6 +19,8 @@
 
 namespace uptrace::cmd {
 
+class IfuncPicks;
+
 // One site of one probe, with what --explain shows about it.
 struct SiteInfo {
   std::string module_path;
@@ -33,6 +35,9 @@ struct SiteInfo {
   // the function keeps it after that ("the prologue saves it at ..."), for
   // --explain; empty otherwise.
   std::string return_where;
+  // FUNC names an indirect function (STT_GNU_IFUNC): which code is probed
+  // and why, for --explain; empty otherwise.
+  std::string ifunc;
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of
@@ -53,6 +58,7 @@ struct Resolution {
 class Resolver {
  public:
   Resolver(const arch::Isa& isa, std::vector<ProbeSpec> specs);
+  ~Resolver();
 
   // Binds every fetch argument once: a usage error surfaces before anything
   // is attached or launched.
@@ -72,7 +78,20 @@ class Resolver {
     std::string access_path;  // where we can read it
     uint64_t load_bias = 0;
     RuntimeAddr start, end;   // its mapped range (file range without a process)
+    const elf::MappedModule* mapped = nullptr;  // in a process
   };
+  // Where a function's code is, as FUNC, FUNC+OFF and FUNC%return see it.
+  struct EntryCode {
+    FileAddr start;  // FUNC+OFF counts from here
+    FileAddr entry;  // FUNC
+    uint64_t size = 0;  // 0 when not known
+    std::string ifunc_note;  // SiteInfo::ifunc
+  };
+  // An indirect function's code in a process is the implementation its
+  // resolver picked; when that is not known, nullopt, `why` says so and
+  // `lazy` whether binding at start would tell.
+  std::optional<EntryCode> entry_code(const Module& module, const elf::ElfFile& elf, const elf::Function& f,
+                                      std::string& why, bool& lazy);
   void resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out);
   // `untyped_retval`: for the matches of a %return glob, where a $retval
   // DWARF refuses (void, struct, floating point) is left untyped and the
@@ -95,6 +114,9 @@ class Resolver {
 
   const arch::Isa& isa_;
   std::vector<ProbeSpec> specs_;
+  // While resolve_in_process runs.
+  pid_t pid_ = 0;
+  std::unique_ptr<IfuncPicks> ifuncs_;
   std::map<std::string, std::unique_ptr<elf::ElfFile>> files_;
 };
 

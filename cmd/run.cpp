@@ -84,11 +84,16 @@ int list_functions(const Options& o) {
                                    {"addr", fmt::format("{:#x}", f->addr.value)},
                                    {"size", f->size},
                                    {"module", s.shown},
-                                   {"aliases", aliases}};
+                                   {"aliases", aliases},
+                                   {"ifunc", f->is_ifunc}};
           std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         } else {
           std::string line = fmt::format("{} {:#x} {} {}", e.name, f->addr.value, f->size, s.shown);
-          if (!aliases.empty()) line += fmt::format(" (aliases: {})", fmt::join(aliases, ", "));
+          std::vector<std::string> notes;
+          if (!aliases.empty()) notes.push_back(fmt::format("aliases: {}", fmt::join(aliases, ", ")));
+          // Its address is the resolver's; --explain -p names the implementation.
+          if (f->is_ifunc) notes.emplace_back("indirect function");
+          if (!notes.empty()) line += fmt::format(" ({})", fmt::join(notes, "; "));
           std::printf("%s\n", line.c_str());
         }
       }
@@ -195,6 +200,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
         j["refused"] = refusal;
       }
       if (!returns.empty()) j["return"] = returns;
+      if (!info.ifunc.empty()) j["ifunc"] = info.ifunc;
       nlohmann::ordered_json declined = nlohmann::json::array();
       for (const auto& [mode, why] : a.declined) declined.push_back({{"mode", arch::to_string(mode)}, {"reason", why}});
       j["declined"] = declined;
@@ -206,6 +212,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     std::printf("%s\n", res.labels[s.label].name.c_str());
     std::printf("  at:          %s in %s (file address %#lx, runtime %#lx)\n", where.c_str(), info.module_path.c_str(),
                 static_cast<unsigned long>(info.file_addr.value), static_cast<unsigned long>(s.addr.value));
+    if (!info.ifunc.empty()) std::printf("  ifunc:       %s\n", info.ifunc.c_str());
     std::printf("  instruction: %s  %s\n", hex_bytes(a.insn.code()).c_str(), a.insn.text.c_str());
     if (refusal.empty())
       std::printf("  mode:        %s: %s\n", std::string(arch::to_string(a.plan->mode())).c_str(),

@@ -316,6 +316,11 @@ class ElfFileImpl final : public ElfFile {
     return out;
   }
 
+  const std::vector<GotSlot>& got_slots() const override {
+    std::call_once(got_once_, [&] { got_slots_ = detail::read_got_slots(opened_.elf.get(), path_); });
+    return got_slots_;
+  }
+
   const std::vector<LoadSegment>& load_segments() const override { return segments_; }
 
   std::vector<uint8_t> read(FileAddr addr, uint64_t size) const override {
@@ -427,6 +432,8 @@ class ElfFileImpl final : public ElfFile {
   std::vector<uint64_t> max_end_;
 
   mutable std::once_flag frames_once_;
+  mutable std::once_flag got_once_;
+  mutable std::vector<GotSlot> got_slots_;
 
   mutable std::once_flag cxx_once_;
   mutable std::vector<CxxKey> cxx_;

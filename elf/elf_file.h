@@ -29,10 +29,35 @@ struct Function {
   // runs only on the function's unlikely paths, entered by a jump from the
   // function, so it is never a function's entry.
   bool cold_part = false;
+  // STT_GNU_IFUNC: addr is the resolver, which the dynamic loader runs to
+  // pick the implementation that calls go to (see GotSlot).
+  bool is_ifunc = false;
+  // The symbol version it is defined with (.dynsym's verdef name), empty
+  // when it has none.
+  std::string version;
 };
 
 // GCC's name for split-off cold code: "f.cold", "f.cold.3", "_ZN1a1fEv.cold".
 bool is_cold_part_name(std::string_view symbol);
+
+// A GOT slot the dynamic loader fills with a function's address, from the
+// file's dynamic relocations. This is where a process tells which
+// implementation an indirect function's resolver picked.
+struct GotSlot {
+  enum class Kind : uint8_t {
+    Irelative,  // the value the resolver at `addend` returns (R_*_IRELATIVE)
+    JumpSlot,   // a call through the PLT to `symbol` (R_*_JUMP_SLOT): lazily bound
+    GlobDat,    // the address of `symbol` (R_*_GLOB_DAT, or a pointer in data: R_X86_64_64,
+                // R_AARCH64_ABS64 with no addend): bound at load
+  };
+  Kind kind = Kind::JumpSlot;
+  FileAddr slot;
+  uint8_t width = 8;         // bytes of the slot
+  uint64_t addend = 0;       // Irelative: the resolver's file address
+  std::string symbol;        // JumpSlot, GlobDat
+  std::string version;       // the version of `symbol` it binds to, empty when none
+  std::string type_name;     // "R_X86_64_IRELATIVE", for messages
+};
 
 struct LoadSegment {
   FileAddr vaddr;
@@ -124,6 +149,11 @@ class ElfFile {
   virtual std::optional<std::pair<FileAddr, FileAddr>> frame_range_containing(FileAddr addr) const = 0;
   // Up to `max_distance`-close names, best first, for "did you mean".
   virtual std::vector<std::string> similar_names(std::string_view name, size_t max_results = 3) const = 0;
+
+  // The GOT slots the dynamic loader fills with function addresses (see
+  // GotSlot), read on first use; empty for an ISA whose relocations uptrace
+  // does not know.
+  virtual const std::vector<GotSlot>& got_slots() const = 0;
 
   virtual const std::vector<LoadSegment>& load_segments() const = 0;
   // The file's bytes for [addr, addr+size), which must lie in one segment's

@@ -76,3 +76,12 @@ uptrace_target(target-overloads SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/overloads.cp
 target_link_libraries(target-overloads PRIVATE cxxlib)
 # A C++ function with a .cold part (at -O2), entered on every tenth call.
 uptrace_target(target-cold_cxx-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cold_cxx.cpp OPTIONS -O2)
+
+# Indirect functions (STT_GNU_IFUNC): the program's own, and a library's
+# whose implementations are local, stripped of .symtab after the build (as
+# Debian's libc is), so that nothing names them.
+add_library(ifunclib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/ifunc_lib.c)
+target_compile_options(ifunclib PRIVATE ${UPTRACE_TARGET_FLAGS})
+set_target_properties(ifunclib PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_custom_command(TARGET ifunclib POST_BUILD COMMAND ${CMAKE_OBJCOPY} --strip-all $<TARGET_FILE:ifunclib> VERBATIM)
+target_link_libraries(target-ifunc PRIVATE ifunclib)
