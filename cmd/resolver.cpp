@@ -17,6 +17,18 @@ namespace {
 
 bool is_return_probe(const ProbeSpec& spec) { return std::holds_alternative<loc::Return>(spec.location); }
 
+bool reads_argument(const FetchExpr& e) {
+  if (std::holds_alternative<fetch::Argument>(e.node)) return true;
+  if (const auto* d = std::get_if<fetch::Deref>(&e.node)) return d->inner && reads_argument(*d->inner);
+  return false;
+}
+
+// Whether a fetch argument reads $argN, whose registers are the platform's C
+// calling convention.
+bool uses_arguments(const ProbeSpec& spec) {
+  return std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) { return reads_argument(a.expr); });
+}
+
 bool uses_dwarf(const ProbeSpec& spec) {
   return std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) {
     return std::holds_alternative<fetch::Variable>(a.expr.node) || std::holds_alternative<fetch::Params>(a.expr.node);
@@ -85,6 +97,54 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 }
 
 }  // namespace
+
+void Resolver::refuse_go_return(const std::string& shown_name, const Module& module, const elf::ElfFile& elf,
+                                const std::string& function, const std::string& go_version,
+                                std::span<const arch::Instruction> code, RuntimeAddr start) const {
+  (void)elf;
+  std::vector<std::string> returns;
+  const std::string name = function.empty() ? fmt::format("{:#x}", start.value - module.load_bias) : function;
+  for (const arch::Instruction& i : code)
+    if (isa_.is_return(i)) returns.push_back(fmt::format("{}+{:#x}", name, i.address.value - start.value));
+  // The name of the register results come back in, for the hint.
+  std::string result_register;
+  const arch::RegisterRef rv = isa_.return_value();
+  for (const std::string& r : isa_.register_names()) {
+    auto ref = isa_.register_by_name(r);
+    if (ref && ref->word == rv.word && ref->bits == 64 && ref->shift == 0) {
+      result_register = "%" + r;
+      break;
+    }
+  }
+  std::string hint =
+      returns.empty()
+          ? "probe its return instructions with FUNC+OFF instead (go tool objdump -s FUNC shows them)"
+          : fmt::format("probe its return instruction{} instead, where the results are in registers ({} for the "
+                        "first): {}",
+                        returns.size() == 1 ? "" : "s", result_register, join(returns, " "));
+  throw Error(ErrorKind::Runtime,
+              fmt::format("cannot probe {}: {} is Go code ({}), whose runtime moves goroutine stacks and checks the "
+                          "return addresses on them, so one replaced by uptrace's return trampoline kills the program "
+                          "(\"unexpected return pc\")",
+                          shown_name, module.path, go_version.empty() ? "Go version unknown" : go_version),
+              hint);
+}
+
+std::string Resolver::go_arguments_note(const std::string& function, const std::string& go_version) const {
+  // Go passed arguments on the stack before its register ABI (1.17).
+  unsigned minor = 0;
+  bool old = go_version.starts_with("go1.") && std::sscanf(go_version.c_str() + 4, "%u", &minor) == 1 && minor < 17;
+  std::string regs = isa_.go_argument_registers();
+  if (old)
+    return fmt::format("{} is Go code ({}), which passes arguments on the stack, not where $argN reads them: fetch "
+                       "them from memory (+8($sp), +16($sp), ...)",
+                       function, go_version);
+  if (regs.empty()) return {};
+  return fmt::format("{} is Go code ({}), whose register ABI passes integer arguments in {}, not where $argN reads "
+                     "them: name the registers (%{} for the first)",
+                     function, go_version.empty() ? "Go version unknown" : go_version, regs,
+                     regs.substr(0, regs.find(',')));
+}
 
 bool module_names_file(std::string_view module, std::string_view path) {
   std::string_view file = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
@@ -460,6 +520,11 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
                   decoded_to - runtime_start.value, rel(site));
   }
 
+  std::optional<std::string> go = elf.go_version();
+  if (go && is_return_probe(spec)) refuse_go_return(shown_name, module, elf, function, *go, insns, runtime_start);
+  std::string go_note;
+  if (go && uses_arguments(spec)) go_note = go_arguments_note(function.empty() ? shown_name : function, *go);
+
   core::ProbeSite s;
   s.label = label;
   s.name = shown_name;
@@ -528,7 +593,9 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
     s.return_spill = return_spill(shown_name, module, elf, start, size, function, insns, return_where);
   out.sites.push_back(std::move(s));
   out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described),
-                      false, std::move(return_where), {}});
+                      false, std::move(return_where), {}, go_note});
+  if (!go_note.empty() && std::find(out.warnings.begin(), out.warnings.end(), "warning: " + go_note) == out.warnings.end())
+    out.warnings.push_back("warning: " + go_note);
 }
 
 std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, const Module& module,

@@ -38,6 +38,9 @@ struct SiteInfo {
   // FUNC names an indirect function (STT_GNU_IFUNC): which code is probed
   // and why, for --explain; empty otherwise.
   std::string ifunc;
+  // $argN in Go code, which does not pass arguments where $argN reads them:
+  // where it does, for --explain; empty otherwise.
+  std::string go_arguments;
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of
@@ -106,6 +109,14 @@ class Resolver {
   std::optional<int64_t> return_spill(const std::string& shown_name, const Module& module, const elf::ElfFile& elf,
                                       FileAddr start, uint64_t size, const std::string& function,
                                       std::span<const arch::Instruction> code, std::string& where) const;
+  // %return in Go code: refused (Go's runtime checks return addresses),
+  // with the function's return instructions as the hint.
+  [[noreturn]] void refuse_go_return(const std::string& shown_name, const Module& module, const elf::ElfFile& elf,
+                                     const std::string& function, const std::string& go_version,
+                                     std::span<const arch::Instruction> code, RuntimeAddr start) const;
+  // Where Go passes the arguments $argN reads in the C convention; empty
+  // when they are the same registers.
+  std::string go_arguments_note(const std::string& function, const std::string& go_version) const;
   bool has_return_probes() const;
   // %return: refuses what cannot be hijacked safely, and adds uptrace's own
   // sites on the program's unwinder (core/return_probes.h).

@@ -206,6 +206,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       j["declined"] = declined;
       if (!info.variables.empty()) j["fetch"] = info.variables;
       if (info.after_prologue) j["after_prologue"] = true;
+      if (!info.go_arguments.empty()) j["go_arguments"] = info.go_arguments;
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       continue;
     }
@@ -224,6 +225,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       std::printf("  not %-8s %s\n", (std::string(arch::to_string(mode)) + ":").c_str(), why.c_str());
     if (info.after_prologue)
       std::printf("  note:        after the prologue, where unoptimised code has stored the arguments\n");
+    if (!info.go_arguments.empty()) std::printf("  note:        %s\n", info.go_arguments.c_str());
     for (const std::string& v : info.variables) std::printf("  fetch:       %s\n", v.c_str());
   }
   return !refused_any;

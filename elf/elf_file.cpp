@@ -103,6 +103,7 @@ class ElfFileImpl final : public ElfFile {
     segments_ = detail::read_load_segments(elf, path_);
     functions_ = detail::read_functions(elf, path_);
     has_symtab_ = has_section_type(SHT_SYMTAB);
+    go_version_ = detail::read_go_version(elf);
 
     const void* id = nullptr;
     ssize_t len = dwelf_elf_gnu_build_id(elf, &id);
@@ -115,6 +116,8 @@ class ElfFileImpl final : public ElfFile {
     // Functions may nest or overlap (an alias with a larger size, a local
     // label typed as a function); the running maximum of their ends tells
     // function_containing when walking further back cannot find a cover.
+    // Without its build information, Go's runtime still shows.
+    if (!go_version_ && has_symbol("runtime.goexit") && has_symbol("runtime.morestack")) go_version_ = std::string();
     max_end_.resize(functions_.size());
     uint64_t running = 0;
     for (size_t i = 0; i < functions_.size(); ++i) {
@@ -128,6 +131,7 @@ class ElfFileImpl final : public ElfFile {
   bool is_pie_or_shared() const override { return pie_or_shared_; }
   std::string build_id() const override { return build_id_; }
   bool has_symtab() const override { return has_symtab_; }
+  std::optional<std::string> go_version() const override { return go_version_; }
 
   const std::vector<Function>& functions() const override { return functions_; }
 
@@ -399,6 +403,12 @@ class ElfFileImpl final : public ElfFile {
   }
 
  private:
+  bool has_symbol(std::string_view name) const {
+    auto it = std::lower_bound(by_name_.begin(), by_name_.end(), name,
+                               [&](uint32_t i, std::string_view n) { return functions_[i].name < n; });
+    return it != by_name_.end() && functions_[*it].name == name;
+  }
+
   bool has_section_type(uint32_t type) const {
     Elf_Scn* scn = nullptr;
     while ((scn = elf_nextscn(opened_.elf.get(), scn)) != nullptr) {
@@ -425,6 +435,7 @@ class ElfFileImpl final : public ElfFile {
   uint16_t machine_ = 0;
   bool pie_or_shared_ = false;
   bool has_symtab_ = false;
+  std::optional<std::string> go_version_;
   std::string build_id_;
   std::vector<LoadSegment> segments_;
   std::vector<Function> functions_;

@@ -113,6 +113,10 @@ class ElfFile {
   virtual bool is_pie_or_shared() const = 0;    // ET_DYN
   virtual std::string build_id() const = 0;     // hex, empty when absent
   virtual bool has_symtab() const = 0;          // false when stripped to .dynsym
+  // Go code (a .go.buildinfo section, or Go's runtime among the functions):
+  // the Go version that built it ("go1.19.8", empty when not known); nullopt
+  // when the file is not Go.
+  virtual std::optional<std::string> go_version() const = 0;
 
   // Functions (STT_FUNC / STT_GNU_IFUNC with a size or a known end), sorted by
   // address; aliases at one address are all listed.

@@ -81,6 +81,10 @@ std::unordered_map<uint16_t, std::string> read_version_names(Elf* elf, Elf_Scn* 
 // The GOT slots of the file's dynamic relocations (see GotSlot).
 std::vector<GotSlot> read_got_slots(Elf* elf, const std::string& display_path);
 
+// Go code: the Go version that built it ("go1.19.8"; empty when its
+// .go.buildinfo does not say); nullopt for a file that is not Go.
+std::optional<std::string> read_go_version(Elf* elf);
+
 // Functions from .symtab and .dynsym, merged, sized and sorted (see Function).
 std::vector<Function> read_functions(Elf* elf, const std::string& display_path);
 

@@ -94,7 +94,7 @@ TEST_CASE("ifunc: a pick not known yet (lazy binding) is an error, or a warning 
   REQUIRE(count_lines(glob.err, "(--explain says why): lib_add_three; with LD_BIND_NOW=1") == 1);
 }
 
-TEST_CASE("ifunc: --explain names the implementation in a process and the resolver in a file; -p counts", "[ifunc]") {
+TEST_CASE("ifunc: --explain names the implementation in a process and the resolver in a file, and -p counts", "[ifunc]") {
   Child t({kIfunc, "1", "wait"});
   REQUIRE(t.read_line() == "done");
   REQUIRE(t.read_line() == "ready " + std::to_string(t.pid()));

@@ -85,3 +85,27 @@ target_compile_options(ifunclib PRIVATE ${UPTRACE_TARGET_FLAGS})
 set_target_properties(ifunclib PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_custom_command(TARGET ifunclib POST_BUILD COMMAND ${CMAKE_OBJCOPY} --strip-all $<TARGET_FILE:ifunclib> VERBATIM)
 target_link_libraries(target-ifunc PRIVATE ifunclib)
+
+# A Go program, when golang-go is installed (its tests say they are skipped
+# otherwise): Go's runtime moves goroutine stacks and checks return
+# addresses, and passes arguments in its own registers. Built without cgo, so
+# it needs no C toolchain of Go's and runs where the other targets do.
+find_program(UPTRACE_GO go)
+if(UPTRACE_GO)
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+    set(go_arch amd64)
+  elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+    set(go_arch arm64)
+  endif()
+  if(go_arch)
+    set(go_env GOARCH=${go_arch} GOOS=linux CGO_ENABLED=0 GO111MODULE=off GOCACHE=${CMAKE_CURRENT_BINARY_DIR}/go-cache
+               GOPATH=${CMAKE_CURRENT_BINARY_DIR}/go-path HOME=${CMAKE_CURRENT_BINARY_DIR})
+    add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/target-go
+                       COMMAND ${CMAKE_COMMAND} -E env ${go_env} ${UPTRACE_GO} build -o ${CMAKE_CURRENT_BINARY_DIR}/target-go
+                               ${CMAKE_CURRENT_SOURCE_DIR}/go/deep.go
+                       DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/go/deep.go VERBATIM)
+    add_custom_target(target-go ALL DEPENDS ${CMAKE_CURRENT_BINARY_DIR}/target-go)
+  endif()
+else()
+  message(STATUS "golang-go is not installed: the Go tests (tests/integration/test_go.cpp) will be skipped")
+endif()
