@@ -377,7 +377,7 @@ TEST_CASE("special variables and their default names", "[probe_spec]") {
   CHECK(one_arg("work n=$arg2") == "n=arg(2):default");
 }
 
-TEST_CASE("memory references nest; their names stay as written", "[probe_spec]") {
+TEST_CASE("memory references nest, and their names stay as written", "[probe_spec]") {
   CHECK(one_arg("work +0(%rdi)") == "+0(%rdi)=deref(0, reg(rdi)):default");
   CHECK(one_arg("work -8(%rbp):s32") == "-8(%rbp)=deref(-8, reg(rbp)):s32");
   CHECK(one_arg("work +0x10($sp)") == "+0x10($sp)=deref(16, sp):default");

@@ -227,7 +227,7 @@ TEST_CASE("aliases and same-named static functions", "[elf]") {
   CHECK(elf->find_function("parse_").empty());
 }
 
-TEST_CASE("a plain name is the default symbol version; others carry @VERSION", "[elf]") {
+TEST_CASE("a plain name is the default symbol version, and others carry @VERSION", "[elf]") {
   for (const char* name : {"libelffix_versioned.so", "libelffix_versioned_stripped.so"}) {
     std::string path = elftest::fixture(name);
     INFO(path);
