@@ -142,9 +142,13 @@ class ElfFileImpl final : public ElfFile {
     // by_name_ was sorted stably, so equal names stay in address order.
     for (auto it = lo; it != by_name_.end() && functions_[*it].name == name; ++it) out.push_back(&functions_[*it]);
     // Else a C++ name as written in source; "helper" for a function at
-    // namespace scope too.
+    // namespace scope too, but not a symbol-only spelling ("f.cold",
+    // "memcpy@GLIBC_2.2.5"), which no demangled name has: that would demangle
+    // every symbol for nothing.
     if (!out.empty()) return out;
     const bool by_signature = detail::has_parameter_list(name);
+    if (!by_signature && name.find("::") == std::string_view::npos && name.find_first_of(".@$") != std::string_view::npos)
+      return out;
     const std::string key = by_signature ? detail::signature_key(name) : std::string(name);
     const std::vector<CxxKey>& cxx = cxx_names();
     std::set<uint64_t> seen;  // C1/C2 constructors and other aliases share an address
