@@ -48,6 +48,10 @@ const std::vector<const Isa*>& registry() {
 
 std::string_view to_string(ExecMode mode) { return kExecModeNames.at(static_cast<size_t>(mode)); }
 
+std::string_view to_string(StepMechanism mechanism) {
+  return mechanism == StepMechanism::HardwareStep ? "hardware single-step" : "run to a trap after the copy";
+}
+
 std::string_view to_string(ModeRequest mode) { return kModeRequestNames.at(static_cast<size_t>(mode)); }
 
 std::optional<ModeRequest> parse_mode_request(std::string_view text) {
@@ -61,20 +65,10 @@ uint64_t read_register(const Regs& regs, RegisterRef ref) {
   return ref.bits >= 64 ? word : word & ((uint64_t{1} << ref.bits) - 1);
 }
 
-std::string Isa::elf_refusal(uint8_t elf_class, uint8_t byte_order, uint32_t flags) const {
-  (void)flags;
-  return elf_header_refusal(elf_class, byte_order);
-}
-
-std::string elf_header_refusal(uint8_t elf_class, uint8_t byte_order) {
-  // <elf.h>'s ELFCLASS64 and ELFDATA2LSB, stated so arch/ needs no ELF header.
-  constexpr uint8_t kClass64 = 2, kDataLsb = 1;
-  if (elf_class != kClass64)
-    return fmt::format("is not a 64-bit ELF file (EI_CLASS {}): uptrace probes 64-bit code only", elf_class);
-  if (byte_order != kDataLsb)
-    return fmt::format("is not a little-endian ELF file (EI_DATA {}): uptrace probes little-endian code only",
-                       byte_order);
-  return {};
+std::optional<RegisterRef> Isa::dwarf_register(unsigned dwarf_regno) const {
+  for (const DwarfRegister& d : dwarf_register_map())
+    if (d.number == dwarf_regno) return d.reg;
+  return std::nullopt;
 }
 
 // Every ISA calls its stack pointer "sp" (x86-64: the low 16 bits of rsp,
@@ -83,6 +77,13 @@ uint16_t Isa::sp_word() const {
   auto ref = register_by_name("sp");
   assert(ref && "every ISA names its stack pointer sp");
   return ref->word;
+}
+
+std::string elf64_lsb_refusal(const Isa& isa, uint8_t elf_class, uint8_t elf_data) {
+  constexpr uint8_t kElfClass64 = 2, kElfData2Lsb = 1;  // <elf.h>'s ELFCLASS64, ELFDATA2LSB
+  if (elf_class != kElfClass64) return fmt::format("a 32-bit {} file (ELF class {})", isa.name(), elf_class);
+  if (elf_data != kElfData2Lsb) return fmt::format("a big-endian file for {}'s machine", isa.name());
+  return {};
 }
 
 const Isa& native_isa() {

@@ -61,30 +61,37 @@ struct StepState {
 
 enum class HitAction : uint8_t {
   Resume,      // regs are final (emulated, or pc moved into a boost slot): continue
-  SingleStep,  // pc is in the slot: step once, then finish_step
+  SingleStep,  // pc is in the slot: step the copy (StepMechanism), then finish_step
 };
 
-// How "step once" is done for HitAction::SingleStep and for syscall
-// injection (Isa::step_mechanism).
+// How the core runs a displaced copy to its end ("step the copy"), and a
+// borrowed syscall instruction too. An ISA picks one; every plan that steps
+// is built for it (SiteContext::step).
 enum class StepMechanism : uint8_t {
-  // PTRACE_SINGLESTEP: the CPU traps after one instruction (x86-64's TF,
-  // aarch64's software step, ppc64's MSR.SE).
+  // PTRACE_SINGLESTEP: the step ends with a step trap right after the copy.
   HardwareStep,
-  // No hardware single step for user space (riscv64: PTRACE_SINGLESTEP fails
-  // with EIO). The slot holds the copy followed by a trap (ProbePlan::
-  // trailing_trap), and syscall_instruction() is the syscall instruction
-  // followed by the trap; the core lets the thread run (PTRACE_CONT) until
-  // it stops at that trap, as the kernel's own riscv uprobes do. The trap is
-  // the ISA's breakpoint() bytes. A stop there is the end of the step, never
-  // a trap of someone else: the core tells it apart by its address.
+  // The copy is followed by the ISA's breakpoint in the slot (and every
+  // in-slot landing point of a copied branch gets one), and the thread is
+  // continued to it, as the kernel's riscv uprobes do (no single-step for
+  // user space there). The core then hands finish_step the registers with
+  // pc at that trap, which is where a hardware step would have left it. A
+  // copy that leaves the slot (ret, an indirect jump) can never get there:
+  // plans must emulate it or refuse.
   TrailingTrap,
 };
+std::string_view to_string(StepMechanism mechanism);
 
 // A register or register part that a fetch argument can name.
 struct RegisterRef {
   uint16_t word = 0;     // index into Regs::words
   uint8_t bits = 64;     // 64, 32, 16 or 8
   uint8_t shift = 0;     // 8 for x86's ah/bh/ch/dh
+};
+
+// One register in the psABI's DWARF numbering.
+struct DwarfRegister {
+  uint16_t number = 0;
+  RegisterRef reg;
 };
 
 // Where the N-th integer argument lives at a function's entry.
@@ -110,11 +117,6 @@ class ProbePlan {
   // The single step in the slot completed normally; regs are as after it.
   // Move pc to where in-place execution would have left it, undo scratch
   // register use, fix return addresses.
-  // With StepMechanism::TrailingTrap the thread stopped at the trap after
-  // the copy; the core passes the registers as they are there but with pc
-  // set to the trap's address (the address right after the copy: what a
-  // hardware step would have left), so finish_step is the same for both
-  // mechanisms (riscv64: pc = site + the instruction's length).
   virtual void finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const = 0;
   // The step did not complete (a signal or fault with pc at the slot start):
   // put the thread back at the probe address as if it had never trapped.
@@ -128,12 +130,19 @@ class ProbePlan {
   // What is written over the site: empty for the ISA's breakpoint (a jump
   // plan writes its branch to the trampoline instead).
   virtual std::vector<uint8_t> site_patch() const { return {}; }
-  // For a plan whose begin_hit may return HitAction::SingleStep on an ISA
-  // with StepMechanism::TrailingTrap: the address of the trap placed right
-  // after the copy in the slot (slot + the copy's length), where the thread
-  // stops when the step is done. nullopt for plans that never step, and on
-  // ISAs with a hardware step.
-  virtual std::optional<RuntimeAddr> trailing_trap() const { return std::nullopt; }
+  // Whether the trap at `trap` (in the slot) ends a step of the copy
+  // (StepMechanism::TrailingTrap).
+  virtual bool is_step_end_trap(RuntimeAddr trap) const {
+    (void)trap;
+    return false;
+  }
+  // Whether the trap at `trap` (in the slot) is where a jump trampoline's
+  // writer found the ring full (common/ring_layout.h): the core makes room
+  // and lets the thread run on past the trap, to try again.
+  virtual bool is_ring_full_trap(RuntimeAddr trap) const {
+    (void)trap;
+    return false;
+  }
 };
 
 // Everything known about a probe site before it is armed.
@@ -167,6 +176,7 @@ struct SiteContext {
   RuntimeAddr site;                        // an instruction boundary inside it
   RuntimeAddr slot;                        // where the slot will live
   ModeRequest request = ModeRequest::Auto;
+  StepMechanism step = StepMechanism::HardwareStep;  // how a stepped copy is run to its end
   // Null when the core cannot offer jump mode here, and then why not.
   const JumpContext* jump = nullptr;
   std::string jump_unavailable = "jump mode is not available";
@@ -189,12 +199,12 @@ class Isa {
   virtual IsaId id() const = 0;
   virtual std::string_view name() const = 0;       // "x86_64"
   virtual uint16_t elf_machine() const = 0;         // EM_X86_64
-  // Why code in an ELF file of this ISA's e_machine, with this EI_CLASS,
-  // EI_DATA and e_flags, is not code uptrace can decode or probe, as a
-  // phrase that follows the file's name ("is a 32-bit ELF file"); empty when
-  // it is. Not pure, so an ISA added in parallel builds: the default accepts
-  // the 64-bit little-endian files every ISA uptrace knows uses.
-  virtual std::string elf_refusal(uint8_t elf_class, uint8_t byte_order, uint32_t flags) const;
+  // Whether an ELF file of elf_machine() with this class, byte order and
+  // e_flags is one this ISA runs, or why not, as a phrase that follows
+  // "FILE is" ("a big-endian ppc64 file"): e_machine alone does not say
+  // (EM_X86_64 also covers x32, EM_PPC64 big-endian ELFv1, EM_RISCV
+  // 32-bit and soft-float ABIs).
+  virtual std::string elf_refusal(uint8_t elf_class, uint8_t elf_data, uint32_t flags) const = 0;
 
   // --- decoding ---------------------------------------------------------
   // Decode linearly from `start` until `code` ends or an undecodable byte;
@@ -203,6 +213,13 @@ class Isa {
   // Whether `insn` is a trap of any variant (a breakpoint someone else set,
   // or the program's own).
   virtual bool is_trap(const Instruction& insn) const = 0;
+  // A return from the function (x86-64 ret, aarch64 ret/retaa/retab), for
+  // hints that name where a function returns. Not pure, so an ISA added in
+  // parallel builds (and names none) until it opts in.
+  virtual bool is_return(const Instruction& insn) const {
+    (void)insn;
+    return false;
+  }
   // Decide how to execute the instruction at ctx.site out of line, or refuse.
   virtual SiteAnalysis analyze(const SiteContext& ctx) const = 0;
   // Bytes needed for one probe's slot (upper bound).
@@ -220,18 +237,12 @@ class Isa {
   // is right after it). The kernel reports that step from the syscall exit
   // path through user_single_step_report(): TRAP_BRKPT on x86, which
   // defines its own, but SI_USER (0) where the generic one is used, as on
-  // arm64. The default keeps x86's behaviour: any kernel-sent si_code.
-  virtual bool is_syscall_step_trap(int si_code) const { return si_code > 0; }
-  virtual bool has_hardware_single_step() const = 0;
-  // How a single step is done (StepMechanism). Not pure, so an ISA added in
-  // parallel builds: by default it follows has_hardware_single_step().
-  // With TrailingTrap, the trap that ends a step is a breakpoint: is_step_trap
-  // and is_syscall_step_trap say whether a SIGTRAP's si_code is a
-  // breakpoint's, and the core knows it is the step's end by its pc (the
-  // plan's trailing_trap(), or the trap at the end of syscall_instruction()).
-  virtual StepMechanism step_mechanism() const {
-    return has_hardware_single_step() ? StepMechanism::HardwareStep : StepMechanism::TrailingTrap;
-  }
+  // arm64.
+  virtual bool is_syscall_step_trap(int si_code) const = 0;
+  // How this ISA's copies are run to their end: HardwareStep where ptrace
+  // can single-step (x86-64, aarch64, ppc64le), TrailingTrap where it
+  // cannot (riscv64: PTRACE_SINGLESTEP fails with EIO).
+  virtual StepMechanism step_mechanism() const = 0;
 
   // --- registers ----------------------------------------------------------
   virtual size_t regs_size() const = 0;  // bytes of the NT_PRSTATUS regset
@@ -244,25 +255,27 @@ class Isa {
   uint16_t sp_word() const;
   // The thread pointer (x86-64: fs base) a jump trampoline records to name
   // its thread; 0 when the ISA has none or jump mode does not use it.
-  virtual uint64_t thread_pointer(const Regs& /*r*/) const { return 0; }
+  virtual uint64_t thread_pointer(const Regs& r) const = 0;
   virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
+  // Where Go's register ABI (Go 1.17+) passes integer arguments, as a list of
+  // names ("rax, rbx, ..."), when it is not where argument() reads them;
+  // empty when it is (aarch64: x0-x7 both) or not known.
+  virtual std::string go_argument_registers() const { return {}; }
   virtual RegisterRef return_value() const = 0;
-  // The register DWARF numbers `dwarf_regno` (the ISA's psABI DWARF register
-  // numbering), for evaluating DW_OP_reg*/breg* against NT_PRSTATUS; nullopt
-  // for a register outside that regset (vector, float) or an unknown number.
-  // Not pure so an ISA without DWARF support still builds: it then cannot
-  // fetch variables held in registers, and says so when binding.
-  virtual std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const {
-    (void)dwarf_regno;
-    return std::nullopt;
-  }
+  // The registers of NT_PRSTATUS that DWARF can name (location expressions,
+  // CFI), as (DWARF number, register) pairs: the psABI's numbering is not
+  // the regset's order and has gaps (ppc64's LR is 65). Registers outside
+  // the regset (vector, float) are not listed: a variable held in one
+  // cannot be fetched, and binding says so.
+  virtual std::span<const DwarfRegister> dwarf_register_map() const = 0;
+  // The register DWARF numbers `dwarf_regno`, from the map.
+  std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const;
 
   // --- return probes (FUNC%return) ---------------------------------------
   // How the return address is named at function entry, for --explain
   // ("[rsp]", "x30"); empty when this ISA cannot have its returns hijacked,
-  // and then %return is refused. Not pure, so an ISA added in parallel
-  // builds (and refuses %return) until it opts in.
-  virtual std::string_view return_address_name() const { return {}; }
+  // and then %return is refused.
+  virtual std::string_view return_address_name() const = 0;
   // Where the return address is at function entry, given the registers
   // there. Only called when return_address_name() is not empty.
   // - Memory (x86-64): the slot is where the return address stays for the
@@ -273,38 +286,21 @@ class Isa {
   //   from the function's call-frame information (ProbeSite::return_spill);
   //   until then, and for a function that never saves it, the register is
   //   its place.
-  virtual ReturnAddressSlot return_address_slot(const Regs& r) const { return {ReturnAddressSlot::Kind::Memory, RuntimeAddr(sp(r)), {}}; }
+  virtual ReturnAddressSlot return_address_slot(const Regs& r) const = 0;
   // The stack pointer the caller has right after the function entered with
   // stack pointer `entry_sp` returned (x86-64: entry_sp + 8, the return
   // address popped; aarch64: entry_sp). Pairs a trap at the trampoline with
   // the entry it belongs to.
-  virtual uint64_t sp_after_return(uint64_t entry_sp) const { return entry_sp; }
+  virtual uint64_t sp_after_return(uint64_t entry_sp) const = 0;
   // Why the return address of the function made of `code` (its decoded
   // instructions, from its start) cannot be replaced, as a phrase that
   // follows the function's name ("signs its return address ..."), or empty
   // when it can (aarch64: the function signs it with pointer authentication, and a
   // signed trampoline address could not be turned back into a signed real
   // one when uptrace detaches).
-  virtual std::string return_hijack_refusal(std::span<const Instruction> code) const {
-    (void)code;
-    return {};
-  }
-  // Registers in DWARF numbering, for CFI unwinding (--stack): fills `out`
-  // from register 0 up and returns how many were filled (0: unsupported).
-  // The pc is set separately.
-  virtual size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const {
-    (void)r;
-    (void)out;
-    return 0;
-  }
+  virtual std::string return_hijack_refusal(std::span<const Instruction> code) const = 0;
 
   // --- syscall injection --------------------------------------------------
-  // The bytes the core writes and runs to make a syscall. With
-  // StepMechanism::HardwareStep, the syscall instruction alone, stepped once.
-  // With TrailingTrap, the syscall instruction followed by the ISA's
-  // breakpoint() (riscv64: ecall; c.ebreak): the core runs the thread until
-  // it stops at that trap, whose address is the start plus size() minus
-  // breakpoint().size(), i.e. right after the syscall instruction.
   virtual std::span<const uint8_t> syscall_instruction() const = 0;
   virtual long syscall_number(Syscall s) const = 0;
   // Set up regs to run syscall `nr` with `args` at `insn_addr`, and make sure
@@ -314,8 +310,10 @@ class Isa {
 };
 
 uint64_t read_register(const Regs& regs, RegisterRef ref);
-// Isa::elf_refusal's default: a 64-bit, little-endian file, or why not.
-std::string elf_header_refusal(uint8_t elf_class, uint8_t byte_order);
+
+// The part of Isa::elf_refusal every ISA uptrace knows shares: a 64-bit,
+// little-endian file; empty when it is one.
+std::string elf64_lsb_refusal(const Isa& isa, uint8_t elf_class, uint8_t elf_data);
 
 // The ISA of the machine uptrace runs on.
 const Isa& native_isa();

@@ -67,6 +67,35 @@ void append_integer(fmt::memory_buffer& out, const FetchedValue& v) {
   }
 }
 
+// JSON readers that keep numbers as doubles (JavaScript, jq, Python's json
+// with floats) round integers beyond 2^53. Up to Number.MAX_SAFE_INTEGER an
+// integer is a JSON number; past it, the same decimal digits in a string,
+// as protobuf's JSON mapping writes 64-bit integers, so nothing is lost.
+constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
+
+template <class Int>
+void append_json_int(fmt::memory_buffer& out, Int value, uint64_t magnitude) {
+  const bool quoted = magnitude > kMaxSafeInteger;
+  if (quoted) append_char(out, '"');
+  append_int(out, value);
+  if (quoted) append_char(out, '"');
+}
+
+void append_json_unsigned(fmt::memory_buffer& out, uint64_t value) { append_json_int(out, value, value); }
+
+void append_json_signed(fmt::memory_buffer& out, int64_t value) {
+  append_json_int(out, value, value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value));
+}
+
+// A u*/s* value (or an enumerator without a name) in JSON.
+void append_json_integer(fmt::memory_buffer& out, const FetchedValue& v) {
+  uint64_t u = value_bits(v);
+  if (fetch_type_is_signed(v.type))
+    append_json_signed(out, static_cast<int64_t>(u));
+  else
+    append_json_unsigned(out, u);
+}
+
 void append_byte_escape(fmt::memory_buffer& out, std::string_view prefix, unsigned char c) {
   append(out, prefix);
   append_char(out, kHexDigits[c >> 4]);
@@ -221,6 +250,10 @@ class TextWriter final : public HitWriter {
     append_int(out, hits);
     append_char(out, '\n');
   }
+
+  // A text stream is for people, who read the warning on stderr; a line
+  // here would break scripts that parse hit lines.
+  void format_lost(Buffer&, int, uint64_t, std::string_view) override {}
 };
 
 class JsonWriter final : public HitWriter {
@@ -231,7 +264,7 @@ class JsonWriter final : public HitWriter {
  protected:
   void format_hit(Buffer& out, const Hit& hit, const ProbeLabel& label) override {
     append(out, "{\"time_ns\":");
-    append_int(out, hit.time_ns);
+    append_json_unsigned(out, hit.time_ns);
     append(out, ",\"pid\":");
     append_int(out, hit.pid);
     append(out, ",\"tid\":");
@@ -259,7 +292,7 @@ class JsonWriter final : public HitWriter {
         append_integer(out, v);
         append_char(out, '"');
       } else {
-        append_integer(out, v);
+        append_json_integer(out, v);
       }
     }
     append_char(out, '}');
@@ -288,7 +321,17 @@ class JsonWriter final : public HitWriter {
     append(out, "{\"probe\":");
     append_json_string(out, probe);
     append(out, ",\"hits\":");
+    append_json_unsigned(out, hits);
+    append(out, "}\n");
+  }
+
+  void format_lost(Buffer& out, int pid, uint64_t hits, std::string_view why) override {
+    append(out, "{\"lost\":");
     append_int(out, hits);
+    append(out, ",\"pid\":");
+    append_int(out, pid);
+    append(out, ",\"reason\":");
+    append_json_string(out, why);
     append(out, "}\n");
   }
 };
@@ -366,6 +409,12 @@ bool HitWriter::finish(std::span<const uint64_t> hits_per_probe) {
       format_count(buffer_, labels_[i].name, i < hits_per_probe.size() ? hits_per_probe[i] : 0);
     }
   }
+  return write_buffer();
+}
+
+bool HitWriter::lost(int pid, uint64_t hits, std::string_view why) {
+  if (error_ != 0) return false;
+  format_lost(buffer_, pid, hits, why);
   return write_buffer();
 }
 

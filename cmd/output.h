@@ -54,6 +54,13 @@ class HitWriter {
   [[nodiscard]] bool finish(std::span<const uint64_t> hits_per_probe);
   // Writes everything buffered now.
   [[nodiscard]] bool flush();
+  // The labels grew (probes resolved in another process, or in a library
+  // loaded later): hits and counts name them from now on.
+  void set_labels(std::vector<ProbeLabel> labels) { labels_ = std::move(labels); }
+  // `hits` hits of `pid` were lost, for the reason `why`: JSON output gets
+  // an object saying so ({"lost":N,"pid":P,"reason":"..."}), in count mode
+  // too; text output has only the warning on stderr (the caller's).
+  [[nodiscard]] bool lost(int pid, uint64_t hits, std::string_view why);
 
   bool ok() const { return error_ == 0; }
   int error() const { return error_; }  // the errno of the failed write, 0 while fine
@@ -67,6 +74,7 @@ class HitWriter {
 
   virtual void format_hit(Buffer& out, const Hit& hit, const ProbeLabel& label) = 0;
   virtual void format_count(Buffer& out, std::string_view probe, uint64_t hits) = 0;
+  virtual void format_lost(Buffer& out, int pid, uint64_t hits, std::string_view why) = 0;
 
  private:
   bool write_buffer();

@@ -2,16 +2,22 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cmd/probe_spec.h"
 #include "cmd/resolver.h"
 #include "arch/isa.h"
+#include "elf/demangle.h"
 #include "elf/elf_file.h"
 #include "common/error.h"
+#include "core/arming.h"
+#include "core/site_check.h"
 #include "core/site_plan.h"
 #include "core/tracee_memory.h"
 #include "core/return_stack.h"
@@ -28,6 +34,11 @@ class WriterSink final : public core::HitSink {
   std::unique_ptr<HitWriter> writer;
   bool on_hit(const Hit& hit) override { return writer->hit(hit); }
   bool flush() override { return writer->flush(); }
+  // Said even with -q: a count that is short must never look exact.
+  void on_lost(pid_t pid, uint64_t hits, const std::string& why) override {
+    print_status(fmt::format("warning: {} hits in pid {} were lost: {}", hits, pid, why));
+    if (writer) (void)writer->lost(pid, hits, why);
+  }
 };
 
 std::string hex_bytes(std::span<const uint8_t> bytes) {
@@ -39,7 +50,7 @@ std::string hex_bytes(std::span<const uint8_t> bytes) {
 int list_functions(const Options& o) {
   std::string glob = o.probes.empty() ? "*" : o.probes.front();
   std::optional<std::string> module_filter;
-  if (auto colon = glob.find(':'); colon != std::string::npos) {
+  if (auto colon = module_separator(glob); colon != std::string::npos) {
     module_filter = glob.substr(0, colon);
     glob = glob.substr(colon + 1);
   }
@@ -70,18 +81,31 @@ int list_functions(const Options& o) {
       if (o.exe) throw;
       continue;  // e.g. a mapping of a non-ELF file
     }
-    for (const elf::Function* f : file->match_functions(glob)) {
-      ++listed;
-      if (o.format == OutputFormat::Json)
-        std::printf("%s\n", nlohmann::json{{"name", f->name},
-                                           {"addr", fmt::format("{:#x}", f->addr.value)},
-                                           {"size", f->size},
-                                           {"module", s.shown}}
-                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                                .c_str());
-      else
-        std::printf("%s %s %s %s\n", f->name.c_str(), fmt::format("{:#x}", f->addr.value).c_str(),
-                    std::to_string(f->size).c_str(), s.shown.c_str());
+    // One line per address, under the name a glob probe would report; the
+    // other names of the address after it.
+    for (const elf::ElfFile::Entry& e : file->match_entries(glob)) {
+      for (size_t i = 0; i < e.functions.size(); ++i) {
+        const elf::Function* f = e.functions[i];
+        const std::vector<std::string>& aliases = e.aliases[i];
+        ++listed;
+        if (o.format == OutputFormat::Json) {
+          nlohmann::ordered_json j{{"name", e.name},
+                                   {"addr", fmt::format("{:#x}", f->addr.value)},
+                                   {"size", f->size},
+                                   {"module", s.shown},
+                                   {"aliases", aliases},
+                                   {"ifunc", f->is_ifunc}};
+          std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        } else {
+          std::string line = fmt::format("{} {:#x} {} {}", e.name, f->addr.value, f->size, s.shown);
+          std::vector<std::string> notes;
+          if (!aliases.empty()) notes.push_back(fmt::format("aliases: {}", fmt::join(aliases, ", ")));
+          // Its address is the resolver's; --explain -p names the implementation.
+          if (f->is_ifunc) notes.emplace_back("indirect function");
+          if (!notes.empty()) line += fmt::format(" ({})", fmt::join(notes, "; "));
+          std::printf("%s\n", line.c_str());
+        }
+      }
     }
   }
   if (listed == 0 && !o.quiet) print_status(fmt::format("no function matches '{}'", glob));
@@ -114,6 +138,23 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       // Without access to its memory, explain from the file alone.
     }
   }
+  // The same check arming makes (core/site_check.h), against every probe
+  // being explained at once, and the same placement of their slots.
+  std::set<uint64_t> addresses;
+  for (const core::ProbeSite& s : res.sites) addresses.insert(s.addr.value);
+  const core::SiteEnvironment env{live.get(), &addresses, nullptr};
+  const core::PlanRequest request{o.mode, core::step_mechanism_for(isa)};
+  std::string placement_refusal;
+  if (o.pid && live) {
+    std::vector<std::vector<const core::ProbeSite*>> groups;
+    for (const core::ProbeSite& s : res.sites) groups.push_back({&s});
+    const bool returns = std::any_of(res.sites.begin(), res.sites.end(),
+                                     [](const core::ProbeSite& s) { return s.role == core::ProbeRole::Return; });
+    try {
+      placement_refusal = core::plan_slots(isa, groups, returns, *o.pid).error;
+    } catch (const Error&) {
+    }
+  }
   bool refused_any = false;
   for (size_t i = 0; i < res.sites.size(); ++i) {
     const core::ProbeSite& s = res.sites[i];
@@ -132,38 +173,30 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     if (o.stack && with_stack.jump_unavailable.empty())
       with_stack.jump_unavailable = "--stack unwinds the thread's stack at a stop";
     const core::ProbeSite* one[] = {&with_stack};
-    arch::SiteAnalysis a =
-        core::plan_site(isa, one, core::provisional_slot(s.addr), o.mode, core::kProvisionalRing, 0).analysis;
-    // As arming does: a jump must not overwrite another probe.
-    if (a.plan && a.plan->mode() == arch::ExecMode::Jump) {
-      const uint64_t end = s.addr.value + a.plan->site_patch().size();
-      for (const core::ProbeSite& other : res.sites) {
-        if (other.addr <= s.addr || other.addr.value >= end) continue;
-        with_stack.jump_unavailable =
-            fmt::format("the probe at {:#x} is inside the bytes a jump would overwrite", other.addr.value);
-        a = core::plan_site(isa, one, core::provisional_slot(s.addr), o.mode, core::kProvisionalRing, 0).analysis;
-        break;
-      }
-    }
-    std::string refusal = a.plan ? "" : a.refusal;
-    // What will run is what is in memory, which may differ from the file.
-    if (live && a.insn.length) {
-      // As many bytes as the longest instruction: a trap written over a
-      // shorter one (cd 03 over a 1-byte push) must still decode.
-      std::vector<uint8_t> bytes(16);
-      while (bytes.size() > a.insn.length && !live->read(s.addr, bytes)) bytes.pop_back();
-      if (live->read(s.addr, bytes) && !std::equal(a.insn.bytes.begin(), a.insn.bytes.begin() + a.insn.length, bytes.begin())) {
-        auto decoded = isa.decode(bytes, s.addr);
-        refusal = !decoded.empty() && isa.is_trap(decoded.front())
-                      ? fmt::format("{} in memory is already a breakpoint instruction (another debugger's?)",
-                                    decoded.front().text)
-                      : fmt::format("the code in memory ({}) differs from the file",
-                                    hex_bytes(std::span<const uint8_t>(bytes).first(a.insn.length)));
-      }
-    }
+    core::SiteVerdict verdict =
+        core::check_site(isa, one, core::provisional_slot(s.addr), request, core::kProvisionalRing, 0, env);
+    const arch::SiteAnalysis& a = verdict.plan.analysis;
+    std::string refusal = !placement_refusal.empty() ? placement_refusal : verdict.refusal;
     refused_any |= !refusal.empty();
+    // A C++ function as c++filt prints it: the mangled name is in --list.
+    std::string function = elf::detail::demangle_function(info.function).signature;
+    if (function.empty()) function = info.function;
     std::string where = info.function.empty() ? fmt::format("{:#x}", info.file_addr.value)
-                                              : fmt::format("{}+{:#x}", info.function, info.function_offset);
+                                              : fmt::format("{}+{:#x}", function, info.function_offset);
+    // ppc64 ELFv2: which of the function's two entries the probe is at.
+    std::string entries;
+    if (info.local_entry_offset && !info.function.empty()) {
+      const uint64_t local = info.local_entry_offset;
+      std::string probed;
+      if (info.function_offset == local)
+        probed = "the local entry, so calls through either entry hit once";
+      else if (info.function_offset == 0)
+        probed = "the global entry, which only calls through a pointer or the PLT pass";
+      else
+        probed = fmt::format("+{:#x}, counted from the global entry as objdump does", info.function_offset);
+      entries = fmt::format("global {}+0x0 (sets up the TOC in r2), local {}+{:#x}; probed: {}", info.function,
+                            info.function, local, probed);
+    }
     if (o.format == OutputFormat::Json) {
       nlohmann::ordered_json j;
       j["probe"] = res.labels[s.label].name;
@@ -182,17 +215,22 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
         j["refused"] = refusal;
       }
       if (!returns.empty()) j["return"] = returns;
+      if (!entries.empty()) j["entries"] = entries;
+      if (!info.ifunc.empty()) j["ifunc"] = info.ifunc;
       nlohmann::ordered_json declined = nlohmann::json::array();
       for (const auto& [mode, why] : a.declined) declined.push_back({{"mode", arch::to_string(mode)}, {"reason", why}});
       j["declined"] = declined;
       if (!info.variables.empty()) j["fetch"] = info.variables;
       if (info.after_prologue) j["after_prologue"] = true;
+      if (!info.go_arguments.empty()) j["go_arguments"] = info.go_arguments;
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       continue;
     }
     std::printf("%s\n", res.labels[s.label].name.c_str());
     std::printf("  at:          %s in %s (file address %#lx, runtime %#lx)\n", where.c_str(), info.module_path.c_str(),
                 static_cast<unsigned long>(info.file_addr.value), static_cast<unsigned long>(s.addr.value));
+    if (!entries.empty()) std::printf("  entries:     %s\n", entries.c_str());
+    if (!info.ifunc.empty()) std::printf("  ifunc:       %s\n", info.ifunc.c_str());
     std::printf("  instruction: %s  %s\n", hex_bytes(a.insn.code()).c_str(), a.insn.text.c_str());
     if (refusal.empty())
       std::printf("  mode:        %s: %s\n", std::string(arch::to_string(a.plan->mode())).c_str(),
@@ -204,6 +242,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       std::printf("  not %-8s %s\n", (std::string(arch::to_string(mode)) + ":").c_str(), why.c_str());
     if (info.after_prologue)
       std::printf("  note:        after the prologue, where unoptimised code has stored the arguments\n");
+    if (!info.go_arguments.empty()) std::printf("  note:        %s\n", info.go_arguments.c_str());
     for (const std::string& v : info.variables) std::printf("  fetch:       %s\n", v.c_str());
   }
   return !refused_any;
@@ -242,11 +281,16 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
     Resolution res = resolver.resolve_in_process(pid);
     if (!o.quiet)
       for (const std::string& w : res.warnings) print_status(w);
-    sink.writer = o.output_path ? HitWriter::open(o.format, o.count, *o.output_path, res.labels)
-                                : HitWriter::create(o.format, o.count, 1, res.labels);
+    // Every resolution (one per process, and later ones for libraries
+    // loaded later) names its probes in the resolver's one label table.
+    if (!sink.writer)
+      sink.writer = o.output_path ? HitWriter::open(o.format, o.count, *o.output_path, res.labels)
+                                  : HitWriter::create(o.format, o.count, 1, res.labels);
+    else
+      sink.writer->set_labels(res.labels);
     return std::move(res.sites);
   };
-  core::TraceResult result = o.pid ? tracer.attach(*o.pid, resolve) : tracer.launch(o.command, resolve);
+  core::TraceResult result = o.pid ? tracer.attach(o.pids, resolve) : tracer.launch(o.command, resolve);
 
   if (sink.writer && !sink.writer->finish(tracer.hit_counts()) && sink.writer->error() != EPIPE)
     throw_runtime("{}", sink.writer->error_message());
@@ -271,10 +315,14 @@ const arch::Isa& isa_for(const Options& o) {
     return arch::native_isa();  // each probe is refused with the reason, as without a file
   }
   if (const arch::Isa* isa = arch::isa_for_elf_machine(file->machine())) {
-    const std::string why = isa->elf_refusal(file->elf_class(), file->byte_order(), file->flags());
-    if (why.empty()) return *isa;
-    throw Error(ErrorKind::Runtime, fmt::format("{} {}", *o.exe, why),
-                fmt::format("uptrace reads {} files of the ABI Linux distributions use", isa->name()));
+    const elf::ElfAbi abi = file->abi();
+    if (std::string why = isa->elf_refusal(abi.elf_class, abi.data, abi.flags); !why.empty())
+      throw Error(ErrorKind::Runtime, fmt::format("{} is {}, which uptrace does not know", *o.exe, why),
+                  fmt::format("uptrace probes {} ELF files for 64-bit little-endian Linux{}", isa->name(),
+                              isa->id() == arch::IsaId::Ppc64le   ? " (ELFv2 ABI)"
+                              : isa->id() == arch::IsaId::Riscv64 ? " (lp64d ABI)"
+                                                                  : ""));
+    return *isa;
   }
   std::string known;
   for (const arch::Isa* isa : arch::all_isas()) known += (known.empty() ? "" : ", ") + std::string(isa->name());

@@ -5,20 +5,32 @@
 // they are the whole contract.
 //
 // Writers reserve a record by compare-and-swap on `head`, but only while
-// head - tail < capacity; a full ring counts the record in `lost` instead
-// (reported, never silent). A record is published by writing `commit` last
+// head - tail < capacity (tail read first, so the difference never wraps).
+// A writer that finds the ring full never drops its record: it executes a
+// trap, uptrace drains the ring while the thread is stopped, and the writer
+// tries again. A record is published by writing `commit` last
 // (sequence + 1); the reader consumes records in sequence order and moves
-// `tail` on, which frees them for writers.
+// `tail` on, which frees them for writers. Every reservation is a hit, so
+// once no writer can run any more (the process is gone), head - tail
+// records that never got their commit were cut short by the death of their
+// thread: those are the only hits that can be lost, and they are counted.
 #include <cstdint>
 
 namespace uptrace::ring {
 
 constexpr uint64_t kHeadOffset = 0;          // u64, writers
 constexpr uint64_t kTailOffset = 64;         // u64, the reader (own cache line)
-constexpr uint64_t kLostOffset = 128;        // u64, writers (lock inc)
-// u64, set by uptrace: nonzero once every thread has a thread pointer, so
-// the writer may read it to name its thread (x86-64: fs:[0]); zero: thread 0.
+// u64, set by uptrace: how a writer names its thread in a record
+// (ThreadIdMode).
 constexpr uint64_t kThreadIdsOffset = 192;
+enum ThreadIdMode : uint64_t {
+  kNoThreadIds = 0,   // 0: not every thread has a thread pointer yet
+  kSelfPointer = 1,   // the thread pointer's self pointer (x86-64: fs:[0], as glibc's TCB keeps it)
+  // The kernel's thread id (gettid), tagged with kTidTag: for programs whose
+  // thread pointer does not point to itself (Go keeps other data at fs:0).
+  kKernelTid = 2,
+};
+constexpr uint64_t kTidTag = uint64_t{1} << 63;  // never set in a user-space pointer
 constexpr uint64_t kRecordsOffset = 4096;
 
 constexpr unsigned kRecordShift = 6;
@@ -43,7 +55,8 @@ constexpr uint64_t kRecordOffsetProbe = 24;
 constexpr uint64_t kRecordOffsetCount = 28;
 constexpr uint64_t kRecordOffsetValues = 32;
 
-// 2^18 records (16 MiB): at 10 M hits/s, 26 ms of slack for the reader.
+// 2^18 records (16 MiB): at 10 M hits/s, 26 ms of slack for the reader
+// before writers start to wait for it.
 constexpr uint64_t kDefaultCapacity = uint64_t{1} << 18;
 
 constexpr uint64_t bytes_for(uint64_t capacity) { return kRecordsOffset + capacity * kRecordSize; }

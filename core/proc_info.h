@@ -2,6 +2,9 @@
 // Facts about a process read from /proc, without ptrace.
 #include <sys/types.h>
 
+// <cstdint> for the uint64_t below: GCC 14's libstdc++ (Debian 13, where the
+// riscv64 stage builds) no longer brings it in with <optional> or <string>.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>

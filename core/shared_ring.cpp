@@ -37,40 +37,77 @@ SharedRing::~SharedRing() {
   if (base_) ::munmap(base_, bytes(capacity_));
 }
 
-size_t SharedRing::drain(const std::function<bool(const ring::Record&)>& take, size_t limit) {
+uint8_t* SharedRing::slot(uint64_t sequence) const {
+  return base_ + ring::kRecordsOffset + (sequence & (capacity_ - 1)) * ring::kRecordSize;
+}
+
+// Published when commit is the sequence + 1; acquire pairs with the
+// writer's ordered stores (x86-64 keeps stores in order). A slot's commit
+// from an older lap is smaller, so it is never taken for the new one.
+bool SharedRing::published(uint64_t sequence) const {
+  return word_at(slot(sequence), ring::kRecordOffsetCommit).load(std::memory_order_acquire) == sequence + 1;
+}
+
+void SharedRing::publish_tail() { word_at(base_, ring::kTailOffset).store(tail_, std::memory_order_release); }
+
+size_t SharedRing::drain(const Taker& take, size_t limit) {
   size_t taken = 0;
-  while (taken < limit) {
-    uint8_t* slot = base_ + ring::kRecordsOffset + (tail_ & (capacity_ - 1)) * ring::kRecordSize;
-    // Published when commit is this sequence + 1; acquire pairs with the
-    // writer's ordered stores (x86-64 keeps stores in order).
-    if (word_at(slot, ring::kRecordOffsetCommit).load(std::memory_order_acquire) != tail_ + 1) break;
-    const ring::Record record = *reinterpret_cast<const ring::Record*>(slot);
+  while (taken < limit && !backlog_.empty()) {
+    const ring::Record record = backlog_.front();
+    backlog_.pop_front();
+    ++taken;
+    if (!take(record)) return taken;
+  }
+  while (taken < limit && published(tail_)) {
+    const ring::Record record = *reinterpret_cast<const ring::Record*>(slot(tail_));
     const bool more = take(record);
     ++tail_;
     ++taken;
     // Writers read tail on every reservation: publish it now and then, not
     // per record, to keep its cache line from bouncing.
-    if (taken % kPublishEvery == 0) word_at(base_, ring::kTailOffset).store(tail_, std::memory_order_release);
+    if (taken % kPublishEvery == 0) publish_tail();
     if (!more) break;
   }
-  word_at(base_, ring::kTailOffset).store(tail_, std::memory_order_release);
+  publish_tail();
   return taken;
 }
 
-uint64_t SharedRing::lost() const {
-  return word_at(base_, ring::kLostOffset).load(std::memory_order_acquire);
+void SharedRing::make_room() {
+  for (; published(tail_); ++tail_) backlog_.push_back(*reinterpret_cast<const ring::Record*>(slot(tail_)));
+  publish_tail();
 }
 
-void SharedRing::set_thread_ids(bool enabled) {
-  word_at(base_, ring::kThreadIdsOffset).store(enabled ? 1 : 0, std::memory_order_release);
+uint64_t SharedRing::finish(const Taker& take) {
+  bool more = true;
+  while (more && !backlog_.empty()) {
+    more = take(backlog_.front());
+    backlog_.pop_front();
+  }
+  backlog_.clear();
+  const uint64_t head = word_at(base_, ring::kHeadOffset).load(std::memory_order_acquire);
+  uint64_t unpublished = 0;
+  for (; tail_ < head; ++tail_) {
+    if (!published(tail_)) {
+      ++unpublished;
+      continue;
+    }
+    if (more) more = take(*reinterpret_cast<const ring::Record*>(slot(tail_)));
+  }
+  publish_tail();
+  return unpublished;
 }
 
-}  // namespace uptrace::core
+bool SharedRing::full() const {
+  const uint64_t head = word_at(base_, ring::kHeadOffset).load(std::memory_order_acquire);
+  return head - tail_ >= capacity_;
+}
 
-namespace uptrace::core {
+void SharedRing::set_thread_id_mode(ring::ThreadIdMode mode) {
+  word_at(base_, ring::kThreadIdsOffset).store(mode, std::memory_order_release);
+}
 
-bool SharedRing::thread_ids() const {
-  return word_at(base_, ring::kThreadIdsOffset).load(std::memory_order_acquire) != 0;
+ring::ThreadIdMode SharedRing::thread_id_mode() const {
+  return static_cast<ring::ThreadIdMode>(word_at(base_, ring::kThreadIdsOffset).load(std::memory_order_acquire));
 }
 
 }  // namespace uptrace::core

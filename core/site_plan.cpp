@@ -1,22 +1,52 @@
 #include "core/site_plan.h"
 
+#include <cstdlib>
+#include <string>
+
+#include "common/error.h"
 #include "common/ring_layout.h"
 
 namespace uptrace::core {
 
+uint64_t jump_ring_capacity() {
+  static const uint64_t capacity = [] {
+    const char* text = std::getenv("UPTRACE_TEST_RING_RECORDS");
+    if (!text || !*text) return ring::kDefaultCapacity;
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(text, &end, 0);
+    if (*end != 0 || n < 2 || n > ring::kDefaultCapacity || (n & (n - 1)) != 0)
+      throw_runtime("UPTRACE_TEST_RING_RECORDS={} is not a power of two from 2 to {}", text, ring::kDefaultCapacity);
+    return static_cast<uint64_t>(n);
+  }();
+  return capacity;
+}
+
 RuntimeAddr provisional_slot(RuntimeAddr site) { return site + 0x100000; }
 
+arch::StepMechanism step_mechanism_for(const arch::Isa& isa) {
+  const char* forced = std::getenv("UPTRACE_TEST_TRAILING_TRAP");
+  if (forced && std::string(forced) == "1") return arch::StepMechanism::TrailingTrap;
+  return isa.step_mechanism();
+}
+
 SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probes, RuntimeAddr slot,
-                   arch::ModeRequest mode, std::optional<RuntimeAddr> ring, uint32_t first_record) {
+                   const PlanRequest& request, std::optional<RuntimeAddr> ring, uint32_t first_record,
+                   const std::string& jump_unavailable) {
   const ProbeSite& s = *probes.front();
+  const arch::ModeRequest mode = request.mode;
   SitePlan out;
-  arch::SiteContext ctx{s.function_start, s.function_code, s.addr, slot, mode};
+  arch::SiteContext ctx{s.function_start, s.function_code, s.addr, slot, mode, request.step};
   if (mode == arch::ModeRequest::Auto || mode == arch::ModeRequest::Jump) {
-    ctx.jump_unavailable = ring ? s.jump_unavailable : "no ring for jump probes could be made in the process";
+    // The most specific reason first: what the resolver or a look at the
+    // live process found, then a missing ring.
+    ctx.jump_unavailable = !s.jump_unavailable.empty() ? s.jump_unavailable
+                           : !jump_unavailable.empty() ? jump_unavailable
+                           : ring                      ? ""
+                                                       : "no ring for jump probes could be made in the process";
     for (const ProbeSite* p : probes)
       if (p->role != ProbeRole::Entry && ctx.jump_unavailable.empty())
         ctx.jump_unavailable = "uptrace must stop here: a %return probe replaces the return address at the entry";
-    out.jump = arch::JumpContext{ring.value_or(RuntimeAddr(0)), ring::kDefaultCapacity, {}};
+    out.jump = arch::JumpContext{ring.value_or(RuntimeAddr(0)), jump_ring_capacity(), {}};
     if (ring && ctx.jump_unavailable.empty()) {
       for (const ProbeSite* p : probes) {
         FetchProgram::Captures c = p->fetch.register_captures();

@@ -7,29 +7,41 @@
 #include <vector>
 
 #include "arch/isa.h"
+#include "common/address.h"
 #include "core/return_stack.h"
 #include "core/stop.h"
 
 namespace uptrace::core {
 
+// Where a thread is in running a displaced instruction out of line
+// (core/xol_stepper.h), the kernel's per-task uprobe state.
+enum class XolState : uint8_t {
+  Idle,         // in the program's own code (or an emulated hit: no slot)
+  Stepping,     // running the copy in `stepping_site`'s slot; a step-done stop ends it
+  LeavingSlot,  // found in a free-running (boost, jump) slot by a signal: stepped until out
+};
+
 struct Thread {
   pid_t tid = 0;
   pid_t pid = 0;  // its process (thread group)
   // In a ptrace-stop the tracer has seen and not yet resumed (only while the
-  // world is stopped; otherwise stops are handled at once).
+  // world is stopped, or while the thread waits for something; otherwise
+  // stops are handled at once).
   bool stopped = false;
   std::optional<Stop> pending;
-  // Stepping the displaced instruction of this site out of line (-1: not).
-  int stepping_site = -1;
-  arch::StepState step;
-  // Being stepped out of a boost or jump slot, where a signal found it; the
-  // held signals are delivered once it is out.
-  bool leaving_slot = false;
-  unsigned slot_steps = 0;
+  XolState xol = XolState::Idle;
+  int stepping_site = -1;  // Stepping: the site whose copy runs
+  arch::StepState step;    // Stepping: the plan's state, from begin_hit to finish_step / abort_step
+  unsigned slot_steps = 0;  // LeavingSlot: steps so far
+  // Stopped on a jump trampoline's ring-full trap at this address, waiting
+  // for uptrace's reader to make room before it tries again.
+  std::optional<RuntimeAddr> waiting_for_ring;
   // Signals that arrived during a step, delivered once it completes (rule 5).
   std::vector<siginfo_t> held_signals;
   // Its pending hijacked returns (FUNC%return).
   ReturnStack returns;
+
+  bool stepping() const { return xol == XolState::Stepping; }
 };
 
 }  // namespace uptrace::core

@@ -67,7 +67,7 @@ Built<ProbePlan> build_emulation(const Site& s) {
     case InsnClass::Jal: {
       const uint64_t target = s.site.value + static_cast<uint64_t>(imm_j(w));
       return {std::make_unique<JumpEmulation>(
-                  fmt::format("emulated: {} ({}jump to {})", name, link_phrase(rd(w), s.next()), hex(target)), s.site,
+                  fmt::format("emulated: {} ({}jump to {})", name, link_phrase(rd(w), s.next()), hex(target)),
                   target, static_cast<uint8_t>(rd(w)), s.next()),
               {}};
     }
@@ -75,7 +75,7 @@ Built<ProbePlan> build_emulation(const Site& s) {
       const int64_t offset = imm_i(w);
       const std::string to = offset == 0 ? reg(rs1(w)) : fmt::format("{}{:+d}", reg(rs1(w)), offset);
       return {std::make_unique<RegisterJumpEmulation>(
-                  fmt::format("emulated: {} ({}jump to {})", name, link_phrase(rd(w), s.next()), to), s.site,
+                  fmt::format("emulated: {} ({}jump to {})", name, link_phrase(rd(w), s.next()), to),
                   static_cast<uint8_t>(rs1(w)), offset, static_cast<uint8_t>(rd(w)), s.next()),
               {}};
     }
@@ -84,19 +84,19 @@ Built<ProbePlan> build_emulation(const Site& s) {
       return {std::make_unique<BranchEmulation>(
                   fmt::format("emulated: {} (jump to {} if taken, else continue at {})", name, hex(target),
                               hex(s.next())),
-                  s.site, comparison_of(w), static_cast<uint8_t>(rs1(w)), static_cast<uint8_t>(rs2(w)), target,
+                  comparison_of(w), static_cast<uint8_t>(rs1(w)), static_cast<uint8_t>(rs2(w)), target,
                   s.next()),
               {}};
     }
     case InsnClass::Auipc: {
       const uint64_t value = s.site.value + static_cast<uint64_t>(imm_u(w));
-      return {std::make_unique<AuipcEmulation>(fmt::format("emulated: auipc {}, {}", reg(rd(w)), hex(value)), s.site,
+      return {std::make_unique<AuipcEmulation>(fmt::format("emulated: auipc {}, {}", reg(rd(w)), hex(value)),
                                                static_cast<uint8_t>(rd(w)), value, s.next()),
               {}};
     }
     case InsnClass::Skip:
       return {std::make_unique<JumpEmulation>(fmt::format("emulated: {} (continue at {})", name, hex(s.next())),
-                                              s.site, s.next()),
+                                              s.next()),
               {}};
     default: return {nullptr, fmt::format("{} cannot be emulated", name)};
   }
@@ -165,7 +165,7 @@ SiteAnalysis analyze_site(const SiteContext& ctx) {
                   "Zbs, Zicond and Zihintpause, not this");
   }
   if (is_refused(d.row->cls)) return refuse(std::move(out), fmt::format("{} {}", d.name(), d.row->reason));
-  if (auto lr = reservation_sequence_start(code, ctx.site)) {
+  if (auto lr = reservation_sequence_start(ctx.function_code, ctx.function_start, ctx.site)) {
     const auto opener = std::find_if(code.begin(), at, [&](const Decoded& c) { return c.insn.address == *lr; });
     return refuse(std::move(out),
                   fmt::format("inside a load-reserved/store-conditional sequence (opened by the {} at +{:#x}): a trap "

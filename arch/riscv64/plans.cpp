@@ -43,39 +43,28 @@ std::optional<uint64_t> StepPlan::original_pc(uint64_t pc_in_slot) const {
   return std::nullopt;
 }
 
-std::optional<RuntimeAddr> StepPlan::trailing_trap() const { return spec_.slot + spec_.copy.size(); }
+bool StepPlan::is_step_end_trap(RuntimeAddr trap) const { return trap == spec_.slot + spec_.copy.size(); }
 
-// --- EmulatePlan --------------------------------------------------------------
+// --- emulations ---------------------------------------------------------------
 
-HitAction EmulatePlan::begin_hit(Regs& regs, MemoryAccess&, StepState&) const {
-  emulate(regs);
-  return HitAction::Resume;
-}
+JumpEmulation::JumpEmulation(std::string description, uint64_t target, uint8_t rd, uint64_t link)
+    : EmulatePlan(std::move(description), nullptr), target_(target), rd_(rd), link_(link) {}
 
-void EmulatePlan::finish_step(Regs&, MemoryAccess&, const StepState&) const {
-  assert(false && "an emulation never single-steps");
-}
-
-void EmulatePlan::abort_step(Regs& regs, const StepState&) const { regs.words[kPc] = site_.value; }
-
-std::optional<uint64_t> EmulatePlan::original_pc(uint64_t) const { return std::nullopt; }
-
-JumpEmulation::JumpEmulation(std::string description, RuntimeAddr site, uint64_t target, uint8_t rd, uint64_t link)
-    : EmulatePlan(std::move(description), site), target_(target), rd_(rd), link_(link) {}
-
-void JumpEmulation::emulate(Regs& regs) const {
+bool JumpEmulation::emulate(Regs& regs, MemoryAccess&) const {
   write_x(regs, rd_, link_);
   regs.words[kPc] = target_;
+  return true;
 }
 
-RegisterJumpEmulation::RegisterJumpEmulation(std::string description, RuntimeAddr site, uint8_t rs1, int64_t offset,
+RegisterJumpEmulation::RegisterJumpEmulation(std::string description, uint8_t rs1, int64_t offset,
                                              uint8_t rd, uint64_t link)
-    : EmulatePlan(std::move(description), site), rs1_(rs1), offset_(offset), rd_(rd), link_(link) {}
+    : EmulatePlan(std::move(description), nullptr), rs1_(rs1), offset_(offset), rd_(rd), link_(link) {}
 
-void RegisterJumpEmulation::emulate(Regs& regs) const {
+bool RegisterJumpEmulation::emulate(Regs& regs, MemoryAccess&) const {
   const uint64_t target = (read_x(regs, rs1_) + static_cast<uint64_t>(offset_)) & ~uint64_t{1};
   write_x(regs, rd_, link_);
   regs.words[kPc] = target;
+  return true;
 }
 
 bool compare(Comparison c, uint64_t a, uint64_t b) {
@@ -90,25 +79,27 @@ bool compare(Comparison c, uint64_t a, uint64_t b) {
   return false;
 }
 
-BranchEmulation::BranchEmulation(std::string description, RuntimeAddr site, Comparison cmp, uint8_t rs1, uint8_t rs2,
+BranchEmulation::BranchEmulation(std::string description, Comparison cmp, uint8_t rs1, uint8_t rs2,
                                  uint64_t taken, uint64_t not_taken)
-    : EmulatePlan(std::move(description), site),
+    : EmulatePlan(std::move(description), nullptr),
       cmp_(cmp),
       rs1_(rs1),
       rs2_(rs2),
       taken_(taken),
       not_taken_(not_taken) {}
 
-void BranchEmulation::emulate(Regs& regs) const {
+bool BranchEmulation::emulate(Regs& regs, MemoryAccess&) const {
   regs.words[kPc] = compare(cmp_, read_x(regs, rs1_), read_x(regs, rs2_)) ? taken_ : not_taken_;
+  return true;
 }
 
-AuipcEmulation::AuipcEmulation(std::string description, RuntimeAddr site, uint8_t rd, uint64_t value, uint64_t next)
-    : EmulatePlan(std::move(description), site), rd_(rd), value_(value), next_(next) {}
+AuipcEmulation::AuipcEmulation(std::string description, uint8_t rd, uint64_t value, uint64_t next)
+    : EmulatePlan(std::move(description), nullptr), rd_(rd), value_(value), next_(next) {}
 
-void AuipcEmulation::emulate(Regs& regs) const {
+bool AuipcEmulation::emulate(Regs& regs, MemoryAccess&) const {
   write_x(regs, rd_, value_);
   regs.words[kPc] = next_;
+  return true;
 }
 
 }  // namespace uptrace::arch::riscv64

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "arch/emulate_plan.h"
 #include "arch/isa.h"
 
 namespace uptrace::arch::riscv64 {
@@ -42,8 +43,8 @@ class StepPlan final : public ProbePlan {
   void finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const override;
   void abort_step(Regs& regs, const StepState& state) const override;
   std::optional<uint64_t> original_pc(uint64_t pc_in_slot) const override;
-  std::vector<uint8_t> site_patch() const override { return {}; }
-  std::optional<RuntimeAddr> trailing_trap() const override;
+  // The c.ebreak right after the copy (StepMechanism::TrailingTrap).
+  bool is_step_end_trap(RuntimeAddr trap) const override;
 
   const StepSpec& spec() const { return spec_; }
 
@@ -51,39 +52,18 @@ class StepPlan final : public ProbePlan {
   StepSpec spec_;
 };
 
-// The emulations: the effect is computed from the registers at the hit and
-// the thread resumes at once; nothing runs in a slot.
-class EmulatePlan : public ProbePlan {
- public:
-  ExecMode mode() const final { return ExecMode::Emulate; }
-  std::string describe() const final { return description_; }
-  std::vector<uint8_t> slot_code() const final { return {}; }
-  HitAction begin_hit(Regs& regs, MemoryAccess& mem, StepState& state) const final;
-  // Never called: an emulation does not step.
-  void finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const final;
-  // Back at the site, as if it had not trapped.
-  void abort_step(Regs& regs, const StepState& state) const final;
-  std::optional<uint64_t> original_pc(uint64_t pc_in_slot) const final;
-  std::vector<uint8_t> site_patch() const final { return {}; }
-  std::optional<RuntimeAddr> trailing_trap() const final { return std::nullopt; }
-
- protected:
-  EmulatePlan(std::string description, RuntimeAddr site) : description_(std::move(description)), site_(site) {}
-  virtual void emulate(Regs& regs) const = 0;
-
- private:
-  std::string description_;
-  RuntimeAddr site_;
-};
+// The emulations (arch/emulate_plan.h): the effect is computed from the
+// registers at the hit and the thread resumes at once; nothing runs in a
+// slot. None needs memory, so none can fail, and none has a fallback.
 
 // jal, c.j (and c.jal on RV32), and the no-ops (a jump to the next
 // instruction, linking nothing): rd = link, pc = target.
 class JumpEmulation final : public EmulatePlan {
  public:
-  JumpEmulation(std::string description, RuntimeAddr site, uint64_t target, uint8_t rd = 0, uint64_t link = 0);
+  JumpEmulation(std::string description, uint64_t target, uint8_t rd = 0, uint64_t link = 0);
 
  private:
-  void emulate(Regs& regs) const override;
+  bool emulate(Regs& regs, MemoryAccess& mem) const override;
   uint64_t target_;
   uint8_t rd_;
   uint64_t link_;
@@ -93,11 +73,11 @@ class JumpEmulation final : public EmulatePlan {
 // is written (jalr ra, 0(ra) jumps to the old ra).
 class RegisterJumpEmulation final : public EmulatePlan {
  public:
-  RegisterJumpEmulation(std::string description, RuntimeAddr site, uint8_t rs1, int64_t offset, uint8_t rd,
+  RegisterJumpEmulation(std::string description, uint8_t rs1, int64_t offset, uint8_t rd,
                         uint64_t link);
 
  private:
-  void emulate(Regs& regs) const override;
+  bool emulate(Regs& regs, MemoryAccess& mem) const override;
   uint8_t rs1_;
   int64_t offset_;
   uint8_t rd_;
@@ -110,11 +90,11 @@ bool compare(Comparison c, uint64_t a, uint64_t b);
 
 class BranchEmulation final : public EmulatePlan {
  public:
-  BranchEmulation(std::string description, RuntimeAddr site, Comparison cmp, uint8_t rs1, uint8_t rs2,
+  BranchEmulation(std::string description, Comparison cmp, uint8_t rs1, uint8_t rs2,
                   uint64_t taken, uint64_t not_taken);
 
  private:
-  void emulate(Regs& regs) const override;
+  bool emulate(Regs& regs, MemoryAccess& mem) const override;
   Comparison cmp_;
   uint8_t rs1_;
   uint8_t rs2_;
@@ -125,10 +105,10 @@ class BranchEmulation final : public EmulatePlan {
 // auipc: rd = a value known at analysis (site + imm).
 class AuipcEmulation final : public EmulatePlan {
  public:
-  AuipcEmulation(std::string description, RuntimeAddr site, uint8_t rd, uint64_t value, uint64_t next);
+  AuipcEmulation(std::string description, uint8_t rd, uint64_t value, uint64_t next);
 
  private:
-  void emulate(Regs& regs) const override;
+  bool emulate(Regs& regs, MemoryAccess& mem) const override;
   uint8_t rd_;
   uint64_t value_;
   uint64_t next_;

@@ -8,6 +8,7 @@
 
 #include "arch/riscv64/analyzer.h"
 #include "arch/riscv64/decoder.h"
+#include "arch/riscv64/encoding.h"
 #include "arch/riscv64/insn_table.h"
 #include "arch/riscv64/plans.h"
 #include "arch/riscv64/registers.h"
@@ -35,22 +36,22 @@ constexpr int kTrapBrkpt = 1;
 // the trap comes first, and only a branch to the middle of an instruction
 // could reach them, which does not exist.
 constexpr std::array<uint8_t, 2> kBreakpoint = {0x02, 0x90};
-// ecall; c.ebreak: the core runs the thread to the c.ebreak
-// (StepMechanism::TrailingTrap).
-constexpr std::array<uint8_t, 6> kSyscall = {0x73, 0x00, 0x00, 0x00, 0x02, 0x90};
+// ecall alone: the core appends the breakpoint and runs the thread to it
+// (StepMechanism::TrailingTrap, core/remote_syscalls).
+constexpr std::array<uint8_t, 4> kSyscall = {0x73, 0x00, 0x00, 0x00};
 
 // The psABI's integer calling convention: a0..a7 (x10..x17), then the stack.
 constexpr unsigned kArgumentRegs = 8;
 // Linux syscall ABI: number in a7, arguments in a0..a5, result in a0.
 constexpr unsigned kSyscallArgs = 6;
 
-// The RISC-V psABI's DWARF numbering as (DWARF number, register word):
-// 0..31 are x0..x31 and 32..63 are f0..f31. NT_PRSTATUS holds x1..x31 at
-// words 1..31; x0 has no word (it is the constant 0) and the f registers are
-// in NT_PRFPREG, so neither is listed.
+// The RISC-V psABI's DWARF numbering: 0..31 are x0..x31 and 32..63 are
+// f0..f31. NT_PRSTATUS holds x1..x31 at words 1..31; x0 has no word (it is
+// the constant 0) and the f registers are in NT_PRFPREG, so neither is
+// listed (Isa::dwarf_register_map).
 constexpr auto kDwarfRegisters = [] {
-  std::array<std::pair<uint16_t, uint16_t>, 31> table{};
-  for (uint16_t n = 1; n <= 31; ++n) table[n - 1] = {n, n};
+  std::array<DwarfRegister, 31> table{};
+  for (uint16_t n = 1; n <= 31; ++n) table[n - 1] = DwarfRegister{n, RegisterRef{n}};
   return table;
 }();
 
@@ -58,21 +59,18 @@ constexpr auto kDwarfRegisters = [] {
 
 uint16_t Riscv64Isa::elf_machine() const { return kEmRiscv; }
 
-std::string Riscv64Isa::elf_refusal(uint8_t elf_class, uint8_t byte_order, uint32_t flags) const {
-  if (std::string why = elf_header_refusal(elf_class, byte_order); !why.empty()) return why;
+// A phrase after "FILE is" (Isa::elf_refusal).
+std::string Riscv64Isa::elf_refusal(uint8_t elf_class, uint8_t elf_data, uint32_t flags) const {
+  if (std::string why = elf64_lsb_refusal(*this, elf_class, elf_data); !why.empty()) return why;
   // The RISC-V ELF psABI's e_flags: bit 0 RVC, bits 2:1 the float ABI, bit 3
   // RVE, bit 4 TSO. RVC and TSO change nothing uptrace does (it decodes RVC
   // whether the file says so or not).
   constexpr uint32_t kFloatAbiMask = 0x6, kFloatAbiDouble = 0x4, kRve = 0x8;
-  if (flags & kRve)
-    return fmt::format("is for RV64E (16 registers, e_flags {:#x}): uptrace's riscv64 support is RV64GC with the lp64d "
-                       "ABI",
-                       flags);
+  if (flags & kRve) return fmt::format("a riscv64 file for RV64E (16 registers, e_flags {:#x}), not RV64GC", flags);
   if ((flags & kFloatAbiMask) != kFloatAbiDouble) {
     static constexpr const char* kAbi[4] = {"lp64 (soft-float)", "lp64f (single-float)", "lp64d", "lp64q (quad-float)"};
-    return fmt::format("uses the {} ABI (e_flags {:#x}), not lp64d: uptrace's riscv64 support is for lp64d code, "
-                       "Debian's and every Linux distribution's riscv64 ABI",
-                       kAbi[(flags & kFloatAbiMask) >> 1], flags);
+    return fmt::format("a riscv64 file for the {} ABI (e_flags {:#x}), not lp64d", kAbi[(flags & kFloatAbiMask) >> 1],
+                       flags);
   }
   return {};
 }
@@ -86,6 +84,13 @@ std::vector<Instruction> Riscv64Isa::decode(std::span<const uint8_t> code, Runti
 bool Riscv64Isa::is_trap(const Instruction& insn) const {
   const auto d = decode_one(insn.code(), insn.address);
   return d && d->known() && d->row->cls == InsnClass::Trap;
+}
+
+bool Riscv64Isa::is_return(const Instruction& insn) const {
+  const auto d = decode_one(insn.code(), insn.address);
+  // c.jr ra is decoded as its expansion, jalr zero, 0(ra).
+  return d && d->known() && d->row->cls == InsnClass::Jalr && rd(d->word) == 0 && rs1(d->word) == kRa &&
+         imm_i(d->word) == 0;
 }
 
 SiteAnalysis Riscv64Isa::analyze(const SiteContext& ctx) const { return analyze_site(ctx); }
@@ -128,20 +133,7 @@ ArgLocation Riscv64Isa::argument(unsigned n) const {
 
 RegisterRef Riscv64Isa::return_value() const { return RegisterRef{kA0}; }
 
-std::optional<RegisterRef> Riscv64Isa::dwarf_register(unsigned dwarf_regno) const {
-  const auto* it = std::find_if(kDwarfRegisters.begin(), kDwarfRegisters.end(),
-                                [&](const auto& entry) { return entry.first == dwarf_regno; });
-  if (it == kDwarfRegisters.end()) return std::nullopt;
-  return RegisterRef{it->second};
-}
-
-// x0..x31 in DWARF order, for CFI unwinding: x0 is 0, x1 (ra) the return
-// address column, x2 (sp) the usual CFA register.
-size_t Riscv64Isa::dwarf_registers(const Regs& r, std::span<uint64_t> out) const {
-  const size_t n = std::min<size_t>(out.size(), 32);
-  for (size_t i = 0; i < n; ++i) out[i] = read_x(r, static_cast<unsigned>(i));
-  return n;
-}
+std::span<const DwarfRegister> Riscv64Isa::dwarf_register_map() const { return kDwarfRegisters; }
 
 // jal/jalr put the return address in ra; nothing is on the stack at the
 // first instruction.

@@ -13,10 +13,12 @@ class Riscv64Isa final : public Isa {
   uint16_t elf_machine() const override;
   // A 64-bit little-endian file of the lp64d ABI (e_flags' float ABI
   // "double"), not RV64E.
-  std::string elf_refusal(uint8_t elf_class, uint8_t byte_order, uint32_t flags) const override;
+  std::string elf_refusal(uint8_t elf_class, uint8_t elf_data, uint32_t flags) const override;
 
   std::vector<Instruction> decode(std::span<const uint8_t> code, RuntimeAddr start) const override;
   bool is_trap(const Instruction& insn) const override;
+  // ret (jalr zero, 0(ra)) and c.jr ra, which is the same instruction.
+  bool is_return(const Instruction& insn) const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
   // A copy of at most 4 bytes and its 2-byte trailing c.ebreak, rounded up so
   // slots stay 8-byte aligned.
@@ -26,7 +28,6 @@ class Riscv64Isa final : public Isa {
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
   bool is_step_trap(int si_code) const override;
   bool is_syscall_step_trap(int si_code) const override;
-  bool has_hardware_single_step() const override { return false; }
   StepMechanism step_mechanism() const override { return StepMechanism::TrailingTrap; }
 
   size_t regs_size() const override;
@@ -38,8 +39,7 @@ class Riscv64Isa final : public Isa {
   uint64_t thread_pointer(const Regs& r) const override;
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
-  std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const override;
-  size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const override;
+  std::span<const DwarfRegister> dwarf_register_map() const override;
 
   // %return: jal/jalr leave the return address in ra; the prologue (if any)
   // saves it where the function's CFI says.

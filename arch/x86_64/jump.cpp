@@ -68,6 +68,7 @@ void store_reg(Code& c, unsigned n, uint8_t disp) {
 }
 
 constexpr unsigned kRaxNumber = 0;
+constexpr uint32_t kGettid = 186;  // x86-64's SYS_gettid
 
 // Stores the register word's value at the site to [rcx + disp]: straight
 // from the register when the trampoline leaves it alone, else through rax.
@@ -107,37 +108,58 @@ static_assert(ring::kTailOffset < 128, "the tail is addressed with a disp8");
 static_assert(ring::kRecordOffsetCount == ring::kRecordOffsetProbe + 4, "probe and count are stored as one word");
 
 // Writes one record for `spec`; rsi, rax, rcx, rdx and the flags are free.
-bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, uint64_t site, std::string& why_not) {
+// The address of its ring-full trap is added to `full_traps`.
+bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, uint64_t site,
+                 std::vector<uint64_t>& full_traps, std::string& why_not) {
   if (spec.words.size() > ring::kMaxValues) {
     why_not = fmt::format("a probe records at most {} values in jump mode, not {}", ring::kMaxValues, spec.words.size());
     return false;
   }
   c.put({0x48, 0xbe});  // movabs rsi, ring
   c.put_le<uint64_t>(jump.ring.value);
-  // Reserve the record at head only while head - tail < capacity.
-  c.put({0x48, 0x8b, 0x06});  // mov rax, [rsi]  (head)
+  // Reserve the record at head only while head - tail < capacity. Tail is
+  // read before head (x86-64 keeps loads in order), so head - tail never
+  // goes below zero: a head read first could be overtaken by the reader's
+  // tail and the difference wrap to a huge "full".
   const size_t retry = c.size();
-  c.put({0x48, 0x89, 0xc2});                                             // mov rdx, rax
-  c.put({0x48, 0x2b, 0x56, static_cast<uint8_t>(ring::kTailOffset)});  // sub rdx, [rsi + tail]
-  c.put({0x48, 0x81, 0xfa});                                             // cmp rdx, capacity
+  c.put({0x48, 0x8b, 0x56, static_cast<uint8_t>(ring::kTailOffset)});  // mov rdx, [rsi + tail]
+  c.put({0x48, 0x8b, 0x06});                                             // mov rax, [rsi]  (head)
+  c.put({0x48, 0x89, 0xc1});                                             // mov rcx, rax
+  c.put({0x48, 0x29, 0xd1});                                             // sub rcx, rdx
+  c.put({0x48, 0x81, 0xf9});                                             // cmp rcx, capacity
   c.put_le<uint32_t>(static_cast<uint32_t>(jump.capacity));
   const size_t to_full = c.jump_rel32({0x0f, 0x83});  // jae full
   c.put({0x48, 0x8d, 0x50, 0x01});                    // lea rdx, [rax + 1]  (the commit word)
   c.put({0xf0, 0x48, 0x0f, 0xb1, 0x16});              // lock cmpxchg [rsi], rdx
-  c.jump_back_to(retry, {0x0f, 0x85});                // jne retry (rax = the new head)
+  c.jump_back_to(retry, {0x0f, 0x85});                // jne retry
   c.put({0x25});                                      // and eax, capacity - 1
   c.put_le<uint32_t>(static_cast<uint32_t>(jump.capacity - 1));
   c.put({0xc1, 0xe0, ring::kRecordShift});  // shl eax, 6
   c.put({0x48, 0x8d, 0x8c, 0x06});          // lea rcx, [rsi + rax + records]
   c.put_le<uint32_t>(static_cast<uint32_t>(ring::kRecordsOffset));
-  // The thread pointer only once uptrace says every thread has one (fs:[0]
-  // with no fs base would fault).
-  c.put({0x31, 0xc0});                                            // xor eax, eax
-  c.put({0x48, 0x83, 0xbe});                                      // cmp qword [rsi + ids], 0
+  // The thread's name as uptrace says (ring::ThreadIdMode): none yet (fs:[0]
+  // with no fs base would fault), glibc's self pointer at fs:[0], or the
+  // kernel's thread id, tagged, where fs:0 holds something else: uptrace
+  // switches the ring to that once it sees such a thread, and a thread
+  // whose fs:0 is 0 (Go's) asks the kernel at once.
+  c.put({0x31, 0xc0});  // xor eax, eax
+  c.put({0x48, 0x83, 0xbe});
   c.put_le<uint32_t>(static_cast<uint32_t>(ring::kThreadIdsOffset));
-  c.put({0x00});
-  c.put({0x74, 0x09});                                            // je +9
+  c.put({static_cast<uint8_t>(ring::kSelfPointer)});              // cmp qword [rsi + ids], 1
+  const size_t no_ids = c.jump_rel32({0x0f, 0x82});                // jb store
+  const size_t kernel_tid = c.jump_rel32({0x0f, 0x87});            // ja kernel_tid
   c.put({0x64, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00});  // mov rax, fs:[0]
+  c.put({0x48, 0x85, 0xc0});                                      // test rax, rax
+  const size_t have_id = c.jump_rel32({0x0f, 0x85});               // jnz store
+  c.bind(kernel_tid);
+  c.put({0x51, 0x41, 0x53});                                      // push rcx; push r11 (syscall clobbers them)
+  c.put({0xb8});
+  c.put_le<uint32_t>(kGettid);                                    // mov eax, SYS_gettid
+  c.put({0x0f, 0x05});                                            // syscall
+  c.put({0x41, 0x5b, 0x59});                                      // pop r11; pop rcx
+  c.put({0x48, 0x0f, 0xba, 0xe8, 0x3f});                          // bts rax, 63  (ring::kTidTag)
+  c.bind(no_ids);
+  c.bind(have_id);
   store_reg(c, kRaxNumber, ring::kRecordOffsetThread);            // mov [rcx + thread], rax
   c.put({0x48, 0x89, 0xd6});                                      // mov rsi, rdx  (the commit word)
   // The cycle counter after the reservation: a lock cmpxchg runs only once
@@ -158,9 +180,12 @@ bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, u
   }
   c.put({0x48, 0x89, 0x31});  // mov [rcx], rsi: published
   const size_t to_done = c.jump_rel32({0xe9});
+  // A full ring never drops the hit: the trap stops the thread until
+  // uptrace has drained the ring, then it tries again.
   c.bind(to_full);
-  c.put({0xf0, 0x48, 0xff, 0x86});  // lock inc qword [rsi + lost]
-  c.put_le<uint32_t>(static_cast<uint32_t>(ring::kLostOffset));
+  full_traps.push_back(c.here());
+  c.put({0xcc});                  // int3
+  c.jump_back_to(retry, {0xe9});  // jmp retry
   c.bind(to_done);
   return true;
 }
@@ -219,12 +244,13 @@ std::string check_function(const Decoder& decoder, const SiteContext& ctx, uint6
 }  // namespace
 
 JumpPlan::JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, RuntimeAddr site, RuntimeAddr slot,
-                   uint64_t first_relocated, std::string description)
+                   uint64_t first_relocated, std::vector<uint64_t> full_traps, std::string description)
     : trampoline_(std::move(trampoline)),
       site_patch_(std::move(site_patch)),
       site_(site),
       slot_(slot),
       first_relocated_(first_relocated),
+      full_traps_(std::move(full_traps)),
       description_(std::move(description)) {}
 
 HitAction JumpPlan::begin_hit(Regs& regs, MemoryAccess&, StepState&) const {
@@ -240,6 +266,10 @@ std::optional<uint64_t> JumpPlan::original_pc(uint64_t pc) const {
   // back, the thread is exactly as it was at the site.
   if (pc == slot_.value || pc == first_relocated_) return site_.value;
   return std::nullopt;
+}
+
+bool JumpPlan::is_ring_full_trap(RuntimeAddr trap) const {
+  return std::find(full_traps_.begin(), full_traps_.end(), trap.value) != full_traps_.end();
 }
 
 JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot_size) {
@@ -277,8 +307,9 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   c.put({0x50, 0x9f, 0x0f, 0x90, 0xc0});  // push rax; lahf; seto al
   c.put({0x50, 0x51, 0x52, 0x56});        // push rax (the flags), rcx, rdx, rsi
   std::string why_not;
+  std::vector<uint64_t> full_traps;
   for (const JumpRecordSpec& spec : jump.records)
-    if (!emit_record(c, jump, spec, site, why_not)) return {nullptr, why_not};
+    if (!emit_record(c, jump, spec, site, full_traps, why_not)) return {nullptr, why_not};
   c.put({0x5e, 0x5a, 0x59, 0x58});  // pop rsi, rdx, rcx, rax (the flags)
   c.put({0x04, 0x7f, 0x9e, 0x58});  // add al, 0x7f (OF again); sahf; pop rax
   c.put({0x48, 0x8d, 0xa4, 0x24});                        // lea rsp, [rsp + 128]
@@ -331,7 +362,7 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   if (std::any_of(displaced.begin(), displaced.end(), [](const Decoded& d) { return d.rip_relative(); }))
     description += " (rip-relative operands re-encoded for the trampoline)";
   return {std::make_unique<JumpPlan>(c.take(), std::move(*patch), ctx.site, ctx.slot, first_relocated,
-                                     std::move(description)),
+                                     std::move(full_traps), std::move(description)),
           {}};
 }
 

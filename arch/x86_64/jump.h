@@ -23,7 +23,7 @@ class Decoder;
 class JumpPlan final : public ProbePlan {
  public:
   JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, RuntimeAddr site, RuntimeAddr slot,
-           uint64_t first_relocated, std::string description);
+           uint64_t first_relocated, std::vector<uint64_t> full_traps, std::string description);
 
   ExecMode mode() const override { return ExecMode::Jump; }
   std::string describe() const override { return description_; }
@@ -34,6 +34,7 @@ class JumpPlan final : public ProbePlan {
   void abort_step(Regs& regs, const StepState& state) const override;
   std::optional<uint64_t> original_pc(uint64_t pc) const override;
   std::vector<uint8_t> site_patch() const override { return site_patch_; }
+  bool is_ring_full_trap(RuntimeAddr trap) const override;
 
  private:
   std::vector<uint8_t> trampoline_;
@@ -41,6 +42,7 @@ class JumpPlan final : public ProbePlan {
   RuntimeAddr site_;
   RuntimeAddr slot_;
   uint64_t first_relocated_;  // where the displaced instructions start in the trampoline
+  std::vector<uint64_t> full_traps_;  // one trap per record, where a writer waits for room
   std::string description_;
 };
 

@@ -8,8 +8,8 @@
 #                      and pkg-config files) that uptrace builds against
 #   WORKDIR/runtime/   dpkg -x of the target programs the VM needs (setpriv)
 #   WORKDIR/.fetched   written last: the cache is complete
-# DEBARCH: arm64 (Debian 12, bookworm), riscv64 (Debian 13, trixie; no
-# sysroot). Adapted from the recipe in
+# DEBARCH: arm64 or ppc64el (Debian 12, bookworm), riscv64 (Debian 13,
+# trixie; no sysroot). Adapted from the recipe in
 # shared/crossarch (fetch-arch.sh), which also covers ppc64el and riscv64.
 set -euo pipefail
 arch=$1 wd=$(realpath -m "$2")
@@ -21,6 +21,7 @@ devpkgs="libelf-dev libdw-dev libcapstone-dev zlib1g-dev liblzma-dev libbz2-dev 
          libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev catch2"
 case $arch in
   arm64) suite=bookworm kflavour=linux-image-arm64;;
+  ppc64el) suite=bookworm kflavour=linux-image-powerpc64le;;
   # Debian 12 has no riscv64 port: Debian 13's kernel and busybox. Its dev
   # packages are installed in the build chroot instead
   # (tests/cross/mk-trixie-chroot.sh): no sysroot here.

@@ -308,9 +308,9 @@ TEST_CASE("riscv64: a file of another float ABI is refused by name", "[riscv64][
     CHECK(r.status == 1);
     REQUIRE(r.err_lines().size() == 1);
     CHECK(r.err_lines()[0] == "uptrace: " + copy +
-                                  " uses the lp64f (single-float) ABI (e_flags 0x3), not lp64d: uptrace's riscv64 "
-                                  "support is for lp64d code, Debian's and every Linux distribution's riscv64 ABI; "
-                                  "hint: uptrace reads riscv64 files of the ABI Linux distributions use");
+                                  " is a riscv64 file for the lp64f (single-float) ABI (e_flags 0x3), not lp64d, "
+                                  "which uptrace does not know; hint: uptrace probes riscv64 ELF files for 64-bit "
+                                  "little-endian Linux (lp64d ABI)");
   }
   unlink(copy.c_str());
 }

@@ -22,21 +22,23 @@ TEST_CASE("exec modes and mode requests print and parse", "[arch]") {
   CHECK_FALSE(parse_mode_request("fast").has_value());
 }
 
-TEST_CASE("the registry knows x86_64, aarch64 and riscv64 and finds them by ELF machine", "[arch]") {
-  REQUIRE(all_isas().size() == 3);
+TEST_CASE("the registry knows x86_64, aarch64, ppc64le and riscv64 and finds them by ELF machine", "[arch]") {
+  REQUIRE(all_isas().size() == 4);
   CHECK(all_isas()[0]->id() == IsaId::X86_64);
   CHECK(all_isas()[0]->name() == "x86_64");
   CHECK(all_isas()[1]->id() == IsaId::AArch64);
   CHECK(all_isas()[1]->name() == "aarch64");
-  CHECK(all_isas()[2]->id() == IsaId::Riscv64);
-  CHECK(all_isas()[2]->name() == "riscv64");
 
   const Isa* by_machine = isa_for_elf_machine(62);  // EM_X86_64
   REQUIRE(by_machine != nullptr);
   CHECK(by_machine == all_isas()[0]);
   CHECK(isa_for_elf_machine(183) == all_isas()[1]);  // EM_AARCH64
-  CHECK(isa_for_elf_machine(243) == all_isas()[2]);  // EM_RISCV
-  CHECK(isa_for_elf_machine(21) == nullptr);         // EM_PPC64: not yet
+  CHECK(all_isas()[2]->id() == IsaId::Ppc64le);
+  CHECK(all_isas()[2]->name() == "ppc64le");
+  CHECK(isa_for_elf_machine(21) == all_isas()[2]);  // EM_PPC64
+  CHECK(all_isas()[3]->id() == IsaId::Riscv64);
+  CHECK(all_isas()[3]->name() == "riscv64");
+  CHECK(isa_for_elf_machine(243) == all_isas()[3]);  // EM_RISCV
   CHECK(isa_for_elf_machine(0) == nullptr);
 }
 
@@ -57,41 +59,19 @@ TEST_CASE("read_register extracts a register part", "[arch]") {
   CHECK(read_register(regs, {3, 8, 8}) == 0x77);
 }
 
-TEST_CASE("x86_64 and aarch64 step with the hardware, and their plans have no trailing trap", "[arch]") {
-  for (uint16_t machine : {62, 183}) {  // EM_X86_64, EM_AARCH64
-    const Isa* isa = isa_for_elf_machine(machine);
-    REQUIRE(isa != nullptr);
-    INFO(isa->name());
-    CHECK(isa->has_hardware_single_step());
-    CHECK(isa->step_mechanism() == StepMechanism::HardwareStep);
-  }
-  // A stepped plan on each: add rax, 1 (48 83 c0 01) and add x0, x1, #1.
-  const std::vector<std::pair<uint16_t, std::vector<uint8_t>>> sites = {
-      {62, {0x48, 0x83, 0xc0, 0x01}}, {183, {0x20, 0x04, 0x00, 0x91}}};
-  for (const auto& [machine, code] : sites) {
-    const Isa* isa = isa_for_elf_machine(machine);
-    SiteContext ctx{RuntimeAddr(0x401000), code, RuntimeAddr(0x401000), RuntimeAddr(0x7f0000001000), ModeRequest::Trap};
-    const SiteAnalysis a = isa->analyze(ctx);
-    INFO(isa->name() << ": " << a.refusal);
-    REQUIRE(a.plan != nullptr);
-    CHECK(a.plan->mode() == ExecMode::Trap);
-    CHECK_FALSE(a.plan->trailing_trap().has_value());
-  }
-}
-
-TEST_CASE("x86_64 and aarch64 read 64-bit little-endian ELF files, whatever their e_flags", "[arch]") {
-  constexpr uint8_t k64 = 2, k32 = 1, kLsb = 1, kMsb = 2;
-  for (uint16_t machine : {62, 183}) {  // EM_X86_64, EM_AARCH64
-    const Isa* isa = isa_for_elf_machine(machine);
-    REQUIRE(isa != nullptr);
-    INFO(isa->name());
-    CHECK(isa->elf_refusal(k64, kLsb, 0).empty());
-    CHECK(isa->elf_refusal(k64, kLsb, 0xffffffff).empty());
-    CHECK(isa->elf_refusal(k32, kLsb, 0) == "is not a 64-bit ELF file (EI_CLASS 1): uptrace probes 64-bit code only");
-    CHECK(isa->elf_refusal(k64, kMsb, 0) ==
-          "is not a little-endian ELF file (EI_DATA 2): uptrace probes little-endian code only");
-  }
-  CHECK(elf_header_refusal(k64, kLsb).empty());
-  CHECK_FALSE(elf_header_refusal(0, kLsb).empty());
-  CHECK_FALSE(elf_header_refusal(k64, 0).empty());
+TEST_CASE("each ISA says which ELF files of its machine it runs: class, byte order, ABI flags", "[arch]") {
+  const Isa& x86 = *isa_for_elf_machine(62);
+  CHECK(x86.elf_refusal(2, 1, 0).empty());
+  CHECK(x86.elf_refusal(1, 1, 0) == "a 32-bit x86_64 file (ELF class 1)");  // x32 or i386 under EM_X86_64
+  const Isa& a64 = *isa_for_elf_machine(183);
+  CHECK(a64.elf_refusal(2, 1, 0).empty());
+  CHECK(a64.elf_refusal(2, 2, 0) == "a big-endian file for aarch64's machine");
+  const Isa& ppc = *isa_for_elf_machine(21);
+  CHECK(ppc.elf_refusal(2, 1, 2).empty());  // ELFv2
+  CHECK(ppc.elf_refusal(2, 2, 1) == "a big-endian ppc64 file");
+  CHECK(ppc.elf_refusal(2, 1, 1) == "a ppc64 file for the ELFv1 ABI (e_flags 0x1), not ELFv2");
+  CHECK(ppc.elf_refusal(2, 1, 0) == "a ppc64 file that does not say it is for the ELFv2 ABI (e_flags 0x0)");
+  const Isa& rv = *isa_for_elf_machine(243);
+  CHECK(rv.elf_refusal(2, 1, 5).empty());  // RVC, lp64d
+  CHECK(rv.elf_refusal(2, 1, 1) == "a riscv64 file for the lp64 (soft-float) ABI (e_flags 0x1), not lp64d");
 }

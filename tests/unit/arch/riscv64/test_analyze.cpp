@@ -119,14 +119,15 @@ TEST_CASE("riscv64 analyze: what auto picks, class by class, 2- and 4-byte", "[a
     if (c.mode == ExecMode::Emulate) {
       CHECK(a.declined == Declined{{ExecMode::Jump, "jump mode is not implemented yet"}});
       CHECK(a.plan->slot_code().empty());
-      CHECK_FALSE(a.plan->trailing_trap().has_value());
+      CHECK_FALSE(a.plan->is_step_end_trap(RuntimeAddr(kSlot + a.insn.length)));
     } else {
       REQUIRE(a.declined.size() == 3);
       CHECK(a.declined[0].first == ExecMode::Emulate);
       CHECK_THAT(a.declined[0].second, Catch::EndsWith("cannot be emulated"));
       CHECK(a.declined[1] == std::pair<ExecMode, std::string>{ExecMode::Boost, "boost mode is not implemented yet"});
       CHECK(a.declined[2] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not implemented yet"});
-      CHECK(a.plan->trailing_trap() == RuntimeAddr(kSlot + a.insn.length));
+      CHECK(a.plan->is_step_end_trap(RuntimeAddr(kSlot + a.insn.length)));
+      CHECK_FALSE(a.plan->is_step_end_trap(RuntimeAddr(kSlot)));
     }
     CHECK(a.plan->site_patch().empty());
   }
@@ -292,17 +293,16 @@ TEST_CASE("riscv64 reservation scan: the window, and an sc that closes", "[arch]
   REQUIRE(decoded.size() == 17);
   for (size_t i = 1; i <= 15; ++i) {
     INFO(i);
-    CHECK(reservation_sequence_start(decoded, decoded[i].insn.address) == RuntimeAddr(kSite));
+    CHECK(reservation_sequence_start(code, RuntimeAddr(kSite), decoded[i].insn.address) == RuntimeAddr(kSite));
   }
-  CHECK_FALSE(reservation_sequence_start(decoded, decoded[16].insn.address).has_value());
-  CHECK_FALSE(reservation_sequence_start(decoded, decoded[0].insn.address).has_value());
-  // Not a boundary: nothing.
-  CHECK_FALSE(reservation_sequence_start(decoded, RuntimeAddr(kSite + 1)).has_value());
+  CHECK_FALSE(reservation_sequence_start(code, RuntimeAddr(kSite), decoded[16].insn.address).has_value());
+  CHECK_FALSE(reservation_sequence_start(code, RuntimeAddr(kSite), decoded[0].insn.address).has_value());
 
   // A second lr reopens; an sc closes.
-  const auto two = decode_all(insns({0x100627af, 0x18e626af, 0x0001, 0x100627af, 0x0001}), RuntimeAddr(kSite));
+  const Bytes two_code = insns({0x100627af, 0x18e626af, 0x0001, 0x100627af, 0x0001});
+  const auto two = decode_all(two_code, RuntimeAddr(kSite));
   REQUIRE(two.size() == 5);
-  CHECK(reservation_sequence_start(two, two[1].insn.address) == RuntimeAddr(kSite));
-  CHECK_FALSE(reservation_sequence_start(two, two[2].insn.address).has_value());
-  CHECK(reservation_sequence_start(two, two[4].insn.address) == two[3].insn.address);
+  CHECK(reservation_sequence_start(two_code, RuntimeAddr(kSite), two[1].insn.address) == RuntimeAddr(kSite));
+  CHECK_FALSE(reservation_sequence_start(two_code, RuntimeAddr(kSite), two[2].insn.address).has_value());
+  CHECK(reservation_sequence_start(two_code, RuntimeAddr(kSite), two[4].insn.address) == two[3].insn.address);
 }

@@ -171,13 +171,11 @@ TEST_CASE("riscv64 emulate: auipc and the no-ops", "[arch][riscv64]") {
   only_changed(before, r, {});
 }
 
-TEST_CASE("riscv64 emulate: an emulation aborted is back at the site", "[arch][riscv64]") {
+TEST_CASE("riscv64 emulate: an emulation never steps (no slot code, no step-end trap)", "[arch][riscv64]") {
   SiteAnalysis a = analyze(insns({0x100000ef}));
   REQUIRE(a.plan != nullptr);
-  Regs regs = hit_regs();
-  regs.words[kPc] = 0x1234;
-  a.plan->abort_step(regs, StepState{});
-  CHECK(regs.words[kPc] == kSite);
+  CHECK(a.plan->slot_code().empty());
+  CHECK_FALSE(a.plan->is_step_end_trap(RuntimeAddr(kSlot)));
   CHECK_FALSE(a.plan->original_pc(kSlot).has_value());
 }
 

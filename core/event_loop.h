@@ -1,0 +1,45 @@
+#pragma once
+// The event loop: every stop of every traced thread, classified once
+// (core/stop_cause.h) and handed to the part that owns it, until the target
+// is gone, -n or -d is reached, or a quit signal comes. Also stopping and
+// resuming the whole world, which arming and detaching need.
+#include <sys/types.h>
+
+#include "core/engine.h"
+
+namespace uptrace::core {
+
+class EventLoop {
+ public:
+  explicit EventLoop(Engine& e) : e_(e) {}
+
+  void run();
+  // One stop, as waitpid reported it: handled now, or kept pending while
+  // the world is stopped.
+  void handle(const Stop& stop);
+  // The stop a thread is in (its pending one), handled.
+  void dispatch(Thread& t, const Stop& stop);
+  // A thread (or with it the whole process) is gone.
+  void on_thread_gone(Thread& t, const Stop& stop);
+
+  // Every thread in a ptrace-stop the tracer has seen (Thread::pending).
+  void stop_world();
+  void resume_world();
+  bool quit_signal_pending() const;
+
+ private:
+  bool finished() const;
+  // Handles what is ready without blocking; false when tracing must end.
+  bool handle_ready(std::optional<uint64_t> deadline);
+  // Blocks until an event, a quit signal, the deadline or the next look at
+  // the rings.
+  void wait_for_events(std::optional<uint64_t> deadline, bool ring_backlog);
+  void on_signal(Thread& t, int signal);
+  void on_probe_hit(Thread& t, Process& proc, uint32_t site, arch::Regs& regs);
+  void on_return_trap(Thread& t, Process& proc, arch::Regs& regs);
+  void report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs, uint64_t pc);
+
+  Engine& e_;
+};
+
+}  // namespace uptrace::core

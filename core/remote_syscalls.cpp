@@ -1,0 +1,80 @@
+#include "core/remote_syscalls.h"
+
+#include <elf.h>
+
+#include <cassert>
+#include <vector>
+
+#include "common/error.h"
+#include "core/proc_info.h"
+
+namespace uptrace::core {
+
+RemoteSyscalls::RemoteSyscalls(ThreadControl& control, Thread& t, AddressSpace& space)
+    : control_(control), t_(t), space_(space) {
+  assert(t.stopped);
+  if (!control_.regs(t.tid, saved_)) throw_runtime("thread {} of pid {} vanished", t.tid, t.pid);
+  // The stop the thread is in may carry a siginfo someone will read later.
+  had_info_ = t.pending && t.pending->kind == Stop::Kind::Signal && control_.siginfo(t.tid, saved_info_);
+  auto entry = proc::aux_value(t.pid, AT_ENTRY);
+  if (!entry) throw_runtime("cannot read the entry point of pid {}", t.pid);
+  entry_ = RuntimeAddr(*entry);
+  const arch::Isa& isa = control_.isa();
+  std::vector<uint8_t> insn(isa.syscall_instruction().begin(), isa.syscall_instruction().end());
+  insn_length_ = insn.size();
+  // Without a hardware step the thread runs to a trap right after it.
+  if (control_.step_mechanism() == arch::StepMechanism::TrailingTrap)
+    insn.insert(insn.end(), isa.breakpoint().begin(), isa.breakpoint().end());
+  patch_ = space_.journal.patch(entry_, insn);
+}
+
+RemoteSyscalls::~RemoteSyscalls() {
+  // Best effort: the thread may be gone; the journal entry goes back anyway.
+  try {
+    control_.set_regs(t_.tid, saved_);
+    if (had_info_) control_.set_siginfo(t_.tid, saved_info_);
+  } catch (const Error&) {
+  }
+  try {
+    space_.journal.revert(patch_);
+  } catch (const Error&) {
+  }
+  // Stepping took the thread out of its group-stop: the stop signal, sent
+  // again when it resumes, puts it back (PTRACE_LISTEN would fail now).
+  if (t_.pending && t_.pending->kind == Stop::Kind::GroupStop)
+    t_.pending = Stop{Stop::Kind::Signal, t_.tid, t_.pending->signal};
+}
+
+int64_t RemoteSyscalls::call(arch::Syscall call, std::initializer_list<uint64_t> args) {
+  const arch::Isa& isa = control_.isa();
+  arch::Regs regs = saved_;
+  std::vector<uint64_t> a(args);
+  isa.prepare_syscall(regs, entry_, isa.syscall_number(call), a);
+  if (!control_.set_regs(t_.tid, regs)) throw_runtime("thread {} of pid {} vanished", t_.tid, t_.pid);
+  const uint64_t done_pc = entry_.value + insn_length_;
+  const std::optional<Stop> saved_pending = t_.pending;
+  for (;;) {
+    if (!control_.step(t_)) throw_runtime("pid {} exited while uptrace was setting up", t_.pid);
+    const Stop stop = control_.wait_stop(t_.tid);
+    t_.stopped = true;
+    t_.pending = stop.thread_gone() ? stop : saved_pending;  // a gone thread stays known as gone
+    if (stop.thread_gone()) throw_runtime("pid {} exited while uptrace was setting up", t_.pid);
+    if (stop.kind != Stop::Kind::Signal) continue;
+    siginfo_t si{};
+    control_.siginfo(t_.tid, si);
+    control_.regs(t_.tid, regs);
+    if (stop.signal == SIGTRAP) {
+      const uint64_t pc = isa.pc(regs);
+      if (control_.step_mechanism() == arch::StepMechanism::HardwareStep && isa.is_syscall_step_trap(si.si_code) &&
+          pc == done_pc)
+        break;
+      if (auto bp = isa.breakpoint_address(pc, si.si_code);
+          control_.step_mechanism() == arch::StepMechanism::TrailingTrap && bp && bp->value == done_pc)
+        break;
+    }
+    t_.held_signals.push_back(si);  // delivered when the thread next runs
+  }
+  return isa.syscall_result(regs);
+}
+
+}  // namespace uptrace::core

@@ -1,0 +1,107 @@
+#include "core/thread_control.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cassert>
+
+#include "common/error.h"
+#include "core/ptrace.h"
+
+namespace uptrace::core {
+
+int ThreadControl::seize(pid_t tid) { return ptrace::seize(tid, ptrace::default_options()); }
+
+bool ThreadControl::interrupt(pid_t tid) { return ptrace::interrupt(tid); }
+
+bool ThreadControl::detach(pid_t tid, int signal) { return ptrace::detach(tid, signal); }
+
+void ThreadControl::kill_and_reap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  for (int status; ::waitpid(pid, &status, __WALL) > 0 || errno == EINTR;) {
+  }
+}
+
+int ThreadControl::wait_for_exit(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+Stop ThreadControl::decode(pid_t tid, int status) {
+  Stop stop = Stop::from_wait_status(tid, status);
+  if (Stop::needs_event_message(status)) {
+    unsigned long msg = 0;
+    if (ptrace::get_event_message(tid, msg)) stop.set_event_message(msg);
+  }
+  return stop;
+}
+
+std::optional<Stop> ThreadControl::next_stop(bool block, bool& no_tracees) {
+  no_tracees = false;
+  for (;;) {
+    int status = 0;
+    const pid_t tid = ::waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
+    if (tid > 0) return decode(tid, status);
+    if (tid == 0) return std::nullopt;
+    if (errno == EINTR) continue;
+    if (errno == ECHILD) {
+      no_tracees = true;
+      return std::nullopt;
+    }
+    throw_runtime("waitpid failed: {}", errno_text(errno));
+  }
+}
+
+Stop ThreadControl::wait_stop(pid_t tid) {
+  int status = 0;
+  for (;;) {
+    const pid_t r = ::waitpid(tid, &status, __WALL);
+    if (r == tid) return decode(tid, status);
+    if (r < 0 && errno == EINTR) continue;
+    throw_runtime("waiting for thread {} failed: {}", tid, errno_text(errno));
+  }
+}
+
+void ThreadControl::mark_running(Thread& t) {
+  t.stopped = false;
+  t.pending.reset();
+}
+
+bool ThreadControl::run(Thread& t, int signal) {
+  mark_running(t);
+  return ptrace::cont(t.tid, signal);
+}
+
+bool ThreadControl::step(Thread& t, int signal) {
+  mark_running(t);
+  if (mechanism_ == arch::StepMechanism::TrailingTrap) return ptrace::cont(t.tid, signal);
+  return ptrace::single_step(t.tid, signal);
+}
+
+bool ThreadControl::single_step(Thread& t, int signal) {
+  assert(mechanism_ == arch::StepMechanism::HardwareStep && "no free-running slots without hardware single-step");
+  mark_running(t);
+  return ptrace::single_step(t.tid, signal);
+}
+
+bool ThreadControl::listen(Thread& t) {
+  mark_running(t);
+  return ptrace::listen(t.tid);
+}
+
+bool ThreadControl::regs(pid_t tid, arch::Regs& out) { return ptrace::get_regs(tid, isa_, out); }
+bool ThreadControl::set_regs(pid_t tid, const arch::Regs& regs) { return ptrace::set_regs(tid, isa_, regs); }
+bool ThreadControl::siginfo(pid_t tid, siginfo_t& out) { return ptrace::get_siginfo(tid, out); }
+bool ThreadControl::set_siginfo(pid_t tid, const siginfo_t& info) { return ptrace::set_siginfo(tid, info); }
+
+void ThreadControl::requeue(pid_t pid, pid_t tid, const siginfo_t& info) {
+  siginfo_t copy = info;
+  if (::syscall(SYS_rt_tgsigqueueinfo, pid, tid, info.si_signo, &copy) != 0) ::syscall(SYS_tgkill, pid, tid, info.si_signo);
+}
+
+}  // namespace uptrace::core

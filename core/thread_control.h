@@ -1,0 +1,73 @@
+#pragma once
+// Thread control: the only code that calls ptrace(2) (through core/ptrace.h)
+// and waitpid(2) — .ci/check-ptrace-calls keeps it so. Every resumption goes
+// through here, so a thread is marked stopped from the moment its stop is
+// seen until it really runs again, even when handling the stop fails half
+// way; and "step the copy" means the ISA's mechanism (arch::StepMechanism)
+// wherever it is asked for.
+#include <signal.h>
+#include <sys/types.h>
+
+#include <optional>
+
+#include "arch/isa.h"
+#include "core/stop.h"
+#include "core/thread.h"
+
+namespace uptrace::core {
+
+class ThreadControl {
+ public:
+  ThreadControl(const arch::Isa& isa, arch::StepMechanism mechanism) : isa_(isa), mechanism_(mechanism) {}
+
+  const arch::Isa& isa() const { return isa_; }
+  arch::StepMechanism step_mechanism() const { return mechanism_; }
+
+  // --- attaching ---------------------------------------------------------
+  // PTRACE_SEIZE with uptrace's options; returns errno (0 on success).
+  int seize(pid_t tid);
+  bool interrupt(pid_t tid);
+  // Lets the thread go, delivering `signal`. False when it is gone.
+  bool detach(pid_t tid, int signal = 0);
+  // A child of uptrace's (a launched command): killed and reaped.
+  void kill_and_reap(pid_t pid);
+  // Waits for a child of uptrace's that is no longer traced to end; its
+  // wait status.
+  int wait_for_exit(pid_t pid);
+
+  // --- stops -------------------------------------------------------------
+  // The next stop of any traced thread: nullopt when none is ready
+  // (`block` false) or no tracee is left (`no_tracees` set).
+  std::optional<Stop> next_stop(bool block, bool& no_tracees);
+  // Blocks for the next stop of one thread.
+  Stop wait_stop(pid_t tid);
+
+  // --- resuming a stopped thread ------------------------------------------
+  bool run(Thread& t, int signal = 0);
+  // Runs the displaced copy (or a borrowed syscall instruction) to its end:
+  // one PTRACE_SINGLESTEP, or continue to the trap after it.
+  bool step(Thread& t, int signal = 0);
+  // One instruction exactly, for leaving a free-running slot. Only where the
+  // ISA single-steps in hardware.
+  bool single_step(Thread& t, int signal = 0);
+  bool listen(Thread& t);
+
+  // --- a stopped thread's state --------------------------------------------
+  bool regs(pid_t tid, arch::Regs& out);
+  bool set_regs(pid_t tid, const arch::Regs& regs);
+  bool siginfo(pid_t tid, siginfo_t& out);
+  bool set_siginfo(pid_t tid, const siginfo_t& info);
+
+  // Queues `info` for the thread again (a signal that arrived while another
+  // is being delivered), keeping its siginfo where the kernel allows it.
+  static void requeue(pid_t pid, pid_t tid, const siginfo_t& info);
+
+ private:
+  Stop decode(pid_t tid, int status);
+  void mark_running(Thread& t);
+
+  const arch::Isa& isa_;
+  arch::StepMechanism mechanism_;
+};
+
+}  // namespace uptrace::core

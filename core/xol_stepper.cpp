@@ -1,0 +1,207 @@
+#include "core/xol_stepper.h"
+
+namespace uptrace::core {
+
+namespace {
+
+// Generated slot code is straight-line but for jump trampolines' short
+// retry loop; this bounds the steps spent leaving one.
+constexpr unsigned kMaxStepsOutOfSlot = 10000;
+
+void requeue_held(Thread& t) {
+  for (const siginfo_t& held : t.held_signals) ThreadControl::requeue(t.pid, t.tid, held);
+  t.held_signals.clear();
+}
+
+}  // namespace
+
+void XolStepper::begin(Thread& t, AddressSpace& space, uint32_t site, arch::Regs& regs) {
+  const arch::HitAction action = space.sites[site].plan->begin_hit(regs, space.memory, t.step);
+  if (!control_.set_regs(t.tid, regs)) return;
+  if (action == arch::HitAction::SingleStep) {
+    t.xol = XolState::Stepping;
+    t.stepping_site = static_cast<int>(site);
+    control_.step(t);
+  } else {
+    control_.run(t);
+  }
+}
+
+void XolStepper::on_stop(Thread& t, AddressSpace& space, const Classified& c, siginfo_t& si, arch::Regs& regs) {
+  switch (c.cause) {
+    case StopCause::StepDone:
+      if (finish(t, space, c.trap, regs)) deliver_held_signals(t);
+      return;
+    case StopCause::FaultInCopy:
+      abort(t, space, si, regs);
+      requeue_held(t);
+      control_.run(t, si.si_signo);
+      return;
+    case StopCause::SignalDuringStep:
+      t.held_signals.push_back(si);  // rule 5: it waits until the step is done
+      control_.step(t);
+      return;
+    case StopCause::FaultInSlot:
+      deliver_fault_at(t, c.original_pc, si, regs);
+      return;
+    case StopCause::SignalInSlot: hold_and_step_out(t, true, si); return;
+    case StopCause::StepInSlot: hold_and_step_out(t, false, si); return;
+    case StopCause::LeftSlot:
+      t.xol = XolState::Idle;
+      if (!(si.si_signo == SIGTRAP && isa_.is_step_trap(si.si_code))) t.held_signals.push_back(si);
+      deliver_held_signals(t);
+      return;
+    default: return;
+  }
+}
+
+bool XolStepper::finish(Thread& t, AddressSpace& space, RuntimeAddr trap, arch::Regs& regs) {
+  const ArmedSite& site = space.sites[static_cast<size_t>(t.stepping_site)];
+  // After a trailing trap pc is at (or, on x86-64, past) it: put it where a
+  // hardware step would have left it, right after the copy.
+  if (trap.value) isa_.set_pc(regs, trap.value);
+  site.plan->finish_step(regs, space.memory, t.step);
+  t.xol = XolState::Idle;
+  t.stepping_site = -1;
+  return control_.set_regs(t.tid, regs);
+}
+
+void XolStepper::abort(Thread& t, const AddressSpace& space, siginfo_t& si, arch::Regs& regs) {
+  const ArmedSite& site = space.sites[static_cast<size_t>(t.stepping_site)];
+  site.plan->abort_step(regs, t.step);
+  control_.set_regs(t.tid, regs);
+  if (reinterpret_cast<uint64_t>(si.si_addr) == site.slot.value) si.si_addr = reinterpret_cast<void*>(site.addr.value);
+  control_.set_siginfo(t.tid, si);
+  t.xol = XolState::Idle;
+  t.stepping_site = -1;
+}
+
+void XolStepper::deliver_fault_at(Thread& t, uint64_t original, siginfo_t& si, arch::Regs& regs) {
+  const uint64_t pc = isa_.pc(regs);
+  isa_.set_pc(regs, original);
+  control_.set_regs(t.tid, regs);
+  if (reinterpret_cast<uint64_t>(si.si_addr) == pc) si.si_addr = reinterpret_cast<void*>(original);
+  control_.set_siginfo(t.tid, si);
+  t.xol = XolState::Idle;
+  requeue_held(t);
+  control_.run(t, si.si_signo);
+}
+
+// No handler may ever see (or return into) slot addresses (rule 5): what
+// arrives in a free-running slot waits until the thread has stepped out.
+void XolStepper::hold_and_step_out(Thread& t, bool hold, const siginfo_t& si) {
+  if (hold) t.held_signals.push_back(si);
+  if (t.xol != XolState::LeavingSlot) t.slot_steps = 0;
+  t.xol = XolState::LeavingSlot;
+  if (++t.slot_steps > kMaxStepsOutOfSlot) {
+    // Cannot happen for code we generate; never hold a signal forever.
+    t.xol = XolState::Idle;
+    deliver_held_signals(t);
+    return;
+  }
+  control_.single_step(t);
+}
+
+void XolStepper::resume(Thread& t, int signal) {
+  if (t.xol == XolState::Stepping) {
+    control_.step(t, signal);
+  } else if (t.xol == XolState::LeavingSlot) {
+    if (signal) {
+      siginfo_t si{};
+      si.si_signo = signal;
+      t.held_signals.push_back(si);
+    }
+    control_.single_step(t);
+  } else if (!t.held_signals.empty() && signal == 0) {
+    deliver_held_signals(t);
+  } else {
+    control_.run(t, signal);
+  }
+}
+
+void XolStepper::deliver_held_signals(Thread& t) {
+  if (t.held_signals.empty()) {
+    control_.run(t);
+    return;
+  }
+  const siginfo_t first = t.held_signals.front();
+  for (size_t i = 1; i < t.held_signals.size(); ++i) ThreadControl::requeue(t.pid, t.tid, t.held_signals[i]);
+  t.held_signals.clear();
+  control_.set_siginfo(t.tid, first);
+  control_.run(t, first.si_signo);
+}
+
+bool XolStepper::step_and_wait(Thread& t, bool single) {
+  if (!(single ? control_.single_step(t) : control_.step(t))) return false;
+  const Stop next = control_.wait_stop(t.tid);
+  t.stopped = true;
+  t.pending = next;
+  return !next.thread_gone();
+}
+
+Classified XolStepper::classify_pending(Thread& t, const AddressSpace& space, siginfo_t& si, arch::Regs& regs) {
+  if (!control_.siginfo(t.tid, si) || !control_.regs(t.tid, regs)) return Classified{};
+  return classify(isa_, control_.step_mechanism(), t, &space, {t.pending->signal, si, isa_.pc(regs)});
+}
+
+void XolStepper::complete(Thread& t, AddressSpace& space) {
+  while (t.stepping()) {
+    const Stop stop = t.pending.value_or(Stop{Stop::Kind::Interrupt, t.tid});
+    if (stop.thread_gone()) return;
+    if (stop.kind == Stop::Kind::Signal) {
+      siginfo_t si{};
+      arch::Regs regs;
+      const Classified c = classify_pending(t, space, si, regs);
+      if (c.cause == StopCause::StepDone) {
+        finish(t, space, c.trap, regs);
+        t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+        return;
+      }
+      if (c.cause == StopCause::FaultInCopy) {
+        abort(t, space, si, regs);
+        t.held_signals.insert(t.held_signals.begin(), si);
+        t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+        return;
+      }
+      t.held_signals.push_back(si);
+    }
+    if (!step_and_wait(t, false)) return;
+  }
+}
+
+XolStepper::Leaving XolStepper::leave_slot(Thread& t, const AddressSpace& space, const RingFullHandler& ring_full) {
+  for (unsigned steps = 0;; ++steps) {
+    if (!t.pending || t.pending->thread_gone()) return Leaving::Out;
+    siginfo_t si{};
+    arch::Regs regs;
+    if (t.pending->kind == Stop::Kind::Signal) {
+      const Classified c = classify_pending(t, space, si, regs);
+      if (c.cause == StopCause::RingFull) {  // a tiny ring can fill again while trampolines are stepped out
+        if (!ring_full(t, c.trap)) return Leaving::Blocked;
+        continue;
+      }
+    } else if (!control_.regs(t.tid, regs)) {
+      return Leaving::Out;
+    }
+    const uint64_t pc = isa_.pc(regs);
+    const ArmedSite* site = space.slot_owner(pc, isa_.slot_size());
+    if (!site) break;
+    if (auto original = site->plan->original_pc(pc)) {
+      isa_.set_pc(regs, *original);
+      control_.set_regs(t.tid, regs);
+      break;
+    }
+    if (steps > kMaxStepsOutOfSlot) return Leaving::Stuck;
+    if (t.pending->kind == Stop::Kind::Signal && !(t.pending->signal == SIGTRAP && isa_.is_step_trap(si.si_code)))
+      t.held_signals.push_back(si);
+    t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+    if (!step_and_wait(t, true)) return Leaving::Out;
+    if (t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP && control_.siginfo(t.tid, si) &&
+        isa_.is_step_trap(si.si_code))
+      t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+  }
+  t.xol = XolState::Idle;
+  return Leaving::Out;
+}
+
+}  // namespace uptrace::core
