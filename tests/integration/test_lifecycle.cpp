@@ -130,9 +130,15 @@ TEST_CASE("attach: code and maps are identical after every way of detaching", "[
 }
 
 TEST_CASE("attach: the target exiting ends tracing with status 0", "[attach]") {
-  Child sleeper({target("sleep_exit"), "700", "4"});
+  const std::string go = temp_path("go");
+  Child sleeper({target("sleep_exit"), "@" + go, "4"});
   REQUIRE(sleeper.read_line() == "ready");
-  Result r = uptrace({"-p", std::to_string(sleeper.pid()), "work", "libc:exit"});
+  Tracer tracer({"-p", std::to_string(sleeper.pid()), "work", "libc:exit"});
+  REQUIRE(tracer.wait_armed());
+  std::ofstream{go}.put('\n');
+  Result r = tracer.finish();
+  unlink(go.c_str());
+  INFO(r.err);
   REQUIRE(r.status == 0);
   REQUIRE(r.out_lines().size() == 2);
   REQUIRE(count_lines(r.out, " work") == 1);
