@@ -103,11 +103,12 @@ std::optional<RuntimeAddr> Riscv64Isa::breakpoint_address(uint64_t pc, int si_co
   return RuntimeAddr(pc);
 }
 
-// The end of a step is the slot's trailing c.ebreak: a breakpoint's
-// si_code. The core tells it from a probe's trap by its address.
+// There is no hardware step to end (StepMechanism::TrailingTrap): the end of
+// a step is the c.ebreak after the copy, or after an injected ecall, which
+// the core finds by breakpoint_address() and its address
+// (ProbePlan::is_step_end_trap, core/remote_syscalls). Should anything ask,
+// that trap's si_code is a breakpoint's.
 bool Riscv64Isa::is_step_trap(int si_code) const { return si_code == kTrapBrkpt; }
-
-// The same for the c.ebreak after an injected ecall.
 bool Riscv64Isa::is_syscall_step_trap(int si_code) const { return si_code == kTrapBrkpt; }
 
 size_t Riscv64Isa::regs_size() const { return kWordCount * sizeof(uint64_t); }
