@@ -71,31 +71,44 @@ std::string read_link(const std::string& link) {
   return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
 }
 
+}  // namespace
+
 // Load bias from one mapping of the file: a mapping that starts at S with file
 // offset O and lies in PT_LOAD P shows file vaddr P.vaddr + (O - P.offset) at
 // S. The kernel maps each segment from its page-aligned-down offset, so O may
 // lie just before P.offset.
+//
+// The mappings at file offset 0 are asked first: a load begins there (the
+// first PT_LOAD holds the ELF header), while a mapping of the file made by
+// the program itself (highmap's page mapped at 2^37, node's text remapped
+// high) maps some other page and may sort before the load. Asked in address
+// order alone, such a page could match a segment's permissions by chance: on
+// riscv64, whose linker puts the data segment's offset inside the first
+// page, highmap's r--p page at offset 0x1000 passed for the data segment and
+// moved every address of the executable by the distance to 2^37.
 std::optional<uint64_t> compute_load_bias(const std::vector<Mapping>& mappings,
                                           const std::vector<LoadSegment>& segments) {
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   std::optional<uint64_t> fallback;
-  for (const Mapping& m : mappings) {
-    for (const LoadSegment& s : segments) {
-      if (s.file_size == 0) continue;
-      uint64_t lo = s.offset.value & ~(page - 1);
-      if (m.offset.value < lo || m.offset.value >= s.offset.value + s.file_size) continue;
-      uint64_t bias = m.start.value - (s.vaddr.value + (m.offset.value - s.offset.value));
-      // Two segments can share a file page; the one with the same execute
-      // permission is the one this mapping was made for (RELRO may have
-      // changed the write bit since).
-      if (m.executable == s.executable) return bias;
-      if (!fallback) fallback = bias;
+  for (const bool first_page_only : {true, false}) {
+    for (const Mapping& m : mappings) {
+      if (first_page_only && m.offset.value != 0) continue;
+      for (const LoadSegment& s : segments) {
+        if (s.file_size == 0) continue;
+        uint64_t lo = s.offset.value & ~(page - 1);
+        if (m.offset.value < lo || m.offset.value >= s.offset.value + s.file_size) continue;
+        uint64_t bias = m.start.value - (s.vaddr.value + (m.offset.value - s.offset.value));
+        // Two segments can share a file page; the one with the same execute
+        // permission is the one this mapping was made for (RELRO may have
+        // changed the write bit since).
+        if (m.executable == s.executable) return bias;
+        if (!fallback) fallback = bias;
+      }
     }
   }
   return fallback;
 }
 
-}  // namespace
 
 bool starts_second_load(const std::vector<Mapping>& load, const Mapping& next) {
   if (next.offset.value != 0 || load.empty() || load.front().offset.value != 0) return false;

@@ -32,6 +32,13 @@ struct Mapping {
 // second load is an offset-0 mapping with the permissions the load began with.
 bool starts_second_load(const std::vector<Mapping>& load, const Mapping& next);
 
+struct LoadSegment;
+// The load bias of one load of a file: its `mappings` (in address order)
+// against the file's PT_LOAD `segments`; nullopt when no mapping lies in a
+// segment.
+std::optional<uint64_t> compute_load_bias(const std::vector<Mapping>& mappings,
+                                          const std::vector<LoadSegment>& segments);
+
 class MappedModule {
  public:
   std::string path;                 // as the target sees it (maps column)

@@ -249,3 +249,40 @@ TEST_CASE("a second load of a file is told from a small file's segments mapped f
   CHECK_FALSE(starts_second_load({}, mapping(0x1000, 0, true)));
   CHECK_FALSE(starts_second_load(small, mapping(0x4000, 0x1000, true)));
 }
+
+TEST_CASE("the load bias comes from the load, not from a page of the file the program mapped elsewhere", "[elf]") {
+  auto mapping = [](uint64_t start, uint64_t offset, bool exec, bool write) {
+    Mapping m;
+    m.start = uptrace::RuntimeAddr(start);
+    m.end = uptrace::RuntimeAddr(start + 0x1000);
+    m.offset = uptrace::FileOffset(offset);
+    m.readable = true;
+    m.writable = write;
+    m.executable = exec;
+    m.path = "/t/targets/target-highmap";
+    return m;
+  };
+  auto segment = [](uint64_t vaddr, uint64_t offset, uint64_t size, bool exec) {
+    uptrace::elf::LoadSegment s;
+    s.vaddr = uptrace::FileAddr(vaddr);
+    s.offset = uptrace::FileOffset(offset);
+    s.file_size = size;
+    s.mem_size = size;
+    s.executable = exec;
+    return s;
+  };
+  // riscv64's highmap in the Sv39 VM: text r-x at offset 0, data rw- from
+  // offset 0xdf0 (vaddr 0x1df0, its page-aligned file offset 0), the PIE
+  // loaded at 0x2aaaaaa000 (2/3 of 2^38), and the program's own r--p
+  // mapping of file offset 0x1000 at 2^37, below it. That page lies inside
+  // the data segment, with its permissions, and sorts first.
+  const std::vector<uptrace::elf::LoadSegment> segments = {segment(0, 0, 0xc00, true), segment(0x1df0, 0xdf0, 0x300, false)};
+  const std::vector<Mapping> maps = {mapping(uint64_t{1} << 37, 0x1000, false, false), mapping(0x2aaaaaa000, 0, true, false),
+                                     mapping(0x2aaaaab000, 0, false, false), mapping(0x2aaaaac000, 0, false, true)};
+  CHECK(uptrace::elf::compute_load_bias(maps, segments) == uint64_t{0x2aaaaaa000});
+  // Without the stray page, as before.
+  CHECK(uptrace::elf::compute_load_bias({maps.begin() + 1, maps.end()}, segments) == uint64_t{0x2aaaaaa000});
+  // Nothing at offset 0 (not expected of a load): the other mappings still say.
+  CHECK(uptrace::elf::compute_load_bias({mapping(0x5000, 0x1000, false, true)}, {segment(0x1000, 0x1000, 0x100, false)}) ==
+        uint64_t{0x4000});
+}
