@@ -18,6 +18,8 @@ struct RelocTypes {
   const char* absolute_name;
 };
 
+constexpr uint32_t kNoType = UINT32_MAX;
+
 std::optional<RelocTypes> reloc_types(uint16_t machine) {
   switch (machine) {
     case EM_X86_64:
@@ -25,6 +27,11 @@ std::optional<RelocTypes> reloc_types(uint16_t machine) {
     case EM_AARCH64:
       return RelocTypes{R_AARCH64_IRELATIVE, R_AARCH64_JUMP_SLOT, R_AARCH64_GLOB_DAT, R_AARCH64_ABS64, "R_AARCH64_",
                         "ABS64"};
+    case EM_RISCV:
+      // RISC-V has no GLOB_DAT: the loader fills a GOT entry for a function
+      // pointer with R_RISCV_64, the absolute relocation (addend 0, a
+      // symbol), so no type stands for it (kNoType never occurs).
+      return RelocTypes{R_RISCV_IRELATIVE, R_RISCV_JUMP_SLOT, kNoType, R_RISCV_64, "R_RISCV_", "64"};
     default: return std::nullopt;
   }
 }
