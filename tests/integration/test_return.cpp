@@ -447,7 +447,8 @@ TEST_CASE("return: $retval without DWARF is the return register as s64", "[retur
   unlink(out.c_str());
   INFO(r.err);
   REQUIRE(r.status == 0);
-  CHECK(hits == std::vector<std::string>{"narrow_int%return retval=25769803775", "narrow_uchar%return retval=" + uchar_register,
+  CHECK(hits == std::vector<std::string>{"narrow_int%return retval=" + std::string(isa_expectations().narrow_int_raw_return),
+                                         "narrow_uchar%return retval=" + uchar_register,
                                          "truth%return retval=1", "truth%return retval=0"});
 }
 
