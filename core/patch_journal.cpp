@@ -40,6 +40,23 @@ size_t PatchJournal::revert_all() {
   return failed;
 }
 
+size_t PatchJournal::revert_range(AddressRange range) {
+  size_t failed = 0;
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (!it->live || !range.contains(it->addr)) continue;
+    if (memory_->write(it->addr, it->original))
+      it->live = false;
+    else
+      ++failed;
+  }
+  return failed;
+}
+
+void PatchJournal::forget_range(AddressRange range) {
+  for (Entry& e : entries_)
+    if (range.contains(e.addr)) e.live = false;
+}
+
 size_t PatchJournal::revert_all_in(TraceeMemory& other) const {
   size_t failed = 0;
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)

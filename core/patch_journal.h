@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/address.h"
+#include "core/scratch_placement.h"
 #include "core/tracee_memory.h"
 
 namespace uptrace::core {
@@ -36,6 +37,12 @@ class PatchJournal {
   void inherit(const PatchJournal& other);
   // Forget everything without writing (the address space is gone: exec).
   void clear() { entries_.clear(); }
+  // Puts back the live entries inside [start, end), newest first (a library
+  // about to be unmapped). Returns how many failed.
+  size_t revert_range(AddressRange range);
+  // Forgets the live entries inside [start, end) without writing: the
+  // mapping they patched is gone, and whatever is there now is not ours.
+  void forget_range(AddressRange range);
   bool empty() const;
   const std::vector<Entry>& entries() const { return entries_; }
 
