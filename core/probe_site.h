@@ -19,6 +19,9 @@ enum class ProbeRole : uint8_t {
   // C++ catch begins (__cxa_begin_catch).
   UnwindStart,
   CatchStart,
+  // uptrace's own: the dynamic linker's r_brk (_dl_debug_state), called
+  // before and after it maps or unmaps libraries (core/loader_watch.h).
+  LoaderEvent,
 };
 // The label of a probe uptrace placed for itself.
 inline constexpr uint32_t kInternalLabel = ~uint32_t{0};
