@@ -10,6 +10,7 @@
 #include "cmd/ifunc.h"
 #include "core/proc_info.h"
 #include "elf/demangle.h"
+#include "elf/library_search.h"
 
 namespace uptrace::cmd {
 
@@ -247,28 +248,146 @@ Resolution Resolver::resolve_in_process(pid_t pid) {
     ~Reset() { r.ifuncs_.reset(); }
   } reset{*this};
   check_return_probes(pid);
+  std::optional<elf::LibrarySearch> search;
+  std::optional<std::set<const elf::MappedModule*>> startup;
   for (const ProbeSpec& spec : specs_) {
     const elf::MappedModule* m = nullptr;
     if (spec.module) {
       m = map.find(*spec.module);
       if (!m) {
+        // Not loaded yet: checked against the file the program would load,
+        // and pending until it does (SPEC "Libraries loaded later").
+        if (!search) search = elf::library_search(pid);
+        const std::string file = elf::find_library(*search, pid, *spec.module);
+        if (!file.empty()) {
+          check_pending(spec, file, search->root + file, out);
+          continue;
+        }
         std::vector<std::string> names;
         for (const auto& mod : map.modules()) names.emplace_back(mod.file_name());
-        throw Error(ErrorKind::Runtime, fmt::format("no module '{}' is mapped in pid {}", *spec.module, pid),
-                    fmt::format("mapped: {}", join(names, ", ")));
+        throw Error(ErrorKind::Runtime,
+                    fmt::format("no module '{}' is mapped in pid {}, nor found where it would load one", *spec.module,
+                                pid),
+                    fmt::format("mapped: {}; searched: its RPATH/RUNPATH, LD_LIBRARY_PATH, ld.so.cache and {}",
+                                join(names, ", "), join(search->defaults, ", ")));
       }
     } else {
       m = map.main_module();
       if (!m) throw_runtime("cannot find the main executable of pid {} in /proc/{}/maps", pid, pid);
     }
-    Module module{m->path, m->access_path, m->load_bias, m->mappings.front().start, m->mappings.back().end, m};
-    for (const auto& mapping : m->mappings) {
-      module.start = std::min(module.start, mapping.start);
-      module.end = std::max(module.end, mapping.end);
-    }
+    const Module module = module_of(*m);
+    const size_t before = out.sites.size();
     resolve_spec(spec, module, out);
+    // A library mapped now may be unloaded (and loaded again) while traced,
+    // unless the program needed it to start (ld.so never unloads those).
+    if (spec.module && m != map.main_module()) {
+      if (!startup) startup = startup_libraries(map);
+      if (!startup->count(m))
+        add_module(out, *spec.module, m->path, out.sites.size() - before, ModuleRange{module.start, module.end});
+    }
   }
   if (has_return_probes()) add_unwinder_hooks(map, out);
+  out.labels = labels_;
+  return out;
+}
+
+std::set<const elf::MappedModule*> Resolver::startup_libraries(const elf::ModuleMap& map) {
+  // The executable's DT_NEEDED, and theirs, matched to the mapped modules by
+  // file name or DT_SONAME (libfoo.so.1 may be a link to libfoo.so.1.2).
+  std::map<std::string, const elf::MappedModule*> by_name;
+  std::map<const elf::MappedModule*, elf::DynamicInfo> info;
+  for (const elf::MappedModule& m : map.modules()) {
+    elf::DynamicInfo d = elf::dynamic_info(m.access_path);
+    by_name.emplace(std::string(m.file_name()), &m);
+    if (!d.soname.empty()) by_name.emplace(d.soname, &m);
+    info.emplace(&m, std::move(d));
+  }
+  std::set<const elf::MappedModule*> out;
+  std::vector<const elf::MappedModule*> todo;
+  if (const elf::MappedModule* exe = map.main_module()) todo.push_back(exe);
+  while (!todo.empty()) {
+    const elf::MappedModule* m = todo.back();
+    todo.pop_back();
+    for (const std::string& needed : info[m].needed) {
+      auto it = by_name.find(needed);
+      if (it != by_name.end() && out.insert(it->second).second) todo.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+Resolver::Module Resolver::module_of(const elf::MappedModule& m) {
+  Module module{m.path, m.access_path, m.load_bias, m.mappings.front().start, m.mappings.back().end, &m};
+  for (const auto& mapping : m.mappings) {
+    module.start = std::min(module.start, mapping.start);
+    module.end = std::max(module.end, mapping.end);
+  }
+  return module;
+}
+
+void Resolver::add_module(Resolution& out, const std::string& name, const std::string& file, size_t probes,
+                          std::optional<ModuleRange> mapped) {
+  auto it = std::find_if(out.modules.begin(), out.modules.end(),
+                         [&](const core::ModuleProbes& m) { return m.name == name; });
+  if (it == out.modules.end()) {
+    core::ModuleProbes m;
+    m.name = name;
+    m.file = file;
+    if (mapped) {
+      m.loaded.emplace();
+      m.loaded->path = file;
+      m.loaded->range = {mapped->start, mapped->end};
+    }
+    out.modules.push_back(std::move(m));
+    it = std::prev(out.modules.end());
+  }
+  it->probes += probes;
+}
+
+void Resolver::check_pending(const ProbeSpec& spec, const std::string& file, const std::string& access_path,
+                             Resolution& out) {
+  // As --explain -x checks a file: file addresses for runtime ones, so
+  // every refusal the file alone can show is made now, before anything is
+  // attached; the sites themselves are made again once it is mapped.
+  const elf::ElfFile& elf = elf_for(access_path, file);
+  Module module{file, access_path, 0, RuntimeAddr(~uint64_t{0}), RuntimeAddr(0), nullptr};
+  for (const elf::LoadSegment& s : elf.load_segments()) {
+    module.start = std::min(module.start, RuntimeAddr(s.vaddr.value));
+    module.end = std::max(module.end, RuntimeAddr(s.vaddr.value + s.mem_size));
+  }
+  Resolution checked;
+  resolve_spec(spec, module, checked);
+  add_module(out, *spec.module, file, checked.sites.size(), std::nullopt);
+}
+
+std::optional<Resolution> Resolver::resolve_module(pid_t pid, const core::ModuleProbes& pending) {
+  elf::ModuleMap map = elf::ModuleMap::read(pid);
+  const elf::MappedModule* m = nullptr;
+  try {
+    m = map.find(pending.name);
+  } catch (const Error&) {
+    // A prefix that names more than one library now: the file checked decides.
+  }
+  if (!m)
+    for (const elf::MappedModule& mod : map.modules())
+      if (mod.path == pending.file) m = &mod;
+  if (!m) return std::nullopt;
+  pid_ = pid;
+  ifuncs_ = std::make_unique<IfuncPicks>(pid, map, [this](const elf::MappedModule& mm) -> const elf::ElfFile* {
+    try {
+      return &elf_for(mm.access_path, mm.path);
+    } catch (const Error&) {
+      return nullptr;
+    }
+  });
+  struct Reset {
+    Resolver& r;
+    ~Reset() { r.ifuncs_.reset(); }
+  } reset{*this};
+  const Module module = module_of(*m);
+  Resolution out;
+  for (const ProbeSpec& spec : specs_)
+    if (spec.module && *spec.module == pending.name) resolve_spec(spec, module, out);
   out.labels = labels_;
   return out;
 }

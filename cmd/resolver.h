@@ -7,12 +7,14 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "arch/isa.h"
 #include "cmd/probe_spec.h"
 #include "common/hit.h"
+#include "core/address_space.h"
 #include "core/probe_site.h"
 #include "elf/elf_file.h"
 #include "elf/module_map.h"
@@ -57,6 +59,9 @@ struct Resolution {
   std::vector<SiteInfo> info;  // parallel to sites
   // One line each, for stderr ("FUNC is also inlined at ...").
   std::vector<std::string> warnings;
+  // MODULE:s whose probes wait for a library loaded later, or sit in one
+  // mapped now (which may be unloaded and loaded again).
+  std::vector<core::ModuleProbes> modules;
   // With %return probes: how returns are caught and how C++ exceptions are
   // dealt with, for --explain.
   std::string return_note;
@@ -72,6 +77,9 @@ class Resolver {
   void validate_fetch_args() const;
   // Against the modules mapped in `pid` now.
   Resolution resolve_in_process(pid_t pid);
+  // A MODULE: named by `pending` (a Resolution's modules), against the
+  // process as mapped now; nullopt while that module is not mapped.
+  std::optional<Resolution> resolve_module(pid_t pid, const core::ModuleProbes& pending);
   // Against one ELF file, without a process (--explain -x): runtime
   // addresses are the file's own.
   Resolution resolve_in_file(const std::string& path);
@@ -99,6 +107,18 @@ class Resolver {
   // `lazy` whether binding at start would tell.
   std::optional<EntryCode> entry_code(const Module& module, const elf::ElfFile& elf, const elf::Function& f,
                                       std::string& why, bool& lazy);
+  struct ModuleRange {
+    RuntimeAddr start, end;
+  };
+  static Module module_of(const elf::MappedModule& m);
+  // The libraries the program needed to start (the executable's DT_NEEDED
+  // closure): ld.so never unloads them.
+  static std::set<const elf::MappedModule*> startup_libraries(const elf::ModuleMap& map);
+  static void add_module(Resolution& out, const std::string& name, const std::string& file, size_t probes,
+                         std::optional<ModuleRange> mapped);
+  // A probe on a library not mapped yet, checked against `file` (as the
+  // target names it; read through `access_path`).
+  void check_pending(const ProbeSpec& spec, const std::string& file, const std::string& access_path, Resolution& out);
   void resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out);
   // `untyped_retval`: for the matches of a %return glob, where a $retval
   // DWARF refuses (void, struct, floating point) is left untyped and the

@@ -130,6 +130,17 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       std::printf("%s\n  refused:     %s\n", spec.text.c_str(), why.c_str());
     return false;
   }
+  // A library not loaded yet: checked against the file it would load.
+  for (const core::ModuleProbes& m : res.modules) {
+    if (m.loaded) continue;
+    if (o.format == OutputFormat::Json)
+      std::printf("%s\n", nlohmann::ordered_json{{"probe", spec.text}, {"module", m.file}, {"pending", true}}
+                               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                               .c_str());
+    else
+      std::printf("%s\n  pending:     %s is not loaded in pid %d; checked against %s, armed when it is loaded\n",
+                  spec.text.c_str(), m.name.c_str(), static_cast<int>(*o.pid), m.file.c_str());
+  }
   std::unique_ptr<core::TraceeMemory> live;
   if (o.pid) {
     try {
@@ -277,8 +288,7 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
   if (!o.quiet) topt.status = print_status;
 
   core::Tracer tracer(isa, topt, sink);
-  auto resolve = [&](pid_t pid) {
-    Resolution res = resolver.resolve_in_process(pid);
+  auto take_labels = [&](Resolution& res) {
     if (!o.quiet)
       for (const std::string& w : res.warnings) print_status(w);
     // Every resolution (one per process, and later ones for libraries
@@ -288,8 +298,18 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
                                   : HitWriter::create(o.format, o.count, 1, res.labels);
     else
       sink.writer->set_labels(res.labels);
-    return std::move(res.sites);
   };
+  auto resolve = [&](pid_t pid) {
+    Resolution res = resolver.resolve_in_process(pid);
+    take_labels(res);
+    return core::ResolvedProbes{std::move(res.sites), std::move(res.modules)};
+  };
+  tracer.set_module_resolver([&](pid_t pid, const core::ModuleProbes& module) -> std::optional<std::vector<core::ProbeSite>> {
+    std::optional<Resolution> res = resolver.resolve_module(pid, module);
+    if (!res) return std::nullopt;
+    take_labels(*res);
+    return std::move(res->sites);
+  });
   core::TraceResult result = o.pid ? tracer.attach(o.pids, resolve) : tracer.launch(o.command, resolve);
 
   if (sink.writer && !sink.writer->finish(tracer.hit_counts()) && sink.writer->error() != EPIPE)

@@ -176,6 +176,14 @@ void EventLoop::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch
   report(t, proc, site, ProbeRole::Entry, regs, site.addr.value);
   // Before the displaced instruction runs: it may move the stack pointer.
   e_.returns.on_site_hit(t, space, site_index, regs);
+  if (std::any_of(site.probes.begin(), site.probes.end(),
+                  [](const ArmedSite::Probe& p) { return p.role == ProbeRole::LoaderEvent; })) {
+    // It may arm (space.sites grows: `site` is not used past here) and
+    // stops and resumes the other threads.
+    const pid_t tid = t.tid;
+    e_.loader.on_event(t, proc, *this);
+    if (!e_.session.thread(tid)) return;
+  }
   e_.stepper.begin(t, space, site_index, regs);
 }
 
