@@ -133,3 +133,12 @@ if(UPTRACE_GO)
 else()
   message(STATUS "golang-go is not installed: the Go tests (tests/integration/test_go.cpp) will be skipped")
 endif()
+
+# A library the program loads with dlopen only (libraries loaded later): the
+# program finds it by name through its RUNPATH, as uptrace must.
+add_library(dlcycle SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/dlcycle_lib.c)
+target_compile_options(dlcycle PRIVATE ${UPTRACE_TARGET_FLAGS})
+set_target_properties(dlcycle PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+target_link_libraries(target-dlcycle PRIVATE ${CMAKE_DL_LIBS})
+target_link_options(target-dlcycle PRIVATE -Wl,--enable-new-dtags,-rpath,${CMAKE_CURRENT_BINARY_DIR})
+add_dependencies(target-dlcycle dlcycle)
