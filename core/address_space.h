@@ -58,6 +58,9 @@ struct ModuleProbes {
 struct LoaderState {
   RuntimeAddr r_debug{0};  // its struct r_debug (_r_debug, found through DT_DEBUG); 0 without a watch
   std::vector<ModuleProbes> modules;
+  // The traced process the watch was set up in: a followed fork child
+  // (-f) that loads a module counts for it.
+  pid_t origin = 0;
 };
 
 struct AddressSpace {

@@ -106,6 +106,7 @@ std::optional<ProbeSite> LoaderWatch::watch_site(Process& proc, std::string& why
 void LoaderWatch::prepare(Process& proc, std::vector<ModuleProbes> modules, bool track_mapped,
                           std::vector<ProbeSite>& sites) {
   LoaderState& state = proc.space->loader;
+  state.origin = proc.pid;
   bool pending = false;
   for (ModuleProbes& m : modules) {
     if (m.loaded && !track_mapped) continue;
@@ -358,7 +359,7 @@ void LoaderWatch::reconcile(Process& proc, const std::function<void()>& stop_wor
     }
     m.loaded = loaded;
     for (Summary& s : summary_)
-      if (s.pid == proc.pid && s.name == m.name) s.armed = true;
+      if (s.pid == space.loader.origin && s.name == m.name) s.armed = true;
     const bool same = before && before->path == loaded.path && before->range.start == loaded.range.start;
     if (!same && status_) status_(fmt::format("{} probes armed in {} in pid {}", n, m.name, proc.pid));
   }

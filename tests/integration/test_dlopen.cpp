@@ -141,6 +141,23 @@ TEST_CASE("dlopen: attached before the first dlopen, counts are exact and the co
   }
 }
 
+TEST_CASE("dlopen: a followed child's loads are armed in it, and without -f it runs the original code", "[dlopen][fork]") {
+  const bool follow = GENERATE(true, false);
+  DYNAMIC_SECTION((follow ? "-f" : "without -f")) {
+    std::vector<std::string> args{"-c", kProbe, "--", target("dlcycle"), "libdlcycle.so", std::to_string(kFirst),
+                                  std::to_string(kSecond), "fork"};
+    if (follow) args.insert(args.begin(), "-f");
+    Result r = uptrace(with_test_mode(args));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(count_lines(r.out, "done 119") == 1);  // the child's sum: its calls ran as written
+    REQUIRE(count_lines(r.out, "child 0") == 1);
+    REQUIRE(count_of(r, kProbe) == (follow ? static_cast<uint64_t>(kFirst + kSecond) : 0));
+    // Loaded by the followed child only: that counts for the process traced.
+    REQUIRE(count_lines(r.err, "never loaded") == (follow ? 0u : 1u));
+  }
+}
+
 TEST_CASE("dlopen: a library that is never loaded is said so at exit", "[dlopen]") {
   // Loaded nowhere: the program fails its dlopen of a library that does
   // not exist, after the probe was checked against the real one.

@@ -3,13 +3,15 @@
  * dlcloses it, loads it again and calls it M times (argv[3]), then prints
  * "done SUM". argv[4]: "wait" prints "ready PID" first and waits for
  * SIGUSR1 (for -p), "wait-loaded" does the same after the first dlopen;
- * with either, it pauses after "done" until killed. A failed dlopen prints
- * the reason and exits 3. */
+ * with either, it pauses after "done" until killed; "fork" does it all in
+ * a forked child and prints "child STATUS" once that has exited. A failed
+ * dlopen prints the reason and exits 3. */
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void wait_for_go(void) {
@@ -46,6 +48,16 @@ int main(int argc, char **argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);
   sigprocmask(SIG_BLOCK, &set, NULL);
+  if (strcmp(wait, "fork") == 0) {
+    pid_t child = fork();
+    if (child > 0) {
+      int status = 0;
+      waitpid(child, &status, 0);
+      printf("child %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      return 0;
+    }
+    wait = "";
+  }
   if (strcmp(wait, "wait") == 0) wait_for_go();
   void *h = load(lib);
   if (strcmp(wait, "wait-loaded") == 0) wait_for_go();

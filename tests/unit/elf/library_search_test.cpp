@@ -72,7 +72,7 @@ TEST_CASE("other ABIs' libraries and non-ELF files are skipped", "[elf][library_
   CHECK(find_library(s, ::getpid(), "libtext.so").empty());
 }
 
-TEST_CASE("a prefix that names two libraries is ambiguous; two names of one file are not", "[elf][library_search]") {
+TEST_CASE("a prefix that names two libraries is ambiguous, but two names of one file are one", "[elf][library_search]") {
   TempDir t;
   fake_elf(t.path / "libfoo.so.1", EM_X86_64);
   fs::create_symlink("libfoo.so.1", t.path / "libfoo.so");
