@@ -48,7 +48,9 @@ ParseResult parse_command_line(int argc, char** argv) {
   app.add_option("-p,--pid", o.pid, "attach to a running process and all its threads");
   app.add_option("-x,--exe", o.exe, "the ELF file for --list / --explain without a process");
   app.add_option("-o,--output", o.output_path, "write hits there instead of stdout");
-  app.add_option("--format", format, "text or json (JSON Lines)");
+  app.add_option("--format", format,
+                 "text, json (JSON Lines), chrome (a trace-event file for Perfetto) or folded (with --stack: "
+                 "stacks for flame graphs)");
   app.add_flag("-c,--count", o.count, "no line per hit; one line per probe with its hit count at exit");
   app.add_option("-n,--max-hits", max_hits, "detach and exit after N hits in all");
   app.add_option("-d,--duration", duration, "detach and exit after SEC seconds");
@@ -73,8 +75,22 @@ ParseResult parse_command_line(int argc, char** argv) {
   }
 
   auto fmt_value = parse_output_format(format);
-  if (!fmt_value) return {std::nullopt, usage_error(fmt::format("--format must be text or json, not '{}'", format))};
+  if (!fmt_value)
+    return {std::nullopt,
+            usage_error(fmt::format("--format must be text, json, chrome or folded, not '{}'", format))};
   o.format = *fmt_value;
+  // The exports are of hits; what --list, --explain and -c print has no
+  // place in them.
+  const bool export_format = o.format == OutputFormat::Chrome || o.format == OutputFormat::Folded;
+  if (export_format && (o.list || o.explain))
+    return {std::nullopt, usage_error(fmt::format("--format {} is for hits; {} prints text or json", format,
+                                                  o.list ? "--list" : "--explain"))};
+  if (export_format && o.count)
+    return {std::nullopt, usage_error(o.format == OutputFormat::Chrome
+                                          ? "-c does not go with --format chrome, a record of every hit"
+                                          : "-c does not go with --format folded, which counts the hits per stack")};
+  if (o.format == OutputFormat::Folded && !o.stack)
+    return {std::nullopt, usage_error("--format folded needs --stack: the stacks are what it folds")};
   auto mode_value = arch::parse_mode_request(mode);
   if (!mode_value)
     return {std::nullopt, usage_error(fmt::format("--mode must be auto, trap, boost, emulate or jump, not '{}'", mode))};
