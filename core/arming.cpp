@@ -159,6 +159,9 @@ void Arming::arm(Process& proc, std::vector<ProbeSite> sites) {
     if (patch.empty()) patch.assign(isa_.breakpoint().begin(), isa_.breakpoint().end());
     space.journal.patch(s.addr, patch);
   }
+  // Then the markers' semaphores, once their probes are there to be hit.
+  for (const ProbeSite& s : sites)
+    if (s.semaphore) space.journal.raise_counter(*s.semaphore);
 }
 
 void Arming::write_site(Process& proc, std::vector<ProbeSite*>& group, RuntimeAddr slot, SiteVerdict verdict) {
