@@ -288,6 +288,11 @@ class ElfFileImpl final : public ElfFile {
     return it == inlined_.end() ? std::vector<std::string>{} : it->second;
   }
 
+  const std::vector<SdtMarker>& markers() const override {
+    std::call_once(markers_once_, [&] { markers_ = detail::read_sdt_markers(opened_.elf.get(), machine_); });
+    return markers_;
+  }
+
  private:
   bool has_section_type(uint32_t type) const {
     Elf_Scn* scn = nullptr;
@@ -333,6 +338,8 @@ class ElfFileImpl final : public ElfFile {
   mutable std::unique_ptr<LineTable> lines_;
   mutable std::once_flag inlined_once_;
   mutable std::map<std::string, std::vector<std::string>, std::less<>> inlined_;
+  mutable std::once_flag markers_once_;
+  mutable std::vector<SdtMarker> markers_;
 };
 
 }  // namespace

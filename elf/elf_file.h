@@ -11,6 +11,7 @@
 
 #include "common/address.h"
 #include "common/dwarf_plan.h"
+#include "elf/sdt_marker.h"
 
 namespace uptrace::elf {
 
@@ -126,6 +127,9 @@ class ElfFile {
   virtual ReturnAddressRule return_address_rule(FileAddr start, FileAddr end) const = 0;
   // The call sites ("file.c:42") where DWARF says `function` was inlined.
   virtual std::vector<std::string> inlined_copies(std::string_view function) const = 0;
+
+  // Its USDT markers (.note.stapsdt), in the order of their notes.
+  virtual const std::vector<SdtMarker>& markers() const = 0;
 };
 
 }  // namespace uptrace::elf

@@ -135,6 +135,10 @@ class LineTable {
 std::unique_ptr<VariableSource> make_site_variables(Dwarf* dwarf, Elf* elf, FileAddr pc, uint64_t load_bias,
                                                     const std::string& where);
 
+// The USDT markers of .note.stapsdt (elf/sdt_notes.cpp), their arguments
+// parsed for ELF machine `machine`.
+std::vector<SdtMarker> read_sdt_markers(Elf* elf, uint16_t machine);
+
 // Function name -> the call sites ("file.c:42") where DWARF says it was inlined.
 std::map<std::string, std::vector<std::string>, std::less<>> read_inlined_copies(Dwarf* dwarf);
 
