@@ -33,6 +33,9 @@ struct SiteInfo {
   // the function keeps it after that ("the prologue saves it at ..."), for
   // --explain; empty otherwise.
   std::string return_where;
+  // A USDT marker: its name, arguments and semaphore, for --explain; empty
+  // otherwise.
+  std::string marker;
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of
@@ -81,6 +84,15 @@ class Resolver {
                 const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false,
                 std::vector<std::string>* untyped_retval = nullptr);
   uint32_t add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out);
+  // [MODULE:]%PROVIDER:NAME: one site per marker that matches, one label per
+  // PROVIDER:NAME.
+  void resolve_marker(const ProbeSpec& spec, const loc::Marker& where, const Module& module, const elf::ElfFile& elf,
+                      Resolution& out);
+  // The fetch arguments of `spec` with each $argN replaced by where the
+  // marker has its N-th argument; a bare $argN takes the argument's size
+  // and signedness unless it has a :TYPE. Throws Error (Runtime) for an
+  // argument the marker lacks or keeps where uptrace cannot read it.
+  std::vector<FetchArg> marker_args(const ProbeSpec& spec, const elf::SdtMarker& marker, const Module& module) const;
   // %return on an ISA whose calls leave the return address in a register:
   // where the function saves it (ProbeSite::return_spill), and the same for
   // --explain in `where`; throws the refusal when it cannot be followed.

@@ -56,3 +56,18 @@ uptrace_target(target-throws-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp O
 
 # A function GCC splits into a hot part and FUNC.cold (at -O2).
 uptrace_target(target-coldsplit-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/coldsplit.c OPTIONS -O2)
+
+# USDT markers (<sys/sdt.h>, Debian's systemtap-sdt-dev; in the cross
+# sysroot too, tests/cross/fetch-arch.sh). The glob above builds target-sdt
+# from sdt.c; its marker with a semaphore is in a file of its own.
+find_path(UPTRACE_SDT_INCLUDE_DIR sys/sdt.h)
+if(NOT UPTRACE_SDT_INCLUDE_DIR)
+  message(FATAL_ERROR "the test programs need <sys/sdt.h>: install systemtap-sdt-dev (scripts/install-deps does), "
+                      "or configure with -DUPTRACE_TESTS=OFF")
+endif()
+target_sources(target-sdt PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/sdt/guarded.c)
+target_include_directories(target-sdt PRIVATE ${UPTRACE_SDT_INCLUDE_DIR})
+# Unoptimised, every argument is in memory (-4@-20(%rbp), 8@[sp, 16]).
+uptrace_target(target-sdt-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/sdt.c ${CMAKE_CURRENT_SOURCE_DIR}/sdt/guarded.c
+               OPTIONS -O0)
+target_include_directories(target-sdt-O0 PRIVATE ${UPTRACE_SDT_INCLUDE_DIR})
