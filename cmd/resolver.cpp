@@ -223,7 +223,9 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
     auto similar = elf.similar_names(name);
     if (!similar.empty()) message += fmt::format(" (did you mean {}?)", join(similar, ", "));
     std::string hint;
-    if (!elf.has_symtab()) hint = "the file is stripped: only exported (.dynsym) functions are known";
+    if (!elf.has_symtab())
+      hint = "the file is stripped: only exported (.dynsym) functions are known, and no debug file has its .symtab "
+             "(install its -dbg/-dbgsym package, or set DEBUGINFOD_URLS)";
     throw Error(ErrorKind::Runtime, message, hint);
   };
 
@@ -527,7 +529,7 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
     s.return_spill = return_spill(shown_name, module, elf, start, size, function, insns, return_where);
   out.sites.push_back(std::move(s));
   out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described),
-                      false, std::move(return_where), {}});
+                      false, std::move(return_where), {}, &elf});
 }
 
 std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, const Module& module,

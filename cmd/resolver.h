@@ -36,6 +36,9 @@ struct SiteInfo {
   // A USDT marker: its name, arguments and semaphore, for --explain; empty
   // otherwise.
   std::string marker;
+  // The module's file, while the Resolver lives: --explain asks it where
+  // its debug information comes from (which loads its DWARF, so only then).
+  const elf::ElfFile* elf = nullptr;
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of

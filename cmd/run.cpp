@@ -191,6 +191,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       j["addr"] = fmt::format("{:#x}", s.addr.value);
       j["location"] = where;
       if (!info.marker.empty()) j["marker"] = info.marker;
+      if (std::string debug = info.elf ? info.elf->debug_file() : ""; !debug.empty()) j["debug_file"] = debug;
       j["bytes"] = hex_bytes(a.insn.code());
       j["insn"] = a.insn.text;
       if (refusal.empty()) {
@@ -214,6 +215,8 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     std::printf("  at:          %s in %s (file address %#lx, runtime %#lx)\n", where.c_str(), info.module_path.c_str(),
                 static_cast<unsigned long>(info.file_addr.value), static_cast<unsigned long>(s.addr.value));
     if (!info.marker.empty()) std::printf("  marker:      %s\n", info.marker.c_str());
+    if (std::string debug = info.elf ? info.elf->debug_file() : ""; !debug.empty())
+      std::printf("  debug file:  %s\n", debug.c_str());
     std::printf("  instruction: %s  %s\n", hex_bytes(a.insn.code()).c_str(), a.insn.text.c_str());
     if (refusal.empty())
       std::printf("  mode:        %s: %s\n", std::string(arch::to_string(a.plan->mode())).c_str(),

@@ -29,10 +29,15 @@ void init_libelf() {
 }  // namespace
 
 OpenedElf open_elf(const std::string& access_path, const std::string& display_path) {
+  UniqueFd fd(::open(access_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_runtime("cannot open {}: {}", display_path, errno_text(errno));
+  return open_elf_fd(std::move(fd), display_path);
+}
+
+OpenedElf open_elf_fd(UniqueFd fd, const std::string& display_path) {
   init_libelf();
   OpenedElf o;
-  o.fd = UniqueFd(::open(access_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!o.fd) throw_runtime("cannot open {}: {}", display_path, errno_text(errno));
+  o.fd = std::move(fd);
   struct stat st {};
   if (fstat(o.fd.get(), &st) != 0) throw_runtime("cannot stat {}: {}", display_path, errno_text(errno));
   if (S_ISDIR(st.st_mode)) throw_runtime("cannot open {}: {}", display_path, errno_text(EISDIR));
@@ -91,16 +96,19 @@ std::string bytes(uint64_t n) { return fmt::format("{} byte{}", n, n == 1 ? "" :
 
 class ElfFileImpl final : public ElfFile {
  public:
-  ElfFileImpl(OpenedElf opened, std::string display_path)
-      : opened_(std::move(opened)), path_(std::move(display_path)) {
+  ElfFileImpl(OpenedElf opened, std::string access_path, std::string display_path)
+      : opened_(std::move(opened)), access_path_(std::move(access_path)), path_(std::move(display_path)) {
     Elf* elf = opened_.elf.get();
     GElf_Ehdr ehdr;
     gelf_getehdr(elf, &ehdr);  // open_elf() has checked it
     machine_ = ehdr.e_machine;
     pie_or_shared_ = ehdr.e_type == ET_DYN;
     segments_ = detail::read_load_segments(elf, path_);
-    functions_ = detail::read_functions(elf, path_);
     has_symtab_ = has_section_type(SHT_SYMTAB);
+    // A stripped module's local functions are named in its debug file only.
+    const detail::DebugFile* debug = has_symtab_ ? nullptr : debug_file_opened();
+    functions_ = detail::read_functions(elf, path_, debug ? debug->opened.elf.get() : nullptr);
+    if (debug) has_symtab_ = has_section_type(debug->opened.elf.get(), SHT_SYMTAB);
 
     const void* id = nullptr;
     ssize_t len = dwelf_elf_gnu_build_id(elf, &id);
@@ -288,26 +296,56 @@ class ElfFileImpl final : public ElfFile {
     return it == inlined_.end() ? std::vector<std::string>{} : it->second;
   }
 
+  std::string debug_file() const override {
+    lines();
+    if (!dwarf_file_.empty()) return dwarf_file_;
+    // Only its symbols may come from there.
+    return !has_section_type(SHT_SYMTAB) && debug_ ? debug_->path : std::string();
+  }
+
   const std::vector<SdtMarker>& markers() const override {
     std::call_once(markers_once_, [&] { markers_ = detail::read_sdt_markers(opened_.elf.get(), machine_); });
     return markers_;
   }
 
  private:
-  bool has_section_type(uint32_t type) const {
+  bool has_section_type(uint32_t type) const { return has_section_type(opened_.elf.get(), type); }
+  static bool has_section_type(Elf* elf, uint32_t type) {
     Elf_Scn* scn = nullptr;
-    while ((scn = elf_nextscn(opened_.elf.get(), scn)) != nullptr) {
+    while ((scn = elf_nextscn(elf, scn)) != nullptr) {
       GElf_Shdr sh;
       if (gelf_getshdr(scn, &sh) != nullptr && sh.sh_type == type) return true;
     }
     return false;
   }
 
+  // The separate debug file, looked for once, when first needed.
+  const detail::DebugFile* debug_file_opened() const {
+    std::call_once(debug_once_, [&] { debug_ = detail::find_debug_file(access_path_, path_); });
+    return debug_ ? &*debug_ : nullptr;
+  }
+
+  static bool has_units(Dwarf* dwarf) {
+    Dwarf_Off next = 0;
+    size_t header = 0;
+    return dwarf_nextcu(dwarf, 0, &next, &header, nullptr, nullptr, nullptr) == 0;
+  }
+
   // DWARF is loaded on first use: libdw reads every debug section up front,
   // which is wasted work for the many modules that are only symbolized.
+  // The module's own, else its debug file's (SPEC.md "Debug information").
   const LineTable* lines() const {
     std::call_once(dwarf_once_, [&] {
       dwarf_ = DwarfPtr(dwarf_begin_elf(opened_.elf.get(), DWARF_C_READ, nullptr));
+      if (!dwarf_ || !has_units(dwarf_.get())) {
+        if (const detail::DebugFile* debug = debug_file_opened()) {
+          DwarfPtr separate(dwarf_begin_elf(debug->opened.elf.get(), DWARF_C_READ, nullptr));
+          if (separate && has_units(separate.get())) {
+            dwarf_ = std::move(separate);
+            dwarf_file_ = debug->path;
+          }
+        }
+      }
       if (!dwarf_) return;
       auto t = std::make_unique<LineTable>(dwarf_.get(), segments_);
       if (!t->empty()) lines_ = std::move(t);
@@ -316,6 +354,7 @@ class ElfFileImpl final : public ElfFile {
   }
 
   OpenedElf opened_;
+  std::string access_path_;
   std::string path_;
   uint16_t machine_ = 0;
   bool pie_or_shared_ = false;
@@ -333,8 +372,12 @@ class ElfFileImpl final : public ElfFile {
   mutable std::vector<std::string> qualified_;
   mutable std::vector<std::pair<FileAddr, FileAddr>> frames_;
   mutable std::vector<uint64_t> frames_max_end_;
+  // Before dwarf_, which may read it.
+  mutable std::once_flag debug_once_;
+  mutable std::optional<detail::DebugFile> debug_;
   mutable std::once_flag dwarf_once_;
   mutable DwarfPtr dwarf_;  // declared before lines_: LineTable holds DIEs into it
+  mutable std::string dwarf_file_;  // the debug file dwarf_ is from; empty: the module itself
   mutable std::unique_ptr<LineTable> lines_;
   mutable std::once_flag inlined_once_;
   mutable std::map<std::string, std::vector<std::string>, std::less<>> inlined_;
@@ -347,7 +390,7 @@ class ElfFileImpl final : public ElfFile {
 std::unique_ptr<ElfFile> ElfFile::open(const std::string& path) { return open(path, path); }
 
 std::unique_ptr<ElfFile> ElfFile::open(const std::string& access_path, const std::string& display_path) {
-  return std::make_unique<ElfFileImpl>(detail::open_elf(access_path, display_path), display_path);
+  return std::make_unique<ElfFileImpl>(detail::open_elf(access_path, display_path), access_path, display_path);
 }
 
 }  // namespace uptrace::elf

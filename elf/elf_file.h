@@ -78,7 +78,11 @@ class ElfFile {
   virtual uint16_t machine() const = 0;         // e_machine
   virtual bool is_pie_or_shared() const = 0;    // ET_DYN
   virtual std::string build_id() const = 0;     // hex, empty when absent
-  virtual bool has_symtab() const = 0;          // false when stripped to .dynsym
+  // False when stripped to .dynsym and no debug file has the .symtab.
+  virtual bool has_symtab() const = 0;
+  // The separate debug file its DWARF (or, when it is stripped, its .symtab)
+  // comes from (SPEC.md "Debug information"); empty when it has its own.
+  virtual std::string debug_file() const = 0;
 
   // Functions (STT_FUNC / STT_GNU_IFUNC with a size or a known end), sorted by
   // address; aliases at one address are all listed.
