@@ -84,10 +84,15 @@ std::optional<DebugFile> find_debug_file(const std::string& access_path, const s
   dwfl_module_info(mod, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
   if (userdata == nullptr) return std::nullopt;
   *userdata = &found;
-  // Looks for the debug file unless the module has DWARF of its own; a debug
-  // file with only a .symtab is found (and kept) all the same.
-  Dwarf_Addr bias = 0;
-  (void)dwfl_module_getdwarf(mod, &bias);
+  // Asking for its symbols looks for the debug file when the module has no
+  // .symtab, without reading any DWARF (libdw would inflate every compressed
+  // debug section of it, Debian's are). Asking for its DWARF looks for it
+  // when the module has a .symtab but no DWARF, and reads that DWARF.
+  (void)dwfl_module_getsymtab(mod);
+  if (!found.fd) {
+    Dwarf_Addr bias = 0;
+    (void)dwfl_module_getdwarf(mod, &bias);
+  }
   *userdata = nullptr;
   if (!found.fd) return std::nullopt;
   try {

@@ -1,7 +1,8 @@
 // Separate debug information (SPEC.md "Debug information"): dwarf_vars.c
 // built twice with its DWARF and .symtab moved out to a debug file at build
 // time (tests/targets/extra.cmake), one found by build-id under a debug root
-// of the tests' own (UPTRACE_DEBUG_ROOT), one through .gnu_debuglink; both
+// of the tests' own (UPTRACE_DEBUG_ROOT), one (which keeps its .symtab)
+// through .gnu_debuglink; both
 // give variables, source lines, --list names and --stack frames exactly as
 // the unstripped program does, and --explain names the file. And libc with
 // Debian's libc6-dbg, the case users meet.

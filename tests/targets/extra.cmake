@@ -81,7 +81,8 @@ target_include_directories(target-sdt-O0 PRIVATE ${UPTRACE_SDT_INCLUDE_DIR})
 #   point uptrace there with UPTRACE_DEBUG_ROOT); its build-id is set at link
 #   time so that the path is known here.
 # - target-dwarf_vars-debuglink: no build-id tree has it; its .gnu_debuglink
-#   names a file in the .debug folder beside it.
+#   names a file in the .debug folder beside it. It keeps its .symtab (only
+#   its DWARF is in the debug file), the other way packages are stripped.
 set(UPTRACE_SPLIT_BUILD_ID 757074726163652d73706c69742d62792d696421)  # "uptrace-split-by-id!"
 string(SUBSTRING ${UPTRACE_SPLIT_BUILD_ID} 0 2 split_dir)
 string(SUBSTRING ${UPTRACE_SPLIT_BUILD_ID} 2 -1 split_rest)
@@ -98,6 +99,6 @@ uptrace_target(target-dwarf_vars-debuglink SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/d
 add_custom_command(TARGET target-dwarf_vars-debuglink POST_BUILD
                    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/.debug
                    COMMAND ${CMAKE_OBJCOPY} --only-keep-debug $<TARGET_FILE:target-dwarf_vars-debuglink> ${link_debug}
-                   COMMAND ${CMAKE_OBJCOPY} --strip-all --add-gnu-debuglink=${link_debug}
+                   COMMAND ${CMAKE_OBJCOPY} --strip-debug --add-gnu-debuglink=${link_debug}
                            $<TARGET_FILE:target-dwarf_vars-debuglink>
                    VERBATIM)
