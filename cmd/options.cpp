@@ -17,7 +17,8 @@ constexpr const char* kDescription =
     "  uptrace [OPTIONS] PROBE... -- COMMAND [ARG...]\n"
     "  uptrace --list [GLOB] (-p PID | -x FILE)\n"
     "  uptrace --explain PROBE... (-p PID | -x FILE)\n\n"
-    "PROBE := [MODULE:]LOCATION [FETCH...]; see uptrace(1)";
+    "PROBE    := [MODULE:]LOCATION [FETCH...]; see uptrace(1)\n"
+    "LOCATION := FUNC | FUNC+OFF | FUNC%return | 0xADDR | SRCFILE:LINE | %PROVIDER:NAME (a USDT marker)";
 
 int usage_error(const std::string& message) {
   std::cerr << "uptrace: " << message << " (see uptrace --help)\n";
@@ -58,7 +59,7 @@ ParseResult parse_command_line(int argc, char** argv) {
   app.add_flag("--stack", o.stack, "a backtrace with each hit");
   app.add_option("--mode", mode, "auto, trap, boost, emulate or jump");
   app.add_option("--ready-file", o.ready_file, "create PATH once every probe is armed");
-  app.add_flag("--list", o.list, "list probe-able functions (optionally matching GLOB)");
+  app.add_flag("--list", o.list, "list probe-able functions and USDT markers (optionally matching GLOB)");
   app.add_flag("--explain", o.explain, "show where each probe resolves and how it would run; change nothing");
   app.add_flag("-q,--quiet", o.quiet, "no status messages on stderr");
   app.add_option("probes", o.probes, "PROBE := [MODULE:]LOCATION [FETCH...] (see uptrace(1))");
