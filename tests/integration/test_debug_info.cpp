@@ -6,11 +6,17 @@
 // give variables, source lines, --list names and --stack frames exactly as
 // the unstripped program does, and --explain names the file. And libc with
 // Debian's libc6-dbg, the case users meet.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
 #include <regex>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -96,6 +102,53 @@ void check_as_unstripped(const std::string& program) {
   CHECK(names == std::vector<std::string>{"classify", "caller_a", "caller_b"});
 }
 
+// A port no one listens on now.
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// The status line of an HTTP GET of `path` on 127.0.0.1:port, "" when it
+// cannot connect.
+std::string http_status(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string status;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
+    if (::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buf[256];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n > 0) status.assign(buf, static_cast<size_t>(n));
+      status = status.substr(0, status.find('\r'));
+    }
+  }
+  ::close(fd);
+  return status;
+}
+
+// Environment variables for the uptrace runs of one test.
+class Env {
+ public:
+  Env(const char* name, const std::string& value) : name_(name) { ::setenv(name, value.c_str(), 1); }
+  ~Env() { ::unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
 }  // namespace
 
 TEST_CASE("debug info: a debug file in the build-id tree gives what the stripped program lacks", "[debuginfo]") {
@@ -150,4 +203,44 @@ TEST_CASE("debug info: libc with libc6-dbg has its parameters and its local func
   r = uptrace({"--list", "libc:__libc_start_call_main", "-p", p.spid()});
   REQUIRE(r.status == 0);
   CHECK(std::regex_match(r.out, std::regex("__libc_start_call_main 0x[0-9a-f]+ [0-9]+ /.*/libc\\.so\\.6\n")));
+}
+
+// A debuginfod server of the tests' own, serving the split program's debug
+// file, which is nowhere else uptrace looks (scripts/install-deps installs
+// debuginfod; the aarch64 VM has none, and its static uptrace cannot load
+// libdebuginfod).
+TEST_CASE("debug info: a debug file from debuginfod when DEBUGINFOD_URLS is set", "[debuginfo]" ONLY_X86_64) {
+  REQUIRE(std::filesystem::exists("/usr/bin/debuginfod"));  // else: install debuginfod (scripts/install-deps)
+  DebugRoot none(false);
+  const std::string id = "757074726163652d73706c69742d62792d696421";
+  const std::string served = temp_path("debuginfod");
+  std::filesystem::create_directories(served + "/files");
+  std::filesystem::copy_file(DebugRoot::root() + "/.build-id/75/" + id.substr(2) + ".debug",
+                             served + "/files/split.debug");
+  const int port = free_port();
+  Child server({"/bin/sh", "-c",
+                "exec /usr/bin/debuginfod -F " + served + "/files -d " + served + "/db.sqlite -p " +
+                    std::to_string(port) + " 2>/dev/null"});
+  // Until it has scanned the folder.
+  auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(60));
+  std::string status;
+  while ((status = http_status(port, "/buildid/" + id + "/debuginfo")).find(" 200 ") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  INFO(status);
+  REQUIRE(status.find(" 200 ") != std::string::npos);
+
+  const std::string program = target("dwarf_vars-split");
+  Env urls("DEBUGINFOD_URLS", "http://127.0.0.1:" + std::to_string(port));
+  Env cache("DEBUGINFOD_CACHE_PATH", served + "/cache");
+  std::string out = temp_path("debuginfod-hits");
+  Result r = uptrace({"-q", "-o", out, "handle req->id count", "--", program, "2"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(hits_of(slurp(out)) == std::vector<std::string>{"handle req->id=100 count=0", "handle req->id=101 count=1"});
+  unlink(out.c_str());
+  r = uptrace({"--explain", "handle count", "-x", program});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("\n  debug file:  " + served + "/cache/" + id + "/debuginfo\n") != std::string::npos);
+  std::filesystem::remove_all(served);
 }
