@@ -105,6 +105,7 @@ class ElfFileImpl final : public ElfFile {
     pie_or_shared_ = ehdr.e_type == ET_DYN;
     segments_ = detail::read_load_segments(elf, path_);
     has_symtab_ = has_section_type(SHT_SYMTAB);
+    has_own_debug_info_ = has_section_named(".debug_info") || has_section_named(".zdebug_info");
     // A stripped module's local functions are named in its debug file only.
     const detail::DebugFile* debug = has_symtab_ ? nullptr : debug_file_opened();
     functions_ = detail::read_functions(elf, path_, debug ? debug->opened.elf.get() : nullptr);
@@ -271,8 +272,7 @@ class ElfFileImpl final : public ElfFile {
 
   std::unique_ptr<VariableSource> variables_at(FileAddr pc, uint64_t load_bias,
                                                const std::string& where) const override {
-    lines();  // opens the DWARF
-    return detail::make_site_variables(dwarf_.get(), opened_.elf.get(), pc, load_bias, where);
+    return detail::make_site_variables(dwarf(), opened_.elf.get(), pc, load_bias, where);
   }
 
   std::optional<FileAddr> after_prologue(FileAddr start, FileAddr end) const override {
@@ -283,21 +283,23 @@ class ElfFileImpl final : public ElfFile {
   }
 
   ReturnAddressRule return_address_rule(FileAddr start, FileAddr end) const override {
-    lines();  // opens the DWARF, for .debug_frame
-    return detail::read_return_address_rule(opened_.elf.get(), dwarf_.get(), machine_, start, end);
+    // Its DWARF for .debug_frame.
+    return detail::read_return_address_rule(opened_.elf.get(), dwarf(), machine_, start, end);
   }
 
+  // Only from DWARF the module carries: finding the copies walks every DIE
+  // of it, which for a library whose -dbg package is installed (libc) costs
+  // far more than the warning is worth to every plain `libc:FUNC` probe.
   std::vector<std::string> inlined_copies(std::string_view function) const override {
     std::call_once(inlined_once_, [&] {
-      lines();
-      inlined_ = detail::read_inlined_copies(dwarf_.get());
+      if (has_own_debug_info_) inlined_ = detail::read_inlined_copies(dwarf());
     });
     auto it = inlined_.find(function);
     return it == inlined_.end() ? std::vector<std::string>{} : it->second;
   }
 
   std::string debug_file() const override {
-    lines();
+    dwarf();
     if (!dwarf_file_.empty()) return dwarf_file_;
     // Only its symbols may come from there.
     return !has_section_type(SHT_SYMTAB) && debug_ ? debug_->path : std::string();
@@ -319,6 +321,20 @@ class ElfFileImpl final : public ElfFile {
     return false;
   }
 
+  bool has_section_named(std::string_view wanted) const {
+    Elf* elf = opened_.elf.get();
+    size_t names = 0;
+    if (elf_getshdrstrndx(elf, &names) != 0) return false;
+    Elf_Scn* scn = nullptr;
+    while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+      GElf_Shdr sh;
+      if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) continue;
+      const char* name = elf_strptr(elf, names, sh.sh_name);
+      if (name != nullptr && wanted == name) return true;
+    }
+    return false;
+  }
+
   // The separate debug file, looked for once, when first needed.
   const detail::DebugFile* debug_file_opened() const {
     std::call_once(debug_once_, [&] { debug_ = detail::find_debug_file(access_path_, path_); });
@@ -331,10 +347,11 @@ class ElfFileImpl final : public ElfFile {
     return dwarf_nextcu(dwarf, 0, &next, &header, nullptr, nullptr, nullptr) == 0;
   }
 
-  // DWARF is loaded on first use: libdw reads every debug section up front,
-  // which is wasted work for the many modules that are only symbolized.
-  // The module's own, else its debug file's (SPEC.md "Debug information").
-  const LineTable* lines() const {
+  // DWARF is loaded on first use: libdw reads (and inflates) every debug
+  // section up front, which is wasted work for the many modules that are
+  // only symbolized. The module's own, else its debug file's (SPEC.md
+  // "Debug information"); null when there is none.
+  Dwarf* dwarf() const {
     std::call_once(dwarf_once_, [&] {
       dwarf_ = DwarfPtr(dwarf_begin_elf(opened_.elf.get(), DWARF_C_READ, nullptr));
       if (!dwarf_ || !has_units(dwarf_.get())) {
@@ -346,9 +363,17 @@ class ElfFileImpl final : public ElfFile {
           }
         }
       }
-      if (!dwarf_) return;
-      auto t = std::make_unique<LineTable>(dwarf_.get(), segments_);
-      if (!t->empty()) lines_ = std::move(t);
+    });
+    return dwarf_.get();
+  }
+
+  // Every unit's line table, read on first use.
+  const LineTable* lines() const {
+    std::call_once(lines_once_, [&] {
+      if (Dwarf* d = dwarf()) {
+        auto t = std::make_unique<LineTable>(d, segments_);
+        if (!t->empty()) lines_ = std::move(t);
+      }
     });
     return lines_.get();
   }
@@ -359,6 +384,7 @@ class ElfFileImpl final : public ElfFile {
   uint16_t machine_ = 0;
   bool pie_or_shared_ = false;
   bool has_symtab_ = false;
+  bool has_own_debug_info_ = false;  // a .debug_info section of its own
   std::string build_id_;
   std::vector<LoadSegment> segments_;
   std::vector<Function> functions_;
@@ -378,6 +404,7 @@ class ElfFileImpl final : public ElfFile {
   mutable std::once_flag dwarf_once_;
   mutable DwarfPtr dwarf_;  // declared before lines_: LineTable holds DIEs into it
   mutable std::string dwarf_file_;  // the debug file dwarf_ is from; empty: the module itself
+  mutable std::once_flag lines_once_;
   mutable std::unique_ptr<LineTable> lines_;
   mutable std::once_flag inlined_once_;
   mutable std::map<std::string, std::vector<std::string>, std::less<>> inlined_;

@@ -129,7 +129,9 @@ class ElfFile {
   // Where the function at [start, end) keeps its return address (see
   // ReturnAddressRule).
   virtual ReturnAddressRule return_address_rule(FileAddr start, FileAddr end) const = 0;
-  // The call sites ("file.c:42") where DWARF says `function` was inlined.
+  // The call sites ("file.c:42") where DWARF says `function` was inlined;
+  // from DWARF the module carries itself only (a debug file is not read
+  // for it: see the .cpp).
   virtual std::vector<std::string> inlined_copies(std::string_view function) const = 0;
 
   // Its USDT markers (.note.stapsdt), in the order of their notes.
