@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/format.h>
+
 #include "common/error.h"
 
 namespace uptrace::arch {
@@ -63,12 +65,25 @@ uint64_t read_register(const Regs& regs, RegisterRef ref) {
   return ref.bits >= 64 ? word : word & ((uint64_t{1} << ref.bits) - 1);
 }
 
+std::optional<RegisterRef> Isa::dwarf_register(unsigned dwarf_regno) const {
+  for (const DwarfRegister& d : dwarf_register_map())
+    if (d.number == dwarf_regno) return d.reg;
+  return std::nullopt;
+}
+
 // Every ISA calls its stack pointer "sp" (x86-64: the low 16 bits of rsp,
 // which live in rsp's word).
 uint16_t Isa::sp_word() const {
   auto ref = register_by_name("sp");
   assert(ref && "every ISA names its stack pointer sp");
   return ref->word;
+}
+
+std::string elf64_lsb_refusal(const Isa& isa, uint8_t elf_class, uint8_t elf_data) {
+  constexpr uint8_t kElfClass64 = 2, kElfData2Lsb = 1;  // <elf.h>'s ELFCLASS64, ELFDATA2LSB
+  if (elf_class != kElfClass64) return fmt::format("a 32-bit {} file (ELF class {})", isa.name(), elf_class);
+  if (elf_data != kElfData2Lsb) return fmt::format("a big-endian file for {}'s machine", isa.name());
+  return {};
 }
 
 const Isa& native_isa() {

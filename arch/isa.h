@@ -88,6 +88,12 @@ struct RegisterRef {
   uint8_t shift = 0;     // 8 for x86's ah/bh/ch/dh
 };
 
+// One register in the psABI's DWARF numbering.
+struct DwarfRegister {
+  uint16_t number = 0;
+  RegisterRef reg;
+};
+
 // Where the N-th integer argument lives at a function's entry.
 struct ArgLocation {
   std::optional<RegisterRef> reg;  // in a register, or
@@ -193,6 +199,12 @@ class Isa {
   virtual IsaId id() const = 0;
   virtual std::string_view name() const = 0;       // "x86_64"
   virtual uint16_t elf_machine() const = 0;         // EM_X86_64
+  // Whether an ELF file of elf_machine() with this class, byte order and
+  // e_flags is one this ISA runs, or why not, as a phrase that follows
+  // "FILE is" ("a big-endian ppc64 file"): e_machine alone does not say
+  // (EM_X86_64 also covers x32, EM_PPC64 big-endian ELFv1, EM_RISCV
+  // 32-bit and soft-float ABIs).
+  virtual std::string elf_refusal(uint8_t elf_class, uint8_t elf_data, uint32_t flags) const = 0;
 
   // --- decoding ---------------------------------------------------------
   // Decode linearly from `start` until `code` ends or an undecodable byte;
@@ -201,6 +213,13 @@ class Isa {
   // Whether `insn` is a trap of any variant (a breakpoint someone else set,
   // or the program's own).
   virtual bool is_trap(const Instruction& insn) const = 0;
+  // A return from the function (x86-64 ret, aarch64 ret/retaa/retab), for
+  // hints that name where a function returns. Not pure, so an ISA added in
+  // parallel builds (and names none) until it opts in.
+  virtual bool is_return(const Instruction& insn) const {
+    (void)insn;
+    return false;
+  }
   // Decide how to execute the instruction at ctx.site out of line, or refuse.
   virtual SiteAnalysis analyze(const SiteContext& ctx) const = 0;
   // Bytes needed for one probe's slot (upper bound).
@@ -218,8 +237,8 @@ class Isa {
   // is right after it). The kernel reports that step from the syscall exit
   // path through user_single_step_report(): TRAP_BRKPT on x86, which
   // defines its own, but SI_USER (0) where the generic one is used, as on
-  // arm64. The default keeps x86's behaviour: any kernel-sent si_code.
-  virtual bool is_syscall_step_trap(int si_code) const { return si_code > 0; }
+  // arm64.
+  virtual bool is_syscall_step_trap(int si_code) const = 0;
   // How this ISA's copies are run to their end: HardwareStep where ptrace
   // can single-step (x86-64, aarch64, ppc64le), TrailingTrap where it
   // cannot (riscv64: PTRACE_SINGLESTEP fails with EIO).
@@ -236,25 +255,27 @@ class Isa {
   uint16_t sp_word() const;
   // The thread pointer (x86-64: fs base) a jump trampoline records to name
   // its thread; 0 when the ISA has none or jump mode does not use it.
-  virtual uint64_t thread_pointer(const Regs& /*r*/) const { return 0; }
+  virtual uint64_t thread_pointer(const Regs& r) const = 0;
   virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
+  // Where Go's register ABI (Go 1.17+) passes integer arguments, as a list of
+  // names ("rax, rbx, ..."), when it is not where argument() reads them;
+  // empty when it is (aarch64: x0-x7 both) or not known.
+  virtual std::string go_argument_registers() const { return {}; }
   virtual RegisterRef return_value() const = 0;
-  // The register DWARF numbers `dwarf_regno` (the ISA's psABI DWARF register
-  // numbering), for evaluating DW_OP_reg*/breg* against NT_PRSTATUS; nullopt
-  // for a register outside that regset (vector, float) or an unknown number.
-  // Not pure so an ISA without DWARF support still builds: it then cannot
-  // fetch variables held in registers, and says so when binding.
-  virtual std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const {
-    (void)dwarf_regno;
-    return std::nullopt;
-  }
+  // The registers of NT_PRSTATUS that DWARF can name (location expressions,
+  // CFI), as (DWARF number, register) pairs: the psABI's numbering is not
+  // the regset's order and has gaps (ppc64's LR is 65). Registers outside
+  // the regset (vector, float) are not listed: a variable held in one
+  // cannot be fetched, and binding says so.
+  virtual std::span<const DwarfRegister> dwarf_register_map() const = 0;
+  // The register DWARF numbers `dwarf_regno`, from the map.
+  std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const;
 
   // --- return probes (FUNC%return) ---------------------------------------
   // How the return address is named at function entry, for --explain
   // ("[rsp]", "x30"); empty when this ISA cannot have its returns hijacked,
-  // and then %return is refused. Not pure, so an ISA added in parallel
-  // builds (and refuses %return) until it opts in.
-  virtual std::string_view return_address_name() const { return {}; }
+  // and then %return is refused.
+  virtual std::string_view return_address_name() const = 0;
   // Where the return address is at function entry, given the registers
   // there. Only called when return_address_name() is not empty.
   // - Memory (x86-64): the slot is where the return address stays for the
@@ -265,30 +286,19 @@ class Isa {
   //   from the function's call-frame information (ProbeSite::return_spill);
   //   until then, and for a function that never saves it, the register is
   //   its place.
-  virtual ReturnAddressSlot return_address_slot(const Regs& r) const { return {ReturnAddressSlot::Kind::Memory, RuntimeAddr(sp(r)), {}}; }
+  virtual ReturnAddressSlot return_address_slot(const Regs& r) const = 0;
   // The stack pointer the caller has right after the function entered with
   // stack pointer `entry_sp` returned (x86-64: entry_sp + 8, the return
   // address popped; aarch64: entry_sp). Pairs a trap at the trampoline with
   // the entry it belongs to.
-  virtual uint64_t sp_after_return(uint64_t entry_sp) const { return entry_sp; }
+  virtual uint64_t sp_after_return(uint64_t entry_sp) const = 0;
   // Why the return address of the function made of `code` (its decoded
   // instructions, from its start) cannot be replaced, as a phrase that
   // follows the function's name ("signs its return address ..."), or empty
   // when it can (aarch64: the function signs it with pointer authentication, and a
   // signed trampoline address could not be turned back into a signed real
   // one when uptrace detaches).
-  virtual std::string return_hijack_refusal(std::span<const Instruction> code) const {
-    (void)code;
-    return {};
-  }
-  // Registers in DWARF numbering, for CFI unwinding (--stack): fills `out`
-  // from register 0 up and returns how many were filled (0: unsupported).
-  // The pc is set separately.
-  virtual size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const {
-    (void)r;
-    (void)out;
-    return 0;
-  }
+  virtual std::string return_hijack_refusal(std::span<const Instruction> code) const = 0;
 
   // --- syscall injection --------------------------------------------------
   virtual std::span<const uint8_t> syscall_instruction() const = 0;
@@ -300,6 +310,10 @@ class Isa {
 };
 
 uint64_t read_register(const Regs& regs, RegisterRef ref);
+
+// The part of Isa::elf_refusal every ISA uptrace knows shares: a 64-bit,
+// little-endian file; empty when it is one.
+std::string elf64_lsb_refusal(const Isa& isa, uint8_t elf_class, uint8_t elf_data);
 
 // The ISA of the machine uptrace runs on.
 const Isa& native_isa();

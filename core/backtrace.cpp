@@ -57,16 +57,16 @@ struct Backtracer::Session {
 
   static bool set_initial_registers(Dwfl_Thread* thread, void* thread_arg) {
     auto* s = static_cast<Session*>(thread_arg);
-    std::array<uint64_t, 64> words{};
-    size_t n = s->now.isa->dwarf_registers(*s->now.regs, words);
-    if (n == 0) return false;
-    std::array<Dwarf_Word, 64> dw{};
+    const arch::Isa& isa = *s->now.isa;
+    if (isa.dwarf_register_map().empty()) return false;
     // A link register holding the trampoline (a hijacked leaf, or a
     // prologue that has not saved it yet) unwinds to the real caller.
-    const uint64_t sp = s->now.isa->sp(*s->now.regs);
-    for (size_t i = 0; i < n; ++i)
-      dw[i] = s->now.returns->real_register(*s->now.thread, sp, words[i], s->now.space->return_trampoline);
-    if (!dwfl_thread_state_registers(thread, 0, static_cast<unsigned>(n), dw.data())) return false;
+    const uint64_t sp = isa.sp(*s->now.regs);
+    for (const arch::DwarfRegister& d : isa.dwarf_register_map()) {
+      Dwarf_Word value = s->now.returns->real_register(*s->now.thread, sp, arch::read_register(*s->now.regs, d.reg),
+                                                       s->now.space->return_trampoline);
+      if (!dwfl_thread_state_registers(thread, d.number, 1, &value)) return false;
+    }
     dwfl_thread_state_register_pc(thread, s->now.isa->pc(*s->now.regs));
     return true;
   }

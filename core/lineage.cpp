@@ -206,7 +206,7 @@ void Lineage::release_child_of(Thread& t) {
   const pid_t child = t.pending->new_tid;
   t.pending = Stop{Stop::Kind::Interrupt, t.tid};
   const bool known = early_stops_.erase(child) || session_.thread(child);
-  if (!known && control_.wait(child).thread_gone()) return;
+  if (!known && control_.wait_stop(child).thread_gone()) return;
   if (k == Stop::Kind::Clone && proc::thread_group_of(child) == t.pid) {
     // A new thread: it is let go with the others.
     if (!session_.thread(child)) {

@@ -55,7 +55,7 @@ int64_t RemoteSyscalls::call(arch::Syscall call, std::initializer_list<uint64_t>
   const std::optional<Stop> saved_pending = t_.pending;
   for (;;) {
     if (!control_.step(t_)) throw_runtime("pid {} exited while uptrace was setting up", t_.pid);
-    const Stop stop = control_.wait(t_.tid);
+    const Stop stop = control_.wait_stop(t_.tid);
     t_.stopped = true;
     t_.pending = stop.thread_gone() ? stop : saved_pending;  // a gone thread stays known as gone
     if (stop.thread_gone()) throw_runtime("pid {} exited while uptrace was setting up", t_.pid);

@@ -57,7 +57,7 @@ std::optional<Stop> ThreadControl::next_stop(bool block, bool& no_tracees) {
   }
 }
 
-Stop ThreadControl::wait(pid_t tid) {
+Stop ThreadControl::wait_stop(pid_t tid) {
   int status = 0;
   for (;;) {
     const pid_t r = ::waitpid(tid, &status, __WALL);

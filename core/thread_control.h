@@ -40,7 +40,7 @@ class ThreadControl {
   // (`block` false) or no tracee is left (`no_tracees` set).
   std::optional<Stop> next_stop(bool block, bool& no_tracees);
   // Blocks for the next stop of one thread.
-  Stop wait(pid_t tid);
+  Stop wait_stop(pid_t tid);
 
   // --- resuming a stopped thread ------------------------------------------
   bool run(Thread& t, int signal = 0);

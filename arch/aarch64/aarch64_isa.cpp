@@ -65,6 +65,14 @@ bool AArch64Isa::is_trap(const Instruction& insn) const {
   return row && row->cls == InsnClass::Trap;
 }
 
+bool AArch64Isa::is_return(const Instruction& insn) const {
+  const auto word = read_word(insn.code());
+  if (!word) return false;
+  constexpr uint32_t kRetaa = 0xd65f0bff, kRetab = 0xd65f0fff;
+  const InsnRow* row = classify(*word);
+  return (row && row->cls == InsnClass::Ret) || *word == kRetaa || *word == kRetab;
+}
+
 SiteAnalysis AArch64Isa::analyze(const SiteContext& ctx) const { return analyze_site(decoder(), ctx); }
 
 std::span<const uint8_t> AArch64Isa::breakpoint() const { return kBreakpoint; }
@@ -130,16 +138,15 @@ std::string AArch64Isa::return_hijack_refusal(std::span<const Instruction> code)
 // "DWARF for the Arm 64-bit Architecture": 0-30 are x0-x30 and 31 is sp, the
 // same order as NT_PRSTATUS; 32 (pc) is not used for variables, and 64 and
 // up are the vector registers, which NT_PRSTATUS does not hold.
-std::optional<RegisterRef> AArch64Isa::dwarf_register(unsigned dwarf_regno) const {
-  if (dwarf_regno > kSp) return std::nullopt;
-  return RegisterRef{static_cast<uint16_t>(dwarf_regno)};
-}
-
-// x0-x30 and sp, for CFI unwinding; x30 is the return address column.
-size_t AArch64Isa::dwarf_registers(const Regs& r, std::span<uint64_t> out) const {
-  size_t n = std::min<size_t>(out.size(), kSp + 1);
-  for (size_t i = 0; i < n; ++i) out[i] = r.words[i];
-  return n;
+// AAPCS64's DWARF numbers 0-30 are x0-x30 (x30 the return address column)
+// and 31 is sp: the NT_PRSTATUS order.
+std::span<const DwarfRegister> AArch64Isa::dwarf_register_map() const {
+  static constexpr auto kMap = [] {
+    std::array<DwarfRegister, kSp + 1> map{};
+    for (uint16_t i = 0; i <= kSp; ++i) map[i] = {i, {i}};
+    return map;
+  }();
+  return kMap;
 }
 
 std::span<const uint8_t> AArch64Isa::syscall_instruction() const { return kSvc0; }

@@ -17,9 +17,13 @@ class AArch64Isa final : public Isa {
   IsaId id() const override { return IsaId::AArch64; }
   std::string_view name() const override { return "aarch64"; }
   uint16_t elf_machine() const override;
+  std::string elf_refusal(uint8_t elf_class, uint8_t elf_data, uint32_t) const override {
+    return elf64_lsb_refusal(*this, elf_class, elf_data);
+  }
 
   std::vector<Instruction> decode(std::span<const uint8_t> code, RuntimeAddr start) const override;
   bool is_trap(const Instruction& insn) const override;
+  bool is_return(const Instruction& insn) const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
   // One instruction, plus room for a copied branch's in-slot landing point
   // (analyzer.h, kTakenOffsetInSlot), rounded to keep slots 16-byte aligned.
@@ -29,8 +33,7 @@ class AArch64Isa final : public Isa {
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
   bool is_step_trap(int si_code) const override;
   bool is_syscall_step_trap(int si_code) const override;
-  std::optional<RegisterRef> dwarf_register(unsigned dwarf_regno) const override;
-  size_t dwarf_registers(const Regs& r, std::span<uint64_t> out) const override;
+  std::span<const DwarfRegister> dwarf_register_map() const override;
   StepMechanism step_mechanism() const override { return StepMechanism::HardwareStep; }
 
   size_t regs_size() const override;
@@ -41,10 +44,16 @@ class AArch64Isa final : public Isa {
   std::vector<std::string> register_names() const override;
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
+  // tpidr_el0 is not in NT_PRSTATUS, and no aarch64 trampoline records a
+  // thread yet.
+  uint64_t thread_pointer(const Regs&) const override { return 0; }
 
   // %return: bl leaves the return address in x30; the prologue (if any)
   // saves it where the function's CFI says.
   std::string_view return_address_name() const override { return "x30"; }
+  // ret leaves sp as it was at the entry (the return address was never on
+  // the stack).
+  uint64_t sp_after_return(uint64_t entry_sp) const override { return entry_sp; }
   ReturnAddressSlot return_address_slot(const Regs& r) const override;
   std::string return_hijack_refusal(std::span<const Instruction> code) const override;
 

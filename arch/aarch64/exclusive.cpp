@@ -7,17 +7,14 @@ namespace uptrace::arch::aarch64 {
 
 std::optional<RuntimeAddr> exclusive_sequence_start(std::span<const uint8_t> function_code,
                                                     RuntimeAddr function_start, RuntimeAddr site) {
-  const int64_t offset = site - function_start;
-  if (offset < 0 || static_cast<uint64_t>(offset) > function_code.size()) return std::nullopt;
-  size_t at = static_cast<size_t>(offset);
-  for (size_t n = 0; n < kExclusiveWindow && at >= kInsnSize; ++n) {
-    at -= kInsnSize;
-    const auto word = read_word(function_code.subspan(at));
-    if (!word) break;
-    if (is_store_exclusive(*word)) return std::nullopt;
-    if (is_load_exclusive(*word)) return function_start + at;
-  }
-  return std::nullopt;
+  auto classify = [](std::span<const uint8_t> code) {
+    const auto word = read_word(code);
+    if (!word) return ExclusiveStep{};
+    if (is_load_exclusive(*word)) return ExclusiveStep{kInsnSize, ExclusiveStep::Kind::Open};
+    if (is_store_exclusive(*word)) return ExclusiveStep{kInsnSize, ExclusiveStep::Kind::Close};
+    return ExclusiveStep{kInsnSize, ExclusiveStep::Kind::Other};
+  };
+  return arch::exclusive_sequence_start(function_code, function_start, site, classify);
 }
 
 }  // namespace uptrace::arch::aarch64

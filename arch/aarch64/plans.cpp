@@ -68,28 +68,7 @@ void StepPlan::abort_step(Regs& regs, const StepState& state) const {
   regs.words[kPc] = spec_.site.value;
 }
 
-// --- EmulatePlan ------------------------------------------------------------
 
-EmulatePlan::EmulatePlan(std::string description, std::unique_ptr<StepPlan> fallback)
-    : description_(std::move(description)), fallback_(std::move(fallback)) {}
-
-std::vector<uint8_t> EmulatePlan::slot_code() const { return fallback_ ? fallback_->slot_code() : std::vector<uint8_t>{}; }
-
-HitAction EmulatePlan::begin_hit(Regs& regs, MemoryAccess& mem, StepState& state) const {
-  if (emulate(regs, mem)) return HitAction::Resume;
-  assert(fallback_ && "an emulation that can fail needs a fallback");
-  return fallback_->begin_hit(regs, mem, state);
-}
-
-void EmulatePlan::finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const {
-  assert(fallback_);
-  fallback_->finish_step(regs, mem, state);
-}
-
-void EmulatePlan::abort_step(Regs& regs, const StepState& state) const {
-  assert(fallback_);
-  fallback_->abort_step(regs, state);
-}
 
 JumpEmulation::JumpEmulation(std::string description, uint64_t target, std::optional<uint64_t> link)
     : EmulatePlan(std::move(description), nullptr), target_(target), link_(link) {}

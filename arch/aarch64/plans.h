@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "arch/emulate_plan.h"
 #include "arch/isa.h"
 
 namespace uptrace::arch::aarch64 {
@@ -71,25 +72,7 @@ class StepPlan final : public ProbePlan {
   StepSpec spec_;
 };
 
-class EmulatePlan : public ProbePlan {
- public:
-  ExecMode mode() const final { return ExecMode::Emulate; }
-  std::string describe() const final { return description_; }
-  std::vector<uint8_t> slot_code() const final;
-  HitAction begin_hit(Regs& regs, MemoryAccess& mem, StepState& state) const final;
-  void finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const final;
-  void abort_step(Regs& regs, const StepState& state) const final;
-
- protected:
-  EmulatePlan(std::string description, std::unique_ptr<StepPlan> fallback);
-  // Apply the instruction's effect. Returns false, having changed nothing,
-  // when memory it needs is not accessible (only plans with a fallback may).
-  virtual bool emulate(Regs& regs, MemoryAccess& mem) const = 0;
-
- private:
-  std::string description_;
-  std::unique_ptr<StepPlan> fallback_;
-};
+using arch::EmulatePlan;
 
 // b, bl (with a link), and the no-ops (a jump to the next instruction).
 class JumpEmulation final : public EmulatePlan {

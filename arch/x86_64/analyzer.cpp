@@ -17,6 +17,11 @@ namespace uptrace::arch::x86_64 {
 namespace {
 
 constexpr size_t kMaxInsnLength = 15;
+// Why boost and jump are not offered where copies run to a trailing trap: a
+// thread found inside their free-running slot by a signal is stepped out,
+// which needs hardware single-step.
+constexpr const char* kNoFreeRunning =
+    "a thread in a free-running slot could not be stepped out without hardware single-step";
 
 template <class T>
 struct Built {
@@ -31,6 +36,7 @@ struct Site {
   std::string_view row_name;
   RuntimeAddr site;
   RuntimeAddr slot;
+  StepMechanism step = StepMechanism::HardwareStep;
 
   uint8_t length() const { return d.insn.length; }
   uint64_t next() const { return site.value + length(); }
@@ -82,7 +88,25 @@ void step_relative_call(const Site& s, StepSpec& spec) {
                                   hex(s.next()), hex(branch_target(s)));
 }
 
-Built<StepPlan> build_step(const Site& s) {
+// StepMechanism::TrailingTrap: an int3 where the copy ends, and at each
+// in-slot landing point of a copied branch, so the thread runs to one.
+void end_with_traps(StepSpec& spec) {
+  std::vector<uint64_t> at;
+  if (spec.pc.kind == PcFixup::Kind::Branch) {
+    at = {spec.pc.not_taken_in_slot, spec.pc.taken_in_slot};
+  } else {
+    at = {spec.slot.value + spec.code.size()};
+  }
+  for (uint64_t trap : at) {
+    const size_t offset = static_cast<size_t>(trap - spec.slot.value);
+    if (spec.code.size() <= offset) spec.code.resize(offset + 1, 0xcc);  // int3, and int3 padding before it
+    spec.code[offset] = 0xcc;
+    if (std::find(spec.end_traps.begin(), spec.end_traps.end(), trap) == spec.end_traps.end()) spec.end_traps.push_back(trap);
+  }
+  spec.description += "; then runs to an int3 after the copy";
+}
+
+Built<StepPlan> build_step(const Site& s, bool faulting_fallback = false) {
   StepSpec spec;
   spec.site = s.site;
   spec.slot = s.slot;
@@ -125,6 +149,15 @@ Built<StepPlan> build_step(const Site& s) {
       break;
     default: break;
   }
+  if (s.step == StepMechanism::TrailingTrap) {
+    // An emulation's fallback runs only when the instruction faults (at its
+    // first byte, before it could leave): it needs no trap after it.
+    if (spec.pc.kind == PcFixup::Kind::Keep && !faulting_fallback)
+      return {nullptr, fmt::format("the {} leaves the slot, so it would never reach the trap after its copy (this "
+                                   "ISA's copies run to a trap: there is no hardware single-step)",
+                                   s.d.mnemonic)};
+    end_with_traps(spec);
+  }
   return {std::make_unique<StepPlan>(std::move(spec)), {}};
 }
 
@@ -134,10 +167,11 @@ Built<ProbePlan> cannot_emulate(const Site& s) {
   return {nullptr, fmt::format("{} cannot be emulated", s.d.mnemonic)};
 }
 
-// Emulations that write or read the stack fall back to stepping.
+// Emulations that write or read memory fall back to stepping, where the
+// access then faults.
 template <class Plan, class... Args>
 Built<ProbePlan> with_fallback(const Site& s, Args&&... args) {
-  Built<StepPlan> fallback = build_step(s);
+  Built<StepPlan> fallback = build_step(s, true);
   if (!fallback.plan) return {nullptr, std::move(fallback.why_not)};
   return {std::make_unique<Plan>(std::forward<Args>(args)..., std::move(fallback.plan)), {}};
 }
@@ -169,6 +203,39 @@ Built<ProbePlan> emulate_lea(const Site& s) {
   return {std::make_unique<LeaEmulation>(fmt::format("emulated: lea {}, {}", dest.reg, hex(value)), *ref, value,
                                          s.next()),
           {}};
+}
+
+Built<ProbePlan> emulate_indirect(const Site& s) {
+  if (s.d.enc.opsize || s.d.operands.size() != 1) return {nullptr, "a 16-bit indirect branch cannot be emulated"};
+  const Operand& op = s.d.operands.front();
+  IndirectBranchEmulation::Target target;
+  std::string what;
+  if (op.kind == Operand::Kind::Register) {
+    target.reg = register_by_name(op.reg);
+    if (!target.reg) return cannot_emulate(s);
+    what = op.reg;
+  } else {
+    target.disp = op.value;
+    if (op.reg == "rip") {
+      target.disp += static_cast<int64_t>(s.next());
+    } else if (!op.reg.empty()) {
+      target.base = register_by_name(op.reg);
+      if (!target.base || target.base->bits != 64) return cannot_emulate(s);
+    }
+    if (!op.index.empty()) {
+      target.index = register_by_name(op.index);
+      if (!target.index || target.index->bits != 64) return cannot_emulate(s);
+      target.scale = op.scale;
+    }
+    if (op.segment == "fs") target.segment_base = kFsBase;
+    else if (op.segment == "gs") target.segment_base = kGsBase;
+    else if (!op.segment.empty()) return cannot_emulate(s);
+    what = "the pointer at its operand";
+  }
+  const bool call = s.cls == InsnClass::CallIndirect;
+  return with_fallback<IndirectBranchEmulation>(
+      s, fmt::format("emulated: {} ({}to {})", s.d.mnemonic, call ? fmt::format("push {}, jump ", hex(s.next())) : "jump ", what),
+      target, call, s.next());
 }
 
 Built<ProbePlan> build_emulation(const Site& s) {
@@ -216,6 +283,8 @@ Built<ProbePlan> build_emulation(const Site& s) {
       return with_fallback<RetEmulation>(s, "emulated: " + what, release);
     }
     case InsnClass::LeaRip: return emulate_lea(s);
+    case InsnClass::JmpIndirect:
+    case InsnClass::CallIndirect: return emulate_indirect(s);
     default: return cannot_emulate(s);
   }
 }
@@ -253,7 +322,10 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
   const InsnRow* row = classify(d->enc, d->insn.code());
   if (is_refusal(row)) return refuse(std::move(out), row->reason);
   std::string jump_why_not = fmt::format("{} mode was requested", to_string(ctx.request));
-  if (ctx.request == ModeRequest::Auto || ctx.request == ModeRequest::Jump) {
+  if ((ctx.request == ModeRequest::Auto || ctx.request == ModeRequest::Jump) && ctx.step == StepMechanism::TrailingTrap) {
+    if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), std::string("cannot jump: ") + kNoFreeRunning);
+    jump_why_not = kNoFreeRunning;
+  } else if (ctx.request == ModeRequest::Auto || ctx.request == ModeRequest::Jump) {
     JumpBuild jump = build_jump(decoder, ctx, kSlotSize);
     if (jump.plan) {
       out.plan = std::move(jump.plan);
@@ -263,9 +335,15 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
     jump_why_not = std::move(jump.why_not);
   }
 
-  const Site site{*d, row ? row->cls : InsnClass::Plain, row ? row->name : std::string_view{}, ctx.site, ctx.slot};
+  const Site site{*d,       row ? row->cls : InsnClass::Plain, row ? row->name : std::string_view{}, ctx.site, ctx.slot,
+                  ctx.step};
   Built<ProbePlan> emulation = build_emulation(site);
-  if (ctx.request == ModeRequest::Emulate || (ctx.request == ModeRequest::Auto && emulation.plan)) {
+  // Boosted, an indirect branch runs natively from its slot; emulated, the
+  // tracer reads its target from outside. Auto takes the boost where there
+  // is one.
+  const bool boost_first = ctx.step == StepMechanism::HardwareStep &&
+                           (site.cls == InsnClass::JmpIndirect || site.cls == InsnClass::CallIndirect);
+  if (ctx.request == ModeRequest::Emulate || (ctx.request == ModeRequest::Auto && emulation.plan && !boost_first)) {
     if (!emulation.plan) return refuse(std::move(out), emulation.why_not);
     out.plan = std::move(emulation.plan);
     out.declined.emplace_back(ExecMode::Jump, std::move(jump_why_not));
@@ -274,8 +352,9 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
 
   Built<StepPlan> step = build_step(site);
   if (!step.plan) return refuse(std::move(out), step.why_not);
-  BoostBuild boost = ctx.request == ModeRequest::Trap ? BoostBuild{nullptr, "trap mode was requested"}
-                                                      : build_boost(step.plan->spec());
+  BoostBuild boost = ctx.request == ModeRequest::Trap          ? BoostBuild{nullptr, "trap mode was requested"}
+                     : ctx.step == StepMechanism::TrailingTrap ? BoostBuild{nullptr, kNoFreeRunning}
+                                                               : build_boost(step.plan->spec());
   if (ctx.request == ModeRequest::Boost && !boost.plan) return refuse(std::move(out), "cannot boost: " + boost.why_not);
   std::string emulate_why_not = emulation.plan ? fmt::format("{} mode was requested", to_string(ctx.request))
                                                : emulation.why_not;

@@ -92,6 +92,9 @@ std::optional<Decoded> Decoder::decode_one(std::span<const uint8_t> code, Runtim
       case X86_OP_MEM:
         out.kind = Operand::Kind::Memory;
         if (op.mem.base != X86_REG_INVALID) out.reg = cs_reg_name(handle_, op.mem.base);
+        if (op.mem.index != X86_REG_INVALID) out.index = cs_reg_name(handle_, op.mem.index);
+        if (op.mem.segment != X86_REG_INVALID) out.segment = cs_reg_name(handle_, op.mem.segment);
+        out.scale = static_cast<uint8_t>(op.mem.scale);
         out.value = op.mem.disp;
         break;
       default:

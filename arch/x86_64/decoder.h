@@ -19,6 +19,11 @@ struct Operand {
   std::string reg;   // Register: its name; Memory: the base register's name ("rip"), or empty
   int64_t value = 0; // Immediate: the value; Memory: the displacement
   uint8_t size = 0;  // bytes
+  // Memory: the index register's name (or empty) and its scale, and the
+  // segment override ("fs", "gs"; empty without one).
+  std::string index;
+  uint8_t scale = 1;
+  std::string segment;
 };
 
 struct Decoded {

@@ -1,5 +1,6 @@
 #include "arch/x86_64/plans.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 
@@ -86,33 +87,16 @@ void StepPlan::finish_step(Regs& regs, MemoryAccess& mem, const StepState& state
   }
 }
 
+bool StepPlan::is_step_end_trap(RuntimeAddr trap) const {
+  return std::find(spec_.end_traps.begin(), spec_.end_traps.end(), trap.value) != spec_.end_traps.end();
+}
+
 void StepPlan::abort_step(Regs& regs, const StepState& state) const {
   if (spec_.scratch_word) regs.words[*spec_.scratch_word] = state.saved[0];
   regs.words[kRip] = spec_.site.value;
 }
 
-// --- EmulatePlan ------------------------------------------------------------
 
-EmulatePlan::EmulatePlan(std::string description, std::unique_ptr<StepPlan> fallback)
-    : description_(std::move(description)), fallback_(std::move(fallback)) {}
-
-std::vector<uint8_t> EmulatePlan::slot_code() const { return fallback_ ? fallback_->slot_code() : std::vector<uint8_t>{}; }
-
-HitAction EmulatePlan::begin_hit(Regs& regs, MemoryAccess& mem, StepState& state) const {
-  if (emulate(regs, mem)) return HitAction::Resume;
-  assert(fallback_ && "an emulation that can fail needs a fallback");
-  return fallback_->begin_hit(regs, mem, state);
-}
-
-void EmulatePlan::finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const {
-  assert(fallback_);
-  fallback_->finish_step(regs, mem, state);
-}
-
-void EmulatePlan::abort_step(Regs& regs, const StepState& state) const {
-  assert(fallback_);
-  fallback_->abort_step(regs, state);
-}
 
 JumpEmulation::JumpEmulation(std::string description, uint64_t target)
     : EmulatePlan(std::move(description), nullptr), target_(target) {}
@@ -129,6 +113,33 @@ CallEmulation::CallEmulation(std::string description, uint64_t return_address, u
 bool CallEmulation::emulate(Regs& regs, MemoryAccess& mem) const {
   if (!push(regs, mem, return_address_, 8)) return false;
   regs.words[kRip] = target_;
+  return true;
+}
+
+IndirectBranchEmulation::IndirectBranchEmulation(std::string description, Target target, bool call, uint64_t next,
+                                                 std::unique_ptr<StepPlan> fallback)
+    : EmulatePlan(std::move(description), std::move(fallback)), target_(std::move(target)), call_(call), next_(next) {}
+
+bool IndirectBranchEmulation::emulate(Regs& regs, MemoryAccess& mem) const {
+  uint64_t to = 0;
+  if (target_.reg) {
+    to = read_register(regs, *target_.reg);
+  } else {
+    uint64_t at = static_cast<uint64_t>(target_.disp);
+    if (target_.base) at += read_register(regs, *target_.base);
+    if (target_.index) at += read_register(regs, *target_.index) * target_.scale;
+    if (target_.segment_base) at += regs.words[*target_.segment_base];
+    const auto value = read_le(mem, at, 8);
+    if (!value) return false;
+    to = *value;
+  }
+  if (call_) {
+    // A non-canonical target faults at the call itself: stepped, so the CPU says so.
+    if (!is_canonical48(to) || !push(regs, mem, next_, 8)) return false;
+  } else if (!is_canonical48(to)) {
+    return false;
+  }
+  regs.words[kRip] = to;
   return true;
 }
 

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "arch/emulate_plan.h"
 #include "arch/isa.h"
 
 namespace uptrace::arch::x86_64 {
@@ -46,6 +47,9 @@ struct StepSpec {
   uint8_t pushed_flags_bytes = 0;
   // The register that holds site + length for a rip-relative operand during the step.
   std::optional<uint16_t> scratch_word;
+  // StepMechanism::TrailingTrap: the int3s after the copy (one per landing
+  // point of a copied branch) that end its step.
+  std::vector<uint64_t> end_traps;
   std::string description;
 };
 
@@ -59,6 +63,7 @@ class StepPlan final : public ProbePlan {
   HitAction begin_hit(Regs& regs, MemoryAccess& mem, StepState& state) const override;
   void finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const override;
   void abort_step(Regs& regs, const StepState& state) const override;
+  bool is_step_end_trap(RuntimeAddr trap) const override;
 
   const StepSpec& spec() const { return spec_; }
 
@@ -66,25 +71,7 @@ class StepPlan final : public ProbePlan {
   StepSpec spec_;
 };
 
-class EmulatePlan : public ProbePlan {
- public:
-  ExecMode mode() const final { return ExecMode::Emulate; }
-  std::string describe() const final { return description_; }
-  std::vector<uint8_t> slot_code() const final;
-  HitAction begin_hit(Regs& regs, MemoryAccess& mem, StepState& state) const final;
-  void finish_step(Regs& regs, MemoryAccess& mem, const StepState& state) const final;
-  void abort_step(Regs& regs, const StepState& state) const final;
-
- protected:
-  EmulatePlan(std::string description, std::unique_ptr<StepPlan> fallback);
-  // Apply the instruction's effect. Returns false, having changed nothing,
-  // when memory it needs is not accessible (only plans with a fallback may).
-  virtual bool emulate(Regs& regs, MemoryAccess& mem) const = 0;
-
- private:
-  std::string description_;
-  std::unique_ptr<StepPlan> fallback_;
-};
+using arch::EmulatePlan;
 
 // jmp rel, and the no-ops (a jump to the next instruction).
 class JumpEmulation final : public EmulatePlan {
@@ -159,6 +146,31 @@ class LeaEmulation final : public EmulatePlan {
   bool emulate(Regs& regs, MemoryAccess& mem) const override;
   RegisterRef dest_;
   uint64_t value_;
+  uint64_t next_;
+};
+
+// jmp/call r/m64: the target from a register or from memory at an address
+// made of base, index, scale, displacement and an fs/gs base. Falls back to
+// stepping when the memory cannot be read, or for call when the return
+// address cannot be pushed: the copy then faults at its first instruction,
+// which is delivered at the site.
+class IndirectBranchEmulation final : public EmulatePlan {
+ public:
+  struct Target {
+    std::optional<RegisterRef> reg;    // jmp/call reg
+    std::optional<RegisterRef> base;   // memory: base (rip is folded into disp), index, scale, disp
+    std::optional<RegisterRef> index;
+    uint8_t scale = 1;
+    int64_t disp = 0;
+    std::optional<uint16_t> segment_base;  // kFsBase or kGsBase
+  };
+  IndirectBranchEmulation(std::string description, Target target, bool call, uint64_t next,
+                          std::unique_ptr<StepPlan> fallback);
+
+ private:
+  bool emulate(Regs& regs, MemoryAccess& mem) const override;
+  Target target_;
+  bool call_;
   uint64_t next_;
 };
 

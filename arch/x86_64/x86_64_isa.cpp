@@ -49,6 +49,17 @@ bool X86_64Isa::is_trap(const Instruction& insn) const {
   return row && row->cls == InsnClass::Trap;
 }
 
+// Go's internal ABI on amd64 (go.dev/s/regabi); the C convention is rdi,
+// rsi, rdx, rcx, r8, r9.
+std::string X86_64Isa::go_argument_registers() const { return "rax, rbx, rcx, rdi, rsi, r8, r9, r10, r11"; }
+
+bool X86_64Isa::is_return(const Instruction& insn) const {
+  const auto enc = parse_encoding(insn.code());
+  if (!enc) return false;
+  const InsnRow* row = classify(*enc, insn.code());
+  return row && row->cls == InsnClass::Ret;
+}
+
 SiteAnalysis X86_64Isa::analyze(const SiteContext& ctx) const { return analyze_site(decoder(), ctx); }
 
 size_t X86_64Isa::slot_size() const { return kSlotSize; }
@@ -85,31 +96,23 @@ RegisterRef X86_64Isa::return_value() const { return RegisterRef{kRax}; }
 
 uint64_t X86_64Isa::thread_pointer(const Regs& r) const { return r.words[kFsBase]; }
 
-std::optional<RegisterRef> X86_64Isa::dwarf_register(unsigned dwarf_regno) const {
-  // The SysV AMD64 psABI numbering (figure 3.36): not the encoding order.
-  // 17 and up are xmm/st/mm/segment registers, which NT_PRSTATUS does not hold
-  // (the segment selectors 50-55 and fs/gs base 58-59 are there, but no
-  // compiler puts a variable in them).
-  static constexpr std::array<Word, 17> kDwarfWords = {kRax, kRdx, kRcx, kRbx, kRsi, kRdi, kRbp, kRsp, kR8,
-                                                       kR9,  kR10, kR11, kR12, kR13, kR14, kR15, kRip};
-  if (dwarf_regno >= kDwarfWords.size()) return std::nullopt;
-  return RegisterRef{kDwarfWords[dwarf_regno]};
+// The SysV AMD64 psABI numbering (figure 3.36), not the encoding order: 0-15
+// the general registers, 16 the return address column, which is rip for the
+// innermost frame. 17 and up are xmm/st/mm/segment registers, which
+// NT_PRSTATUS does not hold (the segment selectors 50-55 and fs/gs base
+// 58-59 are there, but no compiler puts a variable in them).
+std::span<const DwarfRegister> X86_64Isa::dwarf_register_map() const {
+  static constexpr DwarfRegister kMap[] = {
+      {0, {kRax}},  {1, {kRdx}},  {2, {kRcx}},  {3, {kRbx}},  {4, {kRsi}},  {5, {kRdi}},
+      {6, {kRbp}},  {7, {kRsp}},  {8, {kR8}},   {9, {kR9}},   {10, {kR10}}, {11, {kR11}},
+      {12, {kR12}}, {13, {kR13}}, {14, {kR14}}, {15, {kR15}}, {16, {kRip}},
+  };
+  return kMap;
 }
 
 // `call` pushed it: at the first instruction it is the word at rsp.
 ReturnAddressSlot X86_64Isa::return_address_slot(const Regs& r) const {
   return {ReturnAddressSlot::Kind::Memory, RuntimeAddr(r.words[kRsp]), {}};
-}
-
-// The psABI's DWARF register numbers 0-16: rax rdx rcx rbx rsi rdi rbp rsp
-// r8-r15, and 16 the return address column, which is rip for the innermost
-// frame.
-size_t X86_64Isa::dwarf_registers(const Regs& r, std::span<uint64_t> out) const {
-  static constexpr Word kOrder[] = {kRax, kRdx, kRcx, kRbx, kRsi, kRdi, kRbp, kRsp, kR8,
-                                    kR9,  kR10, kR11, kR12, kR13, kR14, kR15, kRip};
-  size_t n = std::min(out.size(), std::size(kOrder));
-  for (size_t i = 0; i < n; ++i) out[i] = r.words[kOrder[i]];
-  return n;
 }
 
 std::span<const uint8_t> X86_64Isa::syscall_instruction() const { return kSyscall; }

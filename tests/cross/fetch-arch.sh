@@ -8,13 +8,14 @@
 #                      and pkg-config files) that uptrace builds against
 #   WORKDIR/runtime/   dpkg -x of the target programs the VM needs (setpriv)
 #   WORKDIR/.fetched   written last: the cache is complete
-# DEBARCH: arm64 (Debian 12, bookworm). Adapted from the recipe in
+# DEBARCH: arm64 or ppc64el (Debian 12, bookworm). Adapted from the recipe in
 # shared/crossarch (fetch-arch.sh), which also covers ppc64el and riscv64.
 set -euo pipefail
 arch=$1 wd=$(realpath -m "$2")
 here=$(dirname "$(realpath "$0")")
 case $arch in
   arm64) suite=bookworm kflavour=linux-image-arm64;;
+  ppc64el) suite=bookworm kflavour=linux-image-powerpc64le;;
   *) echo "fetch-arch.sh: unsupported Debian architecture '$arch'" >&2; exit 2;;
 esac
 # Static libraries of libelf/libdw and what libdw.a needs (z, lzma, bz2, zstd),

@@ -5,7 +5,7 @@
 # "=== XA-DONE rc=N" marker: 124 after TIMEOUT_S, 3 when the marker is missing
 # (kernel panic, /init failure). Extra KERNEL_ARGS (KEY=VALUE) reach /init's
 # environment. Adapted from the recipe in shared/crossarch (run-vm.sh).
-#   ARCH: aarch64
+#   ARCH: aarch64, ppc64le
 # -smp 1 on purpose: with -smp 2 a ptrace round trip is ~10x slower on
 # aarch64 (MTTCG, tracer and tracee on different vCPUs). -cpu max with
 # pauth-impdef=on: plain max emulates QARMA pointer authentication, 3x slower
@@ -17,6 +17,9 @@ common=(-smp 1 -m "${XA_MEM:-1024}" -nographic -no-reboot -nic none -kernel "$ke
 case $arch in
   aarch64) cmd=(qemu-system-aarch64 -M virt -cpu "${XA_CPU:-max,pauth-impdef=on}" "${common[@]}"
                 -append "console=ttyAMA0 $app");;
+  # pseries with SLOF firmware; -vga none, or it looks for a VGA ROM.
+  ppc64le) cmd=(qemu-system-ppc64 -M pseries -cpu "${XA_CPU:-power9}" -vga none "${common[@]}"
+                -append "console=hvc0 $app");;
   *) echo "run-vm.sh: unknown arch $arch" >&2; exit 2;;
 esac
 # stdin from /dev/null: CI has no terminal; -nographic puts the serial port on stdio.

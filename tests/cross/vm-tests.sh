@@ -30,12 +30,16 @@ if ! grep -q . /tmp/names; then
 fi
 # Hidden tests ([.]) are skipped; the ISA tag says why (tests/integration/isa.h).
 "$tests" --list-test-names-only "[.]" > /tmp/hidden 2>/dev/null
-"$tests" --list-test-names-only "[.][x86_64]" > /tmp/hidden-x86_64 2>/dev/null
+for isa in x86_64 aarch64 ppc64le; do
+  "$tests" --list-test-names-only "[.][$isa]" > "/tmp/hidden-$isa" 2>/dev/null
+done
 grep -v '^$' /tmp/names > /tmp/run || true
 echo "XA-TESTS $(wc -l < /tmp/run) uptrace=$("$UPTRACE_BINARY" --version 2>&1 | head -1) time_scale=$UPTRACE_TEST_TIME_SCALE"
 grep -v '^$' /tmp/hidden | while IFS= read -r name; do
-  if grep -qxF -- "$name" /tmp/hidden-x86_64; then why="x86-64 only: x86 instructions, registers or targets"
-  else why="hidden test ([.])"; fi
+  why="hidden test ([.])"
+  for isa in x86_64 aarch64 ppc64le; do
+    grep -qxF -- "$name" "/tmp/hidden-$isa" && why="$isa only: its instructions, registers or targets"
+  done
   echo "XA-TEST SKIP - $name -- $why"
 done
 failed=0

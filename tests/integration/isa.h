@@ -15,3 +15,88 @@
 #else
 #define ONLY_AARCH64 "[.][aarch64]"
 #endif
+#if defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+#define ONLY_PPC64LE "[ppc64le]"
+#else
+#define ONLY_PPC64LE "[.][ppc64le]"
+#endif
+
+// What the tests that hold on every ISA expect where the ISA makes a
+// difference (registers, the ABI, what the compiler makes of the targets):
+// one row per ISA, in one place, so adding an ISA is adding a row, never
+// an #else that assumes which ISA it is.
+#include <cstdint>
+
+namespace itest {
+
+struct IsaExpectations {
+  const char* name;
+  // How a stack address of the targets begins in hex (a pointer to a local).
+  const char* stack_address_prefix;
+  // --explain of dwarf_vars-O2: where handle's `count` and `req` live, and
+  // dwarf_vars-O0's `count` after the prologue.
+  const char* count_location;
+  const char* req_location;
+  const char* o0_count_location;
+  // dwarf_vars-O2: scale() inlined into its callers starts this far into them.
+  const char* inlined_scale_offset;
+  // dwarf_vars-O2: the out-of-line scale() computes `scaled` inside one
+  // instruction (aarch64's madd), so for k == 2 it is optimized out.
+  bool scaled_fused;
+  // dwarf_vars-O2: the variables in scope at handle's entry, as the hint lists them.
+  const char* handle_scope;
+  // An ELF machine of another ISA, for --explain -x of a foreign file.
+  uint16_t foreign_machine;
+  // %return: how the return address is named, and whether --explain adds
+  // where the prologue saves it (from the CFI).
+  const char* return_address;
+  bool return_address_saved_by_prologue;
+  // returns-O0-nodebug: narrow_uchar's raw return register as s64 (x86-64
+  // leaves the whole argument there; aarch64 clears all above the byte).
+  const char* narrow_uchar_raw_return;
+  // $retval's register, as --explain names it.
+  const char* return_register;
+};
+
+inline const IsaExpectations& isa_expectations() {
+#if defined(__x86_64__)
+  static constexpr IsaExpectations e{
+      "x86_64",
+      "0x7ff",
+      "DW_OP_reg4 (%rsi)",
+      "DW_OP_reg5 (%rdi)",
+      "DW_OP_fbreg -44; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 6 (%rbp) +16",
+      "+0x0 ",
+      false,
+      "req, count, tag, limit, total",
+      183,  // EM_AARCH64
+      "[rsp]",
+      false,
+      "2147483592",
+      "%rax",
+  };
+#elif defined(__aarch64__)
+  static constexpr IsaExpectations e{
+      "aarch64",
+      "0xfff",
+      "DW_OP_reg1 (%x1)",
+      "DW_OP_reg0 (%x0)",
+      "DW_OP_fbreg -28; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 31 (%sp) +48",
+      "+0x4 ",  // after the caller's first instruction
+      true,
+      // GCC for aarch64 schedules the loop's loads first: the block holding
+      // `i` starts at the entry, so `i` is in scope there (and listed first).
+      "i, req, count, tag, limit, total",
+      62,  // EM_X86_64
+      "x30",
+      true,
+      "200",
+      "%x0",
+  };
+#else
+#error "tests/integration/isa.h: add this ISA's row of expectations"
+#endif
+  return e;
+}
+
+}  // namespace itest

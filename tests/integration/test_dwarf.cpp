@@ -15,6 +15,7 @@
 
 #include "checks.h"
 #include "harness.h"
+#include "isa.h"
 
 using namespace itest;
 
@@ -101,11 +102,7 @@ TEST_CASE("dwarf: JSON carries numbers, strings, booleans, enumerator names and 
     auto j = nlohmann::json::parse(lines[0]);
     const auto& a = j["args"];
     CHECK(a["req"].is_string());
-#if defined(__aarch64__)
-    CHECK(a["req"].get<std::string>().rfind("0xfff", 0) == 0);  // a stack address
-#else
-    CHECK(a["req"].get<std::string>().rfind("0x7ff", 0) == 0);  // a stack address
-#endif
+    CHECK(a["req"].get<std::string>().rfind(isa_expectations().stack_address_prefix, 0) == 0);  // a stack address
     CHECK(a["req->id"] == 100);
     CHECK(a["req->name"] == "alpha");
     CHECK(a["req->urgent"] == true);
@@ -171,22 +168,16 @@ TEST_CASE("dwarf: a source line inlined in several places is one probe at each, 
   for (int r = 0; r < 2; ++r)
     for (int k : {2, 3, 7}) {
       std::string scaled = std::to_string(r * k);
-#if defined(__aarch64__)
-      // The out-of-line copy is one madd (v * k + sink): `scaled` never
-      // exists on its own, and DWARF says so.
-      if (k == 2) scaled = "(optimized out)";
-#endif
+      // Where the out-of-line copy is one instruction (aarch64's madd:
+      // v * k + sink), `scaled` never exists on its own, and DWARF says so.
+      if (k == 2 && isa_expectations().scaled_fused) scaled = "(optimized out)";
       expected.push_back(line + " v=" + std::to_string(r) + " k=" + std::to_string(k) + " scaled=" + scaled);
     }
   REQUIRE(t.hits == expected);
   Result e = uptrace({"--explain", line + " v k", "-x", target("dwarf_vars-O2")});
   REQUIRE(e.status == 0);
   CHECK(count_lines(e.out, "  at:          scale+0x0 ") == 1);
-#if defined(__aarch64__)
-  const std::string inlined_at = "+0x4 ";  // after the caller's first instruction
-#else
-  const std::string inlined_at = "+0x0 ";
-#endif
+  const std::string inlined_at = isa_expectations().inlined_scale_offset;
   CHECK(count_lines(e.out, "  at:          caller_a" + inlined_at) == 1);
   CHECK(count_lines(e.out, "  at:          caller_b" + inlined_at) == 1);
   CHECK(count_lines(e.out, "  fetch:       k: int, DW_OP_lit3; DW_OP_stack_value (from a location list)") == 1);
@@ -216,13 +207,8 @@ TEST_CASE("dwarf: a FUNC that is also inlined elsewhere is warned about", "[inte
 TEST_CASE("dwarf: --explain shows where each variable is", "[integration][dwarf]") {
   Result r = uptrace({"--explain", "handle count req->hdr.len", "-x", target("dwarf_vars-O2")});
   REQUIRE(r.status == 0);
-#if defined(__aarch64__)
-  const std::string count_reg = "DW_OP_reg1 (%x1)", req_reg = "DW_OP_reg0 (%x0)";
-  const std::string o0_count = "DW_OP_fbreg -28; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 31 (%sp) +48";
-#else
-  const std::string count_reg = "DW_OP_reg4 (%rsi)", req_reg = "DW_OP_reg5 (%rdi)";
-  const std::string o0_count = "DW_OP_fbreg -44; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 6 (%rbp) +16";
-#endif
+  const std::string count_reg = isa_expectations().count_location, req_reg = isa_expectations().req_location;
+  const std::string o0_count = isa_expectations().o0_count_location;
   CHECK(count_lines(r.out, "  fetch:       count: int, " + count_reg + " (from a location list)") == 1);
   CHECK(count_lines(r.out, "  fetch:       req->hdr.len: unsigned int, " + req_reg + " (from a location list); "
                            "deref; +4; +4") == 1);
@@ -242,13 +228,7 @@ TEST_CASE("dwarf: names and members that do not exist are errors that list what 
     REQUIRE(!lines.empty());
     return lines.back();
   };
-#if defined(__aarch64__)
-  // GCC for aarch64 schedules the loop's loads first: the block holding `i`
-  // starts at the entry, so `i` is in scope there (and listed first).
-  const std::string in_scope = "i, req, count, tag, limit, total";
-#else
-  const std::string in_scope = "req, count, tag, limit, total";
-#endif
+  const std::string in_scope = isa_expectations().handle_scope;
   CHECK(error_of("handle lenn") == "uptrace: probe 'handle lenn': no variable 'lenn' at handle in " + exe +
                                        "; hint: in scope: " + in_scope);
   CHECK(error_of("handle req->hdr.lenn") ==

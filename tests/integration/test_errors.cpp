@@ -361,7 +361,7 @@ TEST_CASE("errors: code that differs in memory from the file is refused and ever
   REQUIRE(count_lines(ex.out, "  refused:     the code in memory at 0x") == 1);
   REQUIRE(count_lines(ex.out, " (48 8b c7) differs from the file") == 1);
   REQUIRE(count_lines(ex.out, "  refused:     int3 in memory is already a breakpoint instruction") == 1);
-  REQUIRE(count_lines(ex.out, "  mode:        boost: ") == 1);
+  REQUIRE(count_lines(ex.out, "  mode:        ") == 1);
   require_untouched(before, t.pid());
   // And the probe that can be placed works.
   Result ok = uptrace({"-p", pid, "-n", "3", "plain_fn x=$arg1"});
@@ -383,4 +383,28 @@ TEST_CASE("errors: -x with a file that is missing or not ELF", "[errors]") {
   Result explain = uptrace({"--explain", "work", "-x", "/etc/passwd"});
   REQUIRE(explain.status == 1);
   REQUIRE(count_lines(explain.out, "refused:     /etc/passwd is not an ELF file") == 1);
+}
+
+TEST_CASE("errors: a foreign trap inside the bytes a jump would overwrite is named, by arming and --explain alike",
+          "[errors][attach][jump][mode-specific]" ONLY_X86_64) {
+  // selfmod put an int3 at window_fn+3, as a kernel uprobe there would be.
+  Child t({target("selfmod")});
+  REQUIRE(t.read_line() == "ready " + std::to_string(t.pid()));
+  const std::string pid = std::to_string(t.pid());
+  Snapshot before = snapshot(t.pid());
+  const std::string why = "int3 at +0x3, a breakpoint someone else placed, is inside the bytes a jump would overwrite";
+  Result armed = uptrace({"-q", "-c", "-d", "0.2", "--mode", "jump", "-p", pid, "window_fn"});
+  REQUIRE(armed.status == 1);
+  REQUIRE(armed.err == "uptrace: cannot probe window_fn: cannot jump: " + why + "\n");
+  Result ex = uptrace({"--explain", "--mode", "jump", "-p", pid, "window_fn"});
+  REQUIRE(ex.status == 1);
+  REQUIRE(count_lines(ex.out, "  refused:     cannot jump: " + why) == 1);
+  // In auto mode both pick the next mode, saying why not jump.
+  Result ex_auto = uptrace({"--explain", "-p", pid, "window_fn"});
+  REQUIRE(ex_auto.status == 0);
+  REQUIRE(count_lines(ex_auto.out, "  not jump:    " + why) == 1);
+  Result auto_armed = uptrace({"-q", "-c", "-d", "0.2", "-p", pid, "window_fn"});
+  REQUIRE(auto_armed.status == 0);
+  REQUIRE(auto_armed.out == "window_fn 0\n");
+  require_untouched(before, t.pid());
 }

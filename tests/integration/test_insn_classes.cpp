@@ -232,12 +232,12 @@ TEST_CASE("insn classes: all classes at once with --mode auto give the same outp
   all_classes_at_once({"--mode", "auto"});
 }
 
-TEST_CASE("insn classes: all classes at once with --mode trap give the same output and exact counts", "[insn]" ONLY_X86_64) {
+TEST_CASE("insn classes: all classes at once with --mode trap give the same output and exact counts", "[not-trailing-trap][insn]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "trap"});
 }
 
 TEST_CASE("insn classes: all boostable classes at once with --mode boost give the same output and exact counts",
-          "[insn][boost]" ONLY_X86_64) {
+          "[not-trailing-trap][insn][boost]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "boost"}, "boost");
 }
 
@@ -296,7 +296,7 @@ TEST_CASE("insn classes: each boosted class alone reports one line per execution
 }
 
 TEST_CASE("insn classes: all jump classes at once with --mode jump give the same output and exact counts",
-          "[insn][jump]" ONLY_X86_64) {
+          "[not-trailing-trap][insn][jump]" ONLY_X86_64) {
   all_classes_at_once({"--mode", "jump"}, "jump");
 }
 
@@ -304,12 +304,12 @@ TEST_CASE("insn classes: each jump class alone reports one line per execution", 
   each_class_alone("jump", "jump", 0, sites().size());
 }
 
-TEST_CASE("insn classes: each emulated class alone and stepped instead reports one line per execution", "[insn]" ONLY_X86_64) {
+TEST_CASE("insn classes: each emulated class alone and stepped instead reports one line per execution", "[not-trailing-trap][insn]" ONLY_X86_64) {
   // Where auto emulates, --mode trap steps the instruction out of line.
   each_class_alone("trap", "emulate", 0, sites().size());
 }
 
-TEST_CASE("insn classes: --explain shows each site's instruction and the mode auto picks", "[insn][explain]" ONLY_X86_64) {
+TEST_CASE("insn classes: --explain shows each site's instruction and the mode auto picks", "[not-trailing-trap][insn][explain]" ONLY_X86_64) {
   std::vector<std::string> args{"--explain", "--format", "json", "-x", kDriver};
   for (const std::string& p : all_probes()) args.push_back(p);
   Result r = uptrace(args);
@@ -332,7 +332,7 @@ TEST_CASE("insn classes: --explain shows each site's instruction and the mode au
   }
 }
 
-TEST_CASE("insn classes: --explain --mode trap steps every site", "[insn][explain]" ONLY_X86_64) {
+TEST_CASE("insn classes: --explain --mode trap steps every site", "[not-trailing-trap][insn][explain]" ONLY_X86_64) {
   std::vector<std::string> args{"--explain", "--mode", "trap", "--format", "json", "-x", kDriver};
   for (const std::string& p : all_probes()) args.push_back(p);
   Result r = uptrace(args);
@@ -347,7 +347,7 @@ TEST_CASE("insn classes: --explain --mode trap steps every site", "[insn][explai
   }
 }
 
-TEST_CASE("insn classes: --explain text names the mode and the instruction", "[insn][explain]" ONLY_X86_64) {
+TEST_CASE("insn classes: --explain text names the mode and the instruction", "[not-trailing-trap][insn][explain]" ONLY_X86_64) {
   Result r = uptrace({"--explain", "-x", kDriver, "call_rel", "jcc_rel8+3", "jmp_rel8", "push_pop", "rip_load",
                       "lock_xadd"});
   INFO(r.out << r.err);
@@ -384,7 +384,7 @@ TEST_CASE("insn classes: --explain text names the mode and the instruction", "[i
   REQUIRE(has_line(block("lock_xadd"), "  instruction: f0 0f c1 3d "));
 }
 
-TEST_CASE("insn classes: attached to a running driver every class runs right and nothing is left", "[insn][attach]" ONLY_X86_64) {
+TEST_CASE("insn classes: attached to a running driver every class runs right and nothing is left", "[not-trailing-trap][insn][attach]" ONLY_X86_64) {
   for (const char* mode : {"auto", "trap"}) {
     INFO("--mode " << mode);
     Child driver({kDriver, "loop"});

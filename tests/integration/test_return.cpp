@@ -330,17 +330,16 @@ TEST_CASE("return: -n at a hijacking entry detaches before the prologue has save
 TEST_CASE("return: --explain says how the return is caught", "[return][explain]") {
   Result text = uptrace({"--explain", "-x", target("returns"), "depth%return $retval"});
   REQUIRE(text.status == 0);
-#if defined(__x86_64__)
-  REQUIRE(count_lines(text.out, "  return:      at entry, the return address ([rsp]) is replaced by uptrace's return "
-                                "trampoline") == 1);
-#elif defined(__aarch64__)
-  // x30, and where depth's prologue saves it (its CFI: stp x29, x30, [sp, #-N]!).
   INFO(text.out);
-  REQUIRE(count_lines(text.out, "  return:      at entry, the return address (x30) is replaced by uptrace's return "
-                                "trampoline") == 1);
-  REQUIRE(text.out.find("; the prologue saves x30 at [entry sp-0x") != std::string::npos);
-  REQUIRE(text.out.find("(CFI: CFA-0x") != std::string::npos);
-#endif
+  const std::string ra = isa_expectations().return_address;
+  REQUIRE(count_lines(text.out, "  return:      at entry, the return address (" + ra +
+                                    ") is replaced by uptrace's return trampoline") == 1);
+  // Where a link register is saved, where depth's prologue saves it (its
+  // CFI: aarch64's stp x29, x30, [sp, #-N]!).
+  if (isa_expectations().return_address_saved_by_prologue) {
+    REQUIRE(text.out.find("; the prologue saves " + ra + " at [entry sp-0x") != std::string::npos);
+    REQUIRE(text.out.find("(CFI: CFA-0x") != std::string::npos);
+  }
   Parked parked(target("resolve"));
   Result json = uptrace({"--explain", "--format", "json", "-p", parked.spid(), "work_a%return"});
   INFO(json.out << json.err);
@@ -439,11 +438,7 @@ TEST_CASE("return: $retval without DWARF is the return register as s64", "[retur
   // -O0 leaves the whole long argument in narrow_int's return register on
   // every ISA. narrow_uchar's x86-64 code does too (the caller narrows al),
   // where aarch64's clears all above the byte before it returns.
-#if defined(__x86_64__)
-  const std::string uchar_register = "2147483592";
-#else
-  const std::string uchar_register = "200";
-#endif
+  const std::string uchar_register = isa_expectations().narrow_uchar_raw_return;
   const std::string stripped = target("returns-O0-nodebug");  // objcopy --strip-debug, at build time
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "-o", out, "narrow_int%return $retval", "narrow_uchar%return $retval", "truth%return $retval",
@@ -502,11 +497,7 @@ TEST_CASE("return: each match of a glob types its own $retval, and one DWARF ref
 }
 
 TEST_CASE("return: --explain shows a typed $retval and its register", "[return][dwarf][explain]") {
-#if defined(__x86_64__)
-  const std::string reg = "%rax";
-#else
-  const std::string reg = "%x0";
-#endif
+  const std::string reg = isa_expectations().return_register;
   Result r = uptrace({"--explain", "-x", target("returns"), "pick%return $retval", "label%return s=$retval"});
   INFO(r.out << r.err);
   REQUIRE(r.status == 0);

@@ -32,7 +32,7 @@ TEST_CASE("signals arriving mid-step are delivered with the original pc", "[sign
   unlink(out.c_str());
 }
 
-TEST_CASE("signals arriving in a boost slot are delivered with the original pc", "[signals][boost]" ONLY_X86_64) {
+TEST_CASE("signals arriving in a boost slot are delivered with the original pc", "[signals][boost][not-trailing-trap]" ONLY_X86_64) {
   // Boosted, the worker runs the copy and the jump back unwatched: a signal
   // queued while it stopped at the trap is due the moment it resumes in the
   // slot, so most of the 3000 find it there.

@@ -26,6 +26,8 @@ static void on_usr1(int sig, siginfo_t *info, void *ctx) {
   unsigned long pc = (unsigned long)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
 #elif defined(__aarch64__)
   unsigned long pc = (unsigned long)((ucontext_t *)ctx)->uc_mcontext.pc;
+#elif defined(__powerpc64__)
+  unsigned long pc = (unsigned long)((ucontext_t *)ctx)->uc_mcontext.gp_regs[32];  // PT_NIP
 #else
 #error "the interrupted pc: add this ISA's ucontext field"
 #endif

@@ -56,3 +56,45 @@ TEST_CASE("the distance counts the far end of a large module", "[core][scratch]"
   CHECK((at->value == start - 2 * kPage || at->value == end + kPage));
   CHECK_FALSE(choose_scratch_address(used, range(start, end), 0x1000, kPage, uint64_t{1} << 30));
 }
+
+TEST_CASE("scratch regions: sites far apart in one module get a mapping each", "[core][scratch]") {
+  // node: its text at 0x400000, part of it remapped near the top, one
+  // "module" spanning the address space; libc near the top too.
+  std::vector<AddressRange> used{range(0x400000, 0x4000000), range(0x7f0000000000, 0x7f0000200000),
+                                 range(0x7f5800000000, 0x7f5800400000), range(0x7ffffffde000, 0x7ffffffff000)};
+  std::vector<AddressRange> reaches{range(0x401000, 0x401100), range(0x7f5800001000, 0x7f5800001100),
+                                    range(0x402000, 0x402040)};
+  uptrace::core::ScratchPlan plan = uptrace::core::plan_scratch(reaches, 512, 512, used, kPage, 42);
+  INFO(plan.error);
+  REQUIRE(plan.error.empty());
+  REQUIRE(plan.regions.size() == 2);
+  // Sorted by address: the two low sites share the first mapping, which also
+  // holds the return trampoline's slot.
+  CHECK(plan.regions[0].members == std::vector<size_t>{0, 2});
+  CHECK(plan.regions[0].size == kPage);
+  CHECK(plan.regions[1].members == std::vector<size_t>{1});
+  for (const auto& r : plan.regions) {
+    const uint64_t far = std::max(r.base.value + r.size, r.near.end.value) - std::min(r.base.value, r.near.start.value);
+    CHECK(far <= (uint64_t{1} << 30));
+  }
+}
+
+TEST_CASE("scratch regions: never above the highest mapping (a 39-bit address space)", "[core][scratch]") {
+  // riscv64 Sv39: user space ends at 2^38; the stack is the highest mapping.
+  std::vector<AddressRange> used{range(0x2aaaaaa000, 0x2aaaaab000), range(0x3ffffde000, 0x3fffffff000 >> 4)};
+  CHECK(uptrace::core::user_space_top(used) == (0x3fffffff000 >> 4));
+  std::vector<AddressRange> with_vsyscall{range(0x400000, 0x401000), range(0xffffffffff600000, 0xffffffffff601000)};
+  CHECK(uptrace::core::user_space_top(with_vsyscall) == 0x401000);
+  std::vector<AddressRange> reaches{range(0x3ffffd0000, 0x3ffffd0100)};
+  uptrace::core::ScratchPlan plan = uptrace::core::plan_scratch(reaches, 512, 0, used, kPage, 42);
+  REQUIRE(plan.error.empty());
+  CHECK(plan.regions[0].base.value + plan.regions[0].size <= (0x3fffffff000 >> 4));
+}
+
+TEST_CASE("scratch regions: no room within reach is an error naming the range and the pid", "[core][scratch]") {
+  std::vector<AddressRange> used{range(0x10000, 0x7ffffffff000)};
+  std::vector<AddressRange> reaches{range(0x400000, 0x401000)};
+  uptrace::core::ScratchPlan plan = uptrace::core::plan_scratch(reaches, 512, 0, used, kPage, 42);
+  CHECK(plan.error == "no free address range of 4096 bytes within 1 GiB of 0x400000-0x401000 in pid 42 for "
+                      "uptrace's slots");
+}

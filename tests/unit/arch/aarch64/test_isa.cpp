@@ -58,6 +58,17 @@ TEST_CASE("aarch64: the x86 default of is_syscall_step_trap is unchanged", "[arc
   CHECK_FALSE(x86->is_syscall_step_trap(0));
 }
 
+TEST_CASE("aarch64: returns are told apart (for hints that name where a function returns)", "[arch][aarch64]") {
+  for (uint32_t w : {0xd65f03c0u /* ret */, 0xd65f0200u /* ret x16 */, 0xd65f0bffu /* retaa */, 0xd65f0fffu /* retab */}) {
+    INFO(std::hex << w);
+    CHECK(isa().is_return(first(words({w}))));
+  }
+  for (uint32_t w : {0xd61f0200u /* br x16 */, 0x14000000u /* b */, 0xd503201fu /* nop */}) {
+    INFO(std::hex << w);
+    CHECK_FALSE(isa().is_return(first(words({w}))));
+  }
+}
+
 TEST_CASE("aarch64: every trap variant is a trap", "[arch][aarch64]") {
   const uint32_t traps[] = {
       0xd4200000,  // brk #0 (gdb)
@@ -186,14 +197,14 @@ TEST_CASE("aarch64: DWARF register numbers are x0-x30 and sp, as NT_PRSTATUS ord
   CHECK_FALSE(isa().dwarf_register(32).has_value());  // pc: never a variable's home
   CHECK_FALSE(isa().dwarf_register(64).has_value());  // v0: not in NT_PRSTATUS
 
-  Regs regs;
-  for (unsigned i = 0; i < 34; ++i) regs.words[i] = 0x1000 + i;
-  std::array<uint64_t, 64> out{};
-  REQUIRE(isa().dwarf_registers(regs, out) == 32);
-  CHECK(out[0] == 0x1000);
-  CHECK(out[30] == 0x1000 + 30);  // x30, the return address column
-  CHECK(out[31] == 0x1000 + 31);  // sp
-  CHECK(out[32] == 0);
+  // The map CFI unwinding starts from: x0-x30 (x30 the return address
+  // column) and sp, by number.
+  const auto map = isa().dwarf_register_map();
+  REQUIRE(map.size() == 32);
+  CHECK(map[30].number == 30);
+  CHECK(map[30].reg.word == 30);
+  CHECK(map[31].number == 31);
+  CHECK(map[31].reg.word == isa().register_by_name("sp")->word);
 }
 
 TEST_CASE("aarch64: syscall injection", "[arch][aarch64]") {

@@ -331,3 +331,95 @@ TEST_CASE("x86_64 step: abort puts the thread back at the site", "[arch][x86_64]
   push->finish_step(regs, mem, state);
   CHECK(regs.words[kRip] == 0x401001);
 }
+
+namespace {
+
+SiteAnalysis analyze_trailing(const Bytes& code, ModeRequest request) {
+  SiteContext ctx{RuntimeAddr(kSite), code, RuntimeAddr(kSite), RuntimeAddr(kNearSlot), request,
+                  StepMechanism::TrailingTrap};
+  return isa().analyze(ctx);
+}
+
+}  // namespace
+
+TEST_CASE("x86_64 trailing trap: the copy is followed by an int3 that ends its step", "[arch][x86_64]") {
+  // 48 89 e5   mov rbp, rsp   -> slot: 48 89 e5 cc
+  SiteAnalysis a = analyze_trailing({0x48, 0x89, 0xe5}, ModeRequest::Trap);
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  CHECK(a.plan->slot_code() == Bytes{0x48, 0x89, 0xe5, 0xcc});
+  CHECK(a.plan->is_step_end_trap(RuntimeAddr(kNearSlot + 3)));
+  CHECK_FALSE(a.plan->is_step_end_trap(RuntimeAddr(kNearSlot)));
+  // The core hands finish_step pc at the trap, as a hardware step leaves it.
+  FakeMemory mem;
+  Regs regs = hit_regs();
+  StepState state;
+  REQUIRE(a.plan->begin_hit(regs, mem, state) == HitAction::SingleStep);
+  regs.words[kRip] = kNearSlot + 3;
+  a.plan->finish_step(regs, mem, state);
+  CHECK(regs.words[kRip] == kSite + 3);
+}
+
+TEST_CASE("x86_64 trailing trap: a copied jcc gets a trap at both landing points", "[arch][x86_64]") {
+  // 74 10   je +0x10  -> slot: 74 10 (taken lands at slot + 2 + 16), int3 at slot + 2 and slot + 18
+  SiteAnalysis a = analyze_trailing({0x74, 0x10}, ModeRequest::Trap);
+  REQUIRE(a.plan);
+  const Bytes code = a.plan->slot_code();
+  REQUIRE(code.size() == 2 + 16 + 1);
+  CHECK(code[0] == 0x74);
+  CHECK(code[1] == 0x10);
+  for (size_t i = 2; i < code.size(); ++i) CHECK(code[i] == 0xcc);
+  CHECK(a.plan->is_step_end_trap(RuntimeAddr(kNearSlot + 2)));
+  CHECK(a.plan->is_step_end_trap(RuntimeAddr(kNearSlot + 18)));
+  FakeMemory mem;
+  Regs regs = hit_regs();
+  StepState state;
+  REQUIRE(a.plan->begin_hit(regs, mem, state) == HitAction::SingleStep);
+  regs.words[kRip] = kNearSlot + 18;  // taken
+  a.plan->finish_step(regs, mem, state);
+  CHECK(regs.words[kRip] == kSite + 2 + 0x10);
+}
+
+TEST_CASE("x86_64 trailing trap: what leaves the slot is emulated, never stepped", "[arch][x86_64]") {
+  // c3   ret: it would never reach a trap after it
+  CHECK(analyze_trailing({0xc3}, ModeRequest::Trap).refusal ==
+        "the ret leaves the slot, so it would never reach the trap after its copy (this ISA's copies run to a trap: "
+        "there is no hardware single-step)");
+  SiteAnalysis ret = analyze_trailing({0xc3}, ModeRequest::Auto);
+  REQUIRE(ret.plan);
+  CHECK(ret.plan->mode() == ExecMode::Emulate);
+  // ff e0   jmp rax; ff 15 00 01 00 00   call [rip + 0x100]: emulated, and boost and jump never offered
+  SiteAnalysis jmp = analyze_trailing({0xff, 0xe0}, ModeRequest::Auto);
+  REQUIRE(jmp.plan);
+  CHECK(jmp.plan->mode() == ExecMode::Emulate);
+  CHECK(jmp.plan->describe() == "emulated: jmp (jump to rax)");
+  SiteAnalysis call = analyze_trailing({0xff, 0x15, 0x00, 0x01, 0x00, 0x00}, ModeRequest::Auto);
+  REQUIRE(call.plan);
+  CHECK(call.plan->describe() == "emulated: call (push 0x401006, jump to the pointer at its operand)");
+  CHECK(analyze_trailing({0x48, 0x89, 0xe5}, ModeRequest::Boost).refusal ==
+        "cannot boost: a thread in a free-running slot could not be stepped out without hardware single-step");
+}
+
+TEST_CASE("x86_64 emulate: an indirect call reads its target through base, index, scale and fs", "[arch][x86_64]") {
+  // 64 ff 14 c5 10 00 00 00   call fs:[rax * 8 + 0x10]
+  SiteAnalysis a = analyze({0x64, 0xff, 0x14, 0xc5, 0x10, 0x00, 0x00, 0x00}, kSite, kNearSlot, ModeRequest::Emulate);
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  FakeMemory mem;
+  Regs regs = hit_regs();
+  regs.words[kFsBase] = kStackBase;
+  regs.words[kRax] = 2;
+  mem.put_u64(kStackBase + 2 * 8 + 0x10, 0x405000);
+  const uint64_t sp = regs.words[kRsp];
+  StepState state;
+  REQUIRE(a.plan->begin_hit(regs, mem, state) == HitAction::Resume);
+  CHECK(regs.words[kRip] == 0x405000);
+  CHECK(regs.words[kRsp] == sp - 8);
+  CHECK(mem.u64(sp - 8) == kSite + 8);
+  // Unreadable: stepped instead, where the CPU raises the fault.
+  FakeMemory none;
+  none.readable = false;
+  Regs again = hit_regs();
+  again.words[kFsBase] = kStackBase;
+  CHECK(a.plan->begin_hit(again, none, state) == HitAction::SingleStep);
+}

@@ -1,0 +1,139 @@
+// The classification of signal stops (core/stop_cause.h) on made-up
+// registers and siginfo: every cause, and the cases that must not be
+// confused (a trailing trap is ours only while stepping; a step trap is
+// ours only with hardware single-step; a trap in a free-running slot is a
+// ring-full wait only where the plan says so).
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "arch/x86_64/x86_64_isa.h"
+#include "core/stop_cause.h"
+
+using namespace uptrace;
+using namespace uptrace::core;
+
+namespace {
+
+constexpr int kSiKernel = 0x80;  // x86-64 int3
+constexpr int kTrapTrace = 2;    // TRAP_TRACE: a single step
+
+// A plan whose traps and mappings back to the original code are given.
+class FakePlan final : public arch::ProbePlan {
+ public:
+  uint64_t end_trap = 0, ring_full_trap = 0;
+  std::optional<uint64_t> original;
+  bool free_running = false;
+
+  arch::ExecMode mode() const override { return free_running ? arch::ExecMode::Jump : arch::ExecMode::Trap; }
+  std::string describe() const override { return "fake"; }
+  std::vector<uint8_t> slot_code() const override { return {}; }
+  arch::HitAction begin_hit(arch::Regs&, MemoryAccess&, arch::StepState&) const override {
+    return arch::HitAction::SingleStep;
+  }
+  void finish_step(arch::Regs&, MemoryAccess&, const arch::StepState&) const override {}
+  void abort_step(arch::Regs&, const arch::StepState&) const override {}
+  std::optional<uint64_t> original_pc(uint64_t) const override { return original; }
+  bool is_step_end_trap(RuntimeAddr trap) const override { return trap.value == end_trap; }
+  bool is_ring_full_trap(RuntimeAddr trap) const override { return trap.value == ring_full_trap; }
+};
+
+constexpr uint64_t kSite = 0x401000, kSlot = 0x7f0000000000, kTrampoline = 0x7f0000010000;
+
+struct Fixture {
+  const arch::Isa& isa = arch::x86_64::x86_64_isa();
+  AddressSpace space{::getpid()};
+  std::shared_ptr<FakePlan> plan = std::make_shared<FakePlan>();
+  Thread t;
+
+  Fixture() {
+    space.sites.push_back(ArmedSite{RuntimeAddr(kSite), RuntimeAddr(kSlot), plan, {}, std::nullopt});
+    space.site_at[kSite] = 0;
+    space.return_trampoline = RuntimeAddr(kTrampoline);
+    t.tid = t.pid = ::getpid();
+  }
+  Classified at(int signal, int si_code, uint64_t pc,
+                arch::StepMechanism mechanism = arch::StepMechanism::HardwareStep) {
+    StopFacts f;
+    f.signal = signal;
+    f.si.si_signo = signal;
+    f.si.si_code = si_code;
+    f.pc = pc;
+    return classify(isa, mechanism, t, &space, f);
+  }
+  void stepping() {
+    t.xol = XolState::Stepping;
+    t.stepping_site = 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("stop cause: traps at sites and the return trampoline; everything else is the program's", "[core][stop]") {
+  Fixture f;
+  CHECK(f.at(SIGTRAP, kSiKernel, kSite + 1).cause == StopCause::ProbeTrap);
+  CHECK(f.at(SIGTRAP, kSiKernel, kSite + 1).site == 0);
+  CHECK(f.at(SIGTRAP, kSiKernel, kTrampoline + 1).cause == StopCause::ReturnTrap);
+  CHECK(f.at(SIGTRAP, kSiKernel, kSite + 2).cause == StopCause::ForeignTrap);     // an int3 right after ours
+  CHECK(f.at(SIGTRAP, SI_USER, kSite + 1).cause == StopCause::ForeignTrap);       // kill -TRAP
+  CHECK(f.at(SIGTRAP, kTrapTrace, kSite + 1).cause == StopCause::ForeignTrap);    // a debugger's step
+  CHECK(f.at(SIGUSR1, SI_USER, kSite + 1).cause == StopCause::PlainSignal);
+  StopFacts none;
+  none.signal = SIGTRAP;
+  CHECK(classify(f.isa, arch::StepMechanism::HardwareStep, f.t, nullptr, none).cause == StopCause::ForeignTrap);
+}
+
+TEST_CASE("stop cause: while a copy is stepped", "[core][stop]") {
+  Fixture f;
+  f.stepping();
+  CHECK(f.at(SIGTRAP, kTrapTrace, kSlot + 3).cause == StopCause::StepDone);
+  CHECK(f.at(SIGSEGV, SEGV_MAPERR, kSlot).cause == StopCause::FaultInCopy);
+  CHECK(f.at(SIGSEGV, SEGV_MAPERR, kSlot + 3).cause == StopCause::SignalDuringStep);  // not at the copy
+  CHECK(f.at(SIGUSR1, SI_USER, kSlot).cause == StopCause::SignalDuringStep);
+  CHECK(f.at(SIGSEGV, SI_USER, kSlot).cause == StopCause::SignalDuringStep);  // sent, not raised by the copy
+}
+
+TEST_CASE("stop cause: a trailing trap ends the step only where the plan put one", "[core][stop]") {
+  Fixture f;
+  f.plan->end_trap = kSlot + 3;
+  f.stepping();
+  const auto trailing = arch::StepMechanism::TrailingTrap;
+  Classified done = f.at(SIGTRAP, kSiKernel, kSlot + 4, trailing);
+  CHECK(done.cause == StopCause::StepDone);
+  CHECK(done.trap.value == kSlot + 3);
+  CHECK(f.at(SIGTRAP, kSiKernel, kSlot + 2, trailing).cause == StopCause::SignalDuringStep);
+  // A step trap means nothing here: nobody single-steps.
+  CHECK(f.at(SIGTRAP, kTrapTrace, kSlot + 3, trailing).cause == StopCause::SignalDuringStep);
+  // Not stepping, the same trap is nobody's (the program cannot run the slot).
+  f.t.xol = XolState::Idle;
+  CHECK(f.at(SIGTRAP, kSiKernel, kSlot + 4, trailing).cause == StopCause::ForeignTrap);
+}
+
+TEST_CASE("stop cause: free-running slots", "[core][stop]") {
+  Fixture f;
+  f.space.free_running = true;
+  f.plan->free_running = true;
+  f.plan->ring_full_trap = kSlot + 40;
+  // The writer waits for room at its ring-full trap.
+  Classified full = f.at(SIGTRAP, kSiKernel, kSlot + 41);
+  CHECK(full.cause == StopCause::RingFull);
+  CHECK(full.trap.value == kSlot + 40);
+  // A signal inside: held while the thread steps out.
+  CHECK(f.at(SIGUSR1, SI_USER, kSlot + 8).cause == StopCause::SignalInSlot);
+  CHECK(f.at(SIGUSR1, SI_USER, kSlot + 8).site == 0);
+  // A fault where the state maps back: delivered there.
+  f.plan->original = kSite;
+  Classified fault = f.at(SIGSEGV, SEGV_MAPERR, kSlot + 8);
+  CHECK(fault.cause == StopCause::FaultInSlot);
+  CHECK(fault.original_pc == kSite);
+  // Leaving: our steps inside, then out.
+  f.t.xol = XolState::LeavingSlot;
+  CHECK(f.at(SIGTRAP, kTrapTrace, kSlot + 12).cause == StopCause::StepInSlot);
+  CHECK(f.at(SIGTRAP, kTrapTrace, kSite + 5).cause == StopCause::LeftSlot);
+  CHECK(f.at(SIGUSR1, SI_USER, kSite + 5).cause == StopCause::LeftSlot);
+  // Outside any slot and not leaving: a plain signal, or the probe trap.
+  f.t.xol = XolState::Idle;
+  CHECK(f.at(SIGUSR1, SI_USER, kSite + 5).cause == StopCause::PlainSignal);
+  CHECK(f.at(SIGTRAP, kSiKernel, kSite + 1).cause == StopCause::ProbeTrap);
+}
