@@ -90,7 +90,7 @@ TEST_CASE("chrome: a return and its entry are one complete event, other hits ins
   CHECK(doc.size() == 7);
 }
 
-TEST_CASE("chrome: no hits is an empty array; --stack frames go with the values", "[output]") {
+TEST_CASE("chrome: no hits is an empty array, --stack frames go with the values", "[output]") {
   {
     Capture out;
     {
