@@ -73,9 +73,16 @@ expect "$uptrace -x $sdt -c --stack gu" "guarded_round guarded_semaphore_value"
 
 # A running process: the main executable's names without MODULE:, the
 # library's with it.
-"$sdt" wait > /dev/null &
+# Only once it says "ready" has it exec'd and mapped its libraries: a fixed
+# sleep is too short on a loaded machine.
+ready=$(mktemp)
+"$sdt" wait > "$ready" &
 pid=$!
-sleep 0.2
+for _ in $(seq 300); do
+  grep -q '^ready' "$ready" && break
+  sleep 0.1
+done
+rm -f "$ready"
 expect "$uptrace -p $pid ti" "tick"
 expect_has "$uptrace -p $pid libc:getpi" "getpid"
 expect "$uptrace -q -p $pid,1 %uptest:t" "tick"

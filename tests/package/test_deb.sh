@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Debian package (README "Packaging"): built with `cpack -G DEB` from the
 # build folder, its contents and control fields read with dpkg-deb, then
-# unpacked into a scratch root with dpkg -x, where the program runs, its man
-# page reads and its bash completion is the one in the source tree.
+# installed into a scratch root by dpkg (a database of its own there), where
+# the program runs, its man page reads and its bash completion is the one in
+# the source tree; then purged.
 #   test_deb.sh BUILD_DIR SOURCE_DIR VERSION TARGET_DIR
 set -euo pipefail
 build=$1 src=$2 version=$3 targets=$4
@@ -33,8 +34,18 @@ for lib in libc6 libstdc++6 libelf1 libdw1 libcapstone4 libfmt9; do
 done
 echo "ok: Depends: $depends"
 
+# Installed by dpkg into a scratch root with a dpkg database of its own, as
+# apt would install it on the host; its dependencies are the host's, which
+# that database does not know, hence --force-depends.
 root=$scratch/root
-dpkg -x "$deb" "$root"
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers"
+touch "$root/var/lib/dpkg/status"
+dpkg_root() { dpkg --root="$root" --log=/dev/null --force-not-root "$@"; }
+dpkg_root --force-depends -i "$deb" > "$scratch/dpkg.log" 2>&1 || { cat "$scratch/dpkg.log"; fail "dpkg -i failed"; }
+[ "$(dpkg_root -s uptrace | sed -n 's/^Status: //p')" = "install ok installed" ] ||
+  fail "not installed: $(dpkg_root -s uptrace 2>&1)"
+dpkg_root -L uptrace | grep -qx /usr/bin/uptrace || fail "dpkg -L does not list /usr/bin/uptrace"
+echo "ok: installed into $root"
 got=$("$root/usr/bin/uptrace" --version)
 [ "$got" = "uptrace $version" ] || fail "--version: '$got'"
 got=$("$root/usr/bin/uptrace" --list tick -x "$targets/target-sdt")
@@ -46,3 +57,9 @@ cmp "$root/usr/share/bash-completion/completions/uptrace" "$src/completion/uptra
   fail "the bash completion differs"
 cmp "$root/usr/share/doc/uptrace/copyright" "$src/LICENSE" || fail "the copyright file differs"
 echo "ok: man page, completion and copyright"
+
+# And removed again: nothing of it is left.
+dpkg_root --purge uptrace > "$scratch/dpkg.log" 2>&1 || { cat "$scratch/dpkg.log"; fail "dpkg --purge failed"; }
+left=$(find "$root" -path "$root/var" -prune -o -type f -print)
+[ -z "$left" ] || fail "left after --purge: $left"
+echo "ok: purged"
