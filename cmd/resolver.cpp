@@ -1,6 +1,9 @@
 #include "cmd/resolver.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -437,7 +440,9 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
     if (similar.empty()) similar = elf.similar_names(name);
     if (!similar.empty()) message += fmt::format(" (did you mean {}?)", join(similar, ", "));
     std::string hint;
-    if (!elf.has_symtab()) hint = "the file is stripped: only exported (.dynsym) functions are known";
+    if (!elf.has_symtab())
+      hint = "the file is stripped: only exported (.dynsym) functions are known, and no debug file has its .symtab "
+             "(install its -dbg/-dbgsym package, or set DEBUGINFOD_URLS)";
     throw Error(ErrorKind::Runtime, message, hint);
   };
 
@@ -546,7 +551,10 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
         } else if constexpr (std::is_same_v<T, loc::Address>) {
           uint32_t label = add_label(spec, {});
           add_site(spec, module, elf, FileAddr(where.addr), labels_[label].name, label, out);
+        } else if constexpr (std::is_same_v<T, loc::Marker>) {
+          resolve_marker(spec, where, module, elf, out);
         } else {
+          static_assert(std::is_same_v<T, loc::SourceLine>);
           if (!elf.has_line_info())
             throw Error(ErrorKind::Runtime, fmt::format("no DWARF line information in {}", module.path),
                         "compile with -g to probe source lines");
@@ -563,6 +571,106 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
         }
       },
       spec.location);
+}
+
+void Resolver::resolve_marker(const ProbeSpec& spec, const loc::Marker& where, const Module& module,
+                              const elf::ElfFile& elf, Resolution& out) {
+  const std::vector<elf::SdtMarker>& markers = elf.markers();
+  auto matches = [&](const elf::SdtMarker& m) {
+    if (!where.is_glob) return m.provider == where.provider && m.name == where.name;
+    return fnmatch(where.provider.c_str(), m.provider.c_str(), 0) == 0 &&
+           fnmatch(where.name.c_str(), m.name.c_str(), 0) == 0;
+  };
+  // One label per PROVIDER:NAME, in the order of the notes; a marker placed
+  // at several addresses (an inlined function's) is one probe at each.
+  std::map<std::string, uint32_t> labels;
+  for (const elf::SdtMarker& m : markers) {
+    if (!matches(m)) continue;
+    const std::string key = m.provider + ":" + m.name;
+    auto [it, inserted] = labels.try_emplace(key, 0);
+    if (inserted) it->second = add_label(spec, where.is_glob ? key : std::string_view());
+    const std::string shown = labels_[it->second].name;
+    ProbeSpec at_marker = spec;
+    at_marker.args = marker_args(spec, m, module);
+    add_site(at_marker, module, elf, m.pc, shown, it->second, out);
+    std::string semaphore;
+    if (m.semaphore) {
+      out.sites.back().semaphore = RuntimeAddr(m.semaphore->value + module.load_bias);
+      semaphore = fmt::format("; semaphore at {:#x}, raised by one while the probe is armed", m.semaphore->value);
+    }
+    out.info.back().marker = fmt::format("%{}: arguments {}{}", key, m.args_text.empty() ? "(none)" : m.args_text,
+                                         semaphore);
+    for (size_t i = 0; i < m.args.size(); ++i) {
+      const elf::SdtArg& a = m.args[i];
+      if (a.kind == elf::SdtArg::Kind::Unsupported) {
+        out.info.back().variables.push_back(fmt::format("$arg{}: {}, not readable: {}", i + 1, a.text, a.why));
+        continue;
+      }
+      auto type = integer_fetch_type(a.size, a.is_signed);
+      out.info.back().variables.push_back(
+          fmt::format("$arg{}: {}, {}", i + 1, a.text, type ? std::string(to_string(*type)) : std::string("?")));
+    }
+  }
+  if (!labels.empty()) return;
+  const std::string what = spec.display_name();
+  if (markers.empty())
+    throw Error(ErrorKind::Runtime, fmt::format("no USDT marker '{}' in {}: it has none (no .note.stapsdt)", what,
+                                                module.path),
+                "markers are put in a program with <sys/sdt.h> (STAP_PROBE, DTRACE_PROBE)");
+  std::vector<std::string> names;
+  for (const elf::SdtMarker& m : markers) {
+    std::string n = "%" + m.provider + ":" + m.name;
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+  }
+  constexpr size_t kShown = 8;
+  if (names.size() > kShown) {
+    names.resize(kShown);
+    names.emplace_back("...");
+  }
+  throw Error(ErrorKind::Runtime, fmt::format("no USDT marker '{}' in {}", what, module.path),
+              fmt::format("its markers: {}", join(names, ", ")));
+}
+
+std::vector<FetchArg> Resolver::marker_args(const ProbeSpec& spec, const elf::SdtMarker& marker,
+                                            const Module& module) const {
+  auto where = [&] {
+    return fmt::format("marker {}:{} at {:#x} in {}", marker.provider, marker.name, marker.pc.value, module.path);
+  };
+  std::function<FetchExpr(const FetchExpr&)> substitute = [&](const FetchExpr& e) -> FetchExpr {
+    if (const auto* d = std::get_if<fetch::Deref>(&e.node))
+      return FetchExpr{fetch::Deref{d->offset, std::make_shared<const FetchExpr>(substitute(*d->inner))}};
+    const auto* arg = std::get_if<fetch::Argument>(&e.node);
+    if (!arg) return e;
+    if (arg->index > marker.args.size())
+      throw_runtime("probe '{}': there is no $arg{} at {}: it has {} argument{}{}", spec.text, arg->index, where(),
+                    marker.args.size(), marker.args.size() == 1 ? "" : "s",
+                    marker.args.empty() ? "" : fmt::format(" ({})", marker.args_text));
+    const elf::SdtArg& a = marker.args[arg->index - 1];
+    switch (a.kind) {
+      case elf::SdtArg::Kind::Register:
+      case elf::SdtArg::Kind::Memory:
+        if (!isa_.register_by_name(a.reg))
+          throw_runtime("probe '{}': cannot fetch $arg{} of {}: it is in %{} ({}), which uptrace does not read on {}",
+                        spec.text, arg->index, where(), a.reg, a.text, isa_.name());
+        if (a.kind == elf::SdtArg::Kind::Register) return FetchExpr{fetch::Register{a.reg}};
+        return FetchExpr{fetch::Deref{a.offset, std::make_shared<const FetchExpr>(FetchExpr{fetch::Register{a.reg}})}};
+      case elf::SdtArg::Kind::Constant: return FetchExpr{fetch::Constant{static_cast<uint64_t>(a.value)}};
+      case elf::SdtArg::Kind::Unsupported: break;
+    }
+    throw_runtime("probe '{}': cannot fetch $arg{} of {}: '{}' is {}", spec.text, arg->index, where(), a.text, a.why);
+  };
+  std::vector<FetchArg> out;
+  for (const FetchArg& a : spec.args) {
+    FetchArg b = a;
+    b.expr = substitute(a.expr);
+    // A bare $argN is as wide and as signed as the marker says.
+    if (const auto* arg = std::get_if<fetch::Argument>(&a.expr.node); arg && !a.type) {
+      const elf::SdtArg& m = marker.args[arg->index - 1];
+      b.type = integer_fetch_type(m.size, m.is_signed);
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
 }
 
 std::optional<Resolver::EntryCode> Resolver::entry_code(const Module& module, const elf::ElfFile& elf,
@@ -719,10 +827,9 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
     s.return_spill = return_spill(shown_name, module, elf, start, size, function, insns, return_where);
   out.sites.push_back(std::move(s));
   out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described),
-                      false, std::move(return_where), {}, go_note});
+                      false, std::move(return_where), {}, go_note, local_entry_offset, {}, &elf});
   if (!go_note.empty() && std::find(out.warnings.begin(), out.warnings.end(), "warning: " + go_note) == out.warnings.end())
     out.warnings.push_back("warning: " + go_note);
-  out.info.back().local_entry_offset = local_entry_offset;
 }
 
 std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, const Module& module,

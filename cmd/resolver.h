@@ -47,6 +47,12 @@ struct SiteInfo {
   // enter, past the TOC setup) is from its global entry (the symbol); 0
   // when it has one entry.
   uint64_t local_entry_offset = 0;
+  // A USDT marker: its name, arguments and semaphore, for --explain; empty
+  // otherwise.
+  std::string marker;
+  // The module's file, while the Resolver lives: --explain asks it where
+  // its debug information comes from (which loads its DWARF, so only then).
+  const elf::ElfFile* elf = nullptr;
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of
@@ -127,6 +133,15 @@ class Resolver {
                 const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false,
                 std::vector<std::string>* untyped_retval = nullptr);
   uint32_t add_label(const ProbeSpec& spec, std::string_view matched);
+  // [MODULE:]%PROVIDER:NAME: one site per marker that matches, one label per
+  // PROVIDER:NAME.
+  void resolve_marker(const ProbeSpec& spec, const loc::Marker& where, const Module& module, const elf::ElfFile& elf,
+                      Resolution& out);
+  // The fetch arguments of `spec` with each $argN replaced by where the
+  // marker has its N-th argument; a bare $argN takes the argument's size
+  // and signedness unless it has a :TYPE. Throws Error (Runtime) for an
+  // argument the marker lacks or keeps where uptrace cannot read it.
+  std::vector<FetchArg> marker_args(const ProbeSpec& spec, const elf::SdtMarker& marker, const Module& module) const;
   // %return on an ISA whose calls leave the return address in a register:
   // where the function saves it (ProbeSite::return_spill), and the same for
   // --explain in `where`; throws the refusal when it cannot be followed.

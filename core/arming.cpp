@@ -158,6 +158,9 @@ void Arming::arm(Process& proc, std::vector<ProbeSite> sites) {
   }
   // Traps last: until here nothing the program runs has changed.
   for (size_t i = first_new; i < space.sites.size(); ++i) space.journal.patch(space.sites[i].addr, site_patch(space.sites[i]));
+  // Then the markers' semaphores, once their probes are there to be hit.
+  for (const ProbeSite& s : sites)
+    if (s.semaphore) space.journal.raise_counter(*s.semaphore);
 }
 
 std::vector<uint8_t> Arming::site_patch(const ArmedSite& site) const {

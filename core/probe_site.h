@@ -44,6 +44,10 @@ struct ProbeSite {
   // offset from the stack pointer at the entry (from its CFI); empty when it
   // never does (a leaf keeps it in the register).
   std::optional<int64_t> return_spill;
+  // A USDT marker with a semaphore: the count the program checks before it
+  // prepares the marker's arguments. Raised by one while the probe is armed
+  // (through the PatchJournal, so every exit path lowers it again).
+  std::optional<RuntimeAddr> semaphore;
 };
 
 }  // namespace uptrace::core

@@ -95,6 +95,27 @@ TEST_CASE("aarch64 returns: x30 is replaced at the entry and the frame's slot is
   CHECK(f.t.returns.empty());
 }
 
+TEST_CASE("returns: each frame keeps the time of its own entry, for the return's hit", "[return]") {
+  Fixture f;
+  const uint64_t sp = f.top() - 0x100;
+  arch::Regs outer;
+  outer.words[a64::kSp] = sp;
+  outer.words[a64::kLr] = 0x400abc;
+  f.returns.on_site_hit(f.t, f.space, kLeaf, outer, 1000);
+  arch::Regs inner;
+  inner.words[a64::kSp] = sp - 0x40;
+  inner.words[a64::kLr] = 0x400def;
+  f.returns.on_site_hit(f.t, f.space, kLeaf, inner, 2500);
+  auto frames = f.ret(sp - 0x40, inner);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].orig_ret == 0x400def);
+  CHECK(frames[0].entry_ns == 2500);
+  frames = f.ret(sp, outer);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].orig_ret == 0x400abc);
+  CHECK(frames[0].entry_ns == 1000);
+}
+
 TEST_CASE("aarch64 returns: detach before the prologue saves x30 puts it back in the register", "[return][aarch64]") {
   Fixture f;
   const uint64_t sp = f.top() - 0x100;
