@@ -230,12 +230,22 @@ class Isa {
   // is right after it). The kernel reports that step from the syscall exit
   // path through user_single_step_report(): TRAP_BRKPT on x86, which
   // defines its own, but SI_USER (0) where the generic one is used, as on
-  // arm64.
+  // arm64. Only asked when syscall_step_mechanism() is HardwareStep.
   virtual bool is_syscall_step_trap(int si_code) const = 0;
   // How this ISA's copies are run to their end: HardwareStep where ptrace
   // can single-step (x86-64, aarch64, ppc64le), TrailingTrap where it
   // cannot (riscv64: PTRACE_SINGLESTEP fails with EIO).
   virtual StepMechanism step_mechanism() const = 0;
+  // How a borrowed syscall instruction (syscall injection) is run to its
+  // end when step_mechanism() is HardwareStep. A single step over a syscall
+  // instruction is not one the CPU traces: the kernel has to report it from
+  // its syscall exit path, and where it does not, the step ends only after
+  // the instruction that follows, which is the program's own code. Such an
+  // ISA says TrailingTrap: the core writes the breakpoint right after the
+  // syscall instruction and continues the thread to it, as it does for
+  // every copy under StepMechanism::TrailingTrap (ppc64le: sc is not traced,
+  // and Linux 6.1 reports the step after the next instruction).
+  virtual StepMechanism syscall_step_mechanism() const = 0;
 
   // --- registers ----------------------------------------------------------
   virtual size_t regs_size() const = 0;  // bytes of the NT_PRSTATUS regset
