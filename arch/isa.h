@@ -189,6 +189,13 @@ struct ReturnAddressSlot {
   Kind kind = Kind::Memory;
   RuntimeAddr addr;   // Memory: the stack word that holds it (x86-64: sp)
   RegisterRef reg;    // Register: the link register (aarch64: x30)
+  // Register: where every prologue saves it relative to the entry sp, when
+  // the ABI fixes that place: ppc64 ELFv2's LR save doubleword, entry sp +
+  // 16, in the caller's frame (so a function tail-called at the same sp
+  // saves it there too). Empty where each prologue picks a place in its own
+  // frame, below the entry sp (aarch64). Tells detach which hijacked frame
+  // a copy of the trampoline found on the stack belongs to.
+  std::optional<int64_t> abi_save_offset;
 };
 
 enum class Syscall : uint8_t { Mmap, Munmap, Mprotect, Madvise, MemfdCreate, Getpid, Ftruncate, Close };

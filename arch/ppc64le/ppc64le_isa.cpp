@@ -32,6 +32,7 @@ constexpr std::array<uint8_t, 4> kSc = {0x02, 0x00, 0x00, 0x44};  // sc
 // TOC save); the ninth argument is the first that lives only there.
 constexpr unsigned kArgumentRegs = 8;
 constexpr int64_t kParameterSaveArea = 32;
+constexpr int64_t kLrSaveOffset = 16;
 // Linux syscall ABI: number in r0, arguments in r3..r8, result in r3, and
 // failure flagged by CR0.SO with the positive errno in r3.
 constexpr unsigned kSyscallArgs = 6;
@@ -120,10 +121,12 @@ std::string Ppc64leIsa::elf_refusal(uint8_t elf_class, uint8_t elf_data, uint32_
 std::span<const DwarfRegister> Ppc64leIsa::dwarf_register_map() const { return ppc64le::dwarf_register_map(); }
 
 // bl puts the return address in LR; nothing is on the stack at the first
-// instruction. blr leaves r1 as it was at the entry.
+// instruction. A prologue that saves it stores it (mflr r0; std r0,16(r1))
+// in the LR save doubleword of the caller's frame header (back chain, CR
+// save, LR save, TOC save). blr leaves r1 as it was at the entry.
 ReturnAddressSlot Ppc64leIsa::return_address_slot(const Regs& r) const {
   (void)r;
-  return {ReturnAddressSlot::Kind::Register, RuntimeAddr(0), RegisterRef{kLink}};
+  return {ReturnAddressSlot::Kind::Register, RuntimeAddr(0), RegisterRef{kLink}, kLrSaveOffset};
 }
 
 uint64_t Ppc64leIsa::sp_after_return(uint64_t entry_sp) const { return entry_sp; }
