@@ -67,6 +67,35 @@ void append_integer(fmt::memory_buffer& out, const FetchedValue& v) {
   }
 }
 
+// JSON readers that keep numbers as doubles (JavaScript, jq, Python's json
+// with floats) round integers beyond 2^53. Up to Number.MAX_SAFE_INTEGER an
+// integer is a JSON number; past it, the same decimal digits in a string,
+// as protobuf's JSON mapping writes 64-bit integers, so nothing is lost.
+constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
+
+template <class Int>
+void append_json_int(fmt::memory_buffer& out, Int value, uint64_t magnitude) {
+  const bool quoted = magnitude > kMaxSafeInteger;
+  if (quoted) append_char(out, '"');
+  append_int(out, value);
+  if (quoted) append_char(out, '"');
+}
+
+void append_json_unsigned(fmt::memory_buffer& out, uint64_t value) { append_json_int(out, value, value); }
+
+void append_json_signed(fmt::memory_buffer& out, int64_t value) {
+  append_json_int(out, value, value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value));
+}
+
+// A u*/s* value (or an enumerator without a name) in JSON.
+void append_json_integer(fmt::memory_buffer& out, const FetchedValue& v) {
+  uint64_t u = value_bits(v);
+  if (fetch_type_is_signed(v.type))
+    append_json_signed(out, static_cast<int64_t>(u));
+  else
+    append_json_unsigned(out, u);
+}
+
 void append_byte_escape(fmt::memory_buffer& out, std::string_view prefix, unsigned char c) {
   append(out, prefix);
   append_char(out, kHexDigits[c >> 4]);
@@ -235,7 +264,7 @@ class JsonWriter final : public HitWriter {
  protected:
   void format_hit(Buffer& out, const Hit& hit, const ProbeLabel& label) override {
     append(out, "{\"time_ns\":");
-    append_int(out, hit.time_ns);
+    append_json_unsigned(out, hit.time_ns);
     append(out, ",\"pid\":");
     append_int(out, hit.pid);
     append(out, ",\"tid\":");
@@ -263,7 +292,7 @@ class JsonWriter final : public HitWriter {
         append_integer(out, v);
         append_char(out, '"');
       } else {
-        append_integer(out, v);
+        append_json_integer(out, v);
       }
     }
     append_char(out, '}');
@@ -292,7 +321,7 @@ class JsonWriter final : public HitWriter {
     append(out, "{\"probe\":");
     append_json_string(out, probe);
     append(out, ",\"hits\":");
-    append_int(out, hits);
+    append_json_unsigned(out, hits);
     append(out, "}\n");
   }
 

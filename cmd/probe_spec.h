@@ -39,4 +39,9 @@ struct ProbeSpec {
 // Throws Error(Usage) with one line naming the word and what is wrong.
 ProbeSpec parse_probe(std::string_view word);
 
+// Where a MODULE: prefix ends in `word`: its first ':' that is a colon
+// alone, not part of a C++ "::" (and not inside a parameter list); npos
+// when there is none. For --list's GLOB as for probes.
+size_t module_separator(std::string_view word);
+
 }  // namespace uptrace::cmd

@@ -20,9 +20,17 @@ namespace uptrace::ring {
 
 constexpr uint64_t kHeadOffset = 0;          // u64, writers
 constexpr uint64_t kTailOffset = 64;         // u64, the reader (own cache line)
-// u64, set by uptrace: nonzero once every thread has a thread pointer, so
-// the writer may read it to name its thread (x86-64: fs:[0]); zero: thread 0.
+// u64, set by uptrace: how a writer names its thread in a record
+// (ThreadIdMode).
 constexpr uint64_t kThreadIdsOffset = 192;
+enum ThreadIdMode : uint64_t {
+  kNoThreadIds = 0,   // 0: not every thread has a thread pointer yet
+  kSelfPointer = 1,   // the thread pointer's self pointer (x86-64: fs:[0], as glibc's TCB keeps it)
+  // The kernel's thread id (gettid), tagged with kTidTag: for programs whose
+  // thread pointer does not point to itself (Go keeps other data at fs:0).
+  kKernelTid = 2,
+};
+constexpr uint64_t kTidTag = uint64_t{1} << 63;  // never set in a user-space pointer
 constexpr uint64_t kRecordsOffset = 4096;
 
 constexpr unsigned kRecordShift = 6;

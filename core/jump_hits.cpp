@@ -64,14 +64,26 @@ void JumpHits::create_ring(Process& proc, Thread& t, RuntimeAddr scratch, std::o
   space.ring = AddressRange{address, address + bytes};
   proc.jump.ring = std::make_unique<SharedRing>(proc.pid, static_cast<int>(fd), address, capacity);
   remote.call(arch::Syscall::Madvise, {address.value, bytes, MADV_DONTFORK});
-  // Trampolines name their thread only when every thread has a thread
-  // pointer to read; until then a record's thread is the process's.
-  bool all_have_pointers = true;
-  for (pid_t tid : proc.threads) {
-    learn_thread(proc, tid);
-    all_have_pointers = all_have_pointers && proc.jump.pointer_of_thread[tid] != 0;
+  for (pid_t tid : proc.threads) learn_thread(proc, tid);
+  update_thread_id_mode(proc);
+}
+
+// Trampolines read the self pointer only when every thread has a thread
+// pointer (until then a record's thread is the process's), and ask the
+// kernel once any thread's pointer turned out not to point to itself.
+void JumpHits::update_thread_id_mode(Process& proc) {
+  JumpRing& jump = proc.jump;
+  if (!jump.ring) return;
+  if (jump.kernel_tids) {
+    jump.ring->set_thread_id_mode(ring::kKernelTid);
+    return;
   }
-  proc.jump.ring->set_thread_ids(all_have_pointers);
+  for (pid_t tid : proc.threads)
+    if (jump.pointer_of_thread[tid] == 0) {
+      jump.ring->set_thread_id_mode(ring::kNoThreadIds);
+      return;
+    }
+  jump.ring->set_thread_id_mode(ring::kSelfPointer);
 }
 
 bool JumpHits::any_ring() const {
@@ -98,11 +110,26 @@ SharedRing::Taker JumpHits::reporter_for(Process& proc) {
     if (!reporter_.reporting() || !proc.report_hits || r.probe >= jump.probes.size()) return reporter_.reporting();
     if (!state->last || state->last->pointer != r.thread) {
       Writer w{r.thread, proc.pid, proc.pid, false};
-      auto owner = jump.thread_by_pointer.find(r.thread);
-      if (r.thread != 0 && owner != jump.thread_by_pointer.end()) w.tid = owner->second;
-      if (auto child = jump.vfork_child_by_pointer.find(r.thread); child != jump.vfork_child_by_pointer.end()) {
+      std::optional<pid_t> vfork_child;
+      if (r.thread & ring::kTidTag) {
+        w.tid = static_cast<pid_t>(r.thread & ~ring::kTidTag);
+        if (jump.vfork_children.count(w.tid)) vfork_child = w.tid;
+      } else {
+        auto owner = jump.thread_by_pointer.find(r.thread);
+        if (r.thread != 0 && owner != jump.thread_by_pointer.end()) {
+          w.tid = owner->second;
+        } else if (r.thread != 0 && !jump.kernel_tids) {
+          // A thread pointer no thread had when uptrace looked (a thread that
+          // moved its fs base since): the later records ask the kernel.
+          jump.kernel_tids = true;
+          update_thread_id_mode(proc);
+        }
+        if (auto child = jump.vfork_child_by_pointer.find(r.thread); child != jump.vfork_child_by_pointer.end())
+          vfork_child = child->second;
+      }
+      if (vfork_child) {
         w.unreported = !follow_forks_;  // as with traps: vfork children are reported only with -f
-        w.pid = w.tid = child->second;
+        w.pid = w.tid = *vfork_child;
       }
       state->last = w;
     }
@@ -169,8 +196,14 @@ void JumpHits::learn_thread(Process& proc, pid_t tid) {
   // Records written under the old owner of a reused pointer go to it.
   drain(proc);
   jump.pointer_of_thread[tid] = pointer;
-  if (pointer != 0) jump.thread_by_pointer[pointer] = tid;
-  else jump.ring->set_thread_ids(false);
+  if (pointer != 0) {
+    jump.thread_by_pointer[pointer] = tid;
+    uint64_t self = 0;
+    if (proc.space->memory.read(RuntimeAddr(pointer), {reinterpret_cast<uint8_t*>(&self), sizeof self}) &&
+        self != pointer)
+      jump.kernel_tids = true;
+  }
+  update_thread_id_mode(proc);
 }
 
 // A launched program gets its thread pointer after the entry point, so
@@ -179,13 +212,10 @@ void JumpHits::learn_thread(Process& proc, pid_t tid) {
 void JumpHits::on_clone(Process& proc, pid_t parent) {
   if (!proc.jump.ring) return;
   learn_thread(proc, parent);
-  for (pid_t tid : proc.threads)
-    if (proc.jump.pointer_of_thread[tid] == 0) return;
-  proc.jump.ring->set_thread_ids(true);
 }
 
 uint64_t JumpHits::record_key(Process& proc, pid_t tid) {
-  if (!proc.jump.ring || !proc.jump.ring->thread_ids()) return 0;
+  if (!proc.jump.ring || proc.jump.ring->thread_id_mode() != ring::kSelfPointer) return 0;
   learn_thread(proc, tid);
   return proc.jump.pointer_of_thread[tid];
 }
@@ -194,12 +224,17 @@ void JumpHits::on_vfork(Process& proc, pid_t parent, pid_t child) {
   if (!proc.jump.ring) return;
   drain(proc);
   proc.jump.vfork_child_by_pointer[record_key(proc, parent)] = child;
+  proc.jump.vfork_children.insert(child);
 }
 
 void JumpHits::on_vfork_done(Process& proc, pid_t parent) {
   if (!proc.jump.ring) return;
   drain(proc);  // the last of the child's records
-  proc.jump.vfork_child_by_pointer.erase(record_key(proc, parent));
+  const uint64_t key = record_key(proc, parent);
+  if (auto it = proc.jump.vfork_child_by_pointer.find(key); it != proc.jump.vfork_child_by_pointer.end()) {
+    proc.jump.vfork_children.erase(it->second);
+    proc.jump.vfork_child_by_pointer.erase(it);
+  }
 }
 
 void JumpHits::forget(Process& proc) { proc.jump = JumpRing{}; }
@@ -229,10 +264,14 @@ void JumpHits::on_ring_full(Thread& t, RuntimeAddr trap) {
   release(t, false);
 }
 
-void JumpHits::make_room_now(Thread& t, RuntimeAddr trap) {
-  if (Process* proc = session_.process(t.pid)) make_room(*proc);
+bool JumpHits::make_room_now(Thread& t, RuntimeAddr trap) {
+  Process* proc = session_.process(t.pid);
+  if (!proc) return false;
+  make_room(*proc);
+  if (Process* owner = ring_owner(*proc); owner && owner->jump.ring->full()) return false;
   t.waiting_for_ring = trap;
   release(t, true);
+  return true;
 }
 
 void JumpHits::release(Thread& t, bool world_stopped) {

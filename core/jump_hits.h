@@ -56,6 +56,7 @@ class JumpHits {
   void on_vfork(Process& proc, pid_t parent, pid_t child);
   void on_vfork_done(Process& proc, pid_t parent);
   void forget(Process& proc);  // exec: the ring and its records' meaning are gone
+  void update_thread_id_mode(Process& proc);
 
   // Guarantee 2: a writer at a full ring's trap `trap` waits, stopped,
   // until the reader made room, then retries.
@@ -64,7 +65,10 @@ class JumpHits {
   void release_waiters();
   // Detaching: makes room at once (records set aside, formatted later) and
   // lets `t` past its trap; the world is stopped, so it is left stopped.
-  void make_room_now(Thread& t, RuntimeAddr trap);
+  // False, with `t` left at its trap, while room is still short: another
+  // thread holds a reservation it has not published yet, and must be
+  // stepped on first.
+  bool make_room_now(Thread& t, RuntimeAddr trap);
 
  private:
   SharedRing::Taker reporter_for(Process& proc);

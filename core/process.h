@@ -31,6 +31,11 @@ struct JumpRing {
   // A vfork child runs on its parent thread's stack and thread pointer
   // while that thread waits: records with this pointer are the child's.
   std::unordered_map<uint64_t, pid_t> vfork_child_by_pointer;
+  // Some thread's pointer does not point to itself (Go): records carry the
+  // kernel's thread ids from then on (ring::kKernelTid), and a vfork
+  // child's records carry its own.
+  bool kernel_tids = false;
+  std::set<pid_t> vfork_children;
 };
 
 struct Process {

@@ -102,12 +102,12 @@ bool SharedRing::full() const {
   return head - tail_ >= capacity_;
 }
 
-void SharedRing::set_thread_ids(bool enabled) {
-  word_at(base_, ring::kThreadIdsOffset).store(enabled ? 1 : 0, std::memory_order_release);
+void SharedRing::set_thread_id_mode(ring::ThreadIdMode mode) {
+  word_at(base_, ring::kThreadIdsOffset).store(mode, std::memory_order_release);
 }
 
-bool SharedRing::thread_ids() const {
-  return word_at(base_, ring::kThreadIdsOffset).load(std::memory_order_acquire) != 0;
+ring::ThreadIdMode SharedRing::thread_id_mode() const {
+  return static_cast<ring::ThreadIdMode>(word_at(base_, ring::kThreadIdsOffset).load(std::memory_order_acquire));
 }
 
 }  // namespace uptrace::core

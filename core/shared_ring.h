@@ -45,9 +45,9 @@ class SharedRing {
   // Whether a writer would find the ring full now.
   bool full() const;
 
-  // Lets trampolines read their thread pointer (see ring_layout.h).
-  void set_thread_ids(bool enabled);
-  bool thread_ids() const;
+  // How trampolines name their thread (ring::ThreadIdMode).
+  void set_thread_id_mode(ring::ThreadIdMode mode);
+  ring::ThreadIdMode thread_id_mode() const;
 
  private:
   uint8_t* slot(uint64_t sequence) const;

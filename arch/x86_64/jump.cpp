@@ -68,6 +68,7 @@ void store_reg(Code& c, unsigned n, uint8_t disp) {
 }
 
 constexpr unsigned kRaxNumber = 0;
+constexpr uint32_t kGettid = 186;  // x86-64's SYS_gettid
 
 // Stores the register word's value at the site to [rcx + disp]: straight
 // from the register when the trampoline leaves it alone, else through rax.
@@ -136,14 +137,29 @@ bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, u
   c.put({0xc1, 0xe0, ring::kRecordShift});  // shl eax, 6
   c.put({0x48, 0x8d, 0x8c, 0x06});          // lea rcx, [rsi + rax + records]
   c.put_le<uint32_t>(static_cast<uint32_t>(ring::kRecordsOffset));
-  // The thread pointer only once uptrace says every thread has one (fs:[0]
-  // with no fs base would fault).
-  c.put({0x31, 0xc0});                                            // xor eax, eax
-  c.put({0x48, 0x83, 0xbe});                                      // cmp qword [rsi + ids], 0
+  // The thread's name as uptrace says (ring::ThreadIdMode): none yet (fs:[0]
+  // with no fs base would fault), glibc's self pointer at fs:[0], or the
+  // kernel's thread id, tagged, where fs:0 holds something else: uptrace
+  // switches the ring to that once it sees such a thread, and a thread
+  // whose fs:0 is 0 (Go's) asks the kernel at once.
+  c.put({0x31, 0xc0});  // xor eax, eax
+  c.put({0x48, 0x83, 0xbe});
   c.put_le<uint32_t>(static_cast<uint32_t>(ring::kThreadIdsOffset));
-  c.put({0x00});
-  c.put({0x74, 0x09});                                            // je +9
+  c.put({static_cast<uint8_t>(ring::kSelfPointer)});              // cmp qword [rsi + ids], 1
+  const size_t no_ids = c.jump_rel32({0x0f, 0x82});                // jb store
+  const size_t kernel_tid = c.jump_rel32({0x0f, 0x87});            // ja kernel_tid
   c.put({0x64, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00});  // mov rax, fs:[0]
+  c.put({0x48, 0x85, 0xc0});                                      // test rax, rax
+  const size_t have_id = c.jump_rel32({0x0f, 0x85});               // jnz store
+  c.bind(kernel_tid);
+  c.put({0x51, 0x41, 0x53});                                      // push rcx; push r11 (syscall clobbers them)
+  c.put({0xb8});
+  c.put_le<uint32_t>(kGettid);                                    // mov eax, SYS_gettid
+  c.put({0x0f, 0x05});                                            // syscall
+  c.put({0x41, 0x5b, 0x59});                                      // pop r11; pop rcx
+  c.put({0x48, 0x0f, 0xba, 0xe8, 0x3f});                          // bts rax, 63  (ring::kTidTag)
+  c.bind(no_ids);
+  c.bind(have_id);
   store_reg(c, kRaxNumber, ring::kRecordOffsetThread);            // mov [rcx + thread], rax
   c.put({0x48, 0x89, 0xd6});                                      // mov rsi, rdx  (the commit word)
   // The cycle counter after the reservation: a lock cmpxchg runs only once

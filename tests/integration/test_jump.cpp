@@ -107,3 +107,33 @@ TEST_CASE("jump: not used in a function with a part placed elsewhere (FUNC.cold)
   REQUIRE(slurp(out) == "hot_or_cold 1000\n");
   unlink(out.c_str());
 }
+
+TEST_CASE("jump: threads whose thread pointer does not point to itself (as Go's) are still named each",
+          "[jump][mode-specific]" ONLY_X86_64) {
+  std::string out = temp_path("hits");
+  Result r = uptrace({"-q", "--mode", "jump", "--format", "json", "-o", out, "work i=$arg1 r=$arg2", "--",
+                      target("foreign_tls"), "4", "1000"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == "total 4000 failed 0\n");
+  std::map<int64_t, std::set<int64_t>> rounds_by_index, tids_by_index;
+  int64_t pid = 0;
+  for (const std::string& line : lines_of(slurp(out))) {
+    auto j = nlohmann::json::parse(line);
+    const int64_t index = j["args"]["i"];
+    REQUIRE(rounds_by_index[index].insert(j["args"]["r"].get<int64_t>()).second);
+    tids_by_index[index].insert(j["tid"].get<int64_t>());
+    pid = j["pid"];
+  }
+  REQUIRE(rounds_by_index.size() == 4);
+  std::set<int64_t> tids;
+  for (auto& [index, t] : tids_by_index) {
+    INFO("thread index " << index);
+    REQUIRE(rounds_by_index[index].size() == 1000);
+    REQUIRE(t.size() == 1);
+    REQUIRE(*t.begin() != pid);
+    tids.insert(*t.begin());
+  }
+  REQUIRE(tids.size() == 4);
+  unlink(out.c_str());
+}

@@ -85,7 +85,7 @@ TEST_CASE("x86_64 jump: the record the trampoline writes, byte by byte", "[arch]
       0x48, 0x89, 0xc1,                                            // mov rcx, rax
       0x48, 0x29, 0xd1,                                            // sub rcx, rdx
       0x48, 0x81, 0xf9, 0x00, 0x00, 0x04, 0x00,                    // cmp rcx, 0x40000      (capacity)
-      0x0f, 0x83, 0x85, 0x00, 0x00, 0x00,                          // jae full
+      0x0f, 0x83, 0xaa, 0x00, 0x00, 0x00,                          // jae full
       0x48, 0x8d, 0x50, 0x01,                                      // lea rdx, [rax + 1]    (the commit word)
       0xf0, 0x48, 0x0f, 0xb1, 0x16,                                // lock cmpxchg [rsi], rdx
       0x0f, 0x85, 0xd7, 0xff, 0xff, 0xff,                          // jne retry
@@ -93,10 +93,18 @@ TEST_CASE("x86_64 jump: the record the trampoline writes, byte by byte", "[arch]
       0xc1, 0xe0, 0x06,                                            // shl eax, 6
       0x48, 0x8d, 0x8c, 0x06, 0x00, 0x10, 0x00, 0x00,              // lea rcx, [rsi + rax + 0x1000]
       0x31, 0xc0,                                                  // xor eax, eax
-      0x48, 0x83, 0xbe, 0xc0, 0x00, 0x00, 0x00, 0x00,              // cmp qword [rsi + 0xc0], 0  (thread ids?)
-      0x74, 0x09,                                                  // je +9
-      0x64, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00,        // mov rax, fs:[0]
-      0x48, 0x89, 0x41, 0x10,                                      // mov [rcx + 16], rax   (thread)
+      0x48, 0x83, 0xbe, 0xc0, 0x00, 0x00, 0x00, 0x01,              // cmp qword [rsi + 0xc0], 1  (how threads are named)
+      0x0f, 0x82, 0x2a, 0x00, 0x00, 0x00,                          // jb store             (not yet)
+      0x0f, 0x87, 0x12, 0x00, 0x00, 0x00,                          // ja kernel_tid
+      0x64, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00,        // mov rax, fs:[0]      (glibc's self pointer)
+      0x48, 0x85, 0xc0,                                            // test rax, rax
+      0x0f, 0x85, 0x12, 0x00, 0x00, 0x00,                          // jnz store            (else: Go's 0 there)
+      0x51, 0x41, 0x53,                                            // kernel_tid: push rcx; push r11
+      0xb8, 0xba, 0x00, 0x00, 0x00,                                // mov eax, 186         (gettid)
+      0x0f, 0x05,                                                  // syscall
+      0x41, 0x5b, 0x59,                                            // pop r11; pop rcx
+      0x48, 0x0f, 0xba, 0xe8, 0x3f,                                // bts rax, 63          (a thread id, not a pointer)
+      0x48, 0x89, 0x41, 0x10,                                      // store: mov [rcx + 16], rax   (thread)
       0x48, 0x89, 0xd6,                                            // mov rsi, rdx
       0x0f, 0x31,                                                  // rdtsc                 (after the lock)
       0x48, 0xc1, 0xe2, 0x20,                                      // shl rdx, 32
@@ -114,7 +122,7 @@ TEST_CASE("x86_64 jump: the record the trampoline writes, byte by byte", "[arch]
       0x48, 0x89, 0x31,                                            // mov [rcx], rsi        (published last)
       0xe9, 0x06, 0x00, 0x00, 0x00,                                // jmp done
       0xcc,                                                        // full: int3 (uptrace drains the ring)
-      0xe9, 0x5b, 0xff, 0xff, 0xff,                                // jmp retry
+      0xe9, 0x36, 0xff, 0xff, 0xff,                                // jmp retry
   };                                                               // done:
   const size_t prologue = 14, epilogue = 16, displaced = 6, back = 5;
   REQUIRE(code.size() == prologue + record.size() + epilogue + displaced + back);
