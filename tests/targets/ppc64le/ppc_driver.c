@@ -8,6 +8,7 @@
  * conditional one, which fires for a negative argument; the handler checks
  * that each SIGTRAP is the kernel's report of a trap instruction
  * (TRAP_BRKPT, si_addr at the trap), as without uptrace. */
+#define _GNU_SOURCE /* TRAP_BRKPT */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
