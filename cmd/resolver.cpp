@@ -470,6 +470,9 @@ std::optional<Resolver::EntryCode> Resolver::entry_code(const Module& module, co
   std::string impl;
   if (const elf::Function* named = elf.function_containing(*pick.impl); named && named->addr == *pick.impl) {
     c.size = named->size;
+    // Calls through the GOT enter at the global entry, and run on to the
+    // local entry where FUNC is probed (ppc64 ELFv2; the same address elsewhere).
+    c.entry = named->entry;
     impl = fmt::format("{} ({:#x})", named->name, pick.impl->value);
   } else {
     if (auto range = elf.frame_range_containing(*pick.impl); range && range->first == *pick.impl)
