@@ -241,7 +241,9 @@ TEST_CASE("resolution: C++ names in --list and --explain, with and without MODUL
   Result ex = uptrace({"--explain", "libcxxlib.so:lib::ns::twice(double)", "lib::ns::twice", "-x", lib});
   INFO(ex.out << ex.err);
   REQUIRE(ex.status == 0);
-  REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(double)+0x0 in " + lib) == 2);
+  // At the function's entry (ppc64le: its local entry, if it sets up a TOC).
+  REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(double)" +
+                                  elf_symbol(lib, "_ZN3lib2ns5twiceEd").value().entry_offset() + " in " + lib) == 2);
   REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(") == 4);
 }
 
@@ -250,8 +252,13 @@ TEST_CASE("resolution: a .cold part is not an entry: not in FUNC, a glob or --li
   // .cold]", which runs only on the unlikely path. target-cold_cxx-O2 calls
   // ns::check 100 times, 10 of them through its cold part.
   const std::string cxx = target("cold_cxx-O2"), c = target("coldsplit-O2");
-  REQUIRE(elf_symbol(cxx, "_ZN2ns5checkEl.cold"));
-  REQUIRE(elf_symbol(c, "hot_or_cold.cold"));
+  // GCC splits them on x86-64 and aarch64; whether it does is its choice
+  // (-freorder-blocks-and-partition heuristics differ per target).
+  for (const auto& [file, cold] : {std::pair{cxx, "_ZN2ns5checkEl.cold"}, {c, "hot_or_cold.cold"}})
+    if (!elf_symbol(file, cold)) {
+      WARN("skipped: this ISA's GCC put no " << cold << " part in " << file << " (nothing to tell apart)");
+      return;
+    }
   REQUIRE(counts({"ns::check", "ns::*", "_ZN2ns5checkEl", "*check*"}, cxx, 100) ==
           std::vector<std::string>{"ns::check 100", "ns::check 100", "_ZN2ns5checkEl 100", "_ZN2ns5checkEl 100"});
   REQUIRE(counts({"ns::check(long)"}, cxx, 100) == std::vector<std::string>{"ns::check(long) 100"});
@@ -272,7 +279,8 @@ TEST_CASE("resolution: a .cold part is not an entry: not in FUNC, a glob or --li
   Result ex = uptrace({"--explain", "ns::check", "-x", cxx});
   REQUIRE(ex.status == 0);
   REQUIRE(count_lines(ex.out, "  at:          ") == 1);
-  REQUIRE(count_lines(ex.out, "  at:          ns::check(long)+0x0 in ") == 1);
+  REQUIRE(count_lines(ex.out, "  at:          ns::check(long)" + elf_symbol(cxx, "_ZN2ns5checkEl").value().entry_offset() +
+                                  " in ") == 1);
   // Named by its own symbol, a cold part is still a place to probe.
   Result by_name = uptrace({"--explain", "hot_or_cold.cold", "-x", c});
   REQUIRE(by_name.status == 0);
