@@ -10,7 +10,7 @@ EmulatePlan::EmulatePlan(std::string description, std::unique_ptr<ProbePlan> fal
 std::vector<uint8_t> EmulatePlan::slot_code() const { return fallback_ ? fallback_->slot_code() : std::vector<uint8_t>{}; }
 
 HitAction EmulatePlan::begin_hit(Regs& regs, MemoryAccess& mem, StepState& state) const {
-  if (emulate(regs, mem)) return HitAction::Resume;
+  if (emulate(regs, mem.as_program_sees())) return HitAction::Resume;
   assert(fallback_ && "an emulation that can fail needs a fallback");
   return fallback_->begin_hit(regs, mem, state);
 }

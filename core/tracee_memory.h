@@ -20,10 +20,24 @@ class TraceeMemory final : public MemoryAccess {
   bool write(RuntimeAddr addr, std::span<const uint8_t> bytes) override;
   // As write(), but throws Error naming the address on failure.
   void write_or_throw(RuntimeAddr addr, std::span<const uint8_t> bytes);
+  MemoryAccess& as_program_sees() override { return program_view_; }
 
  private:
+  // process_vm_readv/writev pin pages without FOLL_FORCE, so page
+  // protections hold as they do for the program.
+  class ProgramView final : public MemoryAccess {
+   public:
+    explicit ProgramView(pid_t pid) : pid_(pid) {}
+    bool read(RuntimeAddr addr, std::span<uint8_t> out) override;
+    bool write(RuntimeAddr addr, std::span<const uint8_t> bytes) override;
+
+   private:
+    pid_t pid_;
+  };
+
   pid_t pid_;
   UniqueFd fd_;
+  ProgramView program_view_;
 };
 
 }  // namespace uptrace::core
