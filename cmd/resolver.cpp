@@ -697,6 +697,9 @@ std::optional<Resolver::EntryCode> Resolver::entry_code(const Module& module, co
   std::string impl;
   if (const elf::Function* named = elf.function_containing(*pick.impl); named && named->addr == *pick.impl) {
     c.size = named->size;
+    // Calls through the GOT enter at the global entry, and run on to the
+    // local entry where FUNC is probed (ppc64 ELFv2; the same address elsewhere).
+    c.entry = named->entry;
     impl = fmt::format("{} ({:#x})", named->name, pick.impl->value);
   } else {
     if (auto range = elf.frame_range_containing(*pick.impl); range && range->first == *pick.impl)
@@ -867,8 +870,29 @@ std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, con
   if (!ra || ra->word != lr.word)
     refuse(fmt::format("{}: its CFI names DWARF register {} as the return address, not {}", what, rule.ra_column, reg),
            by_hand);
+  // A register it passes through (ppc64: mflr r0 before the save) holds the
+  // trampoline too until the save; detach gives every register that holds
+  // the trampoline the real address, so it only needs to be one uptrace can
+  // write.
+  std::string via;
+  if (rule.via_register) {
+    auto copy = isa_.dwarf_register(*rule.via_register);
+    if (!copy)
+      refuse(fmt::format("{}: its CFI moves the return address to DWARF register {} at +{:#x}, which uptrace cannot "
+                         "write to put the return address back",
+                         what, *rule.via_register, rule.via_from.value - start.value),
+             by_hand);
+    std::string name = fmt::format("DWARF register {}", *rule.via_register);
+    for (const std::string& n : isa_.register_names())
+      if (auto r = isa_.register_by_name(n); r && r->word == copy->word && r->bits == 64) {
+        name = n;
+        break;
+      }
+    via = fmt::format(" (and from +{:#x} {}, where the CFI has it until the save)", rule.via_from.value - start.value,
+                      name);
+  }
   if (!rule.saved_at) {
-    where = fmt::format("{} holds it all through: the CFI of {} never saves it", reg, what);
+    where = fmt::format("{} holds it all through{}: the CFI of {} never saves it", reg, via, what);
     return std::nullopt;
   }
   if (!rule.cfa_known || !cfa_reg || cfa_reg->word != isa_.sp_word())
@@ -876,8 +900,8 @@ std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, con
            by_hand);
   const int64_t spill = rule.cfa_offset + *rule.saved_at;
   where = fmt::format("the prologue saves {} at [entry sp{}] from +{:#x} (CFI: CFA{}), where uptrace checks and restores "
-                      "it; until then {} holds it",
-                      reg, signed_hex(spill), rule.saved_from.value - start.value, signed_hex(*rule.saved_at), reg);
+                      "it; until then {} holds it{}",
+                      reg, signed_hex(spill), rule.saved_from.value - start.value, signed_hex(*rule.saved_at), reg, via);
   return spill;
 }
 

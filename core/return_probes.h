@@ -83,17 +83,22 @@ class ReturnProbes {
   // register and `regs` (the thread's, stopped) hold the trampoline there,
   // the thread is in a hijacked function that has not saved it yet, or never
   // does, or has loaded it back: the real address of that function's frame
-  // (the innermost at the thread's stack pointer) goes back. True when
-  // `regs` changed.
+  // (the innermost at the thread's stack pointer) goes back, into the link
+  // register and into every other register that holds the trampoline (a
+  // copy on its way to the stack: ppc64's mflr r0). True when `regs`
+  // changed.
   bool restore_register(const Thread& t, arch::Regs& regs, RuntimeAddr trampoline) const;
   // Detach, before restore(), where return addresses move (aarch64): a
   // hijacked function that tail-called one uptrace does not probe handed it
   // the trampoline in the register, and that callee saved it in its own
-  // frame; a signal frame saves it too. Every word of the thread's stack
-  // from `sp` up to the highest entry sp of its frames below `limit` (the
-  // end of the mapping that holds sp; at most kMaxScan bytes) that holds the
-  // trampoline gets the real address of the frame it lies in: the innermost
-  // one entered above it. Returns how many it fixed.
+  // frame (ppc64: in the LR save doubleword at its entry sp + 16, the
+  // hijacked frame's own); a signal frame saves it too. Every word of the
+  // thread's stack from `sp` up to the highest entry sp of its frames (plus
+  // the ABI's save offset) below `limit` (the end of the mapping that holds
+  // sp; at most kMaxScan bytes) that holds the trampoline gets the real
+  // address of its frame: the one whose ABI save place it is
+  // (arch::ReturnAddressSlot::abi_save_offset), else the innermost one
+  // entered above it. Returns how many it fixed.
   size_t restore_moved(const ReturnStack& stack, uint64_t sp, uint64_t limit, MemoryAccess& mem,
                        RuntimeAddr trampoline) const;
   static constexpr uint64_t kMaxScan = 1 << 20;

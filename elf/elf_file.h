@@ -92,6 +92,12 @@ struct ReturnAddressRule {
   // says so); empty: never saved, it stays in its register.
   std::optional<int64_t> saved_at;
   FileAddr saved_from;
+  // The first CFI row that has it in another register (DWARF number), and
+  // from where: ppc64's prologue copies LR to r0 (mflr r0) before it stores
+  // r0 (std r0,16(r1)), and its CFI says so. The register holds whatever
+  // the return address is then, the trampoline too.
+  std::optional<unsigned> via_register;
+  FileAddr via_from;
   // A rule uptrace cannot follow, described ("saved at two places, CFA-8 and
   // CFA-24"); empty when there is none.
   std::string unsupported;

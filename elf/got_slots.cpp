@@ -16,15 +16,22 @@ struct RelocTypes {
   uint32_t absolute;   // a pointer in data (R_X86_64_64): the symbol's address when its addend is 0
   const char* prefix;  // of the relocation names, for messages
   const char* absolute_name;
+  const char* jump_slot_name;  // after the prefix: ppc64 spells it JMP_SLOT
 };
 
 std::optional<RelocTypes> reloc_types(uint16_t machine) {
   switch (machine) {
     case EM_X86_64:
-      return RelocTypes{R_X86_64_IRELATIVE, R_X86_64_JUMP_SLOT, R_X86_64_GLOB_DAT, R_X86_64_64, "R_X86_64_", "64"};
+      return RelocTypes{R_X86_64_IRELATIVE, R_X86_64_JUMP_SLOT, R_X86_64_GLOB_DAT, R_X86_64_64, "R_X86_64_", "64",
+                        "JUMP_SLOT"};
     case EM_AARCH64:
       return RelocTypes{R_AARCH64_IRELATIVE, R_AARCH64_JUMP_SLOT, R_AARCH64_GLOB_DAT, R_AARCH64_ABS64, "R_AARCH64_",
-                        "ABS64"};
+                        "ABS64", "JUMP_SLOT"};
+    // ELFv2: a bound JMP_SLOT holds the function's global entry, as a
+    // function pointer does.
+    case EM_PPC64:
+      return RelocTypes{R_PPC64_IRELATIVE, R_PPC64_JMP_SLOT, R_PPC64_GLOB_DAT, R_PPC64_ADDR64, "R_PPC64_", "ADDR64",
+                        "JMP_SLOT"};
     default: return std::nullopt;
   }
 }
@@ -133,7 +140,7 @@ std::vector<GotSlot> read_got_slots(Elf* elf, const std::string& display_path) {
         size_t sym = GELF_R_SYM(rela.r_info);
         slot.symbol = names.name(sym);
         slot.version = names.version(sym);
-        slot.type_name = std::string(types->prefix) + (type == types->jump_slot  ? "JUMP_SLOT"
+        slot.type_name = std::string(types->prefix) + (type == types->jump_slot  ? types->jump_slot_name
                                                        : type == types->glob_dat ? "GLOB_DAT"
                                                                                  : types->absolute_name);
         if (slot.symbol.empty()) continue;

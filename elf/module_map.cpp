@@ -97,6 +97,31 @@ std::optional<uint64_t> compute_load_bias(const std::vector<Mapping>& mappings,
 
 }  // namespace
 
+std::vector<MappedModule> group_by_load(const std::vector<Mapping>& mappings) {
+  std::vector<MappedModule> groups;
+  std::map<std::pair<std::string, uint64_t>, size_t> current;
+  for (const Mapping& m : mappings) {
+    if (m.path.empty() || m.path.front() != '/') continue;  // anonymous, [heap], [vdso], anon_inode:...
+    auto key = std::make_pair(m.path, m.inode);
+    auto it = current.find(key);
+    // A second mapping at offset 0 of a file already seen is a second load
+    // of it (dlmopen), with its own bias, unless it starts where the load's
+    // last mapping ends: with 64 KiB pages (ppc64le) a small file's second
+    // segment (RELRO, data) begins in the file's first page, so it too is
+    // mapped from offset 0, right after the first.
+    bool reload = it != current.end() && m.offset.value == 0 && groups[it->second].mappings.back().end != m.start &&
+                  std::any_of(groups[it->second].mappings.begin(), groups[it->second].mappings.end(),
+                              [](const Mapping& g) { return g.offset.value == 0; });
+    if (it == current.end() || reload) {
+      current[key] = groups.size();
+      groups.push_back(MappedModule{});
+      groups.back().path = m.path;
+    }
+    groups[current[key]].mappings.push_back(m);
+  }
+  return groups;
+}
+
 bool MappedModule::contains(RuntimeAddr a) const {
   return std::any_of(mappings.begin(), mappings.end(), [&](const Mapping& m) { return a >= m.start && a < m.end; });
 }
@@ -144,24 +169,7 @@ class ModuleMapBuilder {
     std::string exe_link = fmt::format("/proc/{}/exe", pid);
     std::string exe = read_link(exe_link);
 
-    // Group by file. A second mapping at offset 0 of a file already seen is a
-    // second load of it (dlmopen), with its own bias.
-    std::vector<MappedModule> groups;
-    std::map<std::pair<std::string, uint64_t>, size_t> current;
-    for (const Mapping& m : map.mappings_) {
-      if (m.path.empty() || m.path.front() != '/') continue;  // anonymous, [heap], [vdso], anon_inode:...
-      auto key = std::make_pair(m.path, m.inode);
-      auto it = current.find(key);
-      bool reload = it != current.end() && m.offset.value == 0 &&
-                    std::any_of(groups[it->second].mappings.begin(), groups[it->second].mappings.end(),
-                                [](const Mapping& g) { return g.offset.value == 0; });
-      if (it == current.end() || reload) {
-        current[key] = groups.size();
-        groups.push_back(MappedModule{});
-        groups.back().path = m.path;
-      }
-      groups[current[key]].mappings.push_back(m);
-    }
+    std::vector<MappedModule> groups = group_by_load(map.mappings_);
 
     for (MappedModule& mod : groups) {
       std::vector<std::string> candidates;

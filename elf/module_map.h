@@ -40,6 +40,11 @@ class MappedModule {
   std::string_view file_name() const;
 };
 
+// The file-backed mappings of `mappings` (in address order, as in
+// /proc/PID/maps) grouped into one MappedModule per load of a file, with
+// only path and mappings set.
+std::vector<MappedModule> group_by_load(const std::vector<Mapping>& mappings);
+
 class ModuleMap {
  public:
   static std::vector<Mapping> read_maps(pid_t pid);  // throws Error

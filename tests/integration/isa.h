@@ -47,12 +47,18 @@ struct IsaExpectations {
   const char* handle_scope;
   // An ELF machine of another ISA, for --explain -x of a foreign file.
   uint16_t foreign_machine;
-  // %return: how the return address is named, and whether --explain adds
-  // where the prologue saves it (from the CFI).
+  // %return: how the return address is named, and, where it arrives in a
+  // register, how --explain of returns' depth begins to say where the
+  // prologue saves it, and the CFI rule that says so (nullptr: nothing
+  // is said, x86-64's is in memory already).
   const char* return_address;
-  bool return_address_saved_by_prologue;
-  // returns-O0-nodebug: narrow_uchar's raw return register as s64 (x86-64
-  // leaves the whole argument there; aarch64 clears all above the byte).
+  const char* return_address_save;
+  const char* return_address_save_cfi;
+  // returns-O0-nodebug: narrow_int's and narrow_uchar's raw return register
+  // as s64 (x86-64 leaves the whole argument there; aarch64 clears all
+  // above the byte; ppc64le's ELFv2 has the callee extend its int or char
+  // return to 64 bits).
+  const char* narrow_int_raw_return;
   const char* narrow_uchar_raw_return;
   // $retval's register, as --explain names it.
   const char* return_register;
@@ -71,7 +77,9 @@ inline const IsaExpectations& isa_expectations() {
       "req, count, tag, limit, total",
       183,  // EM_AARCH64
       "[rsp]",
-      false,
+      nullptr,
+      nullptr,
+      "25769803775",
       "2147483592",
       "%rax",
   };
@@ -89,9 +97,32 @@ inline const IsaExpectations& isa_expectations() {
       "i, req, count, tag, limit, total",
       62,  // EM_X86_64
       "x30",
-      true,
+      "[entry sp-0x",  // stp x29, x30, [sp, #-N]!
+      "(CFI: CFA-0x",
+      "25769803775",
       "200",
       "%x0",
+  };
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+  // As seen in the qemu-system-ppc64 VM (tests/cross/run ppc64le).
+  static constexpr IsaExpectations e{
+      "ppc64le",
+      "0x7ff",
+      "DW_OP_reg4 (%r4)",
+      "DW_OP_reg3 (%r3)",
+      // -O0 addresses its frame through r31 (mr r31,r1 after stdu).
+      "DW_OP_fbreg -40; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 31 (%r31) +96",
+      // The inlined copies begin at their caller's local entry.
+      "+0x8 ",
+      false,
+      "req, count, tag, limit, total",
+      62,  // EM_X86_64
+      "lr",
+      "[entry sp+0x10]",  // mflr r0; std r0,16(r1): the caller's LR save doubleword
+      "(CFI: CFA+0x10)",
+      "-1",   // extsw r3
+      "200",  // rlwinm/clrldi: zero-extended
+      "%r3",
   };
 #else
 #error "tests/integration/isa.h: add this ISA's row of expectations"
