@@ -62,6 +62,8 @@ struct IsaExpectations {
   const char* narrow_uchar_raw_return;
   // $retval's register, as --explain names it.
   const char* return_register;
+  // Whether --mode jump exists on this ISA (where not, it is refused).
+  bool jump_mode;
 };
 
 inline const IsaExpectations& isa_expectations() {
@@ -82,6 +84,7 @@ inline const IsaExpectations& isa_expectations() {
       "25769803775",
       "2147483592",
       "%rax",
+      true,
   };
 #elif defined(__aarch64__)
   static constexpr IsaExpectations e{
@@ -102,6 +105,7 @@ inline const IsaExpectations& isa_expectations() {
       "25769803775",
       "200",
       "%x0",
+      false,
   };
 #elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
   // As seen in the qemu-system-ppc64 VM (tests/cross/run ppc64le).
@@ -123,6 +127,7 @@ inline const IsaExpectations& isa_expectations() {
       "-1",   // extsw r3
       "200",  // rlwinm/clrldi: zero-extended
       "%r3",
+      false,
   };
 #else
 #error "tests/integration/isa.h: add this ISA's row of expectations"

@@ -99,6 +99,8 @@ void check_as_unstripped(const std::string& program) {
   REQUIRE(r.status == 0);
   std::vector<std::string> names;
   for (const std::string& l : r.out_lines()) names.push_back(l.substr(0, l.find(' ')));
+  // aarch64's crti.o brings a local function of its own that the glob matches.
+  std::erase(names, "call_weak_fn");
   CHECK(names == std::vector<std::string>{"classify", "caller_a", "caller_b"});
 }
 
