@@ -189,6 +189,13 @@ struct ReturnAddressSlot {
   Kind kind = Kind::Memory;
   RuntimeAddr addr;   // Memory: the stack word that holds it (x86-64: sp)
   RegisterRef reg;    // Register: the link register (aarch64: x30)
+  // Register: where every prologue saves it relative to the entry sp, when
+  // the ABI fixes that place: ppc64 ELFv2's LR save doubleword, entry sp +
+  // 16, in the caller's frame (so a function tail-called at the same sp
+  // saves it there too). Empty where each prologue picks a place in its own
+  // frame, below the entry sp (aarch64). Tells detach which hijacked frame
+  // a copy of the trampoline found on the stack belongs to.
+  std::optional<int64_t> abi_save_offset;
 };
 
 enum class Syscall : uint8_t { Mmap, Munmap, Mprotect, Madvise, MemfdCreate, Getpid, Ftruncate, Close };
@@ -237,12 +244,22 @@ class Isa {
   // is right after it). The kernel reports that step from the syscall exit
   // path through user_single_step_report(): TRAP_BRKPT on x86, which
   // defines its own, but SI_USER (0) where the generic one is used, as on
-  // arm64.
+  // arm64. Only asked when syscall_step_mechanism() is HardwareStep.
   virtual bool is_syscall_step_trap(int si_code) const = 0;
   // How this ISA's copies are run to their end: HardwareStep where ptrace
   // can single-step (x86-64, aarch64, ppc64le), TrailingTrap where it
   // cannot (riscv64: PTRACE_SINGLESTEP fails with EIO).
   virtual StepMechanism step_mechanism() const = 0;
+  // How a borrowed syscall instruction (syscall injection) is run to its
+  // end when step_mechanism() is HardwareStep. A single step over a syscall
+  // instruction is not one the CPU traces: the kernel has to report it from
+  // its syscall exit path, and where it does not, the step ends only after
+  // the instruction that follows, which is the program's own code. Such an
+  // ISA says TrailingTrap: the core writes the breakpoint right after the
+  // syscall instruction and continues the thread to it, as it does for
+  // every copy under StepMechanism::TrailingTrap (ppc64le: sc is not traced,
+  // and Linux 6.1 reports the step after the next instruction).
+  virtual StepMechanism syscall_step_mechanism() const = 0;
 
   // --- registers ----------------------------------------------------------
   virtual size_t regs_size() const = 0;  // bytes of the NT_PRSTATUS regset

@@ -18,7 +18,8 @@ constexpr const char* kDescription =
     "  uptrace [OPTIONS] PROBE... -- COMMAND [ARG...]\n"
     "  uptrace --list [GLOB] (-p PID | -x FILE)\n"
     "  uptrace --explain PROBE... (-p PID | -x FILE)\n\n"
-    "PROBE := [MODULE:]LOCATION [FETCH...]; see uptrace(1)";
+    "PROBE    := [MODULE:]LOCATION [FETCH...]; see uptrace(1)\n"
+    "LOCATION := FUNC | FUNC+OFF | FUNC%return | 0xADDR | SRCFILE:LINE | %PROVIDER:NAME (a USDT marker)";
 
 std::vector<std::string_view> split_commas(std::string_view text) {
   std::vector<std::string_view> out;
@@ -70,7 +71,9 @@ ParseResult parse_command_line(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_option("-x,--exe", o.exe, "the ELF file for --list / --explain without a process");
   app.add_option("-o,--output", o.output_path, "write hits there instead of stdout");
-  app.add_option("--format", format, "text or json (JSON Lines)");
+  app.add_option("--format", format,
+                 "text, json (JSON Lines), chrome (a trace-event file for Perfetto) or folded (with --stack: "
+                 "stacks for flame graphs)");
   app.add_flag("-c,--count", o.count, "no line per hit; one line per probe with its hit count at exit");
   app.add_option("-n,--max-hits", max_hits, "detach and exit after N hits in all");
   app.add_option("-d,--duration", duration, "detach and exit after SEC seconds");
@@ -78,7 +81,7 @@ ParseResult parse_command_line(int argc, char** argv) {
   app.add_flag("--stack", o.stack, "a backtrace with each hit");
   app.add_option("--mode", mode, "auto, trap, boost, emulate or jump");
   app.add_option("--ready-file", o.ready_file, "create PATH once every probe is armed");
-  app.add_flag("--list", o.list, "list probe-able functions (optionally matching GLOB)");
+  app.add_flag("--list", o.list, "list probe-able functions and USDT markers (optionally matching GLOB)");
   app.add_flag("--explain", o.explain, "show where each probe resolves and how it would run; change nothing");
   app.add_flag("-q,--quiet", o.quiet, "no status messages on stderr");
   app.add_option("probes", o.probes, "PROBE := [MODULE:]LOCATION [FETCH...] (see uptrace(1))");
@@ -95,8 +98,22 @@ ParseResult parse_command_line(int argc, char** argv) {
   }
 
   auto fmt_value = parse_output_format(format);
-  if (!fmt_value) return {std::nullopt, usage_error(fmt::format("--format must be text or json, not '{}'", format))};
+  if (!fmt_value)
+    return {std::nullopt,
+            usage_error(fmt::format("--format must be text, json, chrome or folded, not '{}'", format))};
   o.format = *fmt_value;
+  // The exports are of hits; what --list, --explain and -c print has no
+  // place in them.
+  const bool export_format = o.format == OutputFormat::Chrome || o.format == OutputFormat::Folded;
+  if (export_format && (o.list || o.explain))
+    return {std::nullopt, usage_error(fmt::format("--format {} is for hits; {} prints text or json", format,
+                                                  o.list ? "--list" : "--explain"))};
+  if (export_format && o.count)
+    return {std::nullopt, usage_error(o.format == OutputFormat::Chrome
+                                          ? "-c does not go with --format chrome, a record of every hit"
+                                          : "-c does not go with --format folded, which counts the hits per stack")};
+  if (o.format == OutputFormat::Folded && !o.stack)
+    return {std::nullopt, usage_error("--format folded needs --stack: the stacks are what it folds")};
   auto mode_value = arch::parse_mode_request(mode);
   if (!mode_value)
     return {std::nullopt, usage_error(fmt::format("--mode must be auto, trap, boost, emulate or jump, not '{}'", mode))};

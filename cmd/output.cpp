@@ -9,6 +9,7 @@
 #include <iterator>
 #include <utility>
 
+#include "cmd/output_detail.h"
 #include "common/error.h"
 
 namespace uptrace::cmd {
@@ -194,6 +195,33 @@ std::string_view arg_name(const ProbeLabel& label, size_t i) {
   return i < label.arg_names.size() ? std::string_view(label.arg_names[i]) : std::string_view("?");
 }
 
+// {"len":5,"buf":"hi"}: SPEC.md's JSON values, by argument name.
+void append_json_args(fmt::memory_buffer& out, const Hit& hit, const ProbeLabel& label) {
+  append_char(out, '{');
+  for (size_t i = 0; i < hit.values.size(); ++i) {
+    const FetchedValue& v = hit.values[i];
+    if (i != 0) append_char(out, ',');
+    append_json_string(out, arg_name(label, i));
+    append_char(out, ':');
+    if (v.fault || v.optimized_out) {
+      append(out, "null");
+    } else if (v.type == FetchType::String) {
+      append_json_string(out, v.text);
+    } else if (v.show == ValueShow::Bool) {
+      append(out, value_bits(v) != 0 ? "true" : "false");
+    } else if (v.show == ValueShow::Enum && !v.text.empty()) {
+      append_json_string(out, v.text);
+    } else if (fetch_type_is_hex(v.type)) {
+      append_char(out, '"');
+      append_integer(out, v);
+      append_char(out, '"');
+    } else {
+      append_json_integer(out, v);
+    }
+  }
+  append_char(out, '}');
+}
+
 class TextWriter final : public HitWriter {
  public:
   TextWriter(bool count_only, int fd, bool owns_fd, std::string path, std::vector<ProbeLabel> labels)
@@ -273,29 +301,8 @@ class JsonWriter final : public HitWriter {
     append_json_string(out, label.name);
     append(out, ",\"addr\":\"");
     append_hex(out, hit.addr.value);
-    append(out, "\",\"args\":{");
-    for (size_t i = 0; i < hit.values.size(); ++i) {
-      const FetchedValue& v = hit.values[i];
-      if (i != 0) append_char(out, ',');
-      append_json_string(out, arg_name(label, i));
-      append_char(out, ':');
-      if (v.fault || v.optimized_out) {
-        append(out, "null");
-      } else if (v.type == FetchType::String) {
-        append_json_string(out, v.text);
-      } else if (v.show == ValueShow::Bool) {
-        append(out, value_bits(v) != 0 ? "true" : "false");
-      } else if (v.show == ValueShow::Enum && !v.text.empty()) {
-        append_json_string(out, v.text);
-      } else if (fetch_type_is_hex(v.type)) {
-        append_char(out, '"');
-        append_integer(out, v);
-        append_char(out, '"');
-      } else {
-        append_json_integer(out, v);
-      }
-    }
-    append_char(out, '}');
+    append(out, "\",\"args\":");
+    append_json_args(out, hit, label);
     // null alone cannot tell "unreadable" from "not there at this pc"; the
     // names of the latter are listed, so a script can tell them apart.
     bool any_optimized_out = false;
@@ -341,17 +348,31 @@ void ignore_signal(int) {}
 std::unique_ptr<HitWriter> make_writer(OutputFormat format, bool count_only, int fd, bool owns_fd,
                                        std::string path, std::vector<ProbeLabel> labels) {
   survive_closed_output();
-  if (format == OutputFormat::Json) {
-    return std::make_unique<JsonWriter>(count_only, fd, owns_fd, std::move(path), std::move(labels));
+  switch (format) {
+    case OutputFormat::Json:
+      return std::make_unique<JsonWriter>(count_only, fd, owns_fd, std::move(path), std::move(labels));
+    case OutputFormat::Chrome: return detail::make_chrome_writer(fd, owns_fd, std::move(path), std::move(labels));
+    case OutputFormat::Folded: return detail::make_folded_writer(fd, owns_fd, std::move(path), std::move(labels));
+    case OutputFormat::Text: break;
   }
   return std::make_unique<TextWriter>(count_only, fd, owns_fd, std::move(path), std::move(labels));
 }
 
 }  // namespace
 
+namespace detail {
+
+void json_string(fmt::memory_buffer& out, std::string_view s) { append_json_string(out, s); }
+
+void json_args(fmt::memory_buffer& out, const Hit& hit, const ProbeLabel& label) { append_json_args(out, hit, label); }
+
+}  // namespace detail
+
 std::optional<OutputFormat> parse_output_format(std::string_view text) {
   if (text == "text") return OutputFormat::Text;
   if (text == "json") return OutputFormat::Json;
+  if (text == "chrome") return OutputFormat::Chrome;
+  if (text == "folded") return OutputFormat::Folded;
   return std::nullopt;
 }
 
@@ -386,9 +407,16 @@ HitWriter::~HitWriter() {
   if (owns_fd_) ::close(fd_);
 }
 
+void HitWriter::start() {
+  if (started_) return;
+  started_ = true;
+  format_start(buffer_);
+}
+
 bool HitWriter::hit(const Hit& hit) {
   if (error_ != 0) return false;
   if (count_only_) return true;
+  start();
   if (hit.probe < labels_.size()) {
     format_hit(buffer_, hit, labels_[hit.probe]);
   } else {
@@ -404,16 +432,19 @@ bool HitWriter::finish(std::span<const uint64_t> hits_per_probe) {
   if (error_ != 0) return false;
   if (finished_) return true;
   finished_ = true;
+  start();
   if (count_only_) {
     for (size_t i = 0; i < labels_.size(); ++i) {
       format_count(buffer_, labels_[i].name, i < hits_per_probe.size() ? hits_per_probe[i] : 0);
     }
   }
+  format_end(buffer_);
   return write_buffer();
 }
 
 bool HitWriter::lost(int pid, uint64_t hits, std::string_view why) {
   if (error_ != 0) return false;
+  start();
   format_lost(buffer_, pid, hits, why);
   return write_buffer();
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The hit writers of SPEC.md "Output": a text line or a JSON Lines object per
-// hit, or with -c one line per probe at exit. Output is buffered and written
+// hit, or with -c one line per probe at exit; or an export for other tools
+// (cmd/chrome_writer.cpp, cmd/folded_writer.cpp). Output is buffered and written
 // in large chunks; the tracer calls flush() before it blocks for events, so a
 // reader sees each hit as soon as the tracer has nothing else to do.
 #include <cstdint>
@@ -17,9 +18,15 @@
 
 namespace uptrace::cmd {
 
-enum class OutputFormat { Text, Json };
+enum class OutputFormat {
+  Text,
+  Json,
+  Chrome,  // one Chrome trace-event JSON array (Perfetto, chrome://tracing)
+  Folded,  // with --stack: "frame;...;probe COUNT" lines at exit, for flame graphs
+};
 
-// "text" / "json" (the --format values); nullopt for anything else.
+// "text" / "json" / "chrome" / "folded" (the --format values); nullopt for
+// anything else.
 std::optional<OutputFormat> parse_output_format(std::string_view text);
 
 class HitWriter {
@@ -75,9 +82,15 @@ class HitWriter {
   virtual void format_hit(Buffer& out, const Hit& hit, const ProbeLabel& label) = 0;
   virtual void format_count(Buffer& out, std::string_view probe, uint64_t hits) = 0;
   virtual void format_lost(Buffer& out, int pid, uint64_t hits, std::string_view why) = 0;
+  // What a format has before its first hit and after its last (a JSON
+  // array's brackets; an aggregate's lines): format_start once, before
+  // anything else is written; format_end once, by finish().
+  virtual void format_start(Buffer&) {}
+  virtual void format_end(Buffer&) {}
 
  private:
   bool write_buffer();
+  void start();
 
   bool count_only_;
   int fd_;
@@ -86,6 +99,7 @@ class HitWriter {
   std::vector<ProbeLabel> labels_;
   Buffer buffer_;
   int error_ = 0;
+  bool started_ = false;
   bool finished_ = false;
 };
 

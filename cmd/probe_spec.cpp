@@ -172,7 +172,15 @@ size_t scan_symbol(std::string_view s, bool& is_glob, std::string& error) {
 // perf probe takes fetch arguments as separate shell words; uptrace takes
 // one word per probe, so a stray argument would otherwise read as a probe on
 // a function named "$arg1" and fail much later with "no function".
+// "%PROVIDER:NAME" rather than "%REG:TYPE".
+bool looks_like_marker(std::string_view t) {
+  if (!t.starts_with('%')) return false;
+  size_t colon = t.rfind(':');
+  return colon != std::string_view::npos && colon > 1 && !parse_fetch_type(t.substr(colon + 1));
+}
+
 bool looks_like_fetch(std::string_view t) {
+  if (looks_like_marker(t)) return false;
   if (t.starts_with('%')) return !t.starts_with("%return");
   if (size_t eq = t.find('='); eq != std::string_view::npos && is_identifier(t.substr(0, eq))) return true;
   std::string_view e = t.substr(0, t.find(':'));
@@ -189,8 +197,8 @@ class Parser {
     std::vector<std::string_view> tokens = split(word_);
     if (tokens.empty()) fail("the probe is empty");
     if (looks_like_fetch(tokens[0])) {
-      fail(fmt::format("'{}' is a fetch argument: it goes in the word of its probe, quoted (e.g. 'FUNC {}')",
-                       tokens[0], tokens[0]));
+      fail(fmt::format("'{}' is a fetch argument: it goes in the word of its probe, quoted (e.g. 'FUNC {}'){}",
+                       tokens[0], tokens[0], tokens[0].starts_with('%') ? "; a USDT marker is %PROVIDER:NAME" : ""));
     }
     ProbeSpec spec;
     spec.text = std::string(word_);
@@ -239,6 +247,16 @@ class Parser {
   }
 
   void parse_location(std::string_view token, ProbeSpec& spec) {
+    // [MODULE:]%PROVIDER:NAME first: its NAME may be all digits.
+    if (token.starts_with('%') && token.find(':') != std::string_view::npos) {
+      parse_marker(token, spec);
+      return;
+    }
+    if (size_t colon = token.find(":%"); colon != std::string_view::npos) {
+      spec.module = std::string(take_module(token.substr(0, colon)));
+      parse_marker(token.substr(colon + 1), spec);
+      return;
+    }
     // SRCFILE:LINE first: "demo.c:42" must not read as module "demo.c".
     size_t last = token.rfind(':');
     if (last != std::string_view::npos && all_digits(token.substr(last + 1)) &&
@@ -279,6 +297,33 @@ class Parser {
     }
     if (line == 0) fail("line 0 does not exist (lines count from 1)");
     spec.location = loc::SourceLine{std::string(file), static_cast<unsigned>(line)};
+  }
+
+  // "%PROVIDER:NAME": C identifiers (sdt.h pastes them into symbol names),
+  // or globs of them.
+  void parse_marker(std::string_view text, ProbeSpec& spec) const {
+    std::string_view body = text.substr(1);
+    size_t colon = body.find(':');
+    if (colon == std::string_view::npos)
+      fail(fmt::format("'{}' is not a USDT marker: write %PROVIDER:NAME (see --list)", text));
+    loc::Marker m;
+    auto part = [&](std::string_view p, std::string& out, const char* what) {
+      if (p.empty()) fail(fmt::format("no {} in the USDT marker '{}' (%PROVIDER:NAME)", what, text));
+      bool in_brackets = false;
+      for (char c : p) {
+        if (is_glob_char(c) || c == ']') {
+          m.is_glob = true;
+          in_brackets = c == '[' || (in_brackets && c != ']');
+        } else if (!is_ident_char(c) && !(in_brackets && (c == '!' || c == '^' || c == '-'))) {
+          fail(fmt::format("'{}' in the USDT marker '{}' is not part of a {} (letters, digits, _ or a glob)",
+                           std::string(1, c), text, what));
+        }
+      }
+      out = std::string(p);
+    };
+    part(body.substr(0, colon), m.provider, "provider");
+    part(body.substr(colon + 1), m.name, "name");
+    spec.location = std::move(m);
   }
 
   void parse_address(std::string_view text, ProbeSpec& spec) const {
@@ -579,6 +624,9 @@ std::string ProbeSpec::display_name(std::string_view matched_function) const {
     out += fmt::format("{:#x}", a->addr);
   } else if (const auto* s = std::get_if<loc::SourceLine>(&location)) {
     out += fmt::format("{}:{}", s->file, s->line);
+  } else if (const auto* m = std::get_if<loc::Marker>(&location)) {
+    out += '%';
+    out += m->is_glob && !matched_function.empty() ? std::string(matched_function) : m->provider + ":" + m->name;
   }
   return out;
 }

@@ -21,9 +21,14 @@ struct Function {           // FUNC, FUNC+OFF, glob
 struct Return { std::string name; bool is_glob = false; };  // FUNC%return
 struct Address { uint64_t addr = 0; };                      // 0xADDR (file vaddr)
 struct SourceLine { std::string file; unsigned line = 0; }; // SRCFILE:LINE
+struct Marker {             // %PROVIDER:NAME, a USDT marker; either may be a glob
+  std::string provider;
+  std::string name;
+  bool is_glob = false;
+};
 }  // namespace loc
 
-using Location = std::variant<loc::Function, loc::Return, loc::Address, loc::SourceLine>;
+using Location = std::variant<loc::Function, loc::Return, loc::Address, loc::SourceLine, loc::Marker>;
 
 struct ProbeSpec {
   std::string text;                   // the word as the user wrote it
@@ -32,7 +37,8 @@ struct ProbeSpec {
   std::vector<FetchArg> args;
 
   // SPEC.md "Output": the location normalised (module kept, offsets as +0x
-  // hex). For a glob, pass the matched function name.
+  // hex). For a glob, pass the matched function name (a marker's
+  // "PROVIDER:NAME").
   std::string display_name(std::string_view matched_function = {}) const;
 };
 

@@ -1,6 +1,9 @@
 #include "cmd/resolver.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -10,6 +13,7 @@
 #include "cmd/ifunc.h"
 #include "core/proc_info.h"
 #include "elf/demangle.h"
+#include "elf/library_search.h"
 
 namespace uptrace::cmd {
 
@@ -247,28 +251,146 @@ Resolution Resolver::resolve_in_process(pid_t pid) {
     ~Reset() { r.ifuncs_.reset(); }
   } reset{*this};
   check_return_probes(pid);
+  std::optional<elf::LibrarySearch> search;
+  std::optional<std::set<const elf::MappedModule*>> startup;
   for (const ProbeSpec& spec : specs_) {
     const elf::MappedModule* m = nullptr;
     if (spec.module) {
       m = map.find(*spec.module);
       if (!m) {
+        // Not loaded yet: checked against the file the program would load,
+        // and pending until it does (SPEC "Libraries loaded later").
+        if (!search) search = elf::library_search(pid);
+        const std::string file = elf::find_library(*search, pid, *spec.module);
+        if (!file.empty()) {
+          check_pending(spec, file, search->root + file, out);
+          continue;
+        }
         std::vector<std::string> names;
         for (const auto& mod : map.modules()) names.emplace_back(mod.file_name());
-        throw Error(ErrorKind::Runtime, fmt::format("no module '{}' is mapped in pid {}", *spec.module, pid),
-                    fmt::format("mapped: {}", join(names, ", ")));
+        throw Error(ErrorKind::Runtime,
+                    fmt::format("no module '{}' is mapped in pid {}, nor found where it would load one", *spec.module,
+                                pid),
+                    fmt::format("mapped: {}; searched: its RPATH/RUNPATH, LD_LIBRARY_PATH, ld.so.cache and {}",
+                                join(names, ", "), join(search->defaults, ", ")));
       }
     } else {
       m = map.main_module();
       if (!m) throw_runtime("cannot find the main executable of pid {} in /proc/{}/maps", pid, pid);
     }
-    Module module{m->path, m->access_path, m->load_bias, m->mappings.front().start, m->mappings.back().end, m};
-    for (const auto& mapping : m->mappings) {
-      module.start = std::min(module.start, mapping.start);
-      module.end = std::max(module.end, mapping.end);
-    }
+    const Module module = module_of(*m);
+    const size_t before = out.sites.size();
     resolve_spec(spec, module, out);
+    // A library mapped now may be unloaded (and loaded again) while traced,
+    // unless the program needed it to start (ld.so never unloads those).
+    if (spec.module && m != map.main_module()) {
+      if (!startup) startup = startup_libraries(map);
+      if (!startup->count(m))
+        add_module(out, *spec.module, m->path, out.sites.size() - before, ModuleRange{module.start, module.end});
+    }
   }
   if (has_return_probes()) add_unwinder_hooks(map, out);
+  out.labels = labels_;
+  return out;
+}
+
+std::set<const elf::MappedModule*> Resolver::startup_libraries(const elf::ModuleMap& map) {
+  // The executable's DT_NEEDED, and theirs, matched to the mapped modules by
+  // file name or DT_SONAME (libfoo.so.1 may be a link to libfoo.so.1.2).
+  std::map<std::string, const elf::MappedModule*> by_name;
+  std::map<const elf::MappedModule*, elf::DynamicInfo> info;
+  for (const elf::MappedModule& m : map.modules()) {
+    elf::DynamicInfo d = elf::dynamic_info(m.access_path);
+    by_name.emplace(std::string(m.file_name()), &m);
+    if (!d.soname.empty()) by_name.emplace(d.soname, &m);
+    info.emplace(&m, std::move(d));
+  }
+  std::set<const elf::MappedModule*> out;
+  std::vector<const elf::MappedModule*> todo;
+  if (const elf::MappedModule* exe = map.main_module()) todo.push_back(exe);
+  while (!todo.empty()) {
+    const elf::MappedModule* m = todo.back();
+    todo.pop_back();
+    for (const std::string& needed : info[m].needed) {
+      auto it = by_name.find(needed);
+      if (it != by_name.end() && out.insert(it->second).second) todo.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+Resolver::Module Resolver::module_of(const elf::MappedModule& m) {
+  Module module{m.path, m.access_path, m.load_bias, m.mappings.front().start, m.mappings.back().end, &m};
+  for (const auto& mapping : m.mappings) {
+    module.start = std::min(module.start, mapping.start);
+    module.end = std::max(module.end, mapping.end);
+  }
+  return module;
+}
+
+void Resolver::add_module(Resolution& out, const std::string& name, const std::string& file, size_t probes,
+                          std::optional<ModuleRange> mapped) {
+  auto it = std::find_if(out.modules.begin(), out.modules.end(),
+                         [&](const core::ModuleProbes& m) { return m.name == name; });
+  if (it == out.modules.end()) {
+    core::ModuleProbes m;
+    m.name = name;
+    m.file = file;
+    if (mapped) {
+      m.loaded.emplace();
+      m.loaded->path = file;
+      m.loaded->range = {mapped->start, mapped->end};
+    }
+    out.modules.push_back(std::move(m));
+    it = std::prev(out.modules.end());
+  }
+  it->probes += probes;
+}
+
+void Resolver::check_pending(const ProbeSpec& spec, const std::string& file, const std::string& access_path,
+                             Resolution& out) {
+  // As --explain -x checks a file: file addresses for runtime ones, so
+  // every refusal the file alone can show is made now, before anything is
+  // attached; the sites themselves are made again once it is mapped.
+  const elf::ElfFile& elf = elf_for(access_path, file);
+  Module module{file, access_path, 0, RuntimeAddr(~uint64_t{0}), RuntimeAddr(0), nullptr};
+  for (const elf::LoadSegment& s : elf.load_segments()) {
+    module.start = std::min(module.start, RuntimeAddr(s.vaddr.value));
+    module.end = std::max(module.end, RuntimeAddr(s.vaddr.value + s.mem_size));
+  }
+  Resolution checked;
+  resolve_spec(spec, module, checked);
+  add_module(out, *spec.module, file, checked.sites.size(), std::nullopt);
+}
+
+std::optional<Resolution> Resolver::resolve_module(pid_t pid, const core::ModuleProbes& pending) {
+  elf::ModuleMap map = elf::ModuleMap::read(pid);
+  const elf::MappedModule* m = nullptr;
+  try {
+    m = map.find(pending.name);
+  } catch (const Error&) {
+    // A prefix that names more than one library now: the file checked decides.
+  }
+  if (!m)
+    for (const elf::MappedModule& mod : map.modules())
+      if (mod.path == pending.file) m = &mod;
+  if (!m) return std::nullopt;
+  pid_ = pid;
+  ifuncs_ = std::make_unique<IfuncPicks>(pid, map, [this](const elf::MappedModule& mm) -> const elf::ElfFile* {
+    try {
+      return &elf_for(mm.access_path, mm.path);
+    } catch (const Error&) {
+      return nullptr;
+    }
+  });
+  struct Reset {
+    Resolver& r;
+    ~Reset() { r.ifuncs_.reset(); }
+  } reset{*this};
+  const Module module = module_of(*m);
+  Resolution out;
+  for (const ProbeSpec& spec : specs_)
+    if (spec.module && *spec.module == pending.name) resolve_spec(spec, module, out);
   out.labels = labels_;
   return out;
 }
@@ -318,7 +440,9 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
     if (similar.empty()) similar = elf.similar_names(name);
     if (!similar.empty()) message += fmt::format(" (did you mean {}?)", join(similar, ", "));
     std::string hint;
-    if (!elf.has_symtab()) hint = "the file is stripped: only exported (.dynsym) functions are known";
+    if (!elf.has_symtab())
+      hint = "the file is stripped: only exported (.dynsym) functions are known, and no debug file has its .symtab "
+             "(install its -dbg/-dbgsym package, or set DEBUGINFOD_URLS)";
     throw Error(ErrorKind::Runtime, message, hint);
   };
 
@@ -427,7 +551,10 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
         } else if constexpr (std::is_same_v<T, loc::Address>) {
           uint32_t label = add_label(spec, {});
           add_site(spec, module, elf, FileAddr(where.addr), labels_[label].name, label, out);
+        } else if constexpr (std::is_same_v<T, loc::Marker>) {
+          resolve_marker(spec, where, module, elf, out);
         } else {
+          static_assert(std::is_same_v<T, loc::SourceLine>);
           if (!elf.has_line_info())
             throw Error(ErrorKind::Runtime, fmt::format("no DWARF line information in {}", module.path),
                         "compile with -g to probe source lines");
@@ -444,6 +571,106 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
         }
       },
       spec.location);
+}
+
+void Resolver::resolve_marker(const ProbeSpec& spec, const loc::Marker& where, const Module& module,
+                              const elf::ElfFile& elf, Resolution& out) {
+  const std::vector<elf::SdtMarker>& markers = elf.markers();
+  auto matches = [&](const elf::SdtMarker& m) {
+    if (!where.is_glob) return m.provider == where.provider && m.name == where.name;
+    return fnmatch(where.provider.c_str(), m.provider.c_str(), 0) == 0 &&
+           fnmatch(where.name.c_str(), m.name.c_str(), 0) == 0;
+  };
+  // One label per PROVIDER:NAME, in the order of the notes; a marker placed
+  // at several addresses (an inlined function's) is one probe at each.
+  std::map<std::string, uint32_t> labels;
+  for (const elf::SdtMarker& m : markers) {
+    if (!matches(m)) continue;
+    const std::string key = m.provider + ":" + m.name;
+    auto [it, inserted] = labels.try_emplace(key, 0);
+    if (inserted) it->second = add_label(spec, where.is_glob ? key : std::string_view());
+    const std::string shown = labels_[it->second].name;
+    ProbeSpec at_marker = spec;
+    at_marker.args = marker_args(spec, m, module);
+    add_site(at_marker, module, elf, m.pc, shown, it->second, out);
+    std::string semaphore;
+    if (m.semaphore) {
+      out.sites.back().semaphore = RuntimeAddr(m.semaphore->value + module.load_bias);
+      semaphore = fmt::format("; semaphore at {:#x}, raised by one while the probe is armed", m.semaphore->value);
+    }
+    out.info.back().marker = fmt::format("%{}: arguments {}{}", key, m.args_text.empty() ? "(none)" : m.args_text,
+                                         semaphore);
+    for (size_t i = 0; i < m.args.size(); ++i) {
+      const elf::SdtArg& a = m.args[i];
+      if (a.kind == elf::SdtArg::Kind::Unsupported) {
+        out.info.back().variables.push_back(fmt::format("$arg{}: {}, not readable: {}", i + 1, a.text, a.why));
+        continue;
+      }
+      auto type = integer_fetch_type(a.size, a.is_signed);
+      out.info.back().variables.push_back(
+          fmt::format("$arg{}: {}, {}", i + 1, a.text, type ? std::string(to_string(*type)) : std::string("?")));
+    }
+  }
+  if (!labels.empty()) return;
+  const std::string what = spec.display_name();
+  if (markers.empty())
+    throw Error(ErrorKind::Runtime, fmt::format("no USDT marker '{}' in {}: it has none (no .note.stapsdt)", what,
+                                                module.path),
+                "markers are put in a program with <sys/sdt.h> (STAP_PROBE, DTRACE_PROBE)");
+  std::vector<std::string> names;
+  for (const elf::SdtMarker& m : markers) {
+    std::string n = "%" + m.provider + ":" + m.name;
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+  }
+  constexpr size_t kShown = 8;
+  if (names.size() > kShown) {
+    names.resize(kShown);
+    names.emplace_back("...");
+  }
+  throw Error(ErrorKind::Runtime, fmt::format("no USDT marker '{}' in {}", what, module.path),
+              fmt::format("its markers: {}", join(names, ", ")));
+}
+
+std::vector<FetchArg> Resolver::marker_args(const ProbeSpec& spec, const elf::SdtMarker& marker,
+                                            const Module& module) const {
+  auto where = [&] {
+    return fmt::format("marker {}:{} at {:#x} in {}", marker.provider, marker.name, marker.pc.value, module.path);
+  };
+  std::function<FetchExpr(const FetchExpr&)> substitute = [&](const FetchExpr& e) -> FetchExpr {
+    if (const auto* d = std::get_if<fetch::Deref>(&e.node))
+      return FetchExpr{fetch::Deref{d->offset, std::make_shared<const FetchExpr>(substitute(*d->inner))}};
+    const auto* arg = std::get_if<fetch::Argument>(&e.node);
+    if (!arg) return e;
+    if (arg->index > marker.args.size())
+      throw_runtime("probe '{}': there is no $arg{} at {}: it has {} argument{}{}", spec.text, arg->index, where(),
+                    marker.args.size(), marker.args.size() == 1 ? "" : "s",
+                    marker.args.empty() ? "" : fmt::format(" ({})", marker.args_text));
+    const elf::SdtArg& a = marker.args[arg->index - 1];
+    switch (a.kind) {
+      case elf::SdtArg::Kind::Register:
+      case elf::SdtArg::Kind::Memory:
+        if (!isa_.register_by_name(a.reg))
+          throw_runtime("probe '{}': cannot fetch $arg{} of {}: it is in %{} ({}), which uptrace does not read on {}",
+                        spec.text, arg->index, where(), a.reg, a.text, isa_.name());
+        if (a.kind == elf::SdtArg::Kind::Register) return FetchExpr{fetch::Register{a.reg}};
+        return FetchExpr{fetch::Deref{a.offset, std::make_shared<const FetchExpr>(FetchExpr{fetch::Register{a.reg}})}};
+      case elf::SdtArg::Kind::Constant: return FetchExpr{fetch::Constant{static_cast<uint64_t>(a.value)}};
+      case elf::SdtArg::Kind::Unsupported: break;
+    }
+    throw_runtime("probe '{}': cannot fetch $arg{} of {}: '{}' is {}", spec.text, arg->index, where(), a.text, a.why);
+  };
+  std::vector<FetchArg> out;
+  for (const FetchArg& a : spec.args) {
+    FetchArg b = a;
+    b.expr = substitute(a.expr);
+    // A bare $argN is as wide and as signed as the marker says.
+    if (const auto* arg = std::get_if<fetch::Argument>(&a.expr.node); arg && !a.type) {
+      const elf::SdtArg& m = marker.args[arg->index - 1];
+      b.type = integer_fetch_type(m.size, m.is_signed);
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
 }
 
 std::optional<Resolver::EntryCode> Resolver::entry_code(const Module& module, const elf::ElfFile& elf,
@@ -470,6 +697,9 @@ std::optional<Resolver::EntryCode> Resolver::entry_code(const Module& module, co
   std::string impl;
   if (const elf::Function* named = elf.function_containing(*pick.impl); named && named->addr == *pick.impl) {
     c.size = named->size;
+    // Calls through the GOT enter at the global entry, and run on to the
+    // local entry where FUNC is probed (ppc64 ELFv2; the same address elsewhere).
+    c.entry = named->entry;
     impl = fmt::format("{} ({:#x})", named->name, pick.impl->value);
   } else {
     if (auto range = elf.frame_range_containing(*pick.impl); range && range->first == *pick.impl)
@@ -600,10 +830,9 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
     s.return_spill = return_spill(shown_name, module, elf, start, size, function, insns, return_where);
   out.sites.push_back(std::move(s));
   out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described),
-                      false, std::move(return_where), {}, go_note});
+                      false, std::move(return_where), {}, go_note, local_entry_offset, {}, &elf});
   if (!go_note.empty() && std::find(out.warnings.begin(), out.warnings.end(), "warning: " + go_note) == out.warnings.end())
     out.warnings.push_back("warning: " + go_note);
-  out.info.back().local_entry_offset = local_entry_offset;
 }
 
 std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, const Module& module,
@@ -641,8 +870,29 @@ std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, con
   if (!ra || ra->word != lr.word)
     refuse(fmt::format("{}: its CFI names DWARF register {} as the return address, not {}", what, rule.ra_column, reg),
            by_hand);
+  // A register it passes through (ppc64: mflr r0 before the save) holds the
+  // trampoline too until the save; detach gives every register that holds
+  // the trampoline the real address, so it only needs to be one uptrace can
+  // write.
+  std::string via;
+  if (rule.via_register) {
+    auto copy = isa_.dwarf_register(*rule.via_register);
+    if (!copy)
+      refuse(fmt::format("{}: its CFI moves the return address to DWARF register {} at +{:#x}, which uptrace cannot "
+                         "write to put the return address back",
+                         what, *rule.via_register, rule.via_from.value - start.value),
+             by_hand);
+    std::string name = fmt::format("DWARF register {}", *rule.via_register);
+    for (const std::string& n : isa_.register_names())
+      if (auto r = isa_.register_by_name(n); r && r->word == copy->word && r->bits == 64) {
+        name = n;
+        break;
+      }
+    via = fmt::format(" (and from +{:#x} {}, where the CFI has it until the save)", rule.via_from.value - start.value,
+                      name);
+  }
   if (!rule.saved_at) {
-    where = fmt::format("{} holds it all through: the CFI of {} never saves it", reg, what);
+    where = fmt::format("{} holds it all through{}: the CFI of {} never saves it", reg, via, what);
     return std::nullopt;
   }
   if (!rule.cfa_known || !cfa_reg || cfa_reg->word != isa_.sp_word())
@@ -650,8 +900,8 @@ std::optional<int64_t> Resolver::return_spill(const std::string& shown_name, con
            by_hand);
   const int64_t spill = rule.cfa_offset + *rule.saved_at;
   where = fmt::format("the prologue saves {} at [entry sp{}] from +{:#x} (CFI: CFA{}), where uptrace checks and restores "
-                      "it; until then {} holds it",
-                      reg, signed_hex(spill), rule.saved_from.value - start.value, signed_hex(*rule.saved_at), reg);
+                      "it; until then {} holds it{}",
+                      reg, signed_hex(spill), rule.saved_from.value - start.value, signed_hex(*rule.saved_at), reg, via);
   return spill;
 }
 

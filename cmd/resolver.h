@@ -7,12 +7,14 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "arch/isa.h"
 #include "cmd/probe_spec.h"
 #include "common/hit.h"
+#include "core/address_space.h"
 #include "core/probe_site.h"
 #include "elf/elf_file.h"
 #include "elf/module_map.h"
@@ -45,6 +47,12 @@ struct SiteInfo {
   // enter, past the TOC setup) is from its global entry (the symbol); 0
   // when it has one entry.
   uint64_t local_entry_offset = 0;
+  // A USDT marker: its name, arguments and semaphore, for --explain; empty
+  // otherwise.
+  std::string marker;
+  // The module's file, while the Resolver lives: --explain asks it where
+  // its debug information comes from (which loads its DWARF, so only then).
+  const elf::ElfFile* elf = nullptr;
 };
 
 // Whether a MODULE: prefix names this file (by path, file name or a prefix of
@@ -57,6 +65,9 @@ struct Resolution {
   std::vector<SiteInfo> info;  // parallel to sites
   // One line each, for stderr ("FUNC is also inlined at ...").
   std::vector<std::string> warnings;
+  // MODULE:s whose probes wait for a library loaded later, or sit in one
+  // mapped now (which may be unloaded and loaded again).
+  std::vector<core::ModuleProbes> modules;
   // With %return probes: how returns are caught and how C++ exceptions are
   // dealt with, for --explain.
   std::string return_note;
@@ -72,6 +83,9 @@ class Resolver {
   void validate_fetch_args() const;
   // Against the modules mapped in `pid` now.
   Resolution resolve_in_process(pid_t pid);
+  // A MODULE: named by `pending` (a Resolution's modules), against the
+  // process as mapped now; nullopt while that module is not mapped.
+  std::optional<Resolution> resolve_module(pid_t pid, const core::ModuleProbes& pending);
   // Against one ELF file, without a process (--explain -x): runtime
   // addresses are the file's own.
   Resolution resolve_in_file(const std::string& path);
@@ -99,6 +113,18 @@ class Resolver {
   // `lazy` whether binding at start would tell.
   std::optional<EntryCode> entry_code(const Module& module, const elf::ElfFile& elf, const elf::Function& f,
                                       std::string& why, bool& lazy);
+  struct ModuleRange {
+    RuntimeAddr start, end;
+  };
+  static Module module_of(const elf::MappedModule& m);
+  // The libraries the program needed to start (the executable's DT_NEEDED
+  // closure): ld.so never unloads them.
+  static std::set<const elf::MappedModule*> startup_libraries(const elf::ModuleMap& map);
+  static void add_module(Resolution& out, const std::string& name, const std::string& file, size_t probes,
+                         std::optional<ModuleRange> mapped);
+  // A probe on a library not mapped yet, checked against `file` (as the
+  // target names it; read through `access_path`).
+  void check_pending(const ProbeSpec& spec, const std::string& file, const std::string& access_path, Resolution& out);
   void resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out);
   // `untyped_retval`: for the matches of a %return glob, where a $retval
   // DWARF refuses (void, struct, floating point) is left untyped and the
@@ -107,6 +133,15 @@ class Resolver {
                 const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false,
                 std::vector<std::string>* untyped_retval = nullptr);
   uint32_t add_label(const ProbeSpec& spec, std::string_view matched);
+  // [MODULE:]%PROVIDER:NAME: one site per marker that matches, one label per
+  // PROVIDER:NAME.
+  void resolve_marker(const ProbeSpec& spec, const loc::Marker& where, const Module& module, const elf::ElfFile& elf,
+                      Resolution& out);
+  // The fetch arguments of `spec` with each $argN replaced by where the
+  // marker has its N-th argument; a bare $argN takes the argument's size
+  // and signedness unless it has a :TYPE. Throws Error (Runtime) for an
+  // argument the marker lacks or keeps where uptrace cannot read it.
+  std::vector<FetchArg> marker_args(const ProbeSpec& spec, const elf::SdtMarker& marker, const Module& module) const;
   // %return on an ISA whose calls leave the return address in a register:
   // where the function saves it (ProbeSite::return_spill), and the same for
   // --explain in `where`; throws the refusal when it cannot be followed.

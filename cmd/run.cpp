@@ -1,5 +1,6 @@
 #include "cmd/run.h"
 
+#include <fnmatch.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -50,7 +51,10 @@ std::string hex_bytes(std::span<const uint8_t> bytes) {
 int list_functions(const Options& o) {
   std::string glob = o.probes.empty() ? "*" : o.probes.front();
   std::optional<std::string> module_filter;
-  if (auto colon = module_separator(glob); colon != std::string::npos) {
+  // MODULE:GLOB; a marker's glob (%PROVIDER:NAME) has a ':' of its own.
+  size_t colon = glob.starts_with('%') ? std::string::npos : glob.find(":%");
+  if (colon == std::string::npos && !glob.starts_with('%')) colon = module_separator(glob);
+  if (colon != std::string::npos) {
     module_filter = glob.substr(0, colon);
     glob = glob.substr(colon + 1);
   }
@@ -107,6 +111,20 @@ int list_functions(const Options& o) {
         }
       }
     }
+    // USDT markers, as %PROVIDER:NAME: a point in the code, so size 0.
+    for (const elf::SdtMarker& m : file->markers()) {
+      const std::string name = "%" + m.provider + ":" + m.name;
+      if (fnmatch(glob.c_str(), name.c_str(), 0) != 0) continue;
+      ++listed;
+      if (o.format == OutputFormat::Json) {
+        nlohmann::ordered_json j{{"name", name}, {"addr", fmt::format("{:#x}", m.pc.value)}, {"size", 0},
+                                 {"module", s.shown}, {"args", m.args_text}};
+        j["semaphore"] = m.semaphore ? nlohmann::ordered_json(fmt::format("{:#x}", m.semaphore->value)) : nullptr;
+        std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      } else {
+        std::printf("%s %s 0 %s\n", name.c_str(), fmt::format("{:#x}", m.pc.value).c_str(), s.shown.c_str());
+      }
+    }
   }
   if (listed == 0 && !o.quiet) print_status(fmt::format("no function matches '{}'", glob));
   return 0;
@@ -129,6 +147,17 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     else
       std::printf("%s\n  refused:     %s\n", spec.text.c_str(), why.c_str());
     return false;
+  }
+  // A library not loaded yet: checked against the file it would load.
+  for (const core::ModuleProbes& m : res.modules) {
+    if (m.loaded) continue;
+    if (o.format == OutputFormat::Json)
+      std::printf("%s\n", nlohmann::ordered_json{{"probe", spec.text}, {"module", m.file}, {"pending", true}}
+                               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                               .c_str());
+    else
+      std::printf("%s\n  pending:     %s is not loaded in pid %d; checked against %s, armed when it is loaded\n",
+                  spec.text.c_str(), m.name.c_str(), static_cast<int>(*o.pid), m.file.c_str());
   }
   std::unique_ptr<core::TraceeMemory> live;
   if (o.pid) {
@@ -204,6 +233,8 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       j["file_addr"] = fmt::format("{:#x}", info.file_addr.value);
       j["addr"] = fmt::format("{:#x}", s.addr.value);
       j["location"] = where;
+      if (!info.marker.empty()) j["marker"] = info.marker;
+      if (std::string debug = info.elf ? info.elf->debug_file() : ""; !debug.empty()) j["debug_file"] = debug;
       j["bytes"] = hex_bytes(a.insn.code());
       j["insn"] = a.insn.text;
       if (refusal.empty()) {
@@ -229,6 +260,9 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     std::printf("%s\n", res.labels[s.label].name.c_str());
     std::printf("  at:          %s in %s (file address %#lx, runtime %#lx)\n", where.c_str(), info.module_path.c_str(),
                 static_cast<unsigned long>(info.file_addr.value), static_cast<unsigned long>(s.addr.value));
+    if (!info.marker.empty()) std::printf("  marker:      %s\n", info.marker.c_str());
+    if (std::string debug = info.elf ? info.elf->debug_file() : ""; !debug.empty())
+      std::printf("  debug file:  %s\n", debug.c_str());
     if (!entries.empty()) std::printf("  entries:     %s\n", entries.c_str());
     if (!info.ifunc.empty()) std::printf("  ifunc:       %s\n", info.ifunc.c_str());
     std::printf("  instruction: %s  %s\n", hex_bytes(a.insn.code()).c_str(), a.insn.text.c_str());
@@ -277,8 +311,7 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
   if (!o.quiet) topt.status = print_status;
 
   core::Tracer tracer(isa, topt, sink);
-  auto resolve = [&](pid_t pid) {
-    Resolution res = resolver.resolve_in_process(pid);
+  auto take_labels = [&](Resolution& res) {
     if (!o.quiet)
       for (const std::string& w : res.warnings) print_status(w);
     // Every resolution (one per process, and later ones for libraries
@@ -288,8 +321,18 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
                                   : HitWriter::create(o.format, o.count, 1, res.labels);
     else
       sink.writer->set_labels(res.labels);
-    return std::move(res.sites);
   };
+  auto resolve = [&](pid_t pid) {
+    Resolution res = resolver.resolve_in_process(pid);
+    take_labels(res);
+    return core::ResolvedProbes{std::move(res.sites), std::move(res.modules)};
+  };
+  tracer.set_module_resolver([&](pid_t pid, const core::ModuleProbes& module) -> std::optional<std::vector<core::ProbeSite>> {
+    std::optional<Resolution> res = resolver.resolve_module(pid, module);
+    if (!res) return std::nullopt;
+    take_labels(*res);
+    return std::move(res->sites);
+  });
   core::TraceResult result = o.pid ? tracer.attach(o.pids, resolve) : tracer.launch(o.command, resolve);
 
   if (sink.writer && !sink.writer->finish(tracer.hit_counts()) && sink.writer->error() != EPIPE)

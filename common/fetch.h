@@ -33,11 +33,12 @@ struct Deref {                                // +OFF(EXPR) / -OFF(EXPR)
 };
 struct Variable { std::string path; };        // DWARF: len, req->hdr.len (later)
 struct Params {};                             // $params (later)
+struct Constant { uint64_t value = 0; };      // a USDT marker's argument that the code holds as a number
 }  // namespace fetch
 
 struct FetchExpr {
   std::variant<fetch::Register, fetch::Argument, fetch::ReturnValue, fetch::StackPointer,
-               fetch::ProgramCounter, fetch::Deref, fetch::Variable, fetch::Params>
+               fetch::ProgramCounter, fetch::Deref, fetch::Variable, fetch::Params, fetch::Constant>
       node;
 };
 

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct Hit {
   RuntimeAddr addr;      // the probe site in the target
   std::vector<FetchedValue> values;  // one per fetch argument, in order
   std::vector<std::string> stack;    // --stack frames, innermost first
+  // A FUNC%return hit: when its call entered FUNC, on the clock of time_ns
+  // (time_ns - *entry_time_ns is the call's duration). Empty for every other
+  // hit, and for a return whose entry time is not known.
+  std::optional<uint64_t> entry_time_ns;
 };
 
 // What the output needs to know about each probe.

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -34,6 +35,34 @@ struct ArmedSite {
   std::optional<int64_t> return_spill;
 };
 
+// The probes on one MODULE: that the program may map or unmap while it is
+// traced (dlopen, dlclose): pending until it is loaded, armed while it is,
+// disarmed before it goes (core/loader_watch.h).
+struct ModuleProbes {
+  std::string name;  // MODULE as the user wrote it
+  std::string file;  // the file its probes were checked against (where the program would load it from)
+  size_t probes = 0;  // how many sites it had when checked
+  struct Loaded {
+    std::string path;    // as /proc/PID/maps names it
+    AddressRange range;  // the module's mapped range, where its sites are
+    bool armed = true;   // false once disarmed before an unmap (RT_DELETE), or when arming failed
+    bool failed = false;  // arming it failed (said once): not tried again while it stays mapped
+    // Disarmed: its sites (indices into AddressSpace::sites), to be patched
+    // again if it is still mapped once the dynamic linker is done.
+    std::vector<uint32_t> sites;
+  };
+  std::optional<Loaded> loaded;  // where its probes are armed; none while it is not loaded
+};
+
+// What uptrace watches of the dynamic linker in one address space.
+struct LoaderState {
+  RuntimeAddr r_debug{0};  // its struct r_debug (_r_debug, found through DT_DEBUG); 0 without a watch
+  std::vector<ModuleProbes> modules;
+  // The traced process the watch was set up in: a followed fork child
+  // (-f) that loads a module counts for it.
+  pid_t origin = 0;
+};
+
 struct AddressSpace {
   explicit AddressSpace(pid_t pid) : memory(pid), journal(memory) {}
 
@@ -46,6 +75,10 @@ struct AddressSpace {
   // The trap that hijacked returns come back to (core/return_probes.h);
   // 0 without %return probes. It lives in the first scratch mapping.
   RuntimeAddr return_trampoline{0};
+  // Libraries loaded and unloaded while traced. Their sites stay in `sites`
+  // once unmapped (indices are kept by jump records and steps in flight),
+  // but leave `site_at`.
+  LoaderState loader;
 
   const ArmedSite* site_for(RuntimeAddr a) const {
     auto it = site_at.find(a.value);

@@ -100,6 +100,9 @@ std::map<pid_t, uint64_t> Arming::thread_pcs(const Process& proc) {
 
 void Arming::arm(Process& proc, std::vector<ProbeSite> sites) {
   AddressSpace& space = *proc.space;
+  // Armed again for a library loaded later: only this call's sites get
+  // their traps below; the others have theirs (or are gone with their module).
+  const size_t first_new = space.sites.size();
   Thread* injector = session_.any_thread_of(proc.pid);
   if (!injector) throw_runtime("pid {} has no thread left to arm probes with", proc.pid);
   if (stack_)
@@ -134,7 +137,7 @@ void Arming::arm(Process& proc, std::vector<ProbeSite> sites) {
   const SiteEnvironment env{&space.memory, &addresses, &pcs};
   if (want_jump && !proc.jump.ring) {
     for (size_t i = 0; i < groups.size(); ++i) {
-      SiteVerdict v = check_site(isa_, groups[i], slot_of[i], request_, kProvisionalRing, 0, env);
+      SiteVerdict v = check_site(isa_, groups[i], slot_of[i], request_for(groups[i]), kProvisionalRing, 0, env);
       if (!v.plan.analysis.plan || v.plan.analysis.plan->mode() != arch::ExecMode::Jump) continue;
       try {
         jump_.create_ring(proc, *injector, slot_of[i]);
@@ -148,17 +151,33 @@ void Arming::arm(Process& proc, std::vector<ProbeSite> sites) {
   const std::optional<RuntimeAddr> ring =
       proc.jump.ring ? std::optional(proc.jump.ring->target_address()) : std::nullopt;
   for (size_t i = 0; i < groups.size(); ++i) {
-    SiteVerdict v = check_site(isa_, groups[i], slot_of[i], request_, ring,
+    SiteVerdict v = check_site(isa_, groups[i], slot_of[i], request_for(groups[i]), ring,
                                static_cast<uint32_t>(proc.jump.probes.size()), env);
     if (!v.refusal.empty()) throw_runtime("cannot probe {}: {}", groups[i].front()->name, v.refusal);
     write_site(proc, groups[i], slot_of[i], std::move(v));
   }
   // Traps last: until here nothing the program runs has changed.
-  for (const ArmedSite& s : space.sites) {
-    std::vector<uint8_t> patch = s.plan->site_patch();
-    if (patch.empty()) patch.assign(isa_.breakpoint().begin(), isa_.breakpoint().end());
-    space.journal.patch(s.addr, patch);
-  }
+  for (size_t i = first_new; i < space.sites.size(); ++i) space.journal.patch(space.sites[i].addr, site_patch(space.sites[i]));
+  // Then the markers' semaphores, once their probes are there to be hit.
+  for (const ProbeSite& s : sites)
+    if (s.semaphore) space.journal.raise_counter(*s.semaphore);
+}
+
+std::vector<uint8_t> Arming::site_patch(const ArmedSite& site) const {
+  std::vector<uint8_t> patch = site.plan->site_patch();
+  if (patch.empty()) patch.assign(isa_.breakpoint().begin(), isa_.breakpoint().end());
+  return patch;
+}
+
+PlanRequest Arming::request_for(const std::vector<ProbeSite*>& group) const {
+  // The dynamic linker's event is uptrace's own and must stop the thread,
+  // whatever mode the user forced on their probes.
+  const bool loader_only = std::all_of(group.begin(), group.end(),
+                                       [](const ProbeSite* p) { return p->role == ProbeRole::LoaderEvent; });
+  if (!loader_only || request_.mode == arch::ModeRequest::Auto) return request_;
+  PlanRequest r = request_;
+  r.mode = arch::ModeRequest::Auto;
+  return r;
 }
 
 void Arming::write_site(Process& proc, std::vector<ProbeSite*>& group, RuntimeAddr slot, SiteVerdict verdict) {

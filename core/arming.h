@@ -37,10 +37,13 @@ class Arming {
       : session_(session), control_(control), isa_(control.isa()), jump_(jump), reporter_(reporter), request_(request),
         stack_(stack) {}
 
+  // Called again for each library loaded later, with its sites only.
   // Throws Error naming the probe that cannot be placed; the target's code
   // is then unchanged (scratch mappings already made are in the space's
   // list, for detach to remove).
   void arm(Process& proc, std::vector<ProbeSite> sites);
+  // The bytes written over an armed site: its jump, or the trap.
+  std::vector<uint8_t> site_patch(const ArmedSite& site) const;
   // Before attaching: refuses what can be refused from the file and the
   // live memory alone (`live` may be null).
   static void check_before_attach(const arch::Isa& isa, const PlanRequest& request, const std::vector<ProbeSite>& sites,
@@ -49,6 +52,7 @@ class Arming {
  private:
   RuntimeAddr map_scratch(Process& proc, Thread& injector, const ScratchRegion& region);
   std::map<pid_t, uint64_t> thread_pcs(const Process& proc);
+  PlanRequest request_for(const std::vector<ProbeSite*>& group) const;
   void write_site(Process& proc, std::vector<ProbeSite*>& group, RuntimeAddr slot, SiteVerdict verdict);
 
   Session& session_;

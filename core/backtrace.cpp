@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "elf/debug_file.h"
 #include "elf/demangle.h"
 
 namespace uptrace::core {
@@ -36,7 +37,10 @@ struct Backtracer::Session {
   pid_t pid = 0;
   Dwfl* dwfl = nullptr;
   Capture now;
-  char* debuginfo_path = nullptr;
+  // Where separate debug files are (the resolver's too): their .symtab names
+  // a stripped module's local functions.
+  std::string search_path = elf::debuginfo_path();
+  char* debuginfo_path = search_path.data();
   Dwfl_Callbacks callbacks{};
 
   ~Session() {

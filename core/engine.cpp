@@ -11,6 +11,7 @@ Engine::Engine(const arch::Isa& isa_, TraceOptions options_, HitSink& sink)
       stepper(control),
       returns(isa_),
       lineage(session, control, stepper, jump, returns, options.follow_forks, options.status),
-      arming(session, control, jump, reporter, PlanRequest{options.mode, control.step_mechanism()}, options.stack) {}
+      arming(session, control, jump, reporter, PlanRequest{options.mode, control.step_mechanism()}, options.stack),
+      loader(session, control, arming, options.status) {}
 
 }  // namespace uptrace::core

@@ -17,6 +17,7 @@
 #include "core/hit_reporter.h"
 #include "core/jump_hits.h"
 #include "core/lineage.h"
+#include "core/loader_watch.h"
 #include "core/return_probes.h"
 #include "core/session.h"
 #include "core/site_plan.h"
@@ -58,6 +59,7 @@ struct Engine {
   ReturnProbes returns;
   Lineage lineage;
   Arming arming;
+  LoaderWatch loader;
 
   pid_t main_pid = 0;        // the launched command, or the first attached process
   std::set<pid_t> roots;     // the processes given (-p, --), while they live

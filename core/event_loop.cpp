@@ -162,20 +162,31 @@ void EventLoop::on_signal(Thread& t, int signal) {
 }
 
 void EventLoop::report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs,
-                       uint64_t pc) {
+                       uint64_t pc, std::optional<uint64_t> entry_ns) {
   if (!e_.reporter.reporting() || !proc.report_hits) return;
   // Jump probes' records from before this hit are reported before it.
   e_.jump.drain(proc);
-  e_.reporter.report_stop(t, *proc.space, site, role, regs, pc, proc.jump.ring != nullptr, e_.returns);
+  e_.reporter.report_stop(t, *proc.space, site, role, regs, pc, proc.jump.ring != nullptr, e_.returns, entry_ns);
 }
 
 void EventLoop::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs) {
   AddressSpace& space = *proc.space;
   const ArmedSite& site = space.sites[site_index];
   e_.isa.set_pc(regs, site.addr.value);
+  // The entry time goes with a hijacked frame, on the clock its return will
+  // be stamped with; taken first, so reporting this hit does not count.
+  const uint64_t entered = e_.reporter.stamp(proc.jump.ring != nullptr);
   report(t, proc, site, ProbeRole::Entry, regs, site.addr.value);
   // Before the displaced instruction runs: it may move the stack pointer.
-  e_.returns.on_site_hit(t, space, site_index, regs);
+  e_.returns.on_site_hit(t, space, site_index, regs, entered);
+  if (std::any_of(site.probes.begin(), site.probes.end(),
+                  [](const ArmedSite::Probe& p) { return p.role == ProbeRole::LoaderEvent; })) {
+    // It may arm (space.sites grows: `site` is not used past here) and
+    // stops and resumes the other threads.
+    const pid_t tid = t.tid;
+    e_.loader.on_event(t, proc, *this);
+    if (!e_.session.thread(tid)) return;
+  }
   e_.stepper.begin(t, space, site_index, regs);
 }
 
@@ -193,7 +204,8 @@ void EventLoop::on_return_trap(Thread& t, Process& proc, arch::Regs& regs) {
     e_.control.run(t, SIGILL);
     return;
   }
-  for (const ReturnFrame& f : frames) report(t, proc, proc.space->sites[f.site], ProbeRole::Return, regs, f.orig_ret);
+  for (const ReturnFrame& f : frames)
+    report(t, proc, proc.space->sites[f.site], ProbeRole::Return, regs, f.orig_ret, f.entry_ns);
   if (!e_.control.set_regs(t.tid, regs)) return;
   e_.control.run(t);
 }

@@ -23,9 +23,10 @@ struct FetchProgram::Variable {
 };
 
 struct FetchProgram::Node {
-  enum class Kind { Register, StackArg, StackPointer, ProgramCounter, Deref } kind;
+  enum class Kind { Register, StackArg, StackPointer, ProgramCounter, Deref, Constant } kind;
   arch::RegisterRef reg{};
   int64_t offset = 0;  // StackArg: from sp; Deref: added to the inner value
+  uint64_t value = 0;  // Constant
   std::shared_ptr<const Node> inner;
 };
 
@@ -68,6 +69,9 @@ std::shared_ptr<const Node> bind(const arch::Isa& isa, const FetchExpr& e, const
           n->kind = Node::Kind::StackPointer;
         } else if constexpr (std::is_same_v<T, fetch::ProgramCounter>) {
           n->kind = Node::Kind::ProgramCounter;
+        } else if constexpr (std::is_same_v<T, fetch::Constant>) {
+          n->kind = Node::Kind::Constant;
+          n->value = v.value;
         } else if constexpr (std::is_same_v<T, fetch::Deref>) {
           n->kind = Node::Kind::Deref;
           n->offset = v.offset;
@@ -98,6 +102,9 @@ bool eval_word(const arch::Isa& isa, const Node& n, const arch::Regs& regs, uint
       return true;
     case Node::Kind::ProgramCounter:
       out = pc;
+      return true;
+    case Node::Kind::Constant:
+      out = n.value;
       return true;
     case Node::Kind::StackArg: {
       uint64_t v = 0;
@@ -509,7 +516,8 @@ FetchProgram::Captures FetchProgram::register_captures() const {
     switch (n.kind) {
       case Node::Kind::Register: need(n.reg.word); break;
       case Node::Kind::StackPointer: need(isa_->sp_word()); break;
-      case Node::Kind::ProgramCounter: break;
+      case Node::Kind::ProgramCounter:
+      case Node::Kind::Constant: break;
       case Node::Kind::StackArg:
       case Node::Kind::Deref:
         c.why_not = "a fetch argument reads the target's memory, which a trampoline cannot do safely";

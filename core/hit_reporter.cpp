@@ -35,7 +35,10 @@ void HitReporter::count_label(uint32_t label) {
 bool HitReporter::report(uint32_t label) {
   ++counts_[label];
   hit_.probe = label;
-  if (!sink_.on_hit(hit_) || (max_hits_ && ++reported_ >= max_hits_)) {
+  const bool sent = sink_.on_hit(hit_);
+  // hit_ is reused: a field only some hits set must not stay for the next.
+  hit_.entry_time_ns.reset();
+  if (!sent || (max_hits_ && ++reported_ >= max_hits_)) {
     reporting_ = false;
     done_ = true;
     return false;
@@ -43,9 +46,12 @@ bool HitReporter::report(uint32_t label) {
   return true;
 }
 
+uint64_t HitReporter::stamp(bool cycles) { return cycles ? cycles_to_ns(read_cycle_counter()) : now_ns(); }
+
 void HitReporter::report_stop(const Thread& t, AddressSpace& space, const ArmedSite& site, ProbeRole role,
-                              const arch::Regs& regs, uint64_t pc, bool cycles, const ReturnProbes& returns) {
-  const uint64_t now = cycles ? cycles_to_ns(read_cycle_counter()) : now_ns();
+                              const arch::Regs& regs, uint64_t pc, bool cycles, const ReturnProbes& returns,
+                              std::optional<uint64_t> entry_ns) {
+  const uint64_t now = stamp(cycles);
   bool stack_taken = false;
   for (const ArmedSite::Probe& probe : site.probes) {
     if (!reporting_) break;
@@ -54,6 +60,7 @@ void HitReporter::report_stop(const Thread& t, AddressSpace& space, const ArmedS
     hit_.pid = t.pid;
     hit_.tid = t.tid;
     hit_.addr = site.addr;
+    hit_.entry_time_ns = entry_ns;
     probe.fetch.evaluate(regs, pc, space.memory, hit_.values);
     if (backtracer_ && !stack_taken) {
       backtracer_->capture(t, space, regs, returns, hit_.stack);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,8 +47,12 @@ class HitReporter {
   // Reports the probes of `site` that have `role` for thread `t` stopped
   // with `regs`, with `pc` as $pc; `cycles`: stamp it on the jump records'
   // clock (the process has a ring), else on the monotonic clock.
+  // `entry_ns`: a return's entry time (Hit::entry_time_ns).
   void report_stop(const Thread& t, AddressSpace& space, const ArmedSite& site, ProbeRole role,
-                   const arch::Regs& regs, uint64_t pc, bool cycles, const ReturnProbes& returns);
+                   const arch::Regs& regs, uint64_t pc, bool cycles, const ReturnProbes& returns,
+                   std::optional<uint64_t> entry_ns = std::nullopt);
+  // Now, as report_stop() stamps a hit with the same `cycles`.
+  uint64_t stamp(bool cycles);
   void lost(pid_t pid, uint64_t hits, const std::string& why) { sink_.on_lost(pid, hits, why); }
   bool flush() { return sink_.flush(); }
 

@@ -128,12 +128,10 @@ TraceResult Tracer::launch(const std::vector<std::string>& argv, const SiteResol
     if (!run_to_entry(pid, err_fd.get(), argv[0])) return e.result;
     err_fd.reset();
     e.world_stopped = true;
-    std::vector<ProbeSite> sites = resolve(pid);
+    ResolvedProbes resolved = resolve(pid);
     Process& proc = *e.session.process(pid);
-    Arming::check_before_attach(e.isa, e.plan_request(), sites, &proc.space->memory);
-    const size_t n = sites.size();
-    e.arming.arm(proc, std::move(sites));
-    announce_armed(pid, n);
+    Arming::check_before_attach(e.isa, e.plan_request(), resolved.sites, &proc.space->memory);
+    arm_and_announce(proc, std::move(resolved));
     if (!e.options.ready_file.empty()) {
       UniqueFd fd(::open(e.options.ready_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
       if (!fd) throw_runtime("cannot create ready file {}: {}", e.options.ready_file, errno_text(errno));

@@ -162,9 +162,11 @@ void Lineage::follow_child(pid_t child, Process& parent) {
   for (const ArmedSite& site : parent.space->sites) {
     std::vector<uint8_t> code = site.plan->slot_code();
     if (!code.empty()) space.memory.write_or_throw(site.slot, code);
-    space.site_at[site.addr.value] = static_cast<uint32_t>(space.sites.size());
     space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes, site.return_spill});
   }
+  // The same indices; sites of libraries unloaded before the fork are not in it.
+  space.site_at = parent.space->site_at;
+  space.loader = parent.space->loader;
   space.free_running = parent.space->free_running;
   if (parent.space->return_trampoline.value) {
     space.return_trampoline = parent.space->return_trampoline;

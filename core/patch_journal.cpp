@@ -21,10 +21,51 @@ size_t PatchJournal::patch(RuntimeAddr addr, std::span<const uint8_t> bytes) {
   return entries_.size() - 1;
 }
 
+namespace {
+
+// Takes one off the count at `addr`; a count another tracer already took
+// to 0 stays 0 rather than wrap to 65535 (which would enable the marker).
+bool lower_counter(TraceeMemory& memory, RuntimeAddr addr) {
+  uint16_t value = 0;
+  std::span<uint8_t> bytes{reinterpret_cast<uint8_t*>(&value), sizeof value};
+  if (!memory.read(addr, bytes)) return false;
+  if (value > 0) --value;
+  return memory.write(addr, bytes);
+}
+
+bool undo(TraceeMemory& memory, const PatchJournal::Entry& e) {
+  return e.counter ? lower_counter(memory, e.addr) : memory.write(e.addr, e.original);
+}
+
+}  // namespace
+
+size_t PatchJournal::raise_counter(RuntimeAddr addr) {
+  uint16_t value = 0;
+  std::span<uint8_t> bytes{reinterpret_cast<uint8_t*>(&value), sizeof value};
+  if (!memory_->read(addr, bytes))
+    throw_runtime("cannot read the semaphore at {:#x} in pid {}: {}", addr.value, memory_->pid(), errno_text(errno));
+  Entry e{addr, std::vector<uint8_t>(bytes.begin(), bytes.end()), {}, true, true};
+  ++value;
+  e.patched.assign(bytes.begin(), bytes.end());
+  entries_.push_back(std::move(e));
+  if (!memory_->write(addr, bytes)) {
+    int err = errno;
+    entries_.pop_back();
+    throw_runtime("cannot write the semaphore at {:#x} in pid {}: {}", addr.value, memory_->pid(), errno_text(err));
+  }
+  return entries_.size() - 1;
+}
+
 void PatchJournal::revert(size_t id) {
   Entry& e = entries_.at(id);
   if (!e.live) return;
-  memory_->write_or_throw(e.addr, e.original);
+  if (e.counter) {
+    if (!lower_counter(*memory_, e.addr))
+      throw_runtime("cannot write the semaphore at {:#x} in pid {}: {}", e.addr.value, memory_->pid(),
+                    errno_text(errno));
+  } else {
+    memory_->write_or_throw(e.addr, e.original);
+  }
   e.live = false;
 }
 
@@ -32,6 +73,21 @@ size_t PatchJournal::revert_all() {
   size_t failed = 0;
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
     if (!it->live) continue;
+    if (undo(*memory_, *it))
+      it->live = false;
+    else
+      ++failed;
+  }
+  return failed;
+}
+
+size_t PatchJournal::revert_range(AddressRange range) {
+  size_t failed = 0;
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    // A semaphore stays raised: if its library survives the dlclose it is
+    // still armed (only code is patched again), and if it goes the counter
+    // goes with it and forget_range drops the entry.
+    if (!it->live || it->counter || !range.contains(it->addr)) continue;
     if (memory_->write(it->addr, it->original))
       it->live = false;
     else
@@ -40,10 +96,15 @@ size_t PatchJournal::revert_all() {
   return failed;
 }
 
+void PatchJournal::forget_range(AddressRange range) {
+  for (Entry& e : entries_)
+    if (range.contains(e.addr)) e.live = false;
+}
+
 size_t PatchJournal::revert_all_in(TraceeMemory& other) const {
   size_t failed = 0;
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
-    if (it->live && !other.write(it->addr, it->original)) ++failed;
+    if (it->live && !undo(other, *it)) ++failed;
   return failed;
 }
 

@@ -19,6 +19,9 @@ enum class ProbeRole : uint8_t {
   // C++ catch begins (__cxa_begin_catch).
   UnwindStart,
   CatchStart,
+  // uptrace's own: the dynamic linker's r_brk (_dl_debug_state), called
+  // before and after it maps or unmaps libraries (core/loader_watch.h).
+  LoaderEvent,
 };
 // The label of a probe uptrace placed for itself.
 inline constexpr uint32_t kInternalLabel = ~uint32_t{0};
@@ -41,6 +44,10 @@ struct ProbeSite {
   // offset from the stack pointer at the entry (from its CFI); empty when it
   // never does (a leaf keeps it in the register).
   std::optional<int64_t> return_spill;
+  // A USDT marker with a semaphore: the count the program checks before it
+  // prepares the marker's arguments. Raised by one while the probe is armed
+  // (through the PatchJournal, so every exit path lowers it again).
+  std::optional<RuntimeAddr> semaphore;
 };
 
 }  // namespace uptrace::core

@@ -22,8 +22,12 @@ RemoteSyscalls::RemoteSyscalls(ThreadControl& control, Thread& t, AddressSpace& 
   const arch::Isa& isa = control_.isa();
   std::vector<uint8_t> insn(isa.syscall_instruction().begin(), isa.syscall_instruction().end());
   insn_length_ = insn.size();
-  // Without a hardware step the thread runs to a trap right after it.
-  if (control_.step_mechanism() == arch::StepMechanism::TrailingTrap)
+  // Without a hardware step, or where a step over the syscall instruction
+  // does not end right after it (Isa::syscall_step_mechanism), the thread
+  // runs to a trap right after it.
+  mechanism_ = control_.step_mechanism() == arch::StepMechanism::TrailingTrap ? arch::StepMechanism::TrailingTrap
+                                                                              : isa.syscall_step_mechanism();
+  if (mechanism_ == arch::StepMechanism::TrailingTrap)
     insn.insert(insn.end(), isa.breakpoint().begin(), isa.breakpoint().end());
   patch_ = space_.journal.patch(entry_, insn);
 }
@@ -54,7 +58,8 @@ int64_t RemoteSyscalls::call(arch::Syscall call, std::initializer_list<uint64_t>
   const uint64_t done_pc = entry_.value + insn_length_;
   const std::optional<Stop> saved_pending = t_.pending;
   for (;;) {
-    if (!control_.step(t_)) throw_runtime("pid {} exited while uptrace was setting up", t_.pid);
+    const bool resumed = mechanism_ == arch::StepMechanism::TrailingTrap ? control_.run(t_) : control_.step(t_);
+    if (!resumed) throw_runtime("pid {} exited while uptrace was setting up", t_.pid);
     const Stop stop = control_.wait_stop(t_.tid);
     t_.stopped = true;
     t_.pending = stop.thread_gone() ? stop : saved_pending;  // a gone thread stays known as gone
@@ -65,12 +70,17 @@ int64_t RemoteSyscalls::call(arch::Syscall call, std::initializer_list<uint64_t>
     control_.regs(t_.tid, regs);
     if (stop.signal == SIGTRAP) {
       const uint64_t pc = isa.pc(regs);
-      if (control_.step_mechanism() == arch::StepMechanism::HardwareStep && isa.is_syscall_step_trap(si.si_code) &&
-          pc == done_pc)
+      if (mechanism_ == arch::StepMechanism::HardwareStep) {
+        if (isa.is_syscall_step_trap(si.si_code) && pc == done_pc) break;
+        // A step that ended anywhere else ran code that is not the
+        // borrowed instruction: stepping on would run the program under
+        // the injected registers (and hold a trap of uptrace's own).
+        if (isa.is_step_trap(si.si_code))
+          throw_runtime("the step over the system call at {:#x} in thread {} ended at {:#x} (si_code {})", entry_.value,
+                        t_.tid, pc, si.si_code);
+      } else if (auto bp = isa.breakpoint_address(pc, si.si_code); bp && bp->value == done_pc) {
         break;
-      if (auto bp = isa.breakpoint_address(pc, si.si_code);
-          control_.step_mechanism() == arch::StepMechanism::TrailingTrap && bp && bp->value == done_pc)
-        break;
+      }
     }
     t_.held_signals.push_back(si);  // delivered when the thread next runs
   }

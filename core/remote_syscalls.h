@@ -42,6 +42,9 @@ class RemoteSyscalls {
   RuntimeAddr entry_;
   size_t patch_ = 0;
   size_t insn_length_ = 0;
+  // How the borrowed instruction runs to its end: stepped, or continued to
+  // a trap right after it.
+  arch::StepMechanism mechanism_ = arch::StepMechanism::HardwareStep;
 };
 
 }  // namespace uptrace::core

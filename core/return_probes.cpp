@@ -51,17 +51,18 @@ bool dead(const ReturnFrame& f, uint64_t entry_sp, bool chained, MemoryAccess& m
 
 }  // namespace
 
-void ReturnProbes::on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs) {
+void ReturnProbes::on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs,
+                               uint64_t now_ns) {
   if (!space.return_trampoline.value) return;
   const ArmedSite& site = space.sites[site_index];
   // The unwinder's own entry first: a user's %return on it must not have
   // its fresh hijack undone at once.
   if (has_role(site, ProbeRole::UnwindStart)) unwind_starts(t, space);
   if (has_role(site, ProbeRole::CatchStart)) catch_begins(t, space, regs);
-  if (has_role(site, ProbeRole::Return)) hijack(t, space, site_index, regs);
+  if (has_role(site, ProbeRole::Return)) hijack(t, space, site_index, regs, now_ns);
 }
 
-void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs) {
+void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs, uint64_t now_ns) {
   const arch::ReturnAddressSlot where = isa_.return_address_slot(regs);
   const bool in_register = where.kind == arch::ReturnAddressSlot::Kind::Register;
   const uint64_t trampoline = space.return_trampoline.value;
@@ -103,6 +104,7 @@ void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, a
   f.sp_after = isa_.sp_after_return(entry_sp);
   f.site = site_index;
   f.moves = in_register;
+  f.entry_ns = now_ns;
   if (chained) {
     // Its owner was entered with the same stack pointer (x86-64: it is the
     // same slot; aarch64: the caller's slot and this function's differ).
@@ -217,21 +219,39 @@ size_t ReturnProbes::restore(ReturnStack& stack, MemoryAccess& mem, RuntimeAddr 
 
 bool ReturnProbes::restore_register(const Thread& t, arch::Regs& regs, RuntimeAddr trampoline) const {
   const std::optional<uint16_t> link = link_register(isa_.return_address_slot(regs));
-  if (!link) return false;
-  const uint64_t real = real_register(t, isa_.sp(regs), regs.words[*link], trampoline);
-  if (real == regs.words[*link]) return false;
-  regs.words[*link] = real;
-  return true;
+  if (!link || !trampoline.value) return false;
+  const uint64_t real = real_register(t, isa_.sp(regs), trampoline.value, trampoline);
+  if (real == trampoline.value) return false;
+  // The trampoline's address reaches the program only as the return address
+  // uptrace put in the link register, so any register that holds it holds
+  // that return address: the link register, or a copy the function made
+  // before its prologue saved it (ppc64's mflr r0, which a CFI "register"
+  // rule describes, and -O0 code, whose CFI does not).
+  bool changed = false;
+  auto fix = [&](uint16_t word) {
+    if (regs.words[word] != trampoline.value) return;
+    regs.words[word] = real;
+    changed = true;
+  };
+  fix(*link);
+  for (const arch::DwarfRegister& d : isa_.dwarf_register_map())
+    if (d.reg.bits == 64 && d.reg.word != isa_.sp_word()) fix(d.reg.word);
+  return changed;
 }
 
 size_t ReturnProbes::restore_moved(const ReturnStack& stack, uint64_t sp, uint64_t limit, MemoryAccess& mem,
                                    RuntimeAddr trampoline) const {
+  // Where the ABI has every function save it (ppc64: entry sp + 16, in the
+  // caller's frame), a frame entered at sp or below it by less than that
+  // may have saved it above sp.
+  const std::optional<int64_t> abi = isa_.return_address_slot(arch::Regs{}).abi_save_offset;
+  const uint64_t reach = abi && *abi > 0 ? static_cast<uint64_t>(*abi) + sizeof(uint64_t) : 0;
   std::vector<const ReturnFrame*> above;
   uint64_t top = 0;
   for (const ReturnFrame& f : stack.frames()) {
-    if (!f.armed || !f.moves || f.entry_sp <= sp || f.entry_sp > limit) continue;
+    if (!f.armed || !f.moves || f.entry_sp + reach <= sp || f.entry_sp > limit) continue;
     above.push_back(&f);
-    top = std::max(top, f.entry_sp);
+    top = std::max(top, f.entry_sp + reach);
   }
   if (above.empty() || !trampoline.value) return 0;
   top = std::min(top, sp + kMaxScan);
@@ -244,11 +264,18 @@ size_t ReturnProbes::restore_moved(const ReturnStack& stack, uint64_t sp, uint64
     for (size_t i = 0; i < n; ++i) {
       if (words[i] != trampoline.value) continue;
       const uint64_t addr = at + i * sizeof(uint64_t);
-      // Its frame: the innermost entered above it (the newest on a tie, a
-      // tail-call chain, whose members share the real address anyway).
+      // Its frame: the one whose ABI save place it is (ppc64: a function
+      // tail-called at the frame's entry sp saved it there), else the
+      // innermost entered above it, in whose frame it lies (aarch64: the
+      // tail-called function's own frame). On a tie the newest: a tail-call
+      // chain, whose members share the real address anyway.
       const ReturnFrame* owner = nullptr;
-      for (const ReturnFrame* f : above)
-        if (f->entry_sp > addr && (!owner || f->entry_sp <= owner->entry_sp)) owner = f;
+      if (abi)
+        for (const ReturnFrame* f : above)
+          if (f->entry_sp + static_cast<uint64_t>(*abi) == addr) owner = f;
+      if (!owner)
+        for (const ReturnFrame* f : above)
+          if (f->entry_sp > addr && (!owner || f->entry_sp <= owner->entry_sp)) owner = f;
       if (owner && write_word(mem, addr, owner->orig_ret)) ++fixed;
     }
     at += n * sizeof(uint64_t);

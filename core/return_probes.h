@@ -60,8 +60,9 @@ class ReturnProbes {
   // A trap at a site that has probes of uptrace's own roles (Return,
   // UnwindStart, CatchStart), with regs as at the site, before its
   // displaced instruction runs. A return address held in a register is
-  // replaced in `regs`, which the caller writes back.
-  void on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs);
+  // replaced in `regs`, which the caller writes back. `now_ns`: the time of
+  // the entry, kept with a hijacked frame (ReturnFrame::entry_ns).
+  void on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs, uint64_t now_ns = 0);
 
   // A trap at the trampoline (regs as after the `ret` that popped it). Moves
   // the pc to the real return address and returns the frames returning now,
@@ -82,17 +83,22 @@ class ReturnProbes {
   // register and `regs` (the thread's, stopped) hold the trampoline there,
   // the thread is in a hijacked function that has not saved it yet, or never
   // does, or has loaded it back: the real address of that function's frame
-  // (the innermost at the thread's stack pointer) goes back. True when
-  // `regs` changed.
+  // (the innermost at the thread's stack pointer) goes back, into the link
+  // register and into every other register that holds the trampoline (a
+  // copy on its way to the stack: ppc64's mflr r0). True when `regs`
+  // changed.
   bool restore_register(const Thread& t, arch::Regs& regs, RuntimeAddr trampoline) const;
   // Detach, before restore(), where return addresses move (aarch64): a
   // hijacked function that tail-called one uptrace does not probe handed it
   // the trampoline in the register, and that callee saved it in its own
-  // frame; a signal frame saves it too. Every word of the thread's stack
-  // from `sp` up to the highest entry sp of its frames below `limit` (the
-  // end of the mapping that holds sp; at most kMaxScan bytes) that holds the
-  // trampoline gets the real address of the frame it lies in: the innermost
-  // one entered above it. Returns how many it fixed.
+  // frame (ppc64: in the LR save doubleword at its entry sp + 16, the
+  // hijacked frame's own); a signal frame saves it too. Every word of the
+  // thread's stack from `sp` up to the highest entry sp of its frames (plus
+  // the ABI's save offset) below `limit` (the end of the mapping that holds
+  // sp; at most kMaxScan bytes) that holds the trampoline gets the real
+  // address of its frame: the one whose ABI save place it is
+  // (arch::ReturnAddressSlot::abi_save_offset), else the innermost one
+  // entered above it. Returns how many it fixed.
   size_t restore_moved(const ReturnStack& stack, uint64_t sp, uint64_t limit, MemoryAccess& mem,
                        RuntimeAddr trampoline) const;
   static constexpr uint64_t kMaxScan = 1 << 20;
@@ -121,7 +127,7 @@ class ReturnProbes {
   std::vector<std::string> take_summary();
 
  private:
-  void hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs);
+  void hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs, uint64_t now_ns);
   // After a return through the trampoline: a register that still holds the
   // trampoline gets the real address, as the real return would have left it.
   void unhijack_register(arch::Regs& regs, uint64_t trampoline, uint64_t orig_ret) const;

@@ -15,6 +15,7 @@ namespace uptrace::core {
 struct AddressRange {
   RuntimeAddr start;
   RuntimeAddr end;
+  bool contains(RuntimeAddr a) const { return a >= start && a < end; }
 };
 
 // A page-aligned start for `size` bytes inside a gap of `occupied` (sorted or

@@ -26,10 +26,29 @@ void ThreadControl::kill_and_reap(pid_t pid) {
 }
 
 int ThreadControl::wait_for_exit(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  // Any of our tracees, not only pid: a thread still attached (one the
+  // detach never saw) that exits is a zombie until its tracer reaps it, and
+  // the kernel reports the leader's exit only once every other thread is
+  // reaped; waiting for pid alone would wait forever (seen with Go, whose
+  // runtime starts threads until the end).
+  for (;;) {
+    int status = 0;
+    const pid_t got = ::waitpid(-1, &status, __WALL);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return 0;  // ECHILD: nothing left to wait for
+    }
+    if (WIFSTOPPED(status)) {
+      // Let a thread left attached go, with the signal it was due: none for
+      // a ptrace event or the stop that began its tracing, and none for a
+      // SIGTRAP, which in a thread uptrace never saw is its trap's and would
+      // kill the program.
+      const int sig = WSTOPSIG(status);
+      ptrace::detach(got, (status >> 16) != 0 || sig == SIGSTOP || sig == SIGTRAP ? 0 : sig);
+      continue;
+    }
+    if (got == pid) return status;
   }
-  return status;
 }
 
 Stop ThreadControl::decode(pid_t tid, int status) {

@@ -32,7 +32,7 @@ class ThreadControl {
   // A child of uptrace's (a launched command): killed and reaped.
   void kill_and_reap(pid_t pid);
   // Waits for a child of uptrace's that is no longer traced to end; its
-  // wait status.
+  // wait status. Threads of it still attached are let go on the way.
   int wait_for_exit(pid_t pid);
 
   // --- stops -------------------------------------------------------------

@@ -44,16 +44,16 @@ TraceResult Tracer::attach(const std::vector<pid_t>& pids, const SiteResolver& r
   Engine& e = *engine_;
   e.main_pid = pids.front();
   // Everything that can be refused is refused before any target is touched.
-  std::vector<std::vector<ProbeSite>> sites;
+  std::vector<ResolvedProbes> resolved;
   for (pid_t pid : pids) check_can_attach(pid);
   for (pid_t pid : pids) {
-    sites.push_back(resolve(pid));
+    resolved.push_back(resolve(pid));
     std::unique_ptr<TraceeMemory> live;
     try {
       live = std::make_unique<TraceeMemory>(pid);
     } catch (const Error&) {
     }
-    Arming::check_before_attach(e.isa, e.plan_request(), sites.back(), live.get());
+    Arming::check_before_attach(e.isa, e.plan_request(), resolved.back().sites, live.get());
   }
   EventLoop loop(e);
   // Told to quit while resolving (the front end killed, Ctrl-C): the
@@ -71,9 +71,7 @@ TraceResult Tracer::attach(const std::vector<pid_t>& pids, const SiteResolver& r
     for (size_t i = 0; i < pids.size(); ++i) {
       Process* p = e.session.process(pids[i]);
       if (!p) throw_runtime("pid {} exited before its probes were armed", pids[i]);
-      const size_t n = sites[i].size();
-      e.arming.arm(*p, std::move(sites[i]));
-      announce_armed(pids[i], n);
+      arm_and_announce(*p, std::move(resolved[i]));
     }
     if (!e.options.ready_file.empty()) {
       UniqueFd fd(::open(e.options.ready_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -88,8 +86,15 @@ TraceResult Tracer::attach(const std::vector<pid_t>& pids, const SiteResolver& r
   return e.result;
 }
 
-void Tracer::announce_armed(pid_t pid, size_t probes) {
-  engine_->status(fmt::format("{} probes armed in pid {}", probes, pid));
+void Tracer::arm_and_announce(Process& proc, ResolvedProbes resolved) {
+  Engine& e = *engine_;
+  const size_t n = resolved.sites.size();
+  // Attached (-p), a library mapped now may have been loaded by dlopen and
+  // go; launched, those mapped at the entry point are there for good.
+  e.loader.prepare(proc, std::move(resolved.modules), !e.launched, resolved.sites);
+  e.arming.arm(proc, std::move(resolved.sites));
+  e.status(fmt::format("{} probes armed in pid {}", n, proc.pid));
+  e.loader.announce_pending(proc);
 }
 
 void Tracer::seize_all_threads(pid_t pid) {
@@ -122,6 +127,7 @@ void Tracer::trace_and_detach() {
   EventLoop loop(*engine_);
   loop.run();
   Detach(*engine_, loop).run();
+  engine_->loader.report_never_loaded();
 }
 
 void Tracer::emergency_cleanup() noexcept {

@@ -18,9 +18,16 @@
 
 namespace uptrace::core {
 
+// The user's probes resolved in one process: the sites to arm now, and the
+// MODULE:s whose probes wait for a library loaded later (pending, no
+// `loaded`) or sit in one that may be unloaded (mapped, with `loaded`).
+struct ResolvedProbes {
+  std::vector<ProbeSite> sites;
+  std::vector<ModuleProbes> modules;
+};
 // Resolves the user's probes against the process `pid` as it is mapped now.
 // Throws Error when a probe cannot be resolved.
-using SiteResolver = std::function<std::vector<ProbeSite>(pid_t pid)>;
+using SiteResolver = std::function<ResolvedProbes(pid_t pid)>;
 
 class Tracer {
  public:
@@ -36,19 +43,23 @@ class Tracer {
   // -- COMMAND. The command runs to its end; its status is returned.
   TraceResult launch(const std::vector<std::string>& argv, const SiteResolver& resolve);
 
+  // Resolves the probes of a library once it is loaded (see ResolvedProbes).
+  void set_module_resolver(ModuleResolver resolve) { engine_->loader.set_resolver(std::move(resolve)); }
+
   std::span<const uint64_t> hit_counts() const { return engine_->reporter.counts(); }
   uint64_t start_ns() const { return engine_->reporter.start_ns(); }
 
  private:
   void check_can_attach(pid_t pid);
   void seize_all_threads(pid_t pid);
-  void announce_armed(pid_t pid, size_t probes);
+  // The armed line (user probes only), after arming `sites` in `proc`,
+  // and the pending lines of SPEC "Libraries loaded later".
+  void arm_and_announce(Process& proc, ResolvedProbes resolved);
   pid_t start_command(const std::vector<std::string>& argv, int& err_fd);
   // Launch: runs the new program up to its entry point, so the libraries it
   // loads at start are mapped when probes are resolved. False when it
   // exited first (its status is in the result).
   bool run_to_entry(pid_t pid, int err_fd, const std::string& command);
-  void arm_and_announce(Process& proc, const SiteResolver& resolve);
   void trace_and_detach();
   void emergency_cleanup() noexcept;
 

@@ -151,8 +151,21 @@ LocStatus location_at(Dwarf_Attribute* attr, Dwarf_Addr pc, dwarf::Expr& out) {
   return LocStatus::Ok;
 }
 
+// Whether one of the address ranges of `die` starts at `pc`, empty ones
+// included.
+bool range_starts_at(Dwarf_Die* die, Dwarf_Addr pc) {
+  Dwarf_Addr base = 0, start = 0, end = 0;
+  for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &start, &end)) > 0;)
+    if (start == pc) return true;
+  return false;
+}
+
 // GCC gives an inlined copy an empty range at its first instruction and marks
-// it with DW_AT_entry_pc: a probe there is in the copy, though no range says so.
+// it with DW_AT_entry_pc: a probe there is in the copy, though no range says
+// so. The copy's lexical block gets the same empty range ([pc, pc), the
+// block begins at a location view of pc), so it is entered there too: the
+// variables declared at the top of an inlined function are in it (seen on
+// ppc64le, where such a copy begins at its caller's local entry).
 bool inlined_entry_at(Dwarf_Die* scope, Dwarf_Addr pc, Dwarf_Die* out) {
   Dwarf_Die child;
   if (dwarf_child(scope, &child) != 0) return false;
@@ -163,7 +176,13 @@ bool inlined_entry_at(Dwarf_Die* scope, Dwarf_Addr pc, Dwarf_Die* out) {
       *out = child;
       return true;
     }
-    if (tag == DW_TAG_lexical_block && dwarf_haspc(&child, pc) != 1 && inlined_entry_at(&child, pc, out)) return true;
+    if (tag == DW_TAG_lexical_block && dwarf_haspc(&child, pc) != 1) {
+      if (dwarf_tag(scope) == DW_TAG_inlined_subroutine && range_starts_at(&child, pc)) {
+        *out = child;
+        return true;
+      }
+      if (inlined_entry_at(&child, pc, out)) return true;
+    }
   } while (dwarf_siblingof(&child, &child) == 0);
   return false;
 }

@@ -31,10 +31,15 @@ void init_libelf() {
 }  // namespace
 
 OpenedElf open_elf(const std::string& access_path, const std::string& display_path) {
+  UniqueFd fd(::open(access_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_runtime("cannot open {}: {}", display_path, errno_text(errno));
+  return open_elf_fd(std::move(fd), display_path);
+}
+
+OpenedElf open_elf_fd(UniqueFd fd, const std::string& display_path) {
   init_libelf();
   OpenedElf o;
-  o.fd = UniqueFd(::open(access_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!o.fd) throw_runtime("cannot open {}: {}", display_path, errno_text(errno));
+  o.fd = std::move(fd);
   struct stat st {};
   if (fstat(o.fd.get(), &st) != 0) throw_runtime("cannot stat {}: {}", display_path, errno_text(errno));
   if (S_ISDIR(st.st_mode)) throw_runtime("cannot open {}: {}", display_path, errno_text(EISDIR));
@@ -93,8 +98,8 @@ std::string bytes(uint64_t n) { return fmt::format("{} byte{}", n, n == 1 ? "" :
 
 class ElfFileImpl final : public ElfFile {
  public:
-  ElfFileImpl(OpenedElf opened, std::string display_path)
-      : opened_(std::move(opened)), path_(std::move(display_path)) {
+  ElfFileImpl(OpenedElf opened, std::string access_path, std::string display_path)
+      : opened_(std::move(opened)), access_path_(std::move(access_path)), path_(std::move(display_path)) {
     Elf* elf = opened_.elf.get();
     GElf_Ehdr ehdr;
     gelf_getehdr(elf, &ehdr);  // open_elf() has checked it
@@ -102,8 +107,12 @@ class ElfFileImpl final : public ElfFile {
     abi_ = {ehdr.e_ident[EI_CLASS], ehdr.e_ident[EI_DATA], ehdr.e_flags};
     pie_or_shared_ = ehdr.e_type == ET_DYN;
     segments_ = detail::read_load_segments(elf, path_);
-    functions_ = detail::read_functions(elf, path_);
     has_symtab_ = has_section_type(SHT_SYMTAB);
+    has_own_debug_info_ = has_section_named(".debug_info") || has_section_named(".zdebug_info");
+    // A stripped module's local functions are named in its debug file only.
+    const detail::DebugFile* debug = has_symtab_ ? nullptr : debug_file_opened();
+    functions_ = detail::read_functions(elf, path_, debug ? debug->opened.elf.get() : nullptr);
+    if (debug) has_symtab_ = has_section_type(debug->opened.elf.get(), SHT_SYMTAB);
     go_version_ = detail::read_go_version(elf);
 
     const void* id = nullptr;
@@ -383,8 +392,7 @@ class ElfFileImpl final : public ElfFile {
 
   std::unique_ptr<VariableSource> variables_at(FileAddr pc, uint64_t load_bias,
                                                const std::string& where) const override {
-    lines();  // opens the DWARF
-    return detail::make_site_variables(dwarf_.get(), opened_.elf.get(), pc, load_bias, where);
+    return detail::make_site_variables(dwarf(), opened_.elf.get(), pc, load_bias, where);
   }
 
   std::optional<FileAddr> after_prologue(FileAddr start, FileAddr end) const override {
@@ -395,17 +403,31 @@ class ElfFileImpl final : public ElfFile {
   }
 
   ReturnAddressRule return_address_rule(FileAddr start, FileAddr end) const override {
-    lines();  // opens the DWARF, for .debug_frame
-    return detail::read_return_address_rule(opened_.elf.get(), dwarf_.get(), machine_, start, end);
+    // Its DWARF for .debug_frame.
+    return detail::read_return_address_rule(opened_.elf.get(), dwarf(), machine_, start, end);
   }
 
+  // Only from DWARF the module carries: finding the copies walks every DIE
+  // of it, which for a library whose -dbg package is installed (libc) costs
+  // far more than the warning is worth to every plain `libc:FUNC` probe.
   std::vector<std::string> inlined_copies(std::string_view function) const override {
     std::call_once(inlined_once_, [&] {
-      lines();
-      inlined_ = detail::read_inlined_copies(dwarf_.get());
+      if (has_own_debug_info_) inlined_ = detail::read_inlined_copies(dwarf());
     });
     auto it = inlined_.find(function);
     return it == inlined_.end() ? std::vector<std::string>{} : it->second;
+  }
+
+  std::string debug_file() const override {
+    dwarf();
+    if (!dwarf_file_.empty()) return dwarf_file_;
+    // Only its symbols may come from there.
+    return !has_section_type(SHT_SYMTAB) && debug_ ? debug_->path : std::string();
+  }
+
+  const std::vector<SdtMarker>& markers() const override {
+    std::call_once(markers_once_, [&] { markers_ = detail::read_sdt_markers(opened_.elf.get(), machine_); });
+    return markers_;
   }
 
  private:
@@ -415,33 +437,81 @@ class ElfFileImpl final : public ElfFile {
     return it != by_name_.end() && functions_[*it].name == name;
   }
 
-  bool has_section_type(uint32_t type) const {
+  bool has_section_type(uint32_t type) const { return has_section_type(opened_.elf.get(), type); }
+  static bool has_section_type(Elf* elf, uint32_t type) {
     Elf_Scn* scn = nullptr;
-    while ((scn = elf_nextscn(opened_.elf.get(), scn)) != nullptr) {
+    while ((scn = elf_nextscn(elf, scn)) != nullptr) {
       GElf_Shdr sh;
       if (gelf_getshdr(scn, &sh) != nullptr && sh.sh_type == type) return true;
     }
     return false;
   }
 
-  // DWARF is loaded on first use: libdw reads every debug section up front,
-  // which is wasted work for the many modules that are only symbolized.
-  const LineTable* lines() const {
+  bool has_section_named(std::string_view wanted) const {
+    Elf* elf = opened_.elf.get();
+    size_t names = 0;
+    if (elf_getshdrstrndx(elf, &names) != 0) return false;
+    Elf_Scn* scn = nullptr;
+    while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+      GElf_Shdr sh;
+      if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) continue;
+      const char* name = elf_strptr(elf, names, sh.sh_name);
+      if (name != nullptr && wanted == name) return true;
+    }
+    return false;
+  }
+
+  // The separate debug file, looked for once, when first needed.
+  const detail::DebugFile* debug_file_opened() const {
+    std::call_once(debug_once_, [&] { debug_ = detail::find_debug_file(access_path_, path_); });
+    return debug_ ? &*debug_ : nullptr;
+  }
+
+  static bool has_units(Dwarf* dwarf) {
+    Dwarf_Off next = 0;
+    size_t header = 0;
+    return dwarf_nextcu(dwarf, 0, &next, &header, nullptr, nullptr, nullptr) == 0;
+  }
+
+  // DWARF is loaded on first use: libdw reads (and inflates) every debug
+  // section up front, which is wasted work for the many modules that are
+  // only symbolized. The module's own, else its debug file's (SPEC.md
+  // "Debug information"); null when there is none.
+  Dwarf* dwarf() const {
     std::call_once(dwarf_once_, [&] {
       dwarf_ = DwarfPtr(dwarf_begin_elf(opened_.elf.get(), DWARF_C_READ, nullptr));
-      if (!dwarf_) return;
-      auto t = std::make_unique<LineTable>(dwarf_.get(), segments_);
-      if (!t->empty()) lines_ = std::move(t);
+      if (!dwarf_ || !has_units(dwarf_.get())) {
+        if (const detail::DebugFile* debug = debug_file_opened()) {
+          DwarfPtr separate(dwarf_begin_elf(debug->opened.elf.get(), DWARF_C_READ, nullptr));
+          if (separate && has_units(separate.get())) {
+            dwarf_ = std::move(separate);
+            dwarf_file_ = debug->path;
+          }
+        }
+      }
+    });
+    return dwarf_.get();
+  }
+
+  // Every unit's line table, read on first use.
+  const LineTable* lines() const {
+    std::call_once(lines_once_, [&] {
+      if (Dwarf* d = dwarf()) {
+        auto t = std::make_unique<LineTable>(d, segments_);
+        if (!t->empty()) lines_ = std::move(t);
+      }
     });
     return lines_.get();
   }
 
   OpenedElf opened_;
+  std::string access_path_;
   std::string path_;
   uint16_t machine_ = 0;
   ElfAbi abi_;
   bool pie_or_shared_ = false;
   bool has_symtab_ = false;
+  bool has_own_debug_info_ = false;  // a .debug_info section of its own
   std::optional<std::string> go_version_;
   std::string build_id_;
   std::vector<LoadSegment> segments_;
@@ -457,11 +527,18 @@ class ElfFileImpl final : public ElfFile {
   mutable std::vector<CxxKey> cxx_;
   mutable std::vector<std::pair<FileAddr, FileAddr>> frames_;
   mutable std::vector<uint64_t> frames_max_end_;
+  // Before dwarf_, which may read it.
+  mutable std::once_flag debug_once_;
+  mutable std::optional<detail::DebugFile> debug_;
   mutable std::once_flag dwarf_once_;
   mutable DwarfPtr dwarf_;  // declared before lines_: LineTable holds DIEs into it
+  mutable std::string dwarf_file_;  // the debug file dwarf_ is from; empty: the module itself
+  mutable std::once_flag lines_once_;
   mutable std::unique_ptr<LineTable> lines_;
   mutable std::once_flag inlined_once_;
   mutable std::map<std::string, std::vector<std::string>, std::less<>> inlined_;
+  mutable std::once_flag markers_once_;
+  mutable std::vector<SdtMarker> markers_;
 };
 
 }  // namespace
@@ -469,7 +546,7 @@ class ElfFileImpl final : public ElfFile {
 std::unique_ptr<ElfFile> ElfFile::open(const std::string& path) { return open(path, path); }
 
 std::unique_ptr<ElfFile> ElfFile::open(const std::string& access_path, const std::string& display_path) {
-  return std::make_unique<ElfFileImpl>(detail::open_elf(access_path, display_path), display_path);
+  return std::make_unique<ElfFileImpl>(detail::open_elf(access_path, display_path), access_path, display_path);
 }
 
 }  // namespace uptrace::elf

@@ -11,6 +11,7 @@
 
 #include "common/address.h"
 #include "common/dwarf_plan.h"
+#include "elf/sdt_marker.h"
 
 namespace uptrace::elf {
 
@@ -91,6 +92,12 @@ struct ReturnAddressRule {
   // says so); empty: never saved, it stays in its register.
   std::optional<int64_t> saved_at;
   FileAddr saved_from;
+  // The first CFI row that has it in another register (DWARF number), and
+  // from where: ppc64's prologue copies LR to r0 (mflr r0) before it stores
+  // r0 (std r0,16(r1)), and its CFI says so. The register holds whatever
+  // the return address is then, the trampoline too.
+  std::optional<unsigned> via_register;
+  FileAddr via_from;
   // A rule uptrace cannot follow, described ("saved at two places, CFA-8 and
   // CFA-24"); empty when there is none.
   std::string unsupported;
@@ -121,7 +128,11 @@ class ElfFile {
   virtual ElfAbi abi() const = 0;
   virtual bool is_pie_or_shared() const = 0;    // ET_DYN
   virtual std::string build_id() const = 0;     // hex, empty when absent
-  virtual bool has_symtab() const = 0;          // false when stripped to .dynsym
+  // False when stripped to .dynsym and no debug file has the .symtab.
+  virtual bool has_symtab() const = 0;
+  // The separate debug file its DWARF (or, when it is stripped, its .symtab)
+  // comes from (SPEC.md "Debug information"); empty when it has its own.
+  virtual std::string debug_file() const = 0;
   // Go code (a .go.buildinfo section, or Go's runtime among the functions):
   // the Go version that built it ("go1.19.8", empty when not known); nullopt
   // when the file is not Go.
@@ -198,8 +209,13 @@ class ElfFile {
   // Where the function at [start, end) keeps its return address (see
   // ReturnAddressRule).
   virtual ReturnAddressRule return_address_rule(FileAddr start, FileAddr end) const = 0;
-  // The call sites ("file.c:42") where DWARF says `function` was inlined.
+  // The call sites ("file.c:42") where DWARF says `function` was inlined;
+  // from DWARF the module carries itself only (a debug file is not read
+  // for it: see the .cpp).
   virtual std::vector<std::string> inlined_copies(std::string_view function) const = 0;
+
+  // Its USDT markers (.note.stapsdt), in the order of their notes.
+  virtual const std::vector<SdtMarker>& markers() const = 0;
 };
 
 }  // namespace uptrace::elf

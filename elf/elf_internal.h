@@ -71,6 +71,18 @@ struct OpenedElf {
 // Opens `access_path` as an ELF executable or shared object; errors name
 // `display_path`. Throws Error (Runtime).
 OpenedElf open_elf(const std::string& access_path, const std::string& display_path);
+// As open_elf(), on a file already open.
+OpenedElf open_elf_fd(UniqueFd fd, const std::string& display_path);
+
+// A module's separate debug file (elf/debug_file.cpp), where it was found.
+struct DebugFile {
+  std::string path;
+  OpenedElf opened;
+};
+// Looks for the debug file of the module read from `access_path` and known
+// to the program as `display_path`; nullopt when there is none, or when the
+// module has DWARF of its own.
+std::optional<DebugFile> find_debug_file(const std::string& access_path, const std::string& display_path);
 
 // PT_LOAD program headers, in file order.
 std::vector<LoadSegment> read_load_segments(Elf* elf, const std::string& display_path);
@@ -85,8 +97,10 @@ std::vector<GotSlot> read_got_slots(Elf* elf, const std::string& display_path);
 // .go.buildinfo does not say); nullopt for a file that is not Go.
 std::optional<std::string> read_go_version(Elf* elf);
 
-// Functions from .symtab and .dynsym, merged, sized and sorted (see Function).
-std::vector<Function> read_functions(Elf* elf, const std::string& display_path);
+// Functions from .symtab and .dynsym, merged, sized and sorted (see Function);
+// with `debug` (the module's separate debug file), its .symtab too, where a
+// stripped module keeps the names of its local functions.
+std::vector<Function> read_functions(Elf* elf, const std::string& display_path, Elf* debug = nullptr);
 
 // Code ranges [start, end) described by the FDEs of .eh_frame and
 // .debug_frame, sorted by start, restricted to executable segments.
@@ -145,6 +159,10 @@ class LineTable {
 // names the site in messages. Throws Error (Runtime) when no DWARF covers pc.
 std::unique_ptr<VariableSource> make_site_variables(Dwarf* dwarf, Elf* elf, FileAddr pc, uint64_t load_bias,
                                                     const std::string& where);
+
+// The USDT markers of .note.stapsdt (elf/sdt_notes.cpp), their arguments
+// parsed for ELF machine `machine`.
+std::vector<SdtMarker> read_sdt_markers(Elf* elf, uint16_t machine);
 
 // Function name -> the call sites ("file.c:42") where DWARF says it was inlined.
 std::map<std::string, std::vector<std::string>, std::less<>> read_inlined_copies(Dwarf* dwarf);

@@ -16,6 +16,7 @@ struct RelocTypes {
   uint32_t absolute;   // a pointer in data (R_X86_64_64): the symbol's address when its addend is 0
   const char* prefix;  // of the relocation names, for messages
   const char* absolute_name;
+  const char* jump_slot_name;  // after the prefix: ppc64 spells it JMP_SLOT
 };
 
 constexpr uint32_t kNoType = UINT32_MAX;
@@ -23,15 +24,21 @@ constexpr uint32_t kNoType = UINT32_MAX;
 std::optional<RelocTypes> reloc_types(uint16_t machine) {
   switch (machine) {
     case EM_X86_64:
-      return RelocTypes{R_X86_64_IRELATIVE, R_X86_64_JUMP_SLOT, R_X86_64_GLOB_DAT, R_X86_64_64, "R_X86_64_", "64"};
+      return RelocTypes{R_X86_64_IRELATIVE, R_X86_64_JUMP_SLOT, R_X86_64_GLOB_DAT, R_X86_64_64, "R_X86_64_", "64",
+                        "JUMP_SLOT"};
     case EM_AARCH64:
       return RelocTypes{R_AARCH64_IRELATIVE, R_AARCH64_JUMP_SLOT, R_AARCH64_GLOB_DAT, R_AARCH64_ABS64, "R_AARCH64_",
-                        "ABS64"};
+                        "ABS64", "JUMP_SLOT"};
     case EM_RISCV:
       // RISC-V has no GLOB_DAT: the loader fills a GOT entry for a function
       // pointer with R_RISCV_64, the absolute relocation (addend 0, a
       // symbol), so no type stands for it (kNoType never occurs).
-      return RelocTypes{R_RISCV_IRELATIVE, R_RISCV_JUMP_SLOT, kNoType, R_RISCV_64, "R_RISCV_", "64"};
+      return RelocTypes{R_RISCV_IRELATIVE, R_RISCV_JUMP_SLOT, kNoType, R_RISCV_64, "R_RISCV_", "64", "JUMP_SLOT"};
+    // ELFv2: a bound JMP_SLOT holds the function's global entry, as a
+    // function pointer does.
+    case EM_PPC64:
+      return RelocTypes{R_PPC64_IRELATIVE, R_PPC64_JMP_SLOT, R_PPC64_GLOB_DAT, R_PPC64_ADDR64, "R_PPC64_", "ADDR64",
+                        "JMP_SLOT"};
     default: return std::nullopt;
   }
 }
@@ -140,7 +147,7 @@ std::vector<GotSlot> read_got_slots(Elf* elf, const std::string& display_path) {
         size_t sym = GELF_R_SYM(rela.r_info);
         slot.symbol = names.name(sym);
         slot.version = names.version(sym);
-        slot.type_name = std::string(types->prefix) + (type == types->jump_slot  ? "JUMP_SLOT"
+        slot.type_name = std::string(types->prefix) + (type == types->jump_slot  ? types->jump_slot_name
                                                        : type == types->glob_dat ? "GLOB_DAT"
                                                                                  : types->absolute_name);
         if (slot.symbol.empty()) continue;

@@ -109,11 +109,34 @@ std::optional<uint64_t> compute_load_bias(const std::vector<Mapping>& mappings,
   return fallback;
 }
 
-
 bool starts_second_load(const std::vector<Mapping>& load, const Mapping& next) {
   if (next.offset.value != 0 || load.empty() || load.front().offset.value != 0) return false;
+  // With 64 KiB pages (ppc64le) a small file's second segment (RELRO, data)
+  // begins in the file's first page, so it too is mapped from offset 0,
+  // right where the load's last mapping ends.
+  if (load.back().end == next.start) return false;
   const Mapping& first = load.front();
   return first.readable == next.readable && first.writable == next.writable && first.executable == next.executable;
+}
+
+std::vector<MappedModule> group_by_load(const std::vector<Mapping>& mappings) {
+  std::vector<MappedModule> groups;
+  std::map<std::pair<std::string, uint64_t>, size_t> current;
+  for (const Mapping& m : mappings) {
+    if (m.path.empty() || m.path.front() != '/') continue;  // anonymous, [heap], [vdso], anon_inode:...
+    auto key = std::make_pair(m.path, m.inode);
+    auto it = current.find(key);
+    // A second load of a file (dlmopen) is a module of its own, with its
+    // own bias.
+    bool reload = it != current.end() && starts_second_load(groups[it->second].mappings, m);
+    if (it == current.end() || reload) {
+      current[key] = groups.size();
+      groups.push_back(MappedModule{});
+      groups.back().path = m.path;
+    }
+    groups[current[key]].mappings.push_back(m);
+  }
+  return groups;
 }
 
 bool MappedModule::contains(RuntimeAddr a) const {
@@ -163,22 +186,7 @@ class ModuleMapBuilder {
     std::string exe_link = fmt::format("/proc/{}/exe", pid);
     std::string exe = read_link(exe_link);
 
-    // Group by file; a second load of one (dlmopen) is a module of its own,
-    // with its own bias.
-    std::vector<MappedModule> groups;
-    std::map<std::pair<std::string, uint64_t>, size_t> current;
-    for (const Mapping& m : map.mappings_) {
-      if (m.path.empty() || m.path.front() != '/') continue;  // anonymous, [heap], [vdso], anon_inode:...
-      auto key = std::make_pair(m.path, m.inode);
-      auto it = current.find(key);
-      bool reload = it != current.end() && starts_second_load(groups[it->second].mappings, m);
-      if (it == current.end() || reload) {
-        current[key] = groups.size();
-        groups.push_back(MappedModule{});
-        groups.back().path = m.path;
-      }
-      groups[current[key]].mappings.push_back(m);
-    }
+    std::vector<MappedModule> groups = group_by_load(map.mappings_);
 
     for (MappedModule& mod : groups) {
       std::vector<std::string> candidates;

@@ -29,7 +29,9 @@ struct Mapping {
 // mapping usually means another load; but a small file's later segments can
 // be mapped from page 0 too (riscv64's linker does not give code pages of its
 // own: text r-xp, RELRO r--p and data rw-p may all be at offset 0), so a
-// second load is an offset-0 mapping with the permissions the load began with.
+// second load is an offset-0 mapping with the permissions the load began with,
+// and not one that starts right where the load's last mapping ends (64 KiB
+// pages on ppc64le put a small file's RELRO in its first page as well).
 bool starts_second_load(const std::vector<Mapping>& load, const Mapping& next);
 
 struct LoadSegment;
@@ -55,6 +57,11 @@ class MappedModule {
   // The file's name without directories ("libc.so.6").
   std::string_view file_name() const;
 };
+
+// The file-backed mappings of `mappings` (in address order, as in
+// /proc/PID/maps) grouped into one MappedModule per load of a file, with
+// only path and mappings set.
+std::vector<MappedModule> group_by_load(const std::vector<Mapping>& mappings);
 
 class ModuleMap {
  public:

@@ -88,13 +88,22 @@ ReturnAddressRule read_return_address_rule(Elf* elf, Dwarf* dwarf, uint16_t mach
       if (ops[0].atom == DW_OP_call_frame_cfa && nops == 1) offset = 0;
       if (ops[0].atom == DW_OP_call_frame_cfa && nops == 2 && ops[1].atom == DW_OP_plus_uconst)
         offset = static_cast<int64_t>(ops[1].number);
-      if (!offset) {
-        rule.unsupported = (ops[0].atom == DW_OP_regx || (ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31))
-                               ? fmt::format("its CFI moves the return address to another register at {}", at)
-                               : fmt::format("its CFI computes the return address with an expression at {}", at);
+      // register(R): DW_OP_regR, DW_OP_regx R.
+      std::optional<unsigned> reg;
+      if (nops == 1 && ops[0].atom == DW_OP_regx) reg = static_cast<unsigned>(ops[0].number);
+      if (nops == 1 && ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31) reg = ops[0].atom - DW_OP_reg0;
+      if (reg) {
+        if (*reg != rule.ra_column && !rule.via_register) {
+          rule.via_register = reg;
+          rule.via_from = FileAddr(pc);
+        }
+      } else if (!offset) {
+        rule.unsupported = fmt::format("its CFI computes the return address with an expression at {}", at);
         return rule;
       }
-      if (!rule.saved_at) {
+      if (!offset) {
+        // In a register for now: nothing to compare with a save.
+      } else if (!rule.saved_at) {
         rule.saved_at = offset;
         rule.saved_from = FileAddr(pc);
       } else if (*rule.saved_at != *offset) {

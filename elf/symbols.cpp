@@ -163,7 +163,7 @@ size_t leading_underscores(const std::string& s) {
 
 }  // namespace
 
-std::vector<Function> read_functions(Elf* elf, const std::string& path) {
+std::vector<Function> read_functions(Elf* elf, const std::string& path, Elf* debug) {
   GElf_Ehdr ehdr;
   if (gelf_getehdr(elf, &ehdr) == nullptr) throw_runtime("cannot read the ELF header of {}: {}", path, elf_errmsg(-1));
   // ELFv1 (big-endian ppc64) symbols point at descriptors and have no local
@@ -173,6 +173,11 @@ std::vector<Function> read_functions(Elf* elf, const std::string& path) {
   Sections secs = find_sections(elf);
   std::vector<RawSymbol> raw;
   if (secs.symtab) read_table(elf, secs.symtab, secs, false, ppc64_v2, path, raw);
+  // The debug file's section headers have the module's addresses and sizes.
+  if (debug != nullptr && !secs.symtab) {
+    Sections dsecs = find_sections(debug);
+    if (dsecs.symtab) read_table(debug, dsecs.symtab, dsecs, false, ppc64_v2, path, raw);
+  }
   if (secs.dynsym) read_table(elf, secs.dynsym, secs, true, ppc64_v2, path, raw);
 
   // Same name at the same address once; .symtab (read first) wins.

@@ -119,7 +119,8 @@ RegisterRef AArch64Isa::return_value() const { return RegisterRef{kX0}; }
 // leaves sp as it was at the entry.
 ReturnAddressSlot AArch64Isa::return_address_slot(const Regs& r) const {
   (void)r;
-  return {ReturnAddressSlot::Kind::Register, RuntimeAddr(0), RegisterRef{kLr}};
+  // Each prologue saves x30 in its own frame, wherever it chooses (its CFI says where).
+  return {ReturnAddressSlot::Kind::Register, RuntimeAddr(0), RegisterRef{kLr}, std::nullopt};
 }
 
 std::string AArch64Isa::return_hijack_refusal(std::span<const Instruction> code) const {

@@ -35,6 +35,8 @@ class AArch64Isa final : public Isa {
   bool is_syscall_step_trap(int si_code) const override;
   std::span<const DwarfRegister> dwarf_register_map() const override;
   StepMechanism step_mechanism() const override { return StepMechanism::HardwareStep; }
+  // The step over svc is reported from the syscall exit path (is_syscall_step_trap).
+  StepMechanism syscall_step_mechanism() const override { return StepMechanism::HardwareStep; }
 
   size_t regs_size() const override;
   uint64_t pc(const Regs& r) const override;

@@ -33,6 +33,7 @@ class Ppc64leIsa final : public Isa {
   bool is_step_trap(int si_code) const override;
   bool is_syscall_step_trap(int si_code) const override;
   StepMechanism step_mechanism() const override { return StepMechanism::HardwareStep; }
+  StepMechanism syscall_step_mechanism() const override { return StepMechanism::TrailingTrap; }
 
   size_t regs_size() const override;
   uint64_t pc(const Regs& r) const override;

@@ -137,10 +137,11 @@ RegisterRef Riscv64Isa::return_value() const { return RegisterRef{kA0}; }
 std::span<const DwarfRegister> Riscv64Isa::dwarf_register_map() const { return kDwarfRegisters; }
 
 // jal/jalr put the return address in ra; nothing is on the stack at the
-// first instruction.
+// first instruction. Each prologue saves ra in its own frame, wherever it
+// chooses (its CFI says where): the psABI fixes no save slot.
 ReturnAddressSlot Riscv64Isa::return_address_slot(const Regs& r) const {
   (void)r;
-  return {ReturnAddressSlot::Kind::Register, RuntimeAddr(0), RegisterRef{kRa}};
+  return {ReturnAddressSlot::Kind::Register, RuntimeAddr(0), RegisterRef{kRa}, std::nullopt};
 }
 
 // ret (jalr zero, 0(ra)) pops nothing: sp is as it was at the entry.

@@ -29,6 +29,9 @@ class Riscv64Isa final : public Isa {
   bool is_step_trap(int si_code) const override;
   bool is_syscall_step_trap(int si_code) const override;
   StepMechanism step_mechanism() const override { return StepMechanism::TrailingTrap; }
+  // No single step at all (PTRACE_SINGLESTEP fails with EIO), so a borrowed
+  // ecall is run to the breakpoint written after it, as every copy is.
+  StepMechanism syscall_step_mechanism() const override { return StepMechanism::TrailingTrap; }
 
   size_t regs_size() const override;
   uint64_t pc(const Regs& r) const override;

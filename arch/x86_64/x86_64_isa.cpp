@@ -112,7 +112,7 @@ std::span<const DwarfRegister> X86_64Isa::dwarf_register_map() const {
 
 // `call` pushed it: at the first instruction it is the word at rsp.
 ReturnAddressSlot X86_64Isa::return_address_slot(const Regs& r) const {
-  return {ReturnAddressSlot::Kind::Memory, RuntimeAddr(r.words[kRsp]), {}};
+  return {ReturnAddressSlot::Kind::Memory, RuntimeAddr(r.words[kRsp]), {}, std::nullopt};
 }
 
 std::span<const uint8_t> X86_64Isa::syscall_instruction() const { return kSyscall; }

@@ -34,6 +34,7 @@ class X86_64Isa final : public Isa {
   // kernel-sent si_code.
   bool is_syscall_step_trap(int si_code) const override { return si_code > 0; }
   StepMechanism step_mechanism() const override { return StepMechanism::HardwareStep; }
+  StepMechanism syscall_step_mechanism() const override { return StepMechanism::HardwareStep; }
 
   size_t regs_size() const override;
   uint64_t pc(const Regs& r) const override;

@@ -17,8 +17,9 @@ here=$(dirname "$(realpath "$0")")
 # Static libraries of libelf/libdw and what libdw.a needs (z, lzma, bz2, zstd),
 # capstone, and the header/cmake packages of the build (fmt is used
 # header-only: bookworm ships no libfmt.a, but its cmake config needs libfmt9).
+# systemtap-sdt-dev: <sys/sdt.h>, for the test program with USDT markers.
 devpkgs="libelf-dev libdw-dev libcapstone-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev
-         libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev catch2"
+         libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev catch2 systemtap-sdt-dev"
 case $arch in
   arm64) suite=bookworm kflavour=linux-image-arm64;;
   ppc64el) suite=bookworm kflavour=linux-image-powerpc64le;;

@@ -29,6 +29,9 @@ pkgs=(
   libbz2-dev:riscv64 libzstd-dev:riscv64 libfmt-dev:riscv64 libc6-dev:riscv64 libstdc++-14-dev:riscv64
   # header-only libraries
   nlohmann-json3-dev libcli11-dev
+  # <sys/sdt.h>, for the test program with USDT markers (its path is per
+  # architecture: /usr/include/riscv64-linux-gnu/sys/sdt.h)
+  systemtap-sdt-dev:riscv64
 )
 # (The riscv64 programs the VM needs besides the tests, busybox and setpriv,
 # come from tests/cross/fetch-arch.sh: util-linux is Essential and

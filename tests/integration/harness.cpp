@@ -377,11 +377,22 @@ std::optional<ElfSymbol> elf_symbol(const std::string& file, const std::string& 
       memcpy(&sym, image.data() + sh.sh_offset + off, sizeof sym);
       if (sym.st_shndx == SHN_UNDEF || sym.st_name >= strtab.sh_size) continue;
       const char* name = image.data() + strtab.sh_offset + sym.st_name;
-      if (strnlen(name, strtab.sh_size - sym.st_name) == symbol.size() && symbol == name)
-        return ElfSymbol{sym.st_value, sym.st_size};
+      if (strnlen(name, strtab.sh_size - sym.st_name) != symbol.size() || symbol != name) continue;
+      ElfSymbol out{sym.st_value, sym.st_size};
+      // ELFv2: st_other bits 5-7 encode the local entry's offset: 0 and 1
+      // mean none, N from 2 to 6 means (1 << N) / 4 instructions.
+      const unsigned code = (sym.st_other >> 5) & 7;
+      if (eh.e_machine == EM_PPC64 && code >= 2 && code <= 6) out.local_entry = (uint64_t{1} << code) >> 2 << 2;
+      return out;
     }
   }
   return std::nullopt;
+}
+
+std::string ElfSymbol::entry_offset() const {
+  char buf[32];
+  snprintf(buf, sizeof buf, "+0x%lx", static_cast<unsigned long>(local_entry));
+  return buf;
 }
 
 uint64_t symbol_address(const std::string& file, const std::string& symbol) {

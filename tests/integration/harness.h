@@ -113,6 +113,14 @@ size_t count_lines(const std::string& text, const std::string& needle);
 // prints it, read from its .symtab (.dynsym): no binutils needed.
 struct ElfSymbol {
   uint64_t addr = 0, size = 0;
+  // ppc64 ELFv2: how far past the symbol's address (the global entry, which
+  // sets up the TOC) the local entry is, from st_other: where direct calls
+  // enter, and where uptrace probes FUNC. 0 on every other ISA.
+  uint64_t local_entry = 0;
+  // The address FUNC probes.
+  uint64_t entry() const { return addr + local_entry; }
+  // "+0x8" (ppc64le), "+0x0": the FUNC+OFF that names that address.
+  std::string entry_offset() const;
 };
 std::optional<ElfSymbol> elf_symbol(const std::string& file, const std::string& symbol, bool dynamic = false);
 // The address of `symbol` in the ELF file (as nm prints it); throws when absent.

@@ -57,22 +57,26 @@ struct IsaExpectations {
   const char* handle_scope;
   // An ELF machine of another ISA, for --explain -x of a foreign file.
   uint16_t foreign_machine;
-  // %return: how the return address is named, and whether --explain adds
-  // where the prologue saves it (from the CFI).
+  // %return: how the return address is named, and, where it arrives in a
+  // register, how --explain of returns' depth begins to say where the
+  // prologue saves it, and the CFI rule that says so (nullptr: nothing
+  // is said, x86-64's is in memory already).
   const char* return_address;
-  bool return_address_saved_by_prologue;
-  // returns-O0-nodebug: narrow_int's raw return register as s64 (the whole
-  // long argument, 6 << 32 | 0xffffffff, where the ABI leaves the upper half
-  // alone; riscv64's psABI keeps 32-bit values sign-extended, so its code
-  // ends with sext.w and the register holds -1).
+  const char* return_address_save;
+  const char* return_address_save_cfi;
+  // returns-O0-nodebug: narrow_int's and narrow_uchar's raw return register
+  // as s64 (x86-64 leaves the whole argument there; aarch64 clears all
+  // above the byte; ppc64le's ELFv2 has the callee extend its int or char
+  // return to 64 bits; riscv64's psABI keeps 32-bit values sign-extended,
+  // so its code ends with sext.w and the int's register holds -1).
   const char* narrow_int_raw_return;
-  // returns-O0-nodebug: narrow_uchar's raw return register as s64 (x86-64
-  // leaves the whole argument there; aarch64 clears all above the byte).
   const char* narrow_uchar_raw_return;
   // $retval's register, as --explain names it.
   const char* return_register;
+  // Whether --mode jump exists on this ISA (where not, it is refused).
+  bool jump_mode;
   // Whether GCC -O2 splits the targets' unlikely paths into FUNC.cold parts
-  // (cold_cxx-O2, coldsplit-O2); riscv64's GCC 14 does not.
+  // (cold_cxx-O2, coldsplit-O2); ppc64le's and riscv64's GCC do not.
   bool cold_parts;
 };
 
@@ -90,10 +94,12 @@ inline const IsaExpectations& isa_expectations() {
       "req, count, tag, limit, total",
       183,  // EM_AARCH64
       "[rsp]",
-      false,
+      nullptr,
+      nullptr,
       "25769803775",
       "2147483592",
       "%rax",
+      true,
       true,
   };
 #elif defined(__aarch64__)
@@ -111,10 +117,12 @@ inline const IsaExpectations& isa_expectations() {
       "i, req, count, tag, limit, total",
       62,  // EM_X86_64
       "x30",
-      true,
+      "[entry sp-0x",  // stp x29, x30, [sp, #-N]!
+      "(CFI: CFA-0x",
       "25769803775",
       "200",
       "%x0",
+      false,
       true,
   };
 #elif defined(__riscv) && __riscv_xlen == 64
@@ -133,10 +141,36 @@ inline const IsaExpectations& isa_expectations() {
       "req, count, tag, limit, total",
       62,  // EM_X86_64
       "ra",
-      true,  // sd ra, N(sp) in the prologue, as aarch64's stp
+      "[entry sp-0x",  // addi sp, sp, -N; sd ra, M(sp), as aarch64's stp
+      "(CFI: CFA-0x",
       "-1",
       "200",  // -O0: zext.b a5, a5; mv a0, a5
       "%a0",
+      false,  // no jump mode on riscv64 (yet): a probe there is a trap
+      false,
+  };
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+  // As seen in the qemu-system-ppc64 VM (tests/cross/run ppc64le).
+  static constexpr IsaExpectations e{
+      "ppc64le",
+      "0x7ff",
+      "DW_OP_reg4 (%r4)",
+      "DW_OP_reg3 (%r3)",
+      // -O0 addresses its frame through r31 (mr r31,r1 after stdu).
+      "DW_OP_fbreg -40; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 31 (%r31) +96",
+      // The inlined copies begin at their caller's local entry.
+      "+0x8 ",
+      false,
+      false,
+      "req, count, tag, limit, total",
+      62,  // EM_X86_64
+      "lr",
+      "[entry sp+0x10]",  // mflr r0; std r0,16(r1): the caller's LR save doubleword
+      "(CFI: CFA+0x10)",
+      "-1",   // extsw r3
+      "200",  // rlwinm/clrldi: zero-extended
+      "%r3",
+      false,
       false,
   };
 #else

@@ -177,7 +177,10 @@ TEST_CASE("dwarf: a source line inlined in several places is one probe at each, 
   REQUIRE(t.hits == expected);
   Result e = uptrace({"--explain", line + " v k", "-x", target("dwarf_vars-O2")});
   REQUIRE(e.status == 0);
-  CHECK(count_lines(e.out, "  at:          scale+0x0 ") == 1);
+  // The out-of-line copy's first line is at its entry (ppc64le: its local
+  // entry, after the TOC setup).
+  CHECK(count_lines(e.out, "  at:          scale" + elf_symbol(target("dwarf_vars-O2"), "scale").value().entry_offset() +
+                               " ") == 1);
   const std::string inlined_at = isa_expectations().inlined_scale_offset;
   CHECK(count_lines(e.out, "  at:          caller_a" + inlined_at) == 1);
   CHECK(count_lines(e.out, "  at:          caller_b" + inlined_at) == 1);

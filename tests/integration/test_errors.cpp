@@ -283,7 +283,7 @@ TEST_CASE("errors: usage errors on a -p target leave it untouched", "[errors][us
 
 TEST_CASE("errors: bad option values are usage errors", "[errors][usage]") {
   require_usage_error({"--format", "xml", "work_a", "--", kResolve},
-                      "uptrace: --format must be text or json, not 'xml' (see uptrace --help)");
+                      "uptrace: --format must be text, json, chrome or folded, not 'xml' (see uptrace --help)");
   require_usage_error({"--mode", "fast", "work_a", "--", kResolve});
   REQUIRE(uptrace({"--mode", "fast", "work_a", "--", kResolve}).err.find("'fast'") != std::string::npos);
   require_usage_error({"-n", "0", "work_a", "--", kResolve});

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <regex>
 
 #include "harness.h"
 #include "isa.h"
@@ -30,7 +31,11 @@ std::string ppc_driver() {
 #endif
 }
 
-std::string expected_output() { return "ready\ndone " + std::to_string(kRounds) + " traps=" + std::to_string(kRounds) + "\n"; }
+// Two of the program's own traps a round: own_trap's, and checked's
+// conditional one, called once with a negative argument.
+std::string expected_output() {
+  return "ready\ndone " + std::to_string(kRounds) + " traps=" + std::to_string(2 * kRounds) + "\n";
+}
 
 // Runs the driver under uptrace with `probes` counted; returns stdout and
 // checks the counts.
@@ -100,9 +105,50 @@ TEST_CASE("ppc64le: sites inside a lwarx..stwcx. loop and traps of any condition
 }
 
 TEST_CASE("ppc64le: the program's own traps reach it while uptrace traces", "[ppc64le][signals]" ONLY_PPC64LE) {
-  // own_trap's trap is the program's (its handler counts traps=N); a probe
-  // right after it and on the conditional trap's function keep working.
-  run_counted({"own_trap+0x4", "checked+0x4"}, {"own_trap+0x4 " + std::to_string(kRounds), "checked+0x4 " + std::to_string(kRounds)});
+  // own_trap's trap and checked's conditional one, when it fires, are the
+  // program's: its handler counts them (traps=N) and checks their siginfo
+  // is a trap instruction's. Probes right after each keep working.
+  run_counted({"own_trap+0x4", "checked+0x4"},
+              {"own_trap+0x4 " + std::to_string(kRounds), "checked+0x4 " + std::to_string(2 * kRounds)});
+}
+
+TEST_CASE("ppc64le: $arg1..$arg10 (the ninth from the parameter save area), %r3..%r31, %lr, %ctr, $sp and $retval",
+          "[ppc64le][args]" ONLY_PPC64LE) {
+  // The driver calls many(1, -2, 3, 4, 5, 6, 7, 8, 9009, -10010) through a
+  // pointer once a round: mtctr r12; bctrl, so CTR and r12 hold its global
+  // entry, and LR the return address in main.
+  const std::string out = temp_path("hits");
+  Result r = uptrace({"-q", "-o", out,
+                      "many a=$arg1 b=$arg2 h=$arg8 i=$arg9 j=$arg10 r3=%r3 r10=%r10 i_mem=+96($sp):s64 "
+                      "sp=$sp:x64 pc=$pc:x64 ctr=%ctr:x64 r12=%r12:x64 lr=%lr:x64 r31=%r31:x64",
+                      "many%return $retval r3=%r3 sp=$sp:x64", "--", ppc_driver(), "2"});
+  const std::vector<std::string> hits = lines_of(slurp(out));
+  unlink(out.c_str());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == "ready\ndone 2 traps=4\n");
+  REQUIRE(hits.size() == 4);
+  const std::regex entry(
+      "[0-9.]+ [0-9]+/[0-9]+ many a=1 b=-2 h=8 i=9009 j=-10010 r3=1 r10=8 i_mem=9009 sp=(0x[0-9a-f]+) pc=(0x[0-9a-f]+) "
+      "ctr=(0x[0-9a-f]+) r12=(0x[0-9a-f]+) lr=(0x[0-9a-f]+) r31=0x[0-9a-f]+");
+  const std::regex ret("[0-9.]+ [0-9]+/[0-9]+ many%return retval=-969 r3=-969 sp=(0x[0-9a-f]+)");
+  const ElfSymbol many = elf_symbol(ppc_driver(), "many").value(), main_fn = elf_symbol(ppc_driver(), "main").value();
+  for (int i = 0; i < 2; ++i) {
+    std::smatch e, x;
+    INFO(hits[2 * i] << "\n" << hits[2 * i + 1]);
+    REQUIRE(std::regex_match(hits[2 * i], e, entry));
+    REQUIRE(std::regex_match(hits[2 * i + 1], x, ret));
+    auto num = [](const std::ssub_match& m) { return std::stoull(m.str(), nullptr, 16); };
+    const uint64_t sp = num(e[1]), pc = num(e[2]), ctr = num(e[3]), r12 = num(e[4]), lr = num(e[5]);
+    CHECK(sp % 16 == 0);
+    CHECK(num(x[1]) == sp);  // blr leaves r1 as it was at the entry
+    CHECK(ctr == r12);
+    CHECK(pc == ctr + many.local_entry);  // FUNC: the local entry
+    // LR: an address inside main, at the same load bias as many.
+    const uint64_t bias = ctr - many.addr;
+    CHECK(lr - bias > main_fn.addr);
+    CHECK(lr - bias < main_fn.addr + main_fn.size);
+  }
 }
 
 TEST_CASE("ppc64le: --explain -x of a ppc64le file on any host", "[ppc64le][explain]") {

@@ -149,10 +149,10 @@ TEST_CASE("resolution: functions in a shared library of our own", "[resolve][mod
 }
 
 TEST_CASE("resolution: the main executable named as a module", "[resolve][module]") {
-  auto got = counts({"target-resolve:work_b", "target-resolve:" + hex(nm_symbol(kResolve, "work_c").addr)},
-                    kResolve, 3);
-  REQUIRE(got == std::vector<std::string>{"target-resolve:work_b 6",
-                                          "target-resolve:" + hex(nm_symbol(kResolve, "work_c").addr) + " 9"});
+  // The address where work_c's calls enter (ppc64le: its local entry).
+  const std::string work_c = hex(nm_symbol(kResolve, "work_c").entry());
+  auto got = counts({"target-resolve:work_b", "target-resolve:" + work_c}, kResolve, 3);
+  REQUIRE(got == std::vector<std::string>{"target-resolve:work_b 6", "target-resolve:" + work_c + " 9"});
 }
 
 TEST_CASE("resolution: a source line in a shared library", "[resolve][line][module]" ONLY_X86_64) {
@@ -241,7 +241,9 @@ TEST_CASE("resolution: C++ names in --list and --explain, with and without MODUL
   Result ex = uptrace({"--explain", "libcxxlib.so:lib::ns::twice(double)", "lib::ns::twice", "-x", lib});
   INFO(ex.out << ex.err);
   REQUIRE(ex.status == 0);
-  REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(double)+0x0 in " + lib) == 2);
+  // At the function's entry (ppc64le: its local entry, if it sets up a TOC).
+  REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(double)" +
+                                  elf_symbol(lib, "_ZN3lib2ns5twiceEd").value().entry_offset() + " in " + lib) == 2);
   REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(") == 4);
 }
 
@@ -250,6 +252,9 @@ TEST_CASE("resolution: a .cold part is not an entry: not in FUNC, a glob or --li
   // .cold]", which runs only on the unlikely path. target-cold_cxx-O2 calls
   // ns::check 100 times, 10 of them through its cold part.
   const std::string cxx = target("cold_cxx-O2"), c = target("coldsplit-O2");
+  // GCC splits them on x86-64 and aarch64, not on ppc64le or riscv64
+  // (-freorder-blocks-and-partition heuristics differ per target); isa.h
+  // says which, so a split that stops where it was made fails, not skips.
   if (!isa_expectations().cold_parts) {
     WARN("skipped: " << isa_expectations().name << "'s GCC makes no .cold parts of the targets");
     return;
@@ -276,7 +281,8 @@ TEST_CASE("resolution: a .cold part is not an entry: not in FUNC, a glob or --li
   Result ex = uptrace({"--explain", "ns::check", "-x", cxx});
   REQUIRE(ex.status == 0);
   REQUIRE(count_lines(ex.out, "  at:          ") == 1);
-  REQUIRE(count_lines(ex.out, "  at:          ns::check(long)+0x0 in ") == 1);
+  REQUIRE(count_lines(ex.out, "  at:          ns::check(long)" + elf_symbol(cxx, "_ZN2ns5checkEl").value().entry_offset() +
+                                  " in ") == 1);
   // Named by its own symbol, a cold part is still a place to probe.
   Result by_name = uptrace({"--explain", "hot_or_cold.cold", "-x", c});
   REQUIRE(by_name.status == 0);
@@ -340,7 +346,9 @@ TEST_CASE("resolution: a glob with an offset makes one probe per match", "[resol
 TEST_CASE("resolution: 0xADDR in a PIE and in a non-PIE executable", "[resolve][addr]") {
   for (const std::string& program : {kResolve, kResolveNopie}) {
     INFO(program);
-    uint64_t addr = nm_symbol(program, "work_b").addr;
+    // Where work_b's calls enter (ppc64le: its local entry, past the global
+    // entry that only calls through a pointer pass).
+    uint64_t addr = nm_symbol(program, "work_b").entry();
     std::string file = temp_path("hits");
     // Upper-case hex digits are normalised to lower case.
     std::string written = hex(addr);
@@ -445,21 +453,24 @@ TEST_CASE("resolution: FUNC+OFF in decimal or hex or with a leading zero prints 
 }
 
 TEST_CASE("resolution: probes that share an address are each reported", "[resolve][offset]") {
-  std::string addr = hex(nm_symbol(kResolve, "work_a").addr);
-  auto got = counts({"work_a", "work_a+0", addr, "work_*"}, kResolve, 5);
-  REQUIRE(got == std::vector<std::string>{"work_a 5", "work_a+0x0 5", addr + " 5", "work_a 5", "work_b 10",
-                                          "work_c 15"});
+  // work_a, work_a+OFF and 0xADDR all name where work_a's calls enter: its
+  // first instruction, or on ppc64le its local entry (FUNC+OFF counts from
+  // the global entry there).
+  const Sym a = nm_symbol(kResolve, "work_a");
+  std::string addr = hex(a.entry()), plus = "work_a" + a.entry_offset();
+  auto got = counts({"work_a", plus, addr, "work_*"}, kResolve, 5);
+  REQUIRE(got == std::vector<std::string>{"work_a 5", plus + " 5", addr + " 5", "work_a 5", "work_b 10", "work_c 15"});
   // Text: one line per probe per hit.
   std::string file = temp_path("hits");
-  Result r = uptrace({"-q", "-o", file, "work_a v=$arg1", "work_a+0 w=$arg1", "--", kResolve, "2"});
+  Result r = uptrace({"-q", "-o", file, "work_a v=$arg1", plus + " w=$arg1", "--", kResolve, "2"});
   REQUIRE(r.status == 0);
   std::string text = slurp(file);
   unlink(file.c_str());
   REQUIRE(lines_of(text).size() == 4);
   REQUIRE(count_lines(text, " work_a v=0") == 1);
   REQUIRE(count_lines(text, " work_a v=1") == 1);
-  REQUIRE(count_lines(text, " work_a+0x0 w=0") == 1);
-  REQUIRE(count_lines(text, " work_a+0x0 w=1") == 1);
+  REQUIRE(count_lines(text, " " + plus + " w=0") == 1);
+  REQUIRE(count_lines(text, " " + plus + " w=1") == 1);
 }
 
 TEST_CASE("resolution: --list -x lists name and address and size and module", "[resolve][list]") {
@@ -575,7 +586,12 @@ TEST_CASE("resolution: --list -p lists the process's modules and leaves it untou
   Result in_libc = uptrace({"--list", "libc:getppid", "-p", t.spid()});
   REQUIRE(in_libc.status == 0);
   Sym g = nm_symbol(libc, "getppid", true);
-  REQUIRE(in_libc.out == "getppid " + hex(g.addr) + " " + std::to_string(g.size) + " " + libc + "\n");
+  // With libc6-dbg installed, its debug file's .symtab adds libc's internal
+  // names of the address (__getppid, __GI_getppid), listed after it.
+  const std::string head = "getppid " + hex(g.addr) + " " + std::to_string(g.size) + " " + libc;
+  INFO(in_libc.out);
+  REQUIRE((in_libc.out == head + "\n" ||
+           (in_libc.out.starts_with(head + " (aliases: ") && in_libc.out.ends_with(")\n"))));
 
   // Without a module, every mapped module is searched.
   Result everywhere = uptrace({"--list", "uptest_lib_w*", "-p", t.spid()});
@@ -593,7 +609,8 @@ TEST_CASE("resolution: --explain -x explains several probes and a refused one ma
   for (const std::string& name : {std::string("work_a"), std::string("other_fn"), "resolve.c:" + std::to_string(probe_line())})
     REQUIRE(std::count(lines.begin(), lines.end(), name) == 1);
   Sym o = nm_symbol(kResolve, "other_fn");
-  REQUIRE(count_lines(ok.out, "  at:          other_fn+0x0 in " + kResolve + " (file address " + hex(o.addr)) == 1);
+  REQUIRE(count_lines(ok.out, "  at:          other_fn" + o.entry_offset() + " in " + kResolve + " (file address " +
+                                  hex(o.entry())) == 1);
   REQUIRE(count_lines(ok.out, "  mode:        ") == 3);
 
   // An unknown function is refused with the reason, as JSON too.
@@ -668,7 +685,7 @@ TEST_CASE("resolution: --explain -p shows runtime addresses and changes nothing"
   auto lib = nlohmann::json::parse(lines[1]);
   REQUIRE(lib["probe"] == "libuptest:uptest_lib_work");
   REQUIRE(lib["module"] == real(kLibUptest));
-  REQUIRE(lib["file_addr"] == hex(nm_symbol(kLibUptest, "uptest_lib_work").addr));
+  REQUIRE(lib["file_addr"] == hex(nm_symbol(kLibUptest, "uptest_lib_work").entry()));
   REQUIRE(lib["refused"].is_null());
   // The runtime address is in one of the library's executable mappings.
   uint64_t runtime = std::stoull(lib["addr"].get<std::string>(), nullptr, 16);

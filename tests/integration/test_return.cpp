@@ -266,6 +266,24 @@ TEST_CASE("return: a tail call returns both frames, innermost first, whichever o
   }
 }
 
+TEST_CASE("return: functions of a shared library return to their caller in the executable", "[return][module]") {
+  // A call into another module goes through a PLT stub; on ppc64le the
+  // stub saves the caller's TOC pointer (r2) and the caller reloads it
+  // right after the call, so a return sent to the wrong place or with r2
+  // disturbed would crash the program or change its sum.
+  Traced t = trace({"libuptest:uptest_lib_work%return $retval", "libuptest:uptest_lib_other%return $retval"}, "uselib",
+                   {"3"});
+  INFO(t.run.err);
+  REQUIRE(t.run.status == 0);
+  // uptest_sink accumulates x + 1 (work, x = 0..2), then x + 2 (other, x = 0..5).
+  REQUIRE(t.run.out == "done 123\n");
+  std::vector<std::string> expected;
+  for (const char* v : {"1", "3", "6"}) expected.push_back(std::string("libuptest:uptest_lib_work%return retval=") + v);
+  for (const char* v : {"8", "11", "15", "20", "26", "33"})
+    expected.push_back(std::string("libuptest:uptest_lib_other%return retval=") + v);
+  REQUIRE(t.hits == expected);
+}
+
 TEST_CASE("return: detach while a hijacked leaf runs puts its return address back", "[return][attach]") {
   // spin_leaf makes no call, so it never moves its return address (aarch64:
   // x30 holds the trampoline all the while it spins).
@@ -335,10 +353,10 @@ TEST_CASE("return: --explain says how the return is caught", "[return][explain]"
   REQUIRE(count_lines(text.out, "  return:      at entry, the return address (" + ra +
                                     ") is replaced by uptrace's return trampoline") == 1);
   // Where a link register is saved, where depth's prologue saves it (its
-  // CFI: aarch64's stp x29, x30, [sp, #-N]!).
-  if (isa_expectations().return_address_saved_by_prologue) {
-    REQUIRE(text.out.find("; the prologue saves " + ra + " at [entry sp-0x") != std::string::npos);
-    REQUIRE(text.out.find("(CFI: CFA-0x") != std::string::npos);
+  // CFI: aarch64's stp x29, x30, [sp, #-N]!, ppc64le's std r0,16(r1)).
+  if (const char* save = isa_expectations().return_address_save) {
+    REQUIRE(text.out.find(std::string("; the prologue saves ") + ra + " at " + save) != std::string::npos);
+    REQUIRE(text.out.find(isa_expectations().return_address_save_cfi) != std::string::npos);
   }
   Parked parked(target("resolve"));
   Result json = uptrace({"--explain", "--format", "json", "-p", parked.spid(), "work_a%return"});
@@ -436,8 +454,11 @@ TEST_CASE("return: an explicit :TYPE on $retval overrides DWARF", "[return][dwar
 
 TEST_CASE("return: $retval without DWARF is the return register as s64", "[return][dwarf]") {
   // -O0 leaves the whole long argument in narrow_int's return register on
-  // every ISA. narrow_uchar's x86-64 code does too (the caller narrows al),
-  // where aarch64's clears all above the byte before it returns.
+  // x86-64 and aarch64, where ppc64le's extends the int (extsw) and
+  // riscv64's keeps it sign-extended, as its psABI wants (sext.w).
+  // narrow_uchar's x86-64 code does too (the caller narrows al), where
+  // aarch64's and ppc64le's clear all above the byte before it returns.
+  const std::string int_register = isa_expectations().narrow_int_raw_return;
   const std::string uchar_register = isa_expectations().narrow_uchar_raw_return;
   const std::string stripped = target("returns-O0-nodebug");  // objcopy --strip-debug, at build time
   std::string out = temp_path("hits");
@@ -447,7 +468,7 @@ TEST_CASE("return: $retval without DWARF is the return register as s64", "[retur
   unlink(out.c_str());
   INFO(r.err);
   REQUIRE(r.status == 0);
-  CHECK(hits == std::vector<std::string>{"narrow_int%return retval=" + std::string(isa_expectations().narrow_int_raw_return),
+  CHECK(hits == std::vector<std::string>{"narrow_int%return retval=" + int_register,
                                          "narrow_uchar%return retval=" + uchar_register,
                                          "truth%return retval=1", "truth%return retval=0"});
 }

@@ -77,6 +77,51 @@ uptrace_target(target-throws-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/throws.cpp O
 # A function GCC splits into a hot part and FUNC.cold (at -O2).
 uptrace_target(target-coldsplit-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/coldsplit.c OPTIONS -O2)
 
+# USDT markers (<sys/sdt.h>, Debian's systemtap-sdt-dev; in the cross
+# sysroot too, tests/cross/fetch-arch.sh). The glob above builds target-sdt
+# from sdt.c; its marker with a semaphore is in a file of its own.
+find_path(UPTRACE_SDT_INCLUDE_DIR sys/sdt.h)
+if(NOT UPTRACE_SDT_INCLUDE_DIR)
+  message(FATAL_ERROR "the test programs need <sys/sdt.h>: install systemtap-sdt-dev (scripts/install-deps does), "
+                      "or configure with -DUPTRACE_TESTS=OFF")
+endif()
+target_sources(target-sdt PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/sdt/guarded.c)
+target_include_directories(target-sdt PRIVATE ${UPTRACE_SDT_INCLUDE_DIR})
+# Unoptimised, every argument is in memory (-4@-20(%rbp), 8@[sp, 16]).
+uptrace_target(target-sdt-O0 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/sdt.c ${CMAKE_CURRENT_SOURCE_DIR}/sdt/guarded.c
+               OPTIONS -O0)
+target_include_directories(target-sdt-O0 PRIVATE ${UPTRACE_SDT_INCLUDE_DIR})
+
+# Separate debug information (SPEC.md "Debug information"): dwarf_vars with
+# its DWARF and .symtab moved out to a debug file, as Debian's -dbgsym
+# packages have them, made here with the toolchain's objcopy (the cross VM
+# has no binutils).
+# - target-dwarf_vars-split: its debug file is in a build-id tree under a
+#   root of the tests' own, debug-root/.build-id/75/70...21.debug (the tests
+#   point uptrace there with UPTRACE_DEBUG_ROOT); its build-id is set at link
+#   time so that the path is known here.
+# - target-dwarf_vars-debuglink: no build-id tree has it; its .gnu_debuglink
+#   names a file in the .debug folder beside it. It keeps its .symtab (only
+#   its DWARF is in the debug file), the other way packages are stripped.
+set(UPTRACE_SPLIT_BUILD_ID 757074726163652d73706c69742d62792d696421)  # "uptrace-split-by-id!"
+string(SUBSTRING ${UPTRACE_SPLIT_BUILD_ID} 0 2 split_dir)
+string(SUBSTRING ${UPTRACE_SPLIT_BUILD_ID} 2 -1 split_rest)
+set(split_debug ${CMAKE_CURRENT_BINARY_DIR}/debug-root/.build-id/${split_dir}/${split_rest}.debug)
+uptrace_target(target-dwarf_vars-split SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dwarf_vars.c
+               OPTIONS -Wl,--build-id=0x${UPTRACE_SPLIT_BUILD_ID})
+add_custom_command(TARGET target-dwarf_vars-split POST_BUILD
+                   COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/debug-root/.build-id/${split_dir}
+                   COMMAND ${CMAKE_OBJCOPY} --only-keep-debug $<TARGET_FILE:target-dwarf_vars-split> ${split_debug}
+                   COMMAND ${CMAKE_OBJCOPY} --strip-all $<TARGET_FILE:target-dwarf_vars-split>
+                   VERBATIM)
+set(link_debug ${CMAKE_CURRENT_BINARY_DIR}/.debug/target-dwarf_vars-debuglink.debug)
+uptrace_target(target-dwarf_vars-debuglink SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dwarf_vars.c)
+add_custom_command(TARGET target-dwarf_vars-debuglink POST_BUILD
+                   COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/.debug
+                   COMMAND ${CMAKE_OBJCOPY} --only-keep-debug $<TARGET_FILE:target-dwarf_vars-debuglink> ${link_debug}
+                   COMMAND ${CMAKE_OBJCOPY} --strip-debug --add-gnu-debuglink=${link_debug}
+                           $<TARGET_FILE:target-dwarf_vars-debuglink>
+                   VERBATIM)
 # ppc64le (ELFv2) functions of known layout (ppc64le/): built natively on
 # ppc64le for the tests tagged ONLY_PPC64LE; elsewhere, when Debian's
 # g++-powerpc64le-linux-gnu is installed, cross-built as ppc64le-ppc_driver
@@ -153,3 +198,12 @@ if(UPTRACE_GO)
 else()
   message(STATUS "golang-go is not installed: the Go tests (tests/integration/test_go.cpp) will be skipped")
 endif()
+
+# A library the program loads with dlopen only (libraries loaded later): the
+# program finds it by name through its RUNPATH, as uptrace must.
+add_library(dlcycle SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/dlcycle_lib.c)
+target_compile_options(dlcycle PRIVATE ${UPTRACE_TARGET_FLAGS})
+set_target_properties(dlcycle PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+target_link_libraries(target-dlcycle PRIVATE ${CMAKE_DL_LIBS})
+target_link_options(target-dlcycle PRIVATE -Wl,--enable-new-dtags,-rpath,${CMAKE_CURRENT_BINARY_DIR})
+add_dependencies(target-dlcycle dlcycle)

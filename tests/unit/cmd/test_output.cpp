@@ -553,6 +553,8 @@ TEST_CASE("output file: created, and its errors", "[output]") {
 TEST_CASE("format names of --format", "[output]") {
   CHECK(uptrace::cmd::parse_output_format("text") == OutputFormat::Text);
   CHECK(uptrace::cmd::parse_output_format("json") == OutputFormat::Json);
+  CHECK(uptrace::cmd::parse_output_format("chrome") == OutputFormat::Chrome);
+  CHECK(uptrace::cmd::parse_output_format("folded") == OutputFormat::Folded);
   CHECK_FALSE(uptrace::cmd::parse_output_format("JSON").has_value());
   CHECK_FALSE(uptrace::cmd::parse_output_format("").has_value());
 }

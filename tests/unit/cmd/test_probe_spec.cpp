@@ -187,6 +187,36 @@ TEST_CASE("MODULE: prefixes", "[probe_spec]") {
   CHECK(r.display_name() == "libc:getpid%return");
 }
 
+TEST_CASE("[MODULE:]%PROVIDER:NAME, a USDT marker", "[probe_spec][usdt]") {
+  auto marker = [](const ProbeSpec& s) -> const loc::Marker& {
+    REQUIRE(std::holds_alternative<loc::Marker>(s.location));
+    return std::get<loc::Marker>(s.location);
+  };
+  ProbeSpec s = parse_probe("%libstdcxx:throw");
+  CHECK_FALSE(s.module.has_value());
+  CHECK(marker(s).provider == "libstdcxx");
+  CHECK(marker(s).name == "throw");
+  CHECK_FALSE(marker(s).is_glob);
+  CHECK(s.display_name() == "%libstdcxx:throw");
+
+  ProbeSpec m = parse_probe("libstdc++:%libstdcxx:catch $arg1 t=$arg2:x64");
+  CHECK(m.module == "libstdc++");
+  CHECK(marker(m).name == "catch");
+  CHECK(m.display_name() == "libstdc++:%libstdcxx:catch");
+  REQUIRE(m.args.size() == 2);
+  CHECK(m.args[0].name == "arg1");
+  CHECK(m.args[1].name == "t");
+
+  // A name of digits is not a source line; a path may be the module.
+  CHECK(marker(parse_probe("%p:42")).name == "42");
+  CHECK(parse_probe("/usr/lib/libx.so.1:%p:n").module == "/usr/lib/libx.so.1");
+
+  ProbeSpec g = parse_probe("%lib*:th[!x]ow");
+  CHECK(marker(g).is_glob);
+  CHECK(g.display_name("libstdcxx:throw") == "%libstdcxx:throw");
+  CHECK(parse_probe("%p:*").display_name() == "%p:*");
+}
+
 TEST_CASE("C++ names: '::' is not a module separator", "[probe_spec]") {
   ProbeSpec mangled = parse_probe("_ZN2ns3fooEv");
   CHECK(function(mangled).name == "_ZN2ns3fooEv");
@@ -341,7 +371,20 @@ TEST_CASE("location usage errors", "[probe_spec]") {
       {"$arg1", "bad probe '$arg1': '$arg1' is a fetch argument: it goes in the word of its probe, quoted (e.g. "
                 "'FUNC $arg1')"},
       {"%rdi", "bad probe '%rdi': '%rdi' is a fetch argument: it goes in the word of its probe, quoted (e.g. 'FUNC "
-               "%rdi')"},
+               "%rdi'); a USDT marker is %PROVIDER:NAME"},
+      {"%rdi:u32", "bad probe '%rdi:u32': '%rdi:u32' is a fetch argument: it goes in the word of its probe, quoted "
+                   "(e.g. 'FUNC %rdi:u32'); a USDT marker is %PROVIDER:NAME"},
+      // USDT markers.
+      {"%p", "bad probe '%p': '%p' is a fetch argument: it goes in the word of its probe, quoted (e.g. 'FUNC %p'); a "
+             "USDT marker is %PROVIDER:NAME"},
+      {"lib:%p", "bad probe 'lib:%p': '%p' is not a USDT marker: write %PROVIDER:NAME (see --list)"},
+      {"%p:", "bad probe '%p:': no name in the USDT marker '%p:' (%PROVIDER:NAME)"},
+      {"lib:%:n", "bad probe 'lib:%:n': no provider in the USDT marker '%:n' (%PROVIDER:NAME)"},
+      {"%p:n-1", "bad probe '%p:n-1': '-' in the USDT marker '%p:n-1' is not part of a name (letters, digits, _ or a "
+                 "glob)"},
+      {"%p:n:x", "bad probe '%p:n:x': ':' in the USDT marker '%p:n:x' is not part of a name (letters, digits, _ or a "
+                 "glob)"},
+      {":%p:n", "bad probe ':%p:n': empty module name before ':'"},
       {"len=$arg2:u32", "bad probe 'len=$arg2:u32': 'len=$arg2:u32' is a fetch argument: it goes in the word of its "
                         "probe, quoted (e.g. 'FUNC len=$arg2:u32')"},
       {"$retval:s32", "bad probe '$retval:s32': '$retval:s32' is a fetch argument: it goes in the word of its "

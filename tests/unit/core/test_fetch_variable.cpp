@@ -321,3 +321,28 @@ TEST_CASE("fetch: $retval takes the function's DWARF return type", "[fetch][dwar
   v = one(plans, 42, retval(FetchType::S64));
   CHECK(v.bits == 42);
 }
+
+TEST_CASE("fetch: a constant (a USDT marker's number) is its value, typed, in memory as an address", "[fetch][core]") {
+  const arch::Isa& isa = arch::native_isa();
+  std::vector<FetchArg> args;
+  args.push_back(FetchArg{"arg1", FetchExpr{fetch::Constant{static_cast<uint64_t>(-42)}}, FetchType::S32});
+  args.push_back(FetchArg{"arg2", FetchExpr{fetch::Constant{200}}, FetchType::U8});
+  auto at = std::make_shared<const FetchExpr>(FetchExpr{fetch::Constant{kBase}});
+  args.push_back(FetchArg{"s", FetchExpr{fetch::Deref{0, at}}, FetchType::String});
+  args.push_back(FetchArg{"w", FetchExpr{fetch::Deref{8, at}}, FetchType::U16});
+  core::FetchProgram p(isa, args, "%uptest:answer", false);
+  // A trampoline records nothing for a constant.
+  CHECK(p.register_captures().why_not.find("memory") != std::string::npos);
+  core::FetchProgram regs_only(isa, {args[0], args[1]}, "%uptest:answer", false);
+  CHECK(regs_only.register_captures().why_not.empty());
+  CHECK(regs_only.register_captures().words.empty());
+  Hit h;
+  h.mem.put_bytes(kBase, "hi", 3);
+  h.mem.put<uint16_t>(kBase + 8, 0xbeef);
+  auto v = h.run(p);
+  REQUIRE(v.size() == 4);
+  CHECK(static_cast<int64_t>(v[0].bits) == -42);
+  CHECK(v[1].bits == 200);
+  CHECK(v[2].text == "hi");
+  CHECK(v[3].bits == 0xbeef);
+}

@@ -11,6 +11,8 @@
 
 #include "arch/aarch64/aarch64_isa.h"
 #include "arch/aarch64/registers.h"
+#include "arch/ppc64le/ppc64le_isa.h"
+#include "arch/ppc64le/registers.h"
 #include "core/address_space.h"
 #include "core/return_probes.h"
 #include "core/thread.h"
@@ -18,6 +20,7 @@
 using namespace uptrace;
 using namespace uptrace::core;
 namespace a64 = uptrace::arch::aarch64;
+namespace ppc = uptrace::arch::ppc64le;
 
 namespace {
 
@@ -93,6 +96,27 @@ TEST_CASE("aarch64 returns: x30 is replaced at the entry and the frame's slot is
   CHECK(r.words[a64::kPc] == 0x400abc);
   CHECK(r.words[a64::kLr] == 0x400abc);  // as a real ret would leave it
   CHECK(f.t.returns.empty());
+}
+
+TEST_CASE("returns: each frame keeps the time of its own entry, for the return's hit", "[return]") {
+  Fixture f;
+  const uint64_t sp = f.top() - 0x100;
+  arch::Regs outer;
+  outer.words[a64::kSp] = sp;
+  outer.words[a64::kLr] = 0x400abc;
+  f.returns.on_site_hit(f.t, f.space, kLeaf, outer, 1000);
+  arch::Regs inner;
+  inner.words[a64::kSp] = sp - 0x40;
+  inner.words[a64::kLr] = 0x400def;
+  f.returns.on_site_hit(f.t, f.space, kLeaf, inner, 2500);
+  auto frames = f.ret(sp - 0x40, inner);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].orig_ret == 0x400def);
+  CHECK(frames[0].entry_ns == 2500);
+  frames = f.ret(sp, outer);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].orig_ret == 0x400abc);
+  CHECK(frames[0].entry_ns == 1000);
 }
 
 TEST_CASE("aarch64 returns: detach before the prologue saves x30 puts it back in the register", "[return][aarch64]") {
@@ -278,4 +302,65 @@ TEST_CASE("aarch64 returns: the scan stays in the stack's mapping and below the 
   // A thread above its frames (they are dead, or of another stack): nothing.
   f.word(a - 8) = kTrampoline;
   CHECK(f.returns.restore_moved(f.t.returns, a, f.top(), f.space.memory, f.space.return_trampoline) == 0);
+}
+
+// ppc64le: LR holds the return address at the entry; the prologue copies it
+// to r0 (mflr r0) and stores it in the caller's frame, at entry sp + 16.
+namespace {
+
+struct PpcFixture {
+  const arch::Isa& isa = uptrace::arch::ppc64le::ppc64le_isa();
+  std::vector<uint64_t> stack = std::vector<uint64_t>(512, 0);
+  AddressSpace space{getpid()};
+  ReturnProbes returns{isa};
+  Thread t;
+
+  PpcFixture() {
+    space.return_trampoline = RuntimeAddr(kTrampoline);
+    ArmedSite s{RuntimeAddr(0x10000100), RuntimeAddr(0), nullptr, {}, 16};  // std r0,16(r1)
+    s.probes.push_back({0, FetchProgram(), ProbeRole::Return});
+    space.sites.push_back(std::move(s));
+  }
+  uint64_t top() const { return reinterpret_cast<uint64_t>(stack.data() + stack.size()); }
+  uint64_t& word(uint64_t addr) { return stack[(addr - reinterpret_cast<uint64_t>(stack.data())) / 8]; }
+  arch::Regs enter(uint64_t sp, uint64_t lr) {
+    arch::Regs r;
+    r.words[ppc::kSp] = sp;
+    r.words[ppc::kLink] = lr;
+    r.words[ppc::kNip] = space.sites[0].addr.value;
+    returns.on_site_hit(t, space, 0, r);
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ppc64le returns: detach between mflr r0 and the save puts the real address in LR and r0",
+          "[return][ppc64le]") {
+  PpcFixture f;
+  const uint64_t sp = f.top() - 0x100;
+  arch::Regs r = f.enter(sp, 0x10000abc);
+  CHECK(r.words[ppc::kLink] == kTrampoline);
+  r.words[ppc::kR0] = kTrampoline;  // mflr r0
+  r.words[ppc::kR3] = 7;            // an argument that is not the trampoline stays
+  CHECK(f.returns.restore_register(f.t, r, f.space.return_trampoline));
+  CHECK(r.words[ppc::kLink] == 0x10000abc);
+  CHECK(r.words[ppc::kR0] == 0x10000abc);
+  CHECK(r.words[ppc::kR3] == 7);
+}
+
+TEST_CASE("ppc64le returns: detach finds the trampoline in the LR save doubleword of a frame's tail callee",
+          "[return][ppc64le]") {
+  PpcFixture f;
+  const uint64_t e = f.top() - 0x100;  // the probed function's entry sp
+  f.enter(e, 0x10000abc);
+  // It tail-called a function uptrace does not probe, at the same sp, with
+  // LR = trampoline; that function's prologue stored LR at e + 16, above
+  // every frame's entry sp, and called deeper.
+  f.word(e + 16) = kTrampoline;
+  f.word(e + 24) = kTrampoline;  // not a save place of the ABI's, and above every frame: left alone
+  const uint64_t sp = e - 0x80;
+  CHECK(f.returns.restore_moved(f.t.returns, sp, f.top(), f.space.memory, f.space.return_trampoline) == 1);
+  CHECK(f.word(e + 16) == 0x10000abc);
+  CHECK(f.word(e + 24) == kTrampoline);
 }

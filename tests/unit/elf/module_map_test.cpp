@@ -286,3 +286,50 @@ TEST_CASE("the load bias comes from the load, not from a page of the file the pr
   CHECK(uptrace::elf::compute_load_bias({mapping(0x5000, 0x1000, false, true)}, {segment(0x1000, 0x1000, 0x100, false)}) ==
         uint64_t{0x4000});
 }
+
+namespace {
+
+Mapping mapping(uint64_t start, uint64_t end, uint64_t offset, const std::string& path, uint64_t inode = 7) {
+  Mapping m;
+  m.start = RuntimeAddr(start);
+  m.end = RuntimeAddr(end);
+  m.offset = uptrace::FileOffset(offset);
+  m.inode = inode;
+  m.path = path;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("group_by_load: a segment mapped from offset 0 right after the first is the same load", "[elf]") {
+  // A small PIE under 64 KiB pages (ppc64le): RELRO starts in the file's
+  // first page, so its mapping has offset 0 too (seen in the ppc64le VM).
+  const std::vector<Mapping> maps = {
+      mapping(0x12e2f0000, 0x12e300000, 0, "/t/prog"),        // r-xp
+      mapping(0x12e300000, 0x12e310000, 0, "/t/prog"),        // r--p
+      mapping(0x12e310000, 0x12e320000, 0x10000, "/t/prog"),  // rw-p
+      mapping(0x157f80000, 0x157fb0000, 0, "[heap]", 0),
+      mapping(0x7fffb6320000, 0x7fffb6330000, 0, "/t/lib.so", 9),
+      mapping(0x7fffb6330000, 0x7fffb6340000, 0, "/t/lib.so", 9),
+  };
+  const std::vector<MappedModule> groups = uptrace::elf::group_by_load(maps);
+  REQUIRE(groups.size() == 2);
+  CHECK(groups[0].path == "/t/prog");
+  CHECK(groups[0].mappings.size() == 3);
+  CHECK(groups[1].path == "/t/lib.so");
+  CHECK(groups[1].mappings.size() == 2);
+}
+
+TEST_CASE("group_by_load: a file mapped from offset 0 again elsewhere is a second load (dlmopen)", "[elf]") {
+  const std::vector<Mapping> maps = {
+      mapping(0x7f0000000000, 0x7f0000001000, 0, "/lib/a.so"),
+      mapping(0x7f0000001000, 0x7f0000002000, 0x1000, "/lib/a.so"),
+      mapping(0x7f0000010000, 0x7f0000011000, 0, "/lib/a.so"),
+      mapping(0x7f0000011000, 0x7f0000012000, 0x1000, "/lib/a.so"),
+  };
+  const std::vector<MappedModule> groups = uptrace::elf::group_by_load(maps);
+  REQUIRE(groups.size() == 2);
+  CHECK(groups[0].mappings.front().start == RuntimeAddr(0x7f0000000000));
+  CHECK(groups[1].mappings.front().start == RuntimeAddr(0x7f0000010000));
+  CHECK(groups[1].mappings.size() == 2);
+}

@@ -64,7 +64,17 @@ TEST_CASE("return rule: rules uptrace cannot follow are described", "[elf][retur
   auto elf = ElfFile::open(elftest::fixture("libelffix_cfi.so"));
   CHECK(rule_of(*elf, "cfi_two_places").unsupported ==
         "its CFI saves the return address at two places (CFA-0x18 and, from +0x8, CFA-0x28)");
-  CHECK(rule_of(*elf, "cfi_in_register").unsupported == "its CFI moves the return address to another register at +0x4");
+}
+
+TEST_CASE("return rule: a register it passes through is named, with where", "[elf][return]") {
+  // As ppc64's mflr r0 before std r0,16(r1): the CFI has it in r0 a while.
+  auto elf = ElfFile::open(elftest::fixture("libelffix_cfi.so"));
+  const ReturnAddressRule r = rule_of(*elf, "cfi_in_register");
+  CHECK(r.unsupported.empty());
+  REQUIRE(r.via_register.has_value());
+  CHECK(*r.via_register == 3);
+  CHECK(offset_in(*elf, "cfi_in_register", r.via_from) == 4);
+  CHECK_FALSE(r.saved_at.has_value());
 }
 
 TEST_CASE("return rule: no FDE, no CFI", "[elf][return]") {

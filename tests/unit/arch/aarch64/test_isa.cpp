@@ -27,6 +27,7 @@ TEST_CASE("aarch64: identity and sizes", "[arch][aarch64]") {
   CHECK(isa().regs_size() == 272);    // struct user_pt_regs: x0..x30, sp, pc, pstate
   CHECK(isa().slot_size() == 16);
   CHECK(isa().step_mechanism() == StepMechanism::HardwareStep);
+  CHECK(isa().syscall_step_mechanism() == StepMechanism::HardwareStep);
 }
 
 TEST_CASE("aarch64: the breakpoint is brk #0x7a5 and reports pc at itself", "[arch][aarch64]") {

@@ -15,6 +15,7 @@ TEST_CASE("x86_64: identity and sizes", "[arch][x86_64]") {
   CHECK(isa().regs_size() == 27 * 8);  // sizeof(struct user_regs_struct)
   CHECK(isa().slot_size() == 512);
   CHECK(isa().step_mechanism() == StepMechanism::HardwareStep);
+  CHECK(isa().syscall_step_mechanism() == StepMechanism::HardwareStep);
 }
 
 TEST_CASE("x86_64: the breakpoint is int3 and reports pc past it", "[arch][x86_64]") {
