@@ -135,6 +135,46 @@ void parse_aarch64(std::string_view loc, SdtArg& a) {
   unsupported(a, fmt::format("'{}' is not an operand uptrace knows", loc));
 }
 
+// riscv64, as GCC prints operands into the note: a register by its ABI
+// name ("a1", "s0"), memory as "offset(base)" ("-60(s0)", "0(a0)"), a
+// constant as a bare number ("42"). zero reads as 0, as x0 does.
+void parse_riscv64(std::string_view loc, SdtArg& a) {
+  auto is_register = [](std::string_view r) {
+    return !r.empty() && r[0] >= 'a' && r[0] <= 'z' && std::all_of(r.begin(), r.end(), is_alnum);
+  };
+  if (loc == "zero" || loc == "x0") {
+    a.kind = SdtArg::Kind::Constant;
+    a.value = 0;
+    return;
+  }
+  if (is_register(loc)) {
+    a.kind = SdtArg::Kind::Register;
+    a.reg = std::string(loc);
+    return;
+  }
+  // The last '(': the base's ("%lo(sym)(a5)" has two).
+  const size_t open = loc.rfind('(');
+  if (open != std::string_view::npos) {
+    if (!loc.ends_with(')')) return unsupported(a, fmt::format("'{}' is not an operand uptrace knows", loc));
+    std::string_view disp = loc.substr(0, open);
+    std::string_view base = loc.substr(open + 1, loc.size() - open - 2);
+    if (!is_register(base)) return unsupported(a, fmt::format("'{}' has no base register", loc));
+    std::optional<int64_t> offset = disp.empty() ? std::optional<int64_t>(0) : number(disp);
+    // %lo(sym)(a5), sym(a5): an address that names a symbol.
+    if (!offset) return unsupported(a, fmt::format("the offset '{}' is not a number", disp));
+    a.kind = SdtArg::Kind::Memory;
+    a.reg = std::string(base);
+    a.offset = *offset;
+    return;
+  }
+  if (auto v = number(loc)) {
+    a.kind = SdtArg::Kind::Constant;
+    a.value = *v;
+    return;
+  }
+  unsupported(a, fmt::format("'{}' is not an operand uptrace knows", loc));
+}
+
 }  // namespace
 
 SdtArg parse_sdt_arg(std::string_view text, uint16_t machine) {
@@ -157,7 +197,8 @@ SdtArg parse_sdt_arg(std::string_view text, uint16_t machine) {
   switch (machine) {
     case EM_X86_64: parse_x86_64(loc, a); break;
     case EM_AARCH64: parse_aarch64(loc, a); break;
-    default: unsupported(a, "uptrace reads USDT arguments on x86-64 and aarch64 only"); break;
+    case EM_RISCV: parse_riscv64(loc, a); break;
+    default: unsupported(a, "uptrace reads USDT arguments on x86-64, aarch64 and riscv64 only"); break;
   }
   return a;
 }

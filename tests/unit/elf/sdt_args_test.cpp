@@ -1,5 +1,5 @@
 // The argument specs of USDT notes, as GCC writes them on x86-64 (AT&T
-// operands) and aarch64: registers, memory through a base register,
+// operands), aarch64 and riscv64: registers, memory through a base register,
 // constants, and the forms uptrace refuses with a reason.
 #include <elf.h>
 
@@ -106,6 +106,43 @@ TEST_CASE("sdt args: aarch64 registers, [base, offset] and constants", "[elf][us
   CHECK(a.kind == Kind::Unsupported);
   CHECK(a.why == "an address with an index register");
   a = parse_sdt_arg("8@%rdi", EM_PPC64);
+  CHECK(a.kind == Kind::Unsupported);
+}
+
+TEST_CASE("sdt args: riscv64 registers, offset(base) and constants", "[elf][usdt]") {
+  // As riscv64's GCC 14 writes target-sdt's notes: -O2, then -O0.
+  auto args = parse_sdt_args("-4@a1 -8@a5 1@a4 8@a3 -8@0(a0)", EM_RISCV);
+  REQUIRE(args.size() == 5);
+  CHECK(args[0].kind == Kind::Register);
+  CHECK(args[0].reg == "a1");
+  CHECK(args[0].size == 4);
+  CHECK(args[0].is_signed);
+  CHECK(args[2].reg == "a4");
+  CHECK_FALSE(args[2].is_signed);
+  CHECK(args[4].kind == Kind::Memory);
+  CHECK(args[4].reg == "a0");
+  CHECK(args[4].offset == 0);
+  SdtArg a = parse_sdt_arg("-4@-60(s0)", EM_RISCV);
+  CHECK(a.kind == Kind::Memory);
+  CHECK(a.reg == "s0");
+  CHECK(a.offset == -60);
+  a = parse_sdt_arg("8@16(sp)", EM_RISCV);
+  CHECK(a.kind == Kind::Memory);
+  CHECK(a.reg == "sp");
+  CHECK(a.offset == 16);
+  a = parse_sdt_arg("-4@42", EM_RISCV);
+  CHECK(a.kind == Kind::Constant);
+  CHECK(a.value == 42);
+  a = parse_sdt_arg("-8@-1", EM_RISCV);
+  CHECK(a.kind == Kind::Constant);
+  CHECK(a.value == -1);
+  a = parse_sdt_arg("8@zero", EM_RISCV);
+  CHECK(a.kind == Kind::Constant);
+  CHECK(a.value == 0);
+  a = parse_sdt_arg("8@%lo(counter)(a5)", EM_RISCV);
+  CHECK(a.kind == Kind::Unsupported);
+  CHECK(a.why == "the offset '%lo(counter)' is not a number");
+  a = parse_sdt_arg("8@8(0x10)", EM_RISCV);
   CHECK(a.kind == Kind::Unsupported);
 }
 
