@@ -48,11 +48,6 @@ struct IsaExpectations {
   // dwarf_vars-O2: the out-of-line scale() computes `scaled` inside one
   // instruction (aarch64's madd), so for k == 2 it is optimized out.
   bool scaled_fused;
-  // dwarf_vars-O2: the copies inlined into caller_a and caller_b compute
-  // `scaled` only after the line's first address (riscv64's GCC 14 puts
-  // that at the caller's entry, before the prologue), so it has no location
-  // there and is optimized out for k == 3 and k == 7.
-  bool inlined_scaled_gone;
   // dwarf_vars-O2: the variables in scope at handle's entry, as the hint lists them.
   const char* handle_scope;
   // An ELF machine of another ISA, for --explain -x of a foreign file.
@@ -90,7 +85,6 @@ inline const IsaExpectations& isa_expectations() {
       "DW_OP_fbreg -44; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 6 (%rbp) +16",
       "+0x0 ",
       false,
-      false,
       "req, count, tag, limit, total",
       183,  // EM_AARCH64
       "[rsp]",
@@ -111,7 +105,6 @@ inline const IsaExpectations& isa_expectations() {
       "DW_OP_fbreg -28; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 31 (%sp) +48",
       "+0x4 ",  // after the caller's first instruction
       true,
-      false,
       // GCC for aarch64 schedules the loop's loads first: the block holding
       // `i` starts at the entry, so `i` is in scope there (and listed first).
       "i, req, count, tag, limit, total",
@@ -137,7 +130,6 @@ inline const IsaExpectations& isa_expectations() {
       "DW_OP_fbreg -44; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 8 (%s0) +0",
       "+0x0 ",
       false,
-      true,
       "req, count, tag, limit, total",
       62,  // EM_X86_64
       "ra",
@@ -160,7 +152,6 @@ inline const IsaExpectations& isa_expectations() {
       "DW_OP_fbreg -40; frame base DW_OP_call_frame_cfa; CFA DW_OP_bregx 31 (%r31) +96",
       // The inlined copies begin at their caller's local entry.
       "+0x8 ",
-      false,
       false,
       "req, count, tag, limit, total",
       62,  // EM_X86_64

@@ -171,7 +171,6 @@ TEST_CASE("dwarf: a source line inlined in several places is one probe at each, 
       // Where the out-of-line copy is one instruction (aarch64's madd:
       // v * k + sink), `scaled` never exists on its own, and DWARF says so.
       if (k == 2 && isa_expectations().scaled_fused) scaled = "(optimized out)";
-      if (k != 2 && isa_expectations().inlined_scaled_gone) scaled = "(optimized out)";
       expected.push_back(line + " v=" + std::to_string(r) + " k=" + std::to_string(k) + " scaled=" + scaled);
     }
   REQUIRE(t.hits == expected);
