@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct Hit {
   RuntimeAddr addr;      // the probe site in the target
   std::vector<FetchedValue> values;  // one per fetch argument, in order
   std::vector<std::string> stack;    // --stack frames, innermost first
+  // A FUNC%return hit: the time since the entry of the same call (the frame
+  // it is paired with, core/return_stack.h), on the clock time_ns is on.
+  std::optional<uint64_t> duration_ns;
 };
 
 // What the output needs to know about each probe.
