@@ -161,6 +161,26 @@ void append_json_string(fmt::memory_buffer& out, std::string_view s) {
   append_char(out, '"');
 }
 
+// ns, us, ms or s with 3 decimals. The units are powers of 1000 apart, so
+// an integer number of nanoseconds is exact in 3 decimals of the next unit
+// and needs no rounding.
+void append_duration(fmt::memory_buffer& out, uint64_t ns) {
+  static constexpr std::string_view kUnits[] = {"ns", "us", "ms", "s"};
+  uint64_t whole = ns, frac = 0;
+  size_t unit = 0;
+  for (uint64_t scale = 1; unit + 1 < std::size(kUnits) && ns / scale >= 1000; ++unit) {
+    scale *= 1000;
+    whole = ns / scale;
+    frac = ns % scale / (scale / 1000);
+  }
+  append_int(out, whole);
+  append_char(out, '.');
+  const char digits[3] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                          static_cast<char>('0' + frac % 10)};
+  out.append(digits, digits + 3);
+  append(out, kUnits[unit]);
+}
+
 std::string_view arg_name(const ProbeLabel& label, size_t i) {
   return i < label.arg_names.size() ? std::string_view(label.arg_names[i]) : std::string_view("?");
 }
@@ -206,6 +226,10 @@ class TextWriter final : public HitWriter {
       } else {
         append_integer(out, v);
       }
+    }
+    if (hit.duration_ns) {
+      append(out, " duration=");
+      append_duration(out, *hit.duration_ns);
     }
     append_char(out, '\n');
     for (const std::string& frame : hit.stack) {
@@ -277,6 +301,10 @@ class JsonWriter final : public HitWriter {
       any_optimized_out = true;
     }
     if (any_optimized_out) append_char(out, ']');
+    if (hit.duration_ns) {
+      append(out, ",\"duration_ns\":");
+      append_int(out, *hit.duration_ns);
+    }
     if (!hit.stack.empty()) {
       append(out, ",\"stack\":[");
       for (size_t i = 0; i < hit.stack.size(); ++i) {
@@ -319,6 +347,12 @@ std::unique_ptr<HitWriter> make_writer(OutputFormat format, bool count_only, int
 }
 
 }  // namespace
+
+std::string format_duration(uint64_t ns) {
+  fmt::memory_buffer out;
+  append_duration(out, ns);
+  return fmt::to_string(out);
+}
 
 std::optional<OutputFormat> parse_output_format(std::string_view text) {
   if (text == "text") return OutputFormat::Text;

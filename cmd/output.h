@@ -86,6 +86,11 @@ class HitWriter {
   bool finished_ = false;
 };
 
+// A duration as SPEC.md "Latency and aggregation" prints it: in ns, us, ms
+// or s, whichever keeps the integer part below 1000 (s above that), with
+// exactly 3 decimals: "523.000ns", "1.234us", "2.500s".
+std::string format_duration(uint64_t ns);
+
 // Installs a do-nothing SIGPIPE handler unless SIGPIPE is already handled or
 // ignored, so a write to a closed pipe fails with EPIPE instead of killing
 // the tracer with probes still armed. A handler and not SIG_IGN, because exec

@@ -161,20 +161,23 @@ void EventLoop::on_signal(Thread& t, int signal) {
 }
 
 void EventLoop::report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs,
-                       uint64_t pc) {
+                       uint64_t pc, uint64_t now_ns, std::optional<uint64_t> duration_ns) {
   if (!e_.reporter.reporting() || !proc.report_hits) return;
   // Jump probes' records from before this hit are reported before it.
   e_.jump.drain(proc);
-  e_.reporter.report_stop(t, *proc.space, site, role, regs, pc, proc.jump.ring != nullptr, e_.returns);
+  e_.reporter.report_stop(t, *proc.space, site, role, regs, pc, now_ns, duration_ns, e_.returns);
 }
 
 void EventLoop::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs) {
   AddressSpace& space = *proc.space;
   const ArmedSite& site = space.sites[site_index];
   e_.isa.set_pc(regs, site.addr.value);
-  report(t, proc, site, ProbeRole::Entry, regs, site.addr.value);
+  // One stamp for the hit and, with %return, its frame: a return's duration
+  // is then exactly the difference of the two hits' times.
+  const uint64_t now = e_.reporter.stop_time(proc.jump.ring != nullptr);
+  report(t, proc, site, ProbeRole::Entry, regs, site.addr.value, now);
   // Before the displaced instruction runs: it may move the stack pointer.
-  e_.returns.on_site_hit(t, space, site_index, regs);
+  e_.returns.on_site_hit(t, space, site_index, regs, now);
   e_.stepper.begin(t, space, site_index, regs);
 }
 
@@ -192,7 +195,10 @@ void EventLoop::on_return_trap(Thread& t, Process& proc, arch::Regs& regs) {
     e_.control.run(t, SIGILL);
     return;
   }
-  for (const ReturnFrame& f : frames) report(t, proc, proc.space->sites[f.site], ProbeRole::Return, regs, f.orig_ret);
+  const uint64_t now = e_.reporter.stop_time(proc.jump.ring != nullptr);
+  for (const ReturnFrame& f : frames)
+    report(t, proc, proc.space->sites[f.site], ProbeRole::Return, regs, f.orig_ret, now,
+           now > f.entry_ns ? now - f.entry_ns : 0);
   if (!e_.control.set_regs(t.tid, regs)) return;
   e_.control.run(t);
 }

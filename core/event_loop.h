@@ -5,6 +5,8 @@
 // resuming the whole world, which arming and detaching need.
 #include <sys/types.h>
 
+#include <optional>
+
 #include "core/engine.h"
 
 namespace uptrace::core {
@@ -37,7 +39,10 @@ class EventLoop {
   void on_signal(Thread& t, int signal);
   void on_probe_hit(Thread& t, Process& proc, uint32_t site, arch::Regs& regs);
   void on_return_trap(Thread& t, Process& proc, arch::Regs& regs);
-  void report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs, uint64_t pc);
+  // `now_ns`: the stop's time (HitReporter::stop_time); `duration_ns`, for
+  // a return, the time since its entry.
+  void report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs, uint64_t pc,
+              uint64_t now_ns, std::optional<uint64_t> duration_ns = std::nullopt);
 
   Engine& e_;
 };

@@ -43,14 +43,17 @@ bool HitReporter::report(uint32_t label) {
   return true;
 }
 
+uint64_t HitReporter::stop_time(bool cycles) { return cycles ? cycles_to_ns(read_cycle_counter()) : now_ns(); }
+
 void HitReporter::report_stop(const Thread& t, AddressSpace& space, const ArmedSite& site, ProbeRole role,
-                              const arch::Regs& regs, uint64_t pc, bool cycles, const ReturnProbes& returns) {
-  const uint64_t now = cycles ? cycles_to_ns(read_cycle_counter()) : now_ns();
+                              const arch::Regs& regs, uint64_t pc, uint64_t time_ns,
+                              std::optional<uint64_t> duration_ns, const ReturnProbes& returns) {
   bool stack_taken = false;
   for (const ArmedSite::Probe& probe : site.probes) {
     if (!reporting_) break;
     if (probe.role != role) continue;
-    hit_.time_ns = now;
+    hit_.time_ns = time_ns;
+    hit_.duration_ns = duration_ns;
     hit_.pid = t.pid;
     hit_.tid = t.tid;
     hit_.addr = site.addr;

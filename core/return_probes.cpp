@@ -51,17 +51,18 @@ bool dead(const ReturnFrame& f, uint64_t entry_sp, bool chained, MemoryAccess& m
 
 }  // namespace
 
-void ReturnProbes::on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs) {
+void ReturnProbes::on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs,
+                               uint64_t now_ns) {
   if (!space.return_trampoline.value) return;
   const ArmedSite& site = space.sites[site_index];
   // The unwinder's own entry first: a user's %return on it must not have
   // its fresh hijack undone at once.
   if (has_role(site, ProbeRole::UnwindStart)) unwind_starts(t, space);
   if (has_role(site, ProbeRole::CatchStart)) catch_begins(t, space, regs);
-  if (has_role(site, ProbeRole::Return)) hijack(t, space, site_index, regs);
+  if (has_role(site, ProbeRole::Return)) hijack(t, space, site_index, regs, now_ns);
 }
 
-void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs) {
+void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs, uint64_t now_ns) {
   const arch::ReturnAddressSlot where = isa_.return_address_slot(regs);
   const bool in_register = where.kind == arch::ReturnAddressSlot::Kind::Register;
   const uint64_t trampoline = space.return_trampoline.value;
@@ -102,6 +103,7 @@ void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, a
   f.entry_sp = entry_sp;
   f.sp_after = isa_.sp_after_return(entry_sp);
   f.site = site_index;
+  f.entry_ns = now_ns;
   f.moves = in_register;
   if (chained) {
     // Its owner was entered with the same stack pointer (x86-64: it is the

@@ -60,8 +60,9 @@ class ReturnProbes {
   // A trap at a site that has probes of uptrace's own roles (Return,
   // UnwindStart, CatchStart), with regs as at the site, before its
   // displaced instruction runs. A return address held in a register is
-  // replaced in `regs`, which the caller writes back.
-  void on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs);
+  // replaced in `regs`, which the caller writes back. `now_ns`: the hit's
+  // time, kept with the frame for the duration of the call.
+  void on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs, uint64_t now_ns = 0);
 
   // A trap at the trampoline (regs as after the `ret` that popped it). Moves
   // the pc to the real return address and returns the frames returning now,
@@ -121,7 +122,7 @@ class ReturnProbes {
   std::vector<std::string> take_summary();
 
  private:
-  void hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs);
+  void hijack(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs, uint64_t now_ns);
   // After a return through the trampoline: a register that still holds the
   // trampoline gets the real address, as the real return would have left it.
   void unhijack_register(arch::Regs& regs, uint64_t trampoline, uint64_t orig_ret) const;
