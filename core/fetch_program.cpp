@@ -519,4 +519,17 @@ FetchProgram::Captures FetchProgram::register_captures() const {
   return c;
 }
 
+std::optional<FetchProgram::RegisterSource> FetchProgram::register_source(size_t i) const {
+  const Op& op = ops_.at(i);
+  if (!op.root || op.type == FetchType::String) return std::nullopt;
+  switch (op.root->kind) {
+    case Node::Kind::Register: return RegisterSource{op.root->reg, op.type};
+    case Node::Kind::StackPointer: return RegisterSource{arch::RegisterRef{isa_->sp_word(), 64, 0}, op.type};
+    case Node::Kind::ProgramCounter: return RegisterSource{std::nullopt, op.type};
+    case Node::Kind::StackArg:
+    case Node::Kind::Deref: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace uptrace::core

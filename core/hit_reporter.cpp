@@ -58,6 +58,7 @@ void HitReporter::report_stop(const Thread& t, AddressSpace& space, const ArmedS
     hit_.tid = t.tid;
     hit_.addr = site.addr;
     probe.fetch.evaluate(regs, pc, space.memory, hit_.values);
+    if (!probe.filter.keep(hit_.values, regs, pc, space.memory)) continue;
     if (backtracer_ && !stack_taken) {
       backtracer_->capture(t, space, regs, returns, hit_.stack);
       stack_taken = true;
