@@ -17,7 +17,7 @@ constexpr const char* kDescription =
     "  uptrace [OPTIONS] PROBE... -- COMMAND [ARG...]\n"
     "  uptrace --list [GLOB] (-p PID | -x FILE)\n"
     "  uptrace --explain PROBE... (-p PID | -x FILE)\n\n"
-    "PROBE := [MODULE:]LOCATION [FETCH...]; see uptrace(1)";
+    "PROBE := [MODULE:]LOCATION [FETCH...] [if COND]; see uptrace(1)";
 
 int usage_error(const std::string& message) {
   std::cerr << "uptrace: " << message << " (see uptrace --help)\n";
@@ -49,7 +49,15 @@ ParseResult parse_command_line(int argc, char** argv) {
   app.add_option("-x,--exe", o.exe, "the ELF file for --list / --explain without a process");
   app.add_option("-o,--output", o.output_path, "write hits there instead of stdout");
   app.add_option("--format", format, "text or json (JSON Lines)");
-  app.add_flag("-c,--count", o.count, "no line per hit; one line per probe with its hit count at exit");
+  app.add_flag("-c,--count", o.count,
+               "no line per hit; at exit one line per probe with its hit count (and for FUNC%return the total, "
+               "min, avg and max duration of its calls)");
+  app.add_option("--hist", o.hist,
+                 "no line per hit; at exit a log2 histogram per probe of its value NAME, or of 'duration' (FUNC%return)")
+      ->type_name("NAME");
+  app.add_option("--by", o.by, "group -c counts and --hist histograms by the value NAME, 'pid' or 'tid' (implies -c "
+                               "without --hist)")
+      ->type_name("NAME");
   app.add_option("-n,--max-hits", max_hits, "detach and exit after N hits in all");
   app.add_option("-d,--duration", duration, "detach and exit after SEC seconds");
   app.add_flag("-f,--follow", o.follow, "follow forked children");
@@ -59,7 +67,7 @@ ParseResult parse_command_line(int argc, char** argv) {
   app.add_flag("--list", o.list, "list probe-able functions (optionally matching GLOB)");
   app.add_flag("--explain", o.explain, "show where each probe resolves and how it would run; change nothing");
   app.add_flag("-q,--quiet", o.quiet, "no status messages on stderr");
-  app.add_option("probes", o.probes, "PROBE := [MODULE:]LOCATION [FETCH...] (see uptrace(1))");
+  app.add_option("probes", o.probes, "PROBE := [MODULE:]LOCATION [FETCH...] [if COND] (see uptrace(1))");
 
   try {
     std::reverse(args.begin(), args.end());  // CLI11 takes a vector last-argument-first
@@ -89,6 +97,10 @@ ParseResult parse_command_line(int argc, char** argv) {
     o.max_hits = static_cast<uint64_t>(*max_hits);
   }
   if (o.pid && *o.pid <= 0) return {std::nullopt, usage_error(fmt::format("-p needs a positive pid, not {}", *o.pid))};
+  for (const auto& [option, name] : {std::pair{"--hist", &o.hist}, std::pair{"--by", &o.by}}) {
+    if (*name && name->value().empty()) return {std::nullopt, usage_error(fmt::format("{} needs a NAME", option))};
+  }
+  if (o.by && !o.hist) o.count = true;
 
   int targets = (o.pid ? 1 : 0) + (have_command ? 1 : 0) + (o.exe ? 1 : 0);
   if (o.list && o.explain) return {std::nullopt, usage_error("--list and --explain do not go together")};
