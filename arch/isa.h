@@ -236,6 +236,13 @@ class Isa {
   // Whether `insn` is a trap of any variant (a breakpoint someone else set,
   // or the program's own).
   virtual bool is_trap(const Instruction& insn) const = 0;
+  // A return from the function (x86-64 ret, aarch64 ret/retaa/retab), for
+  // hints that name where a function returns. Not pure, so an ISA added in
+  // parallel builds (and names none) until it opts in.
+  virtual bool is_return(const Instruction& insn) const {
+    (void)insn;
+    return false;
+  }
   // Decide how to execute the instruction at ctx.site out of line, or refuse.
   virtual SiteAnalysis analyze(const SiteContext& ctx) const = 0;
   // Bytes needed for one probe's slot (upper bound).
@@ -273,6 +280,10 @@ class Isa {
   // its thread; 0 when the ISA has none or jump mode does not use it.
   virtual uint64_t thread_pointer(const Regs& r) const = 0;
   virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
+  // Where Go's register ABI (Go 1.17+) passes integer arguments, as a list of
+  // names ("rax, rbx, ..."), when it is not where argument() reads them;
+  // empty when it is (aarch64: x0-x7 both) or not known.
+  virtual std::string go_argument_registers() const { return {}; }
   virtual RegisterRef return_value() const = 0;
   // The registers of NT_PRSTATUS that DWARF can name (location expressions,
   // CFI), as (DWARF number, register) pairs: the psABI's numbering is not

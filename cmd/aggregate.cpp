@@ -54,8 +54,18 @@ Aggregator::Source Aggregator::source(const std::string& option, const std::stri
 }
 
 Aggregator::Aggregator(AggregateOptions options, const std::vector<ProbeLabel>& labels)
-    : options_(std::move(options)), hist_of_(labels.size()), by_of_(labels.size()), groups_(labels.size()) {
-  for (size_t i = 0; i < labels.size(); ++i) {
+    : options_(std::move(options)) {
+  set_labels(labels);
+}
+
+void Aggregator::set_labels(const std::vector<ProbeLabel>& labels) {
+  // Labels only grow (the resolver keeps one table): the groups gathered so
+  // far stay where they are.
+  const size_t known = groups_.size();
+  hist_of_.resize(labels.size());
+  by_of_.resize(labels.size());
+  groups_.resize(labels.size());
+  for (size_t i = known; i < labels.size(); ++i) {
     if (options_.hist) hist_of_[i] = source("--hist", *options_.hist, labels[i], true);
     if (options_.by) by_of_[i] = source("--by", *options_.by, labels[i], false);
   }

@@ -61,6 +61,9 @@ class Aggregator {
   // value of that name).
   Aggregator(AggregateOptions options, const std::vector<ProbeLabel>& labels);
 
+  // The labels grew (probes resolved in another process): their sources are
+  // looked up as the constructor does. Throws as it does.
+  void set_labels(const std::vector<ProbeLabel>& labels);
   const AggregateOptions& options() const { return options_; }
   void add(const Hit& hit);
   // The groups of probe `label`, in key order; without --by, one (empty

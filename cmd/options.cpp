@@ -1,6 +1,7 @@
 #include "cmd/options.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <iostream>
 
@@ -13,11 +14,28 @@ namespace {
 
 constexpr const char* kDescription =
     "uptrace: uprobes in a running process, from the outside, with ptrace\n\n"
-    "  uptrace [OPTIONS] -p PID PROBE...\n"
+    "  uptrace [OPTIONS] -p PID[,PID...] PROBE...\n"
     "  uptrace [OPTIONS] PROBE... -- COMMAND [ARG...]\n"
     "  uptrace --list [GLOB] (-p PID | -x FILE)\n"
     "  uptrace --explain PROBE... (-p PID | -x FILE)\n\n"
     "PROBE := [MODULE:]LOCATION [FETCH...] [if COND]; see uptrace(1)";
+
+std::vector<std::string_view> split_commas(std::string_view text) {
+  std::vector<std::string_view> out;
+  for (size_t start = 0;;) {
+    const size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (comma == std::string_view::npos) return out;
+    start = comma + 1;
+  }
+}
+
+std::optional<pid_t> parse_pid(std::string_view text) {
+  pid_t pid = 0;
+  auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), pid);
+  if (err != std::errc() || end != text.data() + text.size() || pid <= 0) return std::nullopt;
+  return pid;
+}
 
 int usage_error(const std::string& message) {
   std::cerr << "uptrace: " << message << " (see uptrace --help)\n";
@@ -45,7 +63,11 @@ ParseResult parse_command_line(int argc, char** argv) {
   std::optional<double> duration;
   // Signed, so "-n -3" is an error and not 2^64-3.
   std::optional<int64_t> max_hits;
-  app.add_option("-p,--pid", o.pid, "attach to a running process and all its threads");
+  std::vector<std::string> pid_texts;
+  app.add_option("-p,--pid", pid_texts, "attach to running processes (PID,PID,... or repeated) and all their threads")
+      ->expected(1)
+      ->take_all()
+      ->allow_extra_args(false);
   app.add_option("-x,--exe", o.exe, "the ELF file for --list / --explain without a process");
   app.add_option("-o,--output", o.output_path, "write hits there instead of stdout");
   app.add_option("--format", format, "text or json (JSON Lines)");
@@ -96,7 +118,16 @@ ParseResult parse_command_line(int argc, char** argv) {
     if (*max_hits <= 0) return {std::nullopt, usage_error(fmt::format("-n needs a positive number of hits, not {}", *max_hits))};
     o.max_hits = static_cast<uint64_t>(*max_hits);
   }
-  if (o.pid && *o.pid <= 0) return {std::nullopt, usage_error(fmt::format("-p needs a positive pid, not {}", *o.pid))};
+  for (const std::string& text : pid_texts) {
+    for (std::string_view one : split_commas(text)) {
+      const std::optional<pid_t> pid = parse_pid(one);
+      if (!pid) return {std::nullopt, usage_error(fmt::format("-p needs positive pids, not '{}'", one))};
+      if (std::find(o.pids.begin(), o.pids.end(), *pid) != o.pids.end())
+        return {std::nullopt, usage_error(fmt::format("-p names pid {} twice", *pid))};
+      o.pids.push_back(*pid);
+    }
+  }
+  if (!o.pids.empty()) o.pid = o.pids.front();
   for (const auto& [option, name] : {std::pair{"--hist", &o.hist}, std::pair{"--by", &o.by}}) {
     if (*name && name->value().empty()) return {std::nullopt, usage_error(fmt::format("{} needs a NAME", option))};
   }
@@ -108,6 +139,7 @@ ParseResult parse_command_line(int argc, char** argv) {
     const char* what = o.list ? "--list" : "--explain";
     if (have_command) return {std::nullopt, usage_error(fmt::format("{} takes -p PID or -x FILE, not a command", what))};
     if (targets != 1) return {std::nullopt, usage_error(fmt::format("{} needs exactly one of -p PID and -x FILE", what))};
+    if (o.pids.size() > 1) return {std::nullopt, usage_error(fmt::format("{} takes one -p PID, not {}", what, o.pids.size()))};
     if (o.list && o.probes.size() > 1) return {std::nullopt, usage_error("--list takes at most one GLOB")};
     if (o.explain && o.probes.empty()) return {std::nullopt, usage_error("--explain needs at least one probe")};
     return {o, 0};

@@ -12,6 +12,9 @@
 namespace uptrace::cmd {
 
 struct Options {
+  // -p: every process to trace (repeated, or comma-separated); `pid` is the
+  // first, and the one --list and --explain take.
+  std::vector<pid_t> pids;
   std::optional<pid_t> pid;
   std::vector<std::string> command;  // after --
   std::optional<std::string> exe;    // -x

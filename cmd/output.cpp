@@ -67,6 +67,35 @@ void append_integer(fmt::memory_buffer& out, const FetchedValue& v) {
   }
 }
 
+// JSON readers that keep numbers as doubles (JavaScript, jq, Python's json
+// with floats) round integers beyond 2^53. Up to Number.MAX_SAFE_INTEGER an
+// integer is a JSON number; past it, the same decimal digits in a string,
+// as protobuf's JSON mapping writes 64-bit integers, so nothing is lost.
+constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
+
+template <class Int>
+void append_json_int(fmt::memory_buffer& out, Int value, uint64_t magnitude) {
+  const bool quoted = magnitude > kMaxSafeInteger;
+  if (quoted) append_char(out, '"');
+  append_int(out, value);
+  if (quoted) append_char(out, '"');
+}
+
+void append_json_unsigned(fmt::memory_buffer& out, uint64_t value) { append_json_int(out, value, value); }
+
+void append_json_signed(fmt::memory_buffer& out, int64_t value) {
+  append_json_int(out, value, value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value));
+}
+
+// A u*/s* value (or an enumerator without a name) in JSON.
+void append_json_integer(fmt::memory_buffer& out, const FetchedValue& v) {
+  uint64_t u = value_bits(v);
+  if (fetch_type_is_signed(v.type))
+    append_json_signed(out, static_cast<int64_t>(u));
+  else
+    append_json_unsigned(out, u);
+}
+
 void append_byte_escape(fmt::memory_buffer& out, std::string_view prefix, unsigned char c) {
   append(out, prefix);
   append_char(out, kHexDigits[c >> 4]);
@@ -214,7 +243,7 @@ void append_json_value(fmt::memory_buffer& out, const FetchedValue& v) {
     append_integer(out, v);
     append_char(out, '"');
   } else {
-    append_integer(out, v);
+    append_json_integer(out, v);
   }
 }
 
@@ -336,7 +365,7 @@ class JsonWriter final : public HitWriter {
  protected:
   void format_hit(Buffer& out, const Hit& hit, const ProbeLabel& label) override {
     append(out, "{\"time_ns\":");
-    append_int(out, hit.time_ns);
+    append_json_unsigned(out, hit.time_ns);
     append(out, ",\"pid\":");
     append_int(out, hit.pid);
     append(out, ",\"tid\":");
@@ -365,7 +394,7 @@ class JsonWriter final : public HitWriter {
     if (any_optimized_out) append_char(out, ']');
     if (hit.duration_ns) {
       append(out, ",\"duration_ns\":");
-      append_int(out, *hit.duration_ns);
+      append_json_unsigned(out, *hit.duration_ns);
     }
     if (!hit.stack.empty()) {
       append(out, ",\"stack\":[");
@@ -383,16 +412,16 @@ class JsonWriter final : public HitWriter {
     append_json_string(out, c.probe);
     append_key(out, c.key_name, c.key);
     append(out, ",\"hits\":");
-    append_int(out, c.hits);
+    append_json_unsigned(out, c.hits);
     if (c.durations && c.durations->calls) {
       append(out, ",\"duration_ns\":{\"total\":");
-      append_int(out, c.durations->total);
+      append_json_unsigned(out, c.durations->total);
       append(out, ",\"min\":");
-      append_int(out, c.durations->min);
+      append_json_unsigned(out, c.durations->min);
       append(out, ",\"avg\":");
-      append_int(out, c.durations->avg());
+      append_json_unsigned(out, c.durations->avg());
       append(out, ",\"max\":");
-      append_int(out, c.durations->max);
+      append_json_unsigned(out, c.durations->max);
       append_char(out, '}');
     }
     append(out, "}\n");

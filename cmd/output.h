@@ -59,6 +59,9 @@ class HitWriter {
   [[nodiscard]] bool finish(std::span<const uint64_t> hits_per_probe, const Aggregator* aggregates = nullptr);
   // Writes everything buffered now.
   [[nodiscard]] bool flush();
+  // The labels grew (probes resolved in another process, or in a library
+  // loaded later): hits and counts name them from now on.
+  void set_labels(std::vector<ProbeLabel> labels) { labels_ = std::move(labels); }
   // `hits` hits of `pid` were lost, for the reason `why`: JSON output gets
   // an object saying so ({"lost":N,"pid":P,"reason":"..."}), in count mode
   // too; text output has only the warning on stderr (the caller's).

@@ -10,6 +10,7 @@
 #include "cmd/condition_parser.h"
 #include "cmd/number.h"
 #include "common/error.h"
+#include "elf/demangle.h"
 
 namespace uptrace::cmd {
 
@@ -49,26 +50,49 @@ bool is_identifier(std::string_view s) {
   return true;
 }
 
-// Index of the first ':' that stands alone (not part of a C++ "::"), or npos.
-size_t find_single_colon(std::string_view s) {
+// Length of the balanced group that opens at s[0] ('(' or '<'), counting
+// both kinds; 0 when it does not close.
+size_t balanced_group(std::string_view s) {
+  int depth = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != ':') continue;
-    size_t run = 1;
-    while (i + run < s.size() && s[i + run] == ':') ++run;
-    if (run == 1) return i;
-    i += run - 1;
+    if (s[i] == '(' || s[i] == '<') ++depth;
+    if ((s[i] == ')' || s[i] == '>') && --depth == 0) return i + 1;
   }
-  return std::string_view::npos;
+  return 0;
+}
+
+// What may follow a C++ parameter list: "() const", "() &&".
+size_t trailing_qualifiers(std::string_view s) {
+  size_t i = 0;
+  for (;;) {
+    size_t j = i;
+    while (j < s.size() && is_space(s[j])) ++j;
+    std::string_view rest = s.substr(j);
+    size_t len = 0;
+    for (std::string_view q : {"const", "volatile", "&&", "&"}) {
+      if (!rest.starts_with(q)) continue;
+      if (is_ident_char(q[0]) && rest.size() > q.size() && is_ident_char(rest[q.size()])) continue;
+      len = q.size();
+      break;
+    }
+    if (len == 0) return i;
+    i = j + len;
+  }
 }
 
 // Length of the symbol name (or glob) at the start of `s`; sets is_glob.
 // Returns 0 when `s` does not start with one. A bracket expression is taken
 // whole, so "[+]" stays part of the name. "::" is taken as part of a C++
-// name; a single ':' ends the name.
+// name, and so are template arguments ("Box<int>") and a parameter list
+// with its qualifiers ("f(char const*) const"), whose '*' and '&' are
+// types, except where a type would start ("f(*)", "f(long, *)"); a single
+// ':' ends the name.
 size_t scan_symbol(std::string_view s, bool& is_glob, std::string& error) {
   is_glob = false;
   size_t i = 0;
-  if (s.empty() || !(is_symbol_start(s[0]) || is_glob_char(s[0]))) return 0;
+  constexpr std::string_view kAnonymous = "(anonymous namespace)::";
+  if (s.starts_with(kAnonymous)) i = kAnonymous.size();
+  else if (s.empty() || !(is_symbol_start(s[0]) || is_glob_char(s[0]))) return 0;
   while (i < s.size()) {
     char c = s[i];
     if (is_symbol_char(c)) {
@@ -90,6 +114,24 @@ size_t scan_symbol(std::string_view s, bool& is_glob, std::string& error) {
     } else if (c == ':' && i + 1 < s.size() && s[i + 1] == ':' && i > 0 &&
                i + 2 < s.size() && s[i + 2] != ':') {
       i += 2;
+      if (s.substr(i).starts_with(kAnonymous)) i += kAnonymous.size();
+    } else if (c == '<' && i > 0) {
+      size_t len = balanced_group(s.substr(i));
+      if (len == 0) {
+        error = fmt::format("unbalanced '<' in '{}'", s);
+        return 0;
+      }
+      i += len;
+    } else if (c == '(' && i > 0) {
+      size_t len = balanced_group(s.substr(i));
+      if (len == 0) {
+        error = fmt::format("unbalanced '(' in '{}'", s);
+        return 0;
+      }
+      std::string_view params = s.substr(i, len);
+      for (size_t k = 0; k < params.size(); ++k) is_glob = is_glob || elf::detail::is_parameter_glob(params, k);
+      i += len;
+      return i + trailing_qualifiers(s.substr(i));
     } else {
       break;
     }
@@ -147,13 +189,28 @@ class Parser {
  private:
   [[noreturn]] void fail(std::string_view what) const { throw_usage("bad probe '{}': {}", word_, what); }
 
+  // Blank-separated tokens, except that the location (the first) keeps the
+  // blanks of a C++ signature as c++filt prints it: inside its parentheses
+  // and template arguments ("f(int, char**)", "Box<int, 4>::get"), and
+  // before the qualifiers after it ("ns::Bar::get() const").
   static std::vector<std::string_view> split(std::string_view s) {
     std::vector<std::string_view> out;
     size_t i = 0;
     while (i < s.size()) {
       while (i < s.size() && is_space(s[i])) ++i;
       size_t start = i;
-      while (i < s.size() && !is_space(s[i])) ++i;
+      int depth = 0;
+      while (i < s.size()) {
+        if (is_space(s[i]) && (!out.empty() || depth <= 0)) {
+          size_t qualifiers = out.empty() && i > start && s[i - 1] == ')' ? trailing_qualifiers(s.substr(i)) : 0;
+          if (qualifiers == 0) break;
+          i += qualifiers;
+          continue;
+        }
+        if (out.empty() && (s[i] == '(' || s[i] == '<')) ++depth;
+        if (out.empty() && (s[i] == ')' || s[i] == '>')) --depth;
+        ++i;
+      }
       if (i > start) out.push_back(s.substr(start, i - start));
     }
     return out;
@@ -165,7 +222,7 @@ class Parser {
     if (last != std::string_view::npos && all_digits(token.substr(last + 1)) &&
         (last == 0 || token[last - 1] != ':')) {
       std::string_view head = token.substr(0, last);
-      size_t colon = find_single_colon(head);
+      size_t colon = module_separator(head);
       if (colon != std::string_view::npos) {
         spec.module = std::string(take_module(head.substr(0, colon)));
         head = head.substr(colon + 1);
@@ -175,7 +232,7 @@ class Parser {
       return;
     }
     std::string_view where = token;
-    size_t colon = find_single_colon(token);
+    size_t colon = module_separator(token);
     if (colon != std::string_view::npos) {
       spec.module = std::string(take_module(token.substr(0, colon)));
       where = token.substr(colon + 1);
@@ -471,6 +528,19 @@ class Parser {
 };
 
 }  // namespace
+
+size_t module_separator(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    // A parameter list or template arguments hold no module.
+    if (s[i] == '(' || s[i] == '<') return std::string_view::npos;
+    if (s[i] != ':') continue;
+    size_t run = 1;
+    while (i + run < s.size() && s[i + run] == ':') ++run;
+    if (run == 1) return i;
+    i += run - 1;
+  }
+  return std::string_view::npos;
+}
 
 std::string ProbeSpec::display_name(std::string_view matched_function) const {
   std::string out;

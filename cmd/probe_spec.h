@@ -48,4 +48,9 @@ ProbeSpec parse_probe(std::string_view word);
 FetchArg parse_fetch_arg(std::string_view word, std::string_view token, bool is_return_probe,
                          std::string error_prefix = {});
 
+// Where a MODULE: prefix ends in `word`: its first ':' that is a colon
+// alone, not part of a C++ "::" (and not inside a parameter list); npos
+// when there is none. For --list's GLOB as for probes.
+size_t module_separator(std::string_view word);
+
 }  // namespace uptrace::cmd

@@ -7,7 +7,9 @@
 
 #include "common/error.h"
 #include "common/signed_hex.h"
+#include "cmd/ifunc.h"
 #include "core/proc_info.h"
+#include "elf/demangle.h"
 
 namespace uptrace::cmd {
 
@@ -28,6 +30,19 @@ std::vector<const FetchArg*> all_fetch_args(const ProbeSpec& spec) {
   for (const FetchArg& a : spec.args) out.push_back(&a);
   if (spec.condition) condition_operands(*spec.condition, out);
   return out;
+}
+
+bool reads_argument(const FetchExpr& e) {
+  if (std::holds_alternative<fetch::Argument>(e.node)) return true;
+  if (const auto* d = std::get_if<fetch::Deref>(&e.node)) return d->inner && reads_argument(*d->inner);
+  return false;
+}
+
+// Whether a fetch argument or a condition's operand reads $argN, whose
+// registers are the platform's C calling convention.
+bool uses_arguments(const ProbeSpec& spec) {
+  const std::vector<const FetchArg*> args = all_fetch_args(spec);
+  return std::any_of(args.begin(), args.end(), [](const FetchArg* a) { return reads_argument(a->expr); });
 }
 
 bool uses_dwarf(const ProbeSpec& spec) {
@@ -70,17 +85,27 @@ class UntypedRefusedReturn final : public VariableSource {
   mutable bool refused_ = false;
 };
 
+// The first few of a list, for a one-line message.
+std::string list_some(const std::vector<std::string>& items) {
+  constexpr size_t kShown = 5;
+  std::string list;
+  for (size_t i = 0; i < items.size() && i < kShown; ++i) list += (i ? ", " : "") + items[i];
+  if (items.size() > kShown) list += ", ...";
+  return list;
+}
+
+std::string ifunc_hint() {
+  return "with LD_BIND_NOW=1 in the program's environment (LD_BIND_NOW=1 uptrace ... -- COMMAND) its loader binds "
+         "every call at start; or attach with -p after its first call";
+}
+
 // Copies of FUNC inlined into other functions run none of FUNC's own code, so
 // a FUNC probe never sees them; users expect it to (as with SRCFILE:LINE).
 std::optional<std::string> inlined_warning(const elf::ElfFile& elf, const std::string& function) {
   std::vector<std::string> copies = elf.inlined_copies(function);
   if (copies.empty()) return std::nullopt;
-  constexpr size_t kShown = 5;
-  std::string list;
-  for (size_t i = 0; i < copies.size() && i < kShown; ++i) list += (i ? ", " : "") + copies[i];
-  if (copies.size() > kShown) list += ", ...";
   return fmt::format("warning: {} is also inlined at {} place{} ({}); those copies are not probed", function,
-                     copies.size(), copies.size() == 1 ? "" : "s", list);
+                     copies.size(), copies.size() == 1 ? "" : "s", list_some(copies));
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
@@ -91,12 +116,62 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 
 }  // namespace
 
+void Resolver::refuse_go_return(const std::string& shown_name, const Module& module, const elf::ElfFile& elf,
+                                const std::string& function, const std::string& go_version,
+                                std::span<const arch::Instruction> code, RuntimeAddr start) const {
+  (void)elf;
+  std::vector<std::string> returns;
+  const std::string name = function.empty() ? fmt::format("{:#x}", start.value - module.load_bias) : function;
+  for (const arch::Instruction& i : code)
+    if (isa_.is_return(i)) returns.push_back(fmt::format("{}+{:#x}", name, i.address.value - start.value));
+  // The name of the register results come back in, for the hint.
+  std::string result_register;
+  const arch::RegisterRef rv = isa_.return_value();
+  for (const std::string& r : isa_.register_names()) {
+    auto ref = isa_.register_by_name(r);
+    if (ref && ref->word == rv.word && ref->bits == 64 && ref->shift == 0) {
+      result_register = "%" + r;
+      break;
+    }
+  }
+  std::string hint =
+      returns.empty()
+          ? "probe its return instructions with FUNC+OFF instead (go tool objdump -s FUNC shows them)"
+          : fmt::format("probe its return instruction{} instead, where the results are in registers ({} for the "
+                        "first): {}",
+                        returns.size() == 1 ? "" : "s", result_register, join(returns, " "));
+  throw Error(ErrorKind::Runtime,
+              fmt::format("cannot probe {}: {} is Go code ({}), whose runtime moves goroutine stacks and checks the "
+                          "return addresses on them, so one replaced by uptrace's return trampoline kills the program "
+                          "(\"unexpected return pc\")",
+                          shown_name, module.path, go_version.empty() ? "Go version unknown" : go_version),
+              hint);
+}
+
+std::string Resolver::go_arguments_note(const std::string& function, const std::string& go_version) const {
+  // Go passed arguments on the stack before its register ABI (1.17).
+  unsigned minor = 0;
+  bool old = go_version.starts_with("go1.") && std::sscanf(go_version.c_str() + 4, "%u", &minor) == 1 && minor < 17;
+  std::string regs = isa_.go_argument_registers();
+  if (old)
+    return fmt::format("{} is Go code ({}), which passes arguments on the stack, not where $argN reads them: fetch "
+                       "them from memory (+8($sp), +16($sp), ...)",
+                       function, go_version);
+  if (regs.empty()) return {};
+  return fmt::format("{} is Go code ({}), whose register ABI passes integer arguments in {}, not where $argN reads "
+                     "them: name the registers (%{} for the first)",
+                     function, go_version.empty() ? "Go version unknown" : go_version, regs,
+                     regs.substr(0, regs.find(',')));
+}
+
 bool module_names_file(std::string_view module, std::string_view path) {
   std::string_view file = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
   return module == path || file.starts_with(module);
 }
 
 Resolver::Resolver(const arch::Isa& isa, std::vector<ProbeSpec> specs) : isa_(isa), specs_(std::move(specs)) {}
+
+Resolver::~Resolver() = default;
 
 void Resolver::validate_fetch_args() const {
   for (const ProbeSpec& spec : specs_) {
@@ -146,7 +221,7 @@ void Resolver::add_unwinder_hooks(const elf::ModuleMap& map, Resolution& out) {
     } catch (const Error&) {
       continue;  // not an ELF file (a mapped data file)
     }
-    Module module{m.path, m.access_path, m.load_bias, m.mappings.front().start, m.mappings.back().end};
+    Module module{m.path, m.access_path, m.load_bias, m.mappings.front().start, m.mappings.back().end, &m};
     for (const auto& mapping : m.mappings) {
       module.start = std::min(module.start, mapping.start);
       module.end = std::max(module.end, mapping.end);
@@ -179,6 +254,19 @@ void Resolver::add_unwinder_hooks(const elf::ModuleMap& map, Resolution& out) {
 Resolution Resolver::resolve_in_process(pid_t pid) {
   elf::ModuleMap map = elf::ModuleMap::read(pid);
   Resolution out;
+  pid_ = pid;
+  ifuncs_ = std::make_unique<IfuncPicks>(pid, map, [this](const elf::MappedModule& m) -> const elf::ElfFile* {
+    try {
+      return &elf_for(m.access_path, m.path);
+    } catch (const Error&) {
+      return nullptr;  // not an ELF file (a mapped data file)
+    }
+  });
+  // The map lives only in this call.
+  struct Reset {
+    Resolver& r;
+    ~Reset() { r.ifuncs_.reset(); }
+  } reset{*this};
   check_return_probes(pid);
   for (const ProbeSpec& spec : specs_) {
     const elf::MappedModule* m = nullptr;
@@ -194,7 +282,7 @@ Resolution Resolver::resolve_in_process(pid_t pid) {
       m = map.main_module();
       if (!m) throw_runtime("cannot find the main executable of pid {} in /proc/{}/maps", pid, pid);
     }
-    Module module{m->path, m->access_path, m->load_bias, m->mappings.front().start, m->mappings.back().end};
+    Module module{m->path, m->access_path, m->load_bias, m->mappings.front().start, m->mappings.back().end, m};
     for (const auto& mapping : m->mappings) {
       module.start = std::min(module.start, mapping.start);
       module.end = std::max(module.end, mapping.end);
@@ -202,12 +290,13 @@ Resolution Resolver::resolve_in_process(pid_t pid) {
     resolve_spec(spec, module, out);
   }
   if (has_return_probes()) add_unwinder_hooks(map, out);
+  out.labels = labels_;
   return out;
 }
 
 Resolution Resolver::resolve_in_file(const std::string& path) {
   const elf::ElfFile& elf = elf_for(path, path);
-  Module module{path, path, 0, RuntimeAddr(~uint64_t{0}), RuntimeAddr(0)};
+  Module module{path, path, 0, RuntimeAddr(~uint64_t{0}), RuntimeAddr(0), nullptr};
   for (const elf::LoadSegment& s : elf.load_segments()) {
     module.start = std::min(module.start, RuntimeAddr(s.vaddr.value));
     module.end = std::max(module.end, RuntimeAddr(s.vaddr.value + s.mem_size));
@@ -221,15 +310,19 @@ Resolution Resolver::resolve_in_file(const std::string& path) {
   if (has_return_probes())
     out.return_note = "C++ exceptions: in a process, uptrace also watches the unwinder (_Unwind_RaiseException, "
                       "__cxa_begin_catch) so a throw through a probed frame sees the real return addresses";
+  out.labels = labels_;
   return out;
 }
 
-uint32_t Resolver::add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out) {
-  ProbeLabel label;
-  label.name = spec.display_name(matched);
-  for (const FetchArg& a : spec.args) label.arg_names.push_back(a.name);
-  out.labels.push_back(std::move(label));
-  return static_cast<uint32_t>(out.labels.size() - 1);
+uint32_t Resolver::add_label(const ProbeSpec& spec, std::string_view matched) {
+  auto [it, added] = label_of_.emplace(std::make_pair(&spec, std::string(matched)), static_cast<uint32_t>(labels_.size()));
+  if (added) {
+    ProbeLabel label;
+    label.name = spec.display_name(matched);
+    for (const FetchArg& a : spec.args) label.arg_names.push_back(a.name);
+    labels_.push_back(std::move(label));
+  }
+  return it->second;
 }
 
 void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out) {
@@ -237,7 +330,13 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
 
   auto no_function = [&](const std::string& name) {
     std::string message = fmt::format("no function '{}' in {}", name, module.path);
-    auto similar = elf.similar_names(name);
+    std::vector<std::string> similar;
+    // A C++ signature that is not there: the overloads that are.
+    if (size_t params = elf::detail::parameter_list_start(name); params != std::string::npos) {
+      for (const elf::Function* f : elf.find_function(name.substr(0, params)))
+        similar.push_back(elf::detail::demangle_function(f->name).signature);
+    }
+    if (similar.empty()) similar = elf.similar_names(name);
     if (!similar.empty()) message += fmt::format(" (did you mean {}?)", join(similar, ", "));
     std::string hint;
     if (!elf.has_symtab()) hint = "the file is stripped: only exported (.dynsym) functions are known";
@@ -247,70 +346,108 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
   std::visit(
       [&](const auto& where) {
         using T = std::decay_t<decltype(where)>;
-        if constexpr (std::is_same_v<T, loc::Function>) {
-          if (where.is_glob) {
-            std::vector<const elf::Function*> matches = elf.match_functions(where.name);
-            // Aliases share an address: probing each would report a hit twice.
-            std::set<uint64_t> seen;
-            size_t before = out.sites.size();
-            for (const elf::Function* f : matches) {
-              if (!seen.insert(f->addr.value).second) continue;
-              if (where.has_offset && where.offset >= f->size) continue;
-              uint32_t label = add_label(spec, f->name, out);
-              FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
-              add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
-            }
-            if (out.sites.size() == before)
-              throw_runtime("no function matches '{}' in {}", where.name, module.path);
-            return;
-          }
-          std::vector<const elf::Function*> found = elf.find_function(where.name);
-          if (found.empty()) no_function(where.name);
-          if (auto w = inlined_warning(elf, found.front()->name)) out.warnings.push_back(*w);
-          uint32_t label = add_label(spec, {}, out);
-          for (const elf::Function* f : found) {
-            if (where.has_offset && f->size != 0 && where.offset >= f->size)
-              throw_runtime("{} is past the end of {} ({:#x} bytes) in {}", out.labels[label].name, f->name, f->size,
-                            module.path);
-            FileAddr at = where.has_offset ? f->addr + where.offset : f->entry;
-            add_site(spec, module, elf, at, out.labels[label].name, label, out, !where.has_offset);
-          }
-        } else if constexpr (std::is_same_v<T, loc::Return>) {
-          if (isa_.return_address_name().empty())
+        if constexpr (std::is_same_v<T, loc::Function> || std::is_same_v<T, loc::Return>) {
+          constexpr bool is_return = std::is_same_v<T, loc::Return>;
+          if (is_return && isa_.return_address_name().empty())
             throw Error(ErrorKind::Runtime,
                         fmt::format("cannot probe {}: return probes are not supported on {}", spec.text, isa_.name()),
                         "probe the function's return instructions with FUNC+OFF (see objdump -d)");
-          // The entry of each function: its return address is replaced there.
-          std::vector<const elf::Function*> found;
+          uint64_t offset = 0;
+          bool has_offset = false;
+          if constexpr (!is_return) {
+            offset = where.offset;
+            has_offset = where.has_offset;
+          }
+          // One entry per glob match (one label each), or one for a name.
+          std::vector<elf::ElfFile::Entry> entries;
           if (where.is_glob) {
-            std::set<uint64_t> seen;
-            for (const elf::Function* f : elf.match_functions(where.name))
-              if (seen.insert(f->addr.value).second) found.push_back(f);
-            if (found.empty()) throw_runtime("no function matches '{}' in {}", where.name, module.path);
+            entries = elf.match_entries(where.name);
           } else {
-            found = elf.find_function(where.name);
+            std::vector<const elf::Function*> found = elf.find_function(where.name);
             if (found.empty()) no_function(where.name);
+            if (!is_return)
+              if (auto w = inlined_warning(elf, found.front()->name)) out.warnings.push_back(*w);
+            entries.push_back({{}, std::move(found), {}});
           }
-          uint32_t label = where.is_glob ? 0 : add_label(spec, {}, out);
+          // Where each function's code is: an indirect function's is the
+          // implementation its resolver picked. A glob leaves out the
+          // indirect functions whose pick is not known, and the matches that
+          // are the code of one it probes (__strlen_avx2 beside strlen).
+          std::map<const elf::Function*, EntryCode> code;
+          std::map<uint64_t, std::string> ifunc_sites;  // implementation -> the indirect function probing it
+          std::vector<std::string> unknown_ifuncs, shared_ifuncs;
+          bool any_lazy = false;
+          for (const elf::ElfFile::Entry& e : entries) {
+            for (const elf::Function* f : e.functions) {
+              std::string why;
+              bool lazy = false;
+              std::optional<EntryCode> c = entry_code(module, elf, *f, why, lazy);
+              if (!c) {
+                if (!where.is_glob)
+                  throw Error(ErrorKind::Runtime, fmt::format("cannot probe {}: {}", spec.display_name(e.name), why),
+                              lazy ? ifunc_hint() : std::string());
+                unknown_ifuncs.push_back(f->name);
+                any_lazy |= lazy;
+                continue;
+              }
+              if (f->is_ifunc && !c->ifunc_note.empty() && module.mapped) {
+                auto [it, inserted] = ifunc_sites.try_emplace(c->entry.value, e.name.empty() ? f->name : e.name);
+                if (!inserted && where.is_glob) {
+                  shared_ifuncs.push_back(fmt::format("{} (as {})", e.name, it->second));
+                  continue;
+                }
+              }
+              code.emplace(f, std::move(*c));
+            }
+          }
+          size_t before = out.sites.size();
           std::vector<std::string> untyped;
-          for (const elf::Function* f : found) {
-            if (where.is_glob) label = add_label(spec, f->name, out);
-            add_site(spec, module, elf, f->entry, out.labels[label].name, label, out, false,
-                     where.is_glob ? &untyped : nullptr);
+          for (const elf::ElfFile::Entry& e : entries) {
+            std::vector<std::pair<const elf::Function*, const EntryCode*>> fits;
+            for (const elf::Function* f : e.functions) {
+              auto c = code.find(f);
+              if (c == code.end()) continue;
+              if (where.is_glob && !f->is_ifunc && ifunc_sites.count(c->second.entry.value)) continue;
+              if (has_offset && c->second.size != 0 && offset >= c->second.size) {
+                if (where.is_glob) continue;
+                throw_runtime("{} is past the end of {} ({:#x} bytes) in {}", spec.display_name(), f->name,
+                              c->second.size, module.path);
+              }
+              fits.emplace_back(f, &c->second);
+            }
+            if (fits.empty()) continue;
+            uint32_t label = add_label(spec, e.name);
+            for (const auto& [f, c] : fits) {
+              FileAddr at = is_return || !has_offset ? c->entry : c->start + offset;
+              add_site(spec, module, elf, at, labels_[label].name, label, out, !is_return && !has_offset,
+                       is_return && where.is_glob ? &untyped : nullptr);
+              out.info.back().ifunc = c->ifunc_note;
+            }
           }
-          if (!untyped.empty()) {
-            constexpr size_t kShown = 5;
-            std::string list;
-            for (size_t i = 0; i < untyped.size() && i < kShown; ++i) list += (i ? ", " : "") + untyped[i];
-            if (untyped.size() > kShown) list += ", ...";
+          if (!unknown_ifuncs.empty())
+            out.warnings.push_back(fmt::format(
+                "warning: probe '{}': {} indirect function{} (STT_GNU_IFUNC) {} not probed, because which "
+                "implementation {} resolver picks is not known in pid {} (--explain says why): {}{}",
+                spec.text, unknown_ifuncs.size(), unknown_ifuncs.size() == 1 ? "" : "s",
+                unknown_ifuncs.size() == 1 ? "is" : "are",
+                unknown_ifuncs.size() == 1 ? "its" : "their", pid_, list_some(unknown_ifuncs),
+                any_lazy ? "; with LD_BIND_NOW=1 in the program's environment its loader binds them at start" : ""));
+          if (!shared_ifuncs.empty())
+            out.warnings.push_back(fmt::format("warning: probe '{}': indirect functions whose resolver picked the "
+                                               "code another one probes are reported under that one: {}",
+                                               spec.text, list_some(shared_ifuncs)));
+          if (out.sites.size() == before) {
+            if (!where.is_glob) throw_runtime("no function '{}' in {}", where.name, module.path);
+            throw_runtime("no function matches '{}' in {}", where.name, module.path);
+          }
+          if (!untyped.empty())
             out.warnings.push_back(fmt::format(
                 "warning: probe '{}': {} of the matches return{} no value $retval can print (void, a struct or "
                 "floating point: {}); their $retval is the raw return register as s64",
-                spec.text, untyped.size(), untyped.size() == 1 ? "s" : "", list));
-          }
+                spec.text, untyped.size(), untyped.size() == 1 ? "s" : "", list_some(untyped)));
         } else if constexpr (std::is_same_v<T, loc::Address>) {
-          uint32_t label = add_label(spec, {}, out);
-          add_site(spec, module, elf, FileAddr(where.addr), out.labels[label].name, label, out);
+          uint32_t label = add_label(spec, {});
+          add_site(spec, module, elf, FileAddr(where.addr), labels_[label].name, label, out);
         } else {
           if (!elf.has_line_info())
             throw Error(ErrorKind::Runtime, fmt::format("no DWARF line information in {}", module.path),
@@ -323,11 +460,47 @@ void Resolver::resolve_spec(const ProbeSpec& spec, const Module& module, Resolut
             throw_runtime("no code at {}:{} in {}; lines with code nearby: {}", where.file, where.line, module.path,
                           join(near, ", "));
           }
-          uint32_t label = add_label(spec, {}, out);
-          for (const elf::LineLocation& l : lines) add_site(spec, module, elf, l.addr, out.labels[label].name, label, out);
+          uint32_t label = add_label(spec, {});
+          for (const elf::LineLocation& l : lines) add_site(spec, module, elf, l.addr, labels_[label].name, label, out);
         }
       },
       spec.location);
+}
+
+std::optional<Resolver::EntryCode> Resolver::entry_code(const Module& module, const elf::ElfFile& elf,
+                                                       const elf::Function& f, std::string& why, bool& lazy) {
+  EntryCode c{f.addr, f.entry, f.size, {}};
+  if (!f.is_ifunc) return c;
+  if (!ifuncs_ || !module.mapped) {
+    c.ifunc_note = fmt::format("{} is an indirect function (STT_GNU_IFUNC): this is its resolver, which the dynamic "
+                               "loader runs to pick the implementation calls go to; in a process uptrace probes that "
+                               "implementation, as the GOT says the resolver picked it",
+                               f.name);
+    return c;
+  }
+  IfuncPick pick = ifuncs_->pick(*module.mapped, elf, f);
+  lazy = pick.lazy;
+  if (!pick.impl) {
+    why = fmt::format("{} is an indirect function (STT_GNU_IFUNC), and which implementation its resolver picks is not "
+                      "known: {}",
+                      f.name, pick.how);
+    return std::nullopt;
+  }
+  c.start = c.entry = *pick.impl;
+  c.size = 0;
+  std::string impl;
+  if (const elf::Function* named = elf.function_containing(*pick.impl); named && named->addr == *pick.impl) {
+    c.size = named->size;
+    impl = fmt::format("{} ({:#x})", named->name, pick.impl->value);
+  } else {
+    if (auto range = elf.frame_range_containing(*pick.impl); range && range->first == *pick.impl)
+      c.size = static_cast<uint64_t>(range->second - range->first);
+    impl = fmt::format("the code at {:#x} (no symbol names it)", pick.impl->value);
+  }
+  c.ifunc_note = fmt::format("{} is an indirect function (STT_GNU_IFUNC): in pid {} its resolver picked {}, as {} "
+                             "says; that is probed",
+                             f.name, pid_, impl, pick.how);
+  return c;
 }
 
 void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
@@ -374,6 +547,11 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
                   shown_name, function.empty() ? "the code" : function, rel(RuntimeAddr(decoded_to)),
                   decoded_to - runtime_start.value, rel(site));
   }
+
+  std::optional<std::string> go = elf.go_version();
+  if (go && is_return_probe(spec)) refuse_go_return(shown_name, module, elf, function, *go, insns, runtime_start);
+  std::string go_note;
+  if (go && uses_arguments(spec)) go_note = go_arguments_note(function.empty() ? shown_name : function, *go);
 
   core::ProbeSite s;
   s.label = label;
@@ -427,7 +605,7 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   }
   // $params is known per site only; the sites of one label must agree on it.
   std::vector<std::string> names = s.fetch.names();
-  std::vector<std::string>& label_names = out.labels[label].arg_names;
+  std::vector<std::string>& label_names = labels_[label].arg_names;
   if (uses_dwarf(spec)) {
     bool first = std::none_of(out.sites.begin(), out.sites.end(), [&](const core::ProbeSite& o) { return o.label == label; });
     if (first) {
@@ -445,7 +623,9 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
     s.return_spill = return_spill(shown_name, module, elf, start, size, function, insns, return_where);
   out.sites.push_back(std::move(s));
   out.info.push_back({module.path, module.load_bias, addr, function, addr.value - start.value, size, std::move(described),
-                      false, std::move(return_where)});
+                      false, std::move(return_where), {}, go_note});
+  if (!go_note.empty() && std::find(out.warnings.begin(), out.warnings.end(), "warning: " + go_note) == out.warnings.end())
+    out.warnings.push_back("warning: " + go_note);
   out.info.back().local_entry_offset = local_entry_offset;
 }
 

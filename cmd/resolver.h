@@ -19,6 +19,8 @@
 
 namespace uptrace::cmd {
 
+class IfuncPicks;
+
 // One site of one probe, with what --explain shows about it.
 struct SiteInfo {
   std::string module_path;
@@ -33,6 +35,12 @@ struct SiteInfo {
   // the function keeps it after that ("the prologue saves it at ..."), for
   // --explain; empty otherwise.
   std::string return_where;
+  // FUNC names an indirect function (STT_GNU_IFUNC): which code is probed
+  // and why, for --explain; empty otherwise.
+  std::string ifunc;
+  // $argN in Go code, which does not pass arguments where $argN reads them:
+  // where it does, for --explain; empty otherwise.
+  std::string go_arguments;
   // ppc64 ELFv2: how far the function's local entry (where direct calls
   // enter, past the TOC setup) is from its global entry (the symbol); 0
   // when it has one entry.
@@ -57,6 +65,7 @@ struct Resolution {
 class Resolver {
  public:
   Resolver(const arch::Isa& isa, std::vector<ProbeSpec> specs);
+  ~Resolver();
 
   // Binds every fetch argument once: a usage error surfaces before anything
   // is attached or launched.
@@ -76,7 +85,20 @@ class Resolver {
     std::string access_path;  // where we can read it
     uint64_t load_bias = 0;
     RuntimeAddr start, end;   // its mapped range (file range without a process)
+    const elf::MappedModule* mapped = nullptr;  // in a process
   };
+  // Where a function's code is, as FUNC, FUNC+OFF and FUNC%return see it.
+  struct EntryCode {
+    FileAddr start;  // FUNC+OFF counts from here
+    FileAddr entry;  // FUNC
+    uint64_t size = 0;  // 0 when not known
+    std::string ifunc_note;  // SiteInfo::ifunc
+  };
+  // An indirect function's code in a process is the implementation its
+  // resolver picked; when that is not known, nullopt, `why` says so and
+  // `lazy` whether binding at start would tell.
+  std::optional<EntryCode> entry_code(const Module& module, const elf::ElfFile& elf, const elf::Function& f,
+                                      std::string& why, bool& lazy);
   void resolve_spec(const ProbeSpec& spec, const Module& module, Resolution& out);
   // `untyped_retval`: for the matches of a %return glob, where a $retval
   // DWARF refuses (void, struct, floating point) is left untyped and the
@@ -84,13 +106,21 @@ class Resolver {
   void add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
                 const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false,
                 std::vector<std::string>* untyped_retval = nullptr);
-  uint32_t add_label(const ProbeSpec& spec, std::string_view matched, Resolution& out);
+  uint32_t add_label(const ProbeSpec& spec, std::string_view matched);
   // %return on an ISA whose calls leave the return address in a register:
   // where the function saves it (ProbeSite::return_spill), and the same for
   // --explain in `where`; throws the refusal when it cannot be followed.
   std::optional<int64_t> return_spill(const std::string& shown_name, const Module& module, const elf::ElfFile& elf,
                                       FileAddr start, uint64_t size, const std::string& function,
                                       std::span<const arch::Instruction> code, std::string& where) const;
+  // %return in Go code: refused (Go's runtime checks return addresses),
+  // with the function's return instructions as the hint.
+  [[noreturn]] void refuse_go_return(const std::string& shown_name, const Module& module, const elf::ElfFile& elf,
+                                     const std::string& function, const std::string& go_version,
+                                     std::span<const arch::Instruction> code, RuntimeAddr start) const;
+  // Where Go passes the arguments $argN reads in the C convention; empty
+  // when they are the same registers.
+  std::string go_arguments_note(const std::string& function, const std::string& go_version) const;
   bool has_return_probes() const;
   // %return: refuses what cannot be hijacked safely, and adds uptrace's own
   // sites on the program's unwinder (core/return_probes.h).
@@ -99,6 +129,13 @@ class Resolver {
 
   const arch::Isa& isa_;
   std::vector<ProbeSpec> specs_;
+  // One label table for every resolution: the same probe (spec and matched
+  // name) in another process, or resolved again, keeps its number.
+  std::vector<ProbeLabel> labels_;
+  std::map<std::pair<const ProbeSpec*, std::string>, uint32_t> label_of_;
+  // While resolve_in_process runs.
+  pid_t pid_ = 0;
+  std::unique_ptr<IfuncPicks> ifuncs_;
   std::map<std::string, std::unique_ptr<elf::ElfFile>> files_;
 };
 

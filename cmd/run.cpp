@@ -7,12 +7,14 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cmd/aggregate.h"
 #include "cmd/probe_spec.h"
 #include "cmd/resolver.h"
 #include "arch/isa.h"
+#include "elf/demangle.h"
 #include "elf/elf_file.h"
 #include "common/error.h"
 #include "core/arming.h"
@@ -53,7 +55,7 @@ std::string hex_bytes(std::span<const uint8_t> bytes) {
 int list_functions(const Options& o) {
   std::string glob = o.probes.empty() ? "*" : o.probes.front();
   std::optional<std::string> module_filter;
-  if (auto colon = glob.find(':'); colon != std::string::npos) {
+  if (auto colon = module_separator(glob); colon != std::string::npos) {
     module_filter = glob.substr(0, colon);
     glob = glob.substr(colon + 1);
   }
@@ -84,18 +86,31 @@ int list_functions(const Options& o) {
       if (o.exe) throw;
       continue;  // e.g. a mapping of a non-ELF file
     }
-    for (const elf::Function* f : file->match_functions(glob)) {
-      ++listed;
-      if (o.format == OutputFormat::Json)
-        std::printf("%s\n", nlohmann::json{{"name", f->name},
-                                           {"addr", fmt::format("{:#x}", f->addr.value)},
-                                           {"size", f->size},
-                                           {"module", s.shown}}
-                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                                .c_str());
-      else
-        std::printf("%s %s %s %s\n", f->name.c_str(), fmt::format("{:#x}", f->addr.value).c_str(),
-                    std::to_string(f->size).c_str(), s.shown.c_str());
+    // One line per address, under the name a glob probe would report; the
+    // other names of the address after it.
+    for (const elf::ElfFile::Entry& e : file->match_entries(glob)) {
+      for (size_t i = 0; i < e.functions.size(); ++i) {
+        const elf::Function* f = e.functions[i];
+        const std::vector<std::string>& aliases = e.aliases[i];
+        ++listed;
+        if (o.format == OutputFormat::Json) {
+          nlohmann::ordered_json j{{"name", e.name},
+                                   {"addr", fmt::format("{:#x}", f->addr.value)},
+                                   {"size", f->size},
+                                   {"module", s.shown},
+                                   {"aliases", aliases},
+                                   {"ifunc", f->is_ifunc}};
+          std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        } else {
+          std::string line = fmt::format("{} {:#x} {} {}", e.name, f->addr.value, f->size, s.shown);
+          std::vector<std::string> notes;
+          if (!aliases.empty()) notes.push_back(fmt::format("aliases: {}", fmt::join(aliases, ", ")));
+          // Its address is the resolver's; --explain -p names the implementation.
+          if (f->is_ifunc) notes.emplace_back("indirect function");
+          if (!notes.empty()) line += fmt::format(" ({})", fmt::join(notes, "; "));
+          std::printf("%s\n", line.c_str());
+        }
+      }
     }
   }
   if (listed == 0 && !o.quiet) print_status(fmt::format("no function matches '{}'", glob));
@@ -168,8 +183,11 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     const arch::SiteAnalysis& a = verdict.plan.analysis;
     std::string refusal = !placement_refusal.empty() ? placement_refusal : verdict.refusal;
     refused_any |= !refusal.empty();
+    // A C++ function as c++filt prints it: the mangled name is in --list.
+    std::string function = elf::detail::demangle_function(info.function).signature;
+    if (function.empty()) function = info.function;
     std::string where = info.function.empty() ? fmt::format("{:#x}", info.file_addr.value)
-                                              : fmt::format("{}+{:#x}", info.function, info.function_offset);
+                                              : fmt::format("{}+{:#x}", function, info.function_offset);
     // ppc64 ELFv2: which of the function's two entries the probe is at.
     std::string entries;
     if (info.local_entry_offset && !info.function.empty()) {
@@ -203,11 +221,13 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       }
       if (!returns.empty()) j["return"] = returns;
       if (!entries.empty()) j["entries"] = entries;
+      if (!info.ifunc.empty()) j["ifunc"] = info.ifunc;
       nlohmann::ordered_json declined = nlohmann::json::array();
       for (const auto& [mode, why] : a.declined) declined.push_back({{"mode", arch::to_string(mode)}, {"reason", why}});
       j["declined"] = declined;
       if (!info.variables.empty()) j["fetch"] = info.variables;
       if (info.after_prologue) j["after_prologue"] = true;
+      if (!info.go_arguments.empty()) j["go_arguments"] = info.go_arguments;
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       continue;
     }
@@ -215,6 +235,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
     std::printf("  at:          %s in %s (file address %#lx, runtime %#lx)\n", where.c_str(), info.module_path.c_str(),
                 static_cast<unsigned long>(info.file_addr.value), static_cast<unsigned long>(s.addr.value));
     if (!entries.empty()) std::printf("  entries:     %s\n", entries.c_str());
+    if (!info.ifunc.empty()) std::printf("  ifunc:       %s\n", info.ifunc.c_str());
     std::printf("  instruction: %s  %s\n", hex_bytes(a.insn.code()).c_str(), a.insn.text.c_str());
     if (refusal.empty())
       std::printf("  mode:        %s: %s\n", std::string(arch::to_string(a.plan->mode())).c_str(),
@@ -226,6 +247,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       std::printf("  not %-8s %s\n", (std::string(arch::to_string(mode)) + ":").c_str(), why.c_str());
     if (info.after_prologue)
       std::printf("  note:        after the prologue, where unoptimised code has stored the arguments\n");
+    if (!info.go_arguments.empty()) std::printf("  note:        %s\n", info.go_arguments.c_str());
     for (const std::string& v : info.variables) std::printf("  fetch:       %s\n", v.c_str());
   }
   return !refused_any;
@@ -300,13 +322,21 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
     Resolution res = resolver.resolve_in_process(pid);
     if (!o.quiet)
       for (const std::string& w : res.warnings) print_status(w);
-    if (count_only) sink.aggregates = std::make_unique<Aggregator>(AggregateOptions{o.count, o.hist, o.by}, res.labels);
+    // Every resolution (one per process, and later ones for libraries
+    // loaded later) names its probes in the resolver's one label table.
     labels = res.labels;
-    sink.writer = o.output_path ? HitWriter::open(o.format, count_only, *o.output_path, res.labels)
-                                : HitWriter::create(o.format, count_only, 1, res.labels);
+    if (!sink.writer) {
+      if (count_only)
+        sink.aggregates = std::make_unique<Aggregator>(AggregateOptions{o.count, o.hist, o.by}, res.labels);
+      sink.writer = o.output_path ? HitWriter::open(o.format, count_only, *o.output_path, res.labels)
+                                  : HitWriter::create(o.format, count_only, 1, res.labels);
+    } else {
+      if (sink.aggregates) sink.aggregates->set_labels(res.labels);
+      sink.writer->set_labels(res.labels);
+    }
     return std::move(res.sites);
   };
-  core::TraceResult result = o.pid ? tracer.attach(*o.pid, resolve) : tracer.launch(o.command, resolve);
+  core::TraceResult result = o.pid ? tracer.attach(o.pids, resolve) : tracer.launch(o.command, resolve);
 
   if (sink.writer && !sink.writer->finish(tracer.hit_counts(), sink.aggregates.get()) && sink.writer->error() != EPIPE)
     throw_runtime("{}", sink.writer->error_message());

@@ -75,6 +75,8 @@ void Detach::release_ring_writers() {
     if (!e_.control.siginfo(tid, facts.si) || !e_.control.regs(tid, regs)) continue;
     facts.pc = e_.isa.pc(regs);
     const Classified c = classify(e_.isa, e_.control.step_mechanism(), *t, p->space.get(), facts);
+    // While another thread's unpublished record holds the ring, the writer
+    // waits at its trap; leave_free_running_slots comes back to it.
     if (c.cause == StopCause::RingFull) e_.jump.make_room_now(*t, c.trap);
   }
 }
@@ -89,14 +91,39 @@ void Detach::complete_steps() {
   reap_gone();
 }
 
+// In rounds: a writer waiting for room in a full ring gets it only once the
+// thread whose reservation holds the ring's tail has published it, which it
+// does while it is stepped out; so the waiting ones come back until none is
+// left or a round frees none of them.
 void Detach::leave_free_running_slots() {
-  auto ring_full = [&](Thread& t, RuntimeAddr trap) { e_.jump.make_room_now(t, trap); };
+  auto ring_full = [&](Thread& t, RuntimeAddr trap) { return e_.jump.make_room_now(t, trap); };
+  std::vector<pid_t> todo;
   for (pid_t tid : e_.session.tids()) {
     Thread* t = e_.session.thread(tid);
     Process* p = t ? e_.session.process(t->pid) : nullptr;
-    if (!p || !p->space || !p->space->free_running) continue;
-    if (!e_.stepper.leave_slot(*t, *p->space, ring_full))
-      e_.status(fmt::format("warning: thread {} could not be moved out of a slot", tid));
+    if (p && p->space && p->space->free_running) todo.push_back(tid);
+  }
+  while (!todo.empty()) {
+    std::vector<pid_t> blocked;
+    for (pid_t tid : todo) {
+      Thread* t = e_.session.thread(tid);
+      Process* p = t ? e_.session.process(t->pid) : nullptr;
+      if (!p || !p->space) continue;
+      const XolStepper::Leaving how = e_.stepper.leave_slot(*t, *p->space, ring_full);
+      if (how == XolStepper::Leaving::Blocked) blocked.push_back(tid);
+      if (how == XolStepper::Leaving::Stuck) {
+        e_.status(fmt::format("warning: thread {} could not be moved out of a slot", tid));
+        stuck_.insert(t->pid);
+      }
+    }
+    if (blocked.size() == todo.size()) {
+      for (pid_t tid : blocked) {
+        e_.status(fmt::format("warning: thread {} waits for room in a jump ring that no thread frees", tid));
+        if (Thread* t = e_.session.thread(tid)) stuck_.insert(t->pid);
+      }
+      break;
+    }
+    todo = std::move(blocked);
   }
   reap_gone();
 }
@@ -188,6 +215,11 @@ void Detach::restore_code() {
     done.push_back(p.space.get());
     if (size_t failed = p.space->journal.revert_all())
       e_.status(fmt::format("warning: {} patches could not be restored in pid {}", failed, pid));
+    if (stuck_.count(pid)) {
+      // Unmapped, they would crash the thread still in them.
+      e_.status(fmt::format("warning: uptrace's slots stay mapped in pid {}: a thread is still inside them", pid));
+      continue;
+    }
     if (p.space->ring) p.space->scratch.push_back(*p.space->ring);
     p.space->ring.reset();
     Thread* t = e_.session.any_thread_of(pid);

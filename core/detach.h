@@ -12,6 +12,8 @@
 //   8. restore_code              the journal is replayed; slots and ring are unmapped
 //   9. let_go                    every thread runs on, with the signal it was due
 //  10. read_rings                jump records left in the rings are reported
+#include <set>
+
 #include "core/engine.h"
 #include "core/event_loop.h"
 
@@ -38,6 +40,9 @@ class Detach {
 
   Engine& e_;
   EventLoop& loop_;
+  // Processes with a thread left inside a slot (it could not be stepped
+  // out): their slots and ring stay mapped, so that thread can run on.
+  std::set<pid_t> stuck_;
 };
 
 }  // namespace uptrace::core

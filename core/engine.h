@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,8 @@ struct Engine {
   Lineage lineage;
   Arming arming;
 
-  pid_t main_pid = 0;
+  pid_t main_pid = 0;        // the launched command, or the first attached process
+  std::set<pid_t> roots;     // the processes given (-p, --), while they live
   bool launched = false;
   bool world_stopped = false;
   bool quit = false;

@@ -31,7 +31,7 @@ bool EventLoop::quit_signal_pending() const {
 }
 
 bool EventLoop::finished() const {
-  return e_.result.target_exited && (!e_.options.follow_forks || e_.session.processes().empty());
+  return e_.roots.empty() && (!e_.options.follow_forks || e_.session.processes().empty());
 }
 
 void EventLoop::run() {
@@ -58,6 +58,7 @@ bool EventLoop::handle_ready(std::optional<uint64_t> deadline) {
     bool no_tracees = false;
     std::optional<Stop> stop = e_.control.next_stop(false, no_tracees);
     if (no_tracees) {
+      e_.roots.clear();
       e_.result.target_exited = true;
       return true;
     }
@@ -213,10 +214,12 @@ void EventLoop::on_thread_gone(Thread& t, const Stop& stop) {
   // writer of its ring.
   if (Process* p = e_.session.process(pid)) e_.jump.finish(*p);
   e_.session.remove_process(pid);
-  if (pid != e_.main_pid) return;
-  e_.result.target_exited = true;
-  e_.result.exit_code = stop.kind == Stop::Kind::Exited ? stop.exit_code : 0;
-  e_.result.term_signal = stop.kind == Stop::Kind::Killed ? stop.signal : 0;
+  if (!e_.roots.erase(pid)) return;
+  if (pid == e_.main_pid) {
+    e_.result.exit_code = stop.kind == Stop::Kind::Exited ? stop.exit_code : 0;
+    e_.result.term_signal = stop.kind == Stop::Kind::Killed ? stop.signal : 0;
+  }
+  e_.result.target_exited = e_.roots.empty();
   // A launched command's normal exit is its own business (its status is
   // ours); a death by signal is worth a line in both modes.
   if (stop.kind == Stop::Kind::Killed)

@@ -265,10 +265,14 @@ void JumpHits::on_ring_full(Thread& t, RuntimeAddr trap) {
   release(t, false);
 }
 
-void JumpHits::make_room_now(Thread& t, RuntimeAddr trap) {
-  if (Process* proc = session_.process(t.pid)) make_room(*proc);
+bool JumpHits::make_room_now(Thread& t, RuntimeAddr trap) {
+  Process* proc = session_.process(t.pid);
+  if (!proc) return false;
+  make_room(*proc);
+  if (Process* owner = ring_owner(*proc); owner && owner->jump.ring->full()) return false;
   t.waiting_for_ring = trap;
   release(t, true);
+  return true;
 }
 
 void JumpHits::release(Thread& t, bool world_stopped) {

@@ -65,7 +65,10 @@ class JumpHits {
   void release_waiters();
   // Detaching: makes room at once (records set aside, formatted later) and
   // lets `t` past its trap; the world is stopped, so it is left stopped.
-  void make_room_now(Thread& t, RuntimeAddr trap);
+  // False, with `t` left at its trap, while room is still short: another
+  // thread holds a reservation it has not published yet, and must be
+  // stepped on first.
+  bool make_room_now(Thread& t, RuntimeAddr trap);
 
  private:
   SharedRing::Taker reporter_for(Process& proc);

@@ -119,6 +119,7 @@ TraceResult Tracer::launch(const std::vector<std::string>& argv, const SiteResol
   const pid_t pid = start_command(argv, err_raw);
   UniqueFd err_fd(err_raw);
   e.main_pid = pid;
+  e.roots.insert(pid);
   auto kill_child = [&] {
     e.control.kill_and_reap(pid);
     e.session.clear();
@@ -132,7 +133,7 @@ TraceResult Tracer::launch(const std::vector<std::string>& argv, const SiteResol
     Arming::check_before_attach(e.isa, e.plan_request(), sites, &proc.space->memory);
     const size_t n = sites.size();
     e.arming.arm(proc, std::move(sites));
-    e.status(fmt::format("{} probes armed in pid {}", n, pid));
+    announce_armed(pid, n);
     if (!e.options.ready_file.empty()) {
       UniqueFd fd(::open(e.options.ready_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
       if (!fd) throw_runtime("cannot create ready file {}: {}", e.options.ready_file, errno_text(errno));

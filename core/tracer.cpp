@@ -40,35 +40,41 @@ void Tracer::check_can_attach(pid_t pid) {
   }
 }
 
-TraceResult Tracer::attach(pid_t pid, const SiteResolver& resolve) {
+TraceResult Tracer::attach(const std::vector<pid_t>& pids, const SiteResolver& resolve) {
   Engine& e = *engine_;
-  e.main_pid = pid;
-  check_can_attach(pid);
-  // Everything that can be refused is refused before the target is touched.
-  std::vector<ProbeSite> sites = resolve(pid);
-  {
+  e.main_pid = pids.front();
+  // Everything that can be refused is refused before any target is touched.
+  std::vector<std::vector<ProbeSite>> sites;
+  for (pid_t pid : pids) check_can_attach(pid);
+  for (pid_t pid : pids) {
+    sites.push_back(resolve(pid));
     std::unique_ptr<TraceeMemory> live;
     try {
       live = std::make_unique<TraceeMemory>(pid);
     } catch (const Error&) {
     }
-    Arming::check_before_attach(e.isa, e.plan_request(), sites, live.get());
+    Arming::check_before_attach(e.isa, e.plan_request(), sites.back(), live.get());
   }
   EventLoop loop(e);
-  // Told to quit while resolving (the front end killed, Ctrl-C): the target
-  // is still untouched, so leave it that way.
+  // Told to quit while resolving (the front end killed, Ctrl-C): the
+  // targets are still untouched, so leave them that way.
   if (loop.quit_signal_pending()) return e.result;
 
-  Process& proc = e.session.add_process(pid);
-  proc.space = std::make_shared<AddressSpace>(pid);
   try {
-    seize_all_threads(pid);
+    for (pid_t pid : pids) {
+      Process& proc = e.session.add_process(pid);
+      proc.space = std::make_shared<AddressSpace>(pid);
+      e.roots.insert(pid);
+      seize_all_threads(pid);
+    }
     loop.stop_world();
-    Process* p = e.session.process(pid);
-    if (!p) throw_runtime("pid {} exited before its probes were armed", pid);
-    const size_t n = sites.size();
-    e.arming.arm(*p, std::move(sites));
-    e.status(fmt::format("{} probes armed in pid {}", n, pid));
+    for (size_t i = 0; i < pids.size(); ++i) {
+      Process* p = e.session.process(pids[i]);
+      if (!p) throw_runtime("pid {} exited before its probes were armed", pids[i]);
+      const size_t n = sites[i].size();
+      e.arming.arm(*p, std::move(sites[i]));
+      announce_armed(pids[i], n);
+    }
     if (!e.options.ready_file.empty()) {
       UniqueFd fd(::open(e.options.ready_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
       if (!fd) throw_runtime("cannot create ready file {}: {}", e.options.ready_file, errno_text(errno));
@@ -80,6 +86,10 @@ TraceResult Tracer::attach(pid_t pid, const SiteResolver& resolve) {
     throw;
   }
   return e.result;
+}
+
+void Tracer::announce_armed(pid_t pid, size_t probes) {
+  engine_->status(fmt::format("{} probes armed in pid {}", probes, pid));
 }
 
 void Tracer::seize_all_threads(pid_t pid) {

@@ -29,9 +29,10 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  // -p PID. Throws Error before anything is changed in the target when a
-  // probe cannot be resolved or placed.
-  TraceResult attach(pid_t pid, const SiteResolver& resolve);
+  // -p PID[,PID...]. All or nothing: throws Error before anything is
+  // changed in any of them when a probe cannot be resolved or placed in one,
+  // or one cannot be attached. Tracing ends when the last one is gone.
+  TraceResult attach(const std::vector<pid_t>& pids, const SiteResolver& resolve);
   // -- COMMAND. The command runs to its end; its status is returned.
   TraceResult launch(const std::vector<std::string>& argv, const SiteResolver& resolve);
 
@@ -41,6 +42,7 @@ class Tracer {
  private:
   void check_can_attach(pid_t pid);
   void seize_all_threads(pid_t pid);
+  void announce_armed(pid_t pid, size_t probes);
   pid_t start_command(const std::vector<std::string>& argv, int& err_fd);
   // Launch: runs the new program up to its entry point, so the libraries it
   // loads at start are mapped when probes are resolved. False when it

@@ -169,19 +169,19 @@ void XolStepper::complete(Thread& t, AddressSpace& space) {
   }
 }
 
-bool XolStepper::leave_slot(Thread& t, const AddressSpace& space, const RingFullHandler& ring_full) {
+XolStepper::Leaving XolStepper::leave_slot(Thread& t, const AddressSpace& space, const RingFullHandler& ring_full) {
   for (unsigned steps = 0;; ++steps) {
-    if (!t.pending || t.pending->thread_gone()) return true;
+    if (!t.pending || t.pending->thread_gone()) return Leaving::Out;
     siginfo_t si{};
     arch::Regs regs;
     if (t.pending->kind == Stop::Kind::Signal) {
       const Classified c = classify_pending(t, space, si, regs);
       if (c.cause == StopCause::RingFull) {  // a tiny ring can fill again while trampolines are stepped out
-        ring_full(t, c.trap);
+        if (!ring_full(t, c.trap)) return Leaving::Blocked;
         continue;
       }
     } else if (!control_.regs(t.tid, regs)) {
-      return true;
+      return Leaving::Out;
     }
     const uint64_t pc = isa_.pc(regs);
     const ArmedSite* site = space.slot_owner(pc, isa_.slot_size());
@@ -191,17 +191,17 @@ bool XolStepper::leave_slot(Thread& t, const AddressSpace& space, const RingFull
       control_.set_regs(t.tid, regs);
       break;
     }
-    if (steps > kMaxStepsOutOfSlot) return false;
+    if (steps > kMaxStepsOutOfSlot) return Leaving::Stuck;
     if (t.pending->kind == Stop::Kind::Signal && !(t.pending->signal == SIGTRAP && isa_.is_step_trap(si.si_code)))
       t.held_signals.push_back(si);
     t.pending = Stop{Stop::Kind::Interrupt, t.tid};
-    if (!step_and_wait(t, true)) return true;
+    if (!step_and_wait(t, true)) return Leaving::Out;
     if (t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP && control_.siginfo(t.tid, si) &&
         isa_.is_step_trap(si.si_code))
       t.pending = Stop{Stop::Kind::Interrupt, t.tid};
   }
   t.xol = XolState::Idle;
-  return true;
+  return Leaving::Out;
 }
 
 }  // namespace uptrace::core

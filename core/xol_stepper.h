@@ -39,10 +39,13 @@ class XolStepper {
   // original address, or stepped until it is out. `ring_full` is called
   // when it stops at a jump trampoline's ring-full trap: it must make room
   // and let the thread past the trap.
-  // False when the thread could not be moved out (it is then left where
-  // it is).
-  using RingFullHandler = std::function<void(Thread&, RuntimeAddr trap)>;
-  bool leave_slot(Thread& t, const AddressSpace& space, const RingFullHandler& ring_full);
+  // `ring_full` returns false when the ring has no room yet (another
+  // thread's unpublished record holds it): the thread then stays at its
+  // trap, and leave_slot says Blocked, to be called again once the others
+  // are out.
+  using RingFullHandler = std::function<bool(Thread&, RuntimeAddr trap)>;
+  enum class Leaving : uint8_t { Out, Blocked, Stuck };
+  Leaving leave_slot(Thread& t, const AddressSpace& space, const RingFullHandler& ring_full);
 
  private:
   // The step is done: pc and whatever the copy changed are fixed up.

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -102,6 +104,7 @@ class ElfFileImpl final : public ElfFile {
     segments_ = detail::read_load_segments(elf, path_);
     functions_ = detail::read_functions(elf, path_);
     has_symtab_ = has_section_type(SHT_SYMTAB);
+    go_version_ = detail::read_go_version(elf);
 
     const void* id = nullptr;
     ssize_t len = dwelf_elf_gnu_build_id(elf, &id);
@@ -114,6 +117,8 @@ class ElfFileImpl final : public ElfFile {
     // Functions may nest or overlap (an alias with a larger size, a local
     // label typed as a function); the running maximum of their ends tells
     // function_containing when walking further back cannot find a cover.
+    // Without its build information, Go's runtime still shows.
+    if (!go_version_ && has_symbol("runtime.goexit") && has_symbol("runtime.morestack")) go_version_ = std::string();
     max_end_.resize(functions_.size());
     uint64_t running = 0;
     for (size_t i = 0; i < functions_.size(); ++i) {
@@ -128,6 +133,7 @@ class ElfFileImpl final : public ElfFile {
   bool is_pie_or_shared() const override { return pie_or_shared_; }
   std::string build_id() const override { return build_id_; }
   bool has_symtab() const override { return has_symtab_; }
+  std::optional<std::string> go_version() const override { return go_version_; }
 
   const std::vector<Function>& functions() const override { return functions_; }
 
@@ -137,35 +143,142 @@ class ElfFileImpl final : public ElfFile {
     std::vector<const Function*> out;
     // by_name_ was sorted stably, so equal names stay in address order.
     for (auto it = lo; it != by_name_.end() && functions_[*it].name == name; ++it) out.push_back(&functions_[*it]);
-    // A C++ name as written in source (ns::Bar::run) names every overload.
-    if (out.empty() && name.find("::") != std::string_view::npos) {
-      const std::vector<std::string>& qualified = qualified_names();
-      for (size_t i = 0; i < functions_.size(); ++i)
-        if (qualified[i] == name) out.push_back(&functions_[i]);
+    // Else a C++ name as written in source; "helper" for a function at
+    // namespace scope too, but not a symbol-only spelling ("f.cold",
+    // "memcpy@GLIBC_2.2.5"), which no demangled name has: that would demangle
+    // every symbol for nothing.
+    if (!out.empty()) return out;
+    const bool by_signature = detail::has_parameter_list(name);
+    if (!by_signature && name.find("::") == std::string_view::npos && name.find_first_of(".@$") != std::string_view::npos)
+      return out;
+    const std::string key = by_signature ? detail::signature_key(name) : std::string(name);
+    const std::vector<CxxKey>& cxx = cxx_names();
+    std::set<uint64_t> seen;  // C1/C2 constructors and other aliases share an address
+    for (size_t i = 0; i < functions_.size(); ++i) {
+      if (functions_[i].cold_part) continue;
+      if ((by_signature ? cxx[i].signature : cxx[i].qualified) != key) continue;
+      if (seen.insert(functions_[i].addr.value).second) out.push_back(&functions_[i]);
     }
     return out;
   }
 
   std::vector<const Function*> match_functions(std::string_view glob) const override {
-    std::string pattern(glob);
-    bool cxx = glob.find("::") != std::string_view::npos;
     std::vector<const Function*> out;
-    for (size_t i = 0; i < functions_.size(); ++i) {
-      const std::string& name = cxx ? qualified_names()[i] : functions_[i].name;
-      if (!name.empty() && fnmatch(pattern.c_str(), name.c_str(), 0) == 0) out.push_back(&functions_[i]);
+    for (size_t i : matching_indices(glob)) out.push_back(&functions_[i]);
+    return out;
+  }
+
+  std::vector<Entry> match_entries(std::string_view glob) const override {
+    std::vector<size_t> matches = matching_indices(glob);
+    std::vector<Entry> out;
+    if (glob.find("::") == std::string_view::npos && !detail::has_parameter_list(glob)) {
+      // Matches are in address order, aliases next to each other, preferred first.
+      for (size_t k = 0; k < matches.size();) {
+        size_t group_end = k;
+        while (group_end < matches.size() && functions_[matches[group_end]].addr == functions_[matches[k]].addr)
+          ++group_end;
+        const Function* chosen = nullptr;
+        for (size_t g = k; g < group_end && !chosen; ++g)
+          if (!functions_[matches[g]].compat_version) chosen = &functions_[matches[g]];
+        // Only compat versions matched: the address's default name, if it
+        // has one (a local name is no better than the versioned one).
+        const FileAddr addr = functions_[matches[k]].addr;
+        for (size_t i = first_at(matches[k]); !chosen && i < functions_.size() && functions_[i].addr == addr; ++i)
+          if (!functions_[i].compat_version && functions_[i].is_global) chosen = &functions_[i];
+        if (!chosen) chosen = &functions_[matches[k]];
+        out.push_back({chosen->name, {chosen}, {aliases_at(first_at(matches[k]), {chosen->name})}});
+        k = group_end;
+      }
+      return out;
+    }
+    // C++: one entry per function (signature), its clones as more addresses.
+    const std::vector<CxxKey>& cxx = cxx_names();
+    std::map<std::string, size_t> by_signature;
+    std::map<std::string, std::set<std::string>> signatures_of;  // qualified -> signatures matched
+    std::set<uint64_t> seen;
+    for (size_t i : matches) {
+      if (!seen.insert(functions_[i].addr.value).second) continue;
+      const std::string& sig = cxx[i].signature;
+      auto [it, inserted] = by_signature.try_emplace(sig, out.size());
+      if (inserted) {
+        out.push_back({cxx[i].shown_signature, {}, {}});
+        signatures_of[cxx[i].qualified_shown].insert(sig);
+      }
+      Entry& e = out[it->second];
+      e.functions.push_back(&functions_[i]);
+      e.aliases.push_back(aliases_at(first_at(i), {}));
+    }
+    // A glob over signatures matched signatures: they are the names.
+    if (detail::has_parameter_list(glob)) return out;
+    for (auto& [sig, index] : by_signature) {
+      const size_t first = static_cast<size_t>(out[index].functions.front() - functions_.data());
+      if (signatures_of[cxx[first].qualified_shown].size() == 1) out[index].name = cxx[first].qualified_shown;
     }
     return out;
   }
 
-  // Demangled names, parallel to functions_, made on first use.
-  const std::vector<std::string>& qualified_names() const {
-    std::call_once(qualified_once_, [&] {
-      qualified_.reserve(functions_.size());
-      for (const Function& f : functions_) qualified_.push_back(detail::qualified_name(f.name));
+ private:
+  // A function's C++ names, demangled on first use: as shown, and as keys
+  // (the signature without blanks) for comparing names written by hand.
+  struct CxxKey {
+    std::string qualified;  // "ns::Bar::run", also its own key
+    std::string signature;  // signature_key() of the signature
+    std::string qualified_shown;
+    std::string shown_signature;
+  };
+  const std::vector<CxxKey>& cxx_names() const {
+    std::call_once(cxx_once_, [&] {
+      cxx_.reserve(functions_.size());
+      for (const Function& f : functions_) {
+        detail::CxxName n = detail::demangle_function(f.name);
+        cxx_.push_back({n.qualified, detail::signature_key(n.signature), n.qualified, n.signature});
+      }
     });
-    return qualified_;
+    return cxx_;
   }
 
+  // Indices into functions_ of the glob's matches (see match_functions).
+  std::vector<size_t> matching_indices(std::string_view glob) const {
+    const bool by_signature = detail::has_parameter_list(glob);
+    const bool cxx = by_signature || glob.find("::") != std::string_view::npos;
+    std::string pattern(glob);
+    if (by_signature) {
+      // In a parameter list a '*' is mostly a pointer ("char*"), not a glob.
+      const std::string key = detail::signature_key(glob);
+      const size_t parameters = detail::parameter_list_start(key);
+      pattern = key.substr(0, parameters);
+      const std::string_view list = std::string_view(key).substr(parameters);
+      for (size_t i = 0; i < list.size(); ++i) {
+        if ((list[i] == '*' || list[i] == '[' || list[i] == ']') && !detail::is_parameter_glob(list, i))
+          pattern += '\\';
+        pattern += list[i];
+      }
+    }
+    std::vector<size_t> out;
+    for (size_t i = 0; i < functions_.size(); ++i) {
+      if (functions_[i].cold_part) continue;
+      const std::string& name =
+          !cxx ? functions_[i].name : by_signature ? cxx_names()[i].signature : cxx_names()[i].qualified;
+      if (!name.empty() && fnmatch(pattern.c_str(), name.c_str(), 0) == 0) out.push_back(i);
+    }
+    return out;
+  }
+
+  // The first (preferred) function at the address of functions_[i].
+  size_t first_at(size_t i) const {
+    while (i > 0 && functions_[i - 1].addr == functions_[i].addr) --i;
+    return i;
+  }
+
+  // The names at the address of functions_[first], except `except`.
+  std::vector<std::string> aliases_at(size_t first, std::set<std::string> except) const {
+    std::vector<std::string> out;
+    for (size_t i = first; i < functions_.size() && functions_[i].addr == functions_[first].addr; ++i)
+      if (except.insert(functions_[i].name).second) out.push_back(functions_[i].name);
+    return out;
+  }
+
+ public:
   const Function* function_containing(FileAddr addr) const override {
     auto it = std::upper_bound(functions_.begin(), functions_.end(), addr,
                                [](FileAddr a, const Function& f) { return a < f.addr; });
@@ -211,6 +324,11 @@ class ElfFileImpl final : public ElfFile {
     std::vector<std::string> out;
     for (size_t i = 0; i < scored.size() && out.size() < max_results; ++i) out.emplace_back(scored[i].second);
     return out;
+  }
+
+  const std::vector<GotSlot>& got_slots() const override {
+    std::call_once(got_once_, [&] { got_slots_ = detail::read_got_slots(opened_.elf.get(), path_); });
+    return got_slots_;
   }
 
   const std::vector<LoadSegment>& load_segments() const override { return segments_; }
@@ -291,6 +409,12 @@ class ElfFileImpl final : public ElfFile {
   }
 
  private:
+  bool has_symbol(std::string_view name) const {
+    auto it = std::lower_bound(by_name_.begin(), by_name_.end(), name,
+                               [&](uint32_t i, std::string_view n) { return functions_[i].name < n; });
+    return it != by_name_.end() && functions_[*it].name == name;
+  }
+
   bool has_section_type(uint32_t type) const {
     Elf_Scn* scn = nullptr;
     while ((scn = elf_nextscn(opened_.elf.get(), scn)) != nullptr) {
@@ -318,6 +442,7 @@ class ElfFileImpl final : public ElfFile {
   ElfAbi abi_;
   bool pie_or_shared_ = false;
   bool has_symtab_ = false;
+  std::optional<std::string> go_version_;
   std::string build_id_;
   std::vector<LoadSegment> segments_;
   std::vector<Function> functions_;
@@ -325,10 +450,11 @@ class ElfFileImpl final : public ElfFile {
   std::vector<uint64_t> max_end_;
 
   mutable std::once_flag frames_once_;
+  mutable std::once_flag got_once_;
+  mutable std::vector<GotSlot> got_slots_;
 
-  mutable std::once_flag qualified_once_;
-
-  mutable std::vector<std::string> qualified_;
+  mutable std::once_flag cxx_once_;
+  mutable std::vector<CxxKey> cxx_;
   mutable std::vector<std::pair<FileAddr, FileAddr>> frames_;
   mutable std::vector<uint64_t> frames_max_end_;
   mutable std::once_flag dwarf_once_;

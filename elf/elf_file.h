@@ -22,6 +22,41 @@ struct Function {
   FileAddr entry;
   bool from_dynsym = false;  // found only in .dynsym
   bool is_global = false;
+  // A non-default symbol version ("cfree@GLIBC_2.2.5"): kept for programs
+  // linked long ago, never the name to show for code that has another.
+  bool compat_version = false;
+  // GCC's split-off cold code of a function (FUNC.cold, FUNC.cold.N): it
+  // runs only on the function's unlikely paths, entered by a jump from the
+  // function, so it is never a function's entry.
+  bool cold_part = false;
+  // STT_GNU_IFUNC: addr is the resolver, which the dynamic loader runs to
+  // pick the implementation that calls go to (see GotSlot).
+  bool is_ifunc = false;
+  // The symbol version it is defined with (.dynsym's verdef name), empty
+  // when it has none.
+  std::string version;
+};
+
+// GCC's name for split-off cold code: "f.cold", "f.cold.3", "_ZN1a1fEv.cold".
+bool is_cold_part_name(std::string_view symbol);
+
+// A GOT slot the dynamic loader fills with a function's address, from the
+// file's dynamic relocations. This is where a process tells which
+// implementation an indirect function's resolver picked.
+struct GotSlot {
+  enum class Kind : uint8_t {
+    Irelative,  // the value the resolver at `addend` returns (R_*_IRELATIVE)
+    JumpSlot,   // a call through the PLT to `symbol` (R_*_JUMP_SLOT): lazily bound
+    GlobDat,    // the address of `symbol` (R_*_GLOB_DAT, or a pointer in data: R_X86_64_64,
+                // R_AARCH64_ABS64 with no addend): bound at load
+  };
+  Kind kind = Kind::JumpSlot;
+  FileAddr slot;
+  uint8_t width = 8;         // bytes of the slot
+  uint64_t addend = 0;       // Irelative: the resolver's file address
+  std::string symbol;        // JumpSlot, GlobDat
+  std::string version;       // the version of `symbol` it binds to, empty when none
+  std::string type_name;     // "R_X86_64_IRELATIVE", for messages
 };
 
 struct LoadSegment {
@@ -87,14 +122,39 @@ class ElfFile {
   virtual bool is_pie_or_shared() const = 0;    // ET_DYN
   virtual std::string build_id() const = 0;     // hex, empty when absent
   virtual bool has_symtab() const = 0;          // false when stripped to .dynsym
+  // Go code (a .go.buildinfo section, or Go's runtime among the functions):
+  // the Go version that built it ("go1.19.8", empty when not known); nullopt
+  // when the file is not Go.
+  virtual std::optional<std::string> go_version() const = 0;
 
   // Functions (STT_FUNC / STT_GNU_IFUNC with a size or a known end), sorted by
   // address; aliases at one address are all listed.
   virtual const std::vector<Function>& functions() const = 0;
-  // All functions with exactly this name (several for local statics).
+  // All functions with exactly this symbol name (several for local
+  // statics). Else, for a C++ name as written in source: "ns::f" names every
+  // overload of it and "ns::f(long)" the one with that parameter list (as
+  // c++filt prints it; blanks do not matter), each with its GCC clones
+  // (.constprop, .isra) but never a .cold part, which is not an entry.
   virtual std::vector<const Function*> find_function(std::string_view name) const = 0;
-  // Function names matching a shell glob (`*`, `?`, `[...]`), as fnmatch(3).
+  // Functions matching a shell glob (`*`, `?`, `[...]`), as fnmatch(3), by
+  // symbol name; a glob with "::" matches C++ names without their parameter
+  // lists ("ns::*"), one with "(" their signatures ("ns::f(*)"). .cold parts
+  // are left out: they are not entries.
   virtual std::vector<const Function*> match_functions(std::string_view glob) const = 0;
+  // The matches of a glob as probes and --list show them: one entry per
+  // address, named by the name that matched, or when that is a compat
+  // version ("cfree@GLIBC_2.2.5"), by the address's default name; a C++
+  // glob makes one entry per function (its clones are more addresses of the
+  // entry) named by its qualified name, or by its signature when the glob
+  // matches several overloads of that name or is itself a signature
+  // ("ns::f(long, *)").
+  struct Entry {
+    std::string name;
+    std::vector<const Function*> functions;  // one per address
+    // Parallel to functions: the other symbol names at each address.
+    std::vector<std::vector<std::string>> aliases;
+  };
+  virtual std::vector<Entry> match_entries(std::string_view glob) const = 0;
   // The function whose [addr, addr+size) holds `addr`.
   virtual const Function* function_containing(FileAddr addr) const = 0;
   // When no symbol covers `addr` (stripped): the start and end of the code
@@ -102,6 +162,11 @@ class ElfFile {
   virtual std::optional<std::pair<FileAddr, FileAddr>> frame_range_containing(FileAddr addr) const = 0;
   // Up to `max_distance`-close names, best first, for "did you mean".
   virtual std::vector<std::string> similar_names(std::string_view name, size_t max_results = 3) const = 0;
+
+  // The GOT slots the dynamic loader fills with function addresses (see
+  // GotSlot), read on first use; empty for an ISA whose relocations uptrace
+  // does not know.
+  virtual const std::vector<GotSlot>& got_slots() const = 0;
 
   virtual const std::vector<LoadSegment>& load_segments() const = 0;
   // The file's bytes for [addr, addr+size), which must lie in one segment's

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,16 @@ OpenedElf open_elf(const std::string& access_path, const std::string& display_pa
 
 // PT_LOAD program headers, in file order.
 std::vector<LoadSegment> read_load_segments(Elf* elf, const std::string& display_path);
+
+// Version index -> name, from the definitions in SHT_GNU_verdef.
+std::unordered_map<uint16_t, std::string> read_version_names(Elf* elf, Elf_Scn* verdef);
+
+// The GOT slots of the file's dynamic relocations (see GotSlot).
+std::vector<GotSlot> read_got_slots(Elf* elf, const std::string& display_path);
+
+// Go code: the Go version that built it ("go1.19.8"; empty when its
+// .go.buildinfo does not say); nullopt for a file that is not Go.
+std::optional<std::string> read_go_version(Elf* elf);
 
 // Functions from .symtab and .dynsym, merged, sized and sorted (see Function).
 std::vector<Function> read_functions(Elf* elf, const std::string& display_path);

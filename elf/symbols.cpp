@@ -44,7 +44,8 @@ Sections find_sections(Elf* elf) {
   return s;
 }
 
-// Version index -> name, from the definitions in SHT_GNU_verdef.
+}  // namespace
+
 std::unordered_map<uint16_t, std::string> read_version_names(Elf* elf, Elf_Scn* verdef) {
   std::unordered_map<uint16_t, std::string> names;
   GElf_Shdr sh;
@@ -63,6 +64,8 @@ std::unordered_map<uint16_t, std::string> read_version_names(Elf* elf, Elf_Scn* 
   }
   return names;
 }
+
+namespace {
 
 uint64_t section_end(Elf* elf, size_t index, std::unordered_map<size_t, uint64_t>& cache) {
   auto [it, inserted] = cache.try_emplace(index, 0);
@@ -116,15 +119,30 @@ void read_table(Elf* elf, Elf_Scn* table, const Sections& secs, bool dynamic, bo
     // ld writes .symver definitions into .symtab as "f@@V" (default) and
     // "f@V"; spell them as .dynsym is read below, so the two tables agree.
     if (!dynamic) {
-      if (size_t at = r.fn.name.find("@@"); at != std::string::npos && at != 0) r.fn.name.resize(at);
+      if (size_t at = r.fn.name.find("@@"); at != std::string::npos && at != 0) {
+        r.fn.version = r.fn.name.substr(at + 2);
+        r.fn.name.resize(at);
+      } else if (size_t at1 = r.fn.name.find('@'); at1 != std::string::npos && at1 != 0) {
+        r.fn.version = r.fn.name.substr(at1 + 1);
+        r.fn.compat_version = true;
+      }
     }
     if (versym != nullptr) {
       GElf_Versym vs;
-      if (gelf_getversym(versym, static_cast<int>(i), &vs) != nullptr && (vs & kVersymHidden) != 0) {
+      // Index 1 is the file's own base definition (its soname), not a version.
+      if (gelf_getversym(versym, static_cast<int>(i), &vs) != nullptr && (vs & kVersymIndex) >= 2) {
         auto v = versions.find(static_cast<uint16_t>(vs & kVersymIndex));
-        if (v != versions.end()) r.fn.name += "@" + v->second;
+        if (v != versions.end()) {
+          r.fn.version = v->second;
+          if ((vs & kVersymHidden) != 0) {
+            r.fn.name += "@" + v->second;
+            r.fn.compat_version = true;
+          }
+        }
       }
     }
+    r.fn.cold_part = is_cold_part_name(r.fn.name);
+    r.fn.is_ifunc = type == STT_GNU_IFUNC;
     r.fn.addr = FileAddr(sym.st_value);
     r.fn.size = sym.st_size;
     r.fn.entry = r.fn.addr;
@@ -165,6 +183,8 @@ std::vector<Function> read_functions(Elf* elf, const std::string& path) {
     RawSymbol& first = raw[it->second];
     first.fn.size = std::max(first.fn.size, raw[i].fn.size);
     first.fn.is_global = first.fn.is_global || raw[i].fn.is_global;
+    first.fn.is_ifunc = first.fn.is_ifunc || raw[i].fn.is_ifunc;
+    if (first.fn.version.empty()) first.fn.version = raw[i].fn.version;
     if (!first.section_end) first.section_end = raw[i].section_end;
     raw[i].keep = false;
   }
@@ -193,12 +213,14 @@ std::vector<Function> read_functions(Elf* elf, const std::string& path) {
   }
   std::erase_if(raw, [](const RawSymbol& r) { return !r.keep; });
 
-  // Among aliases, the first is the name shown for an address: a global one,
-  // then the least decorated ("getpid" rather than "__getpid").
+  // Among aliases, the first is the name shown for an address: not a compat
+  // version ("free", not "cfree@GLIBC_2.2.5"), a global one, then the least
+  // decorated ("getpid" rather than "__getpid").
   std::sort(raw.begin(), raw.end(), [](const RawSymbol& a, const RawSymbol& b) {
     const Function& x = a.fn;
     const Function& y = b.fn;
     if (x.addr != y.addr) return x.addr < y.addr;
+    if (x.compat_version != y.compat_version) return !x.compat_version;
     if (x.is_global != y.is_global) return x.is_global;
     size_t ux = leading_underscores(x.name), uy = leading_underscores(y.name);
     if (ux != uy) return ux < uy;
@@ -213,3 +235,16 @@ std::vector<Function> read_functions(Elf* elf, const std::string& path) {
 }
 
 }  // namespace uptrace::elf::detail
+
+namespace uptrace::elf {
+
+bool is_cold_part_name(std::string_view symbol) {
+  size_t at = symbol.rfind(".cold");
+  if (at == std::string_view::npos || at == 0) return false;
+  std::string_view tail = symbol.substr(at + 5);
+  if (tail.empty()) return true;
+  if (tail.size() < 2 || tail[0] != '.') return false;
+  return std::all_of(tail.begin() + 1, tail.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace uptrace::elf

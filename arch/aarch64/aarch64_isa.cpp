@@ -65,6 +65,14 @@ bool AArch64Isa::is_trap(const Instruction& insn) const {
   return row && row->cls == InsnClass::Trap;
 }
 
+bool AArch64Isa::is_return(const Instruction& insn) const {
+  const auto word = read_word(insn.code());
+  if (!word) return false;
+  constexpr uint32_t kRetaa = 0xd65f0bff, kRetab = 0xd65f0fff;
+  const InsnRow* row = classify(*word);
+  return (row && row->cls == InsnClass::Ret) || *word == kRetaa || *word == kRetab;
+}
+
 SiteAnalysis AArch64Isa::analyze(const SiteContext& ctx) const { return analyze_site(decoder(), ctx); }
 
 std::span<const uint8_t> AArch64Isa::breakpoint() const { return kBreakpoint; }

@@ -23,6 +23,7 @@ class AArch64Isa final : public Isa {
 
   std::vector<Instruction> decode(std::span<const uint8_t> code, RuntimeAddr start) const override;
   bool is_trap(const Instruction& insn) const override;
+  bool is_return(const Instruction& insn) const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
   // One instruction, plus room for a copied branch's in-slot landing point
   // (analyzer.h, kTakenOffsetInSlot), rounded to keep slots 16-byte aligned.

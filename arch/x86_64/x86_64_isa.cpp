@@ -49,6 +49,17 @@ bool X86_64Isa::is_trap(const Instruction& insn) const {
   return row && row->cls == InsnClass::Trap;
 }
 
+// Go's internal ABI on amd64 (go.dev/s/regabi); the C convention is rdi,
+// rsi, rdx, rcx, r8, r9.
+std::string X86_64Isa::go_argument_registers() const { return "rax, rbx, rcx, rdi, rsi, r8, r9, r10, r11"; }
+
+bool X86_64Isa::is_return(const Instruction& insn) const {
+  const auto enc = parse_encoding(insn.code());
+  if (!enc) return false;
+  const InsnRow* row = classify(*enc, insn.code());
+  return row && row->cls == InsnClass::Ret;
+}
+
 SiteAnalysis X86_64Isa::analyze(const SiteContext& ctx) const { return analyze_site(decoder(), ctx); }
 
 size_t X86_64Isa::slot_size() const { return kSlotSize; }

@@ -22,6 +22,8 @@ class X86_64Isa final : public Isa {
 
   std::vector<Instruction> decode(std::span<const uint8_t> code, RuntimeAddr start) const override;
   bool is_trap(const Instruction& insn) const override;
+  bool is_return(const Instruction& insn) const override;
+  std::string go_argument_registers() const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
   size_t slot_size() const override;
 

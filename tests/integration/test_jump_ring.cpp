@@ -213,3 +213,22 @@ TEST_CASE("jump ring: signals that find a writer waiting for room get the origin
   REQUIRE(std::stol(slurp(out).substr(5)) > 0);
   unlink(out.c_str());
 }
+
+TEST_CASE("jump ring: detaching over and over while writers wait for room never leaves a thread in a trampoline",
+          "[jump][ring][attach][mode-specific]" ONLY_X86_64) {
+  // With 2 records and 8 writers, a thread that reserved a record and was
+  // stopped before publishing it holds the ring full for the others: they
+  // can only be stepped out after it, whatever order detach takes them in.
+  TinyRing ring("2");
+  Child busy({target("busy"), "8", "0"});
+  REQUIRE(busy.read_line() == "ready " + std::to_string(busy.pid()));
+  Snapshot before = snapshot(busy.pid());
+  for (int round = 0; round < 15; ++round) {
+    INFO("round " << round);
+    Result r = uptrace({"-c", "--mode", "jump", "-d", "0.05", "-p", std::to_string(busy.pid()), "work"});
+    REQUIRE(r.status == 0);
+    REQUIRE(r.err.find("warning") == std::string::npos);
+    require_untouched(before, busy.pid());
+    REQUIRE(busy.alive());
+  }
+}

@@ -8,6 +8,9 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -262,4 +265,81 @@ TEST_CASE("attach: a module spread over the address space gets its slots near ea
   REQUIRE(std::stol(r.out.substr(5)) > 0);
   require_untouched(before, t.pid());
   REQUIRE(t.alive());
+}
+
+TEST_CASE("attach: several processes at once, each armed and reported under its pid, until the last one exits",
+          "[attach][several]") {
+  std::vector<std::unique_ptr<Child>> targets;
+  std::vector<std::string> pids;
+  for (int i = 0; i < 3; ++i) {
+    targets.push_back(std::make_unique<Child>(std::vector<std::string>{target("gated"), "2", "500"}));
+    REQUIRE(targets.back()->read_line() == "ready " + std::to_string(targets.back()->pid()));
+    pids.push_back(std::to_string(targets.back()->pid()));
+  }
+  std::string out = temp_path("hits");
+  // Two given as a list, one by a second -p.
+  Tracer tracer({"--format", "json", "-o", out, "-p", pids[0] + "," + pids[1], "-p", pids[2], "work i=$arg1"});
+  REQUIRE(tracer.wait_armed());
+  // One exits early; the others are still traced.
+  targets[1]->signal(SIGUSR1);
+  REQUIRE(targets[1]->read_line() == "total 1000");
+  REQUIRE(targets[1]->wait() == 0);
+  for (int i : {0, 2}) {
+    targets[i]->signal(SIGUSR1);
+    REQUIRE(targets[i]->read_line() == "total 1000");
+    REQUIRE(targets[i]->wait() == 0);
+  }
+  Result r = tracer.finish();
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  for (const std::string& pid : pids) {
+    REQUIRE(count_lines(r.err, "uptrace: 1 probes armed in pid " + pid) == 1);
+    REQUIRE(count_lines(r.err, "uptrace: pid " + pid + " exited with status 0") == 1);
+  }
+  std::map<std::string, size_t> by_pid;
+  for (const std::string& line : lines_of(slurp(out))) ++by_pid[std::to_string(nlohmann::json::parse(line)["pid"].get<int64_t>())];
+  REQUIRE(by_pid.size() == 3);
+  for (const std::string& pid : pids) REQUIRE(by_pid[pid] == 1000);
+  unlink(out.c_str());
+}
+
+TEST_CASE("attach: several processes are all or nothing: one that cannot be traced leaves the others untouched",
+          "[attach][several][errors]") {
+  Child busy({target("busy"), "2", "100"});
+  REQUIRE(busy.read_line() == "ready " + std::to_string(busy.pid()));
+  Snapshot before = snapshot(busy.pid());
+  const std::string good = std::to_string(busy.pid());
+  // A pid that does not exist, and a probe that cannot be resolved in one of two.
+  Child other({"/bin/sleep", "30"});
+  Result r = uptrace({"-q", "-c", "-p", good + ",999999", "work"});
+  REQUIRE(r.status == 1);
+  REQUIRE(r.err == "uptrace: no process with pid 999999\n");
+  Result bad_probe = uptrace({"-q", "-c", "-p", good, "-p", std::to_string(other.pid()), "work"});
+  REQUIRE(bad_probe.status == 1);
+  REQUIRE(bad_probe.err.find("no function 'work'") != std::string::npos);
+  require_untouched(before, busy.pid());
+  REQUIRE(busy.alive());
+}
+
+TEST_CASE("attach: several processes and a quit signal: every one is restored", "[attach][several]") {
+  std::vector<std::unique_ptr<Child>> targets;
+  std::vector<Snapshot> before;
+  std::string list;
+  for (int i = 0; i < 2; ++i) {
+    targets.push_back(std::make_unique<Child>(std::vector<std::string>{target("busy"), "2", "0"}));
+    REQUIRE(targets.back()->read_line() == "ready " + std::to_string(targets.back()->pid()));
+    before.push_back(snapshot(targets.back()->pid()));
+    list += (list.empty() ? "" : ",") + std::to_string(targets.back()->pid());
+  }
+  Tracer tracer({"-q", "-c", "-p", list, "work"});
+  REQUIRE(tracer.wait_armed());
+  std::this_thread::sleep_for(scaled(std::chrono::milliseconds(200)));
+  tracer.signal(SIGINT);
+  Result r = tracer.finish();
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out.rfind("work ", 0) == 0);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    require_untouched(before[i], targets[i]->pid());
+    REQUIRE(targets[i]->alive());
+  }
 }

@@ -179,10 +179,104 @@ TEST_CASE("resolution: C++ functions by their mangled names", "[resolve][cxx]") 
 
 TEST_CASE("resolution: C++ functions by their qualified names", "[resolve][cxx]") {
   // uptrace(1): "ns::Bar::run is a function and libfoo.so:ns::Bar::run is
-  // that function in libfoo.so"; the mangled name is needed only for
-  // templates, operators and overloads.
+  // that function in libfoo.so"; overloads and templates are below.
   auto got = counts({"ns::Bar::run", "target-cxx_names:ns::helper"}, target("cxx_names"), 3);
   REQUIRE(got == std::vector<std::string>{"ns::Bar::run 3", "target-cxx_names:ns::helper 6"});
+}
+
+TEST_CASE("resolution: C++ overloads: a name is all of them, a signature one, a glob each", "[resolve][cxx]") {
+  // target-overloads: libcxxlib.so's lib::ns::twice(long) ROUNDS times,
+  // twice(double) 2*ROUNDS, twice(long, long) 3*ROUNDS; app::Counter::bump()
+  // const ROUNDS, bump() 2*ROUNDS; app::Box<int>::get() const and
+  // (anonymous namespace)::hidden(char const*) ROUNDS each.
+  auto got = counts({"libcxxlib:lib::ns::twice", "libcxxlib:lib::ns::twice(long)",
+                     "libcxxlib:lib::ns::twice(long, long)", "libcxxlib.so:lib::ns::twice(double)",
+                     "libcxxlib:lib::ns::twice(long,long)", "app::Counter::bump() const", "app::Counter::bump()",
+                     "app::Box<int>::get", "(anonymous namespace)::hidden(char const*)",
+                     "app::Box<int>::get() const%return"},
+                    target("overloads"), 4);
+  REQUIRE(got == std::vector<std::string>{"libcxxlib:lib::ns::twice 24", "libcxxlib:lib::ns::twice(long) 4",
+                                          "libcxxlib:lib::ns::twice(long, long) 12",
+                                          "libcxxlib.so:lib::ns::twice(double) 8",
+                                          "libcxxlib:lib::ns::twice(long,long) 12", "app::Counter::bump() const 4",
+                                          "app::Counter::bump() 8", "app::Box<int>::get 4",
+                                          "(anonymous namespace)::hidden(char const*) 4",
+                                          "app::Box<int>::get() const%return 4"});
+  // A glob reports each function by its qualified name, or by its signature
+  // where it matched several overloads of one name.
+  got = counts({"libcxxlib:lib::ns::*", "app::*"}, target("overloads"), 2);
+  REQUIRE(sorted(got) == sorted({"libcxxlib:lib::ns::twice(long) 2", "libcxxlib:lib::ns::twice(double) 4",
+                                 "libcxxlib:lib::ns::twice(long, long) 6", "app::Counter::bump() const 2",
+                                 "app::Counter::bump() 4", "app::Box<int>::get 2"}));
+  // No such overload: the ones there are, as a hint.
+  Result none = uptrace({"-c", "libcxxlib:lib::ns::twice(char)", "--", target("overloads"), "1"});
+  REQUIRE(none.status == 1);
+  REQUIRE(none.err == "uptrace: no function 'lib::ns::twice(char)' in " + real(target_dir() + "/libcxxlib.so") +
+                         " (did you mean lib::ns::twice(long), lib::ns::twice(double), lib::ns::twice(long, long)?)\n");
+}
+
+TEST_CASE("resolution: C++ names in --list and --explain, with and without MODULE:", "[resolve][cxx][list][explain]") {
+  // `uptrace --list 'node::Start*' -x /usr/bin/node` said "no function
+  // matches ':Start*'", and 'v8::internal::Heap::Collect*' read as module v8.
+  const std::string lib = target_dir() + "/libcxxlib.so";
+  std::vector<std::string> want;
+  for (const char* sig : {"twice(long)", "twice(double)", "twice(long, long)"}) {
+    const char* mangled = std::string(sig) == "twice(long)"     ? "_ZN3lib2ns5twiceEl"
+                          : std::string(sig) == "twice(double)" ? "_ZN3lib2ns5twiceEd"
+                                                                : "_ZN3lib2ns5twiceEll";
+    Sym s = nm_symbol(lib, mangled);
+    want.push_back("lib::ns::" + std::string(sig) + " " + hex(s.addr) + " " + std::to_string(s.size) + " " + lib +
+                   " (aliases: " + mangled + ")");
+  }
+  for (const char* glob : {"lib::ns::tw*", "libcxxlib.so:lib::ns::*", "lib::*::twice", "lib::ns::twice(*)"}) {
+    INFO(glob);
+    Result r = uptrace({"--list", glob, "-x", lib});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(sorted(r.out_lines()) == sorted(want));
+  }
+  Result one = uptrace({"--list", "lib::ns::twice(long, *)", "-x", lib});
+  REQUIRE(one.out_lines() == std::vector<std::string>{want[2]});
+
+  Result ex = uptrace({"--explain", "libcxxlib.so:lib::ns::twice(double)", "lib::ns::twice", "-x", lib});
+  INFO(ex.out << ex.err);
+  REQUIRE(ex.status == 0);
+  REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(double)+0x0 in " + lib) == 2);
+  REQUIRE(count_lines(ex.out, "  at:          lib::ns::twice(") == 4);
+}
+
+TEST_CASE("resolution: a .cold part is not an entry: not in FUNC, a glob or --list", "[resolve][cold][cxx]") {
+  // `node::Start` put a second probe at "node::Start(int, char**) [clone
+  // .cold]", which runs only on the unlikely path. target-cold_cxx-O2 calls
+  // ns::check 100 times, 10 of them through its cold part.
+  const std::string cxx = target("cold_cxx-O2"), c = target("coldsplit-O2");
+  REQUIRE(elf_symbol(cxx, "_ZN2ns5checkEl.cold"));
+  REQUIRE(elf_symbol(c, "hot_or_cold.cold"));
+  REQUIRE(counts({"ns::check", "ns::*", "_ZN2ns5checkEl", "*check*"}, cxx, 100) ==
+          std::vector<std::string>{"ns::check 100", "ns::check 100", "_ZN2ns5checkEl 100", "_ZN2ns5checkEl 100"});
+  REQUIRE(counts({"ns::check(long)"}, cxx, 100) == std::vector<std::string>{"ns::check(long) 100"});
+  std::string out = temp_path("cold");
+  Result r = uptrace({"-c", "-o", out, "hot_or_*", "--", c, "100"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(slurp(out) == "hot_or_cold 100\n");
+  unlink(out.c_str());
+
+  for (const auto& [glob, file] : {std::pair{"hot*", c}, {"*cold*", c}, {"ns::*", cxx}, {"*check*", cxx}}) {
+    INFO(glob);
+    Result list = uptrace({"--list", glob, "-x", file});
+    REQUIRE(list.status == 0);
+    REQUIRE(list.out_lines().size() == 1);
+    REQUIRE(list.out.find(".cold") == std::string::npos);
+  }
+  Result ex = uptrace({"--explain", "ns::check", "-x", cxx});
+  REQUIRE(ex.status == 0);
+  REQUIRE(count_lines(ex.out, "  at:          ") == 1);
+  REQUIRE(count_lines(ex.out, "  at:          ns::check(long)+0x0 in ") == 1);
+  // Named by its own symbol, a cold part is still a place to probe.
+  Result by_name = uptrace({"--explain", "hot_or_cold.cold", "-x", c});
+  REQUIRE(by_name.status == 0);
+  REQUIRE(count_lines(by_name.out, "  at:          hot_or_cold.cold+0x0 in ") == 1);
 }
 
 TEST_CASE("resolution: counts as JSON", "[resolve][json]") {
@@ -390,6 +484,38 @@ TEST_CASE("resolution: --list -x lists name and address and size and module", "[
   REQUIRE(j["addr"] == hex(o.addr));
   REQUIRE(j["size"] == o.size);
   REQUIRE(j["module"] == kResolve);
+}
+
+TEST_CASE("resolution: names sharing an address are reported under the default version, never a compat alias",
+          "[resolve][glob][list]") {
+  // libaliases.so's release_it@@ALIASES_1 and crelease_it@ALIASES_1 share an
+  // address, as glibc's free and cfree@GLIBC_2.2.5 do: `-c 'libc:*'` reported
+  // free's hits as cfree@GLIBC_2.2.5.
+  const std::string lib = target_dir() + "/libaliases.so";
+  for (const char* glob : {"libaliases:*", "libaliases:*release*", "libaliases:crelease_it*"}) {
+    INFO(glob);
+    std::vector<std::string> got = counts({glob}, target("aliases"), 7);
+    REQUIRE(std::count(got.begin(), got.end(), "libaliases:release_it 7") == 1);
+    for (const std::string& line : got) REQUIRE(line.find("crelease") == std::string::npos);
+  }
+  // An exact name is reported as written.
+  REQUIRE(counts({"libaliases:crelease_it@ALIASES_1"}, target("aliases"), 3) ==
+          std::vector<std::string>{"libaliases:crelease_it@ALIASES_1 3"});
+
+  // --list: one line for the address, the other names beside it.
+  Sym s = nm_symbol(lib, "release_it");
+  Result list = uptrace({"--list", "*release*", "-x", lib});
+  INFO(list.err);
+  REQUIRE(list.status == 0);
+  REQUIRE(list.out == "release_it " + hex(s.addr) + " " + std::to_string(s.size) + " " + lib +
+                          " (aliases: crelease_compat, crelease_it@ALIASES_1)\n");
+  Result json = uptrace({"--list", "crelease_it*", "--format", "json", "-x", lib});
+  REQUIRE(json.status == 0);
+  REQUIRE(json.out_lines().size() == 1);
+  auto j = nlohmann::json::parse(json.out_lines()[0]);
+  REQUIRE(j["name"] == "release_it");
+  REQUIRE(j["addr"] == hex(s.addr));
+  REQUIRE(j["aliases"] == nlohmann::json::array({"crelease_compat", "crelease_it@ALIASES_1"}));
 }
 
 TEST_CASE("resolution: --list -x with a MODULE: prefix lists only when it names the file", "[resolve][list]") {

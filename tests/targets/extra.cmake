@@ -80,3 +80,56 @@ endif()
 if(TARGET target-foreign_tls)
   target_compile_options(target-foreign_tls PRIVATE -fno-stack-protector)
 endif()
+
+# Names sharing an address, one a compat symbol version (as glibc's free and
+# cfree@GLIBC_2.2.5): glob matches and --list name the address by its
+# default name.
+add_library(aliases SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/aliases_lib.c)
+target_compile_options(aliases PRIVATE ${UPTRACE_TARGET_FLAGS})
+target_link_options(aliases PRIVATE -Wl,--version-script=${CMAKE_CURRENT_SOURCE_DIR}/lib/aliases.map)
+set_target_properties(aliases PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
+                      LINK_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/lib/aliases.map)
+target_link_libraries(target-aliases PRIVATE aliases)
+
+# C++ overloads, templates and an anonymous namespace, in the program and in
+# a library of our own (MODULE:ns::f, signatures as c++filt prints them).
+add_library(cxxlib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/cxxlib.cpp)
+target_compile_options(cxxlib PRIVATE ${UPTRACE_TARGET_FLAGS})
+set_target_properties(cxxlib PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+uptrace_target(target-overloads SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/overloads.cpp)
+target_link_libraries(target-overloads PRIVATE cxxlib)
+# A C++ function with a .cold part (at -O2), entered on every tenth call.
+uptrace_target(target-cold_cxx-O2 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cold_cxx.cpp OPTIONS -O2)
+
+# Indirect functions (STT_GNU_IFUNC): the program's own, and a library's
+# whose implementations are local, stripped of .symtab after the build (as
+# Debian's libc is), so that nothing names them.
+add_library(ifunclib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/ifunc_lib.c)
+target_compile_options(ifunclib PRIVATE ${UPTRACE_TARGET_FLAGS})
+set_target_properties(ifunclib PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_custom_command(TARGET ifunclib POST_BUILD COMMAND ${CMAKE_OBJCOPY} --strip-all $<TARGET_FILE:ifunclib> VERBATIM)
+target_link_libraries(target-ifunc PRIVATE ifunclib)
+
+# A Go program, when golang-go is installed (its tests say they are skipped
+# otherwise): Go's runtime moves goroutine stacks and checks return
+# addresses, and passes arguments in its own registers. Built without cgo, so
+# it needs no C toolchain of Go's and runs where the other targets do.
+find_program(UPTRACE_GO go)
+if(UPTRACE_GO)
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+    set(go_arch amd64)
+  elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+    set(go_arch arm64)
+  endif()
+  if(go_arch)
+    set(go_env GOARCH=${go_arch} GOOS=linux CGO_ENABLED=0 GO111MODULE=off GOCACHE=${CMAKE_CURRENT_BINARY_DIR}/go-cache
+               GOPATH=${CMAKE_CURRENT_BINARY_DIR}/go-path HOME=${CMAKE_CURRENT_BINARY_DIR})
+    add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/target-go
+                       COMMAND ${CMAKE_COMMAND} -E env ${go_env} ${UPTRACE_GO} build -o ${CMAKE_CURRENT_BINARY_DIR}/target-go
+                               ${CMAKE_CURRENT_SOURCE_DIR}/go/deep.go
+                       DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/go/deep.go VERBATIM)
+    add_custom_target(target-go ALL DEPENDS ${CMAKE_CURRENT_BINARY_DIR}/target-go)
+  endif()
+else()
+  message(STATUS "golang-go is not installed: the Go tests (tests/integration/test_go.cpp) will be skipped")
+endif()

@@ -1,7 +1,7 @@
 #include "listing.h"
 
 #include <cctype>
-#include <regex>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -30,31 +30,54 @@ Kind kind_of_class(arch::ppc64le::InsnClass c) {
   }
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Hand-parsed rather than std::regex: GCC 12 reports a false
+// maybe-uninitialized inside libstdc++'s regex compiler at -O2 -Werror.
+// "   24814:\t1d 00 00 48 \tbl      24830 <abort+0x8>"; a suffix line has no tab-text.
+std::optional<ListedInsn> parse_line(std::string_view line) {
+  size_t p = line.find_first_not_of(" \t");
+  if (p == std::string_view::npos) return std::nullopt;
+  const size_t colon = line.find(':', p);
+  if (colon == std::string_view::npos || colon == p || colon + 1 >= line.size() || line[colon + 1] != '\t') return std::nullopt;
+  ListedInsn insn{};
+  for (size_t i = p; i < colon; ++i) {
+    const int v = hex_digit(line[i]);
+    if (v < 0) return std::nullopt;
+    insn.address = insn.address * 16 + static_cast<uint64_t>(v);
+  }
+  p = colon + 2;
+  while (p + 3 <= line.size() && hex_digit(line[p]) >= 0 && hex_digit(line[p + 1]) >= 0 && line[p + 2] == ' ') {
+    insn.bytes.push_back(static_cast<uint8_t>(hex_digit(line[p]) * 16 + hex_digit(line[p + 1])));
+    p += 3;
+  }
+  if (insn.bytes.empty()) return std::nullopt;
+  while (p < line.size() && line[p] == ' ') ++p;
+  if (p < line.size()) {
+    if (line[p] != '\t') return std::nullopt;
+    insn.text = std::string(line.substr(p + 1));
+  }
+  insn.mnemonic = insn.text.substr(0, insn.text.find_first_of(" \t"));
+  return insn;
+}
+
 }  // namespace
 
 std::vector<ListedInsn> parse_listing(std::istream& in) {
-  // "   24814:\t1d 00 00 48 \tbl      24830 <abort+0x8>"; a suffix line has no tab-text.
-  static const std::regex line_re(R"(^\s*([0-9a-f]+):\t((?:[0-9a-f]{2} )+)\s*(?:\t(.*))?$)");
   std::vector<ListedInsn> out;
   std::string line;
-  std::smatch m;
   while (std::getline(in, line)) {
-    if (!std::regex_match(line, m, line_re)) continue;
-    const uint64_t addr = std::stoull(m[1].str(), nullptr, 16);
-    std::vector<uint8_t> bytes;
-    const std::string hex = m[2].str();
-    for (size_t i = 0; i + 2 <= hex.size(); i += 3) bytes.push_back(static_cast<uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
-    const std::string text = m[3].matched ? m[3].str() : "";
-    if (text.empty() && !out.empty() && out.back().address + out.back().bytes.size() == addr) {
-      out.back().bytes.insert(out.back().bytes.end(), bytes.begin(), bytes.end());
+    std::optional<ListedInsn> insn = parse_line(line);
+    if (!insn) continue;
+    if (insn->text.empty() && !out.empty() && out.back().address + out.back().bytes.size() == insn->address) {
+      out.back().bytes.insert(out.back().bytes.end(), insn->bytes.begin(), insn->bytes.end());
       continue;
     }
-    ListedInsn insn;
-    insn.address = addr;
-    insn.bytes = std::move(bytes);
-    insn.text = text;
-    insn.mnemonic = text.substr(0, text.find_first_of(" \t"));
-    out.push_back(std::move(insn));
+    out.push_back(std::move(*insn));
   }
   return out;
 }
@@ -77,13 +100,18 @@ std::string_view to_string(Kind k) {
 
 Kind kind_of_mnemonic(std::string_view m) {
   if (m == "sc" || m == "scv") return Kind::Syscall;
-  static const std::regex larx(R"(l[bhwdq]arx)"), stcx(R"(st[bhwdq]cx\.)");
-  const std::string s(m);
-  if (std::regex_match(s, larx)) return Kind::LoadReserve;
-  if (std::regex_match(s, stcx)) return Kind::StoreConditional;
+  // l[bhwdq]arx, st[bhwdq]cx.
+  if (m.size() == 5 && m[0] == 'l' && std::string_view("bhwdq").find(m[1]) != std::string_view::npos && m.substr(2) == "arx") return Kind::LoadReserve;
+  if (m.size() == 6 && m.starts_with("st") && std::string_view("bhwdq").find(m[2]) != std::string_view::npos && m.substr(3) == "cx.") return Kind::StoreConditional;
   // trap, tw, twi, td, tdi and the extended ones (tweq, tdnei, twllt, ...).
-  static const std::regex trap(R"(trap|t[wd](lt|le|eq|ge|gt|nl|ne|ng|llt|lle|lge|lgt|lnl|lng|u)?i?)");
-  if (std::regex_match(s, trap)) return Kind::Trap;
+  if (m == "trap") return Kind::Trap;
+  if (m.size() >= 2 && m[0] == 't' && (m[1] == 'w' || m[1] == 'd')) {
+    std::string_view cond = m.substr(2);
+    if (cond.ends_with('i')) cond.remove_suffix(1);
+    static constexpr std::string_view kConds[] = {"", "lt", "le", "eq", "ge", "gt", "nl", "ne", "ng", "llt", "lle", "lge", "lgt", "lnl", "lng", "u"};
+    for (std::string_view c : kConds)
+      if (cond == c) return Kind::Trap;
+  }
   if (m.empty() || m[0] != 'b') return Kind::Other;
   // Not branches: byte reverse, bit permute, BCD arithmetic.
   if (m == "brd" || m == "brh" || m == "brw" || m == "bpermd" || m.starts_with("bcd") || m == "brinc") return Kind::Other;

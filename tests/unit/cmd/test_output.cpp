@@ -261,11 +261,12 @@ TEST_CASE("json: numbers, hex strings and null", "[output]") {
   };
   const Row rows[] = {
       {integer(FetchType::U8, 0xff), "255"},
-      {integer(FetchType::U64, 0xffffffffffffffff), "18446744073709551615"},
+      {integer(FetchType::U64, 0xffffffffffffffff), R"("18446744073709551615")"},
       {integer(FetchType::S8, 0x80), "-128"},
       {integer(FetchType::S8, 0xff), "-1"},
       {integer(FetchType::S32, 0xfffffff6), "-10"},
-      {integer(FetchType::S64, 0x8000000000000000), "-9223372036854775808"},
+      {integer(FetchType::S64, 0x8000000000000000), R"("-9223372036854775808")"},
+      {integer(FetchType::U32, 0xffffffff), "4294967295"},
       {integer(FetchType::S16, 0x1234), "4660"},
       {integer(FetchType::X8, 0xff), R"("0xff")"},
       {integer(FetchType::X64, 0x7ffd1234), R"("0x7ffd1234")"},
@@ -279,10 +280,49 @@ TEST_CASE("json: numbers, hex strings and null", "[output]") {
     CHECK(json_value(row.value) == std::string(kJsonPrefix) + row.json + "}}\n");
   }
   auto j = nlohmann::json::parse(json_value(integer(FetchType::S64, 0x8000000000000000)));
-  CHECK(j["args"]["v"].get<int64_t>() == INT64_MIN);
+  CHECK(std::stoll(j["args"]["v"].get<std::string>()) == INT64_MIN);
   j = nlohmann::json::parse(json_value(integer(FetchType::U64, UINT64_MAX)));
-  CHECK(j["args"]["v"].get<uint64_t>() == UINT64_MAX);
+  CHECK(std::stoull(j["args"]["v"].get<std::string>()) == UINT64_MAX);
 }
+
+TEST_CASE("json: integers a double cannot hold exactly are decimal strings", "[output]") {
+  // jq, JavaScript and Python's json with floats read a JSON number as a
+  // double: 2^53 + 1 would come back as 2^53.
+  constexpr uint64_t kSafe = (uint64_t{1} << 53) - 1;  // Number.MAX_SAFE_INTEGER
+  struct Row {
+    FetchedValue value;
+    std::string json;
+  };
+  const Row rows[] = {
+      {integer(FetchType::U64, kSafe), "9007199254740991"},
+      {integer(FetchType::U64, kSafe + 1), R"("9007199254740992")"},
+      {integer(FetchType::U64, kSafe + 2), R"("9007199254740993")"},
+      {integer(FetchType::S64, kSafe), "9007199254740991"},
+      {integer(FetchType::S64, 0 - kSafe), "-9007199254740991"},
+      {integer(FetchType::S64, 0 - kSafe - 1), R"("-9007199254740992")"},
+      {integer(FetchType::S64, 0x7fffffffffffffff), R"("9223372036854775807")"},
+      {integer(FetchType::X64, 0xffffffffffffffff), R"("0xffffffffffffffff")"},  // as before
+  };
+  for (const Row& row : rows) {
+    INFO(row.json);
+    CHECK(json_value(row.value) == std::string(kJsonPrefix) + row.json + "}}\n");
+  }
+  // The tracer's own numbers too: a hit past 104 days of tracing, a count.
+  Hit late = make_hit({});
+  late.time_ns = kSafe + 2;
+  CHECK(line(OutputFormat::Json, late, {}).starts_with(R"({"time_ns":"9007199254740993","pid":100,)"));
+  late.time_ns = kSafe;
+  CHECK(line(OutputFormat::Json, late, {}).starts_with(R"({"time_ns":9007199254740991,"pid":100,)"));
+  Capture counts;
+  {
+    auto w = HitWriter::create(OutputFormat::Json, true, counts.fd(), {{"a", {}}, {"b", {}}});
+    const uint64_t hits[] = {kSafe, kSafe + 1};
+    REQUIRE(w->finish(hits));
+  }
+  CHECK(counts.text() == "{\"probe\":\"a\",\"hits\":9007199254740991}\n{\"probe\":\"b\",\"hits\":\"9007199254740992\"}\n");
+}
+
+
 
 TEST_CASE("json: strings are escaped and always valid UTF-8", "[output]") {
   struct Row {

@@ -205,6 +205,56 @@ TEST_CASE("C++ names: '::' is not a module separator", "[probe_spec]") {
   CHECK(ret(parse_probe("ns::foo%return")).name == "ns::foo");
 }
 
+TEST_CASE("C++ signatures as c++filt prints them, templates and the anonymous namespace", "[probe_spec]") {
+  ProbeSpec s = parse_probe("node::Start(int, char**)");
+  CHECK_FALSE(s.module.has_value());
+  CHECK(function(s).name == "node::Start(int, char**)");
+  CHECK_FALSE(function(s).is_glob);  // '*' in a parameter list is a type
+  CHECK(s.display_name() == "node::Start(int, char**)");
+
+  ProbeSpec m = parse_probe("libfoo.so:ns::Bar::get() const+4 $arg1 n=%rdi");
+  CHECK(m.module == "libfoo.so");
+  CHECK(function(m).name == "ns::Bar::get() const");
+  CHECK(function(m).offset == 4);
+  REQUIRE(m.args.size() == 2);
+  CHECK(m.display_name() == "libfoo.so:ns::Bar::get() const+0x4");
+
+  CHECK(ret(parse_probe("ns::f(long, long) const &%return")).name == "ns::f(long, long) const &");
+  CHECK(function(parse_probe("app::Box<int, 4>::get")).name == "app::Box<int, 4>::get");
+  CHECK(function(parse_probe("(anonymous namespace)::hidden(char const*)")).name ==
+        "(anonymous namespace)::hidden(char const*)");
+  CHECK(function(parse_probe("lib.so:(anonymous namespace)::hidden")).name == "(anonymous namespace)::hidden");
+  // A variable named like a qualifier is still a fetch argument.
+  ProbeSpec v = parse_probe("ns::f(int) constant");
+  CHECK(function(v).name == "ns::f(int)");
+  REQUIRE(v.args.size() == 1);
+  CHECK(v.args[0].name == "constant");
+
+  // '*' where a parameter's type would start is a glob.
+  CHECK(function(parse_probe("ns::f(*)")).is_glob);
+  CHECK(function(parse_probe("ns::f(long, *)")).is_glob);
+  CHECK(function(parse_probe("ns::f(?)")).is_glob);
+  CHECK_FALSE(function(parse_probe("ns::f(char*, int**)")).is_glob);
+  ProbeSpec g = parse_probe("ns::*(char*)");
+  CHECK(function(g).is_glob);
+  CHECK(function(g).name == "ns::*(char*)");
+
+  CHECK(usage_error("ns::f(int") == "bad probe 'ns::f(int': unbalanced '(' in 'ns::f(int'");
+  CHECK(usage_error("ns::Box<int::f") == "bad probe 'ns::Box<int::f': unbalanced '<' in 'ns::Box<int::f'");
+}
+
+TEST_CASE("module_separator: one colon alone, never a C++ '::'", "[probe_spec]") {
+  using uptrace::cmd::module_separator;
+  constexpr size_t npos = std::string_view::npos;
+  CHECK(module_separator("node::Start*") == npos);
+  CHECK(module_separator("v8::internal::Heap::Collect*") == npos);
+  CHECK(module_separator("libfoo.so:ns::f") == 9);
+  CHECK(module_separator("libc:*") == 4);
+  CHECK(module_separator("ns::f(std::a::b)") == npos);
+  CHECK(module_separator("(anonymous namespace)::f") == npos);
+  CHECK(module_separator("*") == npos);
+}
+
 TEST_CASE("function names may hold . $ @ and digits", "[probe_spec]") {
   for (const char* name : {"foo.cold", ".L123", "$x", "f00", "_start", "memcpy@GLIBC_2.2.5", "@plt"}) {
     INFO(name);
@@ -327,7 +377,7 @@ TEST_CASE("special variables and their default names", "[probe_spec]") {
   CHECK(one_arg("work n=$arg2") == "n=arg(2):default");
 }
 
-TEST_CASE("memory references nest; their names stay as written", "[probe_spec]") {
+TEST_CASE("memory references nest, and their names stay as written", "[probe_spec]") {
   CHECK(one_arg("work +0(%rdi)") == "+0(%rdi)=deref(0, reg(rdi)):default");
   CHECK(one_arg("work -8(%rbp):s32") == "-8(%rbp)=deref(-8, reg(rbp)):s32");
   CHECK(one_arg("work +0x10($sp)") == "+0x10($sp)=deref(16, sp):default");

@@ -120,7 +120,7 @@ TEST_CASE("aarch64 returns: detach after the save restores the slot, and x30 onl
   CHECK(f.word(sp - 8) == 0x400abc);
 }
 
-TEST_CASE("aarch64 returns: a leaf keeps x30 for good; detach puts the real address back there", "[return][aarch64]") {
+TEST_CASE("aarch64 returns: a leaf keeps x30 for good, and detach puts the real address back there", "[return][aarch64]") {
   Fixture f;
   const uint64_t sp = f.top() - 0x100;
   arch::Regs r = f.enter(kLeaf, sp, 0x400abc);
@@ -131,7 +131,7 @@ TEST_CASE("aarch64 returns: a leaf keeps x30 for good; detach puts the real addr
   CHECK(r.words[a64::kLr] == 0x400abc);
 }
 
-TEST_CASE("aarch64 returns: recursion pairs by entry sp; a slot below a live frame is not looked at",
+TEST_CASE("aarch64 returns: recursion pairs by entry sp, and a slot below a live frame is not looked at",
           "[return][aarch64]") {
   Fixture f;
   const uint64_t sp = f.top() - 0x100;
@@ -193,7 +193,7 @@ TEST_CASE("aarch64 returns: a leaf reached by a tail call chains too", "[return]
   CHECK(f.ret(sp, r).size() == 2);
 }
 
-TEST_CASE("aarch64 returns: the depth limit counts; enclosing frames are never dropped to make room",
+TEST_CASE("aarch64 returns: the depth limit counts, and enclosing frames are never dropped to make room",
           "[return][aarch64]") {
   Fixture f;
   uint64_t sp = f.top() - 0x40;
@@ -206,7 +206,7 @@ TEST_CASE("aarch64 returns: the depth limit counts; enclosing frames are never d
   CHECK(summary[0] == "1 returns not traced (nesting deeper than 64)");
 }
 
-TEST_CASE("aarch64 returns: a C++ throw sees the real addresses; the frames above the catch are hijacked again",
+TEST_CASE("aarch64 returns: a C++ throw sees the real addresses, and the frames above the catch are hijacked again",
           "[return][aarch64]") {
   Fixture f;
   const uint64_t m = f.top() - 0x100;  // middle

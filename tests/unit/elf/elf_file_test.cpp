@@ -227,7 +227,7 @@ TEST_CASE("aliases and same-named static functions", "[elf]") {
   CHECK(elf->find_function("parse_").empty());
 }
 
-TEST_CASE("a plain name is the default symbol version; others carry @VERSION", "[elf]") {
+TEST_CASE("a plain name is the default symbol version, and others carry @VERSION", "[elf]") {
   for (const char* name : {"libelffix_versioned.so", "libelffix_versioned_stripped.so"}) {
     std::string path = elftest::fixture(name);
     INFO(path);
@@ -242,6 +242,36 @@ TEST_CASE("a plain name is the default symbol version; others carry @VERSION", "
     CHECK(only(*elf, "plain").addr.value == nm["plain@@VER_1"]);
     CHECK(elf->find_function("versioned@@VER_2").empty());
     CHECK(only(*elf, "versioned").from_dynsym == !elf->has_symtab());
+  }
+}
+
+TEST_CASE("a compat version is never the name of an address that has another", "[elf]") {
+  // The bug: libc's free was reported as cfree@GLIBC_2.2.5, its compat alias
+  // whose name sorts first.
+  for (const char* name : {"libelffix_versioned.so", "libelffix_versioned_stripped.so"}) {
+    auto elf = ElfFile::open(elftest::fixture(name));
+    INFO(elf->path());
+    const Function& current = only(*elf, "current");
+    const Function& compat = only(*elf, "acurrent@VER_2");
+    REQUIRE(compat.addr == current.addr);
+    CHECK(compat.compat_version);
+    CHECK_FALSE(current.compat_version);
+    CHECK(elf->function_containing(current.addr)->name == "current");
+    for (const char* glob : {"*current", "acurrent*", "current"}) {
+      INFO(glob);
+      auto entries = elf->match_entries(glob);
+      REQUIRE(entries.size() == 1);
+      CHECK(entries[0].name == "current");
+      REQUIRE(entries[0].functions.size() == 1);
+      CHECK(entries[0].functions[0]->addr == current.addr);
+      auto aliases = entries[0].aliases[0];
+      CHECK(std::count(aliases.begin(), aliases.end(), "acurrent@VER_2") == 1);
+      CHECK(std::count(aliases.begin(), aliases.end(), "current") == 0);
+    }
+    // A compat version alone at its address keeps its name.
+    auto old_only = elf->match_entries("versioned@*");
+    REQUIRE(old_only.size() == 1);
+    CHECK(old_only[0].name == "versioned@VER_1");
   }
 }
 
@@ -406,4 +436,16 @@ TEST_CASE("open reports what, where and why", "[elf]") {
   CHECK(elf->path() == "/usr/lib/libshown.so");
   CHECK(!elf->find_function("lib_exported").empty());
   CHECK(error_of([&] { ElfFile::open("/nonexistent/x", "/shown/x"); }) == "cannot open /shown/x: No such file or directory");
+}
+
+TEST_CASE("GCC's cold parts are known by name", "[elf]") {
+  using uptrace::elf::is_cold_part_name;
+  for (const char* cold : {"f.cold", "f.cold.3", "_ZN4node5StartEiPPc.cold", "f.part.0.cold", "f.isra.0.cold.12"}) {
+    INFO(cold);
+    CHECK(is_cold_part_name(cold));
+  }
+  for (const char* entry : {"f", "cold", ".cold", "f.coldx", "f.cold.", "f.cold.x", "f.constprop.0", "hot_or_cold"}) {
+    INFO(entry);
+    CHECK_FALSE(is_cold_part_name(entry));
+  }
 }

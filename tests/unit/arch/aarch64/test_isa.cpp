@@ -58,6 +58,17 @@ TEST_CASE("aarch64: the x86 default of is_syscall_step_trap is unchanged", "[arc
   CHECK_FALSE(x86->is_syscall_step_trap(0));
 }
 
+TEST_CASE("aarch64: returns are told apart (for hints that name where a function returns)", "[arch][aarch64]") {
+  for (uint32_t w : {0xd65f03c0u /* ret */, 0xd65f0200u /* ret x16 */, 0xd65f0bffu /* retaa */, 0xd65f0fffu /* retab */}) {
+    INFO(std::hex << w);
+    CHECK(isa().is_return(first(words({w}))));
+  }
+  for (uint32_t w : {0xd61f0200u /* br x16 */, 0x14000000u /* b */, 0xd503201fu /* nop */}) {
+    INFO(std::hex << w);
+    CHECK_FALSE(isa().is_return(first(words({w}))));
+  }
+}
+
 TEST_CASE("aarch64: every trap variant is a trap", "[arch][aarch64]") {
   const uint32_t traps[] = {
       0xd4200000,  // brk #0 (gdb)

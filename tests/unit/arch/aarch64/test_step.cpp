@@ -128,7 +128,7 @@ TEST_CASE("aarch64 step: immediate branches land inside the slot, then pc is set
         "single-step out of line; the copy calls inside the slot, then x30 is set to 0x401004 and pc to 0x401200");
 }
 
-TEST_CASE("aarch64 step: register branches keep their pc; blr gets the site's return address", "[arch][aarch64]") {
+TEST_CASE("aarch64 step: register branches keep their pc, and blr gets the site's return address", "[arch][aarch64]") {
   FakeMemory mem;
   // d63f03c0            blr x30 (trap mode)
   auto blr = step_plan(0xd63f03c0);

@@ -31,6 +31,21 @@ TEST_CASE("x86_64: the breakpoint is int3 and reports pc past it", "[arch][x86_6
   CHECK_FALSE(isa().is_step_trap(1));
 }
 
+TEST_CASE("x86_64: returns are told apart (for hints that name where a function returns)", "[arch][x86_64]") {
+  auto first = [](const Bytes& code) {
+    auto insns = isa().decode(code, RuntimeAddr(kSite));
+    REQUIRE_FALSE(insns.empty());
+    return insns.front();
+  };
+  CHECK(isa().is_return(first({0xc3})));              // ret
+  CHECK(isa().is_return(first({0xc2, 0x08, 0x00})));  // ret 8
+  CHECK(isa().is_return(first({0xf3, 0xc3})));        // rep ret
+  CHECK(isa().is_return(first({0xf2, 0xc3})));        // bnd ret
+  CHECK_FALSE(isa().is_return(first({0xe9, 0, 0, 0, 0})));  // jmp rel32 (a tail call)
+  CHECK_FALSE(isa().is_return(first({0xff, 0xe0})));        // jmp rax
+  CHECK_FALSE(isa().is_return(first({0xcc})));              // int3
+}
+
 TEST_CASE("x86_64: every trap variant is a trap, with or without prefixes", "[arch][x86_64]") {
   auto first = [](const Bytes& code) {
     auto insns = isa().decode(code, RuntimeAddr(kSite));
