@@ -52,7 +52,7 @@ TEST_CASE("exclusive scan: sites between an open and its close are inside, found
   CHECK(start_for(code, 12) == std::nullopt);   // after the close
 }
 
-TEST_CASE("exclusive scan: an open too far back does not count; the scan stops where it cannot decode", "[arch][exclusive]") {
+TEST_CASE("exclusive scan: an open too far back does not count, the scan stops where it cannot decode", "[arch][exclusive]") {
   const auto code = code_of({{'N', 4}, {'X', 2}, {'X', 2}, {'X', 2}, {'X', 4}});
   CHECK(start_for(code, 10, 4) == kStart);          // 4 instructions back: within the window
   CHECK(start_for(code, 10, 3) == std::nullopt);    // beyond it

@@ -421,7 +421,7 @@ TEST_CASE("count mode: one line per probe at exit", "[output]") {
         "{\"probe\":\"libc:getpid%return\",\"hits\":7}\n");
 }
 
-TEST_CASE("lost hits: a JSON object in the stream, in count mode too; nothing in text", "[output]") {
+TEST_CASE("lost hits: a JSON object in the stream, in count mode too, nothing in text", "[output]") {
   std::vector<ProbeLabel> labels = {{"work", {}}};
   const uint64_t hits[] = {5};
   Capture json;

@@ -98,7 +98,7 @@ TEST_CASE("shared ring: a reserved record not yet published holds back the ones 
   CHECK(drain_values(reader) == std::vector<uint64_t>{1, 2});
 }
 
-TEST_CASE("shared ring: a full ring frees slots as it is drained; wrapping around reads the new lap", "[ring]") {
+TEST_CASE("shared ring: a full ring frees slots as it is drained, wrapping around reads the new lap", "[ring]") {
   HandRing w;
   core::SharedRing reader(getpid(), w.fd, RuntimeAddr(0x1000), kCapacity);
   for (uint64_t v = 0; v < kCapacity; ++v) {

@@ -70,7 +70,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("stop cause: traps at sites and the return trampoline; everything else is the program's", "[core][stop]") {
+TEST_CASE("stop cause: traps at sites and the return trampoline, everything else is the program's", "[core][stop]") {
   Fixture f;
   CHECK(f.at(SIGTRAP, kSiKernel, kSite + 1).cause == StopCause::ProbeTrap);
   CHECK(f.at(SIGTRAP, kSiKernel, kSite + 1).site == 0);
