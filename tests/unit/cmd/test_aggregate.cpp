@@ -217,7 +217,7 @@ TEST_CASE("hist: bpftrace's text layout, empty buckets between included", "[aggr
         "\n");
 }
 
-TEST_CASE("hist: JSON buckets are [lo, hi) numbers, the negative one without lo", "[aggregate][output]") {
+TEST_CASE("hist: JSON buckets are lo-hi numbers (hi excluded), the negative one without lo", "[aggregate][output]") {
   const std::vector<ProbeLabel> labels = {{"size", {"v"}}};
   const std::vector<Hit> hits = {hit(0, {integer(FetchType::S64, static_cast<uint64_t>(-3))}),
                                  hit(0, {integer(FetchType::S64, 1)}), hit(0, {integer(FetchType::S64, 5)})};
@@ -246,7 +246,7 @@ TEST_CASE("hist: of durations, per --by group, after the counts with -c", "[aggr
         "{\"probe\":\"read%return\",\"key\":{\"tid\":9},\"hist\":[{\"lo\":2097152,\"hi\":4194304,\"count\":1}]}\n");
 }
 
-TEST_CASE("hist: a probe without hits has an empty histogram; unreadable values are left out", "[aggregate][output]") {
+TEST_CASE("hist: a probe without hits has an empty histogram, unreadable values are left out", "[aggregate][output]") {
   const std::vector<ProbeLabel> labels = {{"a", {"v"}}, {"b", {"v"}}};
   FetchedValue unreadable = integer(FetchType::S64, 0);
   unreadable.fault = true;

@@ -120,7 +120,7 @@ TEST_CASE("filter: each operator, and &&, || and !", "[filter]") {
   CHECK_FALSE(at(0, either));
 }
 
-TEST_CASE("filter: a NAME reads the argument's value; own operands are evaluated here", "[filter]") {
+TEST_CASE("filter: a NAME reads the argument's value, own operands are evaluated here", "[filter]") {
   std::vector<FetchArg> fetch = {arg("n", argument(2), FetchType::U16), arg("path", deref(0, argument(1)), FetchType::String)};
   const Condition c = node(Condition::Kind::All, {compare_name("n", CompareOp::Eq, num(0xffff)),
                                                   compare_name("path", CompareOp::Glob, str("/etc/*")),
