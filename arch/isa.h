@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/address.h"
+#include "common/condition.h"
 #include "common/memory.h"
 
 namespace uptrace::arch {
@@ -154,11 +155,33 @@ struct SiteAnalysis {
   std::vector<std::pair<ExecMode, std::string>> declined;
 };
 
+// A probe's condition (`if COND`) as a jump trampoline evaluates it before
+// it records the hit, so a hit that is filtered out writes nothing:
+// comparisons with constants of values the registers at the site give
+// alone (core/filter.h makes it; conditions that read memory stay in
+// uptrace, at a stop).
+struct JumpFilter {
+  enum class Kind : uint8_t { Compare, All, Any, Not };
+  Kind kind = Kind::Compare;
+  // Compare: the register (or the part of one) as arch::read_register reads
+  // it, or, without one, the site's address; then cut to `bytes` and
+  // extended per `is_signed`, as the fetch TYPE says; compared as signed or
+  // unsigned 64-bit integers. `op` is never Glob.
+  std::optional<RegisterRef> reg;
+  uint8_t bytes = 8;
+  bool is_signed = true;
+  CompareOp op = CompareOp::Eq;
+  uint64_t literal = 0;
+  std::vector<JumpFilter> children;  // All, Any: two or more; Not: one
+};
+
 // What one probe at a site records in jump mode: register words (indexes
-// into Regs::words, as they are at the site) in this order.
+// into Regs::words, as they are at the site) in this order, when its
+// filter holds (no filter: always).
 struct JumpRecordSpec {
   uint32_t probe = 0;
   std::vector<uint16_t> words;
+  std::optional<JumpFilter> filter;
 };
 
 // What the core offers a jump plan: the shared ring (common/ring_layout.h)

@@ -21,29 +21,47 @@ namespace {
 
 bool is_return_probe(const ProbeSpec& spec) { return std::holds_alternative<loc::Return>(spec.location); }
 
+// The condition's operands that are expressions of their own (not names
+// of the probe's arguments).
+void condition_operands(const Condition& c, std::vector<const FetchArg*>& out) {
+  if (c.kind == Condition::Kind::Compare && !c.operand.arg_name) out.push_back(&c.operand.expr);
+  for (const Condition& child : c.children) condition_operands(child, out);
+}
+
+// Every fetch expression of the probe: its arguments and its condition's own.
+std::vector<const FetchArg*> all_fetch_args(const ProbeSpec& spec) {
+  std::vector<const FetchArg*> out;
+  for (const FetchArg& a : spec.args) out.push_back(&a);
+  if (spec.condition) condition_operands(*spec.condition, out);
+  return out;
+}
+
 bool reads_argument(const FetchExpr& e) {
   if (std::holds_alternative<fetch::Argument>(e.node)) return true;
   if (const auto* d = std::get_if<fetch::Deref>(&e.node)) return d->inner && reads_argument(*d->inner);
   return false;
 }
 
-// Whether a fetch argument reads $argN, whose registers are the platform's C
-// calling convention.
+// Whether a fetch argument or a condition's operand reads $argN, whose
+// registers are the platform's C calling convention.
 bool uses_arguments(const ProbeSpec& spec) {
-  return std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) { return reads_argument(a.expr); });
+  const std::vector<const FetchArg*> args = all_fetch_args(spec);
+  return std::any_of(args.begin(), args.end(), [](const FetchArg* a) { return reads_argument(a->expr); });
 }
 
 bool uses_dwarf(const ProbeSpec& spec) {
-  return std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) {
-    return std::holds_alternative<fetch::Variable>(a.expr.node) || std::holds_alternative<fetch::Params>(a.expr.node);
+  const std::vector<const FetchArg*> args = all_fetch_args(spec);
+  return std::any_of(args.begin(), args.end(), [](const FetchArg* a) {
+    return std::holds_alternative<fetch::Variable>(a->expr.node) || std::holds_alternative<fetch::Params>(a->expr.node);
   });
 }
 
 // A $retval that DWARF may type: one without :TYPE (`+OFF($retval)` reads
 // memory and `$retval:string` a string, as the user wrote).
 bool types_retval(const ProbeSpec& spec) {
-  return is_return_probe(spec) && std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) {
-           return !a.type && std::holds_alternative<fetch::ReturnValue>(a.expr.node);
+  const std::vector<const FetchArg*> args = all_fetch_args(spec);
+  return is_return_probe(spec) && std::any_of(args.begin(), args.end(), [](const FetchArg* a) {
+           return !a->type && std::holds_alternative<fetch::ReturnValue>(a->expr.node);
          });
 }
 
@@ -160,7 +178,10 @@ Resolver::Resolver(const arch::Isa& isa, std::vector<ProbeSpec> specs) : isa_(is
 Resolver::~Resolver() = default;
 
 void Resolver::validate_fetch_args() const {
-  for (const ProbeSpec& spec : specs_) core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec));
+  for (const ProbeSpec& spec : specs_) {
+    core::FetchProgram args(isa_, spec.args, spec.text, is_return_probe(spec));
+    if (spec.condition) core::Filter(isa_, *spec.condition, args, spec.text, is_return_probe(spec));
+  }
 }
 
 const elf::ElfFile& Resolver::elf_for(const std::string& access_path, const std::string& display_path) {
@@ -799,11 +820,13 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
     variables = std::move(wrapped);
   }
   s.fetch = core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec), variables.get());
+  if (spec.condition)
+    s.filter = core::Filter(isa_, *spec.condition, s.fetch, spec.text, is_return_probe(spec), variables.get());
   if (lenient && lenient->refused()) untyped_retval->push_back(function.empty() ? shown_name : function);
   // Unoptimised code keeps variables in stack slots that its prologue fills:
   // at the entry they hold garbage. Like gdb and perf probe, a FUNC probe
   // that reads them goes after the prologue instead (--explain says so).
-  if (at_entry && s.fetch.reads_frame_slots()) {
+  if (at_entry && (s.fetch.reads_frame_slots() || s.filter.reads_frame_slots())) {
     if (auto past = elf.after_prologue(addr, start + size); past && *past != addr) {
       add_site(spec, module, elf, *past, shown_name, label, out, false);
       out.info.back().after_prologue = true;

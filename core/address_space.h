@@ -28,6 +28,10 @@ struct ArmedSite {
     uint32_t label;
     FetchProgram fetch;
     ProbeRole role = ProbeRole::Entry;
+    // Evaluated by uptrace at a stop; a jump plan evaluates it in the
+    // trampoline instead (JumpRecordSpec::filter), so drained records are
+    // all kept hits.
+    Filter filter = {};
   };
   std::vector<Probe> probes;
   // With a Return probe: ProbeSite::return_spill (the same for every probe

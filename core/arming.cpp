@@ -194,7 +194,7 @@ void Arming::write_site(Process& proc, std::vector<ProbeSite*>& group, RuntimeAd
   ArmedSite armed{group.front()->addr, slot, std::move(plan), {}, std::nullopt};
   for (ProbeSite* p : group) {
     reporter_.count_label(p->label);
-    armed.probes.push_back({p->label, std::move(p->fetch), p->role});
+    armed.probes.push_back({p->label, std::move(p->fetch), p->role, std::move(p->filter)});
     if (p->role == ProbeRole::Return) armed.return_spill = p->return_spill;
   }
   space.site_at[armed.addr.value] = static_cast<uint32_t>(space.sites.size());

@@ -7,6 +7,7 @@
 
 #include "common/address.h"
 #include "core/fetch_program.h"
+#include "core/filter.h"
 
 namespace uptrace::core {
 
@@ -37,6 +38,7 @@ struct ProbeSite {
   std::string module_path;
   RuntimeAddr module_start, module_end;
   FetchProgram fetch;
+  Filter filter;  // `if COND`; empty: every hit
   // Set by the resolver when it knows jump mode is unsafe here, and why.
   std::string jump_unavailable;
   // Role Return, on an ISA whose calls leave the return address in a

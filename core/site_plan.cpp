@@ -54,7 +54,15 @@ SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probe
           ctx.jump_unavailable = std::move(c.why_not);
           break;
         }
-        out.jump.records.push_back({first_record + static_cast<uint32_t>(out.jump.records.size()), std::move(c.words)});
+        // A condition runs in the trampoline, or the probe stops: a record
+        // for every hit, kept or not, would cost more than the hits kept.
+        Filter::ForTrampoline f = p->filter.for_trampoline();
+        if (!f.why_not.empty()) {
+          ctx.jump_unavailable = std::move(f.why_not);
+          break;
+        }
+        out.jump.records.push_back(
+            {first_record + static_cast<uint32_t>(out.jump.records.size()), std::move(c.words), std::move(f.filter)});
       }
       if (ctx.jump_unavailable.empty()) ctx.jump = &out.jump;
     }

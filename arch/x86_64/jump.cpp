@@ -7,6 +7,8 @@
 #include "arch/x86_64/boost.h"
 #include "arch/x86_64/decoder.h"
 #include "arch/x86_64/insn_table.h"
+#include "arch/x86_64/jump_filter.h"
+#include "arch/x86_64/jump_frame.h"
 #include "arch/x86_64/registers.h"
 #include "arch/x86_64/relocate.h"
 #include "common/ring_layout.h"
@@ -16,92 +18,30 @@ namespace {
 
 constexpr size_t kJmpRel32Length = 5;
 constexpr size_t kMaxInsnLength = 15;
-constexpr uint8_t kRedZone = 128;
-// After `lea rsp, [rsp - 128]; push rax; lahf; seto al; push rax; push rcx,
-// rdx, rsi` the saved registers sit at these offsets from rsp. The flags go
-// through lahf/seto rather than pushfq/popfq: a thread single-stepped
-// through the trampoline (leaving it for a signal, or at detach) would have
-// pushfq save the trap flag and popfq set it again for good.
-constexpr uint8_t kSavedRsi = 0, kSavedRdx = 8, kSavedRcx = 16, kSavedRax = 32;
-constexpr uint32_t kOriginalRspOffset = 40 + kRedZone;
 // Record indexes are masked and scaled in 32-bit registers.
 constexpr uint64_t kMaxCapacity = uint64_t{1} << (32 - ring::kRecordShift);
-
-// Bytes with forward jumps patched once their target is known.
-class Code {
- public:
-  explicit Code(uint64_t origin) : origin_(origin) {}
-  void put(std::initializer_list<uint8_t> bytes) { bytes_.insert(bytes_.end(), bytes); }
-  void put(std::span<const uint8_t> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
-  template <class T>
-  void put_le(T value) {
-    for (size_t i = 0; i < sizeof(T); ++i) bytes_.push_back(static_cast<uint8_t>(static_cast<uint64_t>(value) >> (8 * i)));
-  }
-  size_t size() const { return bytes_.size(); }
-  uint64_t here() const { return origin_ + bytes_.size(); }
-  // Emits `prefix` + rel32 to a label bound later; returns the fixup.
-  size_t jump_rel32(std::initializer_list<uint8_t> opcode) {
-    put(opcode);
-    const size_t at = bytes_.size();
-    put_le<uint32_t>(0);
-    return at;
-  }
-  void bind(size_t rel32_at) {
-    const int64_t rel = static_cast<int64_t>(bytes_.size()) - static_cast<int64_t>(rel32_at + 4);
-    for (size_t i = 0; i < 4; ++i) bytes_[rel32_at + i] = static_cast<uint8_t>(static_cast<uint64_t>(rel) >> (8 * i));
-  }
-  void jump_back_to(size_t offset, std::initializer_list<uint8_t> opcode) {
-    put(opcode);
-    const int64_t rel = static_cast<int64_t>(offset) - static_cast<int64_t>(bytes_.size() + 4);
-    put_le<int32_t>(static_cast<int32_t>(rel));
-  }
-  std::vector<uint8_t> take() { return std::move(bytes_); }
-
- private:
-  uint64_t origin_;
-  std::vector<uint8_t> bytes_;
-};
 
 // mov [rcx + disp8], rN (REX.W 89 /r, ModRM.reg the source).
 void store_reg(Code& c, unsigned n, uint8_t disp) {
   c.put({static_cast<uint8_t>(0x48 | (n >= 8 ? 0x04 : 0x00)), 0x89, static_cast<uint8_t>(0x41 | ((n & 7) << 3)), disp});
 }
 
-constexpr unsigned kRaxNumber = 0;
 constexpr uint32_t kGettid = 186;  // x86-64's SYS_gettid
 
 // Stores the register word's value at the site to [rcx + disp]: straight
 // from the register when the trampoline leaves it alone, else through rax.
 // False for words that are not general-purpose registers or rip.
 bool store_word(Code& c, uint16_t word, uint8_t disp, uint64_t site) {
-  auto through_rax = [&](std::initializer_list<uint8_t> load) {
-    c.put(load);
-    store_reg(c, kRaxNumber, disp);
-    return true;
-  };
-  switch (word) {
-    case kRax: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRax});  // mov rax, [rsp + 32]
-    case kRcx: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRcx});  // mov rax, [rsp + 16]
-    case kRdx: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRdx});  // mov rax, [rsp + 8]
-    case kRsi: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRsi});  // mov rax, [rsp + 0]
-    case kRsp:  // lea rax, [rsp + 168]
-      c.put({0x48, 0x8d, 0x84, 0x24});
-      c.put_le<uint32_t>(kOriginalRspOffset);
-      store_reg(c, kRaxNumber, disp);
+  if (word != kRax && word != kRcx && word != kRdx && word != kRsi && word != kRsp) {
+    for (unsigned n = 0; n < 16; ++n) {
+      if (gpr_word(n) != word) continue;
+      store_reg(c, n, disp);  // rbx, rbp, rdi, r8-r15: untouched by the trampoline
       return true;
-    case kRip:  // movabs rax, site
-      c.put({0x48, 0xb8});
-      c.put_le<uint64_t>(site);
-      store_reg(c, kRaxNumber, disp);
-      return true;
-    default: break;
+    }
   }
-  for (unsigned n = 0; n < 16; ++n) {
-    if (gpr_word(n) != word) continue;
-    store_reg(c, n, disp);  // rbx, rbp, rdi, r8-r15: untouched by the trampoline
-    return true;
-  }
-  return false;
+  if (!load_site_word(c, word, site)) return false;
+  store_reg(c, kRaxNumber, disp);
+  return true;
 }
 
 static_assert(ring::kTailOffset < 128, "the tail is addressed with a disp8");
@@ -308,8 +248,18 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   c.put({0x50, 0x51, 0x52, 0x56});        // push rax (the flags), rcx, rdx, rsi
   std::string why_not;
   std::vector<uint64_t> full_traps;
-  for (const JumpRecordSpec& spec : jump.records)
+  bool filtered = false;
+  for (const JumpRecordSpec& spec : jump.records) {
+    // A hit its condition filters out writes no record: it costs the
+    // comparisons and nothing else.
+    Code::Label skip;
+    if (spec.filter) {
+      if (!emit_jump_filter(c, *spec.filter, site, skip, why_not)) return {nullptr, why_not};
+      filtered = true;
+    }
     if (!emit_record(c, jump, spec, site, full_traps, why_not)) return {nullptr, why_not};
+    c.bind(skip);
+  }
   c.put({0x5e, 0x5a, 0x59, 0x58});  // pop rsi, rdx, rcx, rax (the flags)
   c.put({0x04, 0x7f, 0x9e, 0x58});  // add al, 0x7f (OF again); sahf; pop rax
   c.put({0x48, 0x8d, 0xa4, 0x24});                        // lea rsp, [rsp + 128]
@@ -356,6 +306,7 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   std::string description = fmt::format("{} bytes at the site become a jmp to a trampoline that records", length);
   size_t records = jump.records.size();
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
+  if (filtered) description += records == 1 ? " (when its condition holds)" : " (each when its condition holds)";
   description += fmt::format(" without stopping, runs {} displaced instruction{} and ", displaced.size(),
                              displaced.size() == 1 ? "" : "s");
   description += ends_flow(last_cls) ? "leaves by the last one" : fmt::format("jumps back to {:#x}", site + length);

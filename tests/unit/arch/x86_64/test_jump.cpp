@@ -15,7 +15,7 @@ namespace {
 constexpr uint64_t kRing = 0x7f0000100000;
 
 SiteAnalysis analyze_jump(const Bytes& function, uint64_t offset = 0, std::vector<uint16_t> words = {}) {
-  JumpContext jump{RuntimeAddr(kRing), ring::kDefaultCapacity, {{7, std::move(words)}}};
+  JumpContext jump{RuntimeAddr(kRing), ring::kDefaultCapacity, {{7, std::move(words), std::nullopt}}};
   SiteContext ctx{RuntimeAddr(kSite), function, RuntimeAddr(kSite + offset), RuntimeAddr(kNearSlot), ModeRequest::Jump};
   ctx.jump = &jump;
   return isa().analyze(ctx);
