@@ -41,7 +41,7 @@ struct ArmedSite {
 
 // The probes on one MODULE: that the program may map or unmap while it is
 // traced (dlopen, dlclose): pending until it is loaded, armed while it is,
-// disarmed before it goes (core/loader_watch.h).
+// forgotten once it is gone (core/loader_watch.h).
 struct ModuleProbes {
   std::string name;  // MODULE as the user wrote it
   std::string file;  // the file its probes were checked against (where the program would load it from)
@@ -49,11 +49,7 @@ struct ModuleProbes {
   struct Loaded {
     std::string path;    // as /proc/PID/maps names it
     AddressRange range;  // the module's mapped range, where its sites are
-    bool armed = true;   // false once disarmed before an unmap (RT_DELETE), or when arming failed
-    bool failed = false;  // arming it failed (said once): not tried again while it stays mapped
-    // Disarmed: its sites (indices into AddressSpace::sites), to be patched
-    // again if it is still mapped once the dynamic linker is done.
-    std::vector<uint32_t> sites;
+    bool armed = true;   // false when arming failed (said once): not tried again while it stays mapped
   };
   std::optional<Loaded> loaded;  // where its probes are armed; none while it is not loaded
 };

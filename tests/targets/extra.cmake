@@ -187,3 +187,11 @@ set_target_properties(dlcycle PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURREN
 target_link_libraries(target-dlcycle PRIVATE ${CMAKE_DL_LIBS})
 target_link_options(target-dlcycle PRIVATE -Wl,--enable-new-dtags,-rpath,${CMAKE_CURRENT_BINARY_DIR})
 add_dependencies(target-dlcycle dlcycle)
+
+# A library loaded later that stays while libdlcycle.so comes and goes.
+add_library(dlstay SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/dlstay_lib.c)
+target_compile_options(dlstay PRIVATE ${UPTRACE_TARGET_FLAGS})
+set_target_properties(dlstay PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+target_link_libraries(target-dlwindow PRIVATE ${CMAKE_DL_LIBS})
+target_link_options(target-dlwindow PRIVATE -Wl,--enable-new-dtags,-rpath,${CMAKE_CURRENT_BINARY_DIR})
+add_dependencies(target-dlwindow dlstay dlcycle)
