@@ -144,6 +144,16 @@ class ProbePlan {
     (void)trap;
     return false;
   }
+  // Whether pc (in the slot) is right after one of the slot's system call
+  // instructions (a jump trampoline's gettid). A thread single-stepped over
+  // one, out of the slot, stops with the kernel's report of the step from
+  // its syscall exit path (Isa::is_syscall_step_trap: TRAP_BRKPT on x86-64),
+  // not with the CPU's step trap; the core must take that as its own step,
+  // not as a SIGTRAP the program was sent.
+  virtual bool follows_syscall(uint64_t pc) const {
+    (void)pc;
+    return false;
+  }
 };
 
 // Everything known about a probe site before it is armed.

@@ -48,9 +48,10 @@ static_assert(ring::kTailOffset < 128, "the tail is addressed with a disp8");
 static_assert(ring::kRecordOffsetCount == ring::kRecordOffsetProbe + 4, "probe and count are stored as one word");
 
 // Writes one record for `spec`; rsi, rax, rcx, rdx and the flags are free.
-// The address of its ring-full trap is added to `full_traps`.
+// The address of its ring-full trap is added to `full_traps`, the address
+// right after its syscall to `syscall_ends`.
 bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, uint64_t site,
-                 std::vector<uint64_t>& full_traps, std::string& why_not) {
+                 std::vector<uint64_t>& full_traps, std::vector<uint64_t>& syscall_ends, std::string& why_not) {
   if (spec.words.size() > ring::kMaxValues) {
     why_not = fmt::format("a probe records at most {} values in jump mode, not {}", ring::kMaxValues, spec.words.size());
     return false;
@@ -96,6 +97,7 @@ bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, u
   c.put({0xb8});
   c.put_le<uint32_t>(kGettid);                                    // mov eax, SYS_gettid
   c.put({0x0f, 0x05});                                            // syscall
+  syscall_ends.push_back(c.here());
   c.put({0x41, 0x5b, 0x59});                                      // pop r11; pop rcx
   c.put({0x48, 0x0f, 0xba, 0xe8, 0x3f});                          // bts rax, 63  (ring::kTidTag)
   c.bind(no_ids);
@@ -184,13 +186,15 @@ std::string check_function(const Decoder& decoder, const SiteContext& ctx, uint6
 }  // namespace
 
 JumpPlan::JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, RuntimeAddr site, RuntimeAddr slot,
-                   uint64_t first_relocated, std::vector<uint64_t> full_traps, std::string description)
+                   uint64_t first_relocated, std::vector<uint64_t> full_traps, std::vector<uint64_t> syscall_ends,
+                   std::string description)
     : trampoline_(std::move(trampoline)),
       site_patch_(std::move(site_patch)),
       site_(site),
       slot_(slot),
       first_relocated_(first_relocated),
       full_traps_(std::move(full_traps)),
+      syscall_ends_(std::move(syscall_ends)),
       description_(std::move(description)) {}
 
 HitAction JumpPlan::begin_hit(Regs& regs, MemoryAccess&, StepState&) const {
@@ -210,6 +214,10 @@ std::optional<uint64_t> JumpPlan::original_pc(uint64_t pc) const {
 
 bool JumpPlan::is_ring_full_trap(RuntimeAddr trap) const {
   return std::find(full_traps_.begin(), full_traps_.end(), trap.value) != full_traps_.end();
+}
+
+bool JumpPlan::follows_syscall(uint64_t pc) const {
+  return std::find(syscall_ends_.begin(), syscall_ends_.end(), pc) != syscall_ends_.end();
 }
 
 JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot_size) {
@@ -247,7 +255,7 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   c.put({0x50, 0x9f, 0x0f, 0x90, 0xc0});  // push rax; lahf; seto al
   c.put({0x50, 0x51, 0x52, 0x56});        // push rax (the flags), rcx, rdx, rsi
   std::string why_not;
-  std::vector<uint64_t> full_traps;
+  std::vector<uint64_t> full_traps, syscall_ends;
   bool filtered = false;
   for (const JumpRecordSpec& spec : jump.records) {
     // A hit its condition filters out writes no record: it costs the
@@ -257,7 +265,7 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
       if (!emit_jump_filter(c, *spec.filter, site, skip, why_not)) return {nullptr, why_not};
       filtered = true;
     }
-    if (!emit_record(c, jump, spec, site, full_traps, why_not)) return {nullptr, why_not};
+    if (!emit_record(c, jump, spec, site, full_traps, syscall_ends, why_not)) return {nullptr, why_not};
     c.bind(skip);
   }
   c.put({0x5e, 0x5a, 0x59, 0x58});  // pop rsi, rdx, rcx, rax (the flags)
@@ -313,7 +321,7 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   if (std::any_of(displaced.begin(), displaced.end(), [](const Decoded& d) { return d.rip_relative(); }))
     description += " (rip-relative operands re-encoded for the trampoline)";
   return {std::make_unique<JumpPlan>(c.take(), std::move(*patch), ctx.site, ctx.slot, first_relocated,
-                                     std::move(full_traps), std::move(description)),
+                                     std::move(full_traps), std::move(syscall_ends), std::move(description)),
           {}};
 }
 

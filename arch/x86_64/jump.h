@@ -23,7 +23,8 @@ class Decoder;
 class JumpPlan final : public ProbePlan {
  public:
   JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, RuntimeAddr site, RuntimeAddr slot,
-           uint64_t first_relocated, std::vector<uint64_t> full_traps, std::string description);
+           uint64_t first_relocated, std::vector<uint64_t> full_traps, std::vector<uint64_t> syscall_ends,
+           std::string description);
 
   ExecMode mode() const override { return ExecMode::Jump; }
   std::string describe() const override { return description_; }
@@ -35,6 +36,7 @@ class JumpPlan final : public ProbePlan {
   std::optional<uint64_t> original_pc(uint64_t pc) const override;
   std::vector<uint8_t> site_patch() const override { return site_patch_; }
   bool is_ring_full_trap(RuntimeAddr trap) const override;
+  bool follows_syscall(uint64_t pc) const override;
 
  private:
   std::vector<uint8_t> trampoline_;
@@ -43,6 +45,7 @@ class JumpPlan final : public ProbePlan {
   RuntimeAddr slot_;
   uint64_t first_relocated_;  // where the displaced instructions start in the trampoline
   std::vector<uint64_t> full_traps_;  // one trap per record, where a writer waits for room
+  std::vector<uint64_t> syscall_ends_;  // right after each record's gettid syscall
   std::string description_;
 };
 

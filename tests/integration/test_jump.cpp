@@ -137,3 +137,22 @@ TEST_CASE("jump: threads whose thread pointer does not point to itself (as Go's)
   REQUIRE(tids.size() == 4);
   unlink(out.c_str());
 }
+
+TEST_CASE("jump: signals that find threads in a trampoline before its gettid reach them, and no SIGTRAP does",
+          "[jump][signals][mode-specific]" ONLY_X86_64) {
+  // A thread whose fs:0 is 0 (as Go's) asks the kernel for its id with a
+  // syscall in the trampoline. A signal that finds it before that has it
+  // single-stepped out over the syscall, a step the kernel reports as
+  // TRAP_BRKPT; taken for a signal of the program's and delivered after
+  // SIGUSR1, that SIGTRAP killed the program.
+  std::string out = temp_path("counts");
+  for (const char* mode : {"jump", "auto"}) {
+    INFO("--mode " << mode);
+    Result r = uptrace({"-q", "-c", "-o", out, "--mode", mode, "work", "--", target("foreign_tls"), "1", "0", "300"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out == "handled=300 outside=0\n");
+    REQUIRE(std::stol(slurp(out).substr(5)) > 0);
+  }
+  unlink(out.c_str());
+}

@@ -1,6 +1,8 @@
 // Jump plans: the bytes written over the site, the trampoline's frame
 // (red zone skipped, flags kept without pushfq), the jump back, and the
 // refusals that keep a jump from ever landing a thread mid-instruction.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "common/ring_layout.h"
@@ -136,6 +138,16 @@ TEST_CASE("x86_64 jump: the record the trampoline writes, byte by byte", "[arch]
   CHECK(a.plan->is_ring_full_trap(RuntimeAddr(full_trap)));
   CHECK_FALSE(a.plan->is_ring_full_trap(RuntimeAddr(full_trap + 1)));
   CHECK_FALSE(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot)));
+  // Right after the gettid syscall, and only there, a step's end may be the
+  // kernel's TRAP_BRKPT (ProbePlan::follows_syscall).
+  const Bytes syscall{0xb8, 0xba, 0x00, 0x00, 0x00, 0x0f, 0x05};
+  auto at = std::search(code.begin(), code.end(), syscall.begin(), syscall.end());
+  REQUIRE(at != code.end());
+  const uint64_t syscall_end = kNearSlot + static_cast<uint64_t>(at - code.begin()) + syscall.size();
+  CHECK(a.plan->follows_syscall(syscall_end));
+  CHECK_FALSE(a.plan->follows_syscall(syscall_end - 2));
+  CHECK_FALSE(a.plan->follows_syscall(syscall_end + 1));
+  CHECK_FALSE(a.plan->follows_syscall(kNearSlot));
 }
 
 TEST_CASE("x86_64 jump: refused where the overwritten bytes are not safe to displace", "[arch][x86_64]") {
