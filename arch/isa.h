@@ -202,6 +202,43 @@ struct JumpContext {
   std::vector<JumpRecordSpec> records;
 };
 
+// Code at an address: a function, or a part of one placed apart from it
+// (GCC's FUNC.cold), which branches back into it.
+struct CodePart {
+  RuntimeAddr start;
+  std::span<const uint8_t> code;
+};
+
+// The probed module's bytes as its file has them, by runtime address: what
+// a jump analysis reads beyond the function's code (a switch's jump table in
+// .rodata, whose entries are offsets the dynamic loader never relocates).
+class ImageReader {
+ public:
+  virtual ~ImageReader() = default;
+  // False when [addr, addr + out.size()) is not all in the file's loaded bytes.
+  virtual bool read(RuntimeAddr addr, std::span<uint8_t> out) const = 0;
+  // Whether some address the dynamic loader writes into the module's data
+  // (a relocation's value: where a position-independent module keeps every
+  // code address it stores, function pointers and label tables alike) lies
+  // in (lo, hi); nullopt when that is not known (a module that is not
+  // position-independent stores them with no relocation).
+  virtual std::optional<bool> pointer_into(RuntimeAddr lo, RuntimeAddr hi) const {
+    (void)lo;
+    (void)hi;
+    return std::nullopt;
+  }
+  // Every function of the module (each symbol with a size, once), for what
+  // only the whole module shows: hand-written assembly branches into other
+  // functions' middles (glibc's __mempcpy_*_unaligned_erms ends in a jmp to
+  // the second instruction of __memmove_*_unaligned_erms). Empty when not
+  // known.
+  virtual std::vector<CodePart> functions() const { return {}; }
+  // What an ISA derives once from functions() (every direct branch target,
+  // sorted), kept here so it lives as long as the sites that share this
+  // reader.
+  mutable std::shared_ptr<const void> derived;
+};
+
 // The code around a probe site, as the analysis needs it.
 struct SiteContext {
   RuntimeAddr function_start;
@@ -213,6 +250,15 @@ struct SiteContext {
   // Null when the core cannot offer jump mode here, and then why not.
   const JumpContext* jump = nullptr;
   std::string jump_unavailable = "jump mode is not available";
+  // The bytes after the function's end that neither a symbol nor an unwind
+  // entry claims (alignment padding, at most 16): a jump at a function's last
+  // ret or jmp may overwrite them when they are padding. Empty when unknown.
+  std::span<const uint8_t> after_function = {};
+  // The function's other parts (FUNC.cold), every one of them.
+  std::span<const CodePart> other_parts = {};
+  // Null when the module's bytes are not known (jump tables then cannot be
+  // read, and an indirect jump refuses).
+  const ImageReader* image = nullptr;
 };
 
 // Where a function's return address is while the thread stands on the

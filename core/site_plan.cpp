@@ -36,6 +36,11 @@ SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probe
   const arch::ModeRequest mode = request.mode;
   SitePlan out;
   arch::SiteContext ctx{s.function_start, s.function_code, s.addr, slot, mode, request.step};
+  std::vector<arch::CodePart> parts;
+  for (const ProbeSite::Part& p : s.other_parts) parts.push_back({p.start, p.code});
+  ctx.after_function = s.after_function;
+  ctx.other_parts = parts;
+  ctx.image = s.image.get();
   if (mode == arch::ModeRequest::Auto || mode == arch::ModeRequest::Jump) {
     // The most specific reason first: what the resolver or a look at the
     // live process found, then a missing ring.

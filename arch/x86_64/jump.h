@@ -4,9 +4,12 @@
 // writes one ring record per probe (common/ring_layout.h) with no stop at all,
 // then runs the displaced instructions, relocated, and jumps back.
 //
-// Safe only when every displaced instruction can run from the trampoline, no
-// branch in the function lands inside the overwritten bytes (the whole
-// function is decoded; an indirect jump, whose targets are unknown, refuses),
+// Safe only when every displaced instruction can run from the trampoline
+// (relative branches are retargeted, a call pushes its original return
+// address and jumps), no branch in the function or its FUNC.cold parts lands
+// inside the overwritten bytes (jump_targets.h: each is decoded; an indirect
+// jump refuses unless it is a switch whose table is read), the bytes after a
+// ret or jmp that ends the flow early are padding after the function's end,
 // and the trampoline leaves the red zone alone. Whether a thread is inside
 // those bytes right now is the core's check (JumpPlan::patched_length).
 #include <cstdint>

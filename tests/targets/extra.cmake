@@ -5,6 +5,11 @@
 if(TARGET target-insn_driver)  # x86-64 only
   target_sources(target-insn_driver PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/insn_classes.S)
 endif()
+# The sites jump mode relocates (a call, a jcc, a ret before padding, a
+# switch): the driver is jump_sites.c, its functions are in assembly.
+if(TARGET target-jump_sites)  # x86-64 only
+  target_sources(target-jump_sites PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/jump_sites.S)
+endif()
 
 # The resolution target again, as a non-PIE executable (load bias 0).
 uptrace_target(target-resolve-nopie SOURCES resolve.c OPTIONS -no-pie -fno-pie)
