@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/address.h"
+#include "common/condition.h"
 #include "common/memory.h"
 
 namespace uptrace::arch {
@@ -143,6 +144,16 @@ class ProbePlan {
     (void)trap;
     return false;
   }
+  // Whether pc (in the slot) is right after one of the slot's system call
+  // instructions (a jump trampoline's gettid). A thread single-stepped over
+  // one, out of the slot, stops with the kernel's report of the step from
+  // its syscall exit path (Isa::is_syscall_step_trap: TRAP_BRKPT on x86-64),
+  // not with the CPU's step trap; the core must take that as its own step,
+  // not as a SIGTRAP the program was sent.
+  virtual bool follows_syscall(uint64_t pc) const {
+    (void)pc;
+    return false;
+  }
 };
 
 // Everything known about a probe site before it is armed.
@@ -154,11 +165,33 @@ struct SiteAnalysis {
   std::vector<std::pair<ExecMode, std::string>> declined;
 };
 
+// A probe's condition (`if COND`) as a jump trampoline evaluates it before
+// it records the hit, so a hit that is filtered out writes nothing:
+// comparisons with constants of values the registers at the site give
+// alone (core/filter.h makes it; conditions that read memory stay in
+// uptrace, at a stop).
+struct JumpFilter {
+  enum class Kind : uint8_t { Compare, All, Any, Not };
+  Kind kind = Kind::Compare;
+  // Compare: the register (or the part of one) as arch::read_register reads
+  // it, or, without one, the site's address; then cut to `bytes` and
+  // extended per `is_signed`, as the fetch TYPE says; compared as signed or
+  // unsigned 64-bit integers. `op` is never Glob.
+  std::optional<RegisterRef> reg;
+  uint8_t bytes = 8;
+  bool is_signed = true;
+  CompareOp op = CompareOp::Eq;
+  uint64_t literal = 0;
+  std::vector<JumpFilter> children;  // All, Any: two or more; Not: one
+};
+
 // What one probe at a site records in jump mode: register words (indexes
-// into Regs::words, as they are at the site) in this order.
+// into Regs::words, as they are at the site) in this order, when its
+// filter holds (no filter: always).
 struct JumpRecordSpec {
   uint32_t probe = 0;
   std::vector<uint16_t> words;
+  std::optional<JumpFilter> filter;
 };
 
 // What the core offers a jump plan: the shared ring (common/ring_layout.h)
@@ -167,6 +200,43 @@ struct JumpContext {
   RuntimeAddr ring;
   uint64_t capacity = 0;  // records, a power of two
   std::vector<JumpRecordSpec> records;
+};
+
+// Code at an address: a function, or a part of one placed apart from it
+// (GCC's FUNC.cold), which branches back into it.
+struct CodePart {
+  RuntimeAddr start;
+  std::span<const uint8_t> code;
+};
+
+// The probed module's bytes as its file has them, by runtime address: what
+// a jump analysis reads beyond the function's code (a switch's jump table in
+// .rodata, whose entries are offsets the dynamic loader never relocates).
+class ImageReader {
+ public:
+  virtual ~ImageReader() = default;
+  // False when [addr, addr + out.size()) is not all in the file's loaded bytes.
+  virtual bool read(RuntimeAddr addr, std::span<uint8_t> out) const = 0;
+  // Whether some address the dynamic loader writes into the module's data
+  // (a relocation's value: where a position-independent module keeps every
+  // code address it stores, function pointers and label tables alike) lies
+  // in (lo, hi); nullopt when that is not known (a module that is not
+  // position-independent stores them with no relocation).
+  virtual std::optional<bool> pointer_into(RuntimeAddr lo, RuntimeAddr hi) const {
+    (void)lo;
+    (void)hi;
+    return std::nullopt;
+  }
+  // Every function of the module (each symbol with a size, once), for what
+  // only the whole module shows: hand-written assembly branches into other
+  // functions' middles (glibc's __mempcpy_*_unaligned_erms ends in a jmp to
+  // the second instruction of __memmove_*_unaligned_erms). Empty when not
+  // known.
+  virtual std::vector<CodePart> functions() const { return {}; }
+  // What an ISA derives once from functions() (every direct branch target,
+  // sorted), kept here so it lives as long as the sites that share this
+  // reader.
+  mutable std::shared_ptr<const void> derived;
 };
 
 // The code around a probe site, as the analysis needs it.
@@ -180,6 +250,15 @@ struct SiteContext {
   // Null when the core cannot offer jump mode here, and then why not.
   const JumpContext* jump = nullptr;
   std::string jump_unavailable = "jump mode is not available";
+  // The bytes after the function's end that neither a symbol nor an unwind
+  // entry claims (alignment padding, at most 16): a jump at a function's last
+  // ret or jmp may overwrite them when they are padding. Empty when unknown.
+  std::span<const uint8_t> after_function = {};
+  // The function's other parts (FUNC.cold), every one of them.
+  std::span<const CodePart> other_parts = {};
+  // Null when the module's bytes are not known (jump tables then cannot be
+  // read, and an indirect jump refuses).
+  const ImageReader* image = nullptr;
 };
 
 // Where a function's return address is while the thread stands on the

@@ -104,7 +104,9 @@ class ChromeWriter final : public HitWriter {
     last_ns_ = hit.time_ns;
   }
 
-  void format_count(Buffer&, std::string_view, uint64_t) override {}
+  // options.cpp refuses -c, --hist and --by with this format.
+  void format_count(Buffer&, const CountLine&) override {}
+  void format_hist(Buffer&, const HistBlock&) override {}
 
   // A global instant event, so the loss shows on the timeline where it was
   // found.

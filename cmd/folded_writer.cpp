@@ -64,7 +64,9 @@ class FoldedWriter final : public HitWriter {
     ++stacks_[key];
   }
 
-  void format_count(Buffer&, std::string_view, uint64_t) override {}
+  // options.cpp refuses -c, --hist and --by with this format.
+  void format_count(Buffer&, const CountLine&) override {}
+  void format_hist(Buffer&, const HistBlock&) override {}
   // Said on stderr; a line here would be read as a stack.
   void format_lost(Buffer&, int, uint64_t, std::string_view) override {}
 

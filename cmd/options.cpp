@@ -18,7 +18,7 @@ constexpr const char* kDescription =
     "  uptrace [OPTIONS] PROBE... -- COMMAND [ARG...]\n"
     "  uptrace --list [GLOB] (-p PID | -x FILE)\n"
     "  uptrace --explain PROBE... (-p PID | -x FILE)\n\n"
-    "PROBE    := [MODULE:]LOCATION [FETCH...]; see uptrace(1)\n"
+    "PROBE    := [MODULE:]LOCATION [FETCH...] [if COND]; see uptrace(1)\n"
     "LOCATION := FUNC | FUNC+OFF | FUNC%return | 0xADDR | SRCFILE:LINE | %PROVIDER:NAME (a USDT marker)";
 
 std::vector<std::string_view> split_commas(std::string_view text) {
@@ -74,7 +74,15 @@ ParseResult parse_command_line(int argc, char** argv) {
   app.add_option("--format", format,
                  "text, json (JSON Lines), chrome (a trace-event file for Perfetto) or folded (with --stack: "
                  "stacks for flame graphs)");
-  app.add_flag("-c,--count", o.count, "no line per hit; one line per probe with its hit count at exit");
+  app.add_flag("-c,--count", o.count,
+               "no line per hit; at exit one line per probe with its hit count (and for FUNC%return the total, "
+               "min, avg and max duration of its calls)");
+  app.add_option("--hist", o.hist,
+                 "no line per hit; at exit a log2 histogram per probe of its value NAME, or of 'duration' (FUNC%return)")
+      ->type_name("NAME");
+  app.add_option("--by", o.by, "group -c counts and --hist histograms by the value NAME, 'pid' or 'tid' (implies -c "
+                               "without --hist)")
+      ->type_name("NAME");
   app.add_option("-n,--max-hits", max_hits, "detach and exit after N hits in all");
   app.add_option("-d,--duration", duration, "detach and exit after SEC seconds");
   app.add_flag("-f,--follow", o.follow, "follow forked children");
@@ -84,7 +92,7 @@ ParseResult parse_command_line(int argc, char** argv) {
   app.add_flag("--list", o.list, "list probe-able functions and USDT markers (optionally matching GLOB)");
   app.add_flag("--explain", o.explain, "show where each probe resolves and how it would run; change nothing");
   app.add_flag("-q,--quiet", o.quiet, "no status messages on stderr");
-  app.add_option("probes", o.probes, "PROBE := [MODULE:]LOCATION [FETCH...] (see uptrace(1))");
+  app.add_option("probes", o.probes, "PROBE := [MODULE:]LOCATION [FETCH...] [if COND] (see uptrace(1))");
 
   try {
     std::reverse(args.begin(), args.end());  // CLI11 takes a vector last-argument-first
@@ -108,10 +116,13 @@ ParseResult parse_command_line(int argc, char** argv) {
   if (export_format && (o.list || o.explain))
     return {std::nullopt, usage_error(fmt::format("--format {} is for hits; {} prints text or json", format,
                                                   o.list ? "--list" : "--explain"))};
-  if (export_format && o.count)
+  if (export_format && (o.count || o.hist || o.by)) {
+    const char* option = o.count ? "-c" : o.hist ? "--hist" : "--by";
     return {std::nullopt, usage_error(o.format == OutputFormat::Chrome
-                                          ? "-c does not go with --format chrome, a record of every hit"
-                                          : "-c does not go with --format folded, which counts the hits per stack")};
+                                          ? fmt::format("{} does not go with --format chrome, a record of every hit", option)
+                                          : fmt::format("{} does not go with --format folded, which counts the hits per "
+                                                        "stack", option))};
+  }
   if (o.format == OutputFormat::Folded && !o.stack)
     return {std::nullopt, usage_error("--format folded needs --stack: the stacks are what it folds")};
   auto mode_value = arch::parse_mode_request(mode);
@@ -137,6 +148,10 @@ ParseResult parse_command_line(int argc, char** argv) {
     }
   }
   if (!o.pids.empty()) o.pid = o.pids.front();
+  for (const auto& [option, name] : {std::pair{"--hist", &o.hist}, std::pair{"--by", &o.by}}) {
+    if (*name && name->value().empty()) return {std::nullopt, usage_error(fmt::format("{} needs a NAME", option))};
+  }
+  if (o.by && !o.hist) o.count = true;
 
   int targets = (o.pid ? 1 : 0) + (have_command ? 1 : 0) + (o.exe ? 1 : 0);
   if (o.list && o.explain) return {std::nullopt, usage_error("--list and --explain do not go together")};

@@ -21,7 +21,9 @@ struct Options {
   std::vector<std::string> probes;   // or, with --list, the optional GLOB
   std::optional<std::string> output_path;
   OutputFormat format = OutputFormat::Text;
-  bool count = false;
+  bool count = false;                // -c; also --by without --hist
+  std::optional<std::string> hist;   // --hist NAME
+  std::optional<std::string> by;     // --by NAME
   uint64_t max_hits = 0;
   std::optional<double> duration_seconds;
   bool follow = false;

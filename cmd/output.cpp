@@ -191,6 +191,63 @@ void append_json_string(fmt::memory_buffer& out, std::string_view s) {
   append_char(out, '"');
 }
 
+// ns, us, ms or s with 3 decimals. The units are powers of 1000 apart, so
+// an integer number of nanoseconds is exact in 3 decimals of the next unit
+// and needs no rounding.
+void append_duration(fmt::memory_buffer& out, uint64_t ns) {
+  static constexpr std::string_view kUnits[] = {"ns", "us", "ms", "s"};
+  uint64_t whole = ns, frac = 0;
+  size_t unit = 0;
+  for (uint64_t scale = 1; unit + 1 < std::size(kUnits) && ns / scale >= 1000; ++unit) {
+    scale *= 1000;
+    whole = ns / scale;
+    frac = ns % scale / (scale / 1000);
+  }
+  append_int(out, whole);
+  append_char(out, '.');
+  const char digits[3] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                          static_cast<char>('0' + frac % 10)};
+  out.append(digits, digits + 3);
+  append(out, kUnits[unit]);
+}
+
+// A value in a text line: as its type and DWARF say, "(fault)" when unreadable.
+void append_text_value(fmt::memory_buffer& out, const FetchedValue& v) {
+  if (v.fault) {
+    append(out, "(fault)");
+  } else if (v.optimized_out) {
+    append(out, "(optimized out)");
+  } else if (v.type == FetchType::String) {
+    append_c_string(out, v.text);
+  } else if (v.show == ValueShow::Bool) {
+    append(out, value_bits(v) != 0 ? "true" : "false");
+  } else if (v.show == ValueShow::Enum && !v.text.empty()) {
+    append(out, v.text);
+  } else {
+    append_integer(out, v);
+  }
+}
+
+// A value in JSON: a number, a "0x..." string for x* types, a string,
+// true/false, an enumerator's name, or null when unreadable.
+void append_json_value(fmt::memory_buffer& out, const FetchedValue& v) {
+  if (v.fault || v.optimized_out) {
+    append(out, "null");
+  } else if (v.type == FetchType::String) {
+    append_json_string(out, v.text);
+  } else if (v.show == ValueShow::Bool) {
+    append(out, value_bits(v) != 0 ? "true" : "false");
+  } else if (v.show == ValueShow::Enum && !v.text.empty()) {
+    append_json_string(out, v.text);
+  } else if (fetch_type_is_hex(v.type)) {
+    append_char(out, '"');
+    append_integer(out, v);
+    append_char(out, '"');
+  } else {
+    append_json_integer(out, v);
+  }
+}
+
 std::string_view arg_name(const ProbeLabel& label, size_t i) {
   return i < label.arg_names.size() ? std::string_view(label.arg_names[i]) : std::string_view("?");
 }
@@ -199,25 +256,10 @@ std::string_view arg_name(const ProbeLabel& label, size_t i) {
 void append_json_args(fmt::memory_buffer& out, const Hit& hit, const ProbeLabel& label) {
   append_char(out, '{');
   for (size_t i = 0; i < hit.values.size(); ++i) {
-    const FetchedValue& v = hit.values[i];
     if (i != 0) append_char(out, ',');
     append_json_string(out, arg_name(label, i));
     append_char(out, ':');
-    if (v.fault || v.optimized_out) {
-      append(out, "null");
-    } else if (v.type == FetchType::String) {
-      append_json_string(out, v.text);
-    } else if (v.show == ValueShow::Bool) {
-      append(out, value_bits(v) != 0 ? "true" : "false");
-    } else if (v.show == ValueShow::Enum && !v.text.empty()) {
-      append_json_string(out, v.text);
-    } else if (fetch_type_is_hex(v.type)) {
-      append_char(out, '"');
-      append_integer(out, v);
-      append_char(out, '"');
-    } else {
-      append_json_integer(out, v);
-    }
+    append_json_value(out, hit.values[i]);
   }
   append_char(out, '}');
 }
@@ -246,23 +288,14 @@ class TextWriter final : public HitWriter {
     append_char(out, ' ');
     append(out, label.name);
     for (size_t i = 0; i < hit.values.size(); ++i) {
-      const FetchedValue& v = hit.values[i];
       append_char(out, ' ');
       append(out, arg_name(label, i));
       append_char(out, '=');
-      if (v.fault) {
-        append(out, "(fault)");
-      } else if (v.optimized_out) {
-        append(out, "(optimized out)");
-      } else if (v.type == FetchType::String) {
-        append_c_string(out, v.text);
-      } else if (v.show == ValueShow::Bool) {
-        append(out, value_bits(v) != 0 ? "true" : "false");
-      } else if (v.show == ValueShow::Enum && !v.text.empty()) {
-        append(out, v.text);
-      } else {
-        append_integer(out, v);
-      }
+      append_text_value(out, hit.values[i]);
+    }
+    if (const std::optional<uint64_t> duration = hit.duration_ns()) {
+      append(out, " duration=");
+      append_duration(out, *duration);
     }
     append_char(out, '\n');
     for (const std::string& frame : hit.stack) {
@@ -272,10 +305,53 @@ class TextWriter final : public HitWriter {
     }
   }
 
-  void format_count(Buffer& out, std::string_view probe, uint64_t hits) override {
-    append(out, probe);
+  void format_count(Buffer& out, const CountLine& c) override {
+    append(out, c.probe);
+    if (c.key) {
+      append_char(out, ' ');
+      append(out, c.key_name);
+      append_char(out, '=');
+      append_text_value(out, *c.key);
+    }
     append_char(out, ' ');
-    append_int(out, hits);
+    append_int(out, c.hits);
+    if (c.durations && c.durations->calls) {
+      append(out, " total=");
+      append_duration(out, c.durations->total);
+      append(out, " min=");
+      append_duration(out, c.durations->min);
+      append(out, " avg=");
+      append_duration(out, c.durations->avg());
+      append(out, " max=");
+      append_duration(out, c.durations->max);
+    }
+    append_char(out, '\n');
+  }
+
+  // bpftrace's layout: a header line, one line per bucket from the first to
+  // the last with a count (a 16-wide label, an 8-wide count, a bar of up to
+  // 52 '@' scaled to the largest count), then an empty line.
+  void format_hist(Buffer& out, const HistBlock& h) override {
+    append(out, h.probe);
+    if (h.key) {
+      append_char(out, ' ');
+      append(out, h.key_name);
+      append_char(out, '=');
+      append_text_value(out, *h.key);
+    }
+    append_char(out, ' ');
+    append(out, h.value_name);
+    append(out, ":\n");
+    if (!h.hist.empty()) {
+      constexpr size_t kBarWidth = 52;
+      const uint64_t most = h.hist.max_count();
+      for (size_t b = h.hist.first(); b <= h.hist.last(); ++b) {
+        const uint64_t n = h.hist.count(b);
+        const auto bar = static_cast<size_t>(static_cast<double>(n) / static_cast<double>(most) * kBarWidth);
+        fmt::format_to(std::back_inserter(out), "{:<16}{:>8} |{:<52}|\n", Log2Histogram::label(b), n,
+                       std::string(bar, '@'));
+      }
+    }
     append_char(out, '\n');
   }
 
@@ -283,6 +359,16 @@ class TextWriter final : public HitWriter {
   // here would break scripts that parse hit lines.
   void format_lost(Buffer&, int, uint64_t, std::string_view) override {}
 };
+
+// ,"key":{"NAME":VALUE} for a --by group.
+void append_key(fmt::memory_buffer& out, std::string_view name, const FetchedValue* key) {
+  if (!key) return;
+  append(out, ",\"key\":{");
+  append_json_string(out, name);
+  append_char(out, ':');
+  append_json_value(out, *key);
+  append_char(out, '}');
+}
 
 class JsonWriter final : public HitWriter {
  public:
@@ -313,6 +399,10 @@ class JsonWriter final : public HitWriter {
       any_optimized_out = true;
     }
     if (any_optimized_out) append_char(out, ']');
+    if (const std::optional<uint64_t> duration = hit.duration_ns()) {
+      append(out, ",\"duration_ns\":");
+      append_json_unsigned(out, *duration);
+    }
     if (!hit.stack.empty()) {
       append(out, ",\"stack\":[");
       for (size_t i = 0; i < hit.stack.size(); ++i) {
@@ -324,12 +414,47 @@ class JsonWriter final : public HitWriter {
     append(out, "}\n");
   }
 
-  void format_count(Buffer& out, std::string_view probe, uint64_t hits) override {
+  void format_count(Buffer& out, const CountLine& c) override {
     append(out, "{\"probe\":");
-    append_json_string(out, probe);
+    append_json_string(out, c.probe);
+    append_key(out, c.key_name, c.key);
     append(out, ",\"hits\":");
-    append_json_unsigned(out, hits);
+    append_json_unsigned(out, c.hits);
+    if (c.durations && c.durations->calls) {
+      append(out, ",\"duration_ns\":{\"total\":");
+      append_json_unsigned(out, c.durations->total);
+      append(out, ",\"min\":");
+      append_json_unsigned(out, c.durations->min);
+      append(out, ",\"avg\":");
+      append_json_unsigned(out, c.durations->avg());
+      append(out, ",\"max\":");
+      append_json_unsigned(out, c.durations->max);
+      append_char(out, '}');
+    }
     append(out, "}\n");
+  }
+
+  // The buckets printed in text, as [lo, hi) numbers; the negative bucket
+  // has no lo (null).
+  void format_hist(Buffer& out, const HistBlock& h) override {
+    append(out, "{\"probe\":");
+    append_json_string(out, h.probe);
+    append_key(out, h.key_name, h.key);
+    append(out, ",\"hist\":[");
+    if (!h.hist.empty()) {
+      for (size_t b = h.hist.first(); b <= h.hist.last(); ++b) {
+        if (b != h.hist.first()) append_char(out, ',');
+        append(out, "{\"lo\":");
+        if (std::optional<uint64_t> lo = Log2Histogram::lo(b)) append_int(out, *lo);
+        else append(out, "null");
+        append(out, ",\"hi\":");
+        append(out, Log2Histogram::hi(b));
+        append(out, ",\"count\":");
+        append_int(out, h.hist.count(b));
+        append_char(out, '}');
+      }
+    }
+    append(out, "]}\n");
   }
 
   void format_lost(Buffer& out, int pid, uint64_t hits, std::string_view why) override {
@@ -367,6 +492,12 @@ void json_string(fmt::memory_buffer& out, std::string_view s) { append_json_stri
 void json_args(fmt::memory_buffer& out, const Hit& hit, const ProbeLabel& label) { append_json_args(out, hit, label); }
 
 }  // namespace detail
+
+std::string format_duration(uint64_t ns) {
+  fmt::memory_buffer out;
+  append_duration(out, ns);
+  return fmt::to_string(out);
+}
 
 std::optional<OutputFormat> parse_output_format(std::string_view text) {
   if (text == "text") return OutputFormat::Text;
@@ -428,14 +559,45 @@ bool HitWriter::hit(const Hit& hit) {
   return true;
 }
 
-bool HitWriter::finish(std::span<const uint64_t> hits_per_probe) {
+bool HitWriter::finish(std::span<const uint64_t> hits_per_probe, const Aggregator* aggregates) {
   if (error_ != 0) return false;
   if (finished_) return true;
   finished_ = true;
   start();
-  if (count_only_) {
+  if (!count_only_) {
+    format_end(buffer_);
+    return write_buffer();
+  }
+  const AggregateOptions none{true, std::nullopt, std::nullopt};
+  const AggregateOptions& o = aggregates ? aggregates->options() : none;
+  auto groups = [&](size_t i) -> const std::map<GroupKey, Group>* {
+    return aggregates && i < aggregates->probes() ? &aggregates->groups(i) : nullptr;
+  };
+  if (o.count) {
     for (size_t i = 0; i < labels_.size(); ++i) {
-      format_count(buffer_, labels_[i].name, i < hits_per_probe.size() ? hits_per_probe[i] : 0);
+      const std::map<GroupKey, Group>* g = groups(i);
+      if (o.by && g) {
+        for (const auto& [key, group] : *g)
+          format_count(buffer_, {labels_[i].name, *o.by, &key.value, group.hits, &group.durations});
+        continue;
+      }
+      // Counted by core/, which sees every kept hit; the durations of a
+      // return probe's hits are here.
+      const uint64_t hits = i < hits_per_probe.size() ? hits_per_probe[i] : 0;
+      const Durations* durations = g && !g->empty() ? &g->begin()->second.durations : nullptr;
+      format_count(buffer_, {labels_[i].name, {}, nullptr, hits, durations});
+    }
+  }
+  if (o.hist) {
+    const Log2Histogram no_hits;
+    for (size_t i = 0; i < labels_.size(); ++i) {
+      const std::map<GroupKey, Group>* g = groups(i);
+      if (o.by && g) {
+        for (const auto& [key, group] : *g)
+          format_hist(buffer_, {labels_[i].name, *o.by, &key.value, *o.hist, group.hist});
+        continue;
+      }
+      format_hist(buffer_, {labels_[i].name, {}, nullptr, *o.hist, g && !g->empty() ? g->begin()->second.hist : no_hits});
     }
   }
   format_end(buffer_);

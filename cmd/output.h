@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "cmd/aggregate.h"
+#include "cmd/histogram.h"
 #include "common/hit.h"
 
 namespace uptrace::cmd {
@@ -53,12 +55,15 @@ class HitWriter {
   //
   // One hit (buffered; nothing at all in count mode).
   [[nodiscard]] bool hit(const Hit& hit);
-  // At exit. Count mode: one line per label, in label order, from
-  // hits_per_probe (indexed like the labels; missing entries count 0). A
-  // probe placed at several addresses (a SRCFILE:LINE with inlined copies)
-  // has one label, so it is one line. Then flushes. A second call does
-  // nothing.
-  [[nodiscard]] bool finish(std::span<const uint64_t> hits_per_probe);
+  // At exit. Count mode (no line per hit): with -c (and without
+  // `aggregates`), one line per label, in label order, from hits_per_probe
+  // (indexed like the labels; missing entries count 0), with the durations
+  // of a return probe's calls from `aggregates`; with --by, one line per
+  // group of a label instead, in key order; then with --hist, one histogram
+  // per label (or group). A probe placed at several addresses (a
+  // SRCFILE:LINE with inlined copies) has one label, so it is one line.
+  // Then flushes. A second call does nothing.
+  [[nodiscard]] bool finish(std::span<const uint64_t> hits_per_probe, const Aggregator* aggregates = nullptr);
   // Writes everything buffered now.
   [[nodiscard]] bool flush();
   // The labels grew (probes resolved in another process, or in a library
@@ -79,8 +84,27 @@ class HitWriter {
 
   HitWriter(bool count_only, int fd, bool owns_fd, std::string path, std::vector<ProbeLabel> labels);
 
+  // One line of counts: a probe's, or with --by one group's (`key`, the
+  // value of the --by NAME `key_name`); `durations` when its hits had any.
+  struct CountLine {
+    std::string_view probe;
+    std::string_view key_name;
+    const FetchedValue* key = nullptr;
+    uint64_t hits = 0;
+    const Durations* durations = nullptr;
+  };
+  // One histogram of --hist NAME (`value_name`), of a probe or a group.
+  struct HistBlock {
+    std::string_view probe;
+    std::string_view key_name;
+    const FetchedValue* key = nullptr;
+    std::string_view value_name;
+    const Log2Histogram& hist;
+  };
+
   virtual void format_hit(Buffer& out, const Hit& hit, const ProbeLabel& label) = 0;
-  virtual void format_count(Buffer& out, std::string_view probe, uint64_t hits) = 0;
+  virtual void format_count(Buffer& out, const CountLine& line) = 0;
+  virtual void format_hist(Buffer& out, const HistBlock& block) = 0;
   virtual void format_lost(Buffer& out, int pid, uint64_t hits, std::string_view why) = 0;
   // What a format has before its first hit and after its last (a JSON
   // array's brackets; an aggregate's lines): format_start once, before
@@ -102,6 +126,11 @@ class HitWriter {
   bool started_ = false;
   bool finished_ = false;
 };
+
+// A duration as SPEC.md "Latency and aggregation" prints it: in ns, us, ms
+// or s, whichever keeps the integer part below 1000 (s above that), with
+// exactly 3 decimals: "523.000ns", "1.234us", "2.500s".
+std::string format_duration(uint64_t ns);
 
 // Installs a do-nothing SIGPIPE handler unless SIGPIPE is already handled or
 // ignored, so a write to a closed pipe fails with EPIPE instead of killing

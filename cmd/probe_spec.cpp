@@ -7,6 +7,8 @@
 #include <set>
 #include <utility>
 
+#include "cmd/condition_parser.h"
+#include "cmd/number.h"
 #include "common/error.h"
 #include "elf/demangle.h"
 
@@ -46,38 +48,6 @@ bool is_identifier(std::string_view s) {
     if (!is_ident_char(c)) return false;
   }
   return true;
-}
-
-enum class NumberStatus { Ok, NotANumber, TooLarge };
-
-// Decimal or 0x-hex, nothing else. A leading 0 does not mean octal: users
-// copy offsets from objdump/gdb, where "010" would silently become 8.
-NumberStatus parse_number(std::string_view s, uint64_t& out) {
-  unsigned base = 10;
-  if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    base = 16;
-    s.remove_prefix(2);
-  }
-  if (s.empty()) return NumberStatus::NotANumber;
-  uint64_t value = 0;
-  bool overflow = false;
-  for (char c : s) {
-    unsigned digit;
-    if (is_digit(c)) {
-      digit = static_cast<unsigned>(c - '0');
-    } else if (base == 16 && c >= 'a' && c <= 'f') {
-      digit = static_cast<unsigned>(c - 'a' + 10);
-    } else if (base == 16 && c >= 'A' && c <= 'F') {
-      digit = static_cast<unsigned>(c - 'A' + 10);
-    } else {
-      return NumberStatus::NotANumber;
-    }
-    if (value > (std::numeric_limits<uint64_t>::max() - digit) / base) overflow = true;
-    value = value * base + digit;
-  }
-  if (overflow) return NumberStatus::TooLarge;
-  out = value;
-  return NumberStatus::Ok;
 }
 
 // Length of the balanced group that opens at s[0] ('(' or '<'), counting
@@ -206,6 +176,14 @@ class Parser {
     bool is_return = std::holds_alternative<loc::Return>(spec.location);
     std::set<std::string, std::less<>> names;
     for (size_t i = 1; i < tokens.size(); ++i) {
+      // `if` ends the fetch arguments: the rest of the word, spaces and
+      // quoted strings included, is the condition. No fetch argument can be
+      // "if" (a C keyword names no variable), nor begin with "if(".
+      if (tokens[i] == "if" || tokens[i].starts_with("if(")) {
+        const size_t at = static_cast<size_t>(tokens[i].data() - word_.data());
+        spec.condition = parse_condition(word_, at + 2, is_return, spec.args);
+        break;
+      }
       FetchArg arg = FetchParser(word_, tokens[i], is_return).parse();
       if (!names.insert(arg.name).second) {
         throw_usage("bad fetch argument '{}' in probe '{}': the name '{}' is used twice (name one of them: NAME=EXPR)",
@@ -381,11 +359,18 @@ class Parser {
     spec.location = loc::Function{name, offset, true, is_glob};
   }
 
+  std::string_view word_;
+
+ public:
   // One fetch argument, "[NAME=]EXPR[:TYPE]", by recursive descent over EXPR.
+  // Errors begin with `error_prefix` (the default names the argument and
+  // the probe).
   class FetchParser {
    public:
-    FetchParser(std::string_view word, std::string_view token, bool is_return)
-        : word_(word), token_(token), is_return_(is_return) {}
+    FetchParser(std::string_view word, std::string_view token, bool is_return, std::string error_prefix = {})
+        : word_(word), token_(token), is_return_(is_return), error_prefix_(std::move(error_prefix)) {
+      if (error_prefix_.empty()) error_prefix_ = fmt::format("bad fetch argument '{}' in probe '{}': ", token_, word_);
+    }
 
     FetchArg parse() {
       FetchArg arg;
@@ -439,9 +424,7 @@ class Parser {
     }
 
    private:
-    [[noreturn]] void fail(std::string_view what) const {
-      throw_usage("bad fetch argument '{}' in probe '{}': {}", token_, word_, what);
-    }
+    [[noreturn]] void fail(std::string_view what) const { throw_usage("{}{}", error_prefix_, what); }
 
     bool at_end_of_operand() const { return pos_ >= expr_.size() || expr_[pos_] == ')'; }
 
@@ -583,11 +566,10 @@ class Parser {
     std::string_view word_;
     std::string_view token_;
     bool is_return_;
+    std::string error_prefix_;
     std::string_view expr_;
     size_t pos_ = 0;
   };
-
-  std::string_view word_;
 };
 
 }  // namespace
@@ -632,5 +614,10 @@ std::string ProbeSpec::display_name(std::string_view matched_function) const {
 }
 
 ProbeSpec parse_probe(std::string_view word) { return Parser(word).parse(); }
+
+FetchArg parse_fetch_arg(std::string_view word, std::string_view token, bool is_return_probe,
+                         std::string error_prefix) {
+  return Parser::FetchParser(word, token, is_return_probe, std::move(error_prefix)).parse();
+}
 
 }  // namespace uptrace::cmd

@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/condition.h"
 #include "common/fetch.h"
 
 namespace uptrace::cmd {
@@ -35,6 +36,7 @@ struct ProbeSpec {
   std::optional<std::string> module;  // MODULE: prefix, when given
   Location location;
   std::vector<FetchArg> args;
+  std::optional<Condition> condition;  // `if COND`
 
   // SPEC.md "Output": the location normalised (module kept, offsets as +0x
   // hex). For a glob, pass the matched function name (a marker's
@@ -44,6 +46,13 @@ struct ProbeSpec {
 
 // Throws Error(Usage) with one line naming the word and what is wrong.
 ProbeSpec parse_probe(std::string_view word);
+
+// One fetch argument "[NAME=]EXPR[:TYPE]" of the probe `word` (for the
+// operands of a condition, cmd/condition_parser.h). Throws Error(Usage):
+// `error_prefix` and what is wrong (by default the prefix names the
+// argument and the probe).
+FetchArg parse_fetch_arg(std::string_view word, std::string_view token, bool is_return_probe,
+                         std::string error_prefix = {});
 
 // Where a MODULE: prefix ends in `word`: its first ':' that is a colon
 // alone, not part of a C++ "::" (and not inside a parameter list); npos

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -21,29 +22,47 @@ namespace {
 
 bool is_return_probe(const ProbeSpec& spec) { return std::holds_alternative<loc::Return>(spec.location); }
 
+// The condition's operands that are expressions of their own (not names
+// of the probe's arguments).
+void condition_operands(const Condition& c, std::vector<const FetchArg*>& out) {
+  if (c.kind == Condition::Kind::Compare && !c.operand.arg_name) out.push_back(&c.operand.expr);
+  for (const Condition& child : c.children) condition_operands(child, out);
+}
+
+// Every fetch expression of the probe: its arguments and its condition's own.
+std::vector<const FetchArg*> all_fetch_args(const ProbeSpec& spec) {
+  std::vector<const FetchArg*> out;
+  for (const FetchArg& a : spec.args) out.push_back(&a);
+  if (spec.condition) condition_operands(*spec.condition, out);
+  return out;
+}
+
 bool reads_argument(const FetchExpr& e) {
   if (std::holds_alternative<fetch::Argument>(e.node)) return true;
   if (const auto* d = std::get_if<fetch::Deref>(&e.node)) return d->inner && reads_argument(*d->inner);
   return false;
 }
 
-// Whether a fetch argument reads $argN, whose registers are the platform's C
-// calling convention.
+// Whether a fetch argument or a condition's operand reads $argN, whose
+// registers are the platform's C calling convention.
 bool uses_arguments(const ProbeSpec& spec) {
-  return std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) { return reads_argument(a.expr); });
+  const std::vector<const FetchArg*> args = all_fetch_args(spec);
+  return std::any_of(args.begin(), args.end(), [](const FetchArg* a) { return reads_argument(a->expr); });
 }
 
 bool uses_dwarf(const ProbeSpec& spec) {
-  return std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) {
-    return std::holds_alternative<fetch::Variable>(a.expr.node) || std::holds_alternative<fetch::Params>(a.expr.node);
+  const std::vector<const FetchArg*> args = all_fetch_args(spec);
+  return std::any_of(args.begin(), args.end(), [](const FetchArg* a) {
+    return std::holds_alternative<fetch::Variable>(a->expr.node) || std::holds_alternative<fetch::Params>(a->expr.node);
   });
 }
 
 // A $retval that DWARF may type: one without :TYPE (`+OFF($retval)` reads
 // memory and `$retval:string` a string, as the user wrote).
 bool types_retval(const ProbeSpec& spec) {
-  return is_return_probe(spec) && std::any_of(spec.args.begin(), spec.args.end(), [](const FetchArg& a) {
-           return !a.type && std::holds_alternative<fetch::ReturnValue>(a.expr.node);
+  const std::vector<const FetchArg*> args = all_fetch_args(spec);
+  return is_return_probe(spec) && std::any_of(args.begin(), args.end(), [](const FetchArg* a) {
+           return !a->type && std::holds_alternative<fetch::ReturnValue>(a->expr.node);
          });
 }
 
@@ -160,7 +179,10 @@ Resolver::Resolver(const arch::Isa& isa, std::vector<ProbeSpec> specs) : isa_(is
 Resolver::~Resolver() = default;
 
 void Resolver::validate_fetch_args() const {
-  for (const ProbeSpec& spec : specs_) core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec));
+  for (const ProbeSpec& spec : specs_) {
+    core::FetchProgram args(isa_, spec.args, spec.text, is_return_probe(spec));
+    if (spec.condition) core::Filter(isa_, *spec.condition, args, spec.text, is_return_probe(spec));
+  }
 }
 
 const elf::ElfFile& Resolver::elf_for(const std::string& access_path, const std::string& display_path) {
@@ -712,6 +734,102 @@ std::optional<Resolver::EntryCode> Resolver::entry_code(const Module& module, co
   return c;
 }
 
+namespace {
+
+// The module's file bytes by runtime address, for the jump analysis's reads
+// of jump tables. It keeps the file open as long as any site needs it.
+class ElfImage final : public arch::ImageReader {
+ public:
+  ElfImage(std::shared_ptr<const elf::ElfFile> elf, uint64_t load_bias) : elf_(std::move(elf)), bias_(load_bias) {}
+  bool read(RuntimeAddr addr, std::span<uint8_t> out) const override {
+    if (addr.value < bias_) return false;
+    try {
+      std::vector<uint8_t> bytes = elf_->read(FileAddr(addr.value - bias_), out.size());
+      if (bytes.size() != out.size()) return false;
+      std::copy(bytes.begin(), bytes.end(), out.begin());
+      return true;
+    } catch (const Error&) {
+      return false;  // not in one segment's file-backed bytes
+    }
+  }
+  std::optional<bool> pointer_into(RuntimeAddr lo, RuntimeAddr hi) const override {
+    const auto& pointers = elf_->relocated_pointers();
+    if (!pointers || lo.value < bias_) return std::nullopt;
+    auto next = std::upper_bound(pointers->begin(), pointers->end(), FileAddr(lo.value - bias_));
+    return next != pointers->end() && next->value + bias_ < hi.value;
+  }
+  std::vector<arch::CodePart> functions() const override {
+    std::call_once(code_once_, [&] {
+      uint64_t last = 0;
+      for (const elf::Function& f : elf_->functions()) {
+        if (f.size == 0 || f.addr.value == last) continue;  // aliases share their bytes
+        last = f.addr.value;
+        try {
+          code_.push_back({RuntimeAddr(f.addr.value + bias_), elf_->read(f.addr, f.size)});
+        } catch (const Error&) {
+          // Not in a segment's file bytes (a symbol in .bss): no code.
+        }
+      }
+    });
+    std::vector<arch::CodePart> out;
+    out.reserve(code_.size());
+    for (const auto& [at, bytes] : code_) out.push_back({at, bytes});
+    return out;
+  }
+
+ private:
+  std::shared_ptr<const elf::ElfFile> elf_;
+  uint64_t bias_;
+  mutable std::once_flag code_once_;
+  mutable std::vector<std::pair<RuntimeAddr, std::vector<uint8_t>>> code_;
+};
+
+constexpr uint64_t kMaxPadding = 16;
+
+// Whether `part` is "FUNCTION.cold" or "FUNCTION.cold.N".
+bool is_part_of(std::string_view part, std::string_view function) {
+  if (!part.starts_with(function)) return false;
+  std::string_view rest = part.substr(function.size());
+  if (rest == ".cold") return true;
+  if (!rest.starts_with(".cold.") || rest.size() == 6) return false;
+  return std::all_of(rest.begin() + 6, rest.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+void Resolver::add_jump_context(core::ProbeSite& s, const elf::ElfFile& elf, const Module& module,
+                                const std::string& function, FileAddr end) {
+  // The bytes after the function that nothing else claims: no symbol's and
+  // no unwind entry's (a static function has an FDE even in a stripped
+  // library), so overwriting them can only touch padding.
+  uint64_t free = 0;
+  while (free < kMaxPadding && !elf.function_containing(end + free) && !elf.frame_range_containing(end + free)) ++free;
+  if (free) {
+    try {
+      s.after_function = elf.read(end, free);
+    } catch (const Error&) {
+      s.after_function.clear();  // past the segment's file bytes
+    }
+  }
+  // GCC's split-off parts (FUNC.cold, FUNC.cold.N) jump back into the
+  // function from outside it: the analysis decodes them too.
+  for (const elf::Function& f : elf.functions()) {
+    if (!f.cold_part || !is_part_of(f.name, function)) continue;
+    try {
+      s.other_parts.push_back({RuntimeAddr(f.addr.value + module.load_bias), elf.read(f.addr, f.size)});
+    } catch (const Error&) {
+      s.jump_unavailable = fmt::format("{}, a part of the function placed elsewhere, cannot be read", f.name);
+    }
+  }
+  // One reader per mapped file, shared by its sites: what the analysis
+  // derives from the whole module is kept in it.
+  auto& image = images_[{&elf, module.load_bias}];
+  if (!image)
+    for (auto& [path, file] : files_)
+      if (file.get() == &elf) image = std::make_shared<ElfImage>(file, module.load_bias);
+  s.image = image;
+}
+
 void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
                         const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry,
                         std::vector<std::string>* untyped_retval) {
@@ -774,10 +892,11 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   // A jump probe checks every branch in the function; GCC's split-off cold
   // part (FUNC.cold) jumps back in from outside it, to places no branch
   // inside shows, and code without a symbol may have such parts too.
-  if (function.empty())
+  if (function.empty()) {
     s.jump_unavailable = "the code has no function symbol, so branches into it from elsewhere cannot be ruled out";
-  else if (!elf.find_function(function + ".cold").empty())
-    s.jump_unavailable = fmt::format("{}.cold, a part of the function placed elsewhere, may jump back into it", function);
+  } else {
+    add_jump_context(s, elf, module, function, start + size);
+  }
   std::unique_ptr<VariableSource> variables;
   if (uses_dwarf(spec)) {
     try {
@@ -799,11 +918,13 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
     variables = std::move(wrapped);
   }
   s.fetch = core::FetchProgram(isa_, spec.args, spec.text, is_return_probe(spec), variables.get());
+  if (spec.condition)
+    s.filter = core::Filter(isa_, *spec.condition, s.fetch, spec.text, is_return_probe(spec), variables.get());
   if (lenient && lenient->refused()) untyped_retval->push_back(function.empty() ? shown_name : function);
   // Unoptimised code keeps variables in stack slots that its prologue fills:
   // at the entry they hold garbage. Like gdb and perf probe, a FUNC probe
   // that reads them goes after the prologue instead (--explain says so).
-  if (at_entry && s.fetch.reads_frame_slots()) {
+  if (at_entry && (s.fetch.reads_frame_slots() || s.filter.reads_frame_slots())) {
     if (auto past = elf.after_prologue(addr, start + size); past && *past != addr) {
       add_site(spec, module, elf, *past, shown_name, label, out, false);
       out.info.back().after_prologue = true;

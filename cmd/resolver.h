@@ -129,6 +129,9 @@ class Resolver {
   // `untyped_retval`: for the matches of a %return glob, where a $retval
   // DWARF refuses (void, struct, floating point) is left untyped and the
   // function's name added here instead of failing every match.
+  // What a jump analysis needs beyond the function (core::ProbeSite).
+  void add_jump_context(core::ProbeSite& s, const elf::ElfFile& elf, const Module& module, const std::string& function,
+                        FileAddr end);
   void add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
                 const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false,
                 std::vector<std::string>* untyped_retval = nullptr);
@@ -171,7 +174,9 @@ class Resolver {
   // While resolve_in_process runs.
   pid_t pid_ = 0;
   std::unique_ptr<IfuncPicks> ifuncs_;
-  std::map<std::string, std::unique_ptr<elf::ElfFile>> files_;
+  std::map<std::string, std::shared_ptr<elf::ElfFile>> files_;
+  // The module readers jump analyses share (add_jump_context), by file and load bias.
+  std::map<std::pair<const elf::ElfFile*, uint64_t>, std::shared_ptr<const arch::ImageReader>> images_;
 };
 
 }  // namespace uptrace::cmd

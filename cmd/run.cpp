@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "cmd/aggregate.h"
 #include "cmd/probe_spec.h"
 #include "cmd/resolver.h"
 #include "arch/isa.h"
@@ -33,7 +34,11 @@ namespace {
 class WriterSink final : public core::HitSink {
  public:
   std::unique_ptr<HitWriter> writer;
-  bool on_hit(const Hit& hit) override { return writer->hit(hit); }
+  std::unique_ptr<Aggregator> aggregates;  // -c, --hist, --by
+  bool on_hit(const Hit& hit) override {
+    if (aggregates) aggregates->add(hit);
+    return writer->hit(hit);
+  }
   bool flush() override { return writer->flush(); }
   // Said even with -q: a count that is short must never look exact.
   void on_lost(pid_t pid, uint64_t hits, const std::string& why) override {
@@ -289,9 +294,44 @@ int explain(const Options& o, const arch::Isa& isa, const std::vector<ProbeSpec>
   return all_placeable ? 0 : 1;
 }
 
+// --hist and --by name a value every probe has: said before anything is
+// attached or launched, except for probes with $params, whose names only
+// their DWARF knows (the Aggregator checks those once they are resolved).
+void check_aggregate_names(const Options& o, const std::vector<ProbeSpec>& specs) {
+  for (const ProbeSpec& spec : specs) {
+    auto has = [&](const std::string& name) {
+      return std::any_of(spec.args.begin(), spec.args.end(), [&](const FetchArg& a) {
+        return a.name == name || std::holds_alternative<fetch::Params>(a.expr.node);
+      });
+    };
+    std::string names;
+    for (const FetchArg& a : spec.args) names += (names.empty() ? "" : " ") + a.name;
+    const std::string values = names.empty() ? "it fetches none" : "its values: " + names;
+    const bool returns = std::holds_alternative<loc::Return>(spec.location);
+    if (o.hist && !has(*o.hist) && !(returns && *o.hist == "duration")) {
+      if (*o.hist == "duration")
+        throw_usage_hint(kAggregateNameHint,
+                         "--hist duration: probe '{}' is no FUNC%return probe, whose hits alone have a duration",
+                         spec.text);
+      throw_usage_hint(kAggregateNameHint, "--hist {}: probe '{}' has no value named '{}' ({})", *o.hist, spec.text,
+                       *o.hist, values);
+    }
+    if (o.hist) {
+      for (const FetchArg& a : spec.args)
+        if (a.name == *o.hist && a.type == FetchType::String)
+          throw_usage_hint("a histogram counts integers: fetch it as one (NAME=EXPR:s64, or u64, x64 ...)",
+                           "--hist {}: in probe '{}' it is a string; a histogram needs an integer", *o.hist, spec.text);
+    }
+    if (o.by && !has(*o.by) && *o.by != "pid" && *o.by != "tid")
+      throw_usage_hint(kAggregateNameHint, "--by {}: probe '{}' has no value named '{}' ({}; or pid, tid)", *o.by,
+                       spec.text, *o.by, values);
+  }
+}
+
 int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
+  const bool count_only = o.count || o.hist;
   // A bad -o path is an error before anything is attached or launched.
-  if (o.output_path) (void)HitWriter::open(o.format, o.count, *o.output_path, {});
+  if (o.output_path) (void)HitWriter::open(o.format, count_only, *o.output_path, {});
   survive_closed_output();
   // The tracer waits for these with sigtimedwait; blocked, none is lost.
   // (The supervisor blocked them already; tracing without it works too.)
@@ -311,16 +351,22 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
   if (!o.quiet) topt.status = print_status;
 
   core::Tracer tracer(isa, topt, sink);
+  std::vector<ProbeLabel> labels;
   auto take_labels = [&](Resolution& res) {
     if (!o.quiet)
       for (const std::string& w : res.warnings) print_status(w);
     // Every resolution (one per process, and later ones for libraries
     // loaded later) names its probes in the resolver's one label table.
-    if (!sink.writer)
-      sink.writer = o.output_path ? HitWriter::open(o.format, o.count, *o.output_path, res.labels)
-                                  : HitWriter::create(o.format, o.count, 1, res.labels);
-    else
+    labels = res.labels;
+    if (!sink.writer) {
+      if (count_only)
+        sink.aggregates = std::make_unique<Aggregator>(AggregateOptions{o.count, o.hist, o.by}, res.labels);
+      sink.writer = o.output_path ? HitWriter::open(o.format, count_only, *o.output_path, res.labels)
+                                  : HitWriter::create(o.format, count_only, 1, res.labels);
+    } else {
+      if (sink.aggregates) sink.aggregates->set_labels(res.labels);
       sink.writer->set_labels(res.labels);
+    }
   };
   auto resolve = [&](pid_t pid) {
     Resolution res = resolver.resolve_in_process(pid);
@@ -335,8 +381,19 @@ int trace(const Options& o, const arch::Isa& isa, Resolver& resolver) {
   });
   core::TraceResult result = o.pid ? tracer.attach(o.pids, resolve) : tracer.launch(o.command, resolve);
 
-  if (sink.writer && !sink.writer->finish(tracer.hit_counts()) && sink.writer->error() != EPIPE)
+  if (sink.writer && !sink.writer->finish(tracer.hit_counts(), sink.aggregates.get()) && sink.writer->error() != EPIPE)
     throw_runtime("{}", sink.writer->error_message());
+  // A histogram that leaves hits out says so, even with -q, as lost hits do.
+  if (sink.aggregates && o.hist) {
+    for (size_t i = 0; i < sink.aggregates->probes() && i < labels.size(); ++i) {
+      uint64_t left_out = 0;
+      for (const auto& [key, group] : sink.aggregates->groups(i)) left_out += group.not_counted;
+      if (left_out)
+        print_status(fmt::format("warning: {} hits of {} are not in its histogram: their {} was unreadable or not an "
+                                 "integer",
+                                 left_out, labels[i].name, *o.hist));
+    }
+  }
   if (o.pid) return 0;
   return result.term_signal ? 128 + result.term_signal : result.exit_code;
 }
@@ -383,6 +440,7 @@ int run(const Options& o) {
   Resolver resolver(isa, specs);
   resolver.validate_fetch_args();
   if (o.explain) return explain(o, isa, specs);
+  check_aggregate_names(o, specs);
   return trace(o, isa, resolver);
 }
 

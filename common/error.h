@@ -39,6 +39,13 @@ template <class... Args>
   throw Error(ErrorKind::Usage, fmt::format(f, std::forward<Args>(args)...));
 }
 
+// A usage error whose `hint` says what would be right (printed after it, on
+// its line, as "; hint: ...").
+template <class... Args>
+[[noreturn]] void throw_usage_hint(std::string hint, fmt::format_string<Args...> f, Args&&... args) {
+  throw Error(ErrorKind::Usage, fmt::format(f, std::forward<Args>(args)...), std::move(hint));
+}
+
 template <class... Args>
 [[noreturn]] void throw_runtime(fmt::format_string<Args...> f, Args&&... args) {
   throw Error(ErrorKind::Runtime, fmt::format(f, std::forward<Args>(args)...));

@@ -20,10 +20,15 @@ struct Hit {
   RuntimeAddr addr;      // the probe site in the target
   std::vector<FetchedValue> values;  // one per fetch argument, in order
   std::vector<std::string> stack;    // --stack frames, innermost first
-  // A FUNC%return hit: when its call entered FUNC, on the clock of time_ns
-  // (time_ns - *entry_time_ns is the call's duration). Empty for every other
-  // hit, and for a return whose entry time is not known.
+  // A FUNC%return hit: when its call entered FUNC (the frame it is paired
+  // with, core/return_stack.h), on the clock of time_ns. Empty for every
+  // other hit, and for a return whose entry time is not known.
   std::optional<uint64_t> entry_time_ns;
+  // The call's duration, for a FUNC%return hit whose entry time is known.
+  std::optional<uint64_t> duration_ns() const {
+    if (!entry_time_ns) return std::nullopt;
+    return time_ns > *entry_time_ns ? time_ns - *entry_time_ns : 0;
+  }
 };
 
 // What the output needs to know about each probe.

@@ -28,6 +28,10 @@ struct ArmedSite {
     uint32_t label;
     FetchProgram fetch;
     ProbeRole role = ProbeRole::Entry;
+    // Evaluated by uptrace at a stop; a jump plan evaluates it in the
+    // trampoline instead (JumpRecordSpec::filter), so drained records are
+    // all kept hits.
+    Filter filter = {};
   };
   std::vector<Probe> probes;
   // With a Return probe: ProbeSite::return_spill (the same for every probe
@@ -37,7 +41,7 @@ struct ArmedSite {
 
 // The probes on one MODULE: that the program may map or unmap while it is
 // traced (dlopen, dlclose): pending until it is loaded, armed while it is,
-// disarmed before it goes (core/loader_watch.h).
+// forgotten once it is gone (core/loader_watch.h).
 struct ModuleProbes {
   std::string name;  // MODULE as the user wrote it
   std::string file;  // the file its probes were checked against (where the program would load it from)
@@ -45,11 +49,7 @@ struct ModuleProbes {
   struct Loaded {
     std::string path;    // as /proc/PID/maps names it
     AddressRange range;  // the module's mapped range, where its sites are
-    bool armed = true;   // false once disarmed before an unmap (RT_DELETE), or when arming failed
-    bool failed = false;  // arming it failed (said once): not tried again while it stays mapped
-    // Disarmed: its sites (indices into AddressSpace::sites), to be patched
-    // again if it is still mapped once the dynamic linker is done.
-    std::vector<uint32_t> sites;
+    bool armed = true;   // false when arming failed (said once): not tried again while it stays mapped
   };
   std::optional<Loaded> loaded;  // where its probes are armed; none while it is not loaded
 };

@@ -98,12 +98,12 @@ std::map<pid_t, uint64_t> Arming::thread_pcs(const Process& proc) {
   return pcs;
 }
 
-void Arming::arm(Process& proc, std::vector<ProbeSite> sites) {
+void Arming::arm(Process& proc, std::vector<ProbeSite> sites, Thread* injector) {
   AddressSpace& space = *proc.space;
   // Armed again for a library loaded later: only this call's sites get
   // their traps below; the others have theirs (or are gone with their module).
   const size_t first_new = space.sites.size();
-  Thread* injector = session_.any_thread_of(proc.pid);
+  if (!injector) injector = session_.any_thread_of(proc.pid);
   if (!injector) throw_runtime("pid {} has no thread left to arm probes with", proc.pid);
   if (stack_)
     for (ProbeSite& s : sites)
@@ -194,7 +194,7 @@ void Arming::write_site(Process& proc, std::vector<ProbeSite*>& group, RuntimeAd
   ArmedSite armed{group.front()->addr, slot, std::move(plan), {}, std::nullopt};
   for (ProbeSite* p : group) {
     reporter_.count_label(p->label);
-    armed.probes.push_back({p->label, std::move(p->fetch), p->role});
+    armed.probes.push_back({p->label, std::move(p->fetch), p->role, std::move(p->filter)});
     if (p->role == ProbeRole::Return) armed.return_spill = p->return_spill;
   }
   space.site_at[armed.addr.value] = static_cast<uint32_t>(space.sites.size());

@@ -40,8 +40,10 @@ class Arming {
   // Called again for each library loaded later, with its sites only.
   // Throws Error naming the probe that cannot be placed; the target's code
   // is then unchanged (scratch mappings already made are in the space's
-  // list, for detach to remove).
-  void arm(Process& proc, std::vector<ProbeSite> sites);
+  // list, for detach to remove). `injector`: the stopped thread that makes
+  // the system calls (mmap); by default the process's leader, which must
+  // then not be in the middle of a step (a thread at a loader event is not).
+  void arm(Process& proc, std::vector<ProbeSite> sites, Thread* injector = nullptr);
   // The bytes written over an armed site: its jump, or the trap.
   std::vector<uint8_t> site_patch(const ArmedSite& site) const;
   // Before attaching: refuses what can be refused from the file and the

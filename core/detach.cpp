@@ -213,6 +213,9 @@ void Detach::restore_code() {
   for (auto& [pid, p] : e_.session.processes()) {
     if (!p.space || std::find(done.begin(), done.end(), p.space.get()) != done.end()) continue;
     done.push_back(p.space.get());
+    // A library unloaded since the loader was last consistent: its bytes
+    // are not there to put back.
+    e_.loader.forget_unmapped(p);
     if (size_t failed = p.space->journal.revert_all())
       e_.status(fmt::format("warning: {} patches could not be restored in pid {}", failed, pid));
     if (stuck_.count(pid)) {

@@ -162,23 +162,23 @@ void EventLoop::on_signal(Thread& t, int signal) {
 }
 
 void EventLoop::report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs,
-                       uint64_t pc, std::optional<uint64_t> entry_ns) {
+                       uint64_t pc, uint64_t now_ns, std::optional<uint64_t> entry_ns) {
   if (!e_.reporter.reporting() || !proc.report_hits) return;
   // Jump probes' records from before this hit are reported before it.
   e_.jump.drain(proc);
-  e_.reporter.report_stop(t, *proc.space, site, role, regs, pc, proc.jump.ring != nullptr, e_.returns, entry_ns);
+  e_.reporter.report_stop(t, *proc.space, site, role, regs, pc, now_ns, entry_ns, e_.returns);
 }
 
 void EventLoop::on_probe_hit(Thread& t, Process& proc, uint32_t site_index, arch::Regs& regs) {
   AddressSpace& space = *proc.space;
   const ArmedSite& site = space.sites[site_index];
   e_.isa.set_pc(regs, site.addr.value);
-  // The entry time goes with a hijacked frame, on the clock its return will
-  // be stamped with; taken first, so reporting this hit does not count.
-  const uint64_t entered = e_.reporter.stamp(proc.jump.ring != nullptr);
-  report(t, proc, site, ProbeRole::Entry, regs, site.addr.value);
+  // One stamp for the hit and, with %return, its frame: a return's duration
+  // is then exactly the difference of the two hits' times.
+  const uint64_t now = e_.reporter.stop_time(proc.jump.ring != nullptr);
+  report(t, proc, site, ProbeRole::Entry, regs, site.addr.value, now);
   // Before the displaced instruction runs: it may move the stack pointer.
-  e_.returns.on_site_hit(t, space, site_index, regs, entered);
+  e_.returns.on_site_hit(t, space, site_index, regs, now);
   if (std::any_of(site.probes.begin(), site.probes.end(),
                   [](const ArmedSite::Probe& p) { return p.role == ProbeRole::LoaderEvent; })) {
     // It may arm (space.sites grows: `site` is not used past here) and
@@ -204,8 +204,9 @@ void EventLoop::on_return_trap(Thread& t, Process& proc, arch::Regs& regs) {
     e_.control.run(t, SIGILL);
     return;
   }
+  const uint64_t now = e_.reporter.stop_time(proc.jump.ring != nullptr);
   for (const ReturnFrame& f : frames)
-    report(t, proc, proc.space->sites[f.site], ProbeRole::Return, regs, f.orig_ret, f.entry_ns);
+    report(t, proc, proc.space->sites[f.site], ProbeRole::Return, regs, f.orig_ret, now, f.entry_ns);
   if (!e_.control.set_regs(t.tid, regs)) return;
   e_.control.run(t);
 }

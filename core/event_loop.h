@@ -39,8 +39,10 @@ class EventLoop {
   void on_signal(Thread& t, int signal);
   void on_probe_hit(Thread& t, Process& proc, uint32_t site, arch::Regs& regs);
   void on_return_trap(Thread& t, Process& proc, arch::Regs& regs);
+  // `now_ns`: the stop's time (HitReporter::stop_time); `entry_ns`, for a
+  // return, when its call entered.
   void report(Thread& t, Process& proc, const ArmedSite& site, ProbeRole role, const arch::Regs& regs, uint64_t pc,
-              std::optional<uint64_t> entry_ns = std::nullopt);
+              uint64_t now_ns, std::optional<uint64_t> entry_ns = std::nullopt);
 
   Engine& e_;
 };

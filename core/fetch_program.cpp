@@ -527,4 +527,20 @@ FetchProgram::Captures FetchProgram::register_captures() const {
   return c;
 }
 
+std::optional<FetchProgram::RegisterSource> FetchProgram::register_source(size_t i) const {
+  const Op& op = ops_.at(i);
+  if (!op.root || op.type == FetchType::String) return std::nullopt;
+  switch (op.root->kind) {
+    case Node::Kind::Register: return RegisterSource{op.root->reg, op.type};
+    case Node::Kind::StackPointer: return RegisterSource{arch::RegisterRef{isa_->sp_word(), 64, 0}, op.type};
+    case Node::Kind::ProgramCounter: return RegisterSource{std::nullopt, op.type};
+    // A USDT constant has no register to compare in a trampoline; the
+    // condition is then evaluated at a stop.
+    case Node::Kind::Constant:
+    case Node::Kind::StackArg:
+    case Node::Kind::Deref: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace uptrace::core

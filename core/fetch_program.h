@@ -49,6 +49,21 @@ class FetchProgram {
   };
   Captures register_captures() const;
 
+  // The type value `i` of evaluate() is read as.
+  FetchType type(size_t i) const { return ops_.at(i).type; }
+  // Whether value `i` is a DWARF variable or parameter.
+  bool is_dwarf(size_t i) const { return ops_.at(i).var != nullptr; }
+  // Value `i` when registers at the site are all it takes (a register or the
+  // part of one, the stack pointer, or, without `reg`, $pc: the site's
+  // address), read as an integer of its type; nullopt when it reads memory,
+  // is a string, or is located by DWARF. For conditions a trampoline
+  // evaluates itself (core/filter.h).
+  struct RegisterSource {
+    std::optional<arch::RegisterRef> reg;
+    FetchType type = FetchType::S64;
+  };
+  std::optional<RegisterSource> register_source(size_t i) const;
+
   struct Node;      // the bound expression tree
   struct Variable;  // a bound DWARF plan
 

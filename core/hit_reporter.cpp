@@ -46,22 +46,22 @@ bool HitReporter::report(uint32_t label) {
   return true;
 }
 
-uint64_t HitReporter::stamp(bool cycles) { return cycles ? cycles_to_ns(read_cycle_counter()) : now_ns(); }
+uint64_t HitReporter::stop_time(bool cycles) { return cycles ? cycles_to_ns(read_cycle_counter()) : now_ns(); }
 
 void HitReporter::report_stop(const Thread& t, AddressSpace& space, const ArmedSite& site, ProbeRole role,
-                              const arch::Regs& regs, uint64_t pc, bool cycles, const ReturnProbes& returns,
-                              std::optional<uint64_t> entry_ns) {
-  const uint64_t now = stamp(cycles);
+                              const arch::Regs& regs, uint64_t pc, uint64_t time_ns,
+                              std::optional<uint64_t> entry_ns, const ReturnProbes& returns) {
   bool stack_taken = false;
   for (const ArmedSite::Probe& probe : site.probes) {
     if (!reporting_) break;
     if (probe.role != role) continue;
-    hit_.time_ns = now;
+    hit_.time_ns = time_ns;
     hit_.pid = t.pid;
     hit_.tid = t.tid;
     hit_.addr = site.addr;
     hit_.entry_time_ns = entry_ns;
     probe.fetch.evaluate(regs, pc, space.memory, hit_.values);
+    if (!probe.filter.keep(hit_.values, regs, pc, space.memory)) continue;
     if (backtracer_ && !stack_taken) {
       backtracer_->capture(t, space, regs, returns, hit_.stack);
       stack_taken = true;

@@ -44,15 +44,16 @@ class HitReporter {
   // tracing must end (-n reached, output gone): nothing more is reported.
   Hit& hit() { return hit_; }
   bool report(uint32_t label);
+  // The time of a stop now, since the start: on the jump records' clock
+  // when `cycles` (the process has a ring, so its stops and records are in
+  // one order), else on the monotonic clock.
+  uint64_t stop_time(bool cycles);
   // Reports the probes of `site` that have `role` for thread `t` stopped
-  // with `regs`, with `pc` as $pc; `cycles`: stamp it on the jump records'
-  // clock (the process has a ring), else on the monotonic clock.
+  // with `regs`, with `pc` as $pc, stamped `time_ns` (stop_time());
   // `entry_ns`: a return's entry time (Hit::entry_time_ns).
   void report_stop(const Thread& t, AddressSpace& space, const ArmedSite& site, ProbeRole role,
-                   const arch::Regs& regs, uint64_t pc, bool cycles, const ReturnProbes& returns,
-                   std::optional<uint64_t> entry_ns = std::nullopt);
-  // Now, as report_stop() stamps a hit with the same `cycles`.
-  uint64_t stamp(bool cycles);
+                   const arch::Regs& regs, uint64_t pc, uint64_t time_ns, std::optional<uint64_t> entry_ns,
+                   const ReturnProbes& returns);
   void lost(pid_t pid, uint64_t hits, const std::string& why) { sink_.on_lost(pid, hits, why); }
   bool flush() { return sink_.flush(); }
 

@@ -144,6 +144,7 @@ SharedRing::Taker JumpHits::reporter_for(Process& proc) {
     hit.tid = state->last->tid;
     hit.addr = site.addr;
     hit.stack.clear();
+    hit.entry_time_ns.reset();  // returns are caught at stops, never by a trampoline
     probe.fetch.evaluate(state->regs, site.addr.value, state->no_memory, hit.values);
     return reporter_.report(probe.label);
   };

@@ -21,6 +21,22 @@ namespace uptrace::core {
 
 namespace {
 
+std::optional<std::vector<elf::Mapping>> current_maps(pid_t pid) {
+  try {
+    return elf::ModuleMap::read_maps(pid);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+// Still the file it was loaded from, where it was loaded: not unmapped, nor
+// replaced by another mapping at the same addresses.
+bool is_mapped(const std::vector<elf::Mapping>& maps, const ModuleProbes::Loaded& l) {
+  return std::any_of(maps.begin(), maps.end(), [&](const elf::Mapping& m) {
+    return m.path == l.path && !m.deleted && l.range.start >= m.start && l.range.start < m.end;
+  });
+}
+
 template <typename T>
 bool read_value(TraceeMemory& memory, uint64_t addr, T& out) {
   return memory.read(RuntimeAddr(addr), std::span<uint8_t>(reinterpret_cast<uint8_t*>(&out), sizeof out));
@@ -156,70 +172,20 @@ void LoaderWatch::on_event(Thread& t, Process& proc, EventLoop& loop) {
   if (!read_value(space.memory, space.loader.r_debug.value + offsetof(struct r_debug, r_state), r_state)) return;
   // RT_ADD: nothing is mapped yet; the RT_CONSISTENT that follows tells.
   if (r_state == r_debug::RT_ADD) return;
+  // RT_DELETE: see loader_watch.h; what went is found at RT_CONSISTENT.
+  if (r_state == r_debug::RT_DELETE) return;
   bool stopped = false;
   auto stop_world = [&] {
     if (!stopped) loop.stop_world();
     stopped = true;
   };
-  if (r_state == r_debug::RT_DELETE) {
-    if (std::any_of(space.loader.modules.begin(), space.loader.modules.end(),
-                    [](const ModuleProbes& m) { return m.loaded && m.loaded->armed; })) {
-      stop_world();
-      disarm_all(proc);
-    }
-  } else {
-    reconcile(proc, stop_world);
-  }
+  reconcile(proc, t, stop_world);
   if (!stopped) return;
   // `t` waits for its caller, which steps it over r_brk's instruction.
   const pid_t tid = t.tid;
   t.stopped = false;
   loop.resume_world();
   if (Thread* again = session_.thread(tid)) again->stopped = true;
-}
-
-void LoaderWatch::disarm_all(Process& proc) {
-  AddressSpace& space = *proc.space;
-  for (ModuleProbes& m : space.loader.modules) {
-    if (!m.loaded || !m.loaded->armed) continue;
-    m.loaded->sites.clear();
-    for (const auto& [addr, index] : space.site_at)
-      if (m.loaded->range.contains(RuntimeAddr(addr))) m.loaded->sites.push_back(index);
-    std::sort(m.loaded->sites.begin(), m.loaded->sites.end());
-    retire(proc, m.loaded->range, true);
-    m.loaded->armed = false;
-  }
-}
-
-bool LoaderWatch::rearm(Process& proc, ModuleProbes::Loaded& loaded) {
-  AddressSpace& space = *proc.space;
-  // A thread that ran into the bytes a jump covers while they were the
-  // original code would resume inside the jump: then the module is armed
-  // anew (new slots), as when it is loaded again.
-  std::vector<uint64_t> pcs;
-  for (Thread* t : session_.threads_of(proc.pid)) {
-    arch::Regs regs;
-    if (control_.regs(t->tid, regs)) pcs.push_back(control_.isa().pc(regs));
-  }
-  for (uint32_t i : loaded.sites) {
-    const ArmedSite& s = space.sites[i];
-    const uint64_t len = arming_.site_patch(s).size();
-    for (uint64_t pc : pcs)
-      if (pc > s.addr.value && pc < s.addr.value + len) return false;
-  }
-  for (uint32_t i : loaded.sites) {
-    const ArmedSite& s = space.sites[i];
-    try {
-      space.journal.patch(s.addr, arming_.site_patch(s));
-    } catch (const Error& e) {
-      if (status_) status_(fmt::format("warning: {}", e.what()));
-      continue;
-    }
-    space.site_at[s.addr.value] = i;
-  }
-  loaded.armed = true;
-  loaded.sites.clear();
-  return true;
 }
 
 void LoaderWatch::retire(Process& proc, AddressRange range, bool restore) {
@@ -256,22 +222,19 @@ void LoaderWatch::retire(Process& proc, AddressRange range, bool restore) {
   }
 }
 
-void LoaderWatch::release_dead_slots(Process& proc) {
+void LoaderWatch::release_dead_slots(Process& proc, Thread& injector) {
   AddressSpace& space = *proc.space;
   const arch::Isa& isa = control_.isa();
   // Where the threads sharing this space are, and whose copies they step.
   std::vector<uint64_t> pcs;
   std::set<int> stepping;
-  Thread* injector = nullptr;
   for (auto& [tid, t] : session_.threads()) {
     Process* p = session_.process(t.pid);
     if (!p || p->space.get() != &space) continue;
-    if (t.pid == proc.pid && t.stopped && !injector) injector = &t;
     arch::Regs regs;
     if (control_.regs(tid, regs)) pcs.push_back(isa.pc(regs));
     if (t.stepping()) stepping.insert(t.stepping_site);
   }
-  if (!injector) return;
   std::vector<AddressRange> keep, dead;
   for (const AddressRange& r : space.scratch) {
     bool holds_sites = false, live = r.contains(space.return_trampoline);
@@ -286,7 +249,7 @@ void LoaderWatch::release_dead_slots(Process& proc) {
   }
   if (dead.empty()) return;
   try {
-    RemoteSyscalls remote(control_, *injector, space);
+    RemoteSyscalls remote(control_, injector, space);
     for (const AddressRange& r : dead) remote.call(arch::Syscall::Munmap, {r.start.value, r.end.value - r.start.value});
   } catch (const Error& e) {
     if (status_) status_(fmt::format("warning: {}", e.what()));
@@ -300,39 +263,34 @@ void LoaderWatch::release_dead_slots(Process& proc) {
   space.scratch = std::move(keep);
 }
 
-void LoaderWatch::reconcile(Process& proc, const std::function<void()>& stop_world) {
+void LoaderWatch::forget_unmapped(Process& proc) {
   AddressSpace& space = *proc.space;
-  std::vector<elf::Mapping> maps;
-  try {
-    maps = elf::ModuleMap::read_maps(proc.pid);
-  } catch (const Error&) {
-    return;  // the process is going
+  if (std::none_of(space.loader.modules.begin(), space.loader.modules.end(),
+                   [](const ModuleProbes& m) { return m.loaded && m.loaded->armed; }))
+    return;
+  const std::optional<std::vector<elf::Mapping>> maps = current_maps(proc.pid);
+  if (!maps) return;
+  for (ModuleProbes& m : space.loader.modules) {
+    if (!m.loaded || is_mapped(*maps, *m.loaded)) continue;
+    if (m.loaded->armed) retire(proc, m.loaded->range, false);
+    m.loaded.reset();
   }
-  auto still_mapped = [&](const ModuleProbes::Loaded& l) {
-    return std::any_of(maps.begin(), maps.end(), [&](const elf::Mapping& m) {
-      return m.path == l.path && !m.deleted && l.range.start >= m.start && l.range.start < m.end;
-    });
-  };
+}
+
+void LoaderWatch::reconcile(Process& proc, Thread& event_thread, const std::function<void()>& stop_world) {
+  AddressSpace& space = *proc.space;
+  const std::optional<std::vector<elf::Mapping>> maps = current_maps(proc.pid);
+  if (!maps) return;  // the process is going
+  auto still_mapped = [&](const ModuleProbes::Loaded& l) { return is_mapped(*maps, l); };
   bool release_slots = false;
   for (ModuleProbes& m : space.loader.modules) {
-    std::optional<ModuleProbes::Loaded> before;
     if (m.loaded) {
-      const bool mapped = still_mapped(*m.loaded);
-      if (mapped && (m.loaded->armed || m.loaded->failed)) continue;
-      if (!mapped) {
-        // Unmapped without an RT_DELETE we saw: its bytes are gone with it.
-        stop_world();
-        if (m.loaded->armed) retire(proc, m.loaded->range, false);
-        release_slots = true;
-        m.loaded.reset();
-      } else {
-        // Still mapped after a dlclose: the same sites are patched again.
-        stop_world();
-        if (rearm(proc, *m.loaded)) continue;
-        before = m.loaded;  // armed anew below, without a new line
-        release_slots = true;
-        m.loaded.reset();
-      }
+      if (still_mapped(*m.loaded)) continue;
+      // Unloaded: its bytes are gone with it.
+      stop_world();
+      if (m.loaded->armed) retire(proc, m.loaded->range, false);
+      release_slots = true;
+      m.loaded.reset();
     }
     std::optional<std::vector<ProbeSite>> sites;
     try {
@@ -348,23 +306,21 @@ void LoaderWatch::reconcile(Process& proc, const std::function<void()>& stop_wor
     const size_t n = user_sites(*sites);
     stop_world();
     try {
-      arming_.arm(proc, std::move(*sites));
+      arming_.arm(proc, std::move(*sites), &event_thread);
     } catch (const Error& e) {
       if (status_) status_(fmt::format("warning: the probes on {} cannot be armed in pid {}: {}", m.name, proc.pid, e.what()));
       retire(proc, loaded.range, true);  // sites written before the failure, without their traps
       loaded.armed = false;
-      loaded.failed = true;
       m.loaded = loaded;
       continue;
     }
     m.loaded = loaded;
     for (Summary& s : summary_)
       if (s.pid == space.loader.origin && s.name == m.name) s.armed = true;
-    const bool same = before && before->path == loaded.path && before->range.start == loaded.range.start;
-    if (!same && status_) status_(fmt::format("{} probes armed in {} in pid {}", n, m.name, proc.pid));
+    if (status_) status_(fmt::format("{} probes armed in {} in pid {}", n, m.name, proc.pid));
   }
   // The slots of libraries that are gone, unless a thread is still in one.
-  if (release_slots) release_dead_slots(proc);
+  if (release_slots) release_dead_slots(proc, event_thread);
 }
 
 }  // namespace uptrace::core

@@ -4,14 +4,19 @@
 // calls with r_state RT_ADD before it maps, RT_DELETE before it unmaps and
 // RT_CONSISTENT once the link map is whole again. struct r_debug is found
 // through the executable's DT_DEBUG, read from the target's memory.
-//   RT_DELETE:     every library armed this way is disarmed (its bytes put
-//                  back) while the world is stopped: r_debug does not say
-//                  which ones go, so all of them are, and those still
-//                  mapped at RT_CONSISTENT are armed again.
+//   RT_DELETE:     nothing changes. r_debug does not say which libraries
+//                  go, and disarming them all until RT_CONSISTENT would
+//                  lose the hits of other threads in those that stay. The
+//                  ones that go have run their destructors already (glibc's
+//                  _dl_close_worker calls them before RT_DELETE), so none
+//                  of their code runs again before the unmap.
 //   RT_CONSISTENT: a pending module that is mapped now is resolved (by the
 //                  caller's ModuleResolver) and armed with its sites only;
 //                  one that is gone has its sites forgotten (not restored:
-//                  its memory went with the mapping).
+//                  its memory went with the mapping, and whatever is mapped
+//                  there now is not ours to write).
+// Between the unmap and RT_CONSISTENT the journal still holds the gone
+// library's bytes: detaching then forgets them first (forget_unmapped).
 #include <sys/types.h>
 
 #include <functional>
@@ -54,6 +59,10 @@ class LoaderWatch {
   void on_event(Thread& t, Process& proc, EventLoop& loop);
   // At the end: one line per module whose probes never got armed.
   void report_never_loaded() const;
+  // Before the code is put back at detach: the sites of modules no longer
+  // mapped (unloaded since the last RT_CONSISTENT) are forgotten, so that
+  // nothing is written where they were.
+  void forget_unmapped(Process& proc);
 
  private:
   std::optional<ProbeSite> watch_site(Process& proc, std::string& why);
@@ -61,15 +70,14 @@ class LoaderWatch {
   // their traps is put back before it, as if it had not got there yet;
   // then their bytes are put back (`restore`) or forgotten.
   void retire(Process& proc, AddressRange range, bool restore);
-  void disarm_all(Process& proc);
-  // Patches a disarmed module's sites again; false when a thread stands
-  // where that is unsafe.
-  bool rearm(Process& proc, ModuleProbes::Loaded& loaded);
-  void reconcile(Process& proc, const std::function<void()>& stop_world);
+  // `event_thread`: the thread stopped at r_brk, which makes the system
+  // calls. Another thread may be stopped between a step and its trap: a
+  // system call stepped in it would take that trap for its own.
+  void reconcile(Process& proc, Thread& event_thread, const std::function<void()>& stop_world);
   // Unmaps the scratch mappings whose slots all belong to sites of
   // libraries that are gone (each load gets its own): no thread may be in
   // one, nor stepping a copy there; the return trampoline's stays.
-  void release_dead_slots(Process& proc);
+  void release_dead_slots(Process& proc, Thread& injector);
 
   Session& session_;
   ThreadControl& control_;

@@ -1,12 +1,15 @@
 #pragma once
 // A probe resolved to one address in a live process: the input to arming.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "arch/isa.h"
 #include "common/address.h"
 #include "core/fetch_program.h"
+#include "core/filter.h"
 
 namespace uptrace::core {
 
@@ -37,8 +40,18 @@ struct ProbeSite {
   std::string module_path;
   RuntimeAddr module_start, module_end;
   FetchProgram fetch;
+  Filter filter;  // `if COND`; empty: every hit
   // Set by the resolver when it knows jump mode is unsafe here, and why.
   std::string jump_unavailable;
+  // What a jump analysis checks beyond the function (arch::SiteContext has
+  // each): the padding after it, its FUNC.cold parts, the module's bytes.
+  std::vector<uint8_t> after_function;
+  struct Part {
+    RuntimeAddr start;
+    std::vector<uint8_t> code;
+  };
+  std::vector<Part> other_parts;
+  std::shared_ptr<const arch::ImageReader> image;
   // Role Return, on an ISA whose calls leave the return address in a
   // register (aarch64, x30): where the function's prologue saves it, as an
   // offset from the stack pointer at the entry (from its CFI); empty when it

@@ -103,6 +103,7 @@ void ReturnProbes::hijack(Thread& t, AddressSpace& space, uint32_t site_index, a
   f.entry_sp = entry_sp;
   f.sp_after = isa_.sp_after_return(entry_sp);
   f.site = site_index;
+  f.entry_ns = now_ns;
   f.moves = in_register;
   f.entry_ns = now_ns;
   if (chained) {

@@ -60,8 +60,8 @@ class ReturnProbes {
   // A trap at a site that has probes of uptrace's own roles (Return,
   // UnwindStart, CatchStart), with regs as at the site, before its
   // displaced instruction runs. A return address held in a register is
-  // replaced in `regs`, which the caller writes back. `now_ns`: the time of
-  // the entry, kept with a hijacked frame (ReturnFrame::entry_ns).
+  // replaced in `regs`, which the caller writes back. `now_ns`: the hit's
+  // time, kept with the frame for the duration of the call.
   void on_site_hit(Thread& t, AddressSpace& space, uint32_t site_index, arch::Regs& regs, uint64_t now_ns = 0);
 
   // A trap at the trampoline (regs as after the `ret` that popped it). Moves

@@ -30,7 +30,9 @@ struct ReturnFrame {
   uint64_t entry_sp = 0;  // the stack pointer at the entry
   uint64_t sp_after = 0;  // the caller's stack pointer once it has returned
   uint32_t site = 0;      // the ArmedSite whose Return probes report
-  uint64_t entry_ns = 0;  // when the entry trapped (HitReporter::stamp), for Hit::entry_time_ns
+  // When the entry was hit, on the clock hits are stamped with: the return's
+  // stamp minus this is the call's duration (Hit::duration_ns()).
+  uint64_t entry_ns = 0;
   // Entered by a tail call while its return address already was the
   // trampoline: it returns together with the frame that hijacked it first,
   // the newest one entered with the same stack pointer (its owner).

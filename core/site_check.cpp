@@ -34,17 +34,21 @@ std::string jump_obstacle(const arch::Isa& isa, const ProbeSite& s, uint64_t pat
   const uint64_t begin = s.addr.value, end = begin + patched;
   if (env.live) {
     const size_t at = static_cast<size_t>(s.addr - s.function_start);
+    // A jump at a function's last ret or jmp may overwrite padding after it.
+    std::vector<uint8_t> file(s.function_code);
+    file.insert(file.end(), s.after_function.begin(), s.after_function.end());
     std::vector<uint8_t> live(patched);
-    if (!env.live->read(s.addr, live) || at + patched > s.function_code.size())
+    if (!env.live->read(s.addr, live) || at + patched > file.size())
       return "the bytes a jump would overwrite cannot be read";
-    if (!std::equal(live.begin(), live.end(), s.function_code.begin() + static_cast<long>(at))) {
+    if (!std::equal(live.begin(), live.end(), file.begin() + static_cast<long>(at))) {
       // Name a trap someone else placed there (a kernel uprobe, a debugger).
       for (size_t off = 1; off < patched; ++off) {
         std::vector<uint8_t> rest = read_up_to(*env.live, s.addr + off, 1, kLongestInstruction);
         auto decoded = isa.decode(rest, s.addr + off);
         if (!decoded.empty() && isa.is_trap(decoded.front()) &&
             !std::equal(rest.begin(), rest.begin() + decoded.front().length,
-                        s.function_code.begin() + static_cast<long>(at + off)))
+                        file.begin() + static_cast<long>(at + off),
+                        file.begin() + static_cast<long>(std::min(file.size(), at + off + decoded.front().length))))
           return fmt::format("{} at +{:#x}, a breakpoint someone else placed, is inside the bytes a jump would "
                              "overwrite",
                              decoded.front().text, off);

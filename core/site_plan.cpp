@@ -36,6 +36,11 @@ SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probe
   const arch::ModeRequest mode = request.mode;
   SitePlan out;
   arch::SiteContext ctx{s.function_start, s.function_code, s.addr, slot, mode, request.step};
+  std::vector<arch::CodePart> parts;
+  for (const ProbeSite::Part& p : s.other_parts) parts.push_back({p.start, p.code});
+  ctx.after_function = s.after_function;
+  ctx.other_parts = parts;
+  ctx.image = s.image.get();
   if (mode == arch::ModeRequest::Auto || mode == arch::ModeRequest::Jump) {
     // The most specific reason first: what the resolver or a look at the
     // live process found, then a missing ring.
@@ -54,7 +59,15 @@ SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probe
           ctx.jump_unavailable = std::move(c.why_not);
           break;
         }
-        out.jump.records.push_back({first_record + static_cast<uint32_t>(out.jump.records.size()), std::move(c.words)});
+        // A condition runs in the trampoline, or the probe stops: a record
+        // for every hit, kept or not, would cost more than the hits kept.
+        Filter::ForTrampoline f = p->filter.for_trampoline();
+        if (!f.why_not.empty()) {
+          ctx.jump_unavailable = std::move(f.why_not);
+          break;
+        }
+        out.jump.records.push_back(
+            {first_record + static_cast<uint32_t>(out.jump.records.size()), std::move(c.words), std::move(f.filter)});
       }
       if (ctx.jump_unavailable.empty()) ctx.jump = &out.jump;
     }

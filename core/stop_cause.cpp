@@ -24,7 +24,7 @@ Classified in_free_running_slot(const arch::Isa& isa, const Thread& t, const Add
                                 const StopFacts& f) {
   const bool leaving = t.xol == XolState::LeavingSlot;
   const ArmedSite* owner = space.slot_owner(f.pc, isa.slot_size());
-  const bool our_step = leaving && f.signal == SIGTRAP && isa.is_step_trap(f.si.si_code);
+  const bool our_step = leaving && ends_single_step(isa, space, f);
   if (!owner) return make(leaving ? StopCause::LeftSlot : StopCause::PlainSignal);
   const int site = static_cast<int>(owner - space.sites.data());
   if (our_step) return make(StopCause::StepInSlot, site);
@@ -49,6 +49,13 @@ Classified while_stepping(const arch::Isa& isa, arch::StepMechanism mechanism, c
 }  // namespace
 
 std::string_view to_string(StopCause cause) { return kNames.at(static_cast<size_t>(cause)); }
+
+bool ends_single_step(const arch::Isa& isa, const AddressSpace& space, const StopFacts& f) {
+  if (f.signal != SIGTRAP) return false;
+  if (isa.is_step_trap(f.si.si_code)) return true;
+  const ArmedSite* owner = space.slot_owner(f.pc, isa.slot_size());
+  return owner && isa.is_syscall_step_trap(f.si.si_code) && owner->plan->follows_syscall(f.pc);
+}
 
 bool is_fault_signal(int signal) {
   return signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGFPE || signal == SIGTRAP;

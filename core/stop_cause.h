@@ -48,6 +48,15 @@ struct Classified {
 Classified classify(const arch::Isa& isa, arch::StepMechanism mechanism, const Thread& t, const AddressSpace* space,
                     const StopFacts& facts);
 
+// Whether a stop that follows a PTRACE_SINGLESTEP of a thread out of a
+// free-running slot is that step's own end: the CPU's step trap, or, after
+// a step over a system call instruction of the slot (a jump trampoline's
+// gettid), the SIGTRAP the kernel sends from its syscall exit path instead
+// (TRAP_BRKPT on x86-64; the slot's plan says where its system calls end).
+// Either is uptrace's and no signal for the program: held and delivered
+// later, it would kill the program.
+bool ends_single_step(const arch::Isa& isa, const AddressSpace& space, const StopFacts& facts);
+
 // Signals the CPU raises for the instruction it was executing.
 bool is_fault_signal(int signal);
 

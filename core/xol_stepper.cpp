@@ -48,7 +48,7 @@ void XolStepper::on_stop(Thread& t, AddressSpace& space, const Classified& c, si
     case StopCause::StepInSlot: hold_and_step_out(t, false, si); return;
     case StopCause::LeftSlot:
       t.xol = XolState::Idle;
-      if (!(si.si_signo == SIGTRAP && isa_.is_step_trap(si.si_code))) t.held_signals.push_back(si);
+      if (!ends_single_step(isa_, space, {si.si_signo, si, isa_.pc(regs)})) t.held_signals.push_back(si);
       deliver_held_signals(t);
       return;
     default: return;
@@ -192,12 +192,16 @@ XolStepper::Leaving XolStepper::leave_slot(Thread& t, const AddressSpace& space,
       break;
     }
     if (steps > kMaxStepsOutOfSlot) return Leaving::Stuck;
-    if (t.pending->kind == Stop::Kind::Signal && !(t.pending->signal == SIGTRAP && isa_.is_step_trap(si.si_code)))
+    if (t.pending->kind == Stop::Kind::Signal && !ends_single_step(isa_, space, {t.pending->signal, si, pc}))
       t.held_signals.push_back(si);
     t.pending = Stop{Stop::Kind::Interrupt, t.tid};
     if (!step_and_wait(t, true)) return Leaving::Out;
-    if (t.pending->kind == Stop::Kind::Signal && t.pending->signal == SIGTRAP && control_.siginfo(t.tid, si) &&
-        isa_.is_step_trap(si.si_code))
+    // The step's own SIGTRAP is no signal for the program, also where it
+    // went over the trampoline's gettid and the kernel reported it as a
+    // breakpoint: held, it would be delivered when the thread is let go,
+    // and kill the program.
+    if (t.pending->kind == Stop::Kind::Signal && control_.siginfo(t.tid, si) && control_.regs(t.tid, regs) &&
+        ends_single_step(isa_, space, {t.pending->signal, si, isa_.pc(regs)}))
       t.pending = Stop{Stop::Kind::Interrupt, t.tid};
   }
   t.xol = XolState::Idle;

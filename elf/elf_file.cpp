@@ -340,6 +340,22 @@ class ElfFileImpl final : public ElfFile {
     return got_slots_;
   }
 
+  const std::optional<std::vector<FileAddr>>& relocated_pointers() const override {
+    std::call_once(pointers_once_, [&] {
+      pointers_ = detail::read_relocated_pointers(opened_.elf.get(), [&](FileAddr at) -> std::optional<uint64_t> {
+        try {
+          std::vector<uint8_t> b = read(at, 8);
+          uint64_t v = 0;
+          for (int i = 7; i >= 0; --i) v = v << 8 | b[static_cast<size_t>(i)];
+          return v;
+        } catch (const Error&) {
+          return std::nullopt;
+        }
+      });
+    });
+    return pointers_;
+  }
+
   const std::vector<LoadSegment>& load_segments() const override { return segments_; }
 
   std::vector<uint8_t> read(FileAddr addr, uint64_t size) const override {
@@ -522,6 +538,8 @@ class ElfFileImpl final : public ElfFile {
   mutable std::once_flag frames_once_;
   mutable std::once_flag got_once_;
   mutable std::vector<GotSlot> got_slots_;
+  mutable std::once_flag pointers_once_;
+  mutable std::optional<std::vector<FileAddr>> pointers_;
 
   mutable std::once_flag cxx_once_;
   mutable std::vector<CxxKey> cxx_;

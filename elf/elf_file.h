@@ -179,6 +179,15 @@ class ElfFile {
   // does not know.
   virtual const std::vector<GotSlot>& got_slots() const = 0;
 
+  // Every address the dynamic loader writes into the file's data (the
+  // values its dynamic relocations produce: R_X86_64_RELATIVE addends,
+  // symbol + addend), sorted: where a position-independent file keeps code
+  // addresses that an indirect jump could reach. Nullopt when not known: a
+  // file that is not position-independent (its pointers need no
+  // relocation), one with packed (RELR) or REL relocations, an ISA whose
+  // relocations this does not read.
+  virtual const std::optional<std::vector<FileAddr>>& relocated_pointers() const = 0;
+
   virtual const std::vector<LoadSegment>& load_segments() const = 0;
   // The file's bytes for [addr, addr+size), which must lie in one segment's
   // file-backed part; throws Error otherwise.

@@ -92,6 +92,11 @@ std::unordered_map<uint16_t, std::string> read_version_names(Elf* elf, Elf_Scn* 
 
 // The GOT slots of the file's dynamic relocations (see GotSlot).
 std::vector<GotSlot> read_got_slots(Elf* elf, const std::string& display_path);
+// ElfFile::relocated_pointers.
+// `word_at` reads the file's 8-byte word at an address (a packed relative
+// relocation's addend is the word it relocates).
+std::optional<std::vector<FileAddr>> read_relocated_pointers(Elf* elf,
+                                                            const std::function<std::optional<uint64_t>(FileAddr)>& word_at);
 
 // Go code: the Go version that built it ("go1.19.8"; empty when its
 // .go.buildinfo does not say); nullopt for a file that is not Go.

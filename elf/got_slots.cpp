@@ -3,6 +3,8 @@
 // the addresses it binds calls and function pointers to (R_*_JUMP_SLOT,
 // R_*_GLOB_DAT). A process's copies of them say which implementation an
 // IFUNC's calls reach.
+#include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -111,6 +113,29 @@ class SymbolNames {
   std::unordered_map<uint16_t, std::string> versions_;
 };
 
+constexpr uint32_t kShtRelr = 19;  // SHT_RELR, newer than some elf.h
+
+// The addresses of the words a SHT_RELR section relocates: an even entry is
+// one address, an odd one a bitmap of the 63 words after the last.
+bool relr_words(Elf_Data* data, std::vector<FileAddr>& out) {
+  const auto* entries = static_cast<const uint64_t*>(data->d_buf);
+  const size_t n = data->d_size / sizeof(uint64_t);
+  uint64_t base = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t e = entries[i];
+    if ((e & 1) == 0) {
+      out.emplace_back(e);
+      base = e + 8;
+      continue;
+    }
+    if (base == 0) return false;  // a bitmap before any address
+    for (unsigned bit = 1; bit < 64; ++bit)
+      if (e >> bit & 1) out.emplace_back(base + (bit - 1) * 8);
+    base += 63 * 8;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<GotSlot> read_got_slots(Elf* elf, const std::string& display_path) {
@@ -157,6 +182,67 @@ std::vector<GotSlot> read_got_slots(Elf* elf, const std::string& display_path) {
       out.push_back(std::move(slot));
     }
   }
+  return out;
+}
+
+std::optional<std::vector<FileAddr>> read_relocated_pointers(Elf* elf,
+                                                            const std::function<std::optional<uint64_t>(FileAddr)>& word_at) {
+  GElf_Ehdr ehdr;
+  // Only x86-64's relocations are read (jump plans are x86-64's); a file
+  // that is not position-independent stores code addresses unrelocated.
+  if (gelf_getehdr(elf, &ehdr) == nullptr || ehdr.e_machine != EM_X86_64 || ehdr.e_type != ET_DYN)
+    return std::nullopt;
+  std::vector<FileAddr> out;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(scn, &sh) == nullptr || (sh.sh_flags & SHF_ALLOC) == 0) continue;
+    // REL keeps its addends in the data: not read here, so the answer is
+    // "not known".
+    if (sh.sh_type == SHT_REL) return std::nullopt;
+    if (sh.sh_type == kShtRelr) {
+      // Packed relative relocations (glibc 2.36's libc): the words they
+      // relocate hold their addends, the pointers' values.
+      Elf_Data* data = elf_getdata(scn, nullptr);
+      if (data == nullptr) return std::nullopt;
+      std::vector<FileAddr> words;
+      if (!relr_words(data, words)) return std::nullopt;
+      for (FileAddr w : words) {
+        auto value = word_at(w);
+        if (!value) return std::nullopt;
+        out.emplace_back(*value);
+      }
+      continue;
+    }
+    if (sh.sh_type != SHT_RELA) continue;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr || sh.sh_entsize == 0) continue;
+    // The symbols the relocations name: their values for symbol + addend.
+    Elf_Scn* symtab = sh.sh_link ? elf_getscn(elf, sh.sh_link) : nullptr;
+    Elf_Data* symbols = symtab ? elf_getdata(symtab, nullptr) : nullptr;
+    for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; ++i) {
+      GElf_Rela rela;
+      if (gelf_getrela(data, static_cast<int>(i), &rela) == nullptr) return std::nullopt;
+      const auto type = static_cast<uint32_t>(GELF_R_TYPE(rela.r_info));
+      const size_t sym = GELF_R_SYM(rela.r_info);
+      switch (type) {
+        case R_X86_64_RELATIVE:
+        case R_X86_64_IRELATIVE: out.emplace_back(static_cast<uint64_t>(rela.r_addend)); break;
+        case R_X86_64_64:
+        case R_X86_64_GLOB_DAT:
+        case R_X86_64_JUMP_SLOT: {
+          GElf_Sym s;
+          if (sym == 0 || symbols == nullptr || gelf_getsym(symbols, static_cast<int>(sym), &s) == nullptr)
+            return std::nullopt;
+          // Defined elsewhere: an address in another module.
+          if (s.st_shndx != SHN_UNDEF) out.emplace_back(s.st_value + static_cast<uint64_t>(rela.r_addend));
+          break;
+        }
+        default: break;  // TLS offsets, copies, sizes: not code addresses
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 

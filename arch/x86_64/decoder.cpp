@@ -113,9 +113,15 @@ std::optional<Decoded> Decoder::decode_one(std::span<const uint8_t> code, Runtim
     };
     std::for_each(read, read + nread, note);
     std::for_each(written, written + nwritten, note);
+    std::for_each(written, written + nwritten, [&](uint16_t reg) {
+      if (const char* name = cs_reg_name(handle_, reg))
+        if (auto n = gpr_number(name)) d.gprs_written |= static_cast<uint16_t>(1u << *n);
+    });
   } else {
-    // Unknown: count every register as used, so none is picked as scratch.
+    // Unknown: count every register as used, so none is picked as scratch
+    // or taken as unwritten.
     d.gprs_accessed = 0xffff;
+    d.gprs_written = 0xffff;
   }
   return d;
 }

@@ -34,6 +34,9 @@ struct Decoded {
   // Bit n set: general-purpose register number n is read or written,
   // explicitly or implicitly (Capstone's cs_regs_access).
   uint16_t gprs_accessed = 0;
+  // Bit n set: general-purpose register n is written (all set when Capstone
+  // cannot say).
+  uint16_t gprs_written = 0;
 
   // Whether a memory operand is addressed relative to rip (or eip, with 0x67).
   bool rip_relative() const;

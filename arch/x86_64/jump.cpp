@@ -1,12 +1,16 @@
 #include "arch/x86_64/jump.h"
 
 #include <algorithm>
+#include <variant>
 
 #include <fmt/format.h>
 
 #include "arch/x86_64/boost.h"
 #include "arch/x86_64/decoder.h"
 #include "arch/x86_64/insn_table.h"
+#include "arch/x86_64/jump_filter.h"
+#include "arch/x86_64/jump_frame.h"
+#include "arch/x86_64/jump_targets.h"
 #include "arch/x86_64/registers.h"
 #include "arch/x86_64/relocate.h"
 #include "common/ring_layout.h"
@@ -16,101 +20,40 @@ namespace {
 
 constexpr size_t kJmpRel32Length = 5;
 constexpr size_t kMaxInsnLength = 15;
-constexpr uint8_t kRedZone = 128;
-// After `lea rsp, [rsp - 128]; push rax; lahf; seto al; push rax; push rcx,
-// rdx, rsi` the saved registers sit at these offsets from rsp. The flags go
-// through lahf/seto rather than pushfq/popfq: a thread single-stepped
-// through the trampoline (leaving it for a signal, or at detach) would have
-// pushfq save the trap flag and popfq set it again for good.
-constexpr uint8_t kSavedRsi = 0, kSavedRdx = 8, kSavedRcx = 16, kSavedRax = 32;
-constexpr uint32_t kOriginalRspOffset = 40 + kRedZone;
 // Record indexes are masked and scaled in 32-bit registers.
 constexpr uint64_t kMaxCapacity = uint64_t{1} << (32 - ring::kRecordShift);
-
-// Bytes with forward jumps patched once their target is known.
-class Code {
- public:
-  explicit Code(uint64_t origin) : origin_(origin) {}
-  void put(std::initializer_list<uint8_t> bytes) { bytes_.insert(bytes_.end(), bytes); }
-  void put(std::span<const uint8_t> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
-  template <class T>
-  void put_le(T value) {
-    for (size_t i = 0; i < sizeof(T); ++i) bytes_.push_back(static_cast<uint8_t>(static_cast<uint64_t>(value) >> (8 * i)));
-  }
-  size_t size() const { return bytes_.size(); }
-  uint64_t here() const { return origin_ + bytes_.size(); }
-  // Emits `prefix` + rel32 to a label bound later; returns the fixup.
-  size_t jump_rel32(std::initializer_list<uint8_t> opcode) {
-    put(opcode);
-    const size_t at = bytes_.size();
-    put_le<uint32_t>(0);
-    return at;
-  }
-  void bind(size_t rel32_at) {
-    const int64_t rel = static_cast<int64_t>(bytes_.size()) - static_cast<int64_t>(rel32_at + 4);
-    for (size_t i = 0; i < 4; ++i) bytes_[rel32_at + i] = static_cast<uint8_t>(static_cast<uint64_t>(rel) >> (8 * i));
-  }
-  void jump_back_to(size_t offset, std::initializer_list<uint8_t> opcode) {
-    put(opcode);
-    const int64_t rel = static_cast<int64_t>(offset) - static_cast<int64_t>(bytes_.size() + 4);
-    put_le<int32_t>(static_cast<int32_t>(rel));
-  }
-  std::vector<uint8_t> take() { return std::move(bytes_); }
-
- private:
-  uint64_t origin_;
-  std::vector<uint8_t> bytes_;
-};
 
 // mov [rcx + disp8], rN (REX.W 89 /r, ModRM.reg the source).
 void store_reg(Code& c, unsigned n, uint8_t disp) {
   c.put({static_cast<uint8_t>(0x48 | (n >= 8 ? 0x04 : 0x00)), 0x89, static_cast<uint8_t>(0x41 | ((n & 7) << 3)), disp});
 }
 
-constexpr unsigned kRaxNumber = 0;
 constexpr uint32_t kGettid = 186;  // x86-64's SYS_gettid
 
 // Stores the register word's value at the site to [rcx + disp]: straight
 // from the register when the trampoline leaves it alone, else through rax.
 // False for words that are not general-purpose registers or rip.
 bool store_word(Code& c, uint16_t word, uint8_t disp, uint64_t site) {
-  auto through_rax = [&](std::initializer_list<uint8_t> load) {
-    c.put(load);
-    store_reg(c, kRaxNumber, disp);
-    return true;
-  };
-  switch (word) {
-    case kRax: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRax});  // mov rax, [rsp + 32]
-    case kRcx: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRcx});  // mov rax, [rsp + 16]
-    case kRdx: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRdx});  // mov rax, [rsp + 8]
-    case kRsi: return through_rax({0x48, 0x8b, 0x44, 0x24, kSavedRsi});  // mov rax, [rsp + 0]
-    case kRsp:  // lea rax, [rsp + 168]
-      c.put({0x48, 0x8d, 0x84, 0x24});
-      c.put_le<uint32_t>(kOriginalRspOffset);
-      store_reg(c, kRaxNumber, disp);
+  if (word != kRax && word != kRcx && word != kRdx && word != kRsi && word != kRsp) {
+    for (unsigned n = 0; n < 16; ++n) {
+      if (gpr_word(n) != word) continue;
+      store_reg(c, n, disp);  // rbx, rbp, rdi, r8-r15: untouched by the trampoline
       return true;
-    case kRip:  // movabs rax, site
-      c.put({0x48, 0xb8});
-      c.put_le<uint64_t>(site);
-      store_reg(c, kRaxNumber, disp);
-      return true;
-    default: break;
+    }
   }
-  for (unsigned n = 0; n < 16; ++n) {
-    if (gpr_word(n) != word) continue;
-    store_reg(c, n, disp);  // rbx, rbp, rdi, r8-r15: untouched by the trampoline
-    return true;
-  }
-  return false;
+  if (!load_site_word(c, word, site)) return false;
+  store_reg(c, kRaxNumber, disp);
+  return true;
 }
 
 static_assert(ring::kTailOffset < 128, "the tail is addressed with a disp8");
 static_assert(ring::kRecordOffsetCount == ring::kRecordOffsetProbe + 4, "probe and count are stored as one word");
 
 // Writes one record for `spec`; rsi, rax, rcx, rdx and the flags are free.
-// The address of its ring-full trap is added to `full_traps`.
+// The address of its ring-full trap is added to `full_traps`, the address
+// right after its syscall to `syscall_ends`.
 bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, uint64_t site,
-                 std::vector<uint64_t>& full_traps, std::string& why_not) {
+                 std::vector<uint64_t>& full_traps, std::vector<uint64_t>& syscall_ends, std::string& why_not) {
   if (spec.words.size() > ring::kMaxValues) {
     why_not = fmt::format("a probe records at most {} values in jump mode, not {}", ring::kMaxValues, spec.words.size());
     return false;
@@ -156,6 +99,7 @@ bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, u
   c.put({0xb8});
   c.put_le<uint32_t>(kGettid);                                    // mov eax, SYS_gettid
   c.put({0x0f, 0x05});                                            // syscall
+  syscall_ends.push_back(c.here());
   c.put({0x41, 0x5b, 0x59});                                      // pop r11; pop rcx
   c.put({0x48, 0x0f, 0xba, 0xe8, 0x3f});                          // bts rax, 63  (ring::kTidTag)
   c.bind(no_ids);
@@ -190,67 +134,159 @@ bool emit_record(Code& c, const JumpContext& jump, const JumpRecordSpec& spec, u
   return true;
 }
 
-// What may be displaced, by class. Control transfers only as the last one.
-enum class Displace { Never, Anywhere, Last };
-Displace displaceable(InsnClass cls) {
+// What may be displaced, by class. A relative branch is retargeted from
+// the trampoline with its rel32 form; a call pushes the original return
+// address and jumps, so its callee returns to the code after the window.
+// Loop/jrcxz have only rel8 forms, and the rest need a stop.
+bool displaceable(InsnClass cls) {
   switch (cls) {
     case InsnClass::Plain:
     case InsnClass::Nop:
     case InsnClass::Endbr:
     case InsnClass::PushReg:
     case InsnClass::PushImm:
-    case InsnClass::LeaRip: return Displace::Anywhere;
+    case InsnClass::LeaRip:
     case InsnClass::Ret:
     case InsnClass::JmpIndirect:
     case InsnClass::JmpRel:
-    case InsnClass::Jcc: return Displace::Last;
-    default: return Displace::Never;
+    case InsnClass::Jcc:
+    case InsnClass::CallRel: return true;
+    default: return false;
   }
 }
 
-bool ends_flow(InsnClass cls) { return cls == InsnClass::Ret || cls == InsnClass::JmpIndirect || cls == InsnClass::JmpRel; }
+// The thread does not come back to the instruction after it: after a call
+// it does, but to the end of the window (a call rel32 is 5 bytes, so it is
+// always the window's last).
+bool ends_flow(InsnClass cls) {
+  return cls == InsnClass::Ret || cls == InsnClass::JmpIndirect || cls == InsnClass::JmpRel ||
+         cls == InsnClass::CallRel;
+}
 
-// Every direct branch in the function must land outside (site, site + length),
-// and there must be no indirect jump whose targets nobody knows.
-std::string check_function(const Decoder& decoder, const SiteContext& ctx, uint64_t patched_end) {
-  size_t offset = 0;
-  while (offset < ctx.function_code.size()) {
-    const uint64_t at = ctx.function_start.value + offset;
+// Whether the first `need` bytes of `after` are whole padding instructions
+// (int3, or nops) that end inside it.
+bool is_padding(const Decoder& decoder, std::span<const uint8_t> after, size_t need, uint64_t at) {
+  size_t covered = 0;
+  while (covered < need) {
+    if (covered >= after.size()) return false;
+    if (after[covered] == 0xcc) {
+      ++covered;
+      continue;
+    }
+    auto code = after.subspan(covered);
+    auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), RuntimeAddr(at + covered));
+    if (!d) return false;
+    const InsnRow* row = classify(d->enc, d->insn.code());
+    if (!row || row->cls != InsnClass::Nop) return false;
+    covered += d->insn.length;
+  }
+  return true;
+}
+
+// The instructions a jump at the site overwrites.
+struct Window {
+  std::vector<Decoded> displaced;
+  std::vector<InsnClass> classes;
+  size_t length = 0;    // bytes of the displaced instructions
+  size_t patched = 0;   // bytes the jmp and its int3 fill cover: more when the flow ends in padding
+  bool leaves = false;  // the last one leaves: no jump back
+};
+
+std::variant<Window, std::string> window_at(const Decoder& decoder, const SiteContext& ctx) {
+  const uint64_t site = ctx.site.value;
+  const size_t site_offset = static_cast<size_t>(ctx.site - ctx.function_start);
+  Window w;
+  while (w.length < kJmpRel32Length) {
+    const size_t offset = site_offset + w.length;
+    if (offset >= ctx.function_code.size()) return std::string("the function ends less than 5 bytes after the site");
     auto code = ctx.function_code.subspan(offset);
-    auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), RuntimeAddr(at));
-    if (!d) return fmt::format("the function cannot be decoded to its end (at +{:#x})", offset);
+    auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), RuntimeAddr(site + w.length));
+    if (!d) return fmt::format("undecodable instruction at +{:#x}", w.length);
     const InsnRow* row = classify(d->enc, d->insn.code());
     const InsnClass cls = row ? row->cls : InsnClass::Plain;
-    switch (cls) {
-      case InsnClass::JmpRel:
-      case InsnClass::Jcc:
-      case InsnClass::CallRel:
-      case InsnClass::Loop:
-      case InsnClass::Jrcxz: {
-        const uint64_t target = relative_branch_target(*d);
-        if (target > ctx.site.value && target < patched_end)
-          return fmt::format("the {} at +{:#x} lands inside the bytes a jump would overwrite", d->mnemonic, offset);
-        break;
-      }
-      case InsnClass::JmpIndirect:
-        return fmt::format("the function has an indirect jump at +{:#x} whose targets are unknown", offset);
-      default: break;
-    }
-    offset += d->insn.length;
+    if (!displaceable(cls))
+      return fmt::format("the {} within the 5 bytes a jump overwrites cannot run from a trampoline", d->mnemonic);
+    const size_t at = w.length;
+    const std::string mnemonic = d->mnemonic;
+    w.length += d->insn.length;
+    w.displaced.push_back(std::move(*d));
+    w.classes.push_back(cls);
+    if (!ends_flow(cls)) continue;
+    w.leaves = true;
+    if (w.length >= kJmpRel32Length) break;
+    // The flow leaves before 5 bytes: the jmp also covers what follows.
+    // Inside the function that may be entered without a branch that shows
+    // (an exception's landing pad, a jump table); after the function's
+    // end it is alignment padding, which nothing runs.
+    const size_t need = kJmpRel32Length - w.length;
+    if (site_offset + w.length < ctx.function_code.size())
+      return fmt::format("the {} at +{:#x} leaves before the 5 bytes a jump overwrites end, and the bytes after it "
+                         "are more of the function, which an exception or a jump table may enter",
+                         mnemonic, at);
+    if (!is_padding(decoder, ctx.after_function, need, site + w.length))
+      return fmt::format("the function ends {} bytes after the site, and the {} bytes after it are not padding that "
+                         "nothing else claims",
+                         w.length, need);
+    w.patched = kJmpRel32Length;
+    break;
   }
+  w.patched = std::max(w.patched, w.length);
+  return w;
+}
+
+// Appends the copy of `d` (of class `cls`) relocated to c.here(); or why not.
+std::string relocate(Code& c, const Decoded& d, InsnClass cls) {
+  if (cls == InsnClass::JmpRel || cls == InsnClass::Jcc) {
+    const uint64_t target = relative_branch_target(d);
+    const bool jcc = cls == InsnClass::Jcc;
+    // Always rel32 from the trampoline: jcc rel8 (7x) becomes 0f 8x, jmp rel8 (eb) e9.
+    const uint8_t cc = static_cast<uint8_t>(d.enc.opcode & 0x0f);
+    const size_t insn_length = jcc ? 6 : 5;
+    const int64_t rel = static_cast<int64_t>(target - (c.here() + insn_length));
+    if (rel < INT32_MIN || rel > INT32_MAX) return "the branch target is out of reach of the trampoline";
+    if (jcc) c.put({0x0f, static_cast<uint8_t>(0x80 | cc)});
+    else c.put({0xe9});
+    c.put_le<int32_t>(static_cast<int32_t>(rel));
+    return {};
+  }
+  if (cls == InsnClass::CallRel) {
+    // The callee must find the return address the call would have pushed
+    // (its own ret, unwinders, return probes): pushed as two 32-bit halves
+    // (push imm32 sign-extends), then a jump. lea and mov leave the flags
+    // alone, as the call does.
+    const uint64_t ret = d.insn.address.value + d.insn.length;
+    c.put({0x48, 0x8d, 0x64, 0x24, 0xf8});  // lea rsp, [rsp - 8]
+    c.put({0xc7, 0x04, 0x24});              // mov dword [rsp], low half
+    c.put_le<uint32_t>(static_cast<uint32_t>(ret));
+    c.put({0xc7, 0x44, 0x24, 0x04});  // mov dword [rsp + 4], high half
+    c.put_le<uint32_t>(static_cast<uint32_t>(ret >> 32));
+    auto jmp = jmp_rel32(c.here(), relative_branch_target(d));
+    if (!jmp) return "the call's target is out of reach of the trampoline";
+    c.put(*jmp);
+    return {};
+  }
+  if (d.rip_relative()) {
+    auto moved = redisplace(d, RuntimeAddr(c.here()));
+    if (!moved) return "a rip-relative operand is out of reach of the trampoline";
+    c.put(*moved);
+    return {};
+  }
+  c.put(d.insn.code());
   return {};
 }
 
 }  // namespace
 
 JumpPlan::JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, RuntimeAddr site, RuntimeAddr slot,
-                   uint64_t first_relocated, std::vector<uint64_t> full_traps, std::string description)
+                   uint64_t first_relocated, std::vector<uint64_t> full_traps, std::vector<uint64_t> syscall_ends,
+                   std::string description)
     : trampoline_(std::move(trampoline)),
       site_patch_(std::move(site_patch)),
       site_(site),
       slot_(slot),
       first_relocated_(first_relocated),
       full_traps_(std::move(full_traps)),
+      syscall_ends_(std::move(syscall_ends)),
       description_(std::move(description)) {}
 
 HitAction JumpPlan::begin_hit(Regs& regs, MemoryAccess&, StepState&) const {
@@ -272,32 +308,19 @@ bool JumpPlan::is_ring_full_trap(RuntimeAddr trap) const {
   return std::find(full_traps_.begin(), full_traps_.end(), trap.value) != full_traps_.end();
 }
 
+bool JumpPlan::follows_syscall(uint64_t pc) const {
+  return std::find(syscall_ends_.begin(), syscall_ends_.end(), pc) != syscall_ends_.end();
+}
+
 JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot_size) {
   if (!ctx.jump) return {nullptr, ctx.jump_unavailable};
   const JumpContext& jump = *ctx.jump;
   const uint64_t site = ctx.site.value;
-  const size_t site_offset = static_cast<size_t>(ctx.site - ctx.function_start);
-
-  // The instructions the jmp rel32 overwrites.
-  std::vector<Decoded> displaced;
-  size_t length = 0;
-  while (length < kJmpRel32Length) {
-    const size_t offset = site_offset + length;
-    if (offset >= ctx.function_code.size())
-      return {nullptr, "the function ends less than 5 bytes after the site"};
-    auto code = ctx.function_code.subspan(offset);
-    auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), RuntimeAddr(site + length));
-    if (!d) return {nullptr, fmt::format("undecodable instruction at +{:#x}", length)};
-    const InsnRow* row = classify(d->enc, d->insn.code());
-    const InsnClass cls = row ? row->cls : InsnClass::Plain;
-    const Displace rule = displaceable(cls);
-    length += d->insn.length;
-    if (rule == Displace::Never || (rule == Displace::Last && length < kJmpRel32Length))
-      return {nullptr, fmt::format("the {} within the 5 bytes a jump overwrites cannot run from a trampoline",
-                                   d->mnemonic)};
-    displaced.push_back(std::move(*d));
-  }
-  if (std::string why = check_function(decoder, ctx, site + length); !why.empty()) return {nullptr, why};
+  auto built = window_at(decoder, ctx);
+  if (auto* why = std::get_if<std::string>(&built)) return {nullptr, std::move(*why)};
+  const Window& w = std::get<Window>(built);
+  const size_t length = w.length;
+  if (std::string why = branch_into(decoder, ctx, site, site + w.patched); !why.empty()) return {nullptr, why};
 
   if (jump.capacity == 0 || (jump.capacity & (jump.capacity - 1)) != 0 || jump.capacity > kMaxCapacity)
     return {nullptr, fmt::format("a ring of {} records is not a power of two up to {}", jump.capacity, kMaxCapacity)};
@@ -307,41 +330,28 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   c.put({0x50, 0x9f, 0x0f, 0x90, 0xc0});  // push rax; lahf; seto al
   c.put({0x50, 0x51, 0x52, 0x56});        // push rax (the flags), rcx, rdx, rsi
   std::string why_not;
-  std::vector<uint64_t> full_traps;
-  for (const JumpRecordSpec& spec : jump.records)
-    if (!emit_record(c, jump, spec, site, full_traps, why_not)) return {nullptr, why_not};
+  std::vector<uint64_t> full_traps, syscall_ends;
+  bool filtered = false;
+  for (const JumpRecordSpec& spec : jump.records) {
+    // A hit its condition filters out writes no record: it costs the
+    // comparisons and nothing else.
+    Code::Label skip;
+    if (spec.filter) {
+      if (!emit_jump_filter(c, *spec.filter, site, skip, why_not)) return {nullptr, why_not};
+      filtered = true;
+    }
+    if (!emit_record(c, jump, spec, site, full_traps, syscall_ends, why_not)) return {nullptr, why_not};
+    c.bind(skip);
+  }
   c.put({0x5e, 0x5a, 0x59, 0x58});  // pop rsi, rdx, rcx, rax (the flags)
   c.put({0x04, 0x7f, 0x9e, 0x58});  // add al, 0x7f (OF again); sahf; pop rax
   c.put({0x48, 0x8d, 0xa4, 0x24});                        // lea rsp, [rsp + 128]
   c.put_le<uint32_t>(kRedZone);
   const uint64_t first_relocated = c.here();
 
-  InsnClass last_cls = InsnClass::Plain;
-  for (const Decoded& d : displaced) {
-    const InsnRow* row = classify(d.enc, d.insn.code());
-    last_cls = row ? row->cls : InsnClass::Plain;
-    if (last_cls == InsnClass::JmpRel || last_cls == InsnClass::Jcc) {
-      const uint64_t target = relative_branch_target(d);
-      const bool jcc = last_cls == InsnClass::Jcc;
-      // Always rel32 from the trampoline: jcc rel8 (7x) becomes 0f 8x.
-      const uint8_t cc = static_cast<uint8_t>(d.enc.opcode & 0x0f);
-      const size_t insn_length = jcc ? 6 : 5;
-      const int64_t rel = static_cast<int64_t>(target - (c.here() + insn_length));
-      if (rel < INT32_MIN || rel > INT32_MAX) return {nullptr, "the branch target is out of reach of the trampoline"};
-      if (jcc) c.put({0x0f, static_cast<uint8_t>(0x80 | cc)});
-      else c.put({0xe9});
-      c.put_le<int32_t>(static_cast<int32_t>(rel));
-      continue;
-    }
-    if (d.rip_relative()) {
-      auto moved = redisplace(d, RuntimeAddr(c.here()));
-      if (!moved) return {nullptr, "a rip-relative operand is out of reach of the trampoline"};
-      c.put(*moved);
-      continue;
-    }
-    c.put(d.insn.code());
-  }
-  if (!ends_flow(last_cls)) {
+  for (size_t i = 0; i < w.displaced.size(); ++i)
+    if (std::string why = relocate(c, w.displaced[i], w.classes[i]); !why.empty()) return {nullptr, why};
+  if (!w.leaves) {
     auto back = jmp_rel32(c.here(), site + length);
     if (!back) return {nullptr, "the jump back is out of reach of the trampoline"};
     c.put(*back);
@@ -351,18 +361,26 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
 
   auto patch = jmp_rel32(site, ctx.slot.value);
   if (!patch) return {nullptr, "the trampoline is out of reach of a jmp rel32"};
-  patch->resize(length, 0xcc);  // never run: nothing branches there (checked above)
+  patch->resize(w.patched, 0xcc);  // never run: nothing branches there (checked above)
 
-  std::string description = fmt::format("{} bytes at the site become a jmp to a trampoline that records", length);
+  std::string description = fmt::format("{} bytes at the site", w.patched);
+  if (w.patched > length) description += fmt::format(" ({} of them padding after the function)", w.patched - length);
+  description += " become a jmp to a trampoline that records";
   size_t records = jump.records.size();
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
-  description += fmt::format(" without stopping, runs {} displaced instruction{} and ", displaced.size(),
-                             displaced.size() == 1 ? "" : "s");
-  description += ends_flow(last_cls) ? "leaves by the last one" : fmt::format("jumps back to {:#x}", site + length);
-  if (std::any_of(displaced.begin(), displaced.end(), [](const Decoded& d) { return d.rip_relative(); }))
+  if (filtered) description += records == 1 ? " (when its condition holds)" : " (each when its condition holds)";
+  description += fmt::format(" without stopping, runs {} displaced instruction{} and ", w.displaced.size(),
+                             w.displaced.size() == 1 ? "" : "s");
+  description += w.leaves ? "leaves by the last one" : fmt::format("jumps back to {:#x}", site + length);
+  if (w.classes.back() == InsnClass::CallRel)
+    description += fmt::format(" (the call pushes its own return address, {:#x})", site + length);
+  if (std::any_of(w.classes.begin(), w.classes.end(),
+                  [](InsnClass c) { return c == InsnClass::JmpRel || c == InsnClass::Jcc; }))
+    description += " (branches retargeted with rel32)";
+  if (std::any_of(w.displaced.begin(), w.displaced.end(), [](const Decoded& d) { return d.rip_relative(); }))
     description += " (rip-relative operands re-encoded for the trampoline)";
   return {std::make_unique<JumpPlan>(c.take(), std::move(*patch), ctx.site, ctx.slot, first_relocated,
-                                     std::move(full_traps), std::move(description)),
+                                     std::move(full_traps), std::move(syscall_ends), std::move(description)),
           {}};
 }
 

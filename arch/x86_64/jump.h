@@ -4,9 +4,12 @@
 // writes one ring record per probe (common/ring_layout.h) with no stop at all,
 // then runs the displaced instructions, relocated, and jumps back.
 //
-// Safe only when every displaced instruction can run from the trampoline, no
-// branch in the function lands inside the overwritten bytes (the whole
-// function is decoded; an indirect jump, whose targets are unknown, refuses),
+// Safe only when every displaced instruction can run from the trampoline
+// (relative branches are retargeted, a call pushes its original return
+// address and jumps), no branch in the function or its FUNC.cold parts lands
+// inside the overwritten bytes (jump_targets.h: each is decoded; an indirect
+// jump refuses unless it is a switch whose table is read), the bytes after a
+// ret or jmp that ends the flow early are padding after the function's end,
 // and the trampoline leaves the red zone alone. Whether a thread is inside
 // those bytes right now is the core's check (JumpPlan::patched_length).
 #include <cstdint>
@@ -23,7 +26,8 @@ class Decoder;
 class JumpPlan final : public ProbePlan {
  public:
   JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, RuntimeAddr site, RuntimeAddr slot,
-           uint64_t first_relocated, std::vector<uint64_t> full_traps, std::string description);
+           uint64_t first_relocated, std::vector<uint64_t> full_traps, std::vector<uint64_t> syscall_ends,
+           std::string description);
 
   ExecMode mode() const override { return ExecMode::Jump; }
   std::string describe() const override { return description_; }
@@ -35,6 +39,7 @@ class JumpPlan final : public ProbePlan {
   std::optional<uint64_t> original_pc(uint64_t pc) const override;
   std::vector<uint8_t> site_patch() const override { return site_patch_; }
   bool is_ring_full_trap(RuntimeAddr trap) const override;
+  bool follows_syscall(uint64_t pc) const override;
 
  private:
   std::vector<uint8_t> trampoline_;
@@ -43,6 +48,7 @@ class JumpPlan final : public ProbePlan {
   RuntimeAddr slot_;
   uint64_t first_relocated_;  // where the displaced instructions start in the trampoline
   std::vector<uint64_t> full_traps_;  // one trap per record, where a writer waits for room
+  std::vector<uint64_t> syscall_ends_;  // right after each record's gettid syscall
   std::string description_;
 };
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -183,4 +184,28 @@ TEST_CASE("dlopen: a pending probe is checked against the file before the progra
   REQUIRE(r.status == 1);
   REQUIRE(count_lines(r.err, "uptrace: no function 'no_such_function' in ") == 1);
   REQUIRE(count_lines(r.out, "done") == 0);
+}
+
+TEST_CASE("dlopen: a library that stays is counted exactly while another one is unloaded beside it",
+          "[dlopen][mode-specific][not-trailing-trap]") {
+  // The loader says an unload is coming (RT_DELETE) without saying of
+  // which library: probes disarmed there until it is consistent again
+  // would miss the other thread's calls in between.
+  const std::string mode = GENERATE(as<std::string>{}, "auto", "trap", "jump");
+  if (mode == "jump" && !itest::isa_expectations().jump_mode) return;
+  DYNAMIC_SECTION("--mode " << mode) {
+    constexpr long kCycles = 150;
+    const std::string stay = "libdlstay:dlstay_work";
+    Result r = uptrace({"--mode", mode, "-c", stay, kProbe, "--", target("dlwindow"), "libdlstay.so", "libdlcycle.so",
+                        std::to_string(kCycles)});
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    long calls = -1, cycles = -1;
+    for (const std::string& l : r.out_lines())
+      if (std::sscanf(l.c_str(), "stay %ld cycle %ld", &calls, &cycles) == 2) break;
+    REQUIRE(cycles == kCycles);
+    REQUIRE(calls > 0);
+    REQUIRE(count_of(r, stay) == static_cast<uint64_t>(calls));
+    REQUIRE(count_of(r, kProbe) == static_cast<uint64_t>(kCycles));
+  }
 }

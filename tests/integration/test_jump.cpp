@@ -93,18 +93,84 @@ TEST_CASE("jump: attached to busy threads, the ring and trampolines are gone aft
   }
 }
 
-TEST_CASE("jump: not used in a function with a part placed elsewhere (FUNC.cold)", "[jump][mode-specific]" ONLY_X86_64) {
-  // hot_or_cold.cold jumps back into hot_or_cold from outside its code.
+TEST_CASE("jump: a function with a part placed elsewhere (FUNC.cold) is checked with it", "[jump][mode-specific]" ONLY_X86_64) {
+  // hot_or_cold.cold jumps back into hot_or_cold from outside its code; its
+  // branches are decoded like the function's, and none lands in the window.
   Result ex = uptrace({"--explain", "-x", target("coldsplit-O2"), "hot_or_cold"});
   INFO(ex.out << ex.err);
   REQUIRE(ex.status == 0);
-  REQUIRE(count_lines(ex.out, "  not jump:    hot_or_cold.cold, a part of the function placed elsewhere, may jump back "
-                              "into it") == 1);
+  REQUIRE(count_lines(ex.out, "  mode:        jump: ") == 1);
   std::string out = temp_path("counts");
   Result r = uptrace({"-c", "-o", out, "hot_or_cold", "--", target("coldsplit-O2"), "1000"});
   REQUIRE(r.status == 0);
   REQUIRE(r.out == "sum 1000000\n");
   REQUIRE(slurp(out) == "hot_or_cold 1000\n");
+  // ns::check's cold part runs on every tenth call: 100 calls, 10 through it.
+  Result plain = run({target("cold_cxx-O2"), "100"});
+  REQUIRE(plain.status == 0);
+  Result traced = uptrace({"-c", "--mode", "jump", "-o", out, "ns::check", "--", target("cold_cxx-O2"), "100"});
+  INFO(traced.err);
+  REQUIRE(traced.status == 0);
+  REQUIRE(traced.out == plain.out);
+  REQUIRE(slurp(out) == "ns::check 100\n");
+  unlink(out.c_str());
+}
+
+TEST_CASE("jump: a call, a jcc, a ret or jmp before padding, and a switch in the window run from the trampoline",
+          "[jump][mode-specific]" ONLY_X86_64) {
+  // Each function of target-jump_sites is called 600 times; forced into
+  // jump mode, each probe counts exactly that and the results stay the
+  // driver's model's (it exits 1 on a mismatch).
+  const std::vector<std::pair<std::string, std::string>> sites{
+      {"js_call", "(the call pushes its own return address, "},
+      {"js_jcc", "(branches retargeted with rel32)"},
+      {"js_ret_short", "5 bytes at the site (2 of them padding after the function)"},
+      {"js_ret_nop", "5 bytes at the site (1 of them padding after the function)"},
+      {"js_tail", "5 bytes at the site (1 of them padding after the function)"},
+      {"js_switch", "runs 2 displaced instructions and jumps back to "},
+  };
+  std::vector<std::string> args{"-q", "-c", "--mode", "jump", "-o", temp_path("counts")};
+  const std::string out = args.back();
+  for (const auto& [function, plan] : sites) {
+    Result ex = uptrace({"--explain", "--mode", "jump", "-x", target("jump_sites"), function});
+    INFO(function << "\n" << ex.out << ex.err);
+    REQUIRE(ex.status == 0);
+    REQUIRE(count_lines(ex.out, "  mode:        jump: ") == 1);
+    REQUIRE(ex.out.find(plan) != std::string::npos);
+    args.push_back(function);
+  }
+  Result plain = run({target("jump_sites"), "600"});
+  REQUIRE(plain.status == 0);
+  REQUIRE(plain.out_lines().back() == "mismatches 0");
+  args.insert(args.end(), {"--", target("jump_sites"), "600"});
+  Result r = uptrace(args);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == plain.out);
+  std::string expected;
+  for (const auto& [function, plan] : sites) expected += function + " 600\n";
+  REQUIRE(slurp(out) == expected);
+  unlink(out.c_str());
+}
+
+TEST_CASE("jump: refused where another function branches into the window, and counted exactly without it",
+          "[jump][mode-specific]" ONLY_X86_64) {
+  // js_enters ends in a jmp to js_entered+2 (as glibc's mempcpy enters
+  // memmove): a jmp written over js_entered's first 5 bytes would be
+  // entered in its middle.
+  Result ex = uptrace({"--explain", "--mode", "jump", "-x", target("jump_sites"), "js_entered"});
+  INFO(ex.out << ex.err);
+  REQUIRE(ex.status == 1);
+  REQUIRE(ex.out.find("  refused:     cannot jump: a branch at 0x") != std::string::npos);
+  REQUIRE(ex.out.find(", elsewhere in the module, lands inside the bytes a jump would overwrite") != std::string::npos);
+  const std::string out = temp_path("counts");
+  Result plain = run({target("jump_sites"), "300"});
+  REQUIRE(plain.status == 0);
+  Result r = uptrace({"-q", "-c", "-o", out, "js_entered", "js_enters", "--", target("jump_sites"), "300"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == plain.out);
+  REQUIRE(slurp(out) == "js_entered 300\njs_enters 300\n");
   unlink(out.c_str());
 }
 
@@ -135,5 +201,24 @@ TEST_CASE("jump: threads whose thread pointer does not point to itself (as Go's)
     tids.insert(*t.begin());
   }
   REQUIRE(tids.size() == 4);
+  unlink(out.c_str());
+}
+
+TEST_CASE("jump: signals that find threads in a trampoline before its gettid reach them, and no SIGTRAP does",
+          "[jump][signals][mode-specific]" ONLY_X86_64) {
+  // A thread whose fs:0 is 0 (as Go's) asks the kernel for its id with a
+  // syscall in the trampoline. A signal that finds it before that has it
+  // single-stepped out over the syscall, a step the kernel reports as
+  // TRAP_BRKPT; taken for a signal of the program's and delivered after
+  // SIGUSR1, that SIGTRAP killed the program.
+  std::string out = temp_path("counts");
+  for (const char* mode : {"jump", "auto"}) {
+    INFO("--mode " << mode);
+    Result r = uptrace({"-q", "-c", "-o", out, "--mode", mode, "work", "--", target("foreign_tls"), "1", "0", "300"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out == "handled=300 outside=0\n");
+    REQUIRE(std::stol(slurp(out).substr(5)) > 0);
+  }
   unlink(out.c_str());
 }

@@ -93,7 +93,13 @@ std::vector<std::string> counts(const std::vector<std::string>& probes, const st
   REQUIRE(r.status == 0);
   // The program ran to its end (the insn driver prints its checksums).
   REQUIRE((r.out.rfind("done", 0) == 0 || r.out.find("\nmismatches 0\n") != std::string::npos));
-  return lines_of(text);
+  // A return probe's line ends with its calls' durations, which vary
+  // (test_aggregate.cpp checks them): the counts are compared here.
+  std::vector<std::string> lines = lines_of(text);
+  for (std::string& line : lines)
+    if (size_t at = line.find(" total="); at != std::string::npos && line.find("%return ") != std::string::npos)
+      line.resize(at);
+  return lines;
 }
 
 

@@ -5,6 +5,11 @@
 if(TARGET target-insn_driver)  # x86-64 only
   target_sources(target-insn_driver PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/insn_classes.S)
 endif()
+# The sites jump mode relocates (a call, a jcc, a ret before padding, a
+# switch): the driver is jump_sites.c, its functions are in assembly.
+if(TARGET target-jump_sites)  # x86-64 only
+  target_sources(target-jump_sites PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/jump_sites.S)
+endif()
 
 # The riscv64 instruction classes: the driver is built from riscv64_driver.c
 # by the glob above on riscv64; its functions are in assembly. Elsewhere the
@@ -207,3 +212,11 @@ set_target_properties(dlcycle PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURREN
 target_link_libraries(target-dlcycle PRIVATE ${CMAKE_DL_LIBS})
 target_link_options(target-dlcycle PRIVATE -Wl,--enable-new-dtags,-rpath,${CMAKE_CURRENT_BINARY_DIR})
 add_dependencies(target-dlcycle dlcycle)
+
+# A library loaded later that stays while libdlcycle.so comes and goes.
+add_library(dlstay SHARED ${CMAKE_CURRENT_SOURCE_DIR}/lib/dlstay_lib.c)
+target_compile_options(dlstay PRIVATE ${UPTRACE_TARGET_FLAGS})
+set_target_properties(dlstay PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+target_link_libraries(target-dlwindow PRIVATE ${CMAKE_DL_LIBS})
+target_link_options(target-dlwindow PRIVATE -Wl,--enable-new-dtags,-rpath,${CMAKE_CURRENT_BINARY_DIR})
+add_dependencies(target-dlwindow dlstay dlcycle)

@@ -204,7 +204,44 @@ TEST_CASE("text: --stack frames follow the line, indented", "[output]") {
         "    __libc_start_call_main+0x7a (/usr/lib/libc.so.6)\n");
 }
 
+TEST_CASE("durations: ns, us, ms or s with exactly 3 decimals", "[output]") {
+  using uptrace::cmd::format_duration;
+  CHECK(format_duration(0) == "0.000ns");
+  CHECK(format_duration(523) == "523.000ns");
+  CHECK(format_duration(999) == "999.000ns");
+  CHECK(format_duration(1000) == "1.000us");
+  CHECK(format_duration(1234) == "1.234us");
+  CHECK(format_duration(999999) == "999.999us");
+  CHECK(format_duration(1000000) == "1.000ms");
+  CHECK(format_duration(1234567) == "1.234ms");  // the digits past the third are cut, as TIME's are
+  CHECK(format_duration(20005000) == "20.005ms");
+  CHECK(format_duration(2500000000) == "2.500s");
+  CHECK(format_duration(5000000000000) == "5000.000s");  // no unit above s
+  CHECK(format_duration(UINT64_MAX) == "18446744073.709s");
+}
+
+TEST_CASE("text: a return's duration follows its values", "[output]") {
+  Hit h = make_hit({integer(FetchType::S64, 7)});
+  h.entry_time_ns = h.time_ns - 1234;
+  CHECK(line(OutputFormat::Text, h, {"retval"}) == "0.123456 100/101 parse+0x4 retval=7 duration=1.234us\n");
+  Hit bare = make_hit({});
+  bare.entry_time_ns = bare.time_ns - 20005000;
+  CHECK(line(OutputFormat::Text, bare, {}) == "0.123456 100/101 parse+0x4 duration=20.005ms\n");
+}
+
 // --------------------------------------------------------------------- JSON
+
+TEST_CASE("json: a return's duration is duration_ns, in ns", "[output]") {
+  Hit h = make_hit({integer(FetchType::S64, 7)});
+  h.entry_time_ns = h.time_ns - 1234;
+  std::string l = line(OutputFormat::Json, h, {"retval"});
+  CHECK(l == R"({"time_ns":123456789,"pid":100,"tid":101,"probe":"parse+0x4","addr":"0x401136","args":{"retval":7},)"
+             R"("duration_ns":1234})"
+             "\n");
+  CHECK(nlohmann::json::parse(l)["duration_ns"] == 1234);
+  // Other hits have no such key.
+  CHECK(line(OutputFormat::Json, make_hit({}), {}).find("duration_ns") == std::string::npos);
+}
 
 TEST_CASE("json: the object of the SPEC example", "[output]") {
   Hit h = make_hit({integer(FetchType::U32, 5), string("hi")});

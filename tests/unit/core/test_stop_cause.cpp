@@ -2,7 +2,8 @@
 // registers and siginfo: every cause, and the cases that must not be
 // confused (a trailing trap is ours only while stepping; a step trap is
 // ours only with hardware single-step; a trap in a free-running slot is a
-// ring-full wait only where the plan says so).
+// ring-full wait only where the plan says so; the kernel's TRAP_BRKPT for a
+// step over a system call is ours only right after the slot's own).
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,11 +19,12 @@ namespace {
 
 constexpr int kSiKernel = 0x80;  // x86-64 int3
 constexpr int kTrapTrace = 2;    // TRAP_TRACE: a single step
+constexpr int kTrapBrkpt = 1;    // TRAP_BRKPT: x86-64's report of a single step over a syscall
 
 // A plan whose traps and mappings back to the original code are given.
 class FakePlan final : public arch::ProbePlan {
  public:
-  uint64_t end_trap = 0, ring_full_trap = 0;
+  uint64_t end_trap = 0, ring_full_trap = 0, syscall_end = 0;
   std::optional<uint64_t> original;
   bool free_running = false;
 
@@ -37,6 +39,7 @@ class FakePlan final : public arch::ProbePlan {
   std::optional<uint64_t> original_pc(uint64_t) const override { return original; }
   bool is_step_end_trap(RuntimeAddr trap) const override { return trap.value == end_trap; }
   bool is_ring_full_trap(RuntimeAddr trap) const override { return trap.value == ring_full_trap; }
+  bool follows_syscall(uint64_t pc) const override { return pc == syscall_end; }
 };
 
 constexpr uint64_t kSite = 0x401000, kSlot = 0x7f0000000000, kTrampoline = 0x7f0000010000;
@@ -136,4 +139,43 @@ TEST_CASE("stop cause: free-running slots", "[core][stop]") {
   f.t.xol = XolState::Idle;
   CHECK(f.at(SIGUSR1, SI_USER, kSite + 5).cause == StopCause::PlainSignal);
   CHECK(f.at(SIGTRAP, kSiKernel, kSite + 1).cause == StopCause::ProbeTrap);
+}
+
+TEST_CASE("stop cause: a step over a trampoline's system call is ours, though the kernel reports it as a breakpoint",
+          "[core][stop]") {
+  // x86-64 reports a single step over `syscall` from the syscall exit path
+  // with TRAP_BRKPT, pc right after it. A thread stepped out of a jump
+  // trampoline passes its gettid that way (threads whose fs:0 is 0, Go's):
+  // taken for a signal of the program's, that SIGTRAP was held and
+  // delivered once the thread was out, and killed the program.
+  Fixture f;
+  f.space.free_running = true;
+  f.plan->free_running = true;
+  f.plan->syscall_end = kSlot + 0x83;
+  f.t.xol = XolState::LeavingSlot;
+  CHECK(f.at(SIGTRAP, kTrapBrkpt, kSlot + 0x83).cause == StopCause::StepInSlot);
+  StopFacts step;
+  step.signal = step.si.si_signo = SIGTRAP;
+  step.si.si_code = kTrapBrkpt;
+  step.pc = kSlot + 0x83;
+  CHECK(ends_single_step(f.isa, f.space, step));
+  step.si.si_code = kTrapTrace;  // any other step: the CPU's trap
+  step.pc = kSlot + 0x20;
+  CHECK(ends_single_step(f.isa, f.space, step));
+  // Anywhere else, or sent by someone (kill -TRAP), a SIGTRAP is still the
+  // program's: held while the thread steps out, then delivered.
+  CHECK(f.at(SIGTRAP, kTrapBrkpt, kSlot + 0x81).cause == StopCause::SignalInSlot);
+  CHECK(f.at(SIGTRAP, SI_USER, kSlot + 0x83).cause == StopCause::SignalInSlot);
+  CHECK(f.at(SIGTRAP, SI_TKILL, kSlot + 0x83).cause == StopCause::SignalInSlot);
+  step.si.si_code = SI_USER;
+  step.pc = kSlot + 0x83;
+  CHECK_FALSE(ends_single_step(f.isa, f.space, step));
+  step.si.si_code = kTrapBrkpt;
+  step.pc = kSlot + 0x81;
+  CHECK_FALSE(ends_single_step(f.isa, f.space, step));
+  step.pc = kSite + 5;  // not in a slot
+  CHECK_FALSE(ends_single_step(f.isa, f.space, step));
+  step.signal = step.si.si_signo = SIGUSR1;
+  step.pc = kSlot + 0x83;
+  CHECK_FALSE(ends_single_step(f.isa, f.space, step));
 }

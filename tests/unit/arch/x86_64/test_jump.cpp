@@ -1,7 +1,13 @@
 // Jump plans: the bytes written over the site, the trampoline's frame
 // (red zone skipped, flags kept without pushfq), the jump back, and the
 // refusals that keep a jump from ever landing a thread mid-instruction.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
 
 #include "common/ring_layout.h"
 #include "support.h"
@@ -14,11 +20,78 @@ namespace {
 
 constexpr uint64_t kRing = 0x7f0000100000;
 
-SiteAnalysis analyze_jump(const Bytes& function, uint64_t offset = 0, std::vector<uint16_t> words = {}) {
-  JumpContext jump{RuntimeAddr(kRing), ring::kDefaultCapacity, {{7, std::move(words)}}};
+// What a site sees beyond its function: padding after it, parts placed
+// elsewhere, the module's bytes (jump tables).
+struct Beyond {
+  Bytes after;
+  std::vector<std::pair<uint64_t, Bytes>> parts;
+  const ImageReader* image = nullptr;
+};
+
+SiteAnalysis analyze_jump(const Bytes& function, uint64_t offset = 0, std::vector<uint16_t> words = {},
+                          const Beyond& beyond = {}) {
+  JumpContext jump{RuntimeAddr(kRing), ring::kDefaultCapacity, {{7, std::move(words), std::nullopt}}};
   SiteContext ctx{RuntimeAddr(kSite), function, RuntimeAddr(kSite + offset), RuntimeAddr(kNearSlot), ModeRequest::Jump};
   ctx.jump = &jump;
+  std::vector<CodePart> parts;
+  for (const auto& [at, code] : beyond.parts) parts.push_back({RuntimeAddr(at), code});
+  ctx.after_function = beyond.after;
+  ctx.other_parts = parts;
+  ctx.image = beyond.image;
   return isa().analyze(ctx);
+}
+
+// The module's bytes: one buffer at one address.
+class FakeImage final : public ImageReader {
+ public:
+  FakeImage(uint64_t at, Bytes bytes, std::vector<uint64_t> pointers = {}) : at_(at), bytes_(std::move(bytes)), pointers_(std::move(pointers)) {}
+  bool read(RuntimeAddr addr, std::span<uint8_t> out) const override {
+    if (addr.value < at_ || addr.value + out.size() > at_ + bytes_.size()) return false;
+    std::copy_n(bytes_.begin() + static_cast<long>(addr.value - at_), out.size(), out.begin());
+    return true;
+  }
+  std::optional<bool> pointer_into(RuntimeAddr lo, RuntimeAddr hi) const override {
+    if (!position_independent) return std::nullopt;
+    return std::any_of(pointers_.begin(), pointers_.end(), [&](uint64_t p) { return p > lo.value && p < hi.value; });
+  }
+  std::vector<CodePart> functions() const override {
+    std::vector<CodePart> out;
+    for (const auto& [at, code] : code_) out.push_back({RuntimeAddr(at), code});
+    return out;
+  }
+  bool position_independent = true;
+  std::vector<std::pair<uint64_t, Bytes>> code_;  // the module's functions
+
+ private:
+  uint64_t at_;
+  Bytes bytes_;
+  std::vector<uint64_t> pointers_;  // the values of its relocations
+};
+
+// The displaced instructions as the trampoline runs them: what follows the
+// restoring epilogue (lea rsp, [rsp + 128]).
+Bytes relocated_part(const SiteAnalysis& a) {
+  const Bytes code = a.plan->slot_code();
+  const Bytes epilogue_end{0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00};
+  auto it = std::search(code.begin(), code.end(), epilogue_end.begin(), epilogue_end.end());
+  REQUIRE(it != code.end());
+  return Bytes(it + static_cast<long>(epilogue_end.size()), code.end());
+}
+
+// Where the relocated part starts in the slot.
+uint64_t relocated_at(const SiteAnalysis& a) { return kNearSlot + a.plan->slot_code().size() - relocated_part(a).size(); }
+
+Bytes rel32_from(uint64_t end_of_insn, uint64_t target) {
+  Bytes b;
+  const int64_t v = static_cast<int64_t>(target - end_of_insn);
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
+  return b;
+}
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
 }
 
 Bytes le32(int64_t v) {
@@ -136,17 +209,113 @@ TEST_CASE("x86_64 jump: the record the trampoline writes, byte by byte", "[arch]
   CHECK(a.plan->is_ring_full_trap(RuntimeAddr(full_trap)));
   CHECK_FALSE(a.plan->is_ring_full_trap(RuntimeAddr(full_trap + 1)));
   CHECK_FALSE(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot)));
+  // Right after the gettid syscall, and only there, a step's end may be the
+  // kernel's TRAP_BRKPT (ProbePlan::follows_syscall).
+  const Bytes syscall{0xb8, 0xba, 0x00, 0x00, 0x00, 0x0f, 0x05};
+  auto at = std::search(code.begin(), code.end(), syscall.begin(), syscall.end());
+  REQUIRE(at != code.end());
+  const uint64_t syscall_end = kNearSlot + static_cast<uint64_t>(at - code.begin()) + syscall.size();
+  CHECK(a.plan->follows_syscall(syscall_end));
+  CHECK_FALSE(a.plan->follows_syscall(syscall_end - 2));
+  CHECK_FALSE(a.plan->follows_syscall(syscall_end + 1));
+  CHECK_FALSE(a.plan->follows_syscall(kNearSlot));
 }
 
 TEST_CASE("x86_64 jump: refused where the overwritten bytes are not safe to displace", "[arch][x86_64]") {
-  // e8 fb 01 00 00        call: its return address would point into the trampoline
-  CHECK(analyze_jump({0xe8, 0xfb, 0x01, 0x00, 0x00, 0xc3}).refusal ==
-        "cannot jump: the call within the 5 bytes a jump overwrites cannot run from a trampoline");
-  // 55 / c3 / ...         a ret before 5 bytes are covered
+  // 55 / c3 / 90 ...      a ret before 5 bytes are covered, more of the function after it
   CHECK(analyze_jump({0x55, 0xc3, 0x90, 0x90, 0x90, 0x90}).refusal ==
-        "cannot jump: the ret within the 5 bytes a jump overwrites cannot run from a trampoline");
-  // 48 89 e5 / 90 / 90 / c3  with the function ending 2 bytes later
+        "cannot jump: the ret at +0x1 leaves before the 5 bytes a jump overwrites end, and the bytes after it are "
+        "more of the function, which an exception or a jump table may enter");
+  // 48 89 e5 / 90         the function ends 1 byte later, and falls through off its end
   CHECK(analyze_jump({0x48, 0x89, 0xe5, 0x90}).refusal == "cannot jump: the function ends less than 5 bytes after the site");
+  // e2 fe                 loop: rel8 only, not retargeted
+  CHECK(analyze_jump({0xe2, 0xfe, 0x90, 0x90, 0x90, 0xc3}).refusal ==
+        "cannot jump: the loop within the 5 bytes a jump overwrites cannot run from a trampoline");
+}
+
+TEST_CASE("x86_64 jump: a call in the window pushes its own return address, then jumps", "[arch][x86_64]") {
+  // site: e8 fb 01 00 00  call 0x401200
+  //       c3              ret
+  SiteAnalysis a = analyze_jump({0xe8, 0xfb, 0x01, 0x00, 0x00, 0xc3});
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  // e9 rel32              jmp trampoline (5 bytes: nothing to fill)
+  CHECK(a.plan->site_patch() == cat({{0xe9}, rel32_from(kSite + 5, kNearSlot)}));
+  const uint64_t at = relocated_at(a);
+  CHECK(hex_bytes(relocated_part(a)) ==
+        hex_bytes(cat({{0x48, 0x8d, 0x64, 0x24, 0xf8},             // lea rsp, [rsp - 8]     (flags kept)
+                       {0xc7, 0x04, 0x24, 0x05, 0x10, 0x40, 0x00},  // mov dword [rsp], 0x401005
+                       {0xc7, 0x44, 0x24, 0x04, 0x00, 0x00, 0x00, 0x00},  // mov dword [rsp + 4], 0
+                       {0xe9}, rel32_from(at + 20 + 5, 0x401200)})));     // jmp 0x401200 (no jump back)
+  CHECK(a.plan->describe() ==
+        "5 bytes at the site become a jmp to a trampoline that records the hit without stopping, runs 1 displaced "
+        "instruction and leaves by the last one (the call pushes its own return address, 0x401005)");
+  // After push rbp: 55 / e8 ..: the callee returns to 0x401006, the window's end.
+  SiteAnalysis pushed = analyze_jump({0x55, 0xe8, 0xfa, 0x01, 0x00, 0x00, 0x5d, 0xc3});
+  REQUIRE(pushed.plan);
+  const Bytes pushed_code = relocated_part(pushed);
+  CHECK(hex_bytes(Bytes(pushed_code.begin(), pushed_code.begin() + 13)) ==
+        hex_bytes({0x55,                                             // push rbp
+                   0x48, 0x8d, 0x64, 0x24, 0xf8,                     // lea rsp, [rsp - 8]
+                   0xc7, 0x04, 0x24, 0x06, 0x10, 0x40, 0x00}));      // mov dword [rsp], 0x401006
+}
+
+TEST_CASE("x86_64 jump: a jcc in the window is retargeted with rel32, and the rest runs on", "[arch][x86_64]") {
+  // site: 85 ff           test edi, edi
+  //       74 06           je 0x40100a
+  //       b8 01 00 00 00  mov eax, 1
+  //       c3              ret
+  //       31 c0 c3        xor eax, eax; ret      <- 0x40100a
+  SiteAnalysis a = analyze_jump({0x85, 0xff, 0x74, 0x06, 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3, 0x31, 0xc0, 0xc3});
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  // e9 rel32 cc cc cc cc  jmp trampoline; 4 bytes never run
+  CHECK(a.plan->site_patch() == cat({{0xe9}, rel32_from(kSite + 5, kNearSlot), {0xcc, 0xcc, 0xcc, 0xcc}}));
+  const uint64_t at = relocated_at(a);
+  CHECK(hex_bytes(relocated_part(a)) ==
+        hex_bytes(cat({{0x85, 0xff},                                    // test edi, edi
+                       {0x0f, 0x84}, rel32_from(at + 8, 0x40100a),      // je 0x40100a (rel32 now)
+                       {0xb8, 0x01, 0x00, 0x00, 0x00},                  // mov eax, 1
+                       {0xe9}, rel32_from(at + 18, 0x401009)})));       // jmp 0x401009 (back)
+  CHECK(a.plan->describe() ==
+        "9 bytes at the site become a jmp to a trampoline that records the hit without stopping, runs 3 displaced "
+        "instructions and jumps back to 0x401009 (branches retargeted with rel32)");
+  // jne rel32 the same way: 0f 85 rel32 keeps its form, with a new displacement.
+  SiteAnalysis rel32 = analyze_jump({0x0f, 0x85, 0xf9, 0x00, 0x00, 0x00, 0x90, 0xc3});
+  REQUIRE(rel32.plan);
+  CHECK(hex_bytes(relocated_part(rel32)) ==
+        hex_bytes(cat({{0x0f, 0x85}, rel32_from(relocated_at(rel32) + 6, 0x4010ff), {0xe9},
+                       rel32_from(relocated_at(rel32) + 11, 0x401006)})));
+}
+
+TEST_CASE("x86_64 jump: a ret or jmp that ends the function early overwrites padding after it", "[arch][x86_64]") {
+  // site: 31 c0           xor eax, eax
+  //       c3              ret          (the function's end)
+  //       66 0f 1f 44 00 00  nop word [rax + rax]   (alignment padding)
+  Beyond nops{{0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00}, {}, nullptr};
+  SiteAnalysis a = analyze_jump({0x31, 0xc0, 0xc3}, 0, {}, nops);
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  // e9 rel32: over the function's 3 bytes and 2 of the padding nop
+  CHECK(a.plan->site_patch() == cat({{0xe9}, rel32_from(kSite + 5, kNearSlot)}));
+  CHECK(hex_bytes(relocated_part(a)) == "31 c0 c3");  // xor eax, eax; ret (no jump back)
+  CHECK(a.plan->describe() ==
+        "5 bytes at the site (2 of them padding after the function) become a jmp to a trampoline that records the hit "
+        "without stopping, runs 2 displaced instructions and leaves by the last one");
+  // site: 89 f8  mov eax, edi ; eb ea  jmp 0x400fee (a tail jump) ; then int3 padding
+  SiteAnalysis tail = analyze_jump({0x89, 0xf8, 0xeb, 0xea}, 0, {}, {{0xcc, 0xcc, 0xcc}, {}, nullptr});
+  INFO(tail.refusal);
+  REQUIRE(tail.plan);
+  CHECK(hex_bytes(relocated_part(tail)) ==
+        hex_bytes(cat({{0x89, 0xf8}, {0xe9}, rel32_from(relocated_at(tail) + 7, 0x400fee)})));
+  // c3 alone, then 55 (another function's push rbp, or bytes nothing vouches for)
+  CHECK(analyze_jump({0xc3}, 0, {}, {{0x55, 0x48, 0x89, 0xe5}, {}, nullptr}).refusal ==
+        "cannot jump: the function ends 1 bytes after the site, and the 4 bytes after it are not padding that nothing "
+        "else claims");
+  // Too little padding known (the next function starts 2 bytes later).
+  CHECK(analyze_jump({0x31, 0xc0, 0xc3}, 0, {}, {{0xcc}, {}, nullptr}).refusal ==
+        "cannot jump: the function ends 3 bytes after the site, and the 2 bytes after it are not padding that nothing "
+        "else claims");
 }
 
 TEST_CASE("x86_64 jump: a branch into the overwritten bytes refuses", "[arch][x86_64]") {
@@ -158,7 +327,75 @@ TEST_CASE("x86_64 jump: a branch into the overwritten bytes refuses", "[arch][x8
   CHECK(analyze_jump(to_site).plan != nullptr);
   // ff e0  jmp rax: targets unknown
   const Bytes indirect{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0xff, 0xe0};
-  CHECK(analyze_jump(indirect).refusal == "cannot jump: the function has an indirect jump at +0x6 whose targets are unknown");
+  CHECK(analyze_jump(indirect).refusal ==
+        "cannot jump: the function has an indirect jump at +0x6 whose targets are unknown (the module's bytes are not "
+        "known)");
+}
+
+TEST_CASE("x86_64 jump: a branch back from the function's .cold part is checked like its own", "[arch][x86_64]") {
+  // site: 48 89 e5  mov rbp, rsp ; 48 89 c3  mov rbx, rax ; c3
+  const Bytes function{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0xc3};
+  // FUNC.cold at 0x405000: e9 fe bf ff ff  jmp 0x401003 (inside the window)
+  Beyond into{{}, {{0x405000, {0xe9, 0xfe, 0xbf, 0xff, 0xff}}}, nullptr};
+  CHECK(analyze_jump(function, 0, {}, into).refusal ==
+        "cannot jump: the jmp at 0x405000 (in a part of the function placed elsewhere) lands inside the bytes a jump "
+        "would overwrite");
+  // e9 01 c0 ff ff  jmp 0x401006 (the window's end): fine
+  Beyond after{{}, {{0x405000, {0xe9, 0x01, 0xc0, 0xff, 0xff}}}, nullptr};
+  CHECK(analyze_jump(function, 0, {}, after).plan != nullptr);
+}
+
+namespace {
+// A switch as GCC emits it, with the site at its start:
+//   +0x00  48 89 f8              mov rax, rdi
+//   +0x03  83 f8 03              cmp eax, 3
+//   +0x06  77 10                 ja +0x18          (default)
+//   +0x08  48 8d 15 f1 00 00 00  lea rdx, [rip + 0xf1]   (the table, at +0x100)
+//   +0x0f  48 63 04 82           movsxd rax, dword [rdx + rax*4]
+//   +0x13  48 01 d0              add rax, rdx
+//   +0x16  ff e0                 jmp rax
+//   +0x18  c3 c3 c3 c3           ret (the cases)
+const Bytes kSwitch{0x48, 0x89, 0xf8, 0x83, 0xf8, 0x03, 0x77, 0x10, 0x48, 0x8d, 0x15, 0xf1, 0x00, 0x00,
+                    0x00, 0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0xff, 0xe0, 0xc3, 0xc3, 0xc3, 0xc3};
+
+// The 4 entries, each relative to the table at kSite + 0x100.
+FakeImage table(std::initializer_list<uint64_t> case_offsets) {
+  Bytes t;
+  for (uint64_t off : case_offsets)
+    for (uint8_t b : rel32_from(kSite + 0x100, kSite + off)) t.push_back(b);
+  return FakeImage(kSite + 0x100, t);
+}
+}  // namespace
+
+TEST_CASE("x86_64 jump: a switch's jump table is read, bounded by its cmp and ja", "[arch][x86_64]") {
+  FakeImage good = table({0x18, 0x19, 0x1a, 0x1b});
+  SiteAnalysis a = analyze_jump(kSwitch, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  // Case 2 goes to +0x4, inside the 6 bytes (mov, cmp) the jump overwrites.
+  FakeImage bad = table({0x18, 0x19, 0x04, 0x1b});
+  CHECK(analyze_jump(kSwitch, 0, {}, {{}, {}, &bad}).refusal ==
+        "cannot jump: case 2 of the switch at +0x16 lands inside the bytes a jump would overwrite");
+  // A fifth entry past the bound is not a case: never read, never counted.
+  FakeImage longer = table({0x18, 0x19, 0x1a, 0x1b, 0x04});
+  CHECK(analyze_jump(kSwitch, 0, {}, {{}, {}, &longer}).plan != nullptr);
+  // Without the module's bytes the table cannot be read.
+  CHECK(analyze_jump(kSwitch).refusal ==
+        "cannot jump: the function has an indirect jump at +0x16 whose jump table cannot be read (the module's bytes "
+        "are not known)");
+  // No bound: 77 10 (ja) replaced by 90 90 (nops).
+  Bytes unbounded = kSwitch;
+  unbounded[6] = unbounded[7] = 0x90;
+  CHECK(analyze_jump(unbounded, 0, {}, {{}, {}, &good}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x16 whose jump table's bound or base was not found right "
+        "before it (a cmp and ja, and a lea of the table)");
+  // A branch past the bound check into the idiom: c3 at +0x18 becomes eb f5 (jmp +0xf, the movsxd).
+  Bytes bypass = kSwitch;
+  bypass[0x18] = 0xeb;
+  bypass[0x19] = 0xf5;
+  CHECK(analyze_jump(bypass, 0, {}, {{}, {}, &good}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x16 whose jump table's bound check can be bypassed (a "
+        "branch lands at +0xf)");
 }
 
 TEST_CASE("x86_64 jump: records at most four register values", "[arch][x86_64]") {
@@ -169,4 +406,112 @@ TEST_CASE("x86_64 jump: records at most four register values", "[arch][x86_64]")
   // orig_rax is not a register the code at the site can read
   CHECK(analyze_jump(function, 0, {15}).refusal ==
         "cannot jump: a fetch argument names a register a trampoline cannot record");
+}
+
+TEST_CASE("x86_64 jump: another indirect jump is accepted when no stored or taken code address is inside", "[arch][x86_64]") {
+  // site: 48 89 e5  mov rbp, rsp ; 48 89 c3  mov rbx, rax ; 5d  pop rbp ; ff e0  jmp rax   (a tail call)
+  const Bytes tail{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x5d, 0xff, 0xe0};
+  // The module's relocations put code addresses at the site and after the window, none inside.
+  FakeImage clean(kSite, {}, {kSite, kSite + 6, kSite + 0x100});
+  SiteAnalysis a = analyze_jump(tail, 0, {}, {{}, {}, &clean});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  // A relocation whose value is site + 3 (a label stored as a pointer: a computed goto's table)
+  FakeImage stored(kSite, {}, {kSite + 3});
+  CHECK(analyze_jump(tail, 0, {}, {{}, {}, &stored}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x7 whose targets are unknown: the module stores an "
+        "address inside the bytes a jump would overwrite");
+  // A module that is not position-independent stores addresses with no relocation.
+  FakeImage fixed(kSite, {});
+  fixed.position_independent = false;
+  CHECK(analyze_jump(tail, 0, {}, {{}, {}, &fixed}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x7 whose targets are unknown (the module is not "
+        "position-independent, so the code addresses it stores cannot be told apart)");
+  // 48 8d 05 f5 ff ff ff  lea rax, [rip - 0xb]: the address of site + 2, taken in the function
+  const Bytes taken{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x48, 0x8d, 0x05, 0xf5, 0xff, 0xff, 0xff, 0xff, 0xe0};
+  CHECK(analyze_jump(taken, 0, {}, {{}, {}, &clean}).refusal ==
+        "cannot jump: the lea at +0x6 takes the address of a place inside the bytes a jump would overwrite");
+  // 48 63 04 82  movsxd rax, dword [rdx + rax*4] ; 48 01 d0  add rax, rdx: a table entry added to its
+  // base with no bound in sight, then jumped to later
+  const Bytes sum{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0x90, 0xff, 0xe0};
+  CHECK(analyze_jump(sum, 0, {}, {{}, {}, &clean}).refusal ==
+        "cannot jump: the function has an indirect jump at +0xe whose targets are unknown: a table entry is added to "
+        "its base at +0xa, a switch uptrace cannot bound");
+}
+
+TEST_CASE("x86_64 jump: AVX-512 and mask instructions Capstone 4 cannot decode are stepped over", "[arch][x86_64]") {
+  // From libc's *_evex string functions, whose checks stopped there before:
+  // the site is 48 89 e5 / 48 89 c3 (6 bytes), then one instruction Capstone 4
+  // cannot decode, then 75 xx (jne) back into the window, which must be seen.
+  const std::vector<Bytes> undecodable{
+      {0x62, 0xf3, 0x7d, 0x20, 0x3f, 0x07, 0x00},  // vpcmpeqb k0, ymm16, [rdi], 0  (EVEX 0f3a: imm8)
+      {0x62, 0xf3, 0x7d, 0x20, 0x3f, 0x44, 0x17, 0x01, 0x00},  // vpcmpeqb k0, ymm16, [rdi+rdx+0x20], 0 (SIB, disp8)
+      {0x62, 0xb2, 0x75, 0x20, 0x26, 0xd1},        // vptestmb k2, ymm17, ymm17  (EVEX 0f38)
+      {0xc5, 0xfb, 0x93, 0xc0},                    // kmovd eax, k0  (VEX2)
+      {0xc4, 0xe1, 0xfb, 0x92, 0xcb},              // kmovq k1, rbx  (VEX3)
+      {0x0f, 0x01, 0xee},                          // rdpkru
+  };
+  for (const Bytes& insn : undecodable) {
+    INFO(hex_bytes(insn));
+    Bytes function{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3};
+    function.insert(function.end(), insn.begin(), insn.end());
+    Bytes ok = function;
+    ok.push_back(0xc3);  // ret
+    CHECK(analyze_jump(ok).plan != nullptr);
+    // 75 xx: jne site + 3 (from its end at function.size() + 2)
+    Bytes back = function;
+    back.push_back(0x75);
+    back.push_back(static_cast<uint8_t>(3 - static_cast<int>(function.size() + 2)));
+    back.push_back(0xc3);
+    CHECK(analyze_jump(back).refusal == fmt::format("cannot jump: the jne at +{:#x} lands inside the bytes a jump would "
+                                                    "overwrite",
+                                                    function.size()));
+  }
+  // Anything else Capstone cannot decode still stops the check: 0f 3c is undefined.
+  CHECK(analyze_jump({0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x0f, 0x3c, 0xc3}).refusal ==
+        "cannot jump: the function cannot be decoded to its end (at +0x6)");
+}
+
+TEST_CASE("x86_64 jump: a branch from another function of the module into the window refuses", "[arch][x86_64]") {
+  // As glibc's __mempcpy_avx_unaligned_erms ends in a jmp to the second
+  // instruction of __memmove_avx_unaligned_erms:
+  //   site:     48 89 f8  mov rax, rdi ; 48 89 c3  mov rbx, rax ; c3
+  //   0x400f00: 48 89 f8  mov rax, rdi ; 48 01 d0  add rax, rdx ; e9 f8 00 00 00  jmp 0x401003
+  const Bytes function{0x48, 0x89, 0xf8, 0x48, 0x89, 0xc3, 0xc3};
+  FakeImage module(kSite, {});
+  module.code_ = {{0x400f00, {0x48, 0x89, 0xf8, 0x48, 0x01, 0xd0, 0xe9, 0xf8, 0x00, 0x00, 0x00}}, {kSite, function}};
+  CHECK(analyze_jump(function, 0, {}, {{}, {}, &module}).refusal ==
+        "cannot jump: a branch at 0x400f06, elsewhere in the module, lands inside the bytes a jump would overwrite");
+  // The same jmp to the site itself (e9 f5 00 00 00): the jmp written there is whole.
+  FakeImage to_site(kSite, {});
+  to_site.code_ = {{0x400f00, {0x48, 0x89, 0xf8, 0x48, 0x01, 0xd0, 0xe9, 0xf5, 0x00, 0x00, 0x00}}, {kSite, function}};
+  CHECK(analyze_jump(function, 0, {}, {{}, {}, &to_site}).plan != nullptr);
+}
+
+TEST_CASE("x86_64 jump: a switch whose table base was loaded once, earlier in the function", "[arch][x86_64]") {
+  //   +0x00  48 8d 15 f9 00 00 00  lea rdx, [rip + 0xf9]   (the table, at +0x100)   <- site
+  //   +0x07  53                    push rbx
+  //   +0x08  48 89 f8              mov rax, rdi
+  //   +0x0b  83 f8 03              cmp eax, 3
+  //   +0x0e  77 0b                 ja +0x1b
+  //   +0x10  48 63 04 82           movsxd rax, dword [rdx + rax*4]
+  //   +0x14  48 01 d0              add rax, rdx
+  //   +0x17  ff e0                 jmp rax
+  //   +0x19  5b c3 5b c3           pop rbx; ret (the cases, and the default)
+  const Bytes hoisted{0x48, 0x8d, 0x15, 0xf9, 0x00, 0x00, 0x00, 0x53, 0x48, 0x89, 0xf8, 0x83, 0xf8, 0x03, 0x77,
+                      0x0b, 0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0xff, 0xe0, 0x5b, 0xc3, 0x5b, 0xc3};
+  FakeImage good = table({0x19, 0x19, 0x19, 0x1b});
+  SiteAnalysis a = analyze_jump(hoisted, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  FakeImage bad = table({0x19, 0x03, 0x19, 0x1b});
+  CHECK(analyze_jump(hoisted, 0, {}, {{}, {}, &bad}).refusal ==
+        "cannot jump: case 1 of the switch at +0x17 lands inside the bytes a jump would overwrite");
+  // Another write to rdx (31 d2  xor edx, edx, in place of a case's pop rbx; ret) leaves the base unknown.
+  Bytes other = hoisted;
+  other[0x19] = 0x31;
+  other[0x1a] = 0xd2;
+  CHECK(analyze_jump(other, 0, {}, {{}, {}, &good}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's bound or base was not found right "
+        "before it (a cmp and ja, and a lea of the table)");
 }

@@ -1,0 +1,408 @@
+#include "arch/x86_64/jump_targets.h"
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "arch/x86_64/decoder.h"
+#include "arch/x86_64/encoding.h"
+#include "arch/x86_64/insn_table.h"
+#include "arch/x86_64/registers.h"
+#include "arch/x86_64/relocate.h"
+
+namespace uptrace::arch::x86_64 {
+namespace {
+
+constexpr size_t kMaxInsnLength = 15;
+// A jump table longer than this is not read: no switch GCC emits for code
+// this tool probes comes near it, and its proof would be a large read.
+constexpr uint64_t kMaxTableEntries = 4096;
+// How far before the table load the bound and the table's base are looked for.
+constexpr size_t kMaxIdiomLength = 12;
+
+struct Scanned {
+  Decoded d;
+  InsnClass cls;
+};
+
+// One decoded part and how to name a place in it.
+struct Part {
+  RuntimeAddr start;
+  bool elsewhere = false;  // a FUNC.cold part rather than the function itself
+  std::vector<Scanned> insns;
+
+  std::string where(uint64_t at) const {
+    return elsewhere ? fmt::format("{:#x} (in a part of the function placed elsewhere)", at)
+                     : fmt::format("+{:#x}", at - start.value);
+  }
+};
+
+std::optional<unsigned> family(const Operand& op) {
+  if (op.kind != Operand::Kind::Register) return std::nullopt;
+  return gpr_number(op.reg);
+}
+
+bool is_reg(const Operand& op, unsigned n, uint8_t size = 8) {
+  return op.kind == Operand::Kind::Register && op.size == size && gpr_number(op.reg) == n;
+}
+
+// An unsigned "index above the bound" branch: ja (77, 0f 87) or jae (73, 0f 83).
+std::optional<bool> above_bound(const Scanned& s) {
+  if (s.cls != InsnClass::Jcc) return std::nullopt;
+  const uint8_t cc = s.d.enc.opcode & 0x0f;
+  if (cc == 0x7) return true;   // ja: idx <= imm passes
+  if (cc == 0x3) return false;  // jae: idx < imm passes
+  return std::nullopt;
+}
+
+// Instructions the idiom may have between its parts: they write one
+// register, named by their first operand, and nothing else.
+bool writes_only_first_operand(const Scanned& s) {
+  static constexpr std::array<std::string_view, 12> kSimple{"mov", "movzx", "movsxd", "movsx", "lea", "xor",
+                                                            "add", "sub",   "and",    "or",    "shl", "shr"};
+  return s.cls == InsnClass::Plain && !s.d.operands.empty() && s.d.operands[0].kind == Operand::Kind::Register &&
+         std::find(kSimple.begin(), kSimple.end(), s.d.mnemonic) != kSimple.end();
+}
+
+struct Table {
+  uint64_t base = 0;
+  uint64_t entries = 0;
+  uint64_t first = 0;  // address of the idiom's first instruction
+};
+
+// Whether insns[k] adds a table's entry, just loaded, to the table's base:
+// `movsxd r, dword [base + idx*4]` then `add r, base` (or `lea r, [r + base]`).
+// The result is a code address only a switch's bound makes safe.
+bool adds_table_entry(const std::vector<Scanned>& insns, size_t k, unsigned* entry_out = nullptr,
+                      unsigned* base_out = nullptr) {
+  if (k == 0) return false;
+  const Decoded& add = insns[k].d;
+  if (add.operands.size() != 2 || add.operands[0].kind != Operand::Kind::Register || add.operands[0].size != 8)
+    return false;
+  const auto sum = family(add.operands[0]);
+  std::optional<unsigned> entry, base;
+  if (add.mnemonic == "add" && add.operands[1].size == 8) {
+    entry = sum;
+    base = family(add.operands[1]);
+  } else if (add.mnemonic == "lea" && add.operands[1].kind == Operand::Kind::Memory && add.operands[1].value == 0 &&
+             add.operands[1].scale == 1 && add.operands[1].segment.empty()) {
+    base = gpr_number(add.operands[1].reg);
+    entry = gpr_number(add.operands[1].index);
+  }
+  if (!sum || !entry || !base || *entry == *base) return false;
+  const Decoded& load = insns[k - 1].d;
+  if (load.mnemonic != "movsxd" || load.operands.size() != 2 || !is_reg(load.operands[0], *entry) ||
+      load.operands[1].kind != Operand::Kind::Memory || load.operands[1].size != 4 || load.operands[1].scale != 4 ||
+      !load.operands[1].segment.empty() || gpr_number(load.operands[1].reg) != *base ||
+      !gpr_number(load.operands[1].index))
+    return false;
+  if (entry_out) *entry_out = *sum;
+  if (base_out) *base_out = *base;
+  return true;
+}
+
+// The switch idiom ending at the `jmp reg` at insns[k], or why it is not
+// one: why_not stays empty when the jump does not look like a switch at all.
+// The table address every write to register `reg` in the function and its
+// parts puts there: each must be `lea reg, [rip + T]` with one T, or a pop
+// (an epilogue restoring the caller's value, never followed by a switch).
+// For a table base GCC hoists out of a loop or to the prologue, where the
+// idiom's own instructions do not show it.
+using HoistedBase = std::function<std::optional<uint64_t>(unsigned reg)>;
+
+std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, std::string& why_not,
+                                  const HoistedBase& hoisted) {
+  why_not.clear();
+  const Decoded& jmp = insns[k].d;
+  if (jmp.operands.size() != 1 || k < 2) return std::nullopt;
+  const auto target = family(jmp.operands[0]);
+  if (!target || jmp.operands[0].size != 8) return std::nullopt;
+  unsigned sum = 0, base_family = 0;
+  if (!adds_table_entry(insns, k - 1, &sum, &base_family) || sum != *target) return std::nullopt;
+  const std::optional<unsigned> base_reg = base_family;
+  const Decoded& load = insns[k - 2].d;
+  unsigned index = *gpr_number(load.operands[1].index);
+  // Back from the load: the table's base (lea base, [rip + table]) and the
+  // bound (cmp index, imm; ja/jae), in either order. The bound may be on
+  // a narrower part of the index (cmp al, 12): the compiler zero-extends
+  // what it compares, and its index never exceeds it.
+  why_not = "whose jump table's bound or base was not found right before it (a cmp and ja, and a lea of the table)";
+  std::optional<uint64_t> base, entries;
+  size_t i = k - 2;
+  while (i > 0 && k - i < kMaxIdiomLength && !(base && entries)) {
+    --i;
+    const Scanned& s = insns[i];
+    const Decoded& d = s.d;
+    if (!base && d.mnemonic == "lea" && d.operands.size() == 2 && is_reg(d.operands[0], *base_reg) &&
+        d.rip_relative()) {
+      base = rip_target(d, d.insn.address);
+      continue;
+    }
+    if (!entries) {
+      if (auto ja = above_bound(s)) {
+        if (i == 0) return std::nullopt;
+        const Decoded& cmp = insns[i - 1].d;
+        if (cmp.mnemonic != "cmp" || cmp.operands.size() != 2 || family(cmp.operands[0]) != index ||
+            cmp.operands[1].kind != Operand::Kind::Immediate || cmp.operands[1].value < 0)
+          return std::nullopt;
+        const uint64_t bound = static_cast<uint64_t>(cmp.operands[1].value);
+        entries = *ja ? bound + 1 : bound;
+        --i;  // the cmp
+        continue;
+      }
+      // mov/movzx index, other: the bound was checked on the other register.
+      if ((d.mnemonic == "mov" || d.mnemonic == "movzx") && d.operands.size() == 2 && family(d.operands[0]) == index &&
+          (d.operands[0].size == 8 || d.operands[0].size == 4) &&
+          (d.mnemonic == "movzx" || d.operands[1].size == d.operands[0].size)) {
+        auto from = family(d.operands[1]);
+        if (!from || *from == *base_reg) return std::nullopt;
+        index = *from;
+        continue;
+      }
+    }
+    // Anything else must leave the registers still being traced alone.
+    const auto written = family(d.operands.empty() ? Operand{} : d.operands[0]);
+    if (!writes_only_first_operand(s) || !written || (!base && *written == *base_reg) ||
+        (!entries && *written == index)) {
+      if (!entries) return std::nullopt;
+      ++i;  // bounded: the base may be the function's one table address (below)
+      break;
+    }
+  }
+  if (entries && !base) base = hoisted(*base_reg);
+  if (!base || !entries) return std::nullopt;
+  if (*entries > kMaxTableEntries) {
+    why_not = fmt::format("whose jump table has {} entries, more than uptrace reads ({})", *entries, kMaxTableEntries);
+    return std::nullopt;
+  }
+  return Table{*base, *entries, insns[i].d.insn.address.value};
+}
+
+// The length of a VEX or EVEX instruction Capstone 4 cannot decode
+// (AVX-512's vpcmpeqb k, ymm, m, imm8 and vptestmb; kmovd), or of rdpkru
+// and wrpkru; nullopt for anything else. None of them is a branch, so the
+// function's decode only needs to step over them. The length is the
+// prefixes and opcode, the ModRM operand (with SIB and displacement) and an
+// imm8 where the opcode has one.
+std::optional<size_t> non_branch_length(std::span<const uint8_t> code) {
+  const auto enc = parse_encoding(code);
+  if (!enc) return std::nullopt;
+  if (enc->vex == VexKind::None) {
+    const bool pkru = enc->map == OpcodeMap::TwoByte && enc->opcode == 0x01 && enc->modrm_offset < code.size() &&
+                      (code[enc->modrm_offset] == 0xee || code[enc->modrm_offset] == 0xef);
+    return pkru ? std::optional<size_t>(enc->modrm_offset + 1u) : std::nullopt;
+  }
+  // XOP's maps and EVEX's maps 4-7 differ in their immediates: not stepped over.
+  if (enc->vex == VexKind::Xop || (enc->map != OpcodeMap::TwoByte && enc->map != OpcodeMap::ThreeByte38 &&
+                                   enc->map != OpcodeMap::ThreeByte3A))
+    return std::nullopt;
+  // vzeroupper/vzeroall (0f 77) have no ModRM.
+  if (enc->map == OpcodeMap::TwoByte && enc->opcode == 0x77) return enc->opcode_offset + 1u;
+  size_t at = enc->modrm_offset;
+  if (at >= code.size()) return std::nullopt;
+  const uint8_t modrm = code[at++];
+  const uint8_t mod = modrm >> 6, rm = modrm & 7;
+  if (mod != 3) {
+    uint8_t base = rm;
+    if (rm == 4) {
+      if (at >= code.size()) return std::nullopt;
+      base = code[at++] & 7;
+    }
+    if (mod == 1) at += 1;
+    else if (mod == 2 || (mod == 0 && base == 5)) at += 4;
+  }
+  bool imm8 = enc->map == OpcodeMap::ThreeByte3A;
+  if (enc->map == OpcodeMap::TwoByte)
+    imm8 = (enc->opcode >= 0x70 && enc->opcode <= 0x73) || (enc->opcode >= 0xc2 && enc->opcode <= 0xc6);
+  if (imm8) at += 1;
+  if (at > code.size()) return std::nullopt;
+  return at;
+}
+
+std::optional<Part> decode_part(const Decoder& decoder, RuntimeAddr start, std::span<const uint8_t> code,
+                                bool elsewhere, std::string& why_not) {
+  Part part{start, elsewhere, {}};
+  size_t offset = 0;
+  while (offset < code.size()) {
+    auto rest = code.subspan(offset);
+    auto d = decoder.decode_one(rest.first(std::min(rest.size(), kMaxInsnLength)), start + offset);
+    if (!d) {
+      if (auto n = non_branch_length(rest.first(std::min(rest.size(), kMaxInsnLength)))) {
+        offset += *n;
+        continue;
+      }
+      why_not = elsewhere ? fmt::format("a part of the function placed elsewhere ({:#x}) cannot be decoded to its end "
+                                        "(at +{:#x})",
+                                        start.value, offset)
+                          : fmt::format("the function cannot be decoded to its end (at +{:#x})", offset);
+      return std::nullopt;
+    }
+    const InsnRow* row = classify(d->enc, d->insn.code());
+    offset += d->insn.length;
+    part.insns.push_back({std::move(*d), row ? row->cls : InsnClass::Plain});
+  }
+  return part;
+}
+
+bool is_direct_branch(InsnClass cls) {
+  return cls == InsnClass::JmpRel || cls == InsnClass::Jcc || cls == InsnClass::CallRel || cls == InsnClass::Loop ||
+         cls == InsnClass::Jrcxz;
+}
+
+// Every direct branch in the module, by target: (target, branch address).
+using ModuleBranches = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// The module's branches, decoded once per reader (ImageReader::derived).
+// A function that cannot be decoded to its end is read up to there.
+std::shared_ptr<const ModuleBranches> module_branches(const Decoder& decoder, const ImageReader& image) {
+  if (image.derived) return std::static_pointer_cast<const ModuleBranches>(image.derived);
+  auto out = std::make_shared<ModuleBranches>();
+  for (const CodePart& f : image.functions()) {
+    size_t offset = 0;
+    while (offset < f.code.size()) {
+      auto rest = f.code.subspan(offset);
+      rest = rest.first(std::min(rest.size(), kMaxInsnLength));
+      auto d = decoder.decode_one(rest, f.start + offset);
+      if (!d) {
+        auto n = non_branch_length(rest);
+        if (!n) break;
+        offset += *n;
+        continue;
+      }
+      const InsnRow* row = classify(d->enc, d->insn.code());
+      if (row && is_direct_branch(row->cls)) out->emplace_back(relative_branch_target(*d), d->insn.address.value);
+      offset += d->insn.length;
+    }
+  }
+  std::sort(out->begin(), out->end());
+  image.derived = out;
+  return out;
+}
+
+}  // namespace
+
+std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t lo, uint64_t hi) {
+  std::vector<Part> parts;
+  std::string why_not;
+  auto function = decode_part(decoder, ctx.function_start, ctx.function_code, false, why_not);
+  if (!function) return why_not;
+  parts.push_back(std::move(*function));
+  for (const CodePart& p : ctx.other_parts) {
+    auto part = decode_part(decoder, p.start, p.code, true, why_not);
+    if (!part) return why_not;
+    parts.push_back(std::move(*part));
+  }
+  auto inside = [&](uint64_t at) { return at > lo && at < hi; };
+
+  // Every direct branch's target: none may be inside, and none may enter a
+  // switch idiom past its bound check.
+  std::set<uint64_t> targets;
+  for (const Part& part : parts)
+    for (const Scanned& s : part.insns) {
+      if (!is_direct_branch(s.cls)) continue;
+      const uint64_t target = relative_branch_target(s.d);
+      if (inside(target))
+        return fmt::format("the {} at {} lands inside the bytes a jump would overwrite", s.d.mnemonic,
+                           part.where(s.d.insn.address.value));
+      targets.insert(target);
+    }
+
+  // A branch from elsewhere in the module: hand-written assembly enters
+  // other functions' middles.
+  if (ctx.image) {
+    auto branches = module_branches(decoder, *ctx.image);
+    auto it = std::upper_bound(branches->begin(), branches->end(), std::pair{lo, UINT64_MAX});
+    if (it != branches->end() && it->first < hi)
+      return fmt::format("a branch at {:#x}, elsewhere in the module, lands inside the bytes a jump would overwrite",
+                         it->second);
+  }
+
+  // A code address taken in the function (labels as values) that is inside.
+  for (const Part& part : parts)
+    for (const Scanned& s : part.insns)
+      if (s.d.mnemonic == "lea" && s.d.rip_relative() && inside(rip_target(s.d, s.d.insn.address)))
+        return fmt::format("the lea at {} takes the address of a place inside the bytes a jump would overwrite",
+                           part.where(s.d.insn.address.value));
+
+  // Indirect jumps: a switch's targets are its table's entries; any other
+  // jump goes to an address stored somewhere or computed, and a position-
+  // independent module stores every code address with a relocation, takes
+  // one in its code with a rip-relative lea, or computes one from a
+  // relative table (a switch's idiom, checked at each place it occurs). So
+  // when no relocation's value, no lea in the function and no table entry
+  // is inside, no indirect jump can land there. (As for direct branches,
+  // the code of other functions is taken not to enter this one's middle.)
+  const HoistedBase hoisted = [&](unsigned reg) -> std::optional<uint64_t> {
+    std::optional<uint64_t> table;
+    for (const Part& part : parts)
+      for (const Scanned& s : part.insns) {
+        if (!(s.d.gprs_written >> reg & 1)) continue;
+        if (s.d.mnemonic == "pop" && s.d.operands.size() == 1 && is_reg(s.d.operands[0], reg)) continue;
+        if (s.d.mnemonic != "lea" || s.d.operands.size() != 2 || !is_reg(s.d.operands[0], reg) || !s.d.rip_relative())
+          return std::nullopt;
+        const uint64_t t = rip_target(s.d, s.d.insn.address);
+        if (table && *table != t) return std::nullopt;
+        table = t;
+      }
+    return table;
+  };
+  std::set<uint64_t> proven_sums;  // table-entry additions that are a proven switch's
+  std::optional<std::pair<const Part*, uint64_t>> other_jump;
+  for (const Part& part : parts)
+    for (size_t k = 0; k < part.insns.size(); ++k) {
+      if (part.insns[k].cls != InsnClass::JmpIndirect) continue;
+      const uint64_t at = part.insns[k].d.insn.address.value;
+      auto unknown = [&](const std::string& why) {
+        return fmt::format("the function has an indirect jump at {} {}", part.where(at), why);
+      };
+      auto table = switch_table(part.insns, k, why_not, hoisted);
+      if (!table && why_not.empty()) {
+        if (!other_jump) other_jump = {&part, at};
+        continue;
+      }
+      if (!table) return unknown(why_not);
+      // A branch into the idiom after its start could arrive with another
+      // index or base, unbounded.
+      if (auto t = targets.upper_bound(table->first); t != targets.end() && *t <= at)
+        return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch lands at {})",
+                                   part.where(*t)));
+      if (!ctx.image) return unknown("whose jump table cannot be read (the module's bytes are not known)");
+      std::vector<uint8_t> entries(table->entries * 4);
+      if (!ctx.image->read(RuntimeAddr(table->base), entries))
+        return unknown(fmt::format("whose jump table at {:#x} cannot be read", table->base));
+      for (uint64_t i = 0; i < table->entries; ++i) {
+        int32_t rel = 0;
+        for (int b = 3; b >= 0; --b) rel = static_cast<int32_t>(static_cast<uint32_t>(rel) << 8 | entries[4 * i + b]);
+        const uint64_t target = table->base + static_cast<uint64_t>(static_cast<int64_t>(rel));
+        if (inside(target))
+          return fmt::format("case {} of the switch at {} lands inside the bytes a jump would overwrite", i,
+                             part.where(at));
+      }
+      proven_sums.insert(part.insns[k - 1].d.insn.address.value);
+    }
+  if (!other_jump) return {};
+  const auto& [jump_part, jump_at] = *other_jump;
+  auto unknown = [&](const std::string& why) {
+    return fmt::format("the function has an indirect jump at {} whose targets are unknown{}", jump_part->where(jump_at),
+                       why);
+  };
+  for (const Part& part : parts)
+    for (size_t k = 0; k < part.insns.size(); ++k)
+      if (adds_table_entry(part.insns, k) && !proven_sums.count(part.insns[k].d.insn.address.value))
+        return unknown(fmt::format(": a table entry is added to its base at {}, a switch uptrace cannot bound",
+                                   part.where(part.insns[k].d.insn.address.value)));
+  if (!ctx.image) return unknown(" (the module's bytes are not known)");
+  const std::optional<bool> stored = ctx.image->pointer_into(RuntimeAddr(lo), RuntimeAddr(hi));
+  if (!stored)
+    return unknown(" (the module is not position-independent, so the code addresses it stores cannot be told apart)");
+  if (*stored) return unknown(": the module stores an address inside the bytes a jump would overwrite");
+  return {};
+}
+
+}  // namespace uptrace::arch::x86_64

@@ -1,0 +1,113 @@
+/* Function entries a jump probe could not take before issue 17, one per
+ * relocation it now does; target-jump_sites calls them (see jump_sites.c).
+ * Each probe is at the function's entry, and the comment says what the jmp
+ * written there overwrites. Padding that must never run is int3 where the
+ * case is about padding, so a wrong landing kills the driver. */
+        .intel_syntax noprefix
+
+#define FUNC(name) .globl name; .type name, @function; .p2align 4; name:
+#define END(name) .size name, . - name
+
+        .text
+
+/* rax = rdi + 3 */
+FUNC(js_helper)
+        lea     rax, [rdi + 3]
+        ret
+END(js_helper)
+
+/* A call rel32 at the entry: the trampoline pushes the return address the
+ * call would have pushed (js_call+5) and jumps to js_helper.
+ * rax = (rdi + 3) * 2 */
+FUNC(js_call)
+        call    js_helper
+        add     rax, rax
+        ret
+END(js_call)
+
+/* A je rel8 inside the window (test, je, mov: 9 bytes), retargeted with
+ * rel32. rax = rdi ? 7 : 9 */
+FUNC(js_jcc)
+        test    edi, edi
+        je      1f
+        mov     eax, 7
+        ret
+1:      mov     eax, 9
+        ret
+END(js_jcc)
+
+/* The function is 3 bytes (mov, ret): the jmp overwrites 2 bytes of the
+ * int3 padding after it. rax = rdi */
+FUNC(js_ret_short)
+        mov     eax, edi
+        ret
+END(js_ret_short)
+        .p2align 4, 0xcc
+
+/* The same with the assembler's nop padding after it (4 bytes: lea, ret).
+ * rax = rdi + 1 */
+FUNC(js_ret_nop)
+        lea     eax, [rdi + 1]
+        ret
+END(js_ret_nop)
+
+/* Where js_tail jumps to. rax = rax * 3 */
+FUNC(js_tail_target)
+.Ltail_target:  /* local: GAS gives a jump to a global symbol its rel32 form */
+        lea     rax, [rax + rax*2]
+        ret
+END(js_tail_target)
+
+/* A jmp rel8 at the end of a 4-byte function (a tail jump), then int3
+ * padding. rax = rdi * 3 */
+FUNC(js_tail)
+        mov     eax, edi
+        jmp     .Ltail_target
+END(js_tail)
+        .p2align 4, 0xcc
+
+/* A switch as GCC emits it in PIC code: the window is mov and cmp; the
+ * table's entries are proven to land outside it.
+ * rax = 10, 20, 30, 40 for rdi 0..3, else -1 */
+FUNC(js_switch)
+        mov     eax, edi
+        cmp     eax, 3
+        ja      5f
+        lea     rdx, [rip + js_switch_table]
+        movsxd  rax, dword ptr [rdx + rax*4]
+        add     rax, rdx
+        jmp     rax
+1:      mov     eax, 10
+        ret
+2:      mov     eax, 20
+        ret
+3:      mov     eax, 30
+        ret
+4:      mov     eax, 40
+        ret
+5:      mov     rax, -1
+        ret
+        .section .rodata
+        .p2align 2
+js_switch_table:
+        .long 1b - js_switch_table, 2b - js_switch_table, 3b - js_switch_table, 4b - js_switch_table
+        .text
+END(js_switch)
+
+/* Enters js_entered's middle, as glibc's __mempcpy_*_unaligned_erms enters
+ * __memmove_*_unaligned_erms: a jump at js_entered must refuse.
+ * rax = rdi + 100 */
+FUNC(js_enters)
+        lea     eax, [rdi + 99]
+        jmp     .Lentered_mid
+END(js_enters)
+
+/* rax = rdi + 1; its second instruction is js_enters' way in. */
+FUNC(js_entered)
+        mov     eax, edi
+.Lentered_mid:
+        add     eax, 1
+        ret
+END(js_entered)
+
+        .section .note.GNU-stack, "", @progbits
