@@ -12,5 +12,8 @@ template auto thousands_sep_impl<char>(locale_ref) -> thousands_sep_result<char>
 template auto thousands_sep_impl<wchar_t>(locale_ref) -> thousands_sep_result<wchar_t>;
 template auto decimal_point_impl(locale_ref) -> char;
 template auto decimal_point_impl(locale_ref) -> wchar_t;
+#if FMT_VERSION >= 100000  // fmt 10 (Debian 13) declares this one extern too
+template void vformat_to(buffer<char>&, string_view, typename vformat_args<>::type, locale_ref);
+#endif
 }  // namespace detail
 FMT_END_NAMESPACE
