@@ -53,22 +53,22 @@ const std::vector<Site>& sites() {
       {"sse_addsd", "sse_addsd", "addsd xmm0, qword ptr [rip", "jump", true},
       {"avx_vaddsd", "avx_vaddsd", "vaddsd xmm0, xmm0, qword ptr [rip", "jump", true, Count::Avx},
       {"avx512_vmovsd", "avx512_vmovsd", "vmovsd xmm16, qword ptr [rip", "jump", true, Count::Avx512},
-      {"call_rel", "call_rel", "call", "emulate", false},
-      {"jcc_rel8+3", "jcc_rel8+0x3", "jb", "emulate", false},
+      {"call_rel", "call_rel", "call", "jump", false},
+      {"jcc_rel8+3", "jcc_rel8+0x3", "jb", "jump", false},
       {"jcc_rel32+4", "jcc_rel32+0x4", "jne", "jump", false},
       {"jmp_rel8", "jmp_rel8", "jmp", "emulate", false},
       {"jmp_rel32", "jmp_rel32", "jmp", "jump", false},
       {"push_pop", "push_pop", "push rbx", "jump", false},
-      {"push_pop+8", "push_pop+0x8", "pop rbx", "boost", false},
+      {"push_pop+8", "push_pop+0x8", "pop rbx", "jump", false},
       {"push_imm", "push_imm", "push 0x2a", "jump", false},
       {"pushf_fn", "pushf_fn", "pushf", "emulate", false},
-      {"ret_fn+4", "ret_fn+0x4", "ret", "emulate", false},
+      {"ret_fn+4", "ret_fn+0x4", "ret", "jump", false},
       {"lock_xadd", "lock_xadd", "lock xadd dword ptr [rip", "jump", true},
       {"lock_add", "lock_add", "lock add dword ptr [rdi], esi", "jump", false},
       {"lock_cmpxchg+2", "lock_cmpxchg+0x2", "lock cmpxchg dword ptr [rdi], edx", "jump", false},
       {"call_reg", "call_reg", "call rsi", "trap", false},
       {"call_mem", "call_mem", "call qword ptr [rip", "trap", true},
-      {"jmp_mem", "jmp_mem", "jmp qword ptr [rip", "boost", true},
+      {"jmp_mem", "jmp_mem", "jmp qword ptr [rip", "jump", true},
       {"jmp_mem_landing", "jmp_mem_landing", "lea rax, [rdi + 0xd]", "jump", false},
       {"jmp_indexed+13", "jmp_indexed+0xd", "jmp qword ptr [rcx + rax*8]", "boost", false},
       {"loop_fn+6", "loop_fn+0x6", "loop", "emulate", false, Count::LoopIterations},
@@ -79,7 +79,7 @@ const std::vector<Site>& sites() {
       {"nop1_fn", "nop1_fn", "nop", "jump", false},
       {"endbr_fn", "endbr_fn", "endbr64", "jump", false},
       {"call_helper", "call_helper", "lea rax, [rdi + 1]", "jump", false, Count::FourPerRound},
-      {"ret_imm_callee+10", "ret_imm_callee+0xa", "ret 8", "emulate", false},
+      {"ret_imm_callee+10", "ret_imm_callee+0xa", "ret 8", "jump", false},
       {"jrcxz_fn+3", "jrcxz_fn+0x3", "jrcxz", "emulate", false},
       {"jecxz_fn+3", "jecxz_fn+0x3", "jecxz", "emulate", false},
       {"loop32_fn+8", "loop32_fn+0x8", "loop", "emulate", false, Count::Loop32Iterations},
@@ -87,12 +87,12 @@ const std::vector<Site>& sites() {
       {"push_r12_fn", "push_r12_fn", "push r12", "jump", false},
       {"push_mem_fn", "push_mem_fn", "push qword ptr [rip", "jump", true},
       {"cmp_rip_imm_fn", "cmp_rip_imm_fn", "cmp qword ptr [rip", "jump", true},
-      {"repz_ret_fn+4", "repz_ret_fn+0x4", "ret", "emulate", false},
-      {"bnd_call_fn", "bnd_call_fn", "bnd call", "emulate", false},
+      {"repz_ret_fn+4", "repz_ret_fn+0x4", "ret", "jump", false},
+      {"bnd_call_fn", "bnd_call_fn", "bnd call", "jump", false},
       {"lea32_fn+7", "lea32_fn+0x7", "lea eax, [rip", "jump", true},
       {"lea16_fn+7", "lea16_fn+0x7", "lea ax, [rip", "jump", true},
-      {"xchg_r8_fn+3", "xchg_r8_fn+0x3", "xchg rax, r8", "boost", false},
-      {"getpc_fn", "getpc_fn", "call", "emulate", false},
+      {"xchg_r8_fn+3", "xchg_r8_fn+0x3", "xchg rax, r8", "jump", false},
+      {"getpc_fn", "getpc_fn", "call", "jump", false},
       {"call_ra_fn+7", "call_ra_fn+0x7", "call rsi", "trap", false},
       {"call_ra_fn+22", "call_ra_fn+0x16", "call qword ptr [rip", "trap", true},
       {"ra_callee", "ra_callee", "mov rax, qword ptr [rsp]", "jump", false, Count::TwoPerRound},
@@ -369,8 +369,16 @@ TEST_CASE("insn classes: --explain text names the mode and the instruction", "[n
            static_cast<unsigned long>(call_rel_addr));
   REQUIRE(has_line(block("call_rel"), at));
   REQUIRE(has_line(block("call_rel"), "  instruction: e8 "));
-  for (const char* emulated : {"call_rel", "jcc_rel8+0x3", "jmp_rel8"})
-    REQUIRE(has_line(block(emulated), "  mode:        emulate: "));
+  REQUIRE(has_line(block("jmp_rel8"), "  mode:        emulate: "));
+  // A call or a branch in the window runs from the trampoline, relocated.
+  REQUIRE(has_line(block("call_rel"), "  mode:        jump: "));
+  auto joined = [](const std::vector<std::string>& b) {
+    std::string all;
+    for (const std::string& l : b) all += l.substr(l.find_first_not_of(' ')) + " ";
+    return all;
+  };
+  REQUIRE(joined(block("call_rel")).find("(the call pushes its own return address, ") != std::string::npos);
+  REQUIRE(has_line(block("jcc_rel8+0x3"), "  mode:        jump: "));
   REQUIRE(has_line(block("jcc_rel8+0x3"), "  instruction: 72 "));
   REQUIRE(has_line(block("jmp_rel8"), "  instruction: eb "));
   REQUIRE(has_line(block("push_pop"), "  instruction: 53  push rbx"));
