@@ -126,7 +126,9 @@ TEST_CASE("folded: the call tree of fib(4), outermost frame first, one line per 
   const size_t at = lines[0].find(marker);
   REQUIRE(at != std::string::npos);
   const std::string prefix = lines[0].substr(0, at + std::string(";main").size());
-  CHECK(prefix.find("_start") == 0);
+  // ppc64le's _start branches to __libc_start_main without linking: it is
+  // no frame there.
+  CHECK((prefix.find("_start") == 0 || prefix.find("__libc_start_main;") == 0));
   std::vector<std::string> expected;
   for (auto [fibs, count] : std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {3, 4}, {4, 2}}) {
     std::string line = prefix;

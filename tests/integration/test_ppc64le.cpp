@@ -131,7 +131,8 @@ TEST_CASE("ppc64le: $arg1..$arg10 (the ninth from the parameter save area), %r3.
   const std::regex entry(
       "[0-9.]+ [0-9]+/[0-9]+ many a=1 b=-2 h=8 i=9009 j=-10010 r3=1 r10=8 i_mem=9009 sp=(0x[0-9a-f]+) pc=(0x[0-9a-f]+) "
       "ctr=(0x[0-9a-f]+) r12=(0x[0-9a-f]+) lr=(0x[0-9a-f]+) r31=0x[0-9a-f]+");
-  const std::regex ret("[0-9.]+ [0-9]+/[0-9]+ many%return retval=-969 r3=-969 sp=(0x[0-9a-f]+)");
+  const std::regex ret("[0-9.]+ [0-9]+/[0-9]+ many%return retval=-969 r3=-969 sp=(0x[0-9a-f]+) "
+                        "duration=[0-9]+\\.[0-9]{3}(ns|us|ms|s)");
   const ElfSymbol many = elf_symbol(ppc_driver(), "many").value(), main_fn = elf_symbol(ppc_driver(), "main").value();
   for (int i = 0; i < 2; ++i) {
     std::smatch e, x;
