@@ -175,6 +175,46 @@ void parse_riscv64(std::string_view loc, SdtArg& a) {
   unsupported(a, fmt::format("'{}' is not an operand uptrace knows", loc));
 }
 
+// ppc64le, as GCC prints operands into the note: a register by its number
+// ("4" is r4; "%r4" or "r4" with -mregnames), memory as "offset(base)"
+// ("-8(31)", "0(3)"), a constant as "i42" (sdt.h puts %I before each
+// operand, which prints an 'i' before a constant).
+void parse_ppc64le(std::string_view loc, SdtArg& a) {
+  auto gpr = [](std::string_view r) -> std::optional<unsigned> {
+    if (r.starts_with('%')) r.remove_prefix(1);
+    if (r.starts_with('r')) r.remove_prefix(1);
+    if (r.empty() || r.size() > 2 || !std::all_of(r.begin(), r.end(), is_digit)) return std::nullopt;
+    const unsigned n = r.size() == 1 ? unsigned(r[0] - '0') : unsigned(r[0] - '0') * 10 + unsigned(r[1] - '0');
+    if (n > 31) return std::nullopt;
+    return n;
+  };
+  if (loc.starts_with('i')) {
+    auto v = number(loc.substr(1));
+    if (!v) return unsupported(a, fmt::format("the immediate '{}' is not a number (a symbol's address)", loc));
+    a.kind = SdtArg::Kind::Constant;
+    a.value = *v;
+    return;
+  }
+  if (auto n = gpr(loc)) {
+    a.kind = SdtArg::Kind::Register;
+    a.reg = fmt::format("r{}", *n);
+    return;
+  }
+  const size_t open = loc.rfind('(');
+  if (open == std::string_view::npos || !loc.ends_with(')'))
+    return unsupported(a, fmt::format("'{}' is not an operand uptrace knows", loc));
+  std::string_view disp = loc.substr(0, open);
+  std::optional<unsigned> base = gpr(loc.substr(open + 1, loc.size() - open - 2));
+  if (!base) return unsupported(a, fmt::format("'{}' has no base register", loc));
+  // A D-form address with base r0 means no base at all.
+  if (*base == 0) return unsupported(a, "an absolute address");
+  std::optional<int64_t> offset = disp.empty() ? std::optional<int64_t>(0) : number(disp);
+  if (!offset) return unsupported(a, fmt::format("the offset '{}' is not a number", disp));
+  a.kind = SdtArg::Kind::Memory;
+  a.reg = fmt::format("r{}", *base);
+  a.offset = *offset;
+}
+
 }  // namespace
 
 SdtArg parse_sdt_arg(std::string_view text, uint16_t machine) {
@@ -198,7 +238,8 @@ SdtArg parse_sdt_arg(std::string_view text, uint16_t machine) {
     case EM_X86_64: parse_x86_64(loc, a); break;
     case EM_AARCH64: parse_aarch64(loc, a); break;
     case EM_RISCV: parse_riscv64(loc, a); break;
-    default: unsupported(a, "uptrace reads USDT arguments on x86-64, aarch64 and riscv64 only"); break;
+    case EM_PPC64: parse_ppc64le(loc, a); break;
+    default: unsupported(a, "uptrace reads USDT arguments on x86-64, aarch64, ppc64le and riscv64 only"); break;
   }
   return a;
 }

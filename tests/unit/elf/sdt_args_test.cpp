@@ -107,6 +107,49 @@ TEST_CASE("sdt args: aarch64 registers, [base, offset] and constants", "[elf][us
   CHECK(a.why == "an address with an index register");
   a = parse_sdt_arg("8@%rdi", EM_PPC64);
   CHECK(a.kind == Kind::Unsupported);
+  a = parse_sdt_arg("8@%rdi", EM_386);
+  CHECK(a.kind == Kind::Unsupported);
+  CHECK(a.why == "uptrace reads USDT arguments on x86-64, aarch64, ppc64le and riscv64 only");
+}
+
+TEST_CASE("sdt args: ppc64le register numbers, offset(base) and i-constants", "[elf][usdt]") {
+  // As Debian 12's powerpc64le GCC writes target-sdt's notes.
+  auto args = parse_sdt_args("-4@4 -8@9 1@10 8@8 -8@0(3)", EM_PPC64);
+  REQUIRE(args.size() == 5);
+  CHECK(args[0].kind == Kind::Register);
+  CHECK(args[0].reg == "r4");
+  CHECK(args[0].size == 4);
+  CHECK(args[0].is_signed);
+  CHECK(args[2].reg == "r10");
+  CHECK_FALSE(args[2].is_signed);
+  CHECK(args[4].kind == Kind::Memory);
+  CHECK(args[4].reg == "r3");
+  CHECK(args[4].offset == 0);
+  SdtArg a = parse_sdt_arg("-4@i42", EM_PPC64);
+  CHECK(a.kind == Kind::Constant);
+  CHECK(a.value == 42);
+  a = parse_sdt_arg("-8@i-1", EM_PPC64);
+  CHECK(a.kind == Kind::Constant);
+  CHECK(a.value == -1);
+  a = parse_sdt_arg("-4@-60(31)", EM_PPC64);
+  CHECK(a.kind == Kind::Memory);
+  CHECK(a.reg == "r31");
+  CHECK(a.offset == -60);
+  a = parse_sdt_arg("8@%r5", EM_PPC64);  // -mregnames
+  CHECK(a.kind == Kind::Register);
+  CHECK(a.reg == "r5");
+  a = parse_sdt_arg("8@16(%r1)", EM_PPC64);
+  CHECK(a.kind == Kind::Memory);
+  CHECK(a.reg == "r1");
+  CHECK(a.offset == 16);
+  a = parse_sdt_arg("8@32", EM_PPC64);
+  CHECK(a.kind == Kind::Unsupported);
+  CHECK(a.why == "'32' is not an operand uptrace knows");
+  a = parse_sdt_arg("8@16(0)", EM_PPC64);
+  CHECK(a.kind == Kind::Unsupported);
+  CHECK(a.why == "an absolute address");
+  a = parse_sdt_arg("8@ilabel", EM_PPC64);
+  CHECK(a.kind == Kind::Unsupported);
 }
 
 TEST_CASE("sdt args: riscv64 registers, offset(base) and constants", "[elf][usdt]") {
