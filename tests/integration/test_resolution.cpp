@@ -258,7 +258,7 @@ TEST_CASE("resolution: a .cold part is not an entry: not in FUNC, a glob or --li
   // .cold]", which runs only on the unlikely path. target-cold_cxx-O2 calls
   // ns::check 100 times, 10 of them through its cold part.
   const std::string cxx = target("cold_cxx-O2"), c = target("coldsplit-O2");
-  // GCC splits them on x86-64 and aarch64, not on ppc64le or riscv64
+  // GCC splits them on x86-64, not on aarch64, ppc64le or riscv64
   // (-freorder-blocks-and-partition heuristics differ per target); isa.h
   // says which, so a split that stops where it was made fails, not skips.
   if (!isa_expectations().cold_parts) {
