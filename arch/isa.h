@@ -403,6 +403,14 @@ class Isa {
   // the kernel will not treat the thread as restarting an interrupted call.
   virtual void prepare_syscall(Regs& r, RuntimeAddr insn_addr, long nr, std::span<const uint64_t> args) const = 0;
   virtual int64_t syscall_result(const Regs& r) const = 0;
+  // True where the kernel decides a system call's restart before the thread
+  // stops for the tracer (arm64, riscv: pc already rewound to the call, its
+  // first argument back) and turns it into EINTR only if a handler is
+  // delivered in that same stop. Once the thread has run borrowed code the
+  // decision is gone: put back on the call, it must enter it before any
+  // handler runs (Thread::mask_until_syscall). x86-64 and ppc64 decide after
+  // the stop, from registers the core puts back.
+  virtual bool decides_restart_before_stop() const { return false; }
 };
 
 uint64_t read_register(const Regs& regs, RegisterRef ref);

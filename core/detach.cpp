@@ -250,7 +250,7 @@ void Detach::let_go() {
       sig = t.held_signals.front().si_signo;
       t.held_signals.erase(t.held_signals.begin());
     }
-    e_.control.detach(tid, sig);
+    e_.control.detach(t, sig);
     for (const siginfo_t& held : t.held_signals) ThreadControl::requeue(t.pid, tid, held);
   }
 }

@@ -109,6 +109,12 @@ void EventLoop::handle(const Stop& stop) {
   }
   t->stopped = true;
   t->pending = stop;
+  if (stop.kind == Stop::Kind::SyscallEntry && e_.world_stopped) {
+    // Never kept at a syscall-entry stop, where borrowed registers would
+    // change the call about to run: into it, and stopped there instead.
+    if (e_.control.entered_syscall(*t)) e_.control.interrupt(t->tid);
+    return;
+  }
   if (!e_.world_stopped) dispatch(*t, stop);
 }
 
@@ -132,6 +138,7 @@ void EventLoop::dispatch(Thread& t, const Stop& stop) {
       if (Process* p = e_.session.process(t.pid)) e_.jump.on_vfork_done(*p, t.tid);
       e_.stepper.resume(t);
       return;
+    case Stop::Kind::SyscallEntry: e_.control.entered_syscall(t); return;
     case Stop::Kind::Interrupt:
     case Stop::Kind::Exit: e_.stepper.resume(t); return;
   }

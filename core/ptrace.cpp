@@ -23,6 +23,9 @@ const char* request_name(__ptrace_request req) {
     case PTRACE_GETSIGINFO: return "PTRACE_GETSIGINFO";
     case PTRACE_SETSIGINFO: return "PTRACE_SETSIGINFO";
     case PTRACE_GETEVENTMSG: return "PTRACE_GETEVENTMSG";
+    case PTRACE_SYSCALL: return "PTRACE_SYSCALL";
+    case PTRACE_GETSIGMASK: return "PTRACE_GETSIGMASK";
+    case PTRACE_SETSIGMASK: return "PTRACE_SETSIGMASK";
     default: return "ptrace";
   }
 }
@@ -40,7 +43,7 @@ void* signal_arg(int signal) { return reinterpret_cast<void*>(static_cast<uintpt
 
 unsigned long default_options() {
   return PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE |
-         PTRACE_O_TRACEEXEC;
+         PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD;
 }
 
 int seize(pid_t tid, unsigned long options) {
@@ -51,6 +54,7 @@ int seize(pid_t tid, unsigned long options) {
 bool interrupt(pid_t tid) { return call(PTRACE_INTERRUPT, tid, nullptr, nullptr); }
 bool cont(pid_t tid, int signal) { return call(PTRACE_CONT, tid, nullptr, signal_arg(signal)); }
 bool single_step(pid_t tid, int signal) { return call(PTRACE_SINGLESTEP, tid, nullptr, signal_arg(signal)); }
+bool run_to_syscall(pid_t tid, int signal) { return call(PTRACE_SYSCALL, tid, nullptr, signal_arg(signal)); }
 bool listen(pid_t tid) { return call(PTRACE_LISTEN, tid, nullptr, nullptr); }
 bool detach(pid_t tid, int signal) { return call(PTRACE_DETACH, tid, nullptr, signal_arg(signal)); }
 
@@ -69,5 +73,11 @@ bool set_siginfo(pid_t tid, const siginfo_t& info) {
   return call(PTRACE_SETSIGINFO, tid, nullptr, const_cast<siginfo_t*>(&info));
 }
 bool get_event_message(pid_t tid, unsigned long& msg) { return call(PTRACE_GETEVENTMSG, tid, nullptr, &msg); }
+bool get_sigmask(pid_t tid, uint64_t& mask) {
+  return call(PTRACE_GETSIGMASK, tid, reinterpret_cast<void*>(sizeof mask), &mask);
+}
+bool set_sigmask(pid_t tid, uint64_t mask) {
+  return call(PTRACE_SETSIGMASK, tid, reinterpret_cast<void*>(sizeof mask), &mask);
+}
 
 }  // namespace uptrace::core::ptrace

@@ -12,7 +12,10 @@
 namespace uptrace::core::ptrace {
 
 // Options set on every seized thread: events for new threads and processes,
-// exec and exit. Never PTRACE_O_EXITKILL: if uptrace dies, the target lives.
+// exec and exit; syscall-stops marked (SIGTRAP | 0x80), so the one kind
+// uptrace asks for (ThreadControl::run of a thread that must enter a system
+// call first) is never taken for a trap. Never PTRACE_O_EXITKILL: if uptrace
+// dies, the target lives.
 unsigned long default_options();
 
 // Seize a running thread. Returns errno (0 on success).
@@ -21,6 +24,8 @@ int seize(pid_t tid, unsigned long options);
 bool interrupt(pid_t tid);
 bool cont(pid_t tid, int signal = 0);
 bool single_step(pid_t tid, int signal = 0);
+// PTRACE_SYSCALL: runs to the next system call's entry.
+bool run_to_syscall(pid_t tid, int signal = 0);
 bool listen(pid_t tid);
 bool detach(pid_t tid, int signal = 0);
 bool get_regs(pid_t tid, const arch::Isa& isa, arch::Regs& regs);
@@ -28,5 +33,9 @@ bool set_regs(pid_t tid, const arch::Isa& isa, const arch::Regs& regs);
 bool get_siginfo(pid_t tid, siginfo_t& info);
 bool set_siginfo(pid_t tid, const siginfo_t& info);
 bool get_event_message(pid_t tid, unsigned long& msg);
+// The thread's blocked-signal mask, bit N-1 for signal N (the kernel's
+// 64-bit sigset).
+bool get_sigmask(pid_t tid, uint64_t& mask);
+bool set_sigmask(pid_t tid, uint64_t mask);
 
 }  // namespace uptrace::core::ptrace

@@ -2,6 +2,9 @@
 
 #include <elf.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <cassert>
 #include <vector>
 
@@ -10,26 +13,64 @@
 
 namespace uptrace::core {
 
+namespace {
+
+constexpr uint64_t signal_bit(int sig) { return uint64_t{1} << (sig - 1); }
+
+// Every signal but those a step raises itself: the kernel delivers a forced
+// signal that is blocked by unblocking it and resetting its handler to the
+// default, which would change the program.
+constexpr uint64_t kBlockedWhileBorrowed = ~(signal_bit(SIGTRAP) | signal_bit(SIGSEGV) | signal_bit(SIGBUS) |
+                                             signal_bit(SIGILL) | signal_bit(SIGFPE) | signal_bit(SIGSYS));
+
+}  // namespace
+
+void RemoteSyscalls::give_back_mask() {
+  if (was_waiting_for_syscall_ || (ran_ && back_on_rewound_call_))
+    t_.mask_until_syscall = program_mask_;  // blocked until it enters the call
+  else
+    control_.set_signal_mask(t_.tid, program_mask_);
+}
+
 RemoteSyscalls::RemoteSyscalls(ThreadControl& control, Thread& t, AddressSpace& space)
     : control_(control), t_(t), space_(space) {
   assert(t.stopped);
   if (!control_.regs(t.tid, saved_)) throw_runtime("thread {} of pid {} vanished", t.tid, t.pid);
   // The stop the thread is in may carry a siginfo someone will read later.
   had_info_ = t.pending && t.pending->kind == Stop::Kind::Signal && control_.siginfo(t.tid, saved_info_);
-  auto entry = proc::aux_value(t.pid, AT_ENTRY);
-  if (!entry) throw_runtime("cannot read the entry point of pid {}", t.pid);
-  entry_ = RuntimeAddr(*entry);
   const arch::Isa& isa = control_.isa();
-  std::vector<uint8_t> insn(isa.syscall_instruction().begin(), isa.syscall_instruction().end());
-  insn_length_ = insn.size();
-  // Without a hardware step, or where a step over the syscall instruction
-  // does not end right after it (Isa::syscall_step_mechanism), the thread
-  // runs to a trap right after it.
-  mechanism_ = control_.step_mechanism() == arch::StepMechanism::TrailingTrap ? arch::StepMechanism::TrailingTrap
-                                                                              : isa.syscall_step_mechanism();
-  if (mechanism_ == arch::StepMechanism::TrailingTrap)
-    insn.insert(insn.end(), isa.breakpoint().begin(), isa.breakpoint().end());
-  patch_ = space_.journal.patch(entry_, insn);
+  if (isa.decides_restart_before_stop()) {
+    std::vector<uint8_t> at_pc(isa.syscall_instruction().size());
+    back_on_rewound_call_ = space_.memory.read(RuntimeAddr(isa.pc(saved_)), at_pc) &&
+                            std::equal(at_pc.begin(), at_pc.end(), isa.syscall_instruction().begin());
+  }
+  // Borrowed before (its mask is blocked already): the program's is kept.
+  was_waiting_for_syscall_ = t.mask_until_syscall.has_value();
+  if (was_waiting_for_syscall_) {
+    program_mask_ = *t.mask_until_syscall;
+    t.mask_until_syscall.reset();  // control_.run() is a plain continue while borrowed
+  } else {
+    if (!control_.signal_mask(t.tid, program_mask_) || !control_.set_signal_mask(t.tid, kBlockedWhileBorrowed))
+      throw_runtime("thread {} of pid {} vanished", t.tid, t.pid);
+  }
+  try {
+    auto entry = proc::aux_value(t.pid, AT_ENTRY);
+    if (!entry) throw_runtime("cannot read the entry point of pid {}", t.pid);
+    entry_ = RuntimeAddr(*entry);
+    std::vector<uint8_t> insn(isa.syscall_instruction().begin(), isa.syscall_instruction().end());
+    insn_length_ = insn.size();
+    // Without a hardware step, or where a step over the syscall instruction
+    // does not end right after it (Isa::syscall_step_mechanism), the thread
+    // runs to a trap right after it.
+    mechanism_ = control_.step_mechanism() == arch::StepMechanism::TrailingTrap ? arch::StepMechanism::TrailingTrap
+                                                                                : isa.syscall_step_mechanism();
+    if (mechanism_ == arch::StepMechanism::TrailingTrap)
+      insn.insert(insn.end(), isa.breakpoint().begin(), isa.breakpoint().end());
+    patch_ = space_.journal.patch(entry_, insn);
+  } catch (...) {
+    give_back_mask();
+    throw;
+  }
 }
 
 RemoteSyscalls::~RemoteSyscalls() {
@@ -41,6 +82,10 @@ RemoteSyscalls::~RemoteSyscalls() {
   }
   try {
     space_.journal.revert(patch_);
+  } catch (const Error&) {
+  }
+  try {
+    give_back_mask();
   } catch (const Error&) {
   }
   // Stepping took the thread out of its group-stop: the stop signal, sent
@@ -57,6 +102,7 @@ int64_t RemoteSyscalls::call(arch::Syscall call, std::initializer_list<uint64_t>
   if (!control_.set_regs(t_.tid, regs)) throw_runtime("thread {} of pid {} vanished", t_.tid, t_.pid);
   const uint64_t done_pc = entry_.value + insn_length_;
   const std::optional<Stop> saved_pending = t_.pending;
+  ran_ = true;
   for (;;) {
     const bool resumed = mechanism_ == arch::StepMechanism::TrailingTrap ? control_.run(t_) : control_.step(t_);
     if (!resumed) throw_runtime("pid {} exited while uptrace was setting up", t_.pid);

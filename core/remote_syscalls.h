@@ -5,7 +5,9 @@
 // entry point runs once at start, so while every thread is stopped it is a
 // safe place for it, as gdb does); the destructor puts all of it back,
 // whatever happened in between, so an exception half way never leaves the
-// borrowed instruction in place.
+// borrowed instruction in place. Meanwhile the thread's signals are blocked:
+// one sent to the program stays queued for it, with its siginfo, instead of
+// being taken by a step.
 #include <sys/types.h>
 
 #include <cstdint>
@@ -28,17 +30,26 @@ class RemoteSyscalls {
   RemoteSyscalls& operator=(const RemoteSyscalls&) = delete;
 
   // The call's return value (-errno on failure, as the kernel returns it).
-  // Signals that arrive meanwhile are held on the thread. Throws Error when
+  // Signals a step takes anyway (traps, faults) are held on the thread.
+  // Throws Error when
   // the process exits meanwhile.
   int64_t call(arch::Syscall call, std::initializer_list<uint64_t> args);
 
  private:
+  void give_back_mask();
+
   ThreadControl& control_;
   Thread& t_;
   AddressSpace& space_;
   arch::Regs saved_;
   siginfo_t saved_info_{};
   bool had_info_ = false;
+  uint64_t program_mask_ = 0;
+  // Put back on a system call the kernel rewound before the stop, after
+  // running borrowed code: Thread::mask_until_syscall.
+  bool back_on_rewound_call_ = false;
+  bool was_waiting_for_syscall_ = false;
+  bool ran_ = false;
   RuntimeAddr entry_;
   size_t patch_ = 0;
   size_t insn_length_ = 0;

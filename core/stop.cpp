@@ -28,7 +28,15 @@ Stop Stop::from_wait_status(pid_t tid, int status) {
   s.signal = WSTOPSIG(status);
   switch (ptrace_event(status)) {
     case 0:
-      s.kind = Kind::Signal;
+      // PTRACE_O_TRACESYSGOOD marks a syscall-stop; uptrace resumes with
+      // PTRACE_SYSCALL only to stop at an entry, and leaves that with
+      // PTRACE_CONT, so it never sees an exit.
+      if (s.signal == (SIGTRAP | 0x80)) {
+        s.kind = Kind::SyscallEntry;
+        s.signal = 0;
+      } else {
+        s.kind = Kind::Signal;
+      }
       break;
     case PTRACE_EVENT_STOP:
       // SIGTRAP marks PTRACE_INTERRUPT (and a new tracee's first stop); a
@@ -76,6 +84,7 @@ std::string Stop::describe() const {
     case Kind::Signal: return fmt::format("tid {} signal {}", tid, signal);
     case Kind::GroupStop: return fmt::format("tid {} group-stop {}", tid, signal);
     case Kind::Interrupt: return fmt::format("tid {} interrupt-stop", tid);
+    case Kind::SyscallEntry: return fmt::format("tid {} syscall-entry-stop", tid);
     case Kind::Clone: return fmt::format("tid {} clone {}", tid, new_tid);
     case Kind::Fork: return fmt::format("tid {} fork {}", tid, new_tid);
     case Kind::Vfork: return fmt::format("tid {} vfork {}", tid, new_tid);

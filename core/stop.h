@@ -21,6 +21,7 @@ struct Stop {
     VforkDone,     // PTRACE_EVENT_VFORK_DONE
     Exec,          // PTRACE_EVENT_EXEC: former_tid in new_tid
     Exit,          // PTRACE_EVENT_EXIT: exit_code is the wait status to come
+    SyscallEntry,  // syscall-stop: only after ThreadControl::run of a thread that must enter one first
   };
 
   Kind kind = Kind::Interrupt;

@@ -36,6 +36,14 @@ struct Thread {
   // Stopped on a jump trampoline's ring-full trap at this address, waiting
   // for uptrace's reader to make room before it tries again.
   std::optional<RuntimeAddr> waiting_for_ring;
+  // Set when uptrace borrowed the thread (RemoteSyscalls) and put it back on
+  // a system call instruction the kernel had already rewound it to for a
+  // restart (Isa::decides_restart_before_stop): the program's signal mask,
+  // while the thread's own is blocked. Signal delivery would otherwise run a
+  // handler before that call restarts, not interrupt it with EINTR (a pause()
+  // woken by it never returns); ThreadControl runs it into the call first
+  // and gives the mask back at the call's entry.
+  std::optional<uint64_t> mask_until_syscall;
   // Signals that arrived during a step, delivered once it completes (rule 5).
   std::vector<siginfo_t> held_signals;
   // Its pending hijacked returns (FUNC%return).

@@ -19,6 +19,27 @@ bool ThreadControl::interrupt(pid_t tid) { return ptrace::interrupt(tid); }
 
 bool ThreadControl::detach(pid_t tid, int signal) { return ptrace::detach(tid, signal); }
 
+bool ThreadControl::detach(Thread& t, int signal) {
+  if (t.mask_until_syscall) {
+    // Into the call before it goes, as run() would have let it; a signal
+    // to deliver is blocked now, so the kernel queues it again for then.
+    bool running = ptrace::run_to_syscall(t.tid, signal);
+    signal = 0;
+    while (running) {
+      const Stop stop = wait_stop(t.tid);
+      if (stop.thread_gone()) return false;
+      // Stopped by job control on the way: it goes stopped, and a handler
+      // may yet run before the call (what its restart would have prevented).
+      if (stop.kind == Stop::Kind::SyscallEntry || stop.kind == Stop::Kind::GroupStop) break;
+      running = ptrace::run_to_syscall(t.tid, stop.kind == Stop::Kind::Signal ? stop.signal : 0);
+    }
+    if (!running) return false;
+    if (!ptrace::set_sigmask(t.tid, *t.mask_until_syscall)) return false;
+    t.mask_until_syscall.reset();
+  }
+  return ptrace::detach(t.tid, signal);
+}
+
 void ThreadControl::kill_and_reap(pid_t pid) {
   ::kill(pid, SIGKILL);
   for (int status; ::waitpid(pid, &status, __WALL) > 0 || errno == EINTR;) {
@@ -93,7 +114,18 @@ void ThreadControl::mark_running(Thread& t) {
 
 bool ThreadControl::run(Thread& t, int signal) {
   mark_running(t);
+  // A signal to deliver is blocked now: the kernel queues it again, for the
+  // call to see.
+  if (t.mask_until_syscall) return ptrace::run_to_syscall(t.tid, signal);
   return ptrace::cont(t.tid, signal);
+}
+
+bool ThreadControl::entered_syscall(Thread& t) {
+  if (t.mask_until_syscall) {
+    if (!ptrace::set_sigmask(t.tid, *t.mask_until_syscall)) return false;
+    t.mask_until_syscall.reset();
+  }
+  return run(t);
 }
 
 bool ThreadControl::step(Thread& t, int signal) {
@@ -117,6 +149,8 @@ bool ThreadControl::regs(pid_t tid, arch::Regs& out) { return ptrace::get_regs(t
 bool ThreadControl::set_regs(pid_t tid, const arch::Regs& regs) { return ptrace::set_regs(tid, isa_, regs); }
 bool ThreadControl::siginfo(pid_t tid, siginfo_t& out) { return ptrace::get_siginfo(tid, out); }
 bool ThreadControl::set_siginfo(pid_t tid, const siginfo_t& info) { return ptrace::set_siginfo(tid, info); }
+bool ThreadControl::signal_mask(pid_t tid, uint64_t& out) { return ptrace::get_sigmask(tid, out); }
+bool ThreadControl::set_signal_mask(pid_t tid, uint64_t mask) { return ptrace::set_sigmask(tid, mask); }
 
 void ThreadControl::requeue(pid_t pid, pid_t tid, const siginfo_t& info) {
   siginfo_t copy = info;

@@ -29,6 +29,10 @@ class ThreadControl {
   bool interrupt(pid_t tid);
   // Lets the thread go, delivering `signal`. False when it is gone.
   bool detach(pid_t tid, int signal = 0);
+  // The same for a thread uptrace knows; one that must enter a system call
+  // first (Thread::mask_until_syscall) is run into it, and has its mask back,
+  // before it goes.
+  bool detach(Thread& t, int signal = 0);
   // A child of uptrace's (a launched command): killed and reaped.
   void kill_and_reap(pid_t pid);
   // Waits for a child of uptrace's that is no longer traced to end; its
@@ -43,7 +47,11 @@ class ThreadControl {
   Stop wait_stop(pid_t tid);
 
   // --- resuming a stopped thread ------------------------------------------
+  // Lets the program run on (PTRACE_SYSCALL instead when the thread must
+  // enter a system call first: see Thread::mask_until_syscall).
   bool run(Thread& t, int signal = 0);
+  // At the syscall-entry stop run() asked for: the program's mask back, and on.
+  bool entered_syscall(Thread& t);
   // Runs the displaced copy (or a borrowed syscall instruction) to its end:
   // one PTRACE_SINGLESTEP, or continue to the trap after it.
   bool step(Thread& t, int signal = 0);
@@ -57,6 +65,8 @@ class ThreadControl {
   bool set_regs(pid_t tid, const arch::Regs& regs);
   bool siginfo(pid_t tid, siginfo_t& out);
   bool set_siginfo(pid_t tid, const siginfo_t& info);
+  bool signal_mask(pid_t tid, uint64_t& out);
+  bool set_signal_mask(pid_t tid, uint64_t mask);
 
   // Queues `info` for the thread again (a signal that arrived while another
   // is being delivered), keeping its siginfo where the kernel allows it.

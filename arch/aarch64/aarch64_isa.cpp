@@ -175,9 +175,10 @@ void AArch64Isa::prepare_syscall(Regs& r, RuntimeAddr insn_addr, long nr, std::s
   // No restart to cancel here, unlike x86's orig_rax: arm64's do_signal()
   // decides a restart before the thread stops for the tracer (rewinding pc
   // and restoring x0 from orig_x0, "so that a debugger will see the already
-  // changed PC") and forgets the syscall; after the stop it only acts when pc
-  // is still the restart address, which the new pc is not. The saved
-  // registers the core puts back afterwards carry that restart unchanged.
+  // changed PC") and forgets the syscall; the new pc is not the restart
+  // address, so nothing acts on it. The registers the core puts back carry
+  // the rewound call; that a handler delivered before it would have made it
+  // return EINTR is lost with that stop (decides_restart_before_stop).
   //
   // The thread may have stopped between an indirect branch and its landing
   // pad, with PSTATE.BTYPE set: the svc at insn_addr (on a guarded page when

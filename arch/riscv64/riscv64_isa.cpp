@@ -181,9 +181,10 @@ void Riscv64Isa::prepare_syscall(Regs& r, RuntimeAddr insn_addr, long nr, std::s
   // clear): riscv's arch_do_signal_or_restart() decides a restart before the
   // thread stops for the tracer, rewinding pc and restoring a0 from orig_a0
   // "so that a debugger will see the already changed PC", and clears the
-  // syscall cause so it is not decided again. After the stop it only acts
-  // when pc is still the restart address, which the new pc is not. The saved
-  // registers the core puts back afterwards carry that restart unchanged.
+  // syscall cause so it is not decided again; the new pc is not the restart
+  // address, so nothing acts on it. The registers the core puts back carry
+  // the rewound call; that a handler delivered before it would have made it
+  // return EINTR is lost with that stop (decides_restart_before_stop).
 }
 
 int64_t Riscv64Isa::syscall_result(const Regs& r) const { return static_cast<int64_t>(r.words[kA0]); }

@@ -55,6 +55,7 @@ class Riscv64Isa final : public Isa {
   long syscall_number(Syscall s) const override;
   void prepare_syscall(Regs& r, RuntimeAddr insn_addr, long nr, std::span<const uint64_t> args) const override;
   int64_t syscall_result(const Regs& r) const override;
+  bool decides_restart_before_stop() const override { return true; }
 };
 
 // The registry entry (see arch/isa_list.inc).

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "harness.h"
@@ -110,6 +111,37 @@ TEST_CASE("SIGSTOP and SIGCONT keep working while traced", "[signals]") {
   INFO(difference);
   REQUIRE(difference.empty());
   REQUIRE_FALSE(any_thread_stopped(t.pid()));
+}
+
+// The kernel ends a pause() a signal's handler interrupts with EINTR. Here
+// the signal waits while the target is stopped in pause() and uptrace arms
+// its probes with system calls borrowed from that very thread: on arm64 and
+// riscv64 the kernel had already rewound the call for its restart, so the
+// handler ran first and the restarted pause() slept for good; on x86-64 the
+// signal was taken by the borrowing steps and lost.
+TEST_CASE("a signal queued while the target is stopped in pause() still ends that pause() after uptrace attached",
+          "[signals][attach]") {
+  Child t({target("wakeup")});
+  REQUIRE(t.read_line() == "ready " + std::to_string(t.pid()));
+  auto wait_state = [&](std::string_view states) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (states.find(thread_state(t.pid())) == std::string_view::npos && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    return states.find(thread_state(t.pid())) != std::string_view::npos;
+  };
+  REQUIRE(wait_state("S"));  // in pause()
+  t.signal(SIGSTOP);
+  REQUIRE(wait_state("Tt"));
+  t.signal(SIGUSR1);
+  Tracer tracer({"-p", std::to_string(t.pid()), "-c", "work"});
+  REQUIRE(tracer.wait_armed());
+  t.signal(SIGCONT);
+  REQUIRE(t.read_line() == "pause: -1 EINTR, handled 1");
+  REQUIRE(t.wait() == 0);
+  Result r = tracer.finish();
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == "work 1\n");
 }
 
 // Long under ASan (about 100 s): once, in the default mode.

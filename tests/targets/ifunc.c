@@ -67,8 +67,15 @@ int main(int argc, char **argv) {
   if (argc > 2 && strcmp(argv[2], "wait") == 0) {
     char line[64];
     snprintf(line, sizeof line, "ready %d\n", getpid());
+    /* SIGUSR1 blocked but inside sigsuspend(): a signal that comes before
+     * the wait cannot be lost in between (while (!go) pause() can lose it
+     * when the thread is slow to reach pause()). */
+    sigset_t usr1, before;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, &before);
     say(line);
-    while (!go) pause();
+    while (!go) sigsuspend(&before);
     rounds(n);
     say("again\n");
   }
