@@ -11,6 +11,9 @@
 tests=/t/uptrace-integration
 export UPTRACE_BINARY=/t/uptrace UPTRACE_TARGET_DIR=/t/targets TMPDIR=/tmp
 export UPTRACE_TEST_TIME_SCALE="${XA_TIME_SCALE:-3}"
+# Stress tests run a third of their rounds here (harness.h stress_rounds):
+# the native suite does all of them, the VMs prove the ISA's paths.
+export UPTRACE_TEST_STRESS_DIVISOR=3
 # libuptest.so: the targets' RUNPATH names the build tree, which is not here.
 export LD_LIBRARY_PATH=/t/targets
 per_test_timeout=$(awk "BEGIN{print int(100 * $UPTRACE_TEST_TIME_SCALE)}")

@@ -122,6 +122,19 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds d) {
   return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(d.count()) * time_scale()));
 }
 
+int stress_rounds(int rounds) {
+  static const int divisor = [] {
+    const char* text = getenv("UPTRACE_TEST_STRESS_DIVISOR");
+    if (!text || !*text) return 1;
+    char* end = nullptr;
+    long v = strtol(text, &end, 10);
+    if (*end != '\0' || v < 1 || v > 100)
+      throw std::runtime_error(std::string("UPTRACE_TEST_STRESS_DIVISOR must be a number from 1 to 100, not ") + text);
+    return static_cast<int>(v);
+  }();
+  return std::max(1, rounds / divisor);
+}
+
 std::string temp_path(const std::string& stem) {
   static std::atomic<int> counter{0};
   const char* dir = getenv("TMPDIR");

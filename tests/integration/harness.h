@@ -29,6 +29,11 @@ std::string target(const std::string& name);
 // emulation, several times slower). scaled() does the same for a test's own.
 double time_scale();
 std::chrono::milliseconds scaled(std::chrono::milliseconds d);
+// How many rounds a stress test runs: `rounds` divided by
+// $UPTRACE_TEST_STRESS_DIVISOR (default 1; the VMs of tests/cross, where the
+// point is the ISA's code paths and an emulated round costs 5-30x more,
+// divide by 3), never fewer than 1.
+int stress_rounds(int rounds);
 std::string temp_path(const std::string& stem);  // unique path in a temp dir
 
 struct Result {

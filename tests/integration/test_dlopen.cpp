@@ -194,7 +194,7 @@ TEST_CASE("dlopen: a library that stays is counted exactly while another one is 
   const std::string mode = GENERATE(as<std::string>{}, "auto", "trap", "jump");
   if (mode == "jump" && !itest::isa_expectations().jump_mode) return;
   DYNAMIC_SECTION("--mode " << mode) {
-    constexpr long kCycles = 150;
+    const long kCycles = stress_rounds(150);
     const std::string stay = "libdlstay:dlstay_work";
     Result r = uptrace({"--mode", mode, "-c", stay, kProbe, "--", target("dlwindow"), "libdlstay.so", "libdlcycle.so",
                         std::to_string(kCycles)});

@@ -221,7 +221,7 @@ TEST_CASE("dwarf: --explain shows where each variable is", "[integration][dwarf]
   CHECK(count_lines(r.out, "  fetch:       count: int, " + o0_count) == 1);
 }
 
-TEST_CASE("dwarf: names and members that do not exist are errors that list what does", "[integration][dwarf]") {
+TEST_CASE("dwarf: names and members that do not exist are errors that list what does", "[integration][dwarf][mode-free]") {
   std::string exe = target("dwarf_vars-O2");
   auto error_of = [&](const std::string& probe) {
     Result r = uptrace({probe, "--", exe, "1"});

@@ -102,7 +102,7 @@ void require_usage_error(const std::vector<std::string>& args, const std::string
 
 }  // namespace
 
-TEST_CASE("errors: an unknown function with did you mean", "[errors]") {
+TEST_CASE("errors: an unknown function with did you mean", "[errors][mode-free]") {
   const std::string msg = "uptrace: no function 'othr_fn' in " + real(kResolve) + " (did you mean other_fn?)";
   require_refused_launch({"-c", "othr_fn"}, {kResolve}, 1, msg);
   Parked t(kResolve);

@@ -192,7 +192,7 @@ TEST_CASE("filter: --explain says a trampoline evaluates the condition", "[filte
   CHECK(r.out.find("records the hit (when its condition holds)") != std::string::npos);
 }
 
-TEST_CASE("filter: a malformed condition is a usage error naming the column, with a hint", "[filter][errors]") {
+TEST_CASE("filter: a malformed condition is a usage error naming the column, with a hint", "[filter][errors][mode-free]") {
   struct Row {
     std::string probe;
     std::string message;  // what the one stderr line starts with

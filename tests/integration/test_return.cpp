@@ -485,7 +485,7 @@ TEST_CASE("return: $retval without DWARF is the return register as s64", "[retur
                                          "truth%return retval=1", "truth%return retval=0"});
 }
 
-TEST_CASE("return: $retval of a function DWARF says returns no value is refused with a hint", "[return][dwarf][errors]") {
+TEST_CASE("return: $retval of a function DWARF says returns no value is refused with a hint", "[return][dwarf][errors][mode-free]") {
   for (const std::string& program : kReturns) {
     std::string exe = target(program);
     INFO(exe);

@@ -26,8 +26,9 @@ TEST_CASE("signals arriving mid-step are delivered with the original pc", "[sign
   // work+0x0 is a rip-relative load: single-stepped out of line, so many of
   // the 3000 signals land while the worker is inside the slot.
   std::string out = temp_path("hits");
-  Result r = uptrace({"-q", "-c", "-o", out, "--mode", "trap", "work", "--", target("signals"), "3000"});
-  REQUIRE(r.out == "handled=3000 outside=0\n");
+  const std::string n = std::to_string(stress_rounds(3000));
+  Result r = uptrace({"-q", "-c", "-o", out, "--mode", "trap", "work", "--", target("signals"), n});
+  REQUIRE(r.out == "handled=" + n + " outside=0\n");
   REQUIRE(r.status == 0);
   REQUIRE(std::stol(slurp(out).substr(5)) > 0);
   unlink(out.c_str());
@@ -38,8 +39,9 @@ TEST_CASE("signals arriving in a boost slot are delivered with the original pc",
   // queued while it stopped at the trap is due the moment it resumes in the
   // slot, so most of the 3000 find it there.
   std::string out = temp_path("hits");
-  Result r = uptrace({"-q", "-c", "-o", out, "--mode", "boost", "work", "--", target("signals"), "3000"});
-  REQUIRE(r.out == "handled=3000 outside=0\n");
+  const std::string n = std::to_string(stress_rounds(3000));
+  Result r = uptrace({"-q", "-c", "-o", out, "--mode", "boost", "work", "--", target("signals"), n});
+  REQUIRE(r.out == "handled=" + n + " outside=0\n");
   REQUIRE(r.status == 0);
   REQUIRE(std::stol(slurp(out).substr(5)) > 0);
   unlink(out.c_str());
@@ -66,10 +68,12 @@ TEST_CASE("a probe on the program's own trap instruction is refused", "[signals]
 
 TEST_CASE("threads created and exiting all the time: exact counts, 16 at once", "[threads]") {
   std::string out = temp_path("hits");
-  Result r = uptrace({"-q", "-c", "-o", out, "work", "--", target("churn"), "25", "16", "40"});
-  REQUIRE(r.out == "calls=16000\n");
+  const int waves = stress_rounds(25);
+  const std::string calls = std::to_string(waves * 16 * 40);
+  Result r = uptrace({"-q", "-c", "-o", out, "work", "--", target("churn"), std::to_string(waves), "16", "40"});
+  REQUIRE(r.out == "calls=" + calls + "\n");
   REQUIRE(r.status == 0);
-  REQUIRE(slurp(out) == "work 16000\n");
+  REQUIRE(slurp(out) == "work " + calls + "\n");
   unlink(out.c_str());
 }
 
@@ -151,7 +155,7 @@ TEST_CASE("50 attach/detach cycles on a busy process leave its memory pristine",
   Snapshot before = snapshot(t.pid());
   // 50: each cycle starts an engine (seconds under ASan on a loaded 2-core
   // machine), and ctest gives a test 300 s.
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < stress_rounds(50); ++i) {
     INFO("cycle " << i);
     Result r = uptrace({"-q", "-p", std::to_string(t.pid()), "-n", "3", "work", "work+0x14"});
     REQUIRE(r.status == 0);

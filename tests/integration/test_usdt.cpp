@@ -213,7 +213,7 @@ TEST_CASE("usdt: the marker's nop is a jump site when its arguments are register
   CHECK(hits_of(hits) == std::vector<std::string>(25, "%uptest:answer arg1=42"));
 }
 
-TEST_CASE("usdt: what is not there is one line and status 1, bad syntax is status 2", "[usdt][errors]") {
+TEST_CASE("usdt: what is not there is one line and status 1, bad syntax is status 2", "[usdt][errors][mode-free]") {
   const std::string sdt = target("sdt");
   Result r = uptrace({"%uptest:nope", "--", sdt, "1"});
   CHECK(r.status == 1);
