@@ -20,16 +20,24 @@ constexpr uint64_t signal_bit(int sig) { return uint64_t{1} << (sig - 1); }
 // Every signal but those a step raises itself: the kernel delivers a forced
 // signal that is blocked by unblocking it and resetting its handler to the
 // default, which would change the program.
-constexpr uint64_t kBlockedWhileBorrowed = ~(signal_bit(SIGTRAP) | signal_bit(SIGSEGV) | signal_bit(SIGBUS) |
-                                             signal_bit(SIGILL) | signal_bit(SIGFPE) | signal_bit(SIGSYS));
+constexpr uint64_t kBlockedUntilSyscall = ~(signal_bit(SIGTRAP) | signal_bit(SIGSEGV) | signal_bit(SIGBUS) |
+                                            signal_bit(SIGILL) | signal_bit(SIGFPE) | signal_bit(SIGSYS));
 
 }  // namespace
 
 void RemoteSyscalls::give_back_mask() {
-  if (was_waiting_for_syscall_ || (ran_ && back_on_rewound_call_))
-    t_.mask_until_syscall = program_mask_;  // blocked until it enters the call
-  else
-    control_.set_signal_mask(t_.tid, program_mask_);
+  if (program_mask_) {
+    t_.mask_until_syscall = program_mask_;  // still blocked in the kernel
+    return;
+  }
+  if (!ran_ || !back_on_rewound_call_) return;
+  // Read only now: the borrowed code ran after the stop's own signal
+  // handling had put back a mask a call such as sigsuspend() swapped for
+  // its duration; blocking before that (PTRACE_SETSIGMASK drops the pending
+  // restore) would leave the program with the call's temporary mask.
+  uint64_t mask = 0;
+  if (control_.signal_mask(t_.tid, mask) && control_.set_signal_mask(t_.tid, kBlockedUntilSyscall))
+    t_.mask_until_syscall = mask;
 }
 
 RemoteSyscalls::RemoteSyscalls(ThreadControl& control, Thread& t, AddressSpace& space)
@@ -44,15 +52,11 @@ RemoteSyscalls::RemoteSyscalls(ThreadControl& control, Thread& t, AddressSpace& 
     back_on_rewound_call_ = space_.memory.read(RuntimeAddr(isa.pc(saved_)), at_pc) &&
                             std::equal(at_pc.begin(), at_pc.end(), isa.syscall_instruction().begin());
   }
-  // Borrowed before (its mask is blocked already): the program's is kept.
-  was_waiting_for_syscall_ = t.mask_until_syscall.has_value();
-  if (was_waiting_for_syscall_) {
-    program_mask_ = *t.mask_until_syscall;
-    t.mask_until_syscall.reset();  // control_.run() is a plain continue while borrowed
-  } else {
-    if (!control_.signal_mask(t.tid, program_mask_) || !control_.set_signal_mask(t.tid, kBlockedWhileBorrowed))
-      throw_runtime("thread {} of pid {} vanished", t.tid, t.pid);
-  }
+  // Borrowed before, still to enter its call: the kernel's mask is blocked
+  // and the program's kept; control_.run() is a plain continue while
+  // borrowed.
+  program_mask_ = t.mask_until_syscall;
+  t.mask_until_syscall.reset();
   try {
     auto entry = proc::aux_value(t.pid, AT_ENTRY);
     if (!entry) throw_runtime("cannot read the entry point of pid {}", t.pid);

@@ -5,13 +5,12 @@
 // entry point runs once at start, so while every thread is stopped it is a
 // safe place for it, as gdb does); the destructor puts all of it back,
 // whatever happened in between, so an exception half way never leaves the
-// borrowed instruction in place. Meanwhile the thread's signals are blocked:
-// one sent to the program stays queued for it, with its siginfo, instead of
-// being taken by a step.
+// borrowed instruction in place.
 #include <sys/types.h>
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 
 #include "arch/isa.h"
 #include "core/address_space.h"
@@ -30,8 +29,7 @@ class RemoteSyscalls {
   RemoteSyscalls& operator=(const RemoteSyscalls&) = delete;
 
   // The call's return value (-errno on failure, as the kernel returns it).
-  // Signals a step takes anyway (traps, faults) are held on the thread.
-  // Throws Error when
+  // Signals that arrive meanwhile are held on the thread. Throws Error when
   // the process exits meanwhile.
   int64_t call(arch::Syscall call, std::initializer_list<uint64_t> args);
 
@@ -44,11 +42,12 @@ class RemoteSyscalls {
   arch::Regs saved_;
   siginfo_t saved_info_{};
   bool had_info_ = false;
-  uint64_t program_mask_ = 0;
+  // The thread's Thread::mask_until_syscall when it was borrowed.
+  std::optional<uint64_t> program_mask_;
   // Put back on a system call the kernel rewound before the stop, after
-  // running borrowed code: Thread::mask_until_syscall.
+  // running borrowed code: it must enter that call first
+  // (Thread::mask_until_syscall).
   bool back_on_rewound_call_ = false;
-  bool was_waiting_for_syscall_ = false;
   bool ran_ = false;
   RuntimeAddr entry_;
   size_t patch_ = 0;
