@@ -22,6 +22,9 @@ TEST_CASE("wait statuses decode into explicit stop kinds", "[core][stop]") {
   CHECK(Stop::from_wait_status(7, killed(SIGKILL)).signal == SIGKILL);
   CHECK(Stop::from_wait_status(7, stopped(SIGTRAP)).kind == Stop::Kind::Signal);
   CHECK(Stop::from_wait_status(7, stopped(SIGSEGV)).signal == SIGSEGV);
+  // PTRACE_O_TRACESYSGOOD's syscall-stop is not a SIGTRAP to deliver.
+  CHECK(Stop::from_wait_status(7, stopped(SIGTRAP | 0x80)).kind == Stop::Kind::SyscallEntry);
+  CHECK(Stop::from_wait_status(7, stopped(SIGTRAP | 0x80)).signal == 0);
   // PTRACE_EVENT_STOP: SIGTRAP marks PTRACE_INTERRUPT, a stop signal group-stop.
   CHECK(Stop::from_wait_status(7, stopped(SIGTRAP, PTRACE_EVENT_STOP)).kind == Stop::Kind::Interrupt);
   for (int sig : {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU})
