@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/aarch64/boost.h"
 #include "arch/aarch64/encoding.h"
 #include "arch/aarch64/exclusive.h"
 #include "arch/aarch64/insn_table.h"
@@ -14,7 +15,8 @@
 namespace uptrace::arch::aarch64 {
 namespace {
 
-constexpr std::string_view kBoostNotImplemented = "boost mode is not implemented yet";
+constexpr std::string_view kNoFreeRunning =
+    "a thread in a free-running slot could not be stepped out without hardware single-step";
 constexpr std::string_view kJumpNotImplemented = "jump mode is not implemented yet";
 // A general register no literal-load form reads: the base for a SIMD&FP
 // literal load (and for one into the zero register) while it is stepped.
@@ -307,7 +309,6 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
                               "and the retry loop never end",
                               *start - ctx.function_start));
   }
-  if (ctx.request == ModeRequest::Boost) return refuse(std::move(out), kBoostNotImplemented);
   if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), kJumpNotImplemented);
 
   const Site site{*word, row, row ? row->cls : InsnClass::Plain, out.insn, ctx.site, ctx.slot};
@@ -321,9 +322,18 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
 
   Built<StepPlan> step = build_step(site);
   if (!step.plan) return refuse(std::move(out), step.why_not);
-  out.plan = std::move(step.plan);
-  out.declined.emplace_back(ExecMode::Emulate, emulation.plan ? "trap mode was requested" : emulation.why_not);
-  out.declined.emplace_back(ExecMode::Boost, kBoostNotImplemented);
+  BoostBuild boost = ctx.request == ModeRequest::Trap          ? BoostBuild{nullptr, "trap mode was requested"}
+                     : ctx.step == StepMechanism::TrailingTrap ? BoostBuild{nullptr, std::string(kNoFreeRunning)}
+                                                               : build_boost(step.plan->spec());
+  if (ctx.request == ModeRequest::Boost && !boost.plan) return refuse(std::move(out), "cannot boost: " + boost.why_not);
+  out.declined.emplace_back(ExecMode::Emulate, emulation.plan ? fmt::format("{} mode was requested", to_string(ctx.request))
+                                                              : emulation.why_not);
+  if (boost.plan) {
+    out.plan = std::move(boost.plan);
+  } else {
+    out.plan = std::move(step.plan);
+    out.declined.emplace_back(ExecMode::Boost, std::move(boost.why_not));
+  }
   out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
   return out;
 }
