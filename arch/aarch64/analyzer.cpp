@@ -160,11 +160,13 @@ Built<StepPlan> build_step(const Site& s) {
       break;
     case InsnClass::Adr:
       spec.result_delta.emplace(rd(s.word), s.site.value - s.slot.value);
+      spec.result_value = adr_value(s.word, s.site.value);
       spec.description += fmt::format("; then {} is moved from the slot's address to the site's", xreg(rd(s.word)));
       break;
     case InsnClass::Adrp: {
       const uint64_t page = ~uint64_t{0xfff};
       spec.result_delta.emplace(rd(s.word), (s.site.value & page) - (s.slot.value & page));
+      spec.result_value = adrp_value(s.word, s.site.value);
       spec.description += fmt::format("; then {} is moved from the slot's page to the site's", xreg(rd(s.word)));
       break;
     }

@@ -18,10 +18,39 @@ std::optional<uint32_t> b_to(uint64_t from, uint64_t to) {
   return with_branch_offset(kB, BranchForm::Imm26, offset);
 }
 
+namespace {
+
+// adr/adrp: the copy would compute an address relative to the slot; the slot
+// loads the site's value from a literal beside it instead (16 bytes: the
+// ldr, the b back, the value).
+BoostBuild build_address_boost(const StepSpec& spec) {
+  const uint8_t reg = spec.result_delta->first;
+  constexpr uint32_t kLdrLiteral8 = 0x58000040;  // ldr xT, #+8
+  const auto back = b_to(spec.slot.value + kInsnSize, spec.site.value + kInsnSize);
+  if (!back) return {nullptr, "the branch back is out of reach of the slot (b reaches +-128 MiB)"};
+  std::vector<uint8_t> code;
+  for (uint32_t w : {kLdrLiteral8 | reg, *back}) {
+    const auto bytes = word_bytes(w);
+    code.insert(code.end(), bytes.begin(), bytes.end());
+  }
+  for (int i = 0; i < 8; ++i) code.push_back(static_cast<uint8_t>(spec.result_value >> (8 * i)));
+  return {std::make_unique<BoostPlan>(
+              std::move(code),
+              std::vector<BoostPlan::Landing>{{spec.slot.value, spec.site.value},
+                                              {spec.slot.value + kInsnSize, spec.site.value + kInsnSize}},
+              spec.slot, kPc,
+              fmt::format("boosted: the slot loads x{} = {:#x} (the site's value) from beside it, then branches back "
+                          "to {:#x}",
+                          reg, spec.result_value, spec.site.value + kInsnSize)),
+          {}};
+}
+
+}  // namespace
+
 BoostBuild build_boost(const StepSpec& spec) {
   if (spec.scratch) return {nullptr, "the copy loads through a borrowed register that must be given back after it"};
   if (spec.rewrite_link) return {nullptr, "a call from the slot would leave a slot address in x30"};
-  if (spec.result_delta) return {nullptr, "the copy computes an address relative to the slot"};
+  if (spec.result_delta) return build_address_boost(spec);
 
   std::vector<uint8_t> code = spec.code;
   std::vector<BoostPlan::Landing> landings{{spec.slot.value, spec.site.value}};

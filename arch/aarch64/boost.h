@@ -2,9 +2,11 @@
 // Boosted execution on aarch64 (what the kernel's arm64 uprobes never do):
 // the slot holds the copy and a `b` back, so a hit costs one stop, the trap,
 // instead of two. Only copies that need nothing done after them are
-// boosted: one that borrows a scratch register, writes a slot address to
-// x30 (a call) or computes a slot-relative address still needs the step and
-// its fixup. `b` reaches +-128 MiB; a slot out of reach keeps the step.
+// boosted: one that borrows a scratch register or writes a slot address to
+// x30 (a call) still needs the step and its fixup; adr/adrp, whose copy
+// would compute a slot-relative address, load the site's value from a
+// literal in the slot instead. `b` reaches +-128 MiB; a slot out of reach
+// keeps the step.
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -56,6 +56,28 @@ TEST_CASE("aarch64 boost: a conditional branch forced into boost lands on a b pe
   CHECK(a.plan->original_pc(kNearSlot + 8) == 0x401040);
 }
 
+TEST_CASE("aarch64 boost: adr and adrp load the site's value from the slot", "[arch][aarch64][boost]") {
+  // f0000001            adrp x1, #0x404000, --mode boost
+  SiteAnalysis a = analyze(words({0xf0000001}), kSite, ModeRequest::Boost, kNearSlot);
+  REQUIRE(a.plan);
+  CHECK(a.plan->mode() == ExecMode::Boost);
+  CHECK(a.plan->slot_code() == Bytes{
+                                   0x41, 0x00, 0x00, 0x58,                          // ldr x1, #+8
+                                   0x00, 0x00, 0xfc, 0x17,                          // b #-0x100000 (to kSite + 4)
+                                   0x00, 0x40, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00,  // .quad 0x404000
+                               });
+  CHECK(a.plan->describe() ==
+        "boosted: the slot loads x1 = 0x404000 (the site's value) from beside it, then branches back to 0x401004");
+  CHECK(a.plan->original_pc(kNearSlot) == kSite);
+  CHECK(a.plan->original_pc(kNearSlot + 4) == kSite + 4);
+  CHECK_FALSE(a.plan->original_pc(kNearSlot + 8));
+  // 30000080            adr x0, #0x401011
+  SiteAnalysis adr = analyze(words({0x30000080}), kSite, ModeRequest::Boost, kNearSlot);
+  REQUIRE(adr.plan);
+  CHECK(adr.plan->slot_code() == Bytes{0x40, 0x00, 0x00, 0x58, 0x00, 0x00, 0xfc, 0x17,
+                                       0x11, 0x10, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00});
+}
+
 TEST_CASE("aarch64 boost: pc from a register needs no branch back", "[arch][aarch64][boost]") {
   // d61f0200            br x16, --mode boost (the slot far away: nothing to reach)
   SiteAnalysis a = analyze(words({0xd61f0200}), kSite, ModeRequest::Boost);
@@ -73,8 +95,6 @@ TEST_CASE("aarch64 boost: what needs a fixup after the copy is refused with the 
   const Case cases[] = {
       {0x94000080, "bl #0x401200", "cannot boost: a call from the slot would leave a slot address in x30"},
       {0xd63f0200, "blr x16", "cannot boost: a call from the slot would leave a slot address in x30"},
-      {0x30000080, "adr x0, #0x401011", "cannot boost: the copy computes an address relative to the slot"},
-      {0xf0000001, "adrp x1, #0x404000", "cannot boost: the copy computes an address relative to the slot"},
       {0x9c000080, "ldr q0, #0x401010",
        "cannot boost: the copy loads through a borrowed register that must be given back after it"},
   };
