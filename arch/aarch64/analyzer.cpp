@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/aarch64/boost.h"
 #include "arch/aarch64/encoding.h"
 #include "arch/aarch64/exclusive.h"
 #include "arch/aarch64/insn_table.h"
@@ -14,7 +15,8 @@
 namespace uptrace::arch::aarch64 {
 namespace {
 
-constexpr std::string_view kBoostNotImplemented = "boost mode is not implemented yet";
+constexpr std::string_view kNoFreeRunning =
+    "a thread in a free-running slot could not be stepped out without hardware single-step";
 constexpr std::string_view kJumpNotImplemented = "jump mode is not implemented yet";
 // A general register no literal-load form reads: the base for a SIMD&FP
 // literal load (and for one into the zero register) while it is stepped.
@@ -158,11 +160,13 @@ Built<StepPlan> build_step(const Site& s) {
       break;
     case InsnClass::Adr:
       spec.result_delta.emplace(rd(s.word), s.site.value - s.slot.value);
+      spec.result_value = adr_value(s.word, s.site.value);
       spec.description += fmt::format("; then {} is moved from the slot's address to the site's", xreg(rd(s.word)));
       break;
     case InsnClass::Adrp: {
       const uint64_t page = ~uint64_t{0xfff};
       spec.result_delta.emplace(rd(s.word), (s.site.value & page) - (s.slot.value & page));
+      spec.result_value = adrp_value(s.word, s.site.value);
       spec.description += fmt::format("; then {} is moved from the slot's page to the site's", xreg(rd(s.word)));
       break;
     }
@@ -307,7 +311,6 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
                               "and the retry loop never end",
                               *start - ctx.function_start));
   }
-  if (ctx.request == ModeRequest::Boost) return refuse(std::move(out), kBoostNotImplemented);
   if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), kJumpNotImplemented);
 
   const Site site{*word, row, row ? row->cls : InsnClass::Plain, out.insn, ctx.site, ctx.slot};
@@ -321,9 +324,18 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
 
   Built<StepPlan> step = build_step(site);
   if (!step.plan) return refuse(std::move(out), step.why_not);
-  out.plan = std::move(step.plan);
-  out.declined.emplace_back(ExecMode::Emulate, emulation.plan ? "trap mode was requested" : emulation.why_not);
-  out.declined.emplace_back(ExecMode::Boost, kBoostNotImplemented);
+  BoostBuild boost = ctx.request == ModeRequest::Trap          ? BoostBuild{nullptr, "trap mode was requested"}
+                     : ctx.step == StepMechanism::TrailingTrap ? BoostBuild{nullptr, std::string(kNoFreeRunning)}
+                                                               : build_boost(step.plan->spec());
+  if (ctx.request == ModeRequest::Boost && !boost.plan) return refuse(std::move(out), "cannot boost: " + boost.why_not);
+  out.declined.emplace_back(ExecMode::Emulate, emulation.plan ? fmt::format("{} mode was requested", to_string(ctx.request))
+                                                              : emulation.why_not);
+  if (boost.plan) {
+    out.plan = std::move(boost.plan);
+  } else {
+    out.plan = std::move(step.plan);
+    out.declined.emplace_back(ExecMode::Boost, std::move(boost.why_not));
+  }
   out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
   return out;
 }

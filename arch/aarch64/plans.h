@@ -51,6 +51,9 @@ struct StepSpec {
   bool rewrite_link = false;
   // adr/adrp: the result register holds a slot-relative value; add `delta`.
   std::optional<std::pair<uint8_t, uint64_t>> result_delta;
+  // adr/adrp: the value the result register gets at the site (a boost
+  // loads it from the slot instead of running the copy).
+  uint64_t result_value = 0;
   std::optional<ScratchBase> scratch;
   std::string description;
 };

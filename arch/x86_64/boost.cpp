@@ -15,26 +15,6 @@ std::optional<std::vector<uint8_t>> jmp_rel32(uint64_t from, uint64_t to) {
   return code;
 }
 
-BoostPlan::BoostPlan(std::vector<uint8_t> code, std::vector<Landing> landings, RuntimeAddr slot,
-                     std::string description)
-    : code_(std::move(code)), landings_(std::move(landings)), slot_(slot), description_(std::move(description)) {}
-
-HitAction BoostPlan::begin_hit(Regs& regs, MemoryAccess&, StepState&) const {
-  regs.words[kRip] = slot_.value;
-  return HitAction::Resume;
-}
-
-// A boosted hit never single-steps, so there is no step to finish or abort:
-// the core steps a thread out of the slot instead (see original_pc).
-void BoostPlan::finish_step(Regs&, MemoryAccess&, const StepState&) const {}
-void BoostPlan::abort_step(Regs& regs, const StepState&) const { regs.words[kRip] = landings_.front().original; }
-
-std::optional<uint64_t> BoostPlan::original_pc(uint64_t pc) const {
-  for (const Landing& l : landings_)
-    if (l.in_slot == pc) return l.original;
-  return std::nullopt;
-}
-
 BoostBuild build_boost(const StepSpec& spec) {
   if (spec.scratch_word)
     return {nullptr, "its rip-relative operand is out of reach of the slot and borrows a register that must be restored"};
@@ -78,7 +58,7 @@ BoostBuild build_boost(const StepSpec& spec) {
                          : fmt::format(", then jumps to {:#x} if taken, else to {:#x}", fix.taken, fix.not_taken);
       break;
   }
-  return {std::make_unique<BoostPlan>(std::move(code), std::move(landings), spec.slot, std::move(description)), {}};
+  return {std::make_unique<BoostPlan>(std::move(code), std::move(landings), spec.slot, kRip, std::move(description)), {}};
 }
 
 }  // namespace uptrace::arch::x86_64

@@ -68,6 +68,8 @@ struct IsaExpectations {
   const char* narrow_uchar_raw_return;
   // $retval's register, as --explain names it.
   const char* return_register;
+  // Whether --mode boost exists on this ISA (where not, it is refused).
+  bool boost_mode;
   // Whether --mode jump exists on this ISA (where not, it is refused).
   bool jump_mode;
   // Whether GCC -O2 splits the targets' unlikely paths into FUNC.cold parts
@@ -94,6 +96,7 @@ inline const IsaExpectations& isa_expectations() {
       "25769803775",
       "2147483592",
       "%rax",
+      true,  // boost
       true,
       true,
   };
@@ -116,6 +119,7 @@ inline const IsaExpectations& isa_expectations() {
       "25769803775",
       "200",
       "%x0",
+      true,  // boost
       false,
       false,  // GCC 12 for aarch64 keeps cold_cxx-O2 and coldsplit-O2 whole
   };
@@ -139,6 +143,7 @@ inline const IsaExpectations& isa_expectations() {
       "-1",
       "200",  // -O0: zext.b a5, a5; mv a0, a5
       "%a0",
+      false,  // boost
       false,  // no jump mode on riscv64 (yet): a probe there is a trap
       false,
   };
@@ -162,6 +167,7 @@ inline const IsaExpectations& isa_expectations() {
       "-1",   // extsw r3
       "200",  // rlwinm/clrldi: zero-extended
       "%r3",
+      false,  // boost
       false,
       false,
   };

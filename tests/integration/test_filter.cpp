@@ -41,13 +41,14 @@ Run trace_known(const std::vector<std::string>& options, const std::vector<std::
 }
 
 // The modes a register-only condition must give the same counts in: at a
-// stop (trap, boost) and in the trampoline (jump). Other ISAs: what auto picks.
+// stop (trap, boost) and in the trampoline (jump), those the ISA has, and
+// what auto picks.
 std::vector<std::vector<std::string>> every_mode() {
-#if defined(__x86_64__)
-  return {{"--mode", "trap"}, {"--mode", "boost"}, {"--mode", "jump"}, {"--mode", "auto"}};
-#else
-  return {{"--mode", "trap"}, {"--mode", "auto"}};
-#endif
+  std::vector<std::vector<std::string>> modes{{"--mode", "trap"}};
+  if (isa_expectations().boost_mode) modes.push_back({"--mode", "boost"});
+  if (isa_expectations().jump_mode) modes.push_back({"--mode", "jump"});
+  modes.push_back({"--mode", "auto"});
+  return modes;
 }
 
 std::string joined(const std::vector<std::string>& v) {

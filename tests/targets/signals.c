@@ -1,7 +1,8 @@
 /* A worker thread calls work() in a tight loop while the main thread sends
  * it SIGUSR1 ROUNDS times. The handler checks the interrupted pc from its
  * ucontext: it must be in this program's code, never in a tracer's slot.
- * Prints "handled=N outside=M" (M must be 0). */
+ * Prints "handled=N outside=M" (M must be 0), then "calls=C": how many
+ * times work() was called, which a probe on it must count exactly. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -11,7 +12,7 @@
 #include <unistd.h>
 
 extern char __executable_start[], etext[];
-static volatile long handled, outside, done, running;
+static volatile long handled, outside, done, running, calls;
 volatile long sink;
 
 __attribute__((noinline)) long work(long x) {
@@ -40,7 +41,10 @@ static void on_usr1(int sig, siginfo_t *info, void *ctx) {
 static void *loop(void *arg) {
   (void)arg;
   running = 1;
-  for (long i = 0; !done; i++) work(i);
+  for (long i = 0; !done; i++) {
+    work(i);
+    calls++;
+  }
   return NULL;
 }
 
@@ -61,6 +65,6 @@ int main(int argc, char **argv) {
   }
   done = 1;
   pthread_join(t, NULL);
-  printf("handled=%ld outside=%ld\n", handled, outside);
+  printf("handled=%ld outside=%ld\ncalls=%ld\n", handled, outside, calls);
   return outside != 0;
 }

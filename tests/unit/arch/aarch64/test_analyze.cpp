@@ -116,9 +116,11 @@ TEST_CASE("aarch64 analyze: what auto picks, row by row", "[arch][aarch64]") {
       {0xb8200041, ".inst 0xb8200041 (ldadd/ldclr/ldeor/ldset/ldmax/ldmin/swp family)", ExecMode::Trap},  // ldadd w0, w1, [x2]
       {0xf8e08041, ".inst 0xf8e08041 (ldadd/ldclr/ldeor/ldset/ldmax/ldmin/swp family)", ExecMode::Trap},  // swpal x0, x1, [x2]
       {0x9c000080, "ldr q0, #0x401010", ExecMode::Trap},
-      {0xd71f0864, ".inst 0xd71f0864 (braa/brab)", ExecMode::Trap},
-      {0xd61f087f, ".inst 0xd61f087f (braaz/brabz)", ExecMode::Trap},
-      {0xd65f0bff, ".inst 0xd65f0bff (retaa/retab)", ExecMode::Trap},
+      // Boosted even with the slot out of a b's reach: pc comes from the
+      // instruction, no branch back.
+      {0xd71f0864, ".inst 0xd71f0864 (braa/brab)", ExecMode::Boost},
+      {0xd61f087f, ".inst 0xd61f087f (braaz/brabz)", ExecMode::Boost},
+      {0xd65f0bff, ".inst 0xd65f0bff (retaa/retab)", ExecMode::Boost},
       {0xd73f0864, ".inst 0xd73f0864 (blraa/blrab)", ExecMode::Trap},
       {0xd63f087f, ".inst 0xd63f087f (blraaz/blrabz)", ExecMode::Trap},
       {0xd50b7e20, "dc civac, x0", ExecMode::Trap},
@@ -133,10 +135,14 @@ TEST_CASE("aarch64 analyze: what auto picks, row by row", "[arch][aarch64]") {
     CHECK(a.plan->mode() == c.mode);
     if (c.mode == ExecMode::Emulate) {
       CHECK(a.declined == Declined{{ExecMode::Jump, "jump mode is not implemented yet"}});
+    } else if (c.mode == ExecMode::Boost) {
+      REQUIRE(a.declined.size() == 2);
+      CHECK(a.declined[0].first == ExecMode::Emulate);
+      CHECK(a.declined[1] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not implemented yet"});
     } else {
       REQUIRE(a.declined.size() == 3);
       CHECK(a.declined[0].first == ExecMode::Emulate);
-      CHECK(a.declined[1] == std::pair<ExecMode, std::string>{ExecMode::Boost, "boost mode is not implemented yet"});
+      CHECK(a.declined[1].first == ExecMode::Boost);
       CHECK(a.declined[2] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not implemented yet"});
     }
   }
@@ -175,10 +181,11 @@ TEST_CASE("aarch64 analyze: a requested mode is used or refused with the reason"
   CHECK(retaa.plan == nullptr);
   CHECK(retaa.refusal == "a pointer-authenticated branch cannot be emulated: the tracer has no keys");
 
-  // d503201f            nop, --mode boost / --mode jump
+  // d503201f            nop, --mode boost: the slot out of reach of a b back
   SiteAnalysis boost = analyze(words({0xd503201f}), kSite, ModeRequest::Boost);
   CHECK(boost.plan == nullptr);
-  CHECK(boost.refusal == "boost mode is not implemented yet");
+  CHECK(boost.refusal == "cannot boost: the branch back is out of reach of the slot (b reaches +-128 MiB)");
+  // d503201f            nop, --mode jump
   SiteAnalysis jump = analyze(words({0xd503201f}), kSite, ModeRequest::Jump);
   CHECK(jump.plan == nullptr);
   CHECK(jump.refusal == "jump mode is not implemented yet");

@@ -58,8 +58,9 @@ TEST_CASE("aarch64 step: pointer authentication is stepped as it is", "[arch][aa
   auto pac = step_plan(0xd503233f, kSite, ModeRequest::Auto);
   CHECK(pac->slot_code() == Bytes{0x3f, 0x23, 0x03, 0xd5});
 
-  // d65f0bff            retaa: pc is whatever the authenticated x30 was
-  auto retaa = step_plan(0xd65f0bff, kSite, ModeRequest::Auto);
+  // d65f0bff            retaa, --mode trap (auto boosts it: no branch back
+  // to reach): pc is whatever the authenticated x30 was
+  auto retaa = step_plan(0xd65f0bff, kSite, ModeRequest::Trap);
   CHECK(retaa->slot_code() == Bytes{0xff, 0x0b, 0x5f, 0xd6});
   CHECK(retaa->describe() == "single-step out of line; pc comes from the instruction, not the slot");
   Regs regs = hit_regs();
