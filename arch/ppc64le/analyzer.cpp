@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/ppc64le/boost.h"
 #include "arch/ppc64le/encoding.h"
 #include "arch/ppc64le/insn_table.h"
 #include "arch/ppc64le/plans.h"
@@ -14,7 +15,8 @@
 namespace uptrace::arch::ppc64le {
 namespace {
 
-constexpr std::string_view kBoostNotImplemented = "boost mode is not implemented yet";
+constexpr std::string_view kNoFreeRunning =
+    "a thread in a free-running slot could not be stepped out without hardware single-step";
 constexpr std::string_view kJumpNotImplemented = "jump mode is not implemented yet";
 // Registers a rewritten pc-relative access may borrow as its base: never
 // r0 (as RA it reads as zero), r1 (the stack) or r2 (the TOC).
@@ -230,7 +232,6 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
                               "the retry loop never end",
                               *start - ctx.function_start));
   }
-  if (ctx.request == ModeRequest::Boost) return refuse(std::move(out), kBoostNotImplemented);
   if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), kJumpNotImplemented);
 
   const uint32_t word = *read_word(code);
@@ -248,9 +249,18 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
   // In auto mode an instruction that can be neither emulated nor stepped is
   // refused for why it cannot be emulated (an invalid bcctr form).
   if (!step.plan) return refuse(std::move(out), ctx.request == ModeRequest::Auto ? emulation.why_not : step.why_not);
-  out.plan = std::move(step.plan);
-  out.declined.emplace_back(ExecMode::Emulate, emulation.plan ? "trap mode was requested" : emulation.why_not);
-  out.declined.emplace_back(ExecMode::Boost, kBoostNotImplemented);
+  BoostBuild boost = ctx.request == ModeRequest::Trap          ? BoostBuild{nullptr, "trap mode was requested"}
+                     : ctx.step == StepMechanism::TrailingTrap ? BoostBuild{nullptr, std::string(kNoFreeRunning)}
+                                                               : build_boost(step.plan->spec());
+  if (ctx.request == ModeRequest::Boost && !boost.plan) return refuse(std::move(out), "cannot boost: " + boost.why_not);
+  out.declined.emplace_back(ExecMode::Emulate, emulation.plan ? fmt::format("{} mode was requested", to_string(ctx.request))
+                                                              : emulation.why_not);
+  if (boost.plan) {
+    out.plan = std::move(boost.plan);
+  } else {
+    out.plan = std::move(step.plan);
+    out.declined.emplace_back(ExecMode::Boost, std::move(boost.why_not));
+  }
   out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
   return out;
 }

@@ -167,7 +167,7 @@ inline const IsaExpectations& isa_expectations() {
       "-1",   // extsw r3
       "200",  // rlwinm/clrldi: zero-extended
       "%r3",
-      false,  // boost
+      true,  // boost
       false,
       false,
   };
