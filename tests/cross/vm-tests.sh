@@ -42,6 +42,11 @@ if [ -s /t/test-spec ] && [ -s /tmp/hidden ]; then
   grep -vxF -f /tmp/hidden /tmp/run > /tmp/run-visible || true
   mv /tmp/run-visible /tmp/run
 fi
+if [ -s /t/test-repeat ]; then
+  : > /tmp/run-repeated
+  for _ in $(seq "$(cat /t/test-repeat)"); do cat /tmp/run >> /tmp/run-repeated; done
+  mv /tmp/run-repeated /tmp/run
+fi
 echo "XA-TESTS $(wc -l < /tmp/run) uptrace=$("$UPTRACE_BINARY" --version 2>&1 | head -1) time_scale=$UPTRACE_TEST_TIME_SCALE"
 grep -v '^$' /tmp/hidden | while IFS= read -r name; do
   why="hidden test ([.])"
