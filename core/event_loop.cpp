@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -52,24 +53,41 @@ void EventLoop::run() {
 }
 
 bool EventLoop::handle_ready(std::optional<uint64_t> deadline) {
-  // Look at the clock and the quit signals now and then, so a busy target
-  // cannot starve them.
-  for (unsigned handled = 1;; ++handled) {
-    bool no_tracees = false;
-    std::optional<Stop> stop = e_.control.next_stop(false, no_tracees);
-    if (no_tracees) {
-      e_.roots.clear();
-      e_.result.target_exited = true;
-      return true;
+  // In rounds: every stop waitpid has ready is taken first, then each is
+  // handled. waitpid(-1) reports the most recently attached tracees first,
+  // so taken one at a time, threads that hit often kept the others (a
+  // signal's stop, say) waiting in a ptrace-stop for as long as they hit.
+  std::vector<pid_t> round;
+  for (unsigned handled = 0;;) {
+    round.clear();
+    for (;;) {
+      bool no_tracees = false;
+      std::optional<Stop> stop = e_.control.next_stop(false, no_tracees);
+      if (no_tracees) {
+        e_.roots.clear();
+        e_.result.target_exited = true;
+        break;
+      }
+      if (!stop) break;
+      if (Thread* t = record(*stop)) round.push_back(t->tid);
     }
-    if (!stop) return true;
-    handle(*stop);
-    if (e_.quit || e_.reporter.done() || finished()) return false;
-    if (handled % 256 == 0) {
-      e_.jump.drain_all(JumpHits::kDrainChunk);
-      if (!e_.reporter.flush() || quit_signal_pending() || (deadline && e_.reporter.now_ns() >= *deadline)) {
-        e_.quit = true;
-        return false;
+    if (round.empty()) return true;
+    const unsigned resumes_before = world_resumes_;
+    for (pid_t tid : round) {
+      // A stop of the world on the way (arming a library, say) ended by
+      // handling every stop it found, these too.
+      if (world_resumes_ != resumes_before) break;
+      Thread* t = e_.session.thread(tid);
+      if (t && t->stopped && t->pending && !e_.world_stopped) dispatch(*t, *t->pending);
+      if (e_.quit || e_.reporter.done() || finished()) return false;
+      // Look at the clock and the quit signals now and then, so a busy
+      // target cannot starve them.
+      if (++handled % 256 == 0) {
+        e_.jump.drain_all(JumpHits::kDrainChunk);
+        if (!e_.reporter.flush() || quit_signal_pending() || (deadline && e_.reporter.now_ns() >= *deadline)) {
+          e_.quit = true;
+          return false;
+        }
       }
     }
   }
@@ -96,16 +114,19 @@ void EventLoop::wait_for_events(std::optional<uint64_t> deadline, bool ring_back
 }
 
 void EventLoop::handle(const Stop& stop) {
+  Thread* t = record(stop);
+  if (t && !e_.world_stopped) dispatch(*t, stop);
+}
+
+Thread* EventLoop::record(const Stop& stop) {
   Thread* t = e_.session.thread(stop.tid);
   if (!t) {
-    if (stop.thread_gone()) return;
-    t = e_.lineage.on_new_tracee(stop.tid, stop, e_.world_stopped);
-    if (t && !e_.world_stopped) dispatch(*t, stop);
-    return;
+    if (stop.thread_gone()) return nullptr;
+    return e_.lineage.on_new_tracee(stop.tid, stop, e_.world_stopped);
   }
   if (stop.thread_gone()) {
     on_thread_gone(*t, stop);
-    return;
+    return nullptr;
   }
   t->stopped = true;
   t->pending = stop;
@@ -113,9 +134,9 @@ void EventLoop::handle(const Stop& stop) {
     // Never kept at a syscall-entry stop, where borrowed registers would
     // change the call about to run: into it, and stopped there instead.
     if (e_.control.entered_syscall(*t)) e_.control.interrupt(t->tid);
-    return;
+    return nullptr;
   }
-  if (!e_.world_stopped) dispatch(*t, stop);
+  return t;
 }
 
 void EventLoop::dispatch(Thread& t, const Stop& stop) {
@@ -261,6 +282,7 @@ void EventLoop::stop_world() {
 
 void EventLoop::resume_world() {
   e_.world_stopped = false;
+  ++world_resumes_;
   for (pid_t tid : e_.session.tids()) {
     Thread* t = e_.session.thread(tid);
     if (!t || !t->stopped) continue;

@@ -19,6 +19,9 @@ class EventLoop {
   // One stop, as waitpid reported it: handled now, or kept pending while
   // the world is stopped.
   void handle(const Stop& stop);
+  // A stop taken note of (the thread is stopped, the stop pending); the
+  // thread when it is still to be dispatched.
+  Thread* record(const Stop& stop);
   // The stop a thread is in (its pending one), handled.
   void dispatch(Thread& t, const Stop& stop);
   // A thread (or with it the whole process) is gone.
@@ -45,6 +48,9 @@ class EventLoop {
               uint64_t now_ns, std::optional<uint64_t> entry_ns = std::nullopt);
 
   Engine& e_;
+  // How many times the world was resumed: a round of stops (handle_ready)
+  // found this way that all of them were handled.
+  unsigned world_resumes_ = 0;
 };
 
 }  // namespace uptrace::core
