@@ -225,8 +225,8 @@ void Detach::restore_code() {
     }
     if (p.space->ring) p.space->scratch.push_back(*p.space->ring);
     p.space->ring.reset();
-    Thread* t = e_.session.any_thread_of(pid);
-    if (t && !p.space->scratch.empty()) {
+    Thread* t = p.space->scratch.empty() ? nullptr : thread_to_borrow(pid);
+    if (t) {
       try {
         RemoteSyscalls remote(e_.control, *t, *p.space);
         for (const AddressRange& r : p.space->scratch)
@@ -239,12 +239,57 @@ void Detach::restore_code() {
   }
 }
 
+namespace {
+
+bool at_stop_signal(const Thread& t) {
+  return t.pending && t.pending->kind == Stop::Kind::Signal && is_stop_signal(t.pending->signal);
+}
+
+}  // namespace
+
+// The kernel drops a stop signal whose delivery-stop a SIGCONT came during;
+// but each new signal-delivery-stop (a borrowed thread's step trap) marks
+// it to be obeyed again, and the process would stop after its SIGCONT. So
+// a thread stopped for one is borrowed only where the process has no
+// other, and then only once its signal is delivered.
+Thread* Detach::thread_to_borrow(pid_t pid) {
+  Thread* leader = e_.session.thread(pid);
+  if (leader && leader->pid == pid && !at_stop_signal(*leader)) return leader;
+  Process* p = e_.session.process(pid);
+  if (!p || p->threads.empty()) return nullptr;
+  for (pid_t tid : p->threads)
+    if (Thread* t = e_.session.thread(tid); t && !at_stop_signal(*t)) return t;
+  Thread* t = e_.session.thread(*p->threads.begin());
+  return t && settle_stop_signal(*t) ? t : nullptr;
+}
+
+bool Detach::settle_stop_signal(Thread& t) {
+  if (!e_.control.run(t, t.pending->signal)) return false;
+  e_.control.interrupt(t.tid);
+  for (;;) {
+    const Stop next = e_.control.wait_stop(t.tid);
+    t.stopped = true;
+    t.pending = next;
+    if (next.thread_gone()) return false;  // let_go passes it by
+    if (next.kind == Stop::Kind::GroupStop || next.kind == Stop::Kind::Interrupt) return true;
+    // Whatever came on the way waits, as at any stop of the world.
+    if (next.kind == Stop::Kind::Signal) {
+      siginfo_t si{};
+      if (e_.control.siginfo(t.tid, si)) e_.control.hold(t, si, next.sigconts_seen);
+    }
+    // A trap clears a pending interrupt: asked for again.
+    if (!e_.control.run(t)) return false;
+    e_.control.interrupt(t.tid);
+  }
+}
+
 // Every thread goes, with the signal it was about to receive.
 void Detach::let_go() {
   for (auto& [tid, t] : e_.session.threads()) {
     if (t.pending && t.pending->thread_gone()) continue;
     int sig = 0;
     if (t.pending && t.pending->kind == Stop::Kind::Signal) sig = t.pending->signal;
+    e_.control.drop_cancelled_stop_signals(t);
     if (sig == 0 && !t.held_signals.empty()) {
       e_.control.set_siginfo(tid, t.held_signals.front());
       sig = t.held_signals.front().si_signo;

@@ -33,6 +33,12 @@ class Detach {
   void rewind_probe_traps();
   void release_returns();
   void restore_code();
+  // The thread the unmapping borrows (core/remote_syscalls.h), or none.
+  Thread* thread_to_borrow(pid_t pid);
+  // Delivers the stop signal a thread is stopped for, and stops it again
+  // right after: in the group-stop it began, or at an interrupt where a
+  // SIGCONT since made the kernel drop it.
+  bool settle_stop_signal(Thread& t);
   void let_go();
   void read_rings(bool report);
   // Threads that died while being stepped: forgotten as the loop would.

@@ -65,6 +65,11 @@ bool thread_signal_pending(pid_t tid, int sig) {
   return (mask >> (sig - 1)) & 1;
 }
 
+bool signal_pending(pid_t tid, int sig) {
+  const uint64_t shared = std::strtoull(status_field(tid, "ShdPnd").c_str(), nullptr, 16);
+  return thread_signal_pending(tid, sig) || ((shared >> (sig - 1)) & 1);
+}
+
 bool shadow_stack_enabled(pid_t pid) {
   return status_field(pid, "x86_Thread_features").find("shstk") != std::string::npos;
 }

@@ -18,6 +18,8 @@ pid_t tracer_of(pid_t pid);             // TracerPid from /proc/PID/status, 0 if
 pid_t thread_group_of(pid_t tid);       // Tgid; 0 when gone
 // Whether `sig` is pending for the thread itself (SigPnd of /proc/TID/status).
 bool thread_signal_pending(pid_t tid, int sig);
+// Whether `sig` is pending for the thread or for its whole process (ShdPnd).
+bool signal_pending(pid_t tid, int sig);
 // Whether the process runs with a hardware shadow stack (x86 CET user
 // shadow stack: "x86_Thread_features: shstk" in /proc/PID/status, Linux
 // 6.6+). A return address rewritten on the ordinary stack then no longer

@@ -92,10 +92,14 @@ RemoteSyscalls::~RemoteSyscalls() {
     give_back_mask();
   } catch (const Error&) {
   }
-  // Stepping took the thread out of its group-stop: the stop signal, sent
-  // again when it resumes, puts it back (PTRACE_LISTEN would fail now).
-  if (t_.pending && t_.pending->kind == Stop::Kind::GroupStop)
-    t_.pending = Stop{Stop::Kind::Signal, t_.tid, t_.pending->signal};
+  if (ran_ && t_.pending && t_.pending->kind == Stop::Kind::GroupStop) t_.out_of_group_stop = true;
+  // Delivered now from the borrowed code's last stop, a stop signal would
+  // be obeyed even where a SIGCONT has come since (the kernel drops it only
+  // at its own stop): held instead, it is checked when it goes.
+  if (ran_ && had_info_ && is_stop_signal(saved_info_.si_signo)) {
+    control_.hold(t_, saved_info_, t_.pending->sigconts_seen, true);
+    t_.pending = Stop{Stop::Kind::Interrupt, t_.tid};
+  }
 }
 
 int64_t RemoteSyscalls::call(arch::Syscall call, std::initializer_list<uint64_t> args) {
@@ -132,7 +136,7 @@ int64_t RemoteSyscalls::call(arch::Syscall call, std::initializer_list<uint64_t>
         break;
       }
     }
-    t_.held_signals.push_back(si);  // delivered when the thread next runs
+    control_.hold(t_, si, stop.sigconts_seen);  // delivered when the thread next runs
   }
   return isa.syscall_result(regs);
 }

@@ -29,6 +29,10 @@ struct Stop {
   int signal = 0;
   int exit_code = 0;
   pid_t new_tid = 0;
+  // How many SIGCONTs uptrace had seen when this stop was decoded
+  // (ThreadControl::decode): a stop signal held from it is cancelled by a
+  // later one, as the kernel cancels one still queued.
+  uint64_t sigconts_seen = 0;
 
   bool thread_gone() const { return kind == Kind::Exited || kind == Kind::Killed; }
   // Decodes a status from waitpid(2) for `tid`. `event_msg` is fetched by the

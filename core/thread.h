@@ -44,6 +44,13 @@ struct Thread {
   // woken by it never returns); ThreadControl runs it into the call first
   // and gives the mask back at the call's entry.
   std::optional<uint64_t> mask_until_syscall;
+  // Borrowed from a group-stop (its pending stop still says GroupStop): the
+  // steps took it out, and PTRACE_LISTEN cannot put it back
+  // (ThreadControl::listen).
+  bool out_of_group_stop = false;
+  // For the earliest stop signal in held_signals: the SIGCONTs seen by then
+  // (Stop::sigconts_seen; ThreadControl::hold).
+  uint64_t held_stop_sigconts = 0;
   // Signals that arrived during a step, delivered once it completes (rule 5).
   std::vector<siginfo_t> held_signals;
   // Its pending hijacked returns (FUNC%return).

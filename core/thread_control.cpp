@@ -6,9 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 
 #include "common/error.h"
+#include "core/proc_info.h"
 #include "core/ptrace.h"
 
 namespace uptrace::core {
@@ -78,7 +80,29 @@ Stop ThreadControl::decode(pid_t tid, int status) {
     unsigned long msg = 0;
     if (ptrace::get_event_message(tid, msg)) stop.set_event_message(msg);
   }
+  if (stop.kind == Stop::Kind::Signal && stop.signal == SIGCONT)
+    last_sigcont_[proc::thread_group_of(tid)] = ++sigconts_seen_;
+  stop.sigconts_seen = sigconts_seen_;
   return stop;
+}
+
+bool is_stop_signal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
+
+void ThreadControl::hold(Thread& t, const siginfo_t& info, std::optional<uint64_t> sigconts_seen, bool first) {
+  if (is_stop_signal(info.si_signo) && std::none_of(t.held_signals.begin(), t.held_signals.end(), [](const siginfo_t& h) {
+        return is_stop_signal(h.si_signo);
+      }))
+    t.held_stop_sigconts = sigconts_seen.value_or(t.pending ? t.pending->sigconts_seen : sigconts_seen_);
+  t.held_signals.insert(first ? t.held_signals.begin() : t.held_signals.end(), info);
+}
+
+void ThreadControl::drop_cancelled_stop_signals(Thread& t) {
+  auto stop_signal = [](const siginfo_t& h) { return is_stop_signal(h.si_signo); };
+  if (std::none_of(t.held_signals.begin(), t.held_signals.end(), stop_signal)) return;
+  auto last = last_sigcont_.find(t.pid);
+  const bool continued = (last != last_sigcont_.end() && last->second > t.held_stop_sigconts) ||
+                         proc::signal_pending(t.tid, SIGCONT);
+  if (continued) std::erase_if(t.held_signals, stop_signal);
 }
 
 std::optional<Stop> ThreadControl::next_stop(bool block, bool& no_tracees) {
@@ -142,6 +166,14 @@ bool ThreadControl::single_step(Thread& t, int signal) {
 
 bool ThreadControl::listen(Thread& t) {
   mark_running(t);
+  if (t.out_of_group_stop) {
+    // Interrupted before it runs, it traps again at once: in the
+    // group-stop if the process is still stopped, at a plain interrupt if
+    // a SIGCONT came meanwhile (sending the stop signal again would stop
+    // it after that SIGCONT).
+    t.out_of_group_stop = false;
+    return ptrace::interrupt(t.tid) && ptrace::cont(t.tid, 0);
+  }
   return ptrace::listen(t.tid);
 }
 

@@ -9,12 +9,16 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <unordered_map>
 
 #include "arch/isa.h"
 #include "core/stop.h"
 #include "core/thread.h"
 
 namespace uptrace::core {
+
+// SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: job control's.
+bool is_stop_signal(int sig);
 
 class ThreadControl {
  public:
@@ -71,6 +75,17 @@ class ThreadControl {
   // Queues `info` for the thread again (a signal that arrived while another
   // is being delivered), keeping its siginfo where the kernel allows it.
   static void requeue(pid_t pid, pid_t tid, const siginfo_t& info);
+  // Keeps a signal that arrived during a step for later (DESIGN rule 5).
+  // `sigconts_seen` is the stop's it arrived at (Stop::sigconts_seen); by
+  // default the thread's pending stop's.
+  void hold(Thread& t, const siginfo_t& info, std::optional<uint64_t> sigconts_seen = std::nullopt,
+            bool first = false);
+  // Before held signals are delivered: a SIGCONT sent since a stop signal
+  // was held cancels it, as the kernel cancels a stop signal still queued
+  // (and as it would have ignored it, had it been delivered from its own
+  // stop); delivered from a later stop, or queued again, it would stop the
+  // process after its SIGCONT.
+  void drop_cancelled_stop_signals(Thread& t);
 
  private:
   Stop decode(pid_t tid, int status);
@@ -78,6 +93,10 @@ class ThreadControl {
 
   const arch::Isa& isa_;
   arch::StepMechanism mechanism_;
+  // SIGCONTs seen in signal-delivery-stops, and the count at each
+  // process's latest (keyed by thread group).
+  uint64_t sigconts_seen_ = 0;
+  std::unordered_map<pid_t, uint64_t> last_sigcont_;
 };
 
 }  // namespace uptrace::core

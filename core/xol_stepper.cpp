@@ -8,7 +8,8 @@ namespace {
 // retry loop; this bounds the steps spent leaving one.
 constexpr unsigned kMaxStepsOutOfSlot = 10000;
 
-void requeue_held(Thread& t) {
+void requeue_held(ThreadControl& control, Thread& t) {
+  control.drop_cancelled_stop_signals(t);
   for (const siginfo_t& held : t.held_signals) ThreadControl::requeue(t.pid, t.tid, held);
   t.held_signals.clear();
 }
@@ -34,11 +35,11 @@ void XolStepper::on_stop(Thread& t, AddressSpace& space, const Classified& c, si
       return;
     case StopCause::FaultInCopy:
       abort(t, space, si, regs);
-      requeue_held(t);
+      requeue_held(control_, t);
       control_.run(t, si.si_signo);
       return;
     case StopCause::SignalDuringStep:
-      t.held_signals.push_back(si);  // rule 5: it waits until the step is done
+      control_.hold(t, si);  // rule 5: it waits until the step is done
       control_.step(t);
       return;
     case StopCause::FaultInSlot:
@@ -48,7 +49,7 @@ void XolStepper::on_stop(Thread& t, AddressSpace& space, const Classified& c, si
     case StopCause::StepInSlot: hold_and_step_out(t, false, si); return;
     case StopCause::LeftSlot:
       t.xol = XolState::Idle;
-      if (!ends_single_step(isa_, space, {si.si_signo, si, isa_.pc(regs)})) t.held_signals.push_back(si);
+      if (!ends_single_step(isa_, space, {si.si_signo, si, isa_.pc(regs)})) control_.hold(t, si);
       deliver_held_signals(t);
       return;
     default: return;
@@ -83,14 +84,14 @@ void XolStepper::deliver_fault_at(Thread& t, uint64_t original, siginfo_t& si, a
   if (reinterpret_cast<uint64_t>(si.si_addr) == pc) si.si_addr = reinterpret_cast<void*>(original);
   control_.set_siginfo(t.tid, si);
   t.xol = XolState::Idle;
-  requeue_held(t);
+  requeue_held(control_, t);
   control_.run(t, si.si_signo);
 }
 
 // No handler may ever see (or return into) slot addresses (rule 5): what
 // arrives in a free-running slot waits until the thread has stepped out.
 void XolStepper::hold_and_step_out(Thread& t, bool hold, const siginfo_t& si) {
-  if (hold) t.held_signals.push_back(si);
+  if (hold) control_.hold(t, si);
   if (t.xol != XolState::LeavingSlot) t.slot_steps = 0;
   t.xol = XolState::LeavingSlot;
   if (++t.slot_steps > kMaxStepsOutOfSlot) {
@@ -109,7 +110,7 @@ void XolStepper::resume(Thread& t, int signal) {
     if (signal) {
       siginfo_t si{};
       si.si_signo = signal;
-      t.held_signals.push_back(si);
+      control_.hold(t, si);
     }
     control_.single_step(t);
   } else if (!t.held_signals.empty() && signal == 0) {
@@ -120,6 +121,7 @@ void XolStepper::resume(Thread& t, int signal) {
 }
 
 void XolStepper::deliver_held_signals(Thread& t) {
+  control_.drop_cancelled_stop_signals(t);
   if (t.held_signals.empty()) {
     control_.run(t);
     return;
@@ -131,7 +133,7 @@ void XolStepper::deliver_held_signals(Thread& t) {
   const bool event_stop = !control_.siginfo(t.tid, now) || (now.si_signo == SIGTRAP && now.si_code > 0xff) ||
                           now.si_code == (SIGTRAP | 0x80);
   if (event_stop) {
-    requeue_held(t);
+    requeue_held(control_, t);
     control_.run(t);
     return;
   }
@@ -170,11 +172,11 @@ void XolStepper::complete(Thread& t, AddressSpace& space) {
       }
       if (c.cause == StopCause::FaultInCopy) {
         abort(t, space, si, regs);
-        t.held_signals.insert(t.held_signals.begin(), si);
+        control_.hold(t, si, std::nullopt, true);
         t.pending = Stop{Stop::Kind::Interrupt, t.tid};
         return;
       }
-      t.held_signals.push_back(si);
+      control_.hold(t, si);
     }
     if (!step_and_wait(t, false)) return;
   }
@@ -204,7 +206,7 @@ XolStepper::Leaving XolStepper::leave_slot(Thread& t, const AddressSpace& space,
     }
     if (steps > kMaxStepsOutOfSlot) return Leaving::Stuck;
     if (t.pending->kind == Stop::Kind::Signal && !ends_single_step(isa_, space, {t.pending->signal, si, pc}))
-      t.held_signals.push_back(si);
+      control_.hold(t, si);
     t.pending = Stop{Stop::Kind::Interrupt, t.tid};
     if (!step_and_wait(t, true)) return Leaving::Out;
     // The step's own SIGTRAP is no signal for the program, also where it
