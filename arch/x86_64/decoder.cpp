@@ -54,19 +54,26 @@ Decoder::Decoder() {
   // Operand and register-access details drive the analysis.
   cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
   handle_ = handle;
+  try {
+    insn_ = allocate(handle_).release();
+  } catch (...) {
+    cs_close(&handle);
+    throw;
+  }
 }
 
 Decoder::~Decoder() {
+  cs_free(static_cast<cs_insn*>(insn_), 1);
   csh handle = handle_;
   cs_close(&handle);
 }
 
 std::optional<Decoded> Decoder::decode_one(std::span<const uint8_t> code, RuntimeAddr address) const {
-  InsnPtr insn = allocate(handle_);
+  cs_insn* insn = static_cast<cs_insn*>(insn_);
   const uint8_t* p = code.data();
   size_t size = code.size();
   uint64_t addr = address.value;
-  if (!cs_disasm_iter(handle_, &p, &size, &addr, insn.get())) return std::nullopt;
+  if (!cs_disasm_iter(handle_, &p, &size, &addr, insn)) return std::nullopt;
 
   Decoded d;
   d.insn = to_instruction(*insn);
@@ -105,7 +112,7 @@ std::optional<Decoded> Decoder::decode_one(std::span<const uint8_t> code, Runtim
 
   cs_regs read, written;
   uint8_t nread = 0, nwritten = 0;
-  if (cs_regs_access(handle_, insn.get(), read, &nread, written, &nwritten) == CS_ERR_OK) {
+  if (cs_regs_access(handle_, insn, read, &nread, written, &nwritten) == CS_ERR_OK) {
     auto note = [&](uint16_t reg) {
       if (const char* name = cs_reg_name(handle_, reg)) {
         if (auto n = gpr_number(name)) d.gprs_accessed |= static_cast<uint16_t>(1u << *n);

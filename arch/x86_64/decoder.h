@@ -56,6 +56,10 @@ class Decoder {
 
  private:
   size_t handle_ = 0;  // a Capstone csh, kept opaque so this header needs no Capstone
+  // decode_one's cs_insn, made once: whole modules are decoded (jump
+  // analysis), and an instruction with its detail allocated per call cost
+  // seconds per module under ASan. So one Decoder is not for two threads.
+  void* insn_ = nullptr;
 };
 
 }  // namespace uptrace::arch::x86_64
