@@ -78,7 +78,10 @@ bool EventLoop::handle_ready(std::optional<uint64_t> deadline) {
       // handling every stop it found, these too.
       if (world_resumes_ != resumes_before) break;
       Thread* t = e_.session.thread(tid);
-      if (t && t->stopped && t->pending && !e_.world_stopped) dispatch(*t, *t->pending);
+      if (t && t->stopped && t->pending && !e_.world_stopped) {
+        const Stop stop = *t->pending;  // a copy: handling it resets the pending one
+        dispatch(*t, stop);
+      }
       if (e_.quit || e_.reporter.done() || finished()) return false;
       // Look at the clock and the quit signals now and then, so a busy
       // target cannot starve them.
@@ -130,10 +133,12 @@ Thread* EventLoop::record(const Stop& stop) {
   }
   t->stopped = true;
   t->pending = stop;
-  if (stop.kind == Stop::Kind::SyscallEntry && e_.world_stopped) {
-    // Never kept at a syscall-entry stop, where borrowed registers would
-    // change the call about to run: into it, and stopped there instead.
-    if (e_.control.entered_syscall(*t)) e_.control.interrupt(t->tid);
+  if (stop.kind == Stop::Kind::SyscallEntry) {
+    // Never kept at a syscall-entry stop, not even until its round is
+    // handled (the world may be stopped before that, to detach): borrowed
+    // registers there would change the call about to run. Into it, and
+    // stopped there instead if the world is stopped.
+    if (e_.control.entered_syscall(*t) && e_.world_stopped) e_.control.interrupt(t->tid);
     return nullptr;
   }
   return t;
