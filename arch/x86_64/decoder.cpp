@@ -68,21 +68,32 @@ Decoder::~Decoder() {
   cs_close(&handle);
 }
 
-std::optional<Decoded> Decoder::decode_one(std::span<const uint8_t> code, RuntimeAddr address) const {
+std::optional<Decoded> Decoder::decode_shape(std::span<const uint8_t> code, RuntimeAddr address) const {
   cs_insn* insn = static_cast<cs_insn*>(insn_);
   const uint8_t* p = code.data();
   size_t size = code.size();
   uint64_t addr = address.value;
   if (!cs_disasm_iter(handle_, &p, &size, &addr, insn)) return std::nullopt;
-
   Decoded d;
-  d.insn = to_instruction(*insn);
-  d.mnemonic = insn->mnemonic;
+  d.insn.address = RuntimeAddr(insn->address);
+  d.insn.length = static_cast<uint8_t>(std::min<size_t>(insn->size, d.insn.bytes.size()));
+  std::copy_n(insn->bytes, d.insn.length, d.insn.bytes.begin());
   auto enc = parse_encoding(d.insn.code());
   if (!enc) return std::nullopt;
   d.enc = *enc;
+  return d;
+}
+
+std::optional<Decoded> Decoder::decode_one(std::span<const uint8_t> code, RuntimeAddr address) const {
+  auto shape = decode_shape(code, address);
+  if (!shape) return std::nullopt;
+  const cs_insn* insn = static_cast<const cs_insn*>(insn_);
+  Decoded d = std::move(*shape);
+  d.insn = to_instruction(*insn);
+  d.mnemonic = insn->mnemonic;
 
   const cs_x86& x86 = insn->detail->x86;
+  d.operands.reserve(x86.op_count);
   for (uint8_t i = 0; i < x86.op_count; ++i) {
     const cs_x86_op& op = x86.operands[i];
     Operand out;

@@ -51,6 +51,9 @@ class Decoder {
 
   // The instruction at the start of `code`; nullopt when Capstone cannot decode it.
   std::optional<Decoded> decode_one(std::span<const uint8_t> code, RuntimeAddr address) const;
+  // The same with only the instruction's address, length, bytes and
+  // encoding (no text, operands or registers): for scans of whole modules.
+  std::optional<Decoded> decode_shape(std::span<const uint8_t> code, RuntimeAddr address) const;
   // Linear decode until `code` ends or an undecodable byte.
   std::vector<Instruction> decode_all(std::span<const uint8_t> code, RuntimeAddr start) const;
 

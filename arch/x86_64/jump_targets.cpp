@@ -268,7 +268,7 @@ std::shared_ptr<const ModuleBranches> module_branches(const Decoder& decoder, co
     while (offset < f.code.size()) {
       auto rest = f.code.subspan(offset);
       rest = rest.first(std::min(rest.size(), kMaxInsnLength));
-      auto d = decoder.decode_one(rest, f.start + offset);
+      auto d = decoder.decode_shape(rest, f.start + offset);
       if (!d) {
         auto n = non_branch_length(rest);
         if (!n) break;
