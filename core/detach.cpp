@@ -290,7 +290,9 @@ void Detach::let_go() {
     int sig = 0;
     if (t.pending && t.pending->kind == Stop::Kind::Signal) sig = t.pending->signal;
     e_.control.drop_cancelled_stop_signals(t);
-    if (sig == 0 && !t.held_signals.empty()) {
+    // From an event stop (a step's end reported as an interrupt, the stop
+    // after a stop signal was delivered) the kernel queues them all again.
+    if (sig == 0 && !t.held_signals.empty() && e_.control.at_signal_delivery_stop(tid)) {
       e_.control.set_siginfo(tid, t.held_signals.front());
       sig = t.held_signals.front().si_signo;
       t.held_signals.erase(t.held_signals.begin());

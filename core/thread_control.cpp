@@ -86,6 +86,15 @@ Stop ThreadControl::decode(pid_t tid, int status) {
   return stop;
 }
 
+bool ThreadControl::at_signal_delivery_stop(pid_t tid) {
+  // An event stop's si_code is its event << 8 | the signal it reports
+  // (SIGTRAP, or a stop signal for a group-stop); a syscall-stop's is
+  // SIGTRAP | 0x80.
+  siginfo_t now{};
+  return ptrace::get_siginfo(tid, now) && now.si_code <= 0xff &&
+         !(now.si_signo == SIGTRAP && now.si_code == (SIGTRAP | 0x80));
+}
+
 bool is_stop_signal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
 
 void ThreadControl::hold(Thread& t, const siginfo_t& info, std::optional<uint64_t> sigconts_seen, bool first) {

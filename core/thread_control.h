@@ -63,6 +63,10 @@ class ThreadControl {
   // ISA single-steps in hardware.
   bool single_step(Thread& t, int signal = 0);
   bool listen(Thread& t);
+  // Only a signal-delivery-stop delivers the signal a resumption (or a
+  // detach) names; a ptrace-event stop (an interrupt, the end of a
+  // group-stop) or a syscall-stop drops it.
+  bool at_signal_delivery_stop(pid_t tid);
 
   // --- a stopped thread's state --------------------------------------------
   bool regs(pid_t tid, arch::Regs& out);

@@ -126,13 +126,7 @@ void XolStepper::deliver_held_signals(Thread& t) {
     control_.run(t);
     return;
   }
-  // Only a signal-delivery-stop delivers the signal a resumption names; a
-  // ptrace-event stop (an interrupt, the end of a group-stop) or a
-  // syscall-stop would drop it: then the kernel queues them all again.
-  siginfo_t now{};
-  const bool event_stop = !control_.siginfo(t.tid, now) || (now.si_signo == SIGTRAP && now.si_code > 0xff) ||
-                          now.si_code == (SIGTRAP | 0x80);
-  if (event_stop) {
+  if (!control_.at_signal_delivery_stop(t.tid)) {
     requeue_held(control_, t);
     control_.run(t);
     return;
