@@ -96,7 +96,7 @@ RemoteSyscalls::~RemoteSyscalls() {
   // Delivered now from the borrowed code's last stop, a stop signal would
   // be obeyed even where a SIGCONT has come since (the kernel drops it only
   // at its own stop): held instead, it is checked when it goes.
-  if (ran_ && had_info_ && is_stop_signal(saved_info_.si_signo)) {
+  if (ran_ && had_info_ && t_.pending && t_.pending->kind == Stop::Kind::Signal && is_stop_signal(saved_info_.si_signo)) {
     control_.hold(t_, saved_info_, t_.pending->sigconts_seen, true);
     t_.pending = Stop{Stop::Kind::Interrupt, t_.tid};
   }
