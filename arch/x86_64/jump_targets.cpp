@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -61,6 +62,31 @@ std::optional<bool> above_bound(const Scanned& s) {
   return std::nullopt;
 }
 
+// Instructions that write registers Capstone may not list: never crossed.
+bool writes_unlisted(const Scanned& s) {
+  switch (s.cls) {
+    case InsnClass::Plain:
+    case InsnClass::Nop:
+    case InsnClass::Endbr:
+    case InsnClass::JmpRel:
+    case InsnClass::Jcc:
+    case InsnClass::CallRel:
+    case InsnClass::CallIndirect:
+    case InsnClass::JmpIndirect:
+    case InsnClass::PushReg:
+    case InsnClass::PushImm:
+    case InsnClass::Pushf:
+    case InsnClass::LeaRip:
+      break;
+    default:
+      return true;
+  }
+  static constexpr std::array<std::string_view, 14> kImplicit{"syscall", "sysenter", "int",    "int1",   "int3",
+                                                             "cpuid",   "rdtsc",    "rdtscp", "rdpid",  "xgetbv",
+                                                             "rdmsr",   "rdpmc",    "rdpkru", "rdrand"};
+  return std::find(kImplicit.begin(), kImplicit.end(), s.d.mnemonic) != kImplicit.end();
+}
+
 // Instructions the idiom may have between its parts: they write one
 // register, named by their first operand, and nothing else.
 bool writes_only_first_operand(const Scanned& s) {
@@ -71,7 +97,10 @@ bool writes_only_first_operand(const Scanned& s) {
 }
 
 struct Table {
-  uint64_t base = 0;
+  // Empty when the idiom does not show it: the register must then be proven
+  // to hold one table's address on every path to the load (see Flow).
+  std::optional<uint64_t> base;
+  unsigned base_reg = 0;
   uint64_t entries = 0;
   uint64_t first = 0;  // address of the idiom's first instruction
 };
@@ -145,6 +174,14 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
       continue;
     }
     if (!entries) {
+      // movzx index, byte [mem]: whatever the memory holds, the index is at
+      // most 255, so the 256 entries from the base are all it can read
+      // (GCC drops the cmp when the case values cover a byte's range).
+      if (d.mnemonic == "movzx" && d.operands.size() == 2 && family(d.operands[0]) == index &&
+          d.operands[0].size >= 4 && d.operands[1].kind == Operand::Kind::Memory && d.operands[1].size == 1) {
+        entries = 256;
+        continue;
+      }
       if (auto ja = above_bound(s)) {
         if (i == 0) return std::nullopt;
         const Decoded& cmp = insns[i - 1].d;
@@ -175,13 +212,13 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
       break;
     }
   }
-  if (entries && !base) base = hoisted(*base_reg);
-  if (!base || !entries) return std::nullopt;
+  if (!entries) return std::nullopt;
+  if (!base) base = hoisted(*base_reg);
   if (*entries > kMaxTableEntries) {
     why_not = fmt::format("whose jump table has {} entries, more than uptrace reads ({})", *entries, kMaxTableEntries);
     return std::nullopt;
   }
-  return Table{*base, *entries, insns[i].d.insn.address.value};
+  return Table{base, *base_reg, *entries, insns[i].d.insn.address.value};
 }
 
 // The length of a VEX or EVEX instruction Capstone 4 cannot decode
@@ -285,6 +322,141 @@ std::shared_ptr<const ModuleBranches> module_branches(const Decoder& decoder, co
   return out;
 }
 
+// A switch's cases: the targets of its table's first `entries` entries,
+// each relative to the table; nullopt when the table cannot be read.
+std::optional<std::vector<uint64_t>> read_cases(const ImageReader& image, uint64_t base, uint64_t entries) {
+  std::vector<uint8_t> bytes(entries * 4);
+  if (!image.read(RuntimeAddr(base), bytes)) return std::nullopt;
+  std::vector<uint64_t> cases;
+  cases.reserve(entries);
+  for (uint64_t i = 0; i < entries; ++i) {
+    int32_t rel = 0;
+    for (int b = 3; b >= 0; --b) rel = static_cast<int32_t>(static_cast<uint32_t>(rel) << 8 | bytes[4 * i + b]);
+    cases.push_back(base + static_cast<uint64_t>(static_cast<int64_t>(rel)));
+  }
+  return cases;
+}
+
+struct Loc {
+  const Part* part = nullptr;
+  size_t i = 0;
+  const Scanned& insn() const { return part->insns[i]; }
+  uint64_t at() const { return part->insns[i].d.insn.address.value; }
+};
+
+// Registers a call may change (the System V ABI's caller-saved ones); the
+// others a callee restores, which the compiled code itself relies on.
+constexpr uint16_t kCallerSaved = 0x0fc7;  // rax rcx rdx rsi rdi r8-r11
+
+bool falls_through(const Scanned& s) {
+  return s.cls != InsnClass::JmpRel && s.cls != InsnClass::JmpIndirect && s.cls != InsnClass::Ret;
+}
+
+// The control flow of a function and its parts, as far as a proof that a
+// register holds one value on every path needs it: each instruction's
+// predecessors are the one before it (when that falls through), the direct
+// branches to it, and the cases of the switches whose tables are known or
+// assumed (an assumption each switch's own proof then discharges, by
+// induction over the loads run: the first wrong base would need a path the
+// walk did not see). Anything else that may enter an instruction (the
+// function's entry, a branch from another function, an address the module
+// stores or the function takes, which an indirect jump could go to)
+// refuses; so an instruction with no predecessor is never run (alignment
+// padding). Landing pads are the caller's to exclude.
+class Flow {
+ public:
+  Flow(const std::vector<Part>& parts, const ImageReader& image, const ModuleBranches& module) : image_(image) {
+    for (const Part& part : parts) {
+      for (size_t i = 0; i < part.insns.size(); ++i) at_[part.insns[i].d.insn.address.value] = {&part, i};
+      if (!part.insns.empty()) {
+        const Decoded& last = part.insns.back().d;
+        ranges_.emplace_back(part.start.value, last.insn.address.value + last.insn.length);
+      }
+    }
+    for (const Part& part : parts)
+      for (size_t i = 0; i < part.insns.size(); ++i) {
+        const Scanned& s = part.insns[i];
+        if (is_direct_branch(s.cls)) {
+          const uint64_t to = relative_branch_target(s.d);
+          if (within(to) && !at_.count(to)) misaligned_ = to;
+          branches_.emplace(to, Loc{&part, i});
+        }
+        if (s.d.mnemonic == "lea" && s.d.rip_relative()) taken_.insert(rip_target(s.d, s.d.insn.address));
+      }
+    for (const auto& [to, from] : module)
+      if (within(to) && !within(from)) outside_.insert(to);
+    entry_ = parts.empty() || parts[0].insns.empty() ? 0 : parts[0].insns[0].d.insn.address.value;
+  }
+
+  void add_cases(const Loc& jmp, const std::vector<uint64_t>& cases) {
+    for (uint64_t to : cases) {
+      if (within(to) && !at_.count(to)) misaligned_ = to;
+      cases_.emplace(to, jmp);
+    }
+  }
+
+  // Why `reg` may not hold `table` when load runs, or "" when it holds it
+  // on every path: each path back from load meets `lea reg, [rip + table]`
+  // before anything else writes reg.
+  std::string holds(const Loc& load, unsigned reg, uint64_t table) const {
+    if (misaligned_)
+      return fmt::format("a branch or case lands at {:#x}, not where an instruction starts", *misaligned_);
+    constexpr size_t kMaxWalk = 20000;
+    std::vector<Loc> work{load};
+    std::set<uint64_t> seen{load.at()};
+    while (!work.empty()) {
+      const Loc x = work.back();
+      work.pop_back();
+      const uint64_t a = x.at();
+      if (a == entry_) return "the function's entry reaches it";
+      if (outside_.count(a)) return fmt::format("a branch from elsewhere in the module lands at {}", x.part->where(a));
+      if (taken_.count(a) || image_.pointer_into(RuntimeAddr(a - 1), RuntimeAddr(a + 1)) != false)
+        return fmt::format("an indirect jump may enter at {}, whose address is taken or stored", x.part->where(a));
+      std::vector<Loc> preds;
+      if (x.i > 0) {
+        const Loc before{x.part, x.i - 1};
+        const Decoded& b = before.insn().d;
+        if (b.insn.address.value + b.insn.length != a)
+          return fmt::format("the code before {} cannot be decoded", x.part->where(a));
+        if (falls_through(before.insn())) preds.push_back(before);
+      }
+      for (auto [it, end] = branches_.equal_range(a); it != end; ++it) preds.push_back(it->second);
+      for (auto [it, end] = cases_.equal_range(a); it != end; ++it) preds.push_back(it->second);
+      // None: padding between blocks, or code after a call that does not
+      // return; every way in has been looked for above.
+      for (const Loc& p : preds) {
+        const Scanned& s = p.insn();
+        if ((s.d.gprs_written >> reg & 1) || writes_unlisted(s)) {
+          if (s.d.mnemonic == "lea" && s.d.operands.size() == 2 && is_reg(s.d.operands[0], reg) && s.d.rip_relative() &&
+              rip_target(s.d, s.d.insn.address) == table)
+            continue;  // this path loads the table
+          return fmt::format("{} is written at {}", gpr_name(reg), p.part->where(p.at()));
+        }
+        if ((s.cls == InsnClass::CallRel || s.cls == InsnClass::CallIndirect) && (kCallerSaved >> reg & 1))
+          return fmt::format("the call at {} may change {}", p.part->where(p.at()), gpr_name(reg));
+        if (seen.insert(p.at()).second) {
+          if (seen.size() > kMaxWalk) return "its paths are too many to follow";
+          work.push_back(p);
+        }
+      }
+    }
+    return {};
+  }
+
+ private:
+  bool within(uint64_t at) const {
+    return std::any_of(ranges_.begin(), ranges_.end(), [&](const auto& r) { return at >= r.first && at < r.second; });
+  }
+
+  const ImageReader& image_;
+  std::map<uint64_t, Loc> at_;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges_;
+  std::multimap<uint64_t, Loc> branches_, cases_;
+  std::set<uint64_t> taken_, outside_;
+  std::optional<uint64_t> misaligned_;
+  uint64_t entry_ = 0;
+};
+
 }  // namespace
 
 std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t lo, uint64_t hi) {
@@ -352,7 +524,12 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
       }
     return table;
   };
-  std::set<uint64_t> proven_sums;  // table-entry additions that are a proven switch's
+  struct Switch {
+    Loc jmp;
+    Table table;
+    std::vector<uint64_t> cases;  // read once the base is known
+  };
+  std::vector<Switch> switches;
   std::optional<std::pair<const Part*, uint64_t>> other_jump;
   for (const Part& part : parts)
     for (size_t k = 0; k < part.insns.size(); ++k) {
@@ -367,25 +544,135 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
         continue;
       }
       if (!table) return unknown(why_not);
-      // A branch into the idiom after its start could arrive with another
-      // index or base, unbounded.
-      if (auto t = targets.upper_bound(table->first); t != targets.end() && *t <= at)
-        return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch lands at {})",
-                                   part.where(*t)));
       if (!ctx.image) return unknown("whose jump table cannot be read (the module's bytes are not known)");
-      std::vector<uint8_t> entries(table->entries * 4);
-      if (!ctx.image->read(RuntimeAddr(table->base), entries))
-        return unknown(fmt::format("whose jump table at {:#x} cannot be read", table->base));
-      for (uint64_t i = 0; i < table->entries; ++i) {
-        int32_t rel = 0;
-        for (int b = 3; b >= 0; --b) rel = static_cast<int32_t>(static_cast<uint32_t>(rel) << 8 | entries[4 * i + b]);
-        const uint64_t target = table->base + static_cast<uint64_t>(static_cast<int64_t>(rel));
-        if (inside(target))
-          return fmt::format("case {} of the switch at {} lands inside the bytes a jump would overwrite", i,
-                             part.where(at));
+      Switch sw{{&part, k}, *table, {}};
+      if (table->base) {
+        auto cases = read_cases(*ctx.image, *table->base, table->entries);
+        if (!cases) return unknown(fmt::format("whose jump table at {:#x} cannot be read", *table->base));
+        sw.cases = std::move(*cases);
       }
-      proven_sums.insert(part.insns[k - 1].d.insn.address.value);
+      switches.push_back(std::move(sw));
     }
+
+  // Bases loaded in an earlier block (before a loop, in a dominating
+  // block): each must be proven on every path to its load, all at once,
+  // since each one's cases are paths of the others.
+  std::vector<Switch*> pending;
+  for (Switch& sw : switches)
+    if (!sw.table.base) pending.push_back(&sw);
+  if (!pending.empty()) {
+    auto unknown = [&](const Switch& sw, const std::string& why) {
+      return fmt::format("the function has an indirect jump at {} whose jump table's base is not loaded right before "
+                         "it, and {}",
+                         sw.jmp.part->where(sw.jmp.at()), why);
+    };
+    // The unwinder enters a landing pad with only the callee-saved
+    // registers of the call that threw: paths no branch shows.
+    std::vector<std::pair<RuntimeAddr, size_t>> extents{{ctx.function_start, ctx.function_code.size()}};
+    for (const CodePart& p : ctx.other_parts) extents.emplace_back(p.start, p.code.size());
+    for (const auto& [start, size] : extents) {
+      const auto pads = ctx.image->landing_pads_in(start, start + size);
+      if (!pads) return unknown(*pending[0], "whether the function has landing pads is not known");
+      if (*pads) return unknown(*pending[0], "the function has landing pads, which the unwinder enters unseen");
+    }
+    // The candidate tables: what a rip-relative lea of the base register loads.
+    std::vector<std::vector<uint64_t>> candidates;
+    // The nearest lea before the switch first: most likely the one, whose
+    // failure is then the one worth reporting.
+    for (Switch* sw : pending) {
+      std::vector<uint64_t> found;
+      for (const Part& part : parts)
+        for (const Scanned& s : part.insns)
+          if (s.d.mnemonic == "lea" && s.d.operands.size() == 2 && is_reg(s.d.operands[0], sw->table.base_reg) &&
+              s.d.rip_relative()) {
+            const uint64_t t = rip_target(s.d, s.d.insn.address);
+            if (&part == sw->jmp.part && s.d.insn.address.value < sw->jmp.at()) {
+              std::erase(found, t);
+              found.insert(found.begin(), t);
+            } else if (std::find(found.begin(), found.end(), t) == found.end()) {
+              found.push_back(t);
+            }
+          }
+      if (found.empty()) return unknown(*sw, fmt::format("no lea in the function loads {}", gpr_name(sw->table.base_reg)));
+      candidates.push_back(std::move(found));
+    }
+    auto module = module_branches(decoder, *ctx.image);
+    // Each combination of candidates, a few at most; the first that holds
+    // on every path is the only one that can.
+    constexpr size_t kMaxCombinations = 16;
+    std::vector<size_t> pick(pending.size(), 0);
+    std::string why;
+    for (size_t round = 0; round < kMaxCombinations; ++round) {
+      Flow flow(parts, *ctx.image, *module);
+      for (const Switch& sw : switches)
+        if (sw.table.base) flow.add_cases(sw.jmp, sw.cases);
+      std::vector<std::vector<uint64_t>> assumed(pending.size());
+      bool readable = true;
+      for (size_t j = 0; j < pending.size() && readable; ++j) {
+        auto cases = read_cases(*ctx.image, candidates[j][pick[j]], pending[j]->table.entries);
+        if (!cases) {
+          if (why.empty())
+            why = unknown(*pending[j], fmt::format("its table at {:#x} cannot be read", candidates[j][pick[j]]));
+          readable = false;
+          break;
+        }
+        assumed[j] = std::move(*cases);
+        flow.add_cases(pending[j]->jmp, assumed[j]);
+      }
+      bool all = readable;
+      for (size_t j = 0; j < pending.size() && all; ++j) {
+        const Switch& sw = *pending[j];
+        const Loc load{sw.jmp.part, sw.jmp.i - 2};
+        if (auto no = flow.holds(load, sw.table.base_reg, candidates[j][pick[j]]); !no.empty()) {
+          if (why.empty())  // the first combination's reason: the others' are less likely ones
+            why = unknown(sw, fmt::format("{} may not hold the table's address there: {}", gpr_name(sw.table.base_reg), no));
+          all = false;
+        }
+      }
+      if (all) {
+        for (size_t j = 0; j < pending.size(); ++j) {
+          pending[j]->table.base = candidates[j][pick[j]];
+          pending[j]->cases = std::move(assumed[j]);
+        }
+        break;
+      }
+      // The next combination, odometer-wise.
+      size_t j = 0;
+      while (j < pick.size() && ++pick[j] == candidates[j].size()) pick[j++] = 0;
+      if (j == pick.size()) break;
+    }
+    if (!pending[0]->table.base) return why;
+  }
+
+  // Every switch's cases; none may land inside, nor past a switch's bound
+  // check into its idiom (where it could arrive with another index or base).
+  std::set<uint64_t> proven_sums;  // table-entry additions that are a proven switch's
+  std::set<uint64_t> cases;
+  for (const Switch& sw : switches) cases.insert(sw.cases.begin(), sw.cases.end());
+  std::shared_ptr<const ModuleBranches> module;
+  for (const Switch& sw : switches) {
+    const Part& part = *sw.jmp.part;
+    const uint64_t at = sw.jmp.at();
+    auto unknown = [&](const std::string& why) {
+      return fmt::format("the function has an indirect jump at {} {}", part.where(at), why);
+    };
+    for (size_t i = 0; i < sw.cases.size(); ++i)
+      if (inside(sw.cases[i]))
+        return fmt::format("case {} of the switch at {} lands inside the bytes a jump would overwrite", i,
+                           part.where(at));
+    if (auto t = targets.upper_bound(sw.table.first); t != targets.end() && *t <= at)
+      return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch lands at {})",
+                                 part.where(*t)));
+    if (auto t = cases.upper_bound(sw.table.first); t != cases.end() && *t <= at)
+      return unknown(fmt::format("whose jump table's bound check can be bypassed (a switch's case lands at {})",
+                                 part.where(*t)));
+    if (!module) module = module_branches(decoder, *ctx.image);
+    if (auto t = std::upper_bound(module->begin(), module->end(), std::pair{sw.table.first, UINT64_MAX});
+        t != module->end() && t->first <= at)
+      return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch at {:#x} lands at {})",
+                                 t->second, part.where(t->first)));
+    proven_sums.insert(part.insns[sw.jmp.i - 1].d.insn.address.value);
+  }
   if (!other_jump) return {};
   const auto& [jump_part, jump_at] = *other_jump;
   auto unknown = [&](const std::string& why) {

@@ -59,7 +59,9 @@ class FakeImage final : public ImageReader {
     for (const auto& [at, code] : code_) out.push_back({RuntimeAddr(at), code});
     return out;
   }
+  std::optional<bool> landing_pads_in(RuntimeAddr, RuntimeAddr) const override { return landing_pads; }
   bool position_independent = true;
+  std::optional<bool> landing_pads;               // unknown unless a test says
   std::vector<std::pair<uint64_t, Bytes>> code_;  // the module's functions
 
  private:
@@ -511,7 +513,121 @@ TEST_CASE("x86_64 jump: a switch whose table base was loaded once, earlier in th
   Bytes other = hoisted;
   other[0x19] = 0x31;
   other[0x1a] = 0xd2;
+  // Then only a walk over the function's paths can show rdx holds the table, which the unwinder's
+  // unseen way in (a landing pad) would defeat; here nothing says whether there is one.
   CHECK(analyze_jump(other, 0, {}, {{}, {}, &good}).refusal ==
-        "cannot jump: the function has an indirect jump at +0x17 whose jump table's bound or base was not found right "
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and whether the function has landing pads is not known");
+}
+
+namespace {
+// A switch in a loop whose table base GCC loads once, before the loop,
+// while a case writes the register on its way out (so the base is not
+// the function's only value of it):
+//   +0x00  48 89 f8              mov rax, rdi                               <- site
+//   +0x03  48 8d 15 f6 00 00 00  lea rdx, [rip + 0xf6]   (the table, at +0x100)
+//   +0x0a  53                    push rbx
+//   +0x0b  83 f8 03              cmp eax, 3                                 <- loop head
+//   +0x0e  77 0d                 ja +0x1d
+//   +0x10  48 63 04 82           movsxd rax, dword [rdx + rax*4]
+//   +0x14  48 01 d0              add rax, rdx
+//   +0x17  ff e0                 jmp rax
+//   +0x19  31 c0                 xor eax, eax                               (case: loop again)
+//   +0x1b  eb ee                 jmp +0x0b
+//   +0x1d  31 d2                 xor edx, edx                               (case and default: leave)
+//   +0x1f  5b c3                 pop rbx; ret
+const Bytes kLoopSwitch{0x48, 0x89, 0xf8, 0x48, 0x8d, 0x15, 0xf6, 0x00, 0x00, 0x00, 0x53, 0x83, 0xf8, 0x03, 0x77, 0x0d,
+                        0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0xff, 0xe0, 0x31, 0xc0, 0xeb, 0xee, 0x31, 0xd2, 0x5b,
+                        0xc3};
+
+FakeImage loop_table(std::initializer_list<uint64_t> case_offsets) {
+  FakeImage image = table(case_offsets);
+  image.landing_pads = false;
+  return image;
+}
+}  // namespace
+
+TEST_CASE("x86_64 jump: a switch whose base is loaded before its loop holds it on every path", "[arch][x86_64]") {
+  FakeImage good = loop_table({0x19, 0x1d, 0x19, 0x1d});
+  SiteAnalysis a = analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  // The table read through the proven base still decides: case 2 at +0x3 (the lea), inside the 10
+  // bytes (mov, lea) the jump overwrites. (At +0x4, in the lea's middle, the walk refuses first.)
+  FakeImage bad = loop_table({0x19, 0x1d, 0x03, 0x1d});
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &bad}).refusal ==
+        "cannot jump: case 2 of the switch at +0x17 lands inside the bytes a jump would overwrite");
+  // The looping case writes rdx (31 d2 for 31 c0): one path reaches the load with another value.
+  Bytes clobbered = kLoopSwitch;
+  clobbered[0x1a] = 0xd2;
+  CHECK(analyze_jump(clobbered, 0, {}, {{}, {}, &good}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and rdx may not hold the table's address there: rdx is written at +0x19");
+  // The looping case calls something (e8 00 00 00 00 then jmp back): rdx is caller-saved.
+  Bytes call = kLoopSwitch;
+  call.erase(call.begin() + 0x19, call.begin() + 0x1d);
+  const Bytes calls{0xe8, 0x00, 0x00, 0x00, 0x00, 0xeb, 0xeb};  // call +0x1e; jmp +0x0b
+  call.insert(call.begin() + 0x19, calls.begin(), calls.end());
+  call[0x0f] = 0x10;  // ja +0x20, the xor edx, edx now there
+  FakeImage call_table = loop_table({0x19, 0x20, 0x19, 0x20});
+  CHECK(analyze_jump(call, 0, {}, {{}, {}, &call_table}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and rdx may not hold the table's address there: the call at +0x19 may change rdx");
+  // The same function in a module whose code may have landing pads.
+  FakeImage pads = table({0x19, 0x1d, 0x19, 0x1d});
+  pads.landing_pads = true;
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &pads}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and the function has landing pads, which the unwinder enters unseen");
+  // The module stores the loop head's address (a relocation): an indirect jump may arrive there.
+  Bytes entries;
+  for (uint64_t off : {0x19, 0x1d, 0x19, 0x1d})
+    for (uint8_t b : rel32_from(kSite + 0x100, kSite + off)) entries.push_back(b);
+  FakeImage stored(kSite + 0x100, entries, {kSite + 0x0b});
+  stored.landing_pads = false;
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &stored}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and rdx may not hold the table's address there: an indirect jump may enter at +0xb, whose address is "
+        "taken or stored");
+  // A branch from another function of the module to the loop head.
+  FakeImage entered = loop_table({0x19, 0x1d, 0x19, 0x1d});
+  entered.code_ = {{0x400f00, {0xe9, 0x06, 0x01, 0x00, 0x00}}, {kSite, kLoopSwitch}};  // jmp 0x40100b
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &entered}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and rdx may not hold the table's address there: a branch from elsewhere in the module lands at +0xb");
+}
+
+TEST_CASE("x86_64 jump: a switch on a byte loaded from memory reads all 256 entries", "[arch][x86_64]") {
+  //   +0x00  48 89 f8              mov rax, rdi                               <- site
+  //   +0x03  48 8d 15 f6 00 00 00  lea rdx, [rip + 0xf6]   (the table, at +0x100)
+  //   +0x0a  0f b6 07              movzx eax, byte [rdi]
+  //   +0x0d  48 63 04 82           movsxd rax, dword [rdx + rax*4]
+  //   +0x11  48 01 d0              add rax, rdx
+  //   +0x14  ff e0                 jmp rax
+  //   +0x16  c3                    ret
+  const Bytes byte_switch{0x48, 0x89, 0xf8, 0x48, 0x8d, 0x15, 0xf6, 0x00, 0x00, 0x00, 0x0f, 0xb6,
+                          0x07, 0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0xff, 0xe0, 0xc3};
+  auto entries = [](size_t n, size_t bad_at = SIZE_MAX) {
+    Bytes t;
+    for (size_t i = 0; i < n; ++i)
+      for (uint8_t b : rel32_from(kSite + 0x100, kSite + (i == bad_at ? 0x04 : 0x16))) t.push_back(b);
+    return FakeImage(kSite + 0x100, t);
+  };
+  FakeImage good = entries(256);
+  SiteAnalysis a = analyze_jump(byte_switch, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  // The last of the 256 is read too.
+  FakeImage last = entries(256, 255);
+  CHECK(analyze_jump(byte_switch, 0, {}, {{}, {}, &last}).refusal ==
+        "cannot jump: case 255 of the switch at +0x14 lands inside the bytes a jump would overwrite");
+  FakeImage shorter = entries(255);
+  CHECK(analyze_jump(byte_switch, 0, {}, {{}, {}, &shorter}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x14 whose jump table at 0x401100 cannot be read");
+  // movzx eax, word [rdi] (0f b7 07): 65536 entries is no bound.
+  Bytes word = byte_switch;
+  word[0x0b] = 0xb7;
+  CHECK(analyze_jump(word, 0, {}, {{}, {}, &good}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x14 whose jump table's bound or base was not found right "
         "before it (a cmp and ja, and a lea of the table)");
 }
