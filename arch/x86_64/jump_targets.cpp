@@ -103,6 +103,11 @@ struct Table {
   unsigned base_reg = 0;
   uint64_t entries = 0;
   uint64_t first = 0;  // address of the idiom's first instruction
+  // The bound check (cmp index, imm; ja/jae), when there is one: what a
+  // second check on another path to the code right after it must compare.
+  std::optional<Operand> bounded;  // the cmp's first operand
+  uint64_t after_bound = 0;        // the address after the ja/jae
+  uint64_t lea_at = 0;             // the idiom's lea of the base, when it has one
 };
 
 // Whether insns[k] adds a table's entry, just loaded, to the table's base:
@@ -163,6 +168,8 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
   // what it compares, and its index never exceeds it.
   why_not = "whose jump table's bound or base was not found right before it (a cmp and ja, and a lea of the table)";
   std::optional<uint64_t> base, entries;
+  std::optional<Operand> bounded;
+  uint64_t after_bound = 0, lea_at = 0;
   size_t i = k - 2;
   while (i > 0 && k - i < kMaxIdiomLength && !(base && entries)) {
     --i;
@@ -171,6 +178,7 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
     if (!base && d.mnemonic == "lea" && d.operands.size() == 2 && is_reg(d.operands[0], *base_reg) &&
         d.rip_relative()) {
       base = rip_target(d, d.insn.address);
+      lea_at = d.insn.address.value;
       continue;
     }
     if (!entries) {
@@ -190,6 +198,8 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
           return std::nullopt;
         const uint64_t bound = static_cast<uint64_t>(cmp.operands[1].value);
         entries = *ja ? bound + 1 : bound;
+        bounded = cmp.operands[0];
+        after_bound = d.insn.address.value + d.insn.length;
         --i;  // the cmp
         continue;
       }
@@ -218,7 +228,7 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
     why_not = fmt::format("whose jump table has {} entries, more than uptrace reads ({})", *entries, kMaxTableEntries);
     return std::nullopt;
   }
-  return Table{base, *base_reg, *entries, insns[i].d.insn.address.value};
+  return Table{base, *base_reg, *entries, insns[i].d.insn.address.value, bounded, after_bound, lea_at};
 }
 
 // The length of a VEX or EVEX instruction Capstone 4 cannot decode
@@ -649,7 +659,45 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
   std::set<uint64_t> proven_sums;  // table-entry additions that are a proven switch's
   std::set<uint64_t> cases;
   for (const Switch& sw : switches) cases.insert(sw.cases.begin(), sw.cases.end());
-  std::shared_ptr<const ModuleBranches> module;
+  // A branch to right after the bound check is harmless when it is a jbe
+  // or jb whose own cmp checks the same operand against no larger bound
+  // (GCC repeats the check on a second path into the switch, as iconv's),
+  // nothing else enters between that cmp and its branch, and the base is
+  // loaded after the branch lands (or is proven on every path).
+  const auto module = ctx.image ? module_branches(decoder, *ctx.image) : std::make_shared<const ModuleBranches>();
+  auto in_parts = [&](uint64_t at) {
+    if (at >= ctx.function_start.value && at - ctx.function_start.value < ctx.function_code.size()) return true;
+    return std::any_of(ctx.other_parts.begin(), ctx.other_parts.end(),
+                       [&](const CodePart& p) { return at >= p.start.value && at - p.start.value < p.code.size(); });
+  };
+  // The first branch from outside the function and its parts that lands in (lo, hi].
+  auto from_outside = [&](uint64_t lo, uint64_t hi) -> std::optional<std::pair<uint64_t, uint64_t>> {
+    for (auto t = std::upper_bound(module->begin(), module->end(), std::pair{lo, UINT64_MAX});
+         t != module->end() && t->first <= hi; ++t)
+      if (!in_parts(t->second)) return *t;
+    return std::nullopt;
+  };
+  auto checked_again = [&](const Table& table, uint64_t t) {
+    if (!table.bounded || t != table.after_bound || (table.lea_at && table.lea_at < t)) return false;
+    bool any = false;
+    for (const Part& p : parts)
+      for (size_t k = 1; k < p.insns.size(); ++k) {
+        const Scanned& s = p.insns[k];
+        if (!is_direct_branch(s.cls) || relative_branch_target(s.d) != t) continue;
+        const uint8_t cc = s.d.enc.opcode & 0x0f;
+        const Decoded& cmp = p.insns[k - 1].d;
+        if (s.cls != InsnClass::Jcc || (cc != 0x6 && cc != 0x2) || cmp.mnemonic != "cmp" ||
+            cmp.operands.size() != 2 || cmp.operands[0].kind != Operand::Kind::Register ||
+            cmp.operands[0].reg != table.bounded->reg || cmp.operands[0].size != table.bounded->size ||
+            cmp.operands[1].kind != Operand::Kind::Immediate || cmp.operands[1].value < 0 ||
+            static_cast<uint64_t>(cmp.operands[1].value) + (cc == 0x6 ? 1 : 0) > table.entries ||
+            targets.count(s.d.insn.address.value) || cases.count(s.d.insn.address.value) ||
+            from_outside(s.d.insn.address.value - 1, s.d.insn.address.value))
+          return false;
+        any = true;
+      }
+    return any;
+  };
   for (const Switch& sw : switches) {
     const Part& part = *sw.jmp.part;
     const uint64_t at = sw.jmp.at();
@@ -660,15 +708,14 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
       if (inside(sw.cases[i]))
         return fmt::format("case {} of the switch at {} lands inside the bytes a jump would overwrite", i,
                            part.where(at));
-    if (auto t = targets.upper_bound(sw.table.first); t != targets.end() && *t <= at)
-      return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch lands at {})",
-                                 part.where(*t)));
+    for (auto t = targets.upper_bound(sw.table.first); t != targets.end() && *t <= at; ++t)
+      if (!checked_again(sw.table, *t))
+        return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch lands at {})",
+                                   part.where(*t)));
     if (auto t = cases.upper_bound(sw.table.first); t != cases.end() && *t <= at)
       return unknown(fmt::format("whose jump table's bound check can be bypassed (a switch's case lands at {})",
                                  part.where(*t)));
-    if (!module) module = module_branches(decoder, *ctx.image);
-    if (auto t = std::upper_bound(module->begin(), module->end(), std::pair{sw.table.first, UINT64_MAX});
-        t != module->end() && t->first <= at)
+    if (auto t = from_outside(sw.table.first, at))
       return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch at {:#x} lands at {})",
                                  t->second, part.where(t->first)));
     proven_sums.insert(part.insns[sw.jmp.i - 1].d.insn.address.value);

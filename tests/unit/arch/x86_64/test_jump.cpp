@@ -400,6 +400,38 @@ TEST_CASE("x86_64 jump: a switch's jump table is read, bounded by its cmp and ja
         "branch lands at +0xf)");
 }
 
+TEST_CASE("x86_64 jump: a second bound check on another path into the switch", "[arch][x86_64]") {
+  // kSwitch with a second way in, as iconv's: +0x18 83 f8 03  cmp eax, 3 ; +0x1b 76 eb  jbe +0x8
+  // (right after the first check's ja, before the lea); the cases at +0x1d..+0x20.
+  Bytes twice(kSwitch.begin(), kSwitch.begin() + 0x18);
+  for (uint8_t b : {0x83, 0xf8, 0x03, 0x76, 0xeb, 0xc3, 0xc3, 0xc3, 0xc3}) twice.push_back(b);
+  FakeImage cases = table({0x1d, 0x1e, 0x1f, 0x20});
+  SiteAnalysis a = analyze_jump(twice, 0, {}, {{}, {}, &cases});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  const std::string bypassed =
+      "cannot jump: the function has an indirect jump at +0x16 whose jump table's bound check can be bypassed (a "
+      "branch lands at +0x8)";
+  // A larger bound on the second path (cmp eax, 4) lets index 4 past: one entry more than read.
+  Bytes looser = twice;
+  looser[0x1a] = 0x04;
+  CHECK(analyze_jump(looser, 0, {}, {{}, {}, &cases}).refusal == bypassed);
+  // Another register compared (83 f9 03  cmp ecx, 3).
+  Bytes other = twice;
+  other[0x19] = 0xf9;
+  CHECK(analyze_jump(other, 0, {}, {{}, {}, &cases}).refusal == bypassed);
+  // Taken when above (73 eb  jae), not when below.
+  Bytes above = twice;
+  above[0x1b] = 0x73;
+  CHECK(analyze_jump(above, 0, {}, {{}, {}, &cases}).refusal == bypassed);
+  // Landing past the lea (76 f2  jbe +0xf, the movsxd): rdx would not be loaded on that path.
+  Bytes past = twice;
+  past[0x1c] = 0xf2;
+  CHECK(analyze_jump(past, 0, {}, {{}, {}, &cases}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x16 whose jump table's bound check can be bypassed (a "
+        "branch lands at +0xf)");
+}
+
 TEST_CASE("x86_64 jump: records at most four register values", "[arch][x86_64]") {
   const Bytes function{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0xc3};
   CHECK(analyze_jump(function, 0, {1, 2, 3, 4}).plan != nullptr);
