@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -86,6 +88,9 @@ bool writes_unlisted(const Scanned& s) {
                                                              "rdmsr",   "rdpmc",    "rdpkru", "rdrand"};
   return std::find(kImplicit.begin(), kImplicit.end(), s.d.mnemonic) != kImplicit.end();
 }
+
+// The general-purpose registers an instruction may write.
+uint16_t writes(const Scanned& s) { return writes_unlisted(s) ? 0xffff : s.d.gprs_written; }
 
 // Instructions the idiom may have between its parts: they write one
 // register, named by their first operand, and nothing else.
@@ -467,6 +472,113 @@ class Flow {
   uint64_t entry_ = 0;
 };
 
+// How far back from an indirect jump, and over how many paths in all, the
+// walk for a table its target is computed from looks.
+constexpr size_t kMaxTableWalkDepth = 24;
+constexpr size_t kMaxTableWalkStates = 4096;
+
+// Whether the target of the indirect jump at `jmp` may be computed from a
+// table: on some path back from it (through fall-through and the parts'
+// direct branches, up to kMaxTableWalkDepth instructions), a value loaded
+// from memory reaches the jump's register through arithmetic (an add, sub,
+// lea, or anything else that writes it from other registers): a relative
+// jump table (`movsxd r, [t + i*4]; add r, base; jmp r`, in any order and
+// with anything in between) or a computed goto's label table. Its targets
+// are then no relocation's value nor any lea's, so the relocation argument
+// does not cover them. Returns the load's place, or nullopt when no path
+// shows one. A jump through memory (`jmp [t + i*8]`) or a register loaded
+// and jumped to unchanged is not one: those go to stored addresses.
+std::optional<Loc> computed_from_table(const Loc& jmp, const std::multimap<uint64_t, Loc>& branches) {
+  const Decoded& j = jmp.insn().d;
+  if (j.operands.size() != 1) return std::nullopt;
+  const Operand& target = j.operands[0];
+  uint16_t start = 0;
+  if (target.kind == Operand::Kind::Register) {
+    const auto n = gpr_number(target.reg);
+    if (!n) return std::nullopt;
+    start = static_cast<uint16_t>(1u << *n);
+  } else if (target.kind == Operand::Kind::Memory) {
+    return std::nullopt;  // an address stored in memory
+  }
+  auto gpr_bit = [](const std::string& name) -> uint16_t {
+    const auto n = gpr_number(name);
+    return n ? static_cast<uint16_t>(1u << *n) : 0;
+  };
+  auto address_regs = [&](const Operand& op) -> uint16_t {
+    return op.kind == Operand::Kind::Memory ? static_cast<uint16_t>(gpr_bit(op.reg) | gpr_bit(op.index)) : 0;
+  };
+  struct State {
+    Loc at;  // the instruction before which `tracked` flow into the target
+    uint16_t tracked;
+    bool computed;  // arithmetic is applied on the way to the jump
+    size_t depth;
+  };
+  std::deque<State> work;  // breadth first: each state first seen at its least depth
+  std::set<std::tuple<uint64_t, uint16_t, bool>> seen;
+  auto push_preds = [&](const State& st) {
+    if (st.depth >= kMaxTableWalkDepth || st.tracked == 0) return;
+    const uint64_t a = st.at.at();
+    auto add = [&](const Loc& p) {
+      if (seen.size() > kMaxTableWalkStates) return;
+      if (seen.emplace(p.at(), st.tracked, st.computed).second) work.push_back({p, st.tracked, st.computed, st.depth + 1});
+    };
+    if (st.at.i > 0) {
+      const Loc before{st.at.part, st.at.i - 1};
+      const Decoded& b = before.insn().d;
+      if (b.insn.address.value + b.insn.length == a && falls_through(before.insn())) add(before);
+    }
+    for (auto [it, end] = branches.equal_range(a); it != end; ++it) add(it->second);
+  };
+  push_preds({jmp, start, false, 0});
+  while (!work.empty()) {
+    State st = work.front();
+    work.pop_front();
+    const Scanned& s = st.at.insn();
+    const Decoded& d = s.d;
+    const uint16_t written = writes(s);
+    if (!(written & st.tracked)) {
+      push_preds(st);
+      continue;
+    }
+    const Operand* dst = d.operands.empty() ? nullptr : &d.operands[0];
+    const uint16_t dst_bit = dst && dst->kind == Operand::Kind::Register ? gpr_bit(dst->reg) : 0;
+    const std::string& m = d.mnemonic;
+    const bool load = (m == "mov" || m == "movsxd" || m == "movsx" || m == "movzx") && d.operands.size() == 2 &&
+                      dst_bit && d.operands[1].kind == Operand::Kind::Memory;
+    if (load) {
+      if (st.computed) return st.at;
+      st.tracked &= static_cast<uint16_t>(~dst_bit);  // a stored address, jumped to unchanged
+    } else if ((m == "mov" || m == "movsxd" || m == "movsx" || m == "movzx") && d.operands.size() == 2 && dst_bit &&
+               d.operands[1].kind == Operand::Kind::Register && written == dst_bit) {
+      st.tracked = static_cast<uint16_t>((st.tracked & ~dst_bit) | gpr_bit(d.operands[1].reg));
+      if (m != "mov") st.computed = true;
+    } else if (m == "lea" && d.operands.size() == 2 && dst_bit && written == dst_bit) {
+      st.tracked &= static_cast<uint16_t>(~dst_bit);
+      if (!d.rip_relative()) {
+        st.tracked |= address_regs(d.operands[1]);
+        st.computed = true;
+      }
+    } else if ((m == "xor" || m == "sub") && d.operands.size() == 2 && dst_bit &&
+               d.operands[1].kind == Operand::Kind::Register && d.operands[1].reg == dst->reg) {
+      st.tracked &= static_cast<uint16_t>(~dst_bit);  // zeroed
+    } else if (s.cls == InsnClass::CallRel || s.cls == InsnClass::CallIndirect) {
+      st.tracked &= static_cast<uint16_t>(~written);  // a returned value: stored somewhere
+    } else {
+      const bool sum = m == "add" || m == "sub" || m == "adc" || m == "sbb";
+      // An add of memory is a table's entry added as it is loaded.
+      if (sum && d.operands.size() == 2 && d.operands[1].kind == Operand::Kind::Memory) return st.at;
+      // Anything else computes what it writes from what it reads (over-
+      // approximated by what it accesses). Only a sum makes a stored value
+      // another address: a pointer demangled (ror, xor) is still one taken
+      // somewhere.
+      st.tracked |= static_cast<uint16_t>(d.gprs_accessed & ~(1u << 4));  // but rsp
+      if (sum) st.computed = true;
+    }
+    push_preds(st);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t lo, uint64_t hi) {
@@ -541,6 +653,10 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
   };
   std::vector<Switch> switches;
   std::optional<std::pair<const Part*, uint64_t>> other_jump;
+  std::multimap<uint64_t, Loc> branches;  // the parts' direct branches, by target
+  for (const Part& part : parts)
+    for (size_t i = 0; i < part.insns.size(); ++i)
+      if (is_direct_branch(part.insns[i].cls)) branches.emplace(relative_branch_target(part.insns[i].d), Loc{&part, i});
   for (const Part& part : parts)
     for (size_t k = 0; k < part.insns.size(); ++k) {
       if (part.insns[k].cls != InsnClass::JmpIndirect) continue;
@@ -550,6 +666,12 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
       };
       auto table = switch_table(part.insns, k, why_not, hoisted);
       if (!table && why_not.empty()) {
+        // A target computed from a table no switch idiom bounds (a computed
+        // goto's, or a switch in another shape) may be anywhere.
+        if (auto load = computed_from_table(Loc{&part, k}, branches))
+          return fmt::format("an indirect jump at {} computes its target from a table uptrace cannot bound (loaded at "
+                             "{})",
+                             part.where(at), load->part->where(load->at()));
         if (!other_jump) other_jump = {&part, at};
         continue;
       }

@@ -469,8 +469,8 @@ TEST_CASE("x86_64 jump: another indirect jump is accepted when no stored or take
   // base with no bound in sight, then jumped to later
   const Bytes sum{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0x90, 0xff, 0xe0};
   CHECK(analyze_jump(sum, 0, {}, {{}, {}, &clean}).refusal ==
-        "cannot jump: the function has an indirect jump at +0xe whose targets are unknown: a table entry is added to "
-        "its base at +0xa, a switch uptrace cannot bound");
+        "cannot jump: an indirect jump at +0xe computes its target from a table uptrace cannot bound (loaded at "
+        "+0x6)");
 }
 
 TEST_CASE("x86_64 jump: AVX-512 and mask instructions Capstone 4 cannot decode are stepped over", "[arch][x86_64]") {
@@ -662,4 +662,47 @@ TEST_CASE("x86_64 jump: a switch on a byte loaded from memory reads all 256 entr
   CHECK(analyze_jump(word, 0, {}, {{}, {}, &good}).refusal ==
         "cannot jump: the function has an indirect jump at +0x14 whose jump table's bound or base was not found right "
         "before it (a cmp and ja, and a lea of the table)");
+}
+
+TEST_CASE("x86_64 jump: a target computed from a table in another shape than a switch's refuses", "[arch][x86_64]") {
+  FakeImage clean(kSite, {}, {kSite, kSite + 0x100});
+  // A computed goto as in glibc's vfprintf, the entry added to a label's address, not the table's:
+  //   +0x00  48 89 e5              mov rbp, rsp                               <- site
+  //   +0x03  48 89 c3              mov rbx, rax
+  //   +0x06  48 8d 05 f3 00 00 00  lea rax, [rip + 0xf3]   (the table, at +0x100)
+  //   +0x0d  48 8d 35 09 00 00 00  lea rsi, [rip + 0x9]    (the label, at +0x1d)
+  //   +0x14  48 63 04 90           movsxd rax, dword [rax + rdx*4]
+  //   +0x18  48 01 f0              add rax, rsi
+  //   +0x1b  ff e0                 jmp rax
+  //   +0x1d  c3                    ret
+  const Bytes goto_label{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x48, 0x8d, 0x05, 0xf3, 0x00, 0x00, 0x00, 0x48, 0x8d,
+                         0x35, 0x09, 0x00, 0x00, 0x00, 0x48, 0x63, 0x04, 0x90, 0x48, 0x01, 0xf0, 0xff, 0xe0, 0xc3};
+  CHECK(analyze_jump(goto_label, 0, {}, {{}, {}, &clean}).refusal ==
+        "cannot jump: an indirect jump at +0x1b computes its target from a table uptrace cannot bound (loaded at "
+        "+0x14)");
+  // As glibc's strcmp_sse42, the sum a lea, with other work in between:
+  //   +0x06  4f 63 0c 8a           movsxd r9, dword [r10 + r9*4]
+  //   +0x0a  66 0f 74 c1           pcmpeqb xmm0, xmm1
+  //   +0x0e  4f 8d 14 0a           lea r10, [r10 + r9]
+  //   +0x12  41 ff e2              jmp r10
+  const Bytes lea_sum{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x4f, 0x63, 0x0c, 0x8a, 0x66, 0x0f, 0x74,
+                      0xc1, 0x4f, 0x8d, 0x14, 0x0a, 0x41, 0xff, 0xe2, 0xc3};
+  CHECK(analyze_jump(lea_sum, 0, {}, {{}, {}, &clean}).refusal ==
+        "cannot jump: an indirect jump at +0x12 computes its target from a table uptrace cannot bound (loaded at "
+        "+0x6)");
+  // The load in an earlier block, reached by a branch: +0x0a eb 03  jmp +0xf ; +0x0c 90 90 90 (never run) ;
+  // +0x0f 4f 8d 14 0a  lea r10, [r10 + r9] ; +0x13 41 ff e2  jmp r10
+  const Bytes across{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x4f, 0x63, 0x0c, 0x8a, 0xeb, 0x03, 0x90, 0x90,
+                     0x90, 0x4f, 0x8d, 0x14, 0x0a, 0x41, 0xff, 0xe2, 0xc3};
+  CHECK(analyze_jump(across, 0, {}, {{}, {}, &clean}).refusal ==
+        "cannot jump: an indirect jump at +0x13 computes its target from a table uptrace cannot bound (loaded at "
+        "+0x6)");
+  // A pointer loaded from a table and jumped to unchanged, or demangled, is a stored address:
+  //   +0x06  48 8b 04 cf           mov rax, qword [rdi + rcx*8]
+  //   +0x0a  48 c1 c8 11           ror rax, 0x11
+  //   +0x0e  ff e0                 jmp rax
+  const Bytes pointer{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x48, 0x8b, 0x04, 0xcf, 0x48, 0xc1, 0xc8, 0x11, 0xff, 0xe0};
+  SiteAnalysis a = analyze_jump(pointer, 0, {}, {{}, {}, &clean});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
 }
