@@ -803,12 +803,15 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
     if (!table.bounded || t != table.after_bound || (table.lea_at && table.lea_at < t)) return false;
     bool any = false;
     for (const Part& p : parts)
-      for (size_t k = 1; k < p.insns.size(); ++k) {
+      for (size_t k = 0; k < p.insns.size(); ++k) {
         const Scanned& s = p.insns[k];
         if (!is_direct_branch(s.cls) || relative_branch_target(s.d) != t) continue;
+        // The first instruction of a part has no cmp before it.
+        if (k == 0) return false;
         const uint8_t cc = s.d.enc.opcode & 0x0f;
         const Decoded& cmp = p.insns[k - 1].d;
         if (s.cls != InsnClass::Jcc || (cc != 0x6 && cc != 0x2) || cmp.mnemonic != "cmp" ||
+            cmp.insn.address.value + cmp.insn.length != s.d.insn.address.value ||
             cmp.operands.size() != 2 || cmp.operands[0].kind != Operand::Kind::Register ||
             cmp.operands[0].reg != table.bounded->reg || cmp.operands[0].size != table.bounded->size ||
             cmp.operands[1].kind != Operand::Kind::Immediate || cmp.operands[1].value < 0 ||

@@ -430,6 +430,10 @@ TEST_CASE("x86_64 jump: a second bound check on another path into the switch", "
   CHECK(analyze_jump(past, 0, {}, {{}, {}, &cases}).refusal ==
         "cannot jump: the function has an indirect jump at +0x16 whose jump table's bound check can be bypassed (a "
         "branch lands at +0xf)");
+  // A .cold part whose first instruction jumps there (e9 03 c0 ff ff  jmp site + 8): no cmp before it, even
+  // with the second check still in place.
+  Beyond cold{{}, {{0x405000, {0xe9, 0x03, 0xc0, 0xff, 0xff}}}, &cases};
+  CHECK(analyze_jump(twice, 0, {}, cold).refusal == bypassed);
 }
 
 TEST_CASE("x86_64 jump: records at most four register values", "[arch][x86_64]") {
