@@ -710,3 +710,42 @@ TEST_CASE("x86_64 jump: a target computed from a table in another shape than a s
   INFO(a.refusal);
   CHECK(a.plan != nullptr);
 }
+
+TEST_CASE("x86_64 jump: registers an instruction writes that Capstone does not list break a base's proof", "[arch][x86_64]") {
+  // A switch in a loop whose base is in rax, loaded before the loop:
+  //   +0x00  48 89 f9              mov rcx, rdi                               <- site
+  //   +0x03  48 8d 05 f6 00 00 00  lea rax, [rip + 0xf6]   (the table, at +0x100)
+  //   +0x0a  53                    push rbx
+  //   +0x0b  83 f9 03              cmp ecx, 3                                 <- loop head
+  //   +0x0e  77 12                 ja +0x22
+  //   +0x10  48 63 14 88           movsxd rdx, dword [rax + rcx*4]
+  //   +0x14  48 01 c2              add rdx, rax
+  //   +0x17  ff e2                 jmp rdx
+  //   +0x19  0f 1f 44 00 00        nop                                        (case: loop again)
+  //   +0x1e  31 c9                 xor ecx, ecx
+  //   +0x20  eb e9                 jmp +0x0b
+  //   +0x22  31 d2                 xor edx, edx                               (case and default: leave)
+  //   +0x24  5b c3                 pop rbx; ret
+  const Bytes loop{0x48, 0x89, 0xf9, 0x48, 0x8d, 0x05, 0xf6, 0x00, 0x00, 0x00, 0x53, 0x83, 0xf9,
+                   0x03, 0x77, 0x12, 0x48, 0x63, 0x14, 0x88, 0x48, 0x01, 0xc2, 0xff, 0xe2, 0x0f,
+                   0x1f, 0x44, 0x00, 0x00, 0x31, 0xc9, 0xeb, 0xe9, 0x31, 0xd2, 0x5b, 0xc3};
+  FakeImage good = loop_table({0x19, 0x22, 0x19, 0x22});
+  SiteAnalysis a = analyze_jump(loop, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  const std::string written =
+      "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before it, "
+      "and rax may not hold the table's address there: rax is written at +0x19";
+  // The looping case's nop becomes an instruction that writes rax without naming it.
+  const std::vector<Bytes> implicit{
+      {0xf0, 0x48, 0x0f, 0xb1, 0x0f},  // lock cmpxchg qword [rdi], rcx: rax, when they differ
+      {0xd7, 0x90, 0x90, 0x90, 0x90},  // xlatb: al
+      {0x0f, 0x05, 0x90, 0x90, 0x90},  // syscall: rax (and rcx, r11)
+  };
+  for (const Bytes& insn : implicit) {
+    INFO(hex_bytes(insn));
+    Bytes with = loop;
+    std::copy(insn.begin(), insn.end(), with.begin() + 0x19);
+    CHECK(analyze_jump(with, 0, {}, {{}, {}, &good}).refusal == written);
+  }
+}
