@@ -227,6 +227,14 @@ class ImageReader {
     (void)hi;
     return std::nullopt;
   }
+  // Whether code in [lo, hi) may be entered by the unwinder at a landing
+  // pad (an .eh_frame entry covering it has a language-specific data area),
+  // an entry no branch shows; nullopt when not known.
+  virtual std::optional<bool> landing_pads_in(RuntimeAddr lo, RuntimeAddr hi) const {
+    (void)lo;
+    (void)hi;
+    return std::nullopt;
+  }
   // Every function of the module (each symbol with a size, once), for what
   // only the whole module shows: hand-written assembly branches into other
   // functions' middles (glibc's __mempcpy_*_unaligned_erms ends in a jmp to

@@ -758,6 +758,10 @@ class ElfImage final : public arch::ImageReader {
     auto next = std::upper_bound(pointers->begin(), pointers->end(), FileAddr(lo.value - bias_));
     return next != pointers->end() && next->value + bias_ < hi.value;
   }
+  std::optional<bool> landing_pads_in(RuntimeAddr lo, RuntimeAddr hi) const override {
+    if (lo.value < bias_ || hi < lo) return std::nullopt;
+    return elf_->may_have_landing_pads(FileAddr(lo.value - bias_), FileAddr(hi.value - bias_));
+  }
   std::vector<arch::CodePart> functions() const override {
     std::call_once(code_once_, [&] {
       uint64_t last = 0;

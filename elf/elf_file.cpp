@@ -356,6 +356,18 @@ class ElfFileImpl final : public ElfFile {
     return pointers_;
   }
 
+  std::optional<bool> may_have_landing_pads(FileAddr lo, FileAddr hi) const override {
+    std::call_once(lsda_once_, [&] { lsda_ = detail::read_lsda_ranges(opened_.elf.get()); });
+    if (!lsda_) return std::nullopt;
+    // Sorted by start; FDEs do not nest, but an overlap is checked for all
+    // that start before hi.
+    for (const auto& [start, end] : *lsda_) {
+      if (start >= hi) break;
+      if (end > lo) return true;
+    }
+    return false;
+  }
+
   const std::vector<LoadSegment>& load_segments() const override { return segments_; }
 
   std::vector<uint8_t> read(FileAddr addr, uint64_t size) const override {
@@ -536,6 +548,8 @@ class ElfFileImpl final : public ElfFile {
   std::vector<uint64_t> max_end_;
 
   mutable std::once_flag frames_once_;
+  mutable std::once_flag lsda_once_;
+  mutable std::optional<std::vector<std::pair<FileAddr, FileAddr>>> lsda_;
   mutable std::once_flag got_once_;
   mutable std::vector<GotSlot> got_slots_;
   mutable std::once_flag pointers_once_;

@@ -188,6 +188,11 @@ class ElfFile {
   // relocations this does not read.
   virtual const std::optional<std::vector<FileAddr>>& relocated_pointers() const = 0;
 
+  // Whether code in [lo, hi) may be entered by the unwinder at a landing
+  // pad: an .eh_frame FDE overlapping it names a language-specific data
+  // area. Nullopt when .eh_frame is missing or not wholly readable.
+  virtual std::optional<bool> may_have_landing_pads(FileAddr lo, FileAddr hi) const = 0;
+
   virtual const std::vector<LoadSegment>& load_segments() const = 0;
   // The file's bytes for [addr, addr+size), which must lie in one segment's
   // file-backed part; throws Error otherwise.

@@ -111,6 +111,12 @@ std::vector<Function> read_functions(Elf* elf, const std::string& display_path, 
 // .debug_frame, sorted by start, restricted to executable segments.
 std::vector<std::pair<FileAddr, FileAddr>> read_frame_ranges(Elf* elf, const std::vector<LoadSegment>& segments);
 
+// Code ranges [start, end) whose .eh_frame FDE may name a language-specific
+// data area (LSDA), sorted: the only code the unwinder enters at a landing
+// pad. Nullopt when not known: no .eh_frame section, or an entry of it that
+// could not be read.
+std::optional<std::vector<std::pair<FileAddr, FileAddr>>> read_lsda_ranges(Elf* elf);
+
 // One FDE of .eh_frame or .debug_frame, with the raw instructions of it and
 // of its CIE (valid while the Elf is).
 struct FdeView {
@@ -120,6 +126,7 @@ struct FdeView {
   uint8_t fde_encoding = 0;              // DW_EH_PE_* of addresses in it (DW_CFA_set_loc)
   size_t addr_size = 8;
   bool big_endian = false;
+  bool lsda = false;  // its CIE gives FDEs an LSDA pointer: the code may have landing pads
 };
 // Every FDE whose range could be decoded, .eh_frame before .debug_frame
 // when both exist in that order, until `visit` returns false.

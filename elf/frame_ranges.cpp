@@ -106,6 +106,7 @@ std::optional<uint64_t> read_encoded(ByteReader& r, uint8_t enc, uint64_t field_
 struct CieInfo {
   bool usable = false;
   bool has_augmentation_data = false;  // 'z': an FDE's augmentation data is length-prefixed
+  bool lsda = false;                   // 'L' with an encoding: its FDEs may name an LSDA
   uint8_t fde_encoding = DW_EH_PE_absptr;
   std::span<const uint8_t> program;    // its initial instructions
 };
@@ -129,7 +130,7 @@ CieInfo parse_cie(const Dwarf_CIE& cie, bool big_endian, size_t addr_size) {
         read_encoded(r, static_cast<uint8_t>(penc & 0x0f), 0, addr_size);
         break;
       }
-      case 'L': r.fixed(1); break;
+      case 'L': info.lsda = r.fixed(1) != DW_EH_PE_omit; break;
       case 'S':
       case 'B':
       case 'G': break;
@@ -146,7 +147,13 @@ CieInfo parse_cie(const Dwarf_CIE& cie, bool big_endian, size_t addr_size) {
 
 // Calls `visit` for each FDE of one .eh_frame or .debug_frame section whose
 // range could be decoded, until it returns false. False when stopped.
-bool walk_section(Elf* elf, Elf_Scn* scn, bool eh_frame, const std::function<bool(const FdeView&)>& visit) {
+// `complete`, when given, becomes false if an entry was skipped (its CIE's
+// layout unknown, its range not decodable, the section not readable to its end).
+bool walk_section(Elf* elf, Elf_Scn* scn, bool eh_frame, const std::function<bool(const FdeView&)>& visit,
+                  bool* complete = nullptr) {
+  auto skipped = [&] {
+    if (complete) *complete = false;
+  };
   GElf_Shdr sh;
   if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) return true;
   // Compressed .debug_frame is decompressed in memory; on failure there is
@@ -184,6 +191,7 @@ bool walk_section(Elf* elf, Elf_Scn* scn, bool eh_frame, const std::function<boo
     int rc = dwarf_next_cfi(ident, data, eh_frame, off, &next, &e);
     if (rc == 1) break;
     if (rc != 0) {
+      skipped();
       if (next == 0 || next == static_cast<Dwarf_Off>(-1) || next <= off) break;  // cannot resync
       off = next;
       continue;
@@ -191,11 +199,15 @@ bool walk_section(Elf* elf, Elf_Scn* scn, bool eh_frame, const std::function<boo
     off = next;
     if (dwarf_cfi_cie_p(&e)) continue;
     const CieInfo& cie = cie_at(e.fde.CIE_pointer);
-    if (!cie.usable || e.fde.start == nullptr || e.fde.start >= end) continue;
+    if (!cie.usable || e.fde.start == nullptr || e.fde.start >= end) {
+      skipped();
+      continue;
+    }
     ByteReader r(e.fde.start, e.fde.end, big_endian);
     uint64_t field_addr = sh.sh_addr + static_cast<uint64_t>(e.fde.start - base);
     auto start = read_encoded(r, cie.fde_encoding, field_addr, addr_size);
     auto len = read_encoded(r, static_cast<uint8_t>(cie.fde_encoding & 0x0f), 0, addr_size);
+    if (!start || !len) skipped();
     if (!start || !len || *len == 0) continue;
     FdeView view;
     view.start = FileAddr(*start);
@@ -204,6 +216,7 @@ bool walk_section(Elf* elf, Elf_Scn* scn, bool eh_frame, const std::function<boo
     view.fde_encoding = cie.fde_encoding;
     view.addr_size = addr_size;
     view.big_endian = big_endian;
+    view.lsda = cie.lsda;
     // The instructions follow the augmentation data, length-prefixed with
     // 'z'; a CIE without augmentation (.debug_frame) has none.
     if (cie.has_augmentation_data) {
@@ -350,6 +363,27 @@ std::vector<std::pair<FileAddr, FileAddr>> read_frame_ranges(Elf* elf, const std
   });
   std::sort(ranges.begin(), ranges.end());
   ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
+  return ranges;
+}
+
+std::optional<std::vector<std::pair<FileAddr, FileAddr>>> read_lsda_ranges(Elf* elf) {
+  std::vector<std::pair<FileAddr, FileAddr>> ranges;
+  bool found = false, complete = true;
+  // Only .eh_frame: the unwinder that runs landing pads reads nothing else.
+  for_each_section(elf, [&](Elf_Scn* scn, bool eh_frame) {
+    if (!eh_frame) return true;
+    found = true;
+    return walk_section(
+        elf, scn, true,
+        [&](const FdeView& fde) {
+          if (fde.lsda) ranges.emplace_back(fde.start, fde.end);
+          return true;
+        },
+        &complete);
+  });
+  // No .eh_frame section (section headers stripped, say) says nothing.
+  if (!found || !complete) return std::nullopt;
+  std::sort(ranges.begin(), ranges.end());
   return ranges;
 }
 

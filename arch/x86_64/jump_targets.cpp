@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -61,6 +64,70 @@ std::optional<bool> above_bound(const Scanned& s) {
   return std::nullopt;
 }
 
+// The general-purpose registers an instruction may write: Capstone's list
+// (cs_regs_access), with what Capstone 4 leaves out of it. Checked against
+// Capstone 4.0.2: it lists none of cmpxchg's rax, xlatb's al, enter's rbp
+// and rsp, syscall's rax, rcx and r11; it does list cmpxchg8b/16b's,
+// cpuid's, rdtsc(p)'s, one-operand mul/div/imul's, cwd/cdq/cqo's, the
+// string instructions', xchg's and xadd's, loop's and push/pop's. The
+// known gaps and the instructions a kernel or a trap runs behind (their
+// writes are anyone's) are added here; an instruction the analysis does not
+// classify writes every register.
+uint16_t writes(const Scanned& s) {
+  switch (s.cls) {
+    case InsnClass::Plain:
+    case InsnClass::Nop:
+    case InsnClass::Endbr:
+    case InsnClass::JmpRel:
+    case InsnClass::Jcc:
+    case InsnClass::Loop:
+    case InsnClass::Jrcxz:
+    case InsnClass::CallRel:
+    case InsnClass::CallIndirect:
+    case InsnClass::JmpIndirect:
+    case InsnClass::PushReg:
+    case InsnClass::PushImm:
+    case InsnClass::Pushf:
+    case InsnClass::Ret:
+    case InsnClass::LeaRip:
+      break;
+    default:
+      return 0xffff;
+  }
+  static constexpr std::array<std::string_view, 15> kAll{"syscall", "sysenter", "sysexit", "int",    "int1",
+                                                         "int3",    "into",     "ud2",     "rdmsr",  "rdpmc",
+                                                         "rdpkru",  "rdpid",    "xgetbv",  "rdrand", "rdseed"};
+  // Capstone 4 names a lock or rep prefix in the mnemonic ("lock cmpxchg").
+  std::string_view m = s.d.mnemonic;
+  for (std::string_view prefix : {"lock ", "rep ", "repe ", "repne ", "repz ", "repnz ", "bnd ", "notrack "})
+    if (m.starts_with(prefix)) m.remove_prefix(prefix.size());
+  if (std::find(kAll.begin(), kAll.end(), m) != kAll.end()) return 0xffff;
+  auto bit = [](unsigned n) { return static_cast<uint16_t>(1u << n); };
+  constexpr unsigned rax = 0, rcx = 1, rdx = 2, rbx = 3, rsp = 4, rbp = 5, rsi = 6, rdi = 7;
+  uint16_t out = s.d.gprs_written;
+  // Every register operand of an exchange is written.
+  if (m == "xchg" || m == "xadd" || m.starts_with("cmpxchg"))
+    for (const Operand& op : s.d.operands)
+      if (auto n = family(op)) out |= bit(*n);
+  if (m.starts_with("cmpxchg")) out |= bit(rax) | bit(rdx);
+  if (m == "xlatb" || m == "xlat" || m == "cbw" || m == "cwde" || m == "cdqe" || m == "lahf") out |= bit(rax);
+  if (m == "cwd" || m == "cdq" || m == "cqo") out |= bit(rax) | bit(rdx);
+  if (m == "enter" || m == "leave") out |= bit(rbp) | bit(rsp);
+  if (m == "cpuid") out |= bit(rax) | bit(rbx) | bit(rcx) | bit(rdx);
+  if (m == "rdtsc" || m == "rdtscp") out |= bit(rax) | bit(rcx) | bit(rdx);
+  if ((m == "mul" || m == "div" || m == "imul" || m == "idiv") && s.d.operands.size() == 1)
+    out |= bit(rax) | bit(rdx);
+  if (m == "loop" || m == "loope" || m == "loopne") out |= bit(rcx);
+  // The string instructions (a4-a7, aa-af; movsd and cmpsd are also SSE's names).
+  if (s.d.enc.vex == VexKind::None && s.d.enc.map == OpcodeMap::OneByte &&
+      ((s.d.enc.opcode >= 0xa4 && s.d.enc.opcode <= 0xa7) || (s.d.enc.opcode >= 0xaa && s.d.enc.opcode <= 0xaf)))
+    out |= bit(rax) | bit(rcx) | bit(rsi) | bit(rdi);
+  if (s.cls == InsnClass::PushReg || s.cls == InsnClass::PushImm || s.cls == InsnClass::Pushf ||
+      s.cls == InsnClass::Ret || m == "pop" || m == "popf" || m == "popfq")
+    out |= bit(rsp);
+  return out;
+}
+
 // Instructions the idiom may have between its parts: they write one
 // register, named by their first operand, and nothing else.
 bool writes_only_first_operand(const Scanned& s) {
@@ -71,9 +138,17 @@ bool writes_only_first_operand(const Scanned& s) {
 }
 
 struct Table {
-  uint64_t base = 0;
+  // Empty when the idiom does not show it: the register must then be proven
+  // to hold one table's address on every path to the load (see Flow).
+  std::optional<uint64_t> base;
+  unsigned base_reg = 0;
   uint64_t entries = 0;
   uint64_t first = 0;  // address of the idiom's first instruction
+  // The bound check (cmp index, imm; ja/jae), when there is one: what a
+  // second check on another path to the code right after it must compare.
+  std::optional<Operand> bounded;  // the cmp's first operand
+  uint64_t after_bound = 0;        // the address after the ja/jae
+  uint64_t lea_at = 0;             // the idiom's lea of the base, when it has one
 };
 
 // Whether insns[k] adds a table's entry, just loaded, to the table's base:
@@ -134,6 +209,8 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
   // what it compares, and its index never exceeds it.
   why_not = "whose jump table's bound or base was not found right before it (a cmp and ja, and a lea of the table)";
   std::optional<uint64_t> base, entries;
+  std::optional<Operand> bounded;
+  uint64_t after_bound = 0, lea_at = 0;
   size_t i = k - 2;
   while (i > 0 && k - i < kMaxIdiomLength && !(base && entries)) {
     --i;
@@ -142,9 +219,18 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
     if (!base && d.mnemonic == "lea" && d.operands.size() == 2 && is_reg(d.operands[0], *base_reg) &&
         d.rip_relative()) {
       base = rip_target(d, d.insn.address);
+      lea_at = d.insn.address.value;
       continue;
     }
     if (!entries) {
+      // movzx index, byte [mem]: whatever the memory holds, the index is at
+      // most 255, so the 256 entries from the base are all it can read
+      // (GCC drops the cmp when the case values cover a byte's range).
+      if (d.mnemonic == "movzx" && d.operands.size() == 2 && family(d.operands[0]) == index &&
+          d.operands[0].size >= 4 && d.operands[1].kind == Operand::Kind::Memory && d.operands[1].size == 1) {
+        entries = 256;
+        continue;
+      }
       if (auto ja = above_bound(s)) {
         if (i == 0) return std::nullopt;
         const Decoded& cmp = insns[i - 1].d;
@@ -153,6 +239,8 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
           return std::nullopt;
         const uint64_t bound = static_cast<uint64_t>(cmp.operands[1].value);
         entries = *ja ? bound + 1 : bound;
+        bounded = cmp.operands[0];
+        after_bound = d.insn.address.value + d.insn.length;
         --i;  // the cmp
         continue;
       }
@@ -175,13 +263,13 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
       break;
     }
   }
-  if (entries && !base) base = hoisted(*base_reg);
-  if (!base || !entries) return std::nullopt;
+  if (!entries) return std::nullopt;
+  if (!base) base = hoisted(*base_reg);
   if (*entries > kMaxTableEntries) {
     why_not = fmt::format("whose jump table has {} entries, more than uptrace reads ({})", *entries, kMaxTableEntries);
     return std::nullopt;
   }
-  return Table{*base, *entries, insns[i].d.insn.address.value};
+  return Table{base, *base_reg, *entries, insns[i].d.insn.address.value, bounded, after_bound, lea_at};
 }
 
 // The length of a VEX or EVEX instruction Capstone 4 cannot decode
@@ -285,6 +373,248 @@ std::shared_ptr<const ModuleBranches> module_branches(const Decoder& decoder, co
   return out;
 }
 
+// A switch's cases: the targets of its table's first `entries` entries,
+// each relative to the table; nullopt when the table cannot be read.
+std::optional<std::vector<uint64_t>> read_cases(const ImageReader& image, uint64_t base, uint64_t entries) {
+  std::vector<uint8_t> bytes(entries * 4);
+  if (!image.read(RuntimeAddr(base), bytes)) return std::nullopt;
+  std::vector<uint64_t> cases;
+  cases.reserve(entries);
+  for (uint64_t i = 0; i < entries; ++i) {
+    int32_t rel = 0;
+    for (int b = 3; b >= 0; --b) rel = static_cast<int32_t>(static_cast<uint32_t>(rel) << 8 | bytes[4 * i + b]);
+    cases.push_back(base + static_cast<uint64_t>(static_cast<int64_t>(rel)));
+  }
+  return cases;
+}
+
+struct Loc {
+  const Part* part = nullptr;
+  size_t i = 0;
+  const Scanned& insn() const { return part->insns[i]; }
+  uint64_t at() const { return part->insns[i].d.insn.address.value; }
+};
+
+// Registers a call may change (the System V ABI's caller-saved ones); the
+// others a callee restores, which the compiled code itself relies on.
+constexpr uint16_t kCallerSaved = 0x0fc7;  // rax rcx rdx rsi rdi r8-r11
+
+bool falls_through(const Scanned& s) {
+  return s.cls != InsnClass::JmpRel && s.cls != InsnClass::JmpIndirect && s.cls != InsnClass::Ret;
+}
+
+// The control flow of a function and its parts, as far as a proof that a
+// register holds one value on every path needs it: each instruction's
+// predecessors are the one before it (when that falls through), the direct
+// branches to it, and the cases of the switches whose tables are known or
+// assumed (an assumption each switch's own proof then discharges, by
+// induction over the loads run: the first wrong base would need a path the
+// walk did not see). Anything else that may enter an instruction (the
+// function's entry, a branch from another function, an address the module
+// stores or the function takes, which an indirect jump could go to)
+// refuses; so an instruction with no predecessor is never run (alignment
+// padding). Landing pads are the caller's to exclude.
+class Flow {
+ public:
+  Flow(const std::vector<Part>& parts, const ImageReader& image, const ModuleBranches& module) : image_(image) {
+    for (const Part& part : parts) {
+      for (size_t i = 0; i < part.insns.size(); ++i) at_[part.insns[i].d.insn.address.value] = {&part, i};
+      if (!part.insns.empty()) {
+        const Decoded& last = part.insns.back().d;
+        ranges_.emplace_back(part.start.value, last.insn.address.value + last.insn.length);
+      }
+    }
+    for (const Part& part : parts)
+      for (size_t i = 0; i < part.insns.size(); ++i) {
+        const Scanned& s = part.insns[i];
+        if (is_direct_branch(s.cls)) {
+          const uint64_t to = relative_branch_target(s.d);
+          if (within(to) && !at_.count(to)) misaligned_ = to;
+          branches_.emplace(to, Loc{&part, i});
+        }
+        if (s.d.mnemonic == "lea" && s.d.rip_relative()) taken_.insert(rip_target(s.d, s.d.insn.address));
+      }
+    for (const auto& [to, from] : module)
+      if (within(to) && !within(from)) outside_.insert(to);
+    entry_ = parts.empty() || parts[0].insns.empty() ? 0 : parts[0].insns[0].d.insn.address.value;
+  }
+
+  void add_cases(const Loc& jmp, const std::vector<uint64_t>& cases) {
+    for (uint64_t to : cases) {
+      if (within(to) && !at_.count(to)) misaligned_ = to;
+      cases_.emplace(to, jmp);
+    }
+  }
+
+  // Why `reg` may not hold `table` when load runs, or "" when it holds it
+  // on every path: each path back from load meets `lea reg, [rip + table]`
+  // before anything else writes reg.
+  std::string holds(const Loc& load, unsigned reg, uint64_t table) const {
+    if (misaligned_)
+      return fmt::format("a branch or case lands at {:#x}, not where an instruction starts", *misaligned_);
+    constexpr size_t kMaxWalk = 20000;
+    std::vector<Loc> work{load};
+    std::set<uint64_t> seen{load.at()};
+    while (!work.empty()) {
+      const Loc x = work.back();
+      work.pop_back();
+      const uint64_t a = x.at();
+      if (a == entry_) return "the function's entry reaches it";
+      if (outside_.count(a)) return fmt::format("a branch from elsewhere in the module lands at {}", x.part->where(a));
+      if (taken_.count(a) || image_.pointer_into(RuntimeAddr(a - 1), RuntimeAddr(a + 1)) != false)
+        return fmt::format("an indirect jump may enter at {}, whose address is taken or stored", x.part->where(a));
+      std::vector<Loc> preds;
+      if (x.i > 0) {
+        const Loc before{x.part, x.i - 1};
+        const Decoded& b = before.insn().d;
+        if (b.insn.address.value + b.insn.length != a)
+          return fmt::format("the code before {} cannot be decoded", x.part->where(a));
+        if (falls_through(before.insn())) preds.push_back(before);
+      }
+      for (auto [it, end] = branches_.equal_range(a); it != end; ++it) preds.push_back(it->second);
+      for (auto [it, end] = cases_.equal_range(a); it != end; ++it) preds.push_back(it->second);
+      // None: padding between blocks, or code after a call that does not
+      // return; every way in has been looked for above.
+      for (const Loc& p : preds) {
+        const Scanned& s = p.insn();
+        if (writes(s) >> reg & 1) {
+          if (s.d.mnemonic == "lea" && s.d.operands.size() == 2 && is_reg(s.d.operands[0], reg) && s.d.rip_relative() &&
+              rip_target(s.d, s.d.insn.address) == table)
+            continue;  // this path loads the table
+          return fmt::format("{} is written at {}", gpr_name(reg), p.part->where(p.at()));
+        }
+        if ((s.cls == InsnClass::CallRel || s.cls == InsnClass::CallIndirect) && (kCallerSaved >> reg & 1))
+          return fmt::format("the call at {} may change {}", p.part->where(p.at()), gpr_name(reg));
+        if (seen.insert(p.at()).second) {
+          if (seen.size() > kMaxWalk) return "its paths are too many to follow";
+          work.push_back(p);
+        }
+      }
+    }
+    return {};
+  }
+
+ private:
+  bool within(uint64_t at) const {
+    return std::any_of(ranges_.begin(), ranges_.end(), [&](const auto& r) { return at >= r.first && at < r.second; });
+  }
+
+  const ImageReader& image_;
+  std::map<uint64_t, Loc> at_;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges_;
+  std::multimap<uint64_t, Loc> branches_, cases_;
+  std::set<uint64_t> taken_, outside_;
+  std::optional<uint64_t> misaligned_;
+  uint64_t entry_ = 0;
+};
+
+// How far back from an indirect jump, and over how many paths in all, the
+// walk for a table its target is computed from looks.
+constexpr size_t kMaxTableWalkDepth = 24;
+constexpr size_t kMaxTableWalkStates = 4096;
+
+// Whether the target of the indirect jump at `jmp` may be computed from a
+// table: on some path back from it (through fall-through and the parts'
+// direct branches, up to kMaxTableWalkDepth instructions), a value loaded
+// from memory reaches the jump's register through arithmetic (an add, sub,
+// lea, or anything else that writes it from other registers): a relative
+// jump table (`movsxd r, [t + i*4]; add r, base; jmp r`, in any order and
+// with anything in between) or a computed goto's label table. Its targets
+// are then no relocation's value nor any lea's, so the relocation argument
+// does not cover them. Returns the load's place, or nullopt when no path
+// shows one. A jump through memory (`jmp [t + i*8]`) or a register loaded
+// and jumped to unchanged is not one: those go to stored addresses.
+std::optional<Loc> computed_from_table(const Loc& jmp, const std::multimap<uint64_t, Loc>& branches) {
+  const Decoded& j = jmp.insn().d;
+  if (j.operands.size() != 1) return std::nullopt;
+  const Operand& target = j.operands[0];
+  uint16_t start = 0;
+  if (target.kind == Operand::Kind::Register) {
+    const auto n = gpr_number(target.reg);
+    if (!n) return std::nullopt;
+    start = static_cast<uint16_t>(1u << *n);
+  } else if (target.kind == Operand::Kind::Memory) {
+    return std::nullopt;  // an address stored in memory
+  }
+  auto gpr_bit = [](const std::string& name) -> uint16_t {
+    const auto n = gpr_number(name);
+    return n ? static_cast<uint16_t>(1u << *n) : 0;
+  };
+  auto address_regs = [&](const Operand& op) -> uint16_t {
+    return op.kind == Operand::Kind::Memory ? static_cast<uint16_t>(gpr_bit(op.reg) | gpr_bit(op.index)) : 0;
+  };
+  struct State {
+    Loc at;  // the instruction before which `tracked` flow into the target
+    uint16_t tracked;
+    bool computed;  // arithmetic is applied on the way to the jump
+    size_t depth;
+  };
+  std::deque<State> work;  // breadth first: each state first seen at its least depth
+  std::set<std::tuple<uint64_t, uint16_t, bool>> seen;
+  auto push_preds = [&](const State& st) {
+    if (st.depth >= kMaxTableWalkDepth || st.tracked == 0) return;
+    const uint64_t a = st.at.at();
+    auto add = [&](const Loc& p) {
+      if (seen.size() > kMaxTableWalkStates) return;
+      if (seen.emplace(p.at(), st.tracked, st.computed).second) work.push_back({p, st.tracked, st.computed, st.depth + 1});
+    };
+    if (st.at.i > 0) {
+      const Loc before{st.at.part, st.at.i - 1};
+      const Decoded& b = before.insn().d;
+      if (b.insn.address.value + b.insn.length == a && falls_through(before.insn())) add(before);
+    }
+    for (auto [it, end] = branches.equal_range(a); it != end; ++it) add(it->second);
+  };
+  push_preds({jmp, start, false, 0});
+  while (!work.empty()) {
+    State st = work.front();
+    work.pop_front();
+    const Scanned& s = st.at.insn();
+    const Decoded& d = s.d;
+    const uint16_t written = writes(s);
+    if (!(written & st.tracked)) {
+      push_preds(st);
+      continue;
+    }
+    const Operand* dst = d.operands.empty() ? nullptr : &d.operands[0];
+    const uint16_t dst_bit = dst && dst->kind == Operand::Kind::Register ? gpr_bit(dst->reg) : 0;
+    const std::string& m = d.mnemonic;
+    const bool load = (m == "mov" || m == "movsxd" || m == "movsx" || m == "movzx") && d.operands.size() == 2 &&
+                      dst_bit && d.operands[1].kind == Operand::Kind::Memory;
+    if (load) {
+      if (st.computed) return st.at;
+      st.tracked &= static_cast<uint16_t>(~dst_bit);  // a stored address, jumped to unchanged
+    } else if ((m == "mov" || m == "movsxd" || m == "movsx" || m == "movzx") && d.operands.size() == 2 && dst_bit &&
+               d.operands[1].kind == Operand::Kind::Register && written == dst_bit) {
+      st.tracked = static_cast<uint16_t>((st.tracked & ~dst_bit) | gpr_bit(d.operands[1].reg));
+      if (m != "mov") st.computed = true;
+    } else if (m == "lea" && d.operands.size() == 2 && dst_bit && written == dst_bit) {
+      st.tracked &= static_cast<uint16_t>(~dst_bit);
+      if (!d.rip_relative()) {
+        st.tracked |= address_regs(d.operands[1]);
+        st.computed = true;
+      }
+    } else if ((m == "xor" || m == "sub") && d.operands.size() == 2 && dst_bit &&
+               d.operands[1].kind == Operand::Kind::Register && d.operands[1].reg == dst->reg) {
+      st.tracked &= static_cast<uint16_t>(~dst_bit);  // zeroed
+    } else if (s.cls == InsnClass::CallRel || s.cls == InsnClass::CallIndirect) {
+      st.tracked &= static_cast<uint16_t>(~written);  // a returned value: stored somewhere
+    } else {
+      const bool sum = m == "add" || m == "sub" || m == "adc" || m == "sbb";
+      // An add of memory is a table's entry added as it is loaded.
+      if (sum && d.operands.size() == 2 && d.operands[1].kind == Operand::Kind::Memory) return st.at;
+      // Anything else computes what it writes from what it reads (over-
+      // approximated by what it accesses). Only a sum makes a stored value
+      // another address: a pointer demangled (ror, xor) is still one taken
+      // somewhere.
+      st.tracked |= static_cast<uint16_t>(d.gprs_accessed & ~(1u << 4));  // but rsp
+      if (sum) st.computed = true;
+    }
+    push_preds(st);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t lo, uint64_t hi) {
@@ -342,7 +672,7 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
     std::optional<uint64_t> table;
     for (const Part& part : parts)
       for (const Scanned& s : part.insns) {
-        if (!(s.d.gprs_written >> reg & 1)) continue;
+        if (!(writes(s) >> reg & 1)) continue;
         if (s.d.mnemonic == "pop" && s.d.operands.size() == 1 && is_reg(s.d.operands[0], reg)) continue;
         if (s.d.mnemonic != "lea" || s.d.operands.size() != 2 || !is_reg(s.d.operands[0], reg) || !s.d.rip_relative())
           return std::nullopt;
@@ -352,8 +682,17 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
       }
     return table;
   };
-  std::set<uint64_t> proven_sums;  // table-entry additions that are a proven switch's
+  struct Switch {
+    Loc jmp;
+    Table table;
+    std::vector<uint64_t> cases;  // read once the base is known
+  };
+  std::vector<Switch> switches;
   std::optional<std::pair<const Part*, uint64_t>> other_jump;
+  std::multimap<uint64_t, Loc> branches;  // the parts' direct branches, by target
+  for (const Part& part : parts)
+    for (size_t i = 0; i < part.insns.size(); ++i)
+      if (is_direct_branch(part.insns[i].cls)) branches.emplace(relative_branch_target(part.insns[i].d), Loc{&part, i});
   for (const Part& part : parts)
     for (size_t k = 0; k < part.insns.size(); ++k) {
       if (part.insns[k].cls != InsnClass::JmpIndirect) continue;
@@ -363,29 +702,185 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
       };
       auto table = switch_table(part.insns, k, why_not, hoisted);
       if (!table && why_not.empty()) {
+        // A target computed from a table no switch idiom bounds (a computed
+        // goto's, or a switch in another shape) may be anywhere.
+        if (auto load = computed_from_table(Loc{&part, k}, branches))
+          return fmt::format("an indirect jump at {} computes its target from a table uptrace cannot bound (loaded at "
+                             "{})",
+                             part.where(at), load->part->where(load->at()));
         if (!other_jump) other_jump = {&part, at};
         continue;
       }
       if (!table) return unknown(why_not);
-      // A branch into the idiom after its start could arrive with another
-      // index or base, unbounded.
-      if (auto t = targets.upper_bound(table->first); t != targets.end() && *t <= at)
+      if (!ctx.image) return unknown("whose jump table cannot be read (the module's bytes are not known)");
+      Switch sw{{&part, k}, *table, {}};
+      if (table->base) {
+        auto cases = read_cases(*ctx.image, *table->base, table->entries);
+        if (!cases) return unknown(fmt::format("whose jump table at {:#x} cannot be read", *table->base));
+        sw.cases = std::move(*cases);
+      }
+      switches.push_back(std::move(sw));
+    }
+
+  // Bases loaded in an earlier block (before a loop, in a dominating
+  // block): each must be proven on every path to its load, all at once,
+  // since each one's cases are paths of the others.
+  std::vector<Switch*> pending;
+  for (Switch& sw : switches)
+    if (!sw.table.base) pending.push_back(&sw);
+  if (!pending.empty()) {
+    auto unknown = [&](const Switch& sw, const std::string& why) {
+      return fmt::format("the function has an indirect jump at {} whose jump table's base is not loaded right before "
+                         "it, and {}",
+                         sw.jmp.part->where(sw.jmp.at()), why);
+    };
+    // The unwinder enters a landing pad with only the callee-saved
+    // registers of the call that threw: paths no branch shows.
+    std::vector<std::pair<RuntimeAddr, size_t>> extents{{ctx.function_start, ctx.function_code.size()}};
+    for (const CodePart& p : ctx.other_parts) extents.emplace_back(p.start, p.code.size());
+    for (const auto& [start, size] : extents) {
+      const auto pads = ctx.image->landing_pads_in(start, start + size);
+      if (!pads) return unknown(*pending[0], "whether the function has landing pads is not known");
+      if (*pads) return unknown(*pending[0], "the function has landing pads, which the unwinder enters unseen");
+    }
+    // The candidate tables: what a rip-relative lea of the base register loads.
+    std::vector<std::vector<uint64_t>> candidates;
+    // The nearest lea before the switch first: most likely the one, whose
+    // failure is then the one worth reporting.
+    for (Switch* sw : pending) {
+      std::vector<uint64_t> found;
+      for (const Part& part : parts)
+        for (const Scanned& s : part.insns)
+          if (s.d.mnemonic == "lea" && s.d.operands.size() == 2 && is_reg(s.d.operands[0], sw->table.base_reg) &&
+              s.d.rip_relative()) {
+            const uint64_t t = rip_target(s.d, s.d.insn.address);
+            if (&part == sw->jmp.part && s.d.insn.address.value < sw->jmp.at()) {
+              std::erase(found, t);
+              found.insert(found.begin(), t);
+            } else if (std::find(found.begin(), found.end(), t) == found.end()) {
+              found.push_back(t);
+            }
+          }
+      if (found.empty()) return unknown(*sw, fmt::format("no lea in the function loads {}", gpr_name(sw->table.base_reg)));
+      candidates.push_back(std::move(found));
+    }
+    auto module = module_branches(decoder, *ctx.image);
+    // Each combination of candidates, a few at most; the first that holds
+    // on every path is the only one that can.
+    constexpr size_t kMaxCombinations = 16;
+    std::vector<size_t> pick(pending.size(), 0);
+    std::string why;
+    for (size_t round = 0; round < kMaxCombinations; ++round) {
+      Flow flow(parts, *ctx.image, *module);
+      for (const Switch& sw : switches)
+        if (sw.table.base) flow.add_cases(sw.jmp, sw.cases);
+      std::vector<std::vector<uint64_t>> assumed(pending.size());
+      bool readable = true;
+      for (size_t j = 0; j < pending.size() && readable; ++j) {
+        auto cases = read_cases(*ctx.image, candidates[j][pick[j]], pending[j]->table.entries);
+        if (!cases) {
+          if (why.empty())
+            why = unknown(*pending[j], fmt::format("its table at {:#x} cannot be read", candidates[j][pick[j]]));
+          readable = false;
+          break;
+        }
+        assumed[j] = std::move(*cases);
+        flow.add_cases(pending[j]->jmp, assumed[j]);
+      }
+      bool all = readable;
+      for (size_t j = 0; j < pending.size() && all; ++j) {
+        const Switch& sw = *pending[j];
+        const Loc load{sw.jmp.part, sw.jmp.i - 2};
+        if (auto no = flow.holds(load, sw.table.base_reg, candidates[j][pick[j]]); !no.empty()) {
+          if (why.empty())  // the first combination's reason: the others' are less likely ones
+            why = unknown(sw, fmt::format("{} may not hold the table's address there: {}", gpr_name(sw.table.base_reg), no));
+          all = false;
+        }
+      }
+      if (all) {
+        for (size_t j = 0; j < pending.size(); ++j) {
+          pending[j]->table.base = candidates[j][pick[j]];
+          pending[j]->cases = std::move(assumed[j]);
+        }
+        break;
+      }
+      // The next combination, odometer-wise.
+      size_t j = 0;
+      while (j < pick.size() && ++pick[j] == candidates[j].size()) pick[j++] = 0;
+      if (j == pick.size()) break;
+    }
+    if (!pending[0]->table.base) return why;
+  }
+
+  // Every switch's cases; none may land inside, nor past a switch's bound
+  // check into its idiom (where it could arrive with another index or base).
+  std::set<uint64_t> proven_sums;  // table-entry additions that are a proven switch's
+  std::set<uint64_t> cases;
+  for (const Switch& sw : switches) cases.insert(sw.cases.begin(), sw.cases.end());
+  // A branch to right after the bound check is harmless when it is a jbe
+  // or jb whose own cmp checks the same operand against no larger bound
+  // (GCC repeats the check on a second path into the switch, as iconv's),
+  // nothing else enters between that cmp and its branch, and the base is
+  // loaded after the branch lands (or is proven on every path).
+  const auto module = ctx.image ? module_branches(decoder, *ctx.image) : std::make_shared<const ModuleBranches>();
+  auto in_parts = [&](uint64_t at) {
+    if (at >= ctx.function_start.value && at - ctx.function_start.value < ctx.function_code.size()) return true;
+    return std::any_of(ctx.other_parts.begin(), ctx.other_parts.end(),
+                       [&](const CodePart& p) { return at >= p.start.value && at - p.start.value < p.code.size(); });
+  };
+  // The first branch from outside the function and its parts that lands in (lo, hi].
+  auto from_outside = [&](uint64_t lo, uint64_t hi) -> std::optional<std::pair<uint64_t, uint64_t>> {
+    for (auto t = std::upper_bound(module->begin(), module->end(), std::pair{lo, UINT64_MAX});
+         t != module->end() && t->first <= hi; ++t)
+      if (!in_parts(t->second)) return *t;
+    return std::nullopt;
+  };
+  auto checked_again = [&](const Table& table, uint64_t t) {
+    if (!table.bounded || t != table.after_bound || (table.lea_at && table.lea_at < t)) return false;
+    bool any = false;
+    for (const Part& p : parts)
+      for (size_t k = 0; k < p.insns.size(); ++k) {
+        const Scanned& s = p.insns[k];
+        if (!is_direct_branch(s.cls) || relative_branch_target(s.d) != t) continue;
+        // The first instruction of a part has no cmp before it.
+        if (k == 0) return false;
+        const uint8_t cc = s.d.enc.opcode & 0x0f;
+        const Decoded& cmp = p.insns[k - 1].d;
+        if (s.cls != InsnClass::Jcc || (cc != 0x6 && cc != 0x2) || cmp.mnemonic != "cmp" ||
+            cmp.insn.address.value + cmp.insn.length != s.d.insn.address.value ||
+            cmp.operands.size() != 2 || cmp.operands[0].kind != Operand::Kind::Register ||
+            cmp.operands[0].reg != table.bounded->reg || cmp.operands[0].size != table.bounded->size ||
+            cmp.operands[1].kind != Operand::Kind::Immediate || cmp.operands[1].value < 0 ||
+            static_cast<uint64_t>(cmp.operands[1].value) + (cc == 0x6 ? 1 : 0) > table.entries ||
+            targets.count(s.d.insn.address.value) || cases.count(s.d.insn.address.value) ||
+            from_outside(s.d.insn.address.value - 1, s.d.insn.address.value))
+          return false;
+        any = true;
+      }
+    return any;
+  };
+  for (const Switch& sw : switches) {
+    const Part& part = *sw.jmp.part;
+    const uint64_t at = sw.jmp.at();
+    auto unknown = [&](const std::string& why) {
+      return fmt::format("the function has an indirect jump at {} {}", part.where(at), why);
+    };
+    for (size_t i = 0; i < sw.cases.size(); ++i)
+      if (inside(sw.cases[i]))
+        return fmt::format("case {} of the switch at {} lands inside the bytes a jump would overwrite", i,
+                           part.where(at));
+    for (auto t = targets.upper_bound(sw.table.first); t != targets.end() && *t <= at; ++t)
+      if (!checked_again(sw.table, *t))
         return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch lands at {})",
                                    part.where(*t)));
-      if (!ctx.image) return unknown("whose jump table cannot be read (the module's bytes are not known)");
-      std::vector<uint8_t> entries(table->entries * 4);
-      if (!ctx.image->read(RuntimeAddr(table->base), entries))
-        return unknown(fmt::format("whose jump table at {:#x} cannot be read", table->base));
-      for (uint64_t i = 0; i < table->entries; ++i) {
-        int32_t rel = 0;
-        for (int b = 3; b >= 0; --b) rel = static_cast<int32_t>(static_cast<uint32_t>(rel) << 8 | entries[4 * i + b]);
-        const uint64_t target = table->base + static_cast<uint64_t>(static_cast<int64_t>(rel));
-        if (inside(target))
-          return fmt::format("case {} of the switch at {} lands inside the bytes a jump would overwrite", i,
-                             part.where(at));
-      }
-      proven_sums.insert(part.insns[k - 1].d.insn.address.value);
-    }
+    if (auto t = cases.upper_bound(sw.table.first); t != cases.end() && *t <= at)
+      return unknown(fmt::format("whose jump table's bound check can be bypassed (a switch's case lands at {})",
+                                 part.where(*t)));
+    if (auto t = from_outside(sw.table.first, at))
+      return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch at {:#x} lands at {})",
+                                 t->second, part.where(t->first)));
+    proven_sums.insert(part.insns[sw.jmp.i - 1].d.insn.address.value);
+  }
   if (!other_jump) return {};
   const auto& [jump_part, jump_at] = *other_jump;
   auto unknown = [&](const std::string& why) {

@@ -5,8 +5,10 @@
 // 1..N-1. Direct branches say where they go. An indirect jump is accepted
 // only when its targets are proven: a switch's jump table (GCC's and
 // clang's PIC idiom `lea base; movsxd r, [base + idx*4]; add r, base;
-// jmp r`, bounded by the `cmp idx, imm; ja/jae` right before it, as objtool
-// and BOLT read them) has each entry read from the module's file; any other
+// jmp r`, bounded by the `cmp idx, imm; ja/jae` right before it or by a
+// movzx of a byte, as objtool and BOLT read them) has each entry read from
+// the module's file, its base proven over every path to the load when the
+// lea is in an earlier block; any other
 // indirect jump (a tail call through a pointer, a computed goto) reaches
 // only code addresses something stored or took, and in a position-
 // independent module each of those is a relocation's value, a rip-relative

@@ -128,6 +128,8 @@ TEST_CASE("jump: a call, a jcc, a ret or jmp before padding, and a switch in the
       {"js_ret_nop", "5 bytes at the site (1 of them padding after the function)"},
       {"js_tail", "5 bytes at the site (1 of them padding after the function)"},
       {"js_switch", "runs 2 displaced instructions and jumps back to "},
+      // Its table base loaded before its loop, proven over the function's paths.
+      {"js_loop_switch", "runs 2 displaced instructions and jumps back to "},
   };
   std::vector<std::string> args{"-q", "-c", "--mode", "jump", "-o", temp_path("counts")};
   const std::string out = args.back();

@@ -94,6 +94,39 @@ js_switch_table:
         .text
 END(js_switch)
 
+/* A switch in a loop whose table base is loaded once, before the loop,
+ * while rdx is written again on the way out: neither the idiom nor the
+ * function's only write of rdx shows the base, a walk over the paths
+ * does. The jmp overwrites mov and lea (10 bytes).
+ * rax: 1 per step of rdi down to 0, or + 10 and out once rdi & 3 is 3 */
+FUNC(js_loop_switch)
+        mov     rcx, rdi
+        lea     rdx, [rip + js_loop_switch_table]
+        xor     eax, eax
+        and     ecx, 3
+        test    rdi, rdi
+1:      cmp     ecx, 3
+        ja      9f
+        movsxd  rcx, dword ptr [rdx + rcx*4]
+        add     rcx, rdx
+        jmp     rcx
+2:      add     rax, 1
+        sub     rdi, 1
+        jle     9f
+        mov     rcx, rdi
+        and     ecx, 3
+        jmp     1b
+3:      add     rax, 10
+9:      xor     edx, edx
+        ret
+        .section .rodata
+        .p2align 2
+js_loop_switch_table:
+        .long 2b - js_loop_switch_table, 2b - js_loop_switch_table, 2b - js_loop_switch_table
+        .long 3b - js_loop_switch_table
+        .text
+END(js_loop_switch)
+
 /* Enters js_entered's middle, as glibc's __mempcpy_*_unaligned_erms enters
  * __memmove_*_unaligned_erms: a jump at js_entered must refuse.
  * rax = rdi + 100 */

@@ -12,6 +12,7 @@ long js_ret_short(long);
 long js_ret_nop(long);
 long js_tail(long);
 long js_switch(long);
+long js_loop_switch(long);
 long js_enters(long);
 long js_entered(long);
 
@@ -21,6 +22,12 @@ static long model_ret_short(long x) { return (long)(unsigned)x; }
 static long model_ret_nop(long x) { return (long)(unsigned)(x + 1); }
 static long model_tail(long x) { return (long)(unsigned)x * 3; }
 static long model_switch(long x) { return x >= 0 && x <= 3 ? 10 * (x + 1) : -1; }
+static long model_loop_switch(long x) {
+  for (long r = 0;; x--) {
+    if ((x & 3) == 3) return r + 10;
+    if (++r, x - 1 <= 0) return r;
+  }
+}
 static long model_enters(long x) { return (long)(unsigned)(x + 100); }
 static long model_entered(long x) { return (long)(unsigned)(x + 1); }
 
@@ -36,6 +43,7 @@ int main(int argc, char **argv) {
       {"js_call", js_call, model_call},          {"js_jcc", js_jcc, model_jcc},
       {"js_ret_short", js_ret_short, model_ret_short}, {"js_ret_nop", js_ret_nop, model_ret_nop},
       {"js_tail", js_tail, model_tail},          {"js_switch", js_switch, model_switch},
+      {"js_loop_switch", js_loop_switch, model_loop_switch},
       {"js_enters", js_enters, model_enters},    {"js_entered", js_entered, model_entered},
   };
   long mismatches = 0;

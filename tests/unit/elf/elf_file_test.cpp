@@ -355,6 +355,19 @@ TEST_CASE("a stripped library has only .dynsym, and .eh_frame still bounds its c
   }
 }
 
+TEST_CASE("code with landing pads is known from its .eh_frame entry's LSDA", "[elf]") {
+  auto cxx = ElfFile::open(elftest::fixture("libelffix_lambda.so"));
+  const Function& with = only(*cxx, "with_cleanup");
+  const Function& without = only(*cxx, "without_cleanup");
+  CHECK(cxx->may_have_landing_pads(with.addr, with.addr + with.size) == true);
+  CHECK(cxx->may_have_landing_pads(with.addr + with.size - 1, with.addr + with.size) == true);
+  CHECK(cxx->may_have_landing_pads(without.addr, without.addr + without.size) == false);
+  // C code built without -fexceptions has none at all.
+  auto c = ElfFile::open(elftest::fixture("libelffix.so"));
+  const Function& f = only(*c, "lib_static");
+  CHECK(c->may_have_landing_pads(f.addr, f.addr + f.size) == false);
+}
+
 TEST_CASE("ppc64 ELFv2 functions enter at the local entry point", "[elf]") {
   // A copy of the assembly fixture relabelled as ppc64: only the ELF header
   // and the st_other bits the local entry lives in change.

@@ -59,7 +59,9 @@ class FakeImage final : public ImageReader {
     for (const auto& [at, code] : code_) out.push_back({RuntimeAddr(at), code});
     return out;
   }
+  std::optional<bool> landing_pads_in(RuntimeAddr, RuntimeAddr) const override { return landing_pads; }
   bool position_independent = true;
+  std::optional<bool> landing_pads;               // unknown unless a test says
   std::vector<std::pair<uint64_t, Bytes>> code_;  // the module's functions
 
  private:
@@ -398,6 +400,42 @@ TEST_CASE("x86_64 jump: a switch's jump table is read, bounded by its cmp and ja
         "branch lands at +0xf)");
 }
 
+TEST_CASE("x86_64 jump: a second bound check on another path into the switch", "[arch][x86_64]") {
+  // kSwitch with a second way in, as iconv's: +0x18 83 f8 03  cmp eax, 3 ; +0x1b 76 eb  jbe +0x8
+  // (right after the first check's ja, before the lea); the cases at +0x1d..+0x20.
+  Bytes twice(kSwitch.begin(), kSwitch.begin() + 0x18);
+  for (uint8_t b : {0x83, 0xf8, 0x03, 0x76, 0xeb, 0xc3, 0xc3, 0xc3, 0xc3}) twice.push_back(b);
+  FakeImage cases = table({0x1d, 0x1e, 0x1f, 0x20});
+  SiteAnalysis a = analyze_jump(twice, 0, {}, {{}, {}, &cases});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  const std::string bypassed =
+      "cannot jump: the function has an indirect jump at +0x16 whose jump table's bound check can be bypassed (a "
+      "branch lands at +0x8)";
+  // A larger bound on the second path (cmp eax, 4) lets index 4 past: one entry more than read.
+  Bytes looser = twice;
+  looser[0x1a] = 0x04;
+  CHECK(analyze_jump(looser, 0, {}, {{}, {}, &cases}).refusal == bypassed);
+  // Another register compared (83 f9 03  cmp ecx, 3).
+  Bytes other = twice;
+  other[0x19] = 0xf9;
+  CHECK(analyze_jump(other, 0, {}, {{}, {}, &cases}).refusal == bypassed);
+  // Taken when above (73 eb  jae), not when below.
+  Bytes above = twice;
+  above[0x1b] = 0x73;
+  CHECK(analyze_jump(above, 0, {}, {{}, {}, &cases}).refusal == bypassed);
+  // Landing past the lea (76 f2  jbe +0xf, the movsxd): rdx would not be loaded on that path.
+  Bytes past = twice;
+  past[0x1c] = 0xf2;
+  CHECK(analyze_jump(past, 0, {}, {{}, {}, &cases}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x16 whose jump table's bound check can be bypassed (a "
+        "branch lands at +0xf)");
+  // A .cold part whose first instruction jumps there (e9 03 c0 ff ff  jmp site + 8): no cmp before it, even
+  // with the second check still in place.
+  Beyond cold{{}, {{0x405000, {0xe9, 0x03, 0xc0, 0xff, 0xff}}}, &cases};
+  CHECK(analyze_jump(twice, 0, {}, cold).refusal == bypassed);
+}
+
 TEST_CASE("x86_64 jump: records at most four register values", "[arch][x86_64]") {
   const Bytes function{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0xc3};
   CHECK(analyze_jump(function, 0, {1, 2, 3, 4}).plan != nullptr);
@@ -435,8 +473,8 @@ TEST_CASE("x86_64 jump: another indirect jump is accepted when no stored or take
   // base with no bound in sight, then jumped to later
   const Bytes sum{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0x90, 0xff, 0xe0};
   CHECK(analyze_jump(sum, 0, {}, {{}, {}, &clean}).refusal ==
-        "cannot jump: the function has an indirect jump at +0xe whose targets are unknown: a table entry is added to "
-        "its base at +0xa, a switch uptrace cannot bound");
+        "cannot jump: an indirect jump at +0xe computes its target from a table uptrace cannot bound (loaded at "
+        "+0x6)");
 }
 
 TEST_CASE("x86_64 jump: AVX-512 and mask instructions Capstone 4 cannot decode are stepped over", "[arch][x86_64]") {
@@ -511,7 +549,203 @@ TEST_CASE("x86_64 jump: a switch whose table base was loaded once, earlier in th
   Bytes other = hoisted;
   other[0x19] = 0x31;
   other[0x1a] = 0xd2;
+  // Then only a walk over the function's paths can show rdx holds the table, which the unwinder's
+  // unseen way in (a landing pad) would defeat; here nothing says whether there is one.
   CHECK(analyze_jump(other, 0, {}, {{}, {}, &good}).refusal ==
-        "cannot jump: the function has an indirect jump at +0x17 whose jump table's bound or base was not found right "
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and whether the function has landing pads is not known");
+}
+
+namespace {
+// A switch in a loop whose table base GCC loads once, before the loop,
+// while a case writes the register on its way out (so the base is not
+// the function's only value of it):
+//   +0x00  48 89 f8              mov rax, rdi                               <- site
+//   +0x03  48 8d 15 f6 00 00 00  lea rdx, [rip + 0xf6]   (the table, at +0x100)
+//   +0x0a  53                    push rbx
+//   +0x0b  83 f8 03              cmp eax, 3                                 <- loop head
+//   +0x0e  77 0d                 ja +0x1d
+//   +0x10  48 63 04 82           movsxd rax, dword [rdx + rax*4]
+//   +0x14  48 01 d0              add rax, rdx
+//   +0x17  ff e0                 jmp rax
+//   +0x19  31 c0                 xor eax, eax                               (case: loop again)
+//   +0x1b  eb ee                 jmp +0x0b
+//   +0x1d  31 d2                 xor edx, edx                               (case and default: leave)
+//   +0x1f  5b c3                 pop rbx; ret
+const Bytes kLoopSwitch{0x48, 0x89, 0xf8, 0x48, 0x8d, 0x15, 0xf6, 0x00, 0x00, 0x00, 0x53, 0x83, 0xf8, 0x03, 0x77, 0x0d,
+                        0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0xff, 0xe0, 0x31, 0xc0, 0xeb, 0xee, 0x31, 0xd2, 0x5b,
+                        0xc3};
+
+FakeImage loop_table(std::initializer_list<uint64_t> case_offsets) {
+  FakeImage image = table(case_offsets);
+  image.landing_pads = false;
+  return image;
+}
+}  // namespace
+
+TEST_CASE("x86_64 jump: a switch whose base is loaded before its loop holds it on every path", "[arch][x86_64]") {
+  FakeImage good = loop_table({0x19, 0x1d, 0x19, 0x1d});
+  SiteAnalysis a = analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  // The table read through the proven base still decides: case 2 at +0x3 (the lea), inside the 10
+  // bytes (mov, lea) the jump overwrites. (At +0x4, in the lea's middle, the walk refuses first.)
+  FakeImage bad = loop_table({0x19, 0x1d, 0x03, 0x1d});
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &bad}).refusal ==
+        "cannot jump: case 2 of the switch at +0x17 lands inside the bytes a jump would overwrite");
+  // The looping case writes rdx (31 d2 for 31 c0): one path reaches the load with another value.
+  Bytes clobbered = kLoopSwitch;
+  clobbered[0x1a] = 0xd2;
+  CHECK(analyze_jump(clobbered, 0, {}, {{}, {}, &good}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and rdx may not hold the table's address there: rdx is written at +0x19");
+  // The looping case calls something (e8 00 00 00 00 then jmp back): rdx is caller-saved.
+  Bytes call = kLoopSwitch;
+  call.erase(call.begin() + 0x19, call.begin() + 0x1d);
+  const Bytes calls{0xe8, 0x00, 0x00, 0x00, 0x00, 0xeb, 0xeb};  // call +0x1e; jmp +0x0b
+  call.insert(call.begin() + 0x19, calls.begin(), calls.end());
+  call[0x0f] = 0x10;  // ja +0x20, the xor edx, edx now there
+  FakeImage call_table = loop_table({0x19, 0x20, 0x19, 0x20});
+  CHECK(analyze_jump(call, 0, {}, {{}, {}, &call_table}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and rdx may not hold the table's address there: the call at +0x19 may change rdx");
+  // The same function in a module whose code may have landing pads.
+  FakeImage pads = table({0x19, 0x1d, 0x19, 0x1d});
+  pads.landing_pads = true;
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &pads}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and the function has landing pads, which the unwinder enters unseen");
+  // The module stores the loop head's address (a relocation): an indirect jump may arrive there.
+  Bytes entries;
+  for (uint64_t off : {0x19, 0x1d, 0x19, 0x1d})
+    for (uint8_t b : rel32_from(kSite + 0x100, kSite + off)) entries.push_back(b);
+  FakeImage stored(kSite + 0x100, entries, {kSite + 0x0b});
+  stored.landing_pads = false;
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &stored}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and rdx may not hold the table's address there: an indirect jump may enter at +0xb, whose address is "
+        "taken or stored");
+  // A branch from another function of the module to the loop head.
+  FakeImage entered = loop_table({0x19, 0x1d, 0x19, 0x1d});
+  entered.code_ = {{0x400f00, {0xe9, 0x06, 0x01, 0x00, 0x00}}, {kSite, kLoopSwitch}};  // jmp 0x40100b
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &entered}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and rdx may not hold the table's address there: a branch from elsewhere in the module lands at +0xb");
+}
+
+TEST_CASE("x86_64 jump: a switch on a byte loaded from memory reads all 256 entries", "[arch][x86_64]") {
+  //   +0x00  48 89 f8              mov rax, rdi                               <- site
+  //   +0x03  48 8d 15 f6 00 00 00  lea rdx, [rip + 0xf6]   (the table, at +0x100)
+  //   +0x0a  0f b6 07              movzx eax, byte [rdi]
+  //   +0x0d  48 63 04 82           movsxd rax, dword [rdx + rax*4]
+  //   +0x11  48 01 d0              add rax, rdx
+  //   +0x14  ff e0                 jmp rax
+  //   +0x16  c3                    ret
+  const Bytes byte_switch{0x48, 0x89, 0xf8, 0x48, 0x8d, 0x15, 0xf6, 0x00, 0x00, 0x00, 0x0f, 0xb6,
+                          0x07, 0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0xff, 0xe0, 0xc3};
+  auto entries = [](size_t n, size_t bad_at = SIZE_MAX) {
+    Bytes t;
+    for (size_t i = 0; i < n; ++i)
+      for (uint8_t b : rel32_from(kSite + 0x100, kSite + (i == bad_at ? 0x04 : 0x16))) t.push_back(b);
+    return FakeImage(kSite + 0x100, t);
+  };
+  FakeImage good = entries(256);
+  SiteAnalysis a = analyze_jump(byte_switch, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  // The last of the 256 is read too.
+  FakeImage last = entries(256, 255);
+  CHECK(analyze_jump(byte_switch, 0, {}, {{}, {}, &last}).refusal ==
+        "cannot jump: case 255 of the switch at +0x14 lands inside the bytes a jump would overwrite");
+  FakeImage shorter = entries(255);
+  CHECK(analyze_jump(byte_switch, 0, {}, {{}, {}, &shorter}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x14 whose jump table at 0x401100 cannot be read");
+  // movzx eax, word [rdi] (0f b7 07): 65536 entries is no bound.
+  Bytes word = byte_switch;
+  word[0x0b] = 0xb7;
+  CHECK(analyze_jump(word, 0, {}, {{}, {}, &good}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x14 whose jump table's bound or base was not found right "
         "before it (a cmp and ja, and a lea of the table)");
+}
+
+TEST_CASE("x86_64 jump: a target computed from a table in another shape than a switch's refuses", "[arch][x86_64]") {
+  FakeImage clean(kSite, {}, {kSite, kSite + 0x100});
+  // A computed goto as in glibc's vfprintf, the entry added to a label's address, not the table's:
+  //   +0x00  48 89 e5              mov rbp, rsp                               <- site
+  //   +0x03  48 89 c3              mov rbx, rax
+  //   +0x06  48 8d 05 f3 00 00 00  lea rax, [rip + 0xf3]   (the table, at +0x100)
+  //   +0x0d  48 8d 35 09 00 00 00  lea rsi, [rip + 0x9]    (the label, at +0x1d)
+  //   +0x14  48 63 04 90           movsxd rax, dword [rax + rdx*4]
+  //   +0x18  48 01 f0              add rax, rsi
+  //   +0x1b  ff e0                 jmp rax
+  //   +0x1d  c3                    ret
+  const Bytes goto_label{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x48, 0x8d, 0x05, 0xf3, 0x00, 0x00, 0x00, 0x48, 0x8d,
+                         0x35, 0x09, 0x00, 0x00, 0x00, 0x48, 0x63, 0x04, 0x90, 0x48, 0x01, 0xf0, 0xff, 0xe0, 0xc3};
+  CHECK(analyze_jump(goto_label, 0, {}, {{}, {}, &clean}).refusal ==
+        "cannot jump: an indirect jump at +0x1b computes its target from a table uptrace cannot bound (loaded at "
+        "+0x14)");
+  // As glibc's strcmp_sse42, the sum a lea, with other work in between:
+  //   +0x06  4f 63 0c 8a           movsxd r9, dword [r10 + r9*4]
+  //   +0x0a  66 0f 74 c1           pcmpeqb xmm0, xmm1
+  //   +0x0e  4f 8d 14 0a           lea r10, [r10 + r9]
+  //   +0x12  41 ff e2              jmp r10
+  const Bytes lea_sum{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x4f, 0x63, 0x0c, 0x8a, 0x66, 0x0f, 0x74,
+                      0xc1, 0x4f, 0x8d, 0x14, 0x0a, 0x41, 0xff, 0xe2, 0xc3};
+  CHECK(analyze_jump(lea_sum, 0, {}, {{}, {}, &clean}).refusal ==
+        "cannot jump: an indirect jump at +0x12 computes its target from a table uptrace cannot bound (loaded at "
+        "+0x6)");
+  // The load in an earlier block, reached by a branch: +0x0a eb 03  jmp +0xf ; +0x0c 90 90 90 (never run) ;
+  // +0x0f 4f 8d 14 0a  lea r10, [r10 + r9] ; +0x13 41 ff e2  jmp r10
+  const Bytes across{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x4f, 0x63, 0x0c, 0x8a, 0xeb, 0x03, 0x90, 0x90,
+                     0x90, 0x4f, 0x8d, 0x14, 0x0a, 0x41, 0xff, 0xe2, 0xc3};
+  CHECK(analyze_jump(across, 0, {}, {{}, {}, &clean}).refusal ==
+        "cannot jump: an indirect jump at +0x13 computes its target from a table uptrace cannot bound (loaded at "
+        "+0x6)");
+  // A pointer loaded from a table and jumped to unchanged, or demangled, is a stored address:
+  //   +0x06  48 8b 04 cf           mov rax, qword [rdi + rcx*8]
+  //   +0x0a  48 c1 c8 11           ror rax, 0x11
+  //   +0x0e  ff e0                 jmp rax
+  const Bytes pointer{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0x48, 0x8b, 0x04, 0xcf, 0x48, 0xc1, 0xc8, 0x11, 0xff, 0xe0};
+  SiteAnalysis a = analyze_jump(pointer, 0, {}, {{}, {}, &clean});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+}
+
+TEST_CASE("x86_64 jump: registers an instruction writes that Capstone does not list break a base's proof", "[arch][x86_64]") {
+  // A switch in a loop whose base is in rax, loaded before the loop:
+  //   +0x00  48 89 f9              mov rcx, rdi                               <- site
+  //   +0x03  48 8d 05 f6 00 00 00  lea rax, [rip + 0xf6]   (the table, at +0x100)
+  //   +0x0a  53                    push rbx
+  //   +0x0b  83 f9 03              cmp ecx, 3                                 <- loop head
+  //   +0x0e  77 12                 ja +0x22
+  //   +0x10  48 63 14 88           movsxd rdx, dword [rax + rcx*4]
+  //   +0x14  48 01 c2              add rdx, rax
+  //   +0x17  ff e2                 jmp rdx
+  //   +0x19  0f 1f 44 00 00        nop                                        (case: loop again)
+  //   +0x1e  31 c9                 xor ecx, ecx
+  //   +0x20  eb e9                 jmp +0x0b
+  //   +0x22  31 d2                 xor edx, edx                               (case and default: leave)
+  //   +0x24  5b c3                 pop rbx; ret
+  const Bytes loop{0x48, 0x89, 0xf9, 0x48, 0x8d, 0x05, 0xf6, 0x00, 0x00, 0x00, 0x53, 0x83, 0xf9,
+                   0x03, 0x77, 0x12, 0x48, 0x63, 0x14, 0x88, 0x48, 0x01, 0xc2, 0xff, 0xe2, 0x0f,
+                   0x1f, 0x44, 0x00, 0x00, 0x31, 0xc9, 0xeb, 0xe9, 0x31, 0xd2, 0x5b, 0xc3};
+  FakeImage good = loop_table({0x19, 0x22, 0x19, 0x22});
+  SiteAnalysis a = analyze_jump(loop, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  const std::string written =
+      "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before it, "
+      "and rax may not hold the table's address there: rax is written at +0x19";
+  // The looping case's nop becomes an instruction that writes rax without naming it.
+  const std::vector<Bytes> implicit{
+      {0xf0, 0x48, 0x0f, 0xb1, 0x0f},  // lock cmpxchg qword [rdi], rcx: rax, when they differ
+      {0xd7, 0x90, 0x90, 0x90, 0x90},  // xlatb: al
+      {0x0f, 0x05, 0x90, 0x90, 0x90},  // syscall: rax (and rcx, r11)
+  };
+  for (const Bytes& insn : implicit) {
+    INFO(hex_bytes(insn));
+    Bytes with = loop;
+    std::copy(insn.begin(), insn.end(), with.begin() + 0x19);
+    CHECK(analyze_jump(with, 0, {}, {{}, {}, &good}).refusal == written);
+  }
 }
