@@ -4,9 +4,9 @@
  * SYMBOL (bench/portable/target.c's probed) and, on each hit:
  *   waitpid; PTRACE_GETREGSET (NT_PRSTATUS); pc = site + the nop's length;
  *   PTRACE_SETREGSET; PTRACE_CONT
- * One register read and one write, as uptrace's boost hit needs (it reads
- * the registers to report the hit and writes pc to send the thread to the
- * slot), so the comparison is of everything else. The nop is not executed
+ * One read and one write of the whole register set, as uptrace's boost hit
+ * needs (it reads the registers to report the hit and writes pc to send the
+ * thread to the slot), so the comparison is of everything else. The nop is not executed
  * anywhere: skipping it is its whole effect.
  *   min_tracer SYMBOL TARGET ARGS...
  * prints "min_tracer: N hits" on stderr at the end. Static in the VMs, where
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/procfs.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -32,29 +33,37 @@
  * low LEN bytes of the (little-endian) word; trap_pc_offset: where pc is at
  * the stop, from the site (x86's int3 has already executed). */
 #if defined(__x86_64__)
-typedef struct user_regs_struct regs_t;
-#define PC(r) ((r).rip)
+typedef struct user_regs_struct named_regs_t;
+#define PC(r) ((r).named.rip)
 static const uint32_t nop = 0x90, breakpoint = 0xcc;
 enum { LEN = 1, TRAP_PC_OFFSET = 1 };
 #elif defined(__aarch64__)
-typedef struct user_regs_struct regs_t;
-#define PC(r) ((r).pc)
+typedef struct user_regs_struct named_regs_t;
+#define PC(r) ((r).named.pc)
 static const uint32_t nop = 0xd503201f, breakpoint = 0xd4200000; /* brk #0 */
 enum { LEN = 4, TRAP_PC_OFFSET = 0 };
 #elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
-typedef struct pt_regs regs_t;
-#define PC(r) ((r).nip)
+typedef struct pt_regs named_regs_t;
+#define PC(r) ((r).named.nip)
 static const uint32_t nop = 0x60000000, breakpoint = 0x7fe00008; /* ori 0,0,0; trap */
 enum { LEN = 4, TRAP_PC_OFFSET = 0 };
 #elif defined(__riscv) && __riscv_xlen == 64
 #include <asm/ptrace.h> /* glibc's <sys/user.h> has no user_regs_struct here */
-typedef struct user_regs_struct regs_t;
-#define PC(r) ((r).pc)
+typedef struct user_regs_struct named_regs_t;
+#define PC(r) ((r).named.pc)
 static const uint32_t nop = 0x00000013, breakpoint = 0x00100073; /* addi x0,x0,0; ebreak */
 enum { LEN = 4, TRAP_PC_OFFSET = 0 };
 #else
 #error "min_tracer: no breakpoint for this ISA"
 #endif
+
+/* The whole NT_PRSTATUS regset (elf_gregset_t: ELF_NGREG words, as uptrace
+ * reads and writes it; ppc64le's pt_regs is 4 words shorter), pc by name. */
+typedef union {
+  elf_gregset_t words;
+  named_regs_t named;
+} regs_t;
+_Static_assert(sizeof(regs_t) == sizeof(elf_gregset_t), "the named registers are a prefix of the regset");
 
 static void die(const char *what) {
   fprintf(stderr, "min_tracer: %s\n", what);
