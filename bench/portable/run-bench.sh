@@ -1,0 +1,115 @@
+#!/bin/sh
+# run-bench.sh: the per-hit benchmark of bench/vm, inside a VM (busybox sh:
+# /t/run-tests of the bench initramfs, which /init runs) or natively
+# (bench/vm x86_64). Measures, on bench/portable/target.c's probed() (a nop
+# first), the untraced call, the minimal 1-stop ptrace tracer
+# (bench/portable/min_tracer.c) and uptrace's stop modes, ROUNDS times
+# interleaved so that a slow spell of the machine touches every row alike,
+# and prints the medians as a Markdown table, each line prefixed "XA-BENCH "
+# for the host to find in the serial log among kernel messages.
+# Environment: BENCH_DIR (target, min_tracer; default /t/bench), UPTRACE
+# (default /t/uptrace), BENCH_CALLS (hits per traced run), BENCH_UNTRACED_CALLS,
+# BENCH_ROUNDS, BENCH_LABEL (the table's title: where it ran). In the VM the
+# host passes them as files in BENCH_DIR (calls, rounds, label).
+dir=${BENCH_DIR:-/t/bench}
+up=${UPTRACE:-/t/uptrace}
+target=$dir/target
+[ -s "$dir/calls" ] && BENCH_CALLS=$(cat "$dir/calls")
+[ -s "$dir/rounds" ] && BENCH_ROUNDS=$(cat "$dir/rounds")
+[ -s "$dir/label" ] && BENCH_LABEL=$(cat "$dir/label")
+calls=${BENCH_CALLS:-10000}
+untraced_calls=${BENCH_UNTRACED_CALLS:-2000000}
+rounds=${BENCH_ROUNDS:-3}
+modes="boost trap emulate auto"
+work=$(mktemp -d "${TMPDIR:-/tmp}/uptrace-bench.XXXXXX") || exit 1
+# The target's libraries: in the VM they are where its PT_INTERP and the
+# image's /lib put them; nothing else is needed.
+say() { echo "XA-BENCH $*"; }
+ns_of() { sed -n 's/.*ns_per_call \([0-9.]*\).*/\1/p' "$1" | tail -1; }
+
+# record ROW NS: one measurement of ROW; note ROW TEXT: why ROW has none.
+record() { echo "$2" >> "$work/ns-$1"; }
+note() { grep -qxF -- "$2" "$work/note-$1" 2>/dev/null || echo "$2" >> "$work/note-$1"; }
+
+say "run: $(uname -m), kernel $(uname -r), $calls hits per traced run, $rounds rounds; uptrace $("$up" --version 2>&1 | head -1)"
+# What auto picks here, and whether boost is offered at this site at all
+# (--explain resolves from the file: no process, nothing armed).
+"$up" --explain probed -x "$target" > "$work/explain-auto" 2>&1
+auto_mode=$(sed -n 's/^ *mode: *\([a-z]*\).*/\1/p' "$work/explain-auto" | head -1)
+say "auto picks: ${auto_mode:-?} ($(sed -n 's/^ *mode: *//p' "$work/explain-auto" | head -1))"
+
+round=1
+while [ "$round" -le "$rounds" ]; do
+  "$target" "$untraced_calls" > "$work/out" 2>&1
+  ns=$(ns_of "$work/out")
+  if [ -n "$ns" ]; then record untraced "$ns"; else note untraced "failed: $(tail -1 "$work/out")"; fi
+
+  "$dir/min_tracer" probed "$target" "$calls" > "$work/out" 2>&1
+  ns=$(ns_of "$work/out")
+  hits=$(sed -n 's/^min_tracer: \([0-9]*\) hits$/\1/p' "$work/out")
+  if [ -n "$ns" ] && [ "$hits" = "$calls" ]; then record minimal "$ns"
+  else note minimal "failed: $(grep -v ns_per_call "$work/out" | tail -1) (hits ${hits:-?} of $calls)"; fi
+
+  for mode in $modes; do
+    rm -f "$work/count"
+    "$up" -q -c -o "$work/count" --mode "$mode" probed -- "$target" "$calls" > "$work/out" 2> "$work/err"
+    rc=$?
+    ns=$(ns_of "$work/out")
+    count=$(sed -n 's/^probed \([0-9]*\)$/\1/p' "$work/count" 2>/dev/null)
+    if [ -n "$ns" ] && [ "$rc" -eq 0 ] && [ "$count" = "$calls" ]; then
+      record "$mode" "$ns"
+    elif [ -z "$ns" ] && [ "$rc" -eq 1 ]; then
+      # Refused (status 1, the reason on stderr): this ISA or site does not
+      # offer the mode. Said once, not counted as a measurement.
+      note "$mode" "not offered: $(grep -v '^$' "$work/err" | head -1)"
+    else
+      note "$mode" "failed (status $rc, count ${count:-none} of $calls): $(grep -v '^$' "$work/err" | tail -1)"
+    fi
+  done
+  say "round $round of $rounds done"
+  round=$((round + 1))
+done
+
+# median ROW: the median of ROW's measurements, "min-max" after it.
+median() {
+  [ -s "$work/ns-$1" ] || return 1
+  sort -n "$work/ns-$1" | awk '{v[NR] = $1} END {
+    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.1f %.1f %.1f %d\n", m, v[1], v[NR], NR }'
+}
+minimal=$(median minimal | cut -d' ' -f1)
+label=${BENCH_LABEL:-$(uname -m)}
+say ""
+say "| $label | ns per hit | × minimal | note |"
+say "|---|---:|---:|---|"
+row() {  # row KEY NAME
+  m=$(median "$1")
+  notes=$(cat "$work/note-$1" 2>/dev/null | tr '\n' ';' | sed 's/;$//; s/;/; /g')
+  if [ -z "$m" ]; then
+    say "| $2 | – | – | ${notes:-no measurement} |"
+    return
+  fi
+  set -- "$1" "$2" $m
+  ratio=–
+  [ -n "$minimal" ] && [ "$1" != untraced ] && ratio=$(awk "BEGIN{printf \"%.2f\", $3 / $minimal}")
+  spread="median of $6, $4–$5"
+  [ "$6" -gt 1 ] || spread="1 run"
+  say "| $2 | $3 | $ratio | $spread${notes:+; $notes} |"
+}
+row untraced "untraced call"
+row minimal "minimal ptrace tracer, 1 stop/hit"
+for mode in $modes; do
+  name="uptrace --mode $mode"
+  [ "$mode" = auto ] && name="uptrace --mode auto (picks ${auto_mode:-?})"
+  row "$mode" "$name"
+done
+say ""
+boost=$(median boost | cut -d' ' -f1)
+if [ -n "$boost" ] && [ -n "$minimal" ]; then
+  say "$(awk "BEGIN{r = $boost / $minimal; printf \"boost / minimal = %.2f (goal <= 1.15): %s\", r, r <= 1.15 ? \"met\" : \"MISSED\"}")"
+elif [ -n "$minimal" ]; then
+  say "boost / minimal: boost not offered here ($(cat "$work/note-boost" 2>/dev/null | head -1))"
+else
+  say "boost / minimal: no minimal measurement"
+fi
+rm -rf "$work"
