@@ -77,7 +77,9 @@ enum class StepMechanism : uint8_t {
   // user space there). The core then hands finish_step the registers with
   // pc at that trap, which is where a hardware step would have left it. A
   // copy that leaves the slot (ret, an indirect jump) can never get there:
-  // plans must emulate it or refuse.
+  // plans must emulate it or refuse. A free-running (boost) plan must say
+  // how a thread leaves its slot without a single step
+  // (ProbePlan::slot_exit).
   TrailingTrap,
 };
 std::string_view to_string(StepMechanism mechanism);
@@ -99,6 +101,28 @@ struct DwarfRegister {
 struct ArgLocation {
   std::optional<RegisterRef> reg;  // in a register, or
   int64_t stack_offset = 0;        // at [sp + stack_offset] when reg is empty
+};
+
+// How a thread found inside a free-running slot (boost, jump) leaves it
+// where the core cannot single-step it out (StepMechanism::TrailingTrap),
+// without running the probed instruction twice or skipping it, and so
+// without a hit lost or counted twice (ProbePlan::slot_exit).
+struct SlotExit {
+  enum class Kind : uint8_t {
+    // pc = `pc`, an address in the original code where the thread's state
+    // is the same, and the thread runs on from there.
+    Original,
+    // The thread has not run the copy yet: pc = `pc`, the slot address of
+    // a stepped form of the copy (the copy, then a trap), which the core
+    // runs to its end trap as any step (ProbePlan::is_step_end_trap,
+    // signals held meanwhile); finish_step then moves pc where the copy
+    // would have gone.
+    Step,
+  };
+  Kind kind = Kind::Original;
+  uint64_t pc = 0;
+
+  bool operator==(const SlotExit&) const = default;
 };
 
 // A per-probe plan, decided once. All addresses are runtime addresses; the
@@ -128,6 +152,17 @@ class ProbePlan {
   // there is one; otherwise nullopt, and the core steps the thread on until
   // it leaves the slot.
   virtual std::optional<uint64_t> original_pc(uint64_t /*pc_in_slot*/) const { return std::nullopt; }
+  // The same question where the core cannot step (StepMechanism::
+  // TrailingTrap), asked while the probe is armed: a thread at the slot's
+  // start has been counted, but its copy has not run, so sending it back to
+  // the site (its original_pc) would hit the probe again. Plans that run
+  // free under TrailingTrap answer for every pc a thread can be found at
+  // (and, for a thread that has not run the copy, put a stepped form of it
+  // in the slot); nullopt where there is no way out without a single step.
+  virtual std::optional<SlotExit> slot_exit(uint64_t pc_in_slot) const {
+    (void)pc_in_slot;
+    return std::nullopt;
+  }
   // What is written over the site: empty for the ISA's breakpoint (a jump
   // plan writes its branch to the trampoline instead).
   virtual std::vector<uint8_t> site_patch() const { return {}; }

@@ -42,7 +42,7 @@ Classified while_stepping(const arch::Isa& isa, arch::StepMechanism mechanism, c
       if (auto bp = isa.breakpoint_address(f.pc, f.si.si_code); bp && site.plan->is_step_end_trap(*bp))
         return make(StopCause::StepDone, -1, *bp);
   }
-  if (f.si.si_code > 0 && is_fault_signal(f.signal) && f.pc == site.slot.value) return make(StopCause::FaultInCopy);
+  if (f.si.si_code > 0 && is_fault_signal(f.signal) && f.pc == t.stepping_from) return make(StopCause::FaultInCopy);
   return make(StopCause::SignalDuringStep);
 }
 

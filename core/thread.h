@@ -18,7 +18,8 @@ namespace uptrace::core {
 enum class XolState : uint8_t {
   Idle,         // in the program's own code (or an emulated hit: no slot)
   Stepping,     // running the copy in `stepping_site`'s slot; a step-done stop ends it
-  LeavingSlot,  // found in a free-running (boost, jump) slot by a signal: stepped until out
+  LeavingSlot,  // found in a free-running (boost, jump) slot by a signal: single-stepped until out
+                // (without single-step, the plan's SlotExit says where it goes, or what it steps)
 };
 
 struct Thread {
@@ -31,6 +32,9 @@ struct Thread {
   std::optional<Stop> pending;
   XolState xol = XolState::Idle;
   int stepping_site = -1;  // Stepping: the site whose copy runs
+  // Stepping: where that copy starts (the slot's start; or, leaving a boost
+  // slot without single-step, its stepped form): a fault there is the copy's.
+  uint64_t stepping_from = 0;
   arch::StepState step;    // Stepping: the plan's state, from begin_hit to finish_step / abort_step
   unsigned slot_steps = 0;  // LeavingSlot: steps so far
   // Stopped on a jump trampoline's ring-full trap at this address, waiting

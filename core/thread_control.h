@@ -60,7 +60,8 @@ class ThreadControl {
   // one PTRACE_SINGLESTEP, or continue to the trap after it.
   bool step(Thread& t, int signal = 0);
   // One instruction exactly, for leaving a free-running slot. Only where the
-  // ISA single-steps in hardware.
+  // ISA single-steps in hardware (under TrailingTrap it throws: the plan's
+  // SlotExit is the way out there).
   bool single_step(Thread& t, int signal = 0);
   bool listen(Thread& t);
   // Only a signal-delivery-stop delivers the signal a resumption (or a

@@ -22,6 +22,7 @@ void XolStepper::begin(Thread& t, AddressSpace& space, uint32_t site, arch::Regs
   if (action == arch::HitAction::SingleStep) {
     t.xol = XolState::Stepping;
     t.stepping_site = static_cast<int>(site);
+    t.stepping_from = isa_.pc(regs);
     control_.step(t);
   } else {
     control_.run(t);
@@ -45,7 +46,14 @@ void XolStepper::on_stop(Thread& t, AddressSpace& space, const Classified& c, si
     case StopCause::FaultInSlot:
       deliver_fault_at(t, c.original_pc, si, regs);
       return;
-    case StopCause::SignalInSlot: hold_and_step_out(t, true, si); return;
+    case StopCause::SignalInSlot:
+      if (control_.step_mechanism() == arch::StepMechanism::TrailingTrap) {
+        control_.hold(t, si);
+        exit_slot(t, space, c.site, regs);
+        return;
+      }
+      hold_and_step_out(t, true, si);
+      return;
     case StopCause::StepInSlot: hold_and_step_out(t, false, si); return;
     case StopCause::LeftSlot:
       t.xol = XolState::Idle;
@@ -71,7 +79,7 @@ void XolStepper::abort(Thread& t, const AddressSpace& space, siginfo_t& si, arch
   const ArmedSite& site = space.sites[static_cast<size_t>(t.stepping_site)];
   site.plan->abort_step(regs, t.step);
   control_.set_regs(t.tid, regs);
-  if (reinterpret_cast<uint64_t>(si.si_addr) == site.slot.value) si.si_addr = reinterpret_cast<void*>(site.addr.value);
+  if (reinterpret_cast<uint64_t>(si.si_addr) == t.stepping_from) si.si_addr = reinterpret_cast<void*>(site.addr.value);
   control_.set_siginfo(t.tid, si);
   t.xol = XolState::Idle;
   t.stepping_site = -1;
@@ -86,6 +94,42 @@ void XolStepper::deliver_fault_at(Thread& t, uint64_t original, siginfo_t& si, a
   t.xol = XolState::Idle;
   requeue_held(control_, t);
   control_.run(t, si.si_signo);
+}
+
+bool XolStepper::start_slot_exit(Thread& t, const AddressSpace& space, int site, arch::Regs& regs) {
+  const auto exit = space.sites[static_cast<size_t>(site)].plan->slot_exit(isa_.pc(regs));
+  if (!exit) return false;
+  isa_.set_pc(regs, exit->pc);
+  if (!control_.set_regs(t.tid, regs)) return false;
+  if (exit->kind == arch::SlotExit::Kind::Original) {
+    t.xol = XolState::Idle;
+    return true;
+  }
+  t.xol = XolState::Stepping;
+  t.stepping_site = site;
+  t.stepping_from = exit->pc;
+  t.step = {};
+  return true;
+}
+
+// Without single-step (StepMechanism::TrailingTrap) the plan says how the
+// thread gets out (ProbePlan::slot_exit): moved to the original address, or
+// run through the copy's stepped form as a step whose end (StepDone)
+// delivers what is held. Either way the copy runs exactly once for the hit
+// already counted.
+void XolStepper::exit_slot(Thread& t, AddressSpace& space, int site, arch::Regs& regs) {
+  if (!start_slot_exit(t, space, site, regs)) {
+    // No plan offered under TrailingTrap leaves a pc without an exit;
+    // never hold a signal forever.
+    t.xol = XolState::Idle;
+    deliver_held_signals(t);
+    return;
+  }
+  if (t.stepping()) {
+    control_.step(t);
+  } else {
+    deliver_held_signals(t);
+  }
 }
 
 // No handler may ever see (or return into) slot addresses (rule 5): what
@@ -176,7 +220,7 @@ void XolStepper::complete(Thread& t, AddressSpace& space) {
   }
 }
 
-XolStepper::Leaving XolStepper::leave_slot(Thread& t, const AddressSpace& space, const RingFullHandler& ring_full) {
+XolStepper::Leaving XolStepper::leave_slot(Thread& t, AddressSpace& space, const RingFullHandler& ring_full) {
   for (unsigned steps = 0;; ++steps) {
     if (!t.pending || t.pending->thread_gone()) return Leaving::Out;
     siginfo_t si{};
@@ -193,10 +237,26 @@ XolStepper::Leaving XolStepper::leave_slot(Thread& t, const AddressSpace& space,
     const uint64_t pc = isa_.pc(regs);
     const ArmedSite* site = space.slot_owner(pc, isa_.slot_size());
     if (!site) break;
+    // The probes are disarmed before the thread runs again, so a thread at
+    // the slot's start goes back to the site and runs the original
+    // instruction there, counted once.
     if (auto original = site->plan->original_pc(pc)) {
       isa_.set_pc(regs, *original);
       control_.set_regs(t.tid, regs);
       break;
+    }
+    if (control_.step_mechanism() == arch::StepMechanism::TrailingTrap) {
+      // No single step: the plan's way out. A step through its stepped
+      // form is finished as complete() finishes any, with the signal the
+      // thread stopped for held; moved to an original address, the thread
+      // keeps its stop, and let_go delivers the signal from there.
+      if (!start_slot_exit(t, space, static_cast<int>(site - space.sites.data()), regs)) return Leaving::Stuck;
+      if (t.stepping()) {
+        if (t.pending->kind == Stop::Kind::Signal) control_.hold(t, si);
+        t.pending = Stop{Stop::Kind::Interrupt, t.tid};
+        complete(t, space);
+      }
+      return Leaving::Out;
     }
     if (steps > kMaxStepsOutOfSlot) return Leaving::Stuck;
     if (t.pending->kind == Stop::Kind::Signal && !ends_single_step(isa_, space, {t.pending->signal, si, pc}))

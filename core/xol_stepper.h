@@ -45,7 +45,7 @@ class XolStepper {
   // are out.
   using RingFullHandler = std::function<bool(Thread&, RuntimeAddr trap)>;
   enum class Leaving : uint8_t { Out, Blocked, Stuck };
-  Leaving leave_slot(Thread& t, const AddressSpace& space, const RingFullHandler& ring_full);
+  Leaving leave_slot(Thread& t, AddressSpace& space, const RingFullHandler& ring_full);
 
  private:
   // The step is done: pc and whatever the copy changed are fixed up.
@@ -56,6 +56,14 @@ class XolStepper {
   // A fault where a free-running slot's state maps back to `original`.
   void deliver_fault_at(Thread& t, uint64_t original, siginfo_t& si, arch::Regs& regs);
   void hold_and_step_out(Thread& t, bool hold, const siginfo_t& si);
+  // Leaving a free-running slot where the core cannot single-step: the
+  // plan's SlotExit for the thread's pc (regs) is applied, pc set, and the
+  // thread marked Stepping when the exit is a step of the copy's stepped
+  // form (not yet resumed). False when the plan has none.
+  bool start_slot_exit(Thread& t, const AddressSpace& space, int site, arch::Regs& regs);
+  // The same from a signal stop in the event loop; the signal is held
+  // already, and is delivered once the thread is out.
+  void exit_slot(Thread& t, AddressSpace& space, int site, arch::Regs& regs);
   // One synchronous step of `t` and its stop, left in t.pending; false when
   // the thread is gone (its exit is then the pending stop).
   bool step_and_wait(Thread& t, bool single);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/riscv64/boost.h"
 #include "arch/riscv64/decoder.h"
 #include "arch/riscv64/encoding.h"
 #include "arch/riscv64/insn_table.h"
@@ -16,7 +17,6 @@
 namespace uptrace::arch::riscv64 {
 namespace {
 
-constexpr std::string_view kBoostNotImplemented = "boost mode is not implemented yet";
 constexpr std::string_view kJumpNotImplemented = "jump mode is not implemented yet";
 
 template <class T>
@@ -127,6 +127,22 @@ Built<StepPlan> build_step(const Site& s) {
   return {std::make_unique<StepPlan>(std::move(spec)), {}};
 }
 
+// Why a site has no boost: a control transfer has no step plan to boost,
+// and is emulated (auto) or refused (--mode boost).
+BoostBuild build_boost_for(const Site& s, const Built<StepPlan>& step) {
+  switch (s.cls()) {
+    case InsnClass::Jal:
+    case InsnClass::Jalr:
+    case InsnClass::Branch:
+      return {nullptr, fmt::format("{} transfers control: run from the slot it would link or branch relative to the "
+                                   "slot, so it is only emulated",
+                                   s.d.name())};
+    default: break;
+  }
+  if (!step.plan) return {nullptr, step.why_not};
+  return build_boost(step.plan->spec());
+}
+
 SiteAnalysis refuse(SiteAnalysis out, std::string why) {
   out.refusal = std::move(why);
   return out;
@@ -173,7 +189,6 @@ SiteAnalysis analyze_site(const SiteContext& ctx) {
                               "would fail every time and the retry loop never end",
                               opener->name(), *lr - ctx.function_start));
   }
-  if (ctx.request == ModeRequest::Boost) return refuse(std::move(out), std::string(kBoostNotImplemented));
   if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), std::string(kJumpNotImplemented));
 
   const Site site{d, ctx.site, ctx.slot};
@@ -185,11 +200,21 @@ SiteAnalysis analyze_site(const SiteContext& ctx) {
     return out;
   }
 
+  // Boost where the copy can run free (auto, as on aarch64); the step
+  // otherwise, and always with --mode trap.
   Built<StepPlan> step = build_step(site);
-  if (!step.plan) return refuse(std::move(out), step.why_not);
-  out.plan = std::move(step.plan);
-  out.declined.emplace_back(ExecMode::Emulate, emulation.plan ? "trap mode was requested" : emulation.why_not);
-  out.declined.emplace_back(ExecMode::Boost, kBoostNotImplemented);
+  BoostBuild boost = ctx.request == ModeRequest::Trap ? BoostBuild{nullptr, "trap mode was requested"}
+                                                      : build_boost_for(site, step);
+  if (ctx.request == ModeRequest::Boost && !boost.plan) return refuse(std::move(out), "cannot boost: " + boost.why_not);
+  if (!boost.plan && !step.plan) return refuse(std::move(out), step.why_not);
+  out.declined.emplace_back(ExecMode::Emulate, emulation.plan ? fmt::format("{} mode was requested", to_string(ctx.request))
+                                                              : emulation.why_not);
+  if (boost.plan) {
+    out.plan = std::move(boost.plan);
+  } else {
+    out.plan = std::move(step.plan);
+    out.declined.emplace_back(ExecMode::Boost, std::move(boost.why_not));
+  }
   out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
   return out;
 }

@@ -5,7 +5,8 @@
 // (StepMechanism::TrailingTrap), as the kernel's riscv uprobes do. Control
 // transfers cannot be stepped that way (the copy would leave the slot before
 // the trap) and are emulated: jal, jalr, the branches and their compressed
-// forms, and auipc, which reads its own address.
+// forms, and auipc, which reads its own address. What is stepped here is
+// boosted instead where the slot is in reach (riscv64/boost.h).
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -20,9 +20,11 @@ class Riscv64Isa final : public Isa {
   // ret (jalr zero, 0(ra)) and c.jr ra, which is the same instruction.
   bool is_return(const Instruction& insn) const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
-  // A copy of at most 4 bytes and its 2-byte trailing c.ebreak, rounded up so
-  // slots stay 8-byte aligned.
-  size_t slot_size() const override { return 8; }
+  // A boost slot (riscv64/boost.h): a copy of at most 4 bytes, the 4-byte
+  // jal back, then the stepped form (the copy again and its 2-byte trailing
+  // c.ebreak), rounded up so slots stay 8-byte aligned. A step plan's slot
+  // is its first 6 bytes' worth.
+  size_t slot_size() const override { return 16; }
 
   std::span<const uint8_t> breakpoint() const override;
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;

@@ -17,9 +17,10 @@ namespace uptrace::arch::x86_64 {
 namespace {
 
 constexpr size_t kMaxInsnLength = 15;
-// Why boost and jump are not offered where copies run to a trailing trap: a
-// thread found inside their free-running slot by a signal is stepped out,
-// which needs hardware single-step.
+// Why jump is not offered where copies run to a trailing trap: a thread
+// found inside its free-running trampoline by a signal is stepped out,
+// which needs hardware single-step (boost slots carry a stepped form of
+// their copy instead: build_boost_for).
 constexpr const char* kNoFreeRunning =
     "a thread in a free-running slot could not be stepped out without hardware single-step";
 
@@ -159,6 +160,25 @@ Built<StepPlan> build_step(const Site& s, bool faulting_fallback = false) {
     end_with_traps(spec);
   }
   return {std::make_unique<StepPlan>(std::move(spec)), {}};
+}
+
+// Boost: the copy and a jump back (built as for a hardware step, with no
+// trap after the copy), and where copies run to a trailing trap, the step
+// plan placed in the slot again as its stepped form (arch/boost_plan.h).
+BoostBuild build_boost_for(const Site& s) {
+  Site free_running = s;
+  free_running.step = StepMechanism::HardwareStep;
+  Built<StepPlan> copy = build_step(free_running);
+  if (!copy.plan) return {nullptr, std::move(copy.why_not)};
+  if (s.step == StepMechanism::HardwareStep) return build_boost(copy.plan->spec());
+  Site at_stepped_form = s;
+  at_stepped_form.slot = s.slot + kSteppedFormOffset;
+  Built<StepPlan> stepped = build_step(at_stepped_form);
+  if (!stepped.plan)
+    return {nullptr, "a thread a signal finds at the slot's start could not be run through the copy to a trap after "
+                     "it (there is no hardware single-step): " +
+                         stepped.why_not};
+  return build_boost(copy.plan->spec(), &stepped.plan->spec());
 }
 
 // --- emulation ----------------------------------------------------------------
@@ -351,11 +371,10 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
   }
 
   Built<StepPlan> step = build_step(site);
-  if (!step.plan) return refuse(std::move(out), step.why_not);
-  BoostBuild boost = ctx.request == ModeRequest::Trap          ? BoostBuild{nullptr, "trap mode was requested"}
-                     : ctx.step == StepMechanism::TrailingTrap ? BoostBuild{nullptr, kNoFreeRunning}
-                                                               : build_boost(step.plan->spec());
+  BoostBuild boost = ctx.request == ModeRequest::Trap ? BoostBuild{nullptr, "trap mode was requested"}
+                                                      : build_boost_for(site);
   if (ctx.request == ModeRequest::Boost && !boost.plan) return refuse(std::move(out), "cannot boost: " + boost.why_not);
+  if (!boost.plan && !step.plan) return refuse(std::move(out), step.why_not);
   std::string emulate_why_not = emulation.plan ? fmt::format("{} mode was requested", to_string(ctx.request))
                                                : emulation.why_not;
   out.declined.emplace_back(ExecMode::Emulate, std::move(emulate_why_not));

@@ -15,7 +15,28 @@ std::optional<std::vector<uint8_t>> jmp_rel32(uint64_t from, uint64_t to) {
   return code;
 }
 
-BoostBuild build_boost(const StepSpec& spec) {
+namespace {
+
+// The stepped form's end traps, each with where pc goes from it, as the
+// step plan's finish_step would put it.
+std::optional<std::vector<BoostPlan::Landing>> stepped_ends(const StepSpec& stepped) {
+  std::vector<BoostPlan::Landing> ends;
+  for (uint64_t trap : stepped.end_traps) {
+    if (stepped.pc.kind == PcFixup::Kind::Relocate) {
+      ends.push_back({trap, stepped.site.value + (trap - stepped.slot.value)});
+    } else if (stepped.pc.kind == PcFixup::Kind::Branch) {
+      ends.push_back({trap, trap == stepped.pc.taken_in_slot ? stepped.pc.taken : stepped.pc.not_taken});
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (ends.empty()) return std::nullopt;
+  return ends;
+}
+
+}  // namespace
+
+BoostBuild build_boost(const StepSpec& spec, const StepSpec* stepped) {
   if (spec.scratch_word)
     return {nullptr, "its rip-relative operand is out of reach of the slot and borrows a register that must be restored"};
   if (spec.rewrite_return_address) return {nullptr, "a call from the slot would push a return address inside the slot"};
@@ -58,7 +79,22 @@ BoostBuild build_boost(const StepSpec& spec) {
                          : fmt::format(", then jumps to {:#x} if taken, else to {:#x}", fix.taken, fix.not_taken);
       break;
   }
-  return {std::make_unique<BoostPlan>(std::move(code), std::move(landings), spec.slot, kRip, std::move(description)), {}};
+  std::optional<BoostPlan::SteppedForm> form;
+  if (stepped) {
+    // A thread found at the slot's start is run through this copy to its
+    // int3 instead of single-stepped; it must need no fixup either.
+    auto ends = stepped_ends(*stepped);
+    if (!ends || stepped->scratch_word || stepped->rewrite_return_address)
+      return {nullptr, "a thread a signal finds at the slot's start could not be run through the copy to a trap "
+                       "after it (there is no hardware single-step)"};
+    if (code.size() > kSteppedFormOffset) return {nullptr, "the copy and its jumps back leave no room for its stepped form"};
+    code.resize(kSteppedFormOffset, 0xcc);
+    code.insert(code.end(), stepped->code.begin(), stepped->code.end());
+    form = BoostPlan::SteppedForm{stepped->slot.value, std::move(*ends)};
+  }
+  return {std::make_unique<BoostPlan>(std::move(code), std::move(landings), spec.slot, kRip, std::move(description),
+                                      std::move(form)),
+          {}};
 }
 
 }  // namespace uptrace::arch::x86_64

@@ -16,6 +16,9 @@ export UPTRACE_TEST_TIME_SCALE="${XA_TIME_SCALE:-3}"
 export UPTRACE_TEST_STRESS_DIVISOR=3
 # libuptest.so: the targets' RUNPATH names the build tree, which is not here.
 export LD_LIBRARY_PATH=/t/targets
+# /t/test-mode (UPTRACE_CROSS_MODE on the host): --mode MODE in front of
+# every uptrace run (harness.h), as the native integration-MODE labels.
+if [ -s /t/test-mode ]; then export UPTRACE_TEST_MODE="$(cat /t/test-mode)"; fi
 per_test_timeout=$(awk "BEGIN{print int(100 * $UPTRACE_TEST_TIME_SCALE)}")
 uptime() { cut -d' ' -f1 /proc/uptime; }
 # A test name as a Catch2 test spec: \ , [ ] * " are special there.
@@ -47,7 +50,7 @@ if [ -s /t/test-repeat ]; then
   for _ in $(seq "$(cat /t/test-repeat)"); do cat /tmp/run >> /tmp/run-repeated; done
   mv /tmp/run-repeated /tmp/run
 fi
-echo "XA-TESTS $(wc -l < /tmp/run) uptrace=$("$UPTRACE_BINARY" --version 2>&1 | head -1) time_scale=$UPTRACE_TEST_TIME_SCALE"
+echo "XA-TESTS $(wc -l < /tmp/run) uptrace=$("$UPTRACE_BINARY" --version 2>&1 | head -1) time_scale=$UPTRACE_TEST_TIME_SCALE mode=${UPTRACE_TEST_MODE:-auto}"
 grep -v '^$' /tmp/hidden | while IFS= read -r name; do
   why="hidden test ([.])"
   for isa in x86_64 aarch64 ppc64le riscv64; do

@@ -143,7 +143,7 @@ inline const IsaExpectations& isa_expectations() {
       "-1",
       "200",  // -O0: zext.b a5, a5; mv a0, a5
       "%a0",
-      false,  // boost
+      true,   // boost (a signal in a slot: its stepped form, not a single step)
       false,  // no jump mode on riscv64 (yet): a probe there is a trap
       false,
   };

@@ -54,7 +54,8 @@ long expected_hits(Count c, long rounds) {
 
 // One probe site per class. `insn` is how the instruction at the site
 // starts in uptrace's disassembly (proves FUNC+OFF is the documented
-// instruction); `mode` is what --mode auto picks.
+// instruction); `mode` is what --mode auto picks (boost wherever the copy
+// can run free: the driver is small, so its slots are within jal's 1 MiB).
 struct Site {
   const char* probe;
   const char* shown;  // as printed (offsets in 0x-hex)
@@ -67,15 +68,15 @@ struct Site {
 const std::vector<Site>& sites() {
   static const std::vector<Site> all = {
       {"rv_cbeqz", "rv_cbeqz", "beqz a0, ", "emulate", 2},
-      {"rv_cbeqz+6", "rv_cbeqz+0x6", "li a0, 10", "trap", 2, Count::XIsZero},
+      {"rv_cbeqz+6", "rv_cbeqz+0x6", "li a0, 10", "boost", 2, Count::XIsZero},
       {"rv_cbnez", "rv_cbnez", "bnez a0, ", "emulate", 2},
       {"rv_beq", "rv_beq", "beq a0, a1, ", "emulate", 4},
-      {"rv_beq+12", "rv_beq+0xc", "li a0, 10", "trap", 4, Count::XEqualsY},
+      {"rv_beq+12", "rv_beq+0xc", "li a0, 10", "boost", 4, Count::XEqualsY},
       {"rv_blt", "rv_blt", "blt a0, a1, ", "emulate", 4},
       {"rv_bgeu", "rv_bgeu", "bgeu a0, a1, ", "emulate", 4},
       {"rv_cj", "rv_cj", "j ", "emulate", 2},
-      {"rv_cj+4", "rv_cj+0x4", "addi a0, a0, 4", "trap", 2},
-      {"rv_helper", "rv_helper", "slli t0, a0, 0x1", "trap", 4, Count::HelperCalls},
+      {"rv_cj+4", "rv_cj+0x4", "addi a0, a0, 4", "boost", 2},
+      {"rv_helper", "rv_helper", "slli t0, a0, 0x1", "boost", 4, Count::HelperCalls},
       {"rv_helper+8", "rv_helper+0x8", "ret", "emulate", 4, Count::HelperCalls},
       {"rv_jal+8", "rv_jal+0x8", "jal ", "emulate", 4},
       {"rv_jalr+12", "rv_jalr+0xc", "jalr t1", "emulate", 4},
@@ -84,15 +85,15 @@ const std::vector<Site>& sites() {
       {"rv_cjr", "rv_cjr", "jr a1", "emulate", 2},
       {"rv_jr_off", "rv_jr_off", "auipc t1, 0x0", "emulate", 4},
       {"rv_jr_off+4", "rv_jr_off+0x4", "jr 20(t1)", "emulate", 4},
-      {"rv_jr_off+20", "rv_jr_off+0x14", "addi a0, a0, 5", "trap", 4},
+      {"rv_jr_off+20", "rv_jr_off+0x14", "addi a0, a0, 5", "boost", 4},
       {"rv_auipc", "rv_auipc", "auipc a0, 0x0", "emulate", 4},
       {"rv_pcrel", "rv_pcrel", "auipc a0, ", "emulate", 4},
-      {"rv_pcrel+4", "rv_pcrel+0x4", "ld a0, ", "trap", 4},
-      {"rv_lrsc+16", "rv_lrsc+0x10", "mv a0, t0", "trap", 4},
-      {"rv_lrsc_d+14", "rv_lrsc_d+0xe", "mv a0, t0", "trap", 2},
-      {"rv_ebreak+2", "rv_ebreak+0x2", "addi a0, a0, 7", "trap", 2},
-      {"rv_plain", "rv_plain", "addi a0, a0, 1", "trap", 2},
-      {"rv_plain+2", "rv_plain+0x2", "addi a0, a0, 2", "trap", 4},
+      {"rv_pcrel+4", "rv_pcrel+0x4", "ld a0, ", "boost", 4},
+      {"rv_lrsc+16", "rv_lrsc+0x10", "mv a0, t0", "boost", 4},
+      {"rv_lrsc_d+14", "rv_lrsc_d+0xe", "mv a0, t0", "boost", 2},
+      {"rv_ebreak+2", "rv_ebreak+0x2", "addi a0, a0, 7", "boost", 2},
+      {"rv_plain", "rv_plain", "addi a0, a0, 1", "boost", 2},
+      {"rv_plain+2", "rv_plain+0x2", "addi a0, a0, 2", "boost", 4},
   };
   return all;
 }
@@ -133,7 +134,9 @@ const std::string& untraced_output(long rounds) {
   return cache[rounds] = plain.out;
 }
 
-void all_classes_at_once(const std::vector<std::string>& mode_args, bool only_steppable) {
+// `only_steppable`: the sites auto boosts, and auipc, which --mode trap
+// steps too.
+void all_classes_at_once(const std::vector<std::string>& mode_args, bool only_steppable, bool only_boostable = false) {
   const long rounds = 60;
   const std::string& expected_out = untraced_output(rounds);
   std::string counts = temp_path("counts");
@@ -142,7 +145,9 @@ void all_classes_at_once(const std::vector<std::string>& mode_args, bool only_st
   std::string want;
   size_t probes = 0;
   for (const Site& s : sites()) {
-    if (only_steppable && std::string(s.mode) != "trap" && std::string(s.insn).rfind("auipc", 0) != 0) continue;
+    const bool boosted = std::string(s.mode) == "boost";
+    if (only_steppable && !boosted && std::string(s.insn).rfind("auipc", 0) != 0) continue;
+    if (only_boostable && !boosted) continue;
     args.push_back(s.probe);
     want += std::string(s.shown) + " " + std::to_string(expected_hits(s.count, rounds)) + "\n";
     ++probes;
@@ -256,6 +261,30 @@ TEST_CASE("riscv64 insns: all classes at once give the same output and exact cou
 TEST_CASE("riscv64 insns: every steppable class with --mode trap gives the same output and exact counts",
           "[riscv64]" ONLY_RISCV64) {
   all_classes_at_once({"--mode", "trap"}, true);
+}
+
+TEST_CASE("riscv64 insns: every boostable class with --mode boost gives the same output and exact counts",
+          "[riscv64][boost]" ONLY_RISCV64) {
+  all_classes_at_once({"--mode", "boost"}, false, true);
+}
+
+TEST_CASE("riscv64 insns: --mode boost refuses what it cannot boost, with the reason", "[riscv64][boost]" ONLY_RISCV64) {
+  struct Case {
+    const char* probe;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"rv_auipc", "cannot boost: auipc computes from its own address"},
+      {"rv_beq", "cannot boost: beq transfers control: run from the slot"},
+      {"rv_cj", "cannot boost: c.j transfers control: run from the slot"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.probe);
+    Result r = uptrace({"--mode", "boost", c.probe, "--", kDriver, "1"});
+    INFO(r.out << r.err);
+    CHECK(r.status == 1);
+    CHECK(r.err.find(c.reason) != std::string::npos);
+  }
 }
 
 TEST_CASE("riscv64 insns: the program's own ebreaks reach it while it is traced, and cannot be probed",

@@ -65,9 +65,10 @@ struct Fixture {
     f.pc = pc;
     return classify(isa, mechanism, t, &space, f);
   }
-  void stepping() {
+  void stepping(uint64_t from = kSlot) {
     t.xol = XolState::Stepping;
     t.stepping_site = 0;
+    t.stepping_from = from;
   }
 };
 
@@ -95,6 +96,27 @@ TEST_CASE("stop cause: while a copy is stepped", "[core][stop]") {
   CHECK(f.at(SIGSEGV, SEGV_MAPERR, kSlot + 3).cause == StopCause::SignalDuringStep);  // not at the copy
   CHECK(f.at(SIGUSR1, SI_USER, kSlot).cause == StopCause::SignalDuringStep);
   CHECK(f.at(SIGSEGV, SI_USER, kSlot).cause == StopCause::SignalDuringStep);  // sent, not raised by the copy
+}
+
+TEST_CASE("stop cause: leaving a boost slot through its stepped form is a step like any other", "[core][stop]") {
+  // Without single-step, a thread a signal found at a boost slot's start
+  // runs the copy's stepped form at slot + 8 to its trap (ProbePlan::slot_exit).
+  Fixture f;
+  f.space.free_running = true;
+  f.plan->free_running = true;
+  f.plan->end_trap = kSlot + 12;
+  f.stepping(kSlot + 8);
+  const auto trailing = arch::StepMechanism::TrailingTrap;
+  Classified done = f.at(SIGTRAP, kSiKernel, kSlot + 13, trailing);
+  CHECK(done.cause == StopCause::StepDone);
+  CHECK(done.trap.value == kSlot + 12);
+  // A fault in that copy is the copy's; a signal meanwhile waits, also one found at the slot's start.
+  CHECK(f.at(SIGSEGV, SEGV_MAPERR, kSlot + 8, trailing).cause == StopCause::FaultInCopy);
+  CHECK(f.at(SIGSEGV, SEGV_MAPERR, kSlot, trailing).cause == StopCause::SignalDuringStep);
+  CHECK(f.at(SIGUSR1, SI_USER, kSlot + 8, trailing).cause == StopCause::SignalDuringStep);
+  // Once done, a signal at the slot's start is one in a free-running slot again.
+  f.t.xol = XolState::Idle;
+  CHECK(f.at(SIGUSR1, SI_USER, kSlot, trailing).cause == StopCause::SignalInSlot);
 }
 
 TEST_CASE("stop cause: a trailing trap ends the step only where the plan put one", "[core][stop]") {

@@ -19,6 +19,7 @@ using Bytes = std::vector<uint8_t>;
 
 constexpr uint64_t kSite = 0x401000;
 constexpr uint64_t kSlot = 0x3f00001000;  // below Sv39's 2^38, far from the site
+constexpr uint64_t kNearSlot = kSite + 0x80000;  // 512 KiB above the site: in reach of jal
 
 // Little-endian bytes of instructions, each 2 or 4 bytes long as its low
 // bits say (objdump's notation: 0x8082 is ret, 0x00008067 is ret too).
@@ -51,8 +52,9 @@ class NoMemory final : public MemoryAccess {
 // Analyse `code` as a function starting at `start`, probed at `site`
 // (its first instruction by default).
 inline SiteAnalysis analyze(const Bytes& code, ModeRequest request = ModeRequest::Auto, uint64_t site = kSite,
-                            uint64_t start = kSite) {
-  SiteContext ctx{RuntimeAddr(start), code, RuntimeAddr(site), RuntimeAddr(kSlot), request};
+                            uint64_t start = kSite, uint64_t slot = kSlot) {
+  SiteContext ctx{RuntimeAddr(start), code, RuntimeAddr(site), RuntimeAddr(slot), request,
+                  StepMechanism::TrailingTrap};
   return isa().analyze(ctx);
 }
 

@@ -3,6 +3,7 @@
 // side, and original_pc for threads found inside the slot.
 #include <catch2/catch.hpp>
 
+#include "arch/x86_64/boost.h"
 #include "support.h"
 
 using namespace uptrace;
@@ -94,4 +95,116 @@ TEST_CASE("x86_64 boost: refused where the copy needs a fixup after it runs", "[
   CHECK(far.plan == nullptr);
   CHECK(far.refusal ==
         "cannot boost: its rip-relative operand is out of reach of the slot and borrows a register that must be restored");
+}
+
+// Where copies run to a trailing trap (StepMechanism::TrailingTrap, forced
+// on x86-64 by UPTRACE_TEST_TRAILING_TRAP): the boost slot also holds the
+// stepped form of the copy, at slot + 64, for a thread a signal finds at
+// the slot's start (ProbePlan::slot_exit).
+namespace {
+
+SiteAnalysis analyze_trailing(const Bytes& code, ModeRequest request) {
+  SiteContext ctx{RuntimeAddr(kSite), code, RuntimeAddr(kSite), RuntimeAddr(kNearSlot), request,
+                  StepMechanism::TrailingTrap};
+  return isa().analyze(ctx);
+}
+
+// `head`, int3 padding up to the stepped form at +64, then `stepped`.
+Bytes with_stepped_form(Bytes head, const Bytes& stepped) {
+  head.resize(kSteppedFormOffset, 0xcc);
+  head.insert(head.end(), stepped.begin(), stepped.end());
+  return head;
+}
+
+}  // namespace
+
+TEST_CASE("x86_64 boost, trailing trap: the slot holds the copy's stepped form too", "[arch][x86_64][boost]") {
+  // site 0x401000: 48 89 e5            mov rbp, rsp
+  // slot 0x402000: 48 89 e5            mov rbp, rsp
+  //      0x402003: e9 fb ef ff ff      jmp 0x401003
+  //      0x402008: cc ...              int3 (padding, never run)
+  //      0x402040: 48 89 e5            mov rbp, rsp      (the stepped form)
+  //      0x402043: cc                  int3              (its end trap)
+  SiteAnalysis a = analyze_trailing({0x48, 0x89, 0xe5}, ModeRequest::Auto);
+  REQUIRE(a.plan);
+  CHECK(a.plan->mode() == ExecMode::Boost);
+  CHECK(a.plan->slot_code() ==
+        with_stepped_form({0x48, 0x89, 0xe5, 0xe9, 0xfb, 0xef, 0xff, 0xff}, {0x48, 0x89, 0xe5, 0xcc}));
+  CHECK(a.plan->slot_code().size() <= isa().slot_size());
+  CHECK(a.plan->describe() == "boosted: the copy runs in the slot, then jumps back to 0x401003");
+  // At the start the copy has not run: through the stepped form; at the jmp it has: the next instruction.
+  CHECK(a.plan->slot_exit(kNearSlot) == SlotExit{SlotExit::Kind::Step, kNearSlot + 64});
+  CHECK(a.plan->slot_exit(kNearSlot + 3) == SlotExit{SlotExit::Kind::Original, kSite + 3});
+  CHECK_FALSE(a.plan->slot_exit(kNearSlot + 1));
+  // At detach (the probe disarmed) the start still maps to the site.
+  CHECK(a.plan->original_pc(kNearSlot) == kSite);
+  CHECK(a.plan->is_step_end_trap(RuntimeAddr(kNearSlot + 67)));
+  CHECK_FALSE(a.plan->is_step_end_trap(RuntimeAddr(kNearSlot + 3)));
+  FakeMemory mem;
+  Regs regs = hit_regs();
+  StepState state;
+  CHECK(a.plan->begin_hit(regs, mem, state) == HitAction::Resume);
+  CHECK(regs.words[kRip] == kNearSlot);
+  // The core ran the stepped form to its int3 and set pc there.
+  regs.words[kRip] = kNearSlot + 67;
+  a.plan->finish_step(regs, mem, state);
+  CHECK(regs.words[kRip] == kSite + 3);
+  // A fault in a copy: back at the site.
+  a.plan->abort_step(regs, state);
+  CHECK(regs.words[kRip] == kSite);
+}
+
+TEST_CASE("x86_64 boost, trailing trap: each copy's rip-relative operand is re-encoded for its own address",
+          "[arch][x86_64][boost]") {
+  // site 0x401000: 48 8b 05 e1 2e 00 00   mov rax, [rip + 0x2ee1]     (0x403ee8)
+  // slot 0x402000: 48 8b 05 e1 1e 00 00   mov rax, [rip + 0x1ee1]     (0x403ee8)
+  //      0x402007: e9 fb ef ff ff         jmp 0x401007
+  //      0x402040: 48 8b 05 a1 1e 00 00   mov rax, [rip + 0x1ea1]     (0x403ee8)
+  //      0x402047: cc                     int3
+  SiteAnalysis a = analyze_trailing({0x48, 0x8b, 0x05, 0xe1, 0x2e, 0x00, 0x00}, ModeRequest::Auto);
+  REQUIRE(a.plan);
+  CHECK(a.plan->mode() == ExecMode::Boost);
+  CHECK(a.plan->slot_code() == with_stepped_form({0x48, 0x8b, 0x05, 0xe1, 0x1e, 0x00, 0x00, 0xe9, 0xfb, 0xef, 0xff, 0xff},
+                                                 {0x48, 0x8b, 0x05, 0xa1, 0x1e, 0x00, 0x00, 0xcc}));
+  CHECK(a.plan->slot_exit(kNearSlot) == SlotExit{SlotExit::Kind::Step, kNearSlot + 64});
+  CHECK(a.plan->is_step_end_trap(RuntimeAddr(kNearSlot + 71)));
+  FakeMemory mem;
+  Regs regs = hit_regs();
+  StepState state;
+  regs.words[kRip] = kNearSlot + 71;
+  a.plan->finish_step(regs, mem, state);
+  CHECK(regs.words[kRip] == kSite + 7);
+}
+
+TEST_CASE("x86_64 boost, trailing trap: a branch's stepped form ends at a trap per outcome", "[arch][x86_64][boost]") {
+  // site 0x401000: 74 10                  je 0x401012, --mode boost
+  SiteAnalysis a = analyze_trailing({0x74, 0x10}, ModeRequest::Boost);
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  CHECK(a.plan->mode() == ExecMode::Boost);
+  const Bytes code = a.plan->slot_code();
+  REQUIRE(code.size() > 64 + 18);
+  // The stepped form: the je retargeted 16 bytes on inside the slot, an int3 for each outcome.
+  CHECK(code[64] == 0x74);
+  CHECK(code[65] == 0x10);
+  CHECK(code[66] == 0xcc);       // not taken
+  CHECK(code[64 + 18] == 0xcc);  // taken
+  CHECK(a.plan->slot_exit(kNearSlot) == SlotExit{SlotExit::Kind::Step, kNearSlot + 64});
+  FakeMemory mem;
+  Regs regs = hit_regs();
+  StepState state;
+  regs.words[kRip] = kNearSlot + 64 + 18;
+  a.plan->finish_step(regs, mem, state);
+  CHECK(regs.words[kRip] == kSite + 2 + 0x10);
+  regs.words[kRip] = kNearSlot + 64 + 2;
+  a.plan->finish_step(regs, mem, state);
+  CHECK(regs.words[kRip] == kSite + 2);
+}
+
+TEST_CASE("x86_64 boost: with hardware single-step there is no stepped form", "[arch][x86_64][boost]") {
+  auto plan = boost_plan({0x48, 0x89, 0xe5}, ModeRequest::Auto);
+  CHECK(plan->slot_code().size() == 8);
+  CHECK_FALSE(plan->slot_exit(kNearSlot));  // single-stepped out instead
+  CHECK(plan->slot_exit(kNearSlot + 3) == SlotExit{SlotExit::Kind::Original, kSite + 3});
+  CHECK_FALSE(plan->is_step_end_trap(RuntimeAddr(kNearSlot + 3)));
 }

@@ -396,8 +396,14 @@ TEST_CASE("x86_64 trailing trap: what leaves the slot is emulated, never stepped
   SiteAnalysis call = analyze_trailing({0xff, 0x15, 0x00, 0x01, 0x00, 0x00}, ModeRequest::Auto);
   REQUIRE(call.plan);
   CHECK(call.plan->describe() == "emulated: call (push 0x401006, jump to the pointer at its operand)");
-  CHECK(analyze_trailing({0x48, 0x89, 0xe5}, ModeRequest::Boost).refusal ==
-        "cannot boost: a thread in a free-running slot could not be stepped out without hardware single-step");
+  // ... and never boosted either: a thread found at the slot's start could
+  // not be run through a copy that leaves the slot to a trap after it.
+  CHECK(analyze_trailing({0xc3}, ModeRequest::Boost).refusal ==
+        "cannot boost: a thread a signal finds at the slot's start could not be run through the copy to a trap after "
+        "it (there is no hardware single-step): the ret leaves the slot, so it would never reach the trap after its "
+        "copy (this ISA's copies run to a trap: there is no hardware single-step)");
+  CHECK(analyze_trailing({0x48, 0x89, 0xe5}, ModeRequest::Jump).refusal ==
+        "cannot jump: a thread in a free-running slot could not be stepped out without hardware single-step");
 }
 
 TEST_CASE("x86_64 emulate: an indirect call reads its target through base, index, scale and fs", "[arch][x86_64]") {
