@@ -154,16 +154,23 @@ bool walk_section(Elf* elf, Elf_Scn* scn, bool eh_frame, const std::function<boo
   auto skipped = [&] {
     if (complete) *complete = false;
   };
+  // A section whose entries cannot be read has entries nobody saw: for the
+  // caller that asks, that is not the same as having none.
+  auto unreadable = [&] {
+    skipped();
+    return true;
+  };
   GElf_Shdr sh;
-  if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) return true;
+  if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) return unreadable();
   // Compressed .debug_frame is decompressed in memory; on failure there is
   // simply no frame information from it.
-  if ((sh.sh_flags & SHF_COMPRESSED) != 0 && elf_compress(scn, 0, 0) < 0) return true;
-  if (gelf_getshdr(scn, &sh) == nullptr) return true;
+  if ((sh.sh_flags & SHF_COMPRESSED) != 0 && elf_compress(scn, 0, 0) < 0) return unreadable();
+  if (gelf_getshdr(scn, &sh) == nullptr) return unreadable();
+  if (sh.sh_size == 0) return true;
   Elf_Data* data = elf_getdata(scn, nullptr);
-  if (data == nullptr || data->d_buf == nullptr || data->d_size == 0) return true;
+  if (data == nullptr || data->d_buf == nullptr || data->d_size == 0) return unreadable();
   const unsigned char* ident = reinterpret_cast<const unsigned char*>(elf_getident(elf, nullptr));
-  if (ident == nullptr) return true;
+  if (ident == nullptr) return unreadable();
   bool big_endian = ident[EI_DATA] == ELFDATA2MSB;
   size_t addr_size = ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
   const auto* base = static_cast<const uint8_t*>(data->d_buf);
@@ -189,7 +196,12 @@ bool walk_section(Elf* elf, Elf_Scn* scn, bool eh_frame, const std::function<boo
     Dwarf_Off next = 0;
     Dwarf_CFI_Entry e;
     int rc = dwarf_next_cfi(ident, data, eh_frame, off, &next, &e);
-    if (rc == 1) break;
+    if (rc == 1) {
+      // A zero terminator: entries after it are still found by a reader
+      // that does not walk (the unwinder's .eh_frame_hdr search table).
+      if (off + 4 < data->d_size) skipped();
+      break;
+    }
     if (rc != 0) {
       skipped();
       if (next == 0 || next == static_cast<Dwarf_Off>(-1) || next <= off) break;  // cannot resync

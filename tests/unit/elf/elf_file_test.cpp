@@ -368,6 +368,54 @@ TEST_CASE("code with landing pads is known from its .eh_frame entry's LSDA", "[e
   CHECK(c->may_have_landing_pads(f.addr, f.addr + f.size) == false);
 }
 
+TEST_CASE("an .eh_frame that cannot be read to its end says nothing of landing pads", "[elf]") {
+  // libelffix_lambda.so's with_cleanup has landing pads; each copy below
+  // spoils its .eh_frame in one way, and must answer "not known", never
+  // "none" (which would let a jump analysis ignore the unwinder's way in).
+  elftest::TempDir dir;
+  std::ifstream in(elftest::fixture("libelffix_lambda.so"), std::ios::binary);
+  const std::vector<char> original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(original.size() > sizeof(Elf64_Ehdr));
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, original.data(), sizeof eh);
+  Elf64_Shdr names;
+  std::memcpy(&names, original.data() + eh.e_shoff + eh.e_shstrndx * sizeof names, sizeof names);
+  std::optional<unsigned> eh_frame;
+  for (unsigned i = 0; i < eh.e_shnum; ++i) {
+    Elf64_Shdr sh;
+    std::memcpy(&sh, original.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
+    if (std::string(original.data() + names.sh_offset + sh.sh_name) == ".eh_frame") eh_frame = i;
+  }
+  REQUIRE(eh_frame);
+  auto with_eh_frame = [&](const std::string& name, const std::function<void(std::vector<char>&, Elf64_Shdr&)>& spoil) {
+    std::vector<char> bytes = original;
+    Elf64_Shdr sh;
+    const size_t at = eh.e_shoff + *eh_frame * sizeof sh;
+    std::memcpy(&sh, bytes.data() + at, sizeof sh);
+    spoil(bytes, sh);
+    std::memcpy(bytes.data() + at, &sh, sizeof sh);
+    std::string path = dir.path() + "/" + name + ".so";
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return ElfFile::open(path);
+  };
+  {
+    auto intact = with_eh_frame("intact", [](std::vector<char>&, Elf64_Shdr&) {});
+    const Function& with = only(*intact, "with_cleanup");
+    CHECK(intact->may_have_landing_pads(with.addr, with.addr + with.size) == true);
+  }
+  // Its bytes not in the file.
+  auto nobits = with_eh_frame("nobits", [](std::vector<char>&, Elf64_Shdr& sh) { sh.sh_type = SHT_NOBITS; });
+  const Function& f = only(*nobits, "with_cleanup");
+  CHECK(nobits->may_have_landing_pads(f.addr, f.addr + f.size) == std::nullopt);
+  // A zero terminator in its first entry's length, entries after it: the
+  // unwinder's binary search table (.eh_frame_hdr) still finds those.
+  auto cut = with_eh_frame("cut", [](std::vector<char>& bytes, Elf64_Shdr& sh) {
+    REQUIRE(sh.sh_size > 8);
+    std::memset(bytes.data() + sh.sh_offset, 0, 4);
+  });
+  CHECK(cut->may_have_landing_pads(f.addr, f.addr + f.size) == std::nullopt);
+}
+
 TEST_CASE("ppc64 ELFv2 functions enter at the local entry point", "[elf]") {
   // A copy of the assembly fixture relabelled as ppc64: only the ELF header
   // and the st_other bits the local entry lives in change.
