@@ -1,5 +1,7 @@
 #include "core/xol_stepper.h"
 
+#include "common/error.h"
+
 namespace uptrace::core {
 
 namespace {
@@ -118,11 +120,15 @@ bool XolStepper::start_slot_exit(Thread& t, const AddressSpace& space, int site,
 // delivers what is held. Either way the copy runs exactly once for the hit
 // already counted.
 void XolStepper::exit_slot(Thread& t, AddressSpace& space, int site, arch::Regs& regs) {
+  if (!space.sites[static_cast<size_t>(site)].plan->slot_exit(isa_.pc(regs)))
+    // Delivering the held signal here would run a handler that returns
+    // into the slot (DESIGN rule 5); no plan offered under TrailingTrap
+    // leaves a pc without an exit, so this is uptrace's bug, said as one.
+    throw_runtime("internal error: thread {} is in the slot of the probe at {:#x} at {:#x}, which its plan gives no "
+                  "way out of without a single step",
+                  t.tid, space.sites[static_cast<size_t>(site)].addr.value, isa_.pc(regs));
   if (!start_slot_exit(t, space, site, regs)) {
-    // No plan offered under TrailingTrap leaves a pc without an exit;
-    // never hold a signal forever.
-    t.xol = XolState::Idle;
-    deliver_held_signals(t);
+    t.xol = XolState::Idle;  // the thread is gone
     return;
   }
   if (t.stepping()) {
