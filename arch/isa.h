@@ -250,7 +250,8 @@ struct CodePart {
 class ImageReader {
  public:
   virtual ~ImageReader() = default;
-  // False when [addr, addr + out.size()) is not all in the file's loaded bytes.
+  // False when [addr, addr + out.size()) is not all in the file's loaded bytes
+  // of one read-only segment (a writable one may hold other bytes at run time).
   virtual bool read(RuntimeAddr addr, std::span<uint8_t> out) const = 0;
   // Whether some address the dynamic loader writes into the module's data
   // (a relocation's value: where a position-independent module keeps every
@@ -276,6 +277,10 @@ class ImageReader {
   // the second instruction of __memmove_*_unaligned_erms). Empty when not
   // known.
   virtual std::vector<CodePart> functions() const { return {}; }
+  // Whether functions() lists every function (the module has a .symtab, or
+  // its debug file does): with only .dynsym, a local function's branches
+  // into another function's middle are not seen.
+  virtual bool functions_complete() const { return false; }
   // What an ISA derives once from functions() (every direct branch target,
   // sorted), kept here so it lives as long as the sites that share this
   // reader.

@@ -743,6 +743,15 @@ class ElfImage final : public arch::ImageReader {
   ElfImage(std::shared_ptr<const elf::ElfFile> elf, uint64_t load_bias) : elf_(std::move(elf)), bias_(load_bias) {}
   bool read(RuntimeAddr addr, std::span<uint8_t> out) const override {
     if (addr.value < bias_) return false;
+    // What a writable segment holds at run time is the program's to change:
+    // the file's bytes would prove nothing about a jump table kept there.
+    const uint64_t file_addr = addr.value - bias_;
+    const auto& segments = elf_->load_segments();
+    if (std::none_of(segments.begin(), segments.end(), [&](const elf::LoadSegment& s) {
+          return !s.writable && file_addr >= s.vaddr.value && file_addr - s.vaddr.value <= s.file_size &&
+                 out.size() <= s.file_size - (file_addr - s.vaddr.value);
+        }))
+      return false;
     try {
       std::vector<uint8_t> bytes = elf_->read(FileAddr(addr.value - bias_), out.size());
       if (bytes.size() != out.size()) return false;
@@ -762,6 +771,7 @@ class ElfImage final : public arch::ImageReader {
     if (lo.value < bias_ || hi < lo) return std::nullopt;
     return elf_->may_have_landing_pads(FileAddr(lo.value - bias_), FileAddr(hi.value - bias_));
   }
+  bool functions_complete() const override { return elf_->has_symtab(); }
   std::vector<arch::CodePart> functions() const override {
     std::call_once(code_once_, [&] {
       uint64_t last = 0;

@@ -81,6 +81,7 @@ std::vector<LoadSegment> read_load_segments(Elf* elf, const std::string& display
     s.file_size = ph.p_filesz;
     s.mem_size = ph.p_memsz;
     s.executable = (ph.p_flags & PF_X) != 0;
+    s.writable = (ph.p_flags & PF_W) != 0;
     segs.push_back(s);
   }
   return segs;

@@ -66,6 +66,7 @@ struct LoadSegment {
   uint64_t file_size = 0;
   uint64_t mem_size = 0;
   bool executable = false;
+  bool writable = false;  // PF_W (a RELRO part is writable until relocated)
 };
 
 // A line-table hit for SRCFILE:LINE.

@@ -163,8 +163,8 @@ bool ends_flow(InsnClass cls) {
          cls == InsnClass::CallRel;
 }
 
-// Whether the first `need` bytes of `after` are whole padding instructions
-// (int3, or nops) that end inside it.
+// Whether the first `need` bytes of `after` are padding instructions (int3,
+// or nops), each whole within `after`; the last may run on past `need`.
 bool is_padding(const Decoder& decoder, std::span<const uint8_t> after, size_t need, uint64_t at) {
   size_t covered = 0;
   while (covered < need) {
@@ -190,6 +190,7 @@ struct Window {
   size_t length = 0;    // bytes of the displaced instructions
   size_t patched = 0;   // bytes the jmp and its int3 fill cover: more when the flow ends in padding
   bool leaves = false;  // the last one leaves: no jump back
+  bool padding_inside = false;  // the padding patched is inside the function (alignment before a label)
 };
 
 std::variant<Window, std::string> window_at(const Decoder& decoder, const SiteContext& ctx) {
@@ -219,6 +220,18 @@ std::variant<Window, std::string> window_at(const Decoder& decoder, const SiteCo
     // (an exception's landing pad, a jump table); after the function's
     // end it is alignment padding, which nothing runs.
     const size_t need = kJmpRel32Length - w.length;
+    if (cls != InsnClass::CallRel && site_offset + w.length < ctx.function_code.size() &&
+        is_padding(decoder, ctx.function_code.subspan(site_offset + w.length), need, site + w.length)) {
+      // Alignment nops before a loop head GCC jumps over (sqlite3's
+      // `jmp .L2; nop; .L1:`), or an int3 after a jmp: a label comes
+      // after its padding, never in it, so only a branch inside the
+      // window, which the analysis of the function's branches refuses,
+      // could run them. (A call, 5 bytes, never leaves the window early;
+      // if one did, they would be where it returns to.)
+      w.patched = kJmpRel32Length;
+      w.padding_inside = true;
+      break;
+    }
     if (site_offset + w.length < ctx.function_code.size())
       return fmt::format("the {} at +{:#x} leaves before the 5 bytes a jump overwrites end, and the bytes after it "
                          "are more of the function, which an exception or a jump table may enter",
@@ -364,7 +377,9 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   patch->resize(w.patched, 0xcc);  // never run: nothing branches there (checked above)
 
   std::string description = fmt::format("{} bytes at the site", w.patched);
-  if (w.patched > length) description += fmt::format(" ({} of them padding after the function)", w.patched - length);
+  if (w.patched > length)
+    description += fmt::format(" ({} of them padding {} the function)", w.patched - length,
+                               w.padding_inside ? "the flow jumps over, inside" : "after");
   description += " become a jmp to a trampoline that records";
   size_t records = jump.records.size();
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);

@@ -39,6 +39,9 @@ struct Part {
   RuntimeAddr start;
   bool elsewhere = false;  // a FUNC.cold part rather than the function itself
   std::vector<Scanned> insns;
+  // Instructions Capstone 4 cannot decode were stepped over (not listed, so
+  // what they write is not known).
+  bool gaps = false;
 
   std::string where(uint64_t at) const {
     return elsewhere ? fmt::format("{:#x} (in a part of the function placed elsewhere)", at)
@@ -149,17 +152,21 @@ struct Table {
   std::optional<Operand> bounded;  // the cmp's first operand
   uint64_t after_bound = 0;        // the address after the ja/jae
   uint64_t lea_at = 0;             // the idiom's lea of the base, when it has one
+  size_t load_at = 0;              // where in the part the entry is loaded
+  size_t sum_at = 0;               // where in the part it is added to the base
 };
 
 // Whether insns[k] adds a table's entry, just loaded, to the table's base:
 // `movsxd r, dword [base + idx*4]` then `add r, base` (or `lea r, [r + base]`).
 // The result is a code address only a switch's bound makes safe.
-bool adds_table_entry(const std::vector<Scanned>& insns, size_t k, unsigned* entry_out = nullptr,
-                      unsigned* base_out = nullptr) {
-  if (k == 0) return false;
-  const Decoded& add = insns[k].d;
+// `add sum, base` (then sum is also the entry) or `lea sum, [entry + base]`,
+// all 64-bit: the registers it adds.
+struct Sum {
+  unsigned sum = 0, entry = 0, base = 0;
+};
+std::optional<Sum> sum_of_two(const Decoded& add) {
   if (add.operands.size() != 2 || add.operands[0].kind != Operand::Kind::Register || add.operands[0].size != 8)
-    return false;
+    return std::nullopt;
   const auto sum = family(add.operands[0]);
   std::optional<unsigned> entry, base;
   if (add.mnemonic == "add" && add.operands[1].size == 8) {
@@ -170,16 +177,94 @@ bool adds_table_entry(const std::vector<Scanned>& insns, size_t k, unsigned* ent
     base = gpr_number(add.operands[1].reg);
     entry = gpr_number(add.operands[1].index);
   }
-  if (!sum || !entry || !base || *entry == *base) return false;
+  if (!sum || !entry || !base || *entry == *base) return std::nullopt;
+  return Sum{*sum, *entry, *base};
+}
+
+bool adjacent(const Scanned& before, const Scanned& after) {
+  return before.d.insn.address.value + before.d.insn.length == after.d.insn.address.value;
+}
+
+bool adds_table_entry(const std::vector<Scanned>& insns, size_t k, unsigned* entry_out = nullptr,
+                      unsigned* base_out = nullptr) {
+  if (k == 0) return false;
+  const auto two = sum_of_two(insns[k].d);
+  if (!two) return false;
+  const auto sum = std::optional<unsigned>(two->sum), entry = std::optional<unsigned>(two->entry),
+             base = std::optional<unsigned>(two->base);
   const Decoded& load = insns[k - 1].d;
   if (load.mnemonic != "movsxd" || load.operands.size() != 2 || !is_reg(load.operands[0], *entry) ||
       load.operands[1].kind != Operand::Kind::Memory || load.operands[1].size != 4 || load.operands[1].scale != 4 ||
-      !load.operands[1].segment.empty() || gpr_number(load.operands[1].reg) != *base ||
-      !gpr_number(load.operands[1].index))
+      // A displacement would read the entries from elsewhere than the base
+      // they are added to, where read_cases() does not look.
+      load.operands[1].value != 0 || !load.operands[1].segment.empty() ||
+      gpr_number(load.operands[1].reg) != *base || !gpr_number(load.operands[1].index))
     return false;
+  if (!adjacent(insns[k - 1], insns[k])) return false;
   if (entry_out) *entry_out = *sum;
   if (base_out) *base_out = *base;
   return true;
+}
+
+// Whether s only compares (sets flags, writes no register): what GCC may
+// schedule between a switch's add and its jmp for the code at the cases.
+bool compares_only(const Scanned& s) {
+  return s.cls == InsnClass::Plain && (s.d.mnemonic == "cmp" || s.d.mnemonic == "test") && writes(s) == 0;
+}
+
+// Instructions between a bound's cmp and its ja, or a memory bound's cmp and
+// the index's load from the same memory: register moves, which set no flags
+// and store nothing.
+bool moves_register(const Scanned& s) {
+  static constexpr std::array<std::string_view, 5> kMoves{"mov", "movzx", "movsx", "movsxd", "lea"};
+  return s.cls == InsnClass::Plain && s.d.operands.size() == 2 && s.d.operands[0].kind == Operand::Kind::Register &&
+         std::find(kMoves.begin(), kMoves.end(), s.d.mnemonic) != kMoves.end() &&
+         (writes(s) & ~(family(s.d.operands[0]) ? 1u << *family(s.d.operands[0]) : 0u)) == 0;
+}
+
+bool same_memory(const Operand& a, const Operand& b) {
+  return a.kind == Operand::Kind::Memory && b.kind == Operand::Kind::Memory && a.reg == b.reg && a.index == b.index &&
+         a.scale == b.scale && a.value == b.value && a.size == b.size && a.segment == b.segment && a.reg != "rip";
+}
+
+uint16_t address_registers(const Operand& m) {
+  uint16_t out = 0;
+  if (auto n = gpr_number(m.reg)) out |= static_cast<uint16_t>(1u << *n);
+  if (auto n = gpr_number(m.index)) out |= static_cast<uint16_t>(1u << *n);
+  return out;
+}
+
+// A table of one entry, at a fixed place (`movsxd r, dword [rip + T]`;
+// `lea b, [rip + T]`; `add r, b`; jmp r: glibc's __res_context_query): the
+// jump always goes to the one target it holds.
+std::optional<Table> fixed_entry(const std::vector<Scanned>& insns, size_t sum_at, unsigned target) {
+  const auto two = sum_of_two(insns[sum_at].d);
+  if (!two || two->sum != target || two->entry != two->sum) return std::nullopt;
+  std::optional<uint64_t> base, entry;
+  uint64_t lea_at = 0;
+  size_t load_at = 0, i = sum_at;
+  while (i > 0 && sum_at - i < 4 && !(base && entry)) {
+    --i;
+    const Scanned& s = insns[i];
+    const Decoded& d = s.d;
+    if (!adjacent(s, insns[i + 1])) return std::nullopt;
+    if (!base && d.mnemonic == "lea" && d.operands.size() == 2 && is_reg(d.operands[0], two->base) &&
+        d.rip_relative()) {
+      base = rip_target(d, d.insn.address);
+      lea_at = d.insn.address.value;
+    } else if (!entry && d.mnemonic == "movsxd" && d.operands.size() == 2 && is_reg(d.operands[0], two->entry) &&
+               d.operands[1].size == 4 && d.rip_relative() && d.operands[1].index.empty() &&
+               d.operands[1].segment.empty()) {
+      entry = rip_target(d, d.insn.address);
+      load_at = i;
+    } else {
+      const auto written = family(d.operands.empty() ? Operand{} : d.operands[0]);
+      if (!writes_only_first_operand(s) || !written || *written == two->base || *written == two->entry)
+        return std::nullopt;
+    }
+  }
+  if (!base || !entry || *base != *entry) return std::nullopt;
+  return Table{base, two->base, 1, insns[i].d.insn.address.value, std::nullopt, 0, lea_at, load_at, sum_at};
 }
 
 // The switch idiom ending at the `jmp reg` at insns[k], or why it is not
@@ -198,11 +283,18 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
   if (jmp.operands.size() != 1 || k < 2) return std::nullopt;
   const auto target = family(jmp.operands[0]);
   if (!target || jmp.operands[0].size != 8) return std::nullopt;
+  size_t sum_at = k - 1;
+  while (sum_at > 1 && compares_only(insns[sum_at]) && adjacent(insns[sum_at], insns[sum_at + 1])) --sum_at;
+  if (!adjacent(insns[sum_at], insns[sum_at + 1])) return std::nullopt;
   unsigned sum = 0, base_family = 0;
-  if (!adds_table_entry(insns, k - 1, &sum, &base_family) || sum != *target) return std::nullopt;
+  if (!adds_table_entry(insns, sum_at, &sum, &base_family) || sum != *target) return fixed_entry(insns, sum_at, *target);
   const std::optional<unsigned> base_reg = base_family;
-  const Decoded& load = insns[k - 2].d;
+  const size_t load_at = sum_at - 1;
+  const Decoded& load = insns[load_at].d;
   unsigned index = *gpr_number(load.operands[1].index);
+  // The index bounded, then made the table's address by the base's lea, is
+  // no bound at all.
+  if (index == *base_reg) return std::nullopt;
   // Back from the load: the table's base (lea base, [rip + table]) and the
   // bound (cmp index, imm; ja/jae), in either order. The bound may be on
   // a narrower part of the index (cmp al, 12): the compiler zero-extends
@@ -210,10 +302,23 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
   why_not = "whose jump table's bound or base was not found right before it (a cmp and ja, and a lea of the table)";
   std::optional<uint64_t> base, entries;
   std::optional<Operand> bounded;
+  // The memory the index was loaded from (`mov eax, dword [rbx + 8]`), whose
+  // bound is then a cmp of that memory (dlinfo_doit's `cmp dword [rbx + 8], 11`).
+  std::optional<Operand> index_memory;
+  auto traced = [&] {
+    if (entries) return 0u;
+    return index_memory ? unsigned{address_registers(*index_memory)} : 1u << index;
+  };
   uint64_t after_bound = 0, lea_at = 0;
-  size_t i = k - 2;
+  size_t i = load_at;
   while (i > 0 && k - i < kMaxIdiomLength && !(base && entries)) {
     --i;
+    // An instruction Capstone 4 cannot decode, not listed, may be between.
+    if (!adjacent(insns[i], insns[i + 1])) {
+      if (!entries) return std::nullopt;
+      ++i;
+      break;
+    }
     const Scanned& s = insns[i];
     const Decoded& d = s.d;
     if (!base && d.mnemonic == "lea" && d.operands.size() == 2 && is_reg(d.operands[0], *base_reg) &&
@@ -222,7 +327,16 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
       lea_at = d.insn.address.value;
       continue;
     }
-    if (!entries) {
+    if (!entries && !index_memory) {
+      // mov index32, dword [mem]: zero-extended, it is what mem holds.
+      if (d.mnemonic == "mov" && d.operands.size() == 2 && family(d.operands[0]) == index && d.operands[0].size == 4 &&
+          d.operands[1].kind == Operand::Kind::Memory && d.operands[1].size == 4 && !d.rip_relative() &&
+          d.operands[1].segment.empty() && !(address_registers(d.operands[1]) >> *base_reg & 1)) {
+        index_memory = d.operands[1];
+        continue;
+      }
+    }
+    if (!entries && !index_memory) {
       // movzx index, byte [mem]: whatever the memory holds, the index is at
       // most 255, so the 256 entries from the base are all it can read
       // (GCC drops the cmp when the case values cover a byte's range).
@@ -231,19 +345,34 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
         entries = 256;
         continue;
       }
+    }
+    if (!entries) {
       if (auto ja = above_bound(s)) {
-        if (i == 0) return std::nullopt;
-        const Decoded& cmp = insns[i - 1].d;
-        if (cmp.mnemonic != "cmp" || cmp.operands.size() != 2 || family(cmp.operands[0]) != index ||
+        // Back to the cmp over register moves that leave what it compared
+        // alone (__spawni_child's `mov r14, rcx`), each adjacent in the code,
+        // not only in the list: decode_part steps over instructions
+        // Capstone 4 cannot decode without listing them.
+        size_t c = i;
+        while (c > 0 && adjacent(insns[c - 1], insns[c]) && moves_register(insns[c - 1]) &&
+               !(writes(insns[c - 1]) & traced()))
+          --c;
+        if (c == 0 || !adjacent(insns[c - 1], insns[c])) return std::nullopt;
+        const Decoded& cmp = insns[c - 1].d;
+        const bool compares_index = index_memory ? same_memory(cmp.operands.empty() ? Operand{} : cmp.operands[0],
+                                                               *index_memory)
+                                                 : family(cmp.operands.empty() ? Operand{} : cmp.operands[0]) == index;
+        if (cmp.mnemonic != "cmp" || cmp.operands.size() != 2 || !compares_index ||
             cmp.operands[1].kind != Operand::Kind::Immediate || cmp.operands[1].value < 0)
           return std::nullopt;
         const uint64_t bound = static_cast<uint64_t>(cmp.operands[1].value);
         entries = *ja ? bound + 1 : bound;
         bounded = cmp.operands[0];
         after_bound = d.insn.address.value + d.insn.length;
-        --i;  // the cmp
+        i = c - 1;  // the cmp
         continue;
       }
+    }
+    if (!entries && !index_memory) {
       // mov/movzx index, other: the bound was checked on the other register.
       if ((d.mnemonic == "mov" || d.mnemonic == "movzx") && d.operands.size() == 2 && family(d.operands[0]) == index &&
           (d.operands[0].size == 8 || d.operands[0].size == 4) &&
@@ -256,8 +385,7 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
     }
     // Anything else must leave the registers still being traced alone.
     const auto written = family(d.operands.empty() ? Operand{} : d.operands[0]);
-    if (!writes_only_first_operand(s) || !written || (!base && *written == *base_reg) ||
-        (!entries && *written == index)) {
+    if (!writes_only_first_operand(s) || !written || (!base && *written == *base_reg) || (traced() >> *written & 1)) {
       if (!entries) return std::nullopt;
       ++i;  // bounded: the base may be the function's one table address (below)
       break;
@@ -269,7 +397,7 @@ std::optional<Table> switch_table(const std::vector<Scanned>& insns, size_t k, s
     why_not = fmt::format("whose jump table has {} entries, more than uptrace reads ({})", *entries, kMaxTableEntries);
     return std::nullopt;
   }
-  return Table{base, *base_reg, *entries, insns[i].d.insn.address.value, bounded, after_bound, lea_at};
+  return Table{base, *base_reg, *entries, insns[i].d.insn.address.value, bounded, after_bound, lea_at, load_at, sum_at};
 }
 
 // The length of a VEX or EVEX instruction Capstone 4 cannot decode
@@ -323,6 +451,7 @@ std::optional<Part> decode_part(const Decoder& decoder, RuntimeAddr start, std::
     if (!d) {
       if (auto n = non_branch_length(rest.first(std::min(rest.size(), kMaxInsnLength)))) {
         offset += *n;
+        part.gaps = true;
         continue;
       }
       why_not = elsewhere ? fmt::format("a part of the function placed elsewhere ({:#x}) cannot be decoded to its end "
@@ -435,7 +564,11 @@ class Flow {
         if (s.d.mnemonic == "lea" && s.d.rip_relative()) taken_.insert(rip_target(s.d, s.d.insn.address));
       }
     for (const auto& [to, from] : module)
-      if (within(to) && !within(from)) outside_.insert(to);
+      if (within(to) && !within(from)) {
+        // Mid-instruction, it runs bytes the walk never decoded.
+        if (!at_.count(to)) misaligned_ = to;
+        outside_.insert(to);
+      }
     entry_ = parts.empty() || parts[0].insns.empty() ? 0 : parts[0].insns[0].d.insn.address.value;
   }
 
@@ -670,7 +803,8 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
   // the code of other functions is taken not to enter this one's middle.)
   const HoistedBase hoisted = [&](unsigned reg) -> std::optional<uint64_t> {
     std::optional<uint64_t> table;
-    for (const Part& part : parts)
+    for (const Part& part : parts) {
+      if (part.gaps) return std::nullopt;  // kmovd eax, k0 writes a register unseen
       for (const Scanned& s : part.insns) {
         if (!(writes(s) >> reg & 1)) continue;
         if (s.d.mnemonic == "pop" && s.d.operands.size() == 1 && is_reg(s.d.operands[0], reg)) continue;
@@ -680,6 +814,7 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
         if (table && *table != t) return std::nullopt;
         table = t;
       }
+    }
     return table;
   };
   struct Switch {
@@ -764,6 +899,9 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
       if (found.empty()) return unknown(*sw, fmt::format("no lea in the function loads {}", gpr_name(sw->table.base_reg)));
       candidates.push_back(std::move(found));
     }
+    if (!ctx.image->functions_complete())
+      return unknown(*pending[0], "the module has no symbol table (.symtab), so not every branch into the function "
+                                  "from elsewhere can be seen");
     auto module = module_branches(decoder, *ctx.image);
     // Each combination of candidates, a few at most; the first that holds
     // on every path is the only one that can.
@@ -790,7 +928,7 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
       bool all = readable;
       for (size_t j = 0; j < pending.size() && all; ++j) {
         const Switch& sw = *pending[j];
-        const Loc load{sw.jmp.part, sw.jmp.i - 2};
+        const Loc load{sw.jmp.part, sw.table.load_at};
         if (auto no = flow.holds(load, sw.table.base_reg, candidates[j][pick[j]]); !no.empty()) {
           if (why.empty())  // the first combination's reason: the others' are less likely ones
             why = unknown(sw, fmt::format("{} may not hold the table's address there: {}", gpr_name(sw.table.base_reg), no));
@@ -836,7 +974,9 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
     return std::nullopt;
   };
   auto checked_again = [&](const Table& table, uint64_t t) {
-    if (!table.bounded || t != table.after_bound || (table.lea_at && table.lea_at < t)) return false;
+    if (!table.bounded || table.bounded->kind != Operand::Kind::Register || t != table.after_bound ||
+        (table.lea_at && table.lea_at < t))
+      return false;
     bool any = false;
     for (const Part& p : parts)
       for (size_t k = 0; k < p.insns.size(); ++k) {
@@ -879,7 +1019,7 @@ std::string branch_into(const Decoder& decoder, const SiteContext& ctx, uint64_t
     if (auto t = from_outside(sw.table.first, at))
       return unknown(fmt::format("whose jump table's bound check can be bypassed (a branch at {:#x} lands at {})",
                                  t->second, part.where(t->first)));
-    proven_sums.insert(part.insns[sw.jmp.i - 1].d.insn.address.value);
+    proven_sums.insert(part.insns[sw.table.sum_at].d.insn.address.value);
   }
   if (!other_jump) return {};
   const auto& [jump_part, jump_at] = *other_jump;

@@ -194,10 +194,9 @@ TEST_CASE("errors: a forced mode that cannot be used at a site is refused", "[er
   require_refused_attached(d.pid(), {"--mode", "boost", "-p", d.spid(), "nop_fn", "call_reg"}, 1,
                            "uptrace: cannot probe call_reg: cannot boost: a call from the slot would push a return "
                            "address inside the slot");
-  require_refused_attached(d.pid(), {"--mode", "jump", "-p", d.spid(), "rip_load", "jmp_rel8"}, 1,
-                           "uptrace: cannot probe jmp_rel8: cannot jump: the jmp at +0x0 leaves before the 5 bytes "
-                           "a jump overwrites end, and the bytes after it are more of the function, which an "
-                           "exception or a jump table may enter");
+  require_refused_attached(d.pid(), {"--mode", "jump", "-p", d.spid(), "rip_load", "loop_fn+6"}, 1,
+                           "uptrace: cannot probe loop_fn+0x6: cannot jump: the loop within the 5 bytes a jump "
+                           "overwrites cannot run from a trampoline");
   require_refused_attached(d.pid(), {"--mode", "jump", "-p", d.spid(), "rip_load s=+0(%rdi)"}, 1,
                            "uptrace: cannot probe rip_load: cannot jump: a fetch argument reads the target's memory, "
                            "which a trampoline cannot do safely");

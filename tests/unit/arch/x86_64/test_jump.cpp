@@ -60,7 +60,9 @@ class FakeImage final : public ImageReader {
     return out;
   }
   std::optional<bool> landing_pads_in(RuntimeAddr, RuntimeAddr) const override { return landing_pads; }
+  bool functions_complete() const override { return has_symtab; }
   bool position_independent = true;
+  bool has_symtab = true;
   std::optional<bool> landing_pads;               // unknown unless a test says
   std::vector<std::pair<uint64_t, Bytes>> code_;  // the module's functions
 
@@ -224,8 +226,8 @@ TEST_CASE("x86_64 jump: the record the trampoline writes, byte by byte", "[arch]
 }
 
 TEST_CASE("x86_64 jump: refused where the overwritten bytes are not safe to displace", "[arch][x86_64]") {
-  // 55 / c3 / 90 ...      a ret before 5 bytes are covered, more of the function after it
-  CHECK(analyze_jump({0x55, 0xc3, 0x90, 0x90, 0x90, 0x90}).refusal ==
+  // 55 / c3 / 31 c0 ...   a ret before 5 bytes are covered, more of the function after it
+  CHECK(analyze_jump({0x55, 0xc3, 0x31, 0xc0, 0x90, 0xc3}).refusal ==
         "cannot jump: the ret at +0x1 leaves before the 5 bytes a jump overwrites end, and the bytes after it are "
         "more of the function, which an exception or a jump table may enter");
   // 48 89 e5 / 90         the function ends 1 byte later, and falls through off its end
@@ -233,6 +235,30 @@ TEST_CASE("x86_64 jump: refused where the overwritten bytes are not safe to disp
   // e2 fe                 loop: rel8 only, not retargeted
   CHECK(analyze_jump({0xe2, 0xfe, 0x90, 0x90, 0x90, 0xc3}).refusal ==
         "cannot jump: the loop within the 5 bytes a jump overwrites cannot run from a trampoline");
+}
+
+TEST_CASE("x86_64 jump: a jmp over alignment nops at the site overwrites the nops", "[arch][x86_64]") {
+  // As sqlite3_database_file_object, a rotated loop:
+  //   +0x00  eb 0a                 jmp +0xc                                   <- site
+  //   +0x02  66 0f 1f 44 00 00     nop word [rax + rax]    (alignment)
+  //   +0x08  48 83 ef 01           sub rdi, 1                                 (loop head)
+  //   +0x0c  80 7f ff 00           cmp byte [rdi - 1], 0
+  //   +0x10  75 f6                 jne +0x8
+  //   +0x12  c3                    ret
+  const Bytes rotated{0xeb, 0x0a, 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00, 0x48, 0x83,
+                      0xef, 0x01, 0x80, 0x7f, 0xff, 0x00, 0x75, 0xf6, 0xc3};
+  SiteAnalysis a = analyze_jump(rotated);
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  // e9 rel32: the jmp and the first 3 of the nop's bytes, never run
+  CHECK(a.plan->site_patch() == cat({{0xe9}, rel32_from(kSite + 5, kNearSlot)}));
+  CHECK(hex_bytes(relocated_part(a)) == hex_bytes(cat({{0xe9}, rel32_from(relocated_at(a) + 5, 0x40100c)})));
+  // A branch to the nop (75 f0  jne +0x2) would run the overwritten bytes.
+  Bytes entered = rotated;
+  entered[0x11] = 0xf0;
+  CHECK(analyze_jump(entered).refusal == "cannot jump: the jne at +0x10 lands inside the bytes a jump would overwrite");
+  // An int3 after a jmp (cc cc cc) is never run either.
+  CHECK(analyze_jump({0xeb, 0x03, 0xcc, 0xcc, 0xcc, 0xc3}).plan != nullptr);
 }
 
 TEST_CASE("x86_64 jump: a call in the window pushes its own return address, then jumps", "[arch][x86_64]") {
@@ -436,6 +462,161 @@ TEST_CASE("x86_64 jump: a second bound check on another path into the switch", "
   CHECK(analyze_jump(twice, 0, {}, cold).refusal == bypassed);
 }
 
+TEST_CASE("x86_64 jump: a switch idiom in a shape its proof does not cover is no switch", "[arch][x86_64]") {
+  auto image = [](std::vector<std::pair<uint64_t, uint64_t>> at_and_case) {
+    Bytes t;
+    for (const auto& [at, case_offset] : at_and_case)
+      for (uint8_t b : rel32_from(kSite + 0x100, kSite + case_offset)) t.push_back(b);
+    return FakeImage(kSite + 0x100, t);
+  };
+  // The entries read 0x10 past the base they are added to:
+  //   +0x00  48 89 f8              mov rax, rdi                               <- site
+  //   +0x03  83 f8 03              cmp eax, 3
+  //   +0x06  77 11                 ja +0x19
+  //   +0x08  48 8d 15 f1 00 00 00  lea rdx, [rip + 0xf1]   (the table, at +0x100)
+  //   +0x0f  48 63 44 82 10        movsxd rax, dword [rdx + rax*4 + 0x10]
+  //   +0x14  48 01 d0              add rax, rdx
+  //   +0x17  ff e0                 jmp rax
+  //   +0x19  c3 c3 c3 c3
+  // At the base, four harmless entries; at base + 0x10, the four it reads, the third inside the window.
+  const Bytes displaced{0x48, 0x89, 0xf8, 0x83, 0xf8, 0x03, 0x77, 0x11, 0x48, 0x8d, 0x15, 0xf1, 0x00, 0x00, 0x00,
+                        0x48, 0x63, 0x44, 0x82, 0x10, 0x48, 0x01, 0xd0, 0xff, 0xe0, 0xc3, 0xc3, 0xc3, 0xc3};
+  FakeImage two_tables = image({{0, 0x19}, {0, 0x1a}, {0, 0x1b}, {0, 0x1c}, {0, 0x19}, {0, 0x1a}, {0, 0x04}, {0, 0x1c}});
+  CHECK(analyze_jump(displaced, 0, {}, {{}, {}, &two_tables}).refusal ==
+        "cannot jump: an indirect jump at +0x17 computes its target from a table uptrace cannot bound (loaded at "
+        "+0xf)");
+  // The index bounded (by the byte it is loaded from), then overwritten as the table's base:
+  //   +0x00  48 89 f8              mov rax, rdi                               <- site
+  //   +0x03  0f b6 17              movzx edx, byte [rdi]
+  //   +0x06  48 8d 15 f3 00 00 00  lea rdx, [rip + 0xf3]   (the table, at +0x100)
+  //   +0x0d  48 63 04 92           movsxd rax, dword [rdx + rdx*4]
+  //   +0x11  48 01 d0              add rax, rdx
+  //   +0x14  ff e0                 jmp rax
+  //   +0x16  c3
+  const Bytes index_is_base{0x48, 0x89, 0xf8, 0x0f, 0xb6, 0x17, 0x48, 0x8d, 0x15, 0xf3, 0x00, 0x00,
+                            0x00, 0x48, 0x63, 0x04, 0x92, 0x48, 0x01, 0xd0, 0xff, 0xe0, 0xc3};
+  std::vector<std::pair<uint64_t, uint64_t>> harmless(256, {0, 0x16});
+  FakeImage byte_table = image(harmless);
+  CHECK(analyze_jump(index_is_base, 0, {}, {{}, {}, &byte_table}).refusal ==
+        "cannot jump: an indirect jump at +0x14 computes its target from a table uptrace cannot bound (loaded at "
+        "+0xd)");
+  // Between the cmp and the ja, an instruction Capstone 4 cannot decode (so not listed) that sets the
+  // flags the ja reads: c4 e1 f9 98 c9  kortestd k1, k1.
+  //   +0x00  48 89 f8 ; +0x03 83 f8 03  cmp eax, 3 ; +0x06 kortestd ; +0x0b 77 10  ja +0x1d
+  //   +0x0d  48 8d 15 ec 00 00 00  lea rdx, [rip + 0xec]   (the table, at +0x100)
+  //   +0x14  48 63 04 82 ; +0x18 48 01 d0 ; +0x1b ff e0 ; +0x1d c3 c3 c3 c3
+  const Bytes flags_reset{0x48, 0x89, 0xf8, 0x83, 0xf8, 0x03, 0xc4, 0xe1, 0xf9, 0x98, 0xc9, 0x77, 0x10,
+                          0x48, 0x8d, 0x15, 0xec, 0x00, 0x00, 0x00, 0x48, 0x63, 0x04, 0x82, 0x48, 0x01,
+                          0xd0, 0xff, 0xe0, 0xc3, 0xc3, 0xc3, 0xc3};
+  FakeImage four = image({{0, 0x1d}, {0, 0x1e}, {0, 0x1f}, {0, 0x20}});
+  CHECK(analyze_jump(flags_reset, 0, {}, {{}, {}, &four}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x1b whose jump table's bound or base was not found right "
+        "before it (a cmp and ja, and a lea of the table)");
+}
+
+namespace {
+// The module's bytes at kSite + 0x100: one rel32 entry per case offset.
+FakeImage entries_at_0x100(std::initializer_list<uint64_t> case_offsets) {
+  Bytes t;
+  for (uint64_t off : case_offsets)
+    for (uint8_t b : rel32_from(kSite + 0x100, kSite + off)) t.push_back(b);
+  return FakeImage(kSite + 0x100, t);
+}
+}  // namespace
+
+TEST_CASE("x86_64 jump: a table of one entry at a fixed place is its one target", "[arch][x86_64]") {
+  // As glibc's __res_context_query:
+  //   +0x00  48 89 f8              mov rax, rdi                               <- site
+  //   +0x03  48 89 c3              mov rbx, rax
+  //   +0x06  48 63 05 f3 00 00 00  movsxd rax, dword [rip + 0xf3]   (+0x100)
+  //   +0x0d  48 8d 35 ec 00 00 00  lea rsi, [rip + 0xec]            (+0x100)
+  //   +0x14  48 01 f0              add rax, rsi
+  //   +0x17  ff e0                 jmp rax
+  //   +0x19  c3
+  const Bytes fixed{0x48, 0x89, 0xf8, 0x48, 0x89, 0xc3, 0x48, 0x63, 0x05, 0xf3, 0x00, 0x00, 0x00, 0x48,
+                    0x8d, 0x35, 0xec, 0x00, 0x00, 0x00, 0x48, 0x01, 0xf0, 0xff, 0xe0, 0xc3};
+  FakeImage good = entries_at_0x100({0x19});
+  SiteAnalysis a = analyze_jump(fixed, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  FakeImage bad = entries_at_0x100({0x04});
+  CHECK(analyze_jump(fixed, 0, {}, {{}, {}, &bad}).refusal ==
+        "cannot jump: case 0 of the switch at +0x17 lands inside the bytes a jump would overwrite");
+  // The entry read from elsewhere than the base it is added to (movsxd rax, dword [rip + 0xf7], +0x104).
+  Bytes elsewhere = fixed;
+  elsewhere[9] = 0xf7;
+  CHECK(analyze_jump(elsewhere, 0, {}, {{}, {}, &good}).refusal ==
+        "cannot jump: an indirect jump at +0x17 computes its target from a table uptrace cannot bound (loaded at "
+        "+0x6)");
+}
+
+TEST_CASE("x86_64 jump: a switch bounded by a compare of the memory its index is loaded from", "[arch][x86_64]") {
+  // As glibc's dlinfo_doit and __spawni_child:
+  //   +0x00  48 89 fb              mov rbx, rdi                               <- site
+  //   +0x03  48 89 c1              mov rcx, rax
+  //   +0x06  83 7b 08 03           cmp dword [rbx + 8], 3
+  //   +0x0a  49 89 ce              mov r14, rcx
+  //   +0x0d  77 13                 ja +0x22
+  //   +0x0f  8b 43 08              mov eax, dword [rbx + 8]
+  //   +0x12  48 8d 15 e7 00 00 00  lea rdx, [rip + 0xe7]   (the table, at +0x100)
+  //   +0x19  48 63 04 82           movsxd rax, dword [rdx + rax*4]
+  //   +0x1d  48 01 d0              add rax, rdx
+  //   +0x20  ff e0                 jmp rax
+  //   +0x22  c3 c3 c3 c3
+  const Bytes memory_bound{0x48, 0x89, 0xfb, 0x48, 0x89, 0xc1, 0x83, 0x7b, 0x08, 0x03, 0x49, 0x89,
+                           0xce, 0x77, 0x13, 0x8b, 0x43, 0x08, 0x48, 0x8d, 0x15, 0xe7, 0x00, 0x00,
+                           0x00, 0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0xff, 0xe0, 0xc3, 0xc3,
+                           0xc3, 0xc3};
+  FakeImage good = entries_at_0x100({0x22, 0x23, 0x24, 0x25});
+  SiteAnalysis a = analyze_jump(memory_bound, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  FakeImage bad = entries_at_0x100({0x22, 0x23, 0x24, 0x04});
+  CHECK(analyze_jump(memory_bound, 0, {}, {{}, {}, &bad}).refusal ==
+        "cannot jump: case 3 of the switch at +0x20 lands inside the bytes a jump would overwrite");
+  const std::string not_found =
+      "cannot jump: the function has an indirect jump at +0x20 whose jump table's bound or base was not found right "
+      "before it (a cmp and ja, and a lea of the table)";
+  // The index loaded from other memory (mov eax, dword [rbx + 0xc]).
+  Bytes other = memory_bound;
+  other[0x11] = 0x0c;
+  CHECK(analyze_jump(other, 0, {}, {{}, {}, &good}).refusal == not_found);
+  // The memory's address changed between the cmp and the load (48 89 cb  mov rbx, rcx for mov r14, rcx).
+  Bytes moved = memory_bound;
+  moved[0x0a] = 0x48;
+  moved[0x0c] = 0xcb;
+  CHECK(analyze_jump(moved, 0, {}, {{}, {}, &good}).refusal == not_found);
+  // A byte compared, a dword loaded (80 7b 08 03  cmp byte [rbx + 8], 3).
+  Bytes narrower = memory_bound;
+  narrower[0x06] = 0x80;
+  CHECK(analyze_jump(narrower, 0, {}, {{}, {}, &good}).refusal == not_found);
+}
+
+TEST_CASE("x86_64 jump: a compare between a switch's add and its jmp", "[arch][x86_64]") {
+  // As glibc's makecontext (its cases read the flags):
+  //   +0x00  48 89 f8              mov rax, rdi                               <- site
+  //   +0x03  83 f8 03              cmp eax, 3
+  //   +0x06  77 13                 ja +0x1b
+  //   +0x08  48 8d 15 f1 00 00 00  lea rdx, [rip + 0xf1]   (the table, at +0x100)
+  //   +0x0f  48 63 04 82           movsxd rax, dword [rdx + rax*4]
+  //   +0x13  48 01 d0              add rax, rdx
+  //   +0x16  83 fe 2f              cmp esi, 0x2f
+  //   +0x19  ff e0                 jmp rax
+  //   +0x1b  c3 c3 c3 c3
+  const Bytes compared{0x48, 0x89, 0xf8, 0x83, 0xf8, 0x03, 0x77, 0x13, 0x48, 0x8d, 0x15, 0xf1, 0x00, 0x00, 0x00,
+                       0x48, 0x63, 0x04, 0x82, 0x48, 0x01, 0xd0, 0x83, 0xfe, 0x2f, 0xff, 0xe0, 0xc3, 0xc3, 0xc3, 0xc3};
+  FakeImage good = entries_at_0x100({0x1b, 0x1c, 0x1d, 0x1e});
+  SiteAnalysis a = analyze_jump(compared, 0, {}, {{}, {}, &good});
+  INFO(a.refusal);
+  CHECK(a.plan != nullptr);
+  // An add there (83 c0 2f  add eax, 0x2f) changes the target: no switch's shape.
+  Bytes added = compared;
+  added[0x17] = 0xc0;
+  CHECK(analyze_jump(added, 0, {}, {{}, {}, &good}).refusal ==
+        "cannot jump: an indirect jump at +0x19 computes its target from a table uptrace cannot bound (loaded at "
+        "+0xf)");
+}
+
 TEST_CASE("x86_64 jump: records at most four register values", "[arch][x86_64]") {
   const Bytes function{0x48, 0x89, 0xe5, 0x48, 0x89, 0xc3, 0xc3};
   CHECK(analyze_jump(function, 0, {1, 2, 3, 4}).plan != nullptr);
@@ -631,6 +812,20 @@ TEST_CASE("x86_64 jump: a switch whose base is loaded before its loop holds it o
   CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &entered}).refusal ==
         "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
         "it, and rdx may not hold the table's address there: a branch from elsewhere in the module lands at +0xb");
+  // ... or into an instruction's middle (the xor at +0x19), code the walk never decoded.
+  FakeImage mid = loop_table({0x19, 0x1d, 0x19, 0x1d});
+  mid.code_ = {{0x400f00, {0xe9, 0x15, 0x01, 0x00, 0x00}}, {kSite, kLoopSwitch}};  // jmp 0x40101a
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &mid}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and rdx may not hold the table's address there: a branch or case lands at 0x40101a, not where an "
+        "instruction starts");
+  // A module without .symtab: its local functions' branches are not all seen.
+  FakeImage no_symtab = loop_table({0x19, 0x1d, 0x19, 0x1d});
+  no_symtab.has_symtab = false;
+  CHECK(analyze_jump(kLoopSwitch, 0, {}, {{}, {}, &no_symtab}).refusal ==
+        "cannot jump: the function has an indirect jump at +0x17 whose jump table's base is not loaded right before "
+        "it, and the module has no symbol table (.symtab), so not every branch into the function from elsewhere can "
+        "be seen");
 }
 
 TEST_CASE("x86_64 jump: a switch on a byte loaded from memory reads all 256 entries", "[arch][x86_64]") {
