@@ -9,18 +9,20 @@
 # for the host to find in the serial log among kernel messages.
 # Environment: BENCH_DIR (target, min_tracer; default /t/bench), UPTRACE
 # (default /t/uptrace), BENCH_CALLS (hits per traced run), BENCH_UNTRACED_CALLS,
-# BENCH_ROUNDS, BENCH_LABEL (the table's title: where it ran). In the VM the
-# host passes them as files in BENCH_DIR (calls, rounds, label).
+# BENCH_ROUNDS, BENCH_LABEL (the table's title: where it ran), BENCH_MODES
+# (uptrace's rows; default "boost trap emulate auto"). In the VM the host
+# passes them as files in BENCH_DIR (calls, rounds, label, modes).
 dir=${BENCH_DIR:-/t/bench}
 up=${UPTRACE:-/t/uptrace}
 target=$dir/target
 [ -s "$dir/calls" ] && BENCH_CALLS=$(cat "$dir/calls")
 [ -s "$dir/rounds" ] && BENCH_ROUNDS=$(cat "$dir/rounds")
 [ -s "$dir/label" ] && BENCH_LABEL=$(cat "$dir/label")
+[ -s "$dir/modes" ] && BENCH_MODES=$(cat "$dir/modes")
 calls=${BENCH_CALLS:-10000}
 untraced_calls=${BENCH_UNTRACED_CALLS:-2000000}
 rounds=${BENCH_ROUNDS:-3}
-modes="boost trap emulate auto"
+modes=${BENCH_MODES:-boost trap emulate auto}
 work=$(mktemp -d "${TMPDIR:-/tmp}/uptrace-bench.XXXXXX") || exit 1
 # The target's libraries: in the VM they are where its PT_INTERP and the
 # image's /lib put them; nothing else is needed.
