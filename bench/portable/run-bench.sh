@@ -49,7 +49,8 @@ while [ "$round" -le "$rounds" ]; do
   "$dir/min_tracer" probed "$target" "$calls" > "$work/out" 2>&1
   ns=$(ns_of "$work/out")
   hits=$(sed -n 's/^min_tracer: \([0-9]*\) hits$/\1/p' "$work/out")
-  if [ -n "$ns" ] && [ "$hits" = "$calls" ]; then record minimal "$ns"
+  round_minimal=
+  if [ -n "$ns" ] && [ "$hits" = "$calls" ]; then record minimal "$ns"; round_minimal=$ns
   else note minimal "failed: $(grep -v ns_per_call "$work/out" | tail -1) (hits ${hits:-?} of $calls)"; fi
 
   for mode in $modes; do
@@ -60,6 +61,9 @@ while [ "$round" -le "$rounds" ]; do
     count=$(sed -n 's/^probed \([0-9]*\)$/\1/p' "$work/count" 2>/dev/null)
     if [ -n "$ns" ] && [ "$rc" -eq 0 ] && [ "$count" = "$calls" ]; then
       record "$mode" "$ns"
+      # boost right after the minimal tracer: their ratio in one round is
+      # the least touched by the machine's load changing between rounds.
+      [ "$mode" = boost ] && [ -n "$round_minimal" ] && awk "BEGIN{printf \"%.2f\\n\", 100 * $ns / $round_minimal}" >> "$work/ns-paired"
     elif [ -z "$ns" ] && [ "$rc" -eq 1 ]; then
       # Refused (status 1, the reason on stderr): this ISA or site does not
       # offer the mode. Said once, not counted as a measurement.
@@ -109,6 +113,8 @@ say ""
 boost=$(median boost | cut -d' ' -f1)
 if [ -n "$boost" ] && [ -n "$minimal" ]; then
   say "$(awk "BEGIN{r = $boost / $minimal; printf \"boost / minimal = %.2f (goal <= 1.15): %s\", r, r <= 1.15 ? \"met\" : \"MISSED\"}")"
+  paired=$(median paired)
+  [ -z "$paired" ] || say "$(echo "$paired" | awk '{printf "boost / minimal of the same round: median %.2f (%.2f-%.2f, %d rounds)", $1 / 100, $2 / 100, $3 / 100, $4}')"
 elif [ -n "$minimal" ]; then
   say "boost / minimal: boost not offered here ($(cat "$work/note-boost" 2>/dev/null | head -1))"
 else
