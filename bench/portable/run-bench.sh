@@ -19,6 +19,8 @@ target=$dir/target
 [ -s "$dir/rounds" ] && BENCH_ROUNDS=$(cat "$dir/rounds")
 [ -s "$dir/label" ] && BENCH_LABEL=$(cat "$dir/label")
 [ -s "$dir/modes" ] && BENCH_MODES=$(cat "$dir/modes")
+# bench/vm's host reads qemu's CPU time at the target's marks (target.c).
+[ -s "$dir/mark" ] && BENCH_MARK=$(cat "$dir/mark") && export BENCH_MARK
 calls=${BENCH_CALLS:-10000}
 untraced_calls=${BENCH_UNTRACED_CALLS:-2000000}
 rounds=${BENCH_ROUNDS:-3}
@@ -42,10 +44,12 @@ say "auto picks: ${auto_mode:-?} ($(sed -n 's/^ *mode: *//p' "$work/explain-auto
 
 round=1
 while [ "$round" -le "$rounds" ]; do
+  say "row untraced $untraced_calls"
   "$target" "$untraced_calls" > "$work/out" 2>&1
   ns=$(ns_of "$work/out")
   if [ -n "$ns" ]; then record untraced "$ns"; else note untraced "failed: $(tail -1 "$work/out")"; fi
 
+  say "row minimal $calls"
   "$dir/min_tracer" probed "$target" "$calls" > "$work/out" 2>&1
   ns=$(ns_of "$work/out")
   hits=$(sed -n 's/^min_tracer: \([0-9]*\) hits$/\1/p' "$work/out")
@@ -55,6 +59,7 @@ while [ "$round" -le "$rounds" ]; do
 
   for mode in $modes; do
     rm -f "$work/count"
+    say "row $mode $calls"
     "$up" -q -c -o "$work/count" --mode "$mode" probed -- "$target" "$calls" > "$work/out" 2> "$work/err"
     rc=$?
     ns=$(ns_of "$work/out")

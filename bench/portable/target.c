@@ -3,6 +3,9 @@
  * inside the program, so tracer start-up is not counted:
  *   target CALLS  ->  "calls N threads 1 ns_per_call X wall_s Y cpu_ns_per_call Z"
  * (the line bench/target.c prints; Z: the process's CPU time per call).
+ * With BENCH_MARK=PATH (bench/vm: the VM's /dev/console) it also writes
+ * "XA-MARK start" and "XA-MARK end" to PATH around the calls, for the host
+ * to read qemu's CPU time at each.
  * probed() is a few instructions of assembly for each ISA whose first one is
  * a nop: the minimal tracer (min_tracer.c) then has nothing to emulate but
  * "pc moves past it", and every uptrace mode can take it (boost copies it,
@@ -13,7 +16,10 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 long probed(long x);
 
@@ -68,17 +74,31 @@ static void *loop(void *arg) {
   return NULL;
 }
 
+static void mark(const char *what) {
+  const char *path = getenv("BENCH_MARK");
+  if (!path) return;
+  int fd = open(path, O_WRONLY | O_NOCTTY | O_APPEND);
+  if (fd < 0) return;
+  char line[64];
+  snprintf(line, sizeof line, "XA-MARK %s\n", what);
+  if (write(fd, line, strlen(line)) < 0) {
+  }
+  close(fd);
+}
+
 int main(int argc, char **argv) {
   calls = argc > 1 ? atol(argv[1]) : 1000000;
   if (calls <= 0) {
     fprintf(stderr, "usage: target CALLS (CALLS > 0)\n");
     return 2;
   }
+  mark("start");
   double start = clock_s(CLOCK_MONOTONIC), cpu_start = clock_s(CLOCK_PROCESS_CPUTIME_ID);
   pthread_t t;
   if (pthread_create(&t, NULL, loop, NULL) != 0) return 1;
   pthread_join(t, NULL);
   double wall = clock_s(CLOCK_MONOTONIC) - start, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
+  mark("end");
   printf("calls %ld threads 1 ns_per_call %.1f wall_s %.3f cpu_ns_per_call %.1f\n", calls, wall * 1e9 / (double)calls,
          wall, cpu * 1e9 / (double)calls);
   return 0;
