@@ -25,6 +25,13 @@
 #else
 #define ONLY_PPC64LE "[.][ppc64le]"
 #endif
+// Tests of jump mode itself (--mode jump forced, its ring): hidden where the
+// ISA has no jump mode. Keep in step with IsaExpectations::jump_mode.
+#if defined(__x86_64__) || defined(__aarch64__)
+#define ONLY_JUMP_ISAS ""
+#else
+#define ONLY_JUMP_ISAS "[.][jump-isas]"
+#endif
 
 // What the tests that hold on every ISA expect where the ISA makes a
 // difference (registers, the ABI, what the compiler makes of the targets):
@@ -72,6 +79,9 @@ struct IsaExpectations {
   bool boost_mode;
   // Whether --mode jump exists on this ISA (where not, it is refused).
   bool jump_mode;
+  // Whether a jump trampoline evaluates a probe's condition (where not, a
+  // probe with one stops, and --mode jump refuses it).
+  bool jump_filter;
   // Whether GCC -O2 splits the targets' unlikely paths into FUNC.cold parts
   // (cold_cxx-O2, coldsplit-O2); only x86-64's does (GCC 12 for aarch64
   // and ppc64le, GCC 14 for riscv64 keep them whole).
@@ -98,6 +108,7 @@ inline const IsaExpectations& isa_expectations() {
       "%rax",
       true,  // boost
       true,
+      true,  // a condition in the trampoline
       true,
   };
 #elif defined(__aarch64__)
@@ -120,7 +131,8 @@ inline const IsaExpectations& isa_expectations() {
       "200",
       "%x0",
       true,  // boost
-      false,
+      true,  // jump
+      false,  // no condition in an aarch64 trampoline (yet): such a probe stops
       false,  // GCC 12 for aarch64 keeps cold_cxx-O2 and coldsplit-O2 whole
   };
 #elif defined(__riscv) && __riscv_xlen == 64
@@ -146,6 +158,7 @@ inline const IsaExpectations& isa_expectations() {
       true,   // boost (a signal in a slot: its stepped form, not a single step)
       false,  // no jump mode on riscv64 (yet): a probe there is a trap
       false,
+      false,
   };
 #elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
   // As seen in the qemu-system-ppc64 VM (tests/cross/run ppc64le).
@@ -168,6 +181,7 @@ inline const IsaExpectations& isa_expectations() {
       "200",  // rlwinm/clrldi: zero-extended
       "%r3",
       true,  // boost
+      false,
       false,
       false,
   };

@@ -41,12 +41,13 @@ Run trace_known(const std::vector<std::string>& options, const std::vector<std::
 }
 
 // The modes a register-only condition must give the same counts in: at a
-// stop (trap, boost) and in the trampoline (jump), those the ISA has, and
+// stop (trap, boost) and in the trampoline (jump, where the ISA evaluates
+// conditions there), those the ISA has, and
 // what auto picks.
 std::vector<std::vector<std::string>> every_mode() {
   std::vector<std::vector<std::string>> modes{{"--mode", "trap"}};
   if (isa_expectations().boost_mode) modes.push_back({"--mode", "boost"});
-  if (isa_expectations().jump_mode) modes.push_back({"--mode", "jump"});
+  if (isa_expectations().jump_filter) modes.push_back({"--mode", "jump"});
   modes.push_back({"--mode", "auto"});
   return modes;
 }
