@@ -79,9 +79,6 @@ struct IsaExpectations {
   bool boost_mode;
   // Whether --mode jump exists on this ISA (where not, it is refused).
   bool jump_mode;
-  // Whether a jump trampoline evaluates a probe's condition (where not, a
-  // probe with one stops, and --mode jump refuses it).
-  bool jump_filter;
   // Whether GCC -O2 splits the targets' unlikely paths into FUNC.cold parts
   // (cold_cxx-O2, coldsplit-O2); only x86-64's does (GCC 12 for aarch64
   // and ppc64le, GCC 14 for riscv64 keep them whole).
@@ -108,7 +105,6 @@ inline const IsaExpectations& isa_expectations() {
       "%rax",
       true,  // boost
       true,
-      true,  // a condition in the trampoline
       true,
   };
 #elif defined(__aarch64__)
@@ -132,7 +128,6 @@ inline const IsaExpectations& isa_expectations() {
       "%x0",
       true,  // boost
       true,  // jump
-      false,  // no condition in an aarch64 trampoline (yet): such a probe stops
       false,  // GCC 12 for aarch64 keeps cold_cxx-O2 and coldsplit-O2 whole
   };
 #elif defined(__riscv) && __riscv_xlen == 64
@@ -158,7 +153,6 @@ inline const IsaExpectations& isa_expectations() {
       true,   // boost (a signal in a slot: its stepped form, not a single step)
       false,  // no jump mode on riscv64 (yet): a probe there is a trap
       false,
-      false,
   };
 #elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
   // As seen in the qemu-system-ppc64 VM (tests/cross/run ppc64le).
@@ -181,7 +175,6 @@ inline const IsaExpectations& isa_expectations() {
       "200",  // rlwinm/clrldi: zero-extended
       "%r3",
       true,  // boost
-      false,
       false,
       false,
   };

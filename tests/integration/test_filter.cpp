@@ -41,13 +41,12 @@ Run trace_known(const std::vector<std::string>& options, const std::vector<std::
 }
 
 // The modes a register-only condition must give the same counts in: at a
-// stop (trap, boost) and in the trampoline (jump, where the ISA evaluates
-// conditions there), those the ISA has, and
+// stop (trap, boost) and in the trampoline (jump), those the ISA has, and
 // what auto picks.
 std::vector<std::vector<std::string>> every_mode() {
   std::vector<std::vector<std::string>> modes{{"--mode", "trap"}};
   if (isa_expectations().boost_mode) modes.push_back({"--mode", "boost"});
-  if (isa_expectations().jump_filter) modes.push_back({"--mode", "jump"});
+  if (isa_expectations().jump_mode) modes.push_back({"--mode", "jump"});
   modes.push_back({"--mode", "auto"});
   return modes;
 }
@@ -171,7 +170,7 @@ TEST_CASE("filter: a return probe's condition reads $retval", "[filter]") {
 }
 
 TEST_CASE("filter: a condition that reads memory refuses a forced jump, with the reason",
-          "[filter][mode-specific]" ONLY_X86_64) {
+          "[filter][mode-specific]" ONLY_JUMP_ISAS) {
   Run r = trace_known({"--mode", "jump", "-c"}, {"item n=$arg1 if +0($arg2):u8 == 0x2f"}, {"items", "1"});
   INFO(r.result.err);
   CHECK(r.result.status == 1);
@@ -187,7 +186,7 @@ TEST_CASE("filter: a condition that reads memory refuses a forced jump, with the
   CHECK(a.lines == std::vector<std::string>{"item 100"});
 }
 
-TEST_CASE("filter: --explain says a trampoline evaluates the condition", "[filter][mode-specific]" ONLY_X86_64) {
+TEST_CASE("filter: --explain says a trampoline evaluates the condition", "[filter][mode-specific]" ONLY_JUMP_ISAS) {
   Result r = uptrace({"--explain", "--mode", "jump", "item n=$arg1 if n < 0", "-x", target("known_calls")});
   INFO(r.err);
   REQUIRE(r.status == 0);

@@ -207,8 +207,12 @@ TEST_CASE("aarch64 jump: declined with the reason, and auto falls back", "[arch]
         "cannot jump: a probe records at most 4 values in jump mode, not 5");
   JumpFilter filter;
   filter.reg = RegisterRef{0};
-  CHECK(analyze_jump(add, {{7, {0}, filter}}).refusal ==
-        "cannot jump: a condition is not evaluated in an aarch64 trampoline yet: the probe stops");
+  CHECK(analyze_jump(add, {{7, {0}, filter}, {8, {}, std::nullopt}}).refusal ==
+        "cannot jump: several probes at one site with a condition: their records are reserved together");
+  JumpFilter glob = filter;
+  glob.op = CompareOp::Glob;
+  CHECK(analyze_jump(add, {{7, {0}, glob}}).refusal ==
+        "cannot jump: a glob match needs the string, which a trampoline cannot read");
   CHECK(analyze_jump(add, {{7, {}, std::nullopt}, {8, {}, std::nullopt}}, ModeRequest::Jump, kNearSlot, 1).refusal ==
         "cannot jump: a ring of 1 records cannot take 2 at once");
   // No ring offered: the core's reason.
@@ -224,4 +228,90 @@ TEST_CASE("aarch64 jump: the slot holds four probes' records", "[arch][aarch64][
   SiteAnalysis a = analyze_jump(words({0x91000420}), four);
   REQUIRE(a.plan);
   CHECK(a.plan->slot_code().size() <= isa().slot_size());
+}
+
+namespace {
+
+// $arg1:s32 < -5
+JumpFilter arg1_below_minus_5() {
+  JumpFilter f;
+  f.reg = RegisterRef{0, 64, 0};
+  f.bytes = 4;
+  f.is_signed = true;
+  f.op = CompareOp::Lt;
+  f.literal = static_cast<uint64_t>(-5);
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("aarch64 jump: a condition is compared before the reservation, NZCV kept", "[arch][aarch64][jump][filter]") {
+  // 91000420            add x0, x1, #1, with `if $arg1:s32 < -5`
+  SiteAnalysis a = analyze_jump(words({0x91000420}), {{7, {}, arg1_below_minus_5()}});
+  REQUIRE(a.plan);
+  const std::vector<uint32_t> w = words_of(a.plan->slot_code());
+  REQUIRE(w.size() > 16);
+  CHECK(std::vector<uint32_t>(w.begin(), w.begin() + 16) == std::vector<uint32_t>{
+                                                                0xa9bc07e0,  // stp x0, x1, [sp, #-64]!
+                                                                0xa9010fe2,  // stp x2, x3, [sp, #16]
+                                                                0xa90223e4,  // stp x4, x8, [sp, #32]
+                                                                0xd53b4200,  // mrs x0, nzcv
+                                                                0xf9001be0,  // str x0, [sp, #48]
+                                                                0xf94003e8,  // ldr x8, [sp] (x0 at the site)
+                                                                0xd3607d08,  // lsl x8, x8, #32
+                                                                0x9360fd08,  // asr x8, x8, #32 (s32)
+                                                                0xd29fff60,  // mov x0, #0xfffb
+                                                                0xf2bfffe0,  // movk x0, #0xffff, lsl #16
+                                                                0xf2dfffe0,  // movk x0, #0xffff, lsl #32
+                                                                0xf2ffffe0,  // movk x0, #0xffff, lsl #48
+                                                                0xeb00011f,  // cmp x8, x0
+                                                                0x5400048a,  // b.ge 0x5010c4 (false: restore)
+                                                                0xd2800001,  // mov x1, #0x0 (the ring)
+                                                                0xf2a00201,  // movk x1, #0x10, lsl #16
+                                                            });
+  // Both ways out restore NZCV and the 64-byte frame.
+  CHECK(std::vector<uint32_t>(w.end() - 7, w.end()) == std::vector<uint32_t>{
+                                                           0xf9401be0,  // ldr x0, [sp, #48]
+                                                           0xd51b4200,  // msr nzcv, x0
+                                                           0xa94223e4,  // ldp x4, x8, [sp, #32]
+                                                           0xa9410fe2,  // ldp x2, x3, [sp, #16]
+                                                           0xa8c407e0,  // ldp x0, x1, [sp], #64
+                                                           0x91000420,  // add x0, x1, #0x1
+                                                           0x17fbffca,  // b 0x401004
+                                                       });
+  CHECK(a.plan->describe().find("records the hit (when its condition holds) without stopping") != std::string::npos);
+}
+
+TEST_CASE("aarch64 jump: || and ! branch past the rest or to the restore", "[arch][aarch64][jump][filter]") {
+  // `if $arg1:s32 < -5 || !(%w1:u64 == 7)`
+  JumpFilter w1_is_7;
+  w1_is_7.reg = RegisterRef{1, 32, 0};
+  w1_is_7.bytes = 8;
+  w1_is_7.is_signed = false;
+  w1_is_7.literal = 7;
+  JumpFilter negated;
+  negated.kind = JumpFilter::Kind::Not;
+  negated.children = {w1_is_7};
+  JumpFilter any;
+  any.kind = JumpFilter::Kind::Any;
+  any.children = {arg1_below_minus_5(), negated};
+  SiteAnalysis a = analyze_jump(words({0x91000420}), {{7, {}, any}});
+  REQUIRE(a.plan);
+  const std::vector<uint32_t> w = words_of(a.plan->slot_code());
+  REQUIRE(w.size() > 24);
+  CHECK(std::vector<uint32_t>(w.begin() + 12, w.begin() + 24) == std::vector<uint32_t>{
+                                                                     0xeb00011f,  // cmp x8, x0
+                                                                     0x5400004a,  // b.ge 0x50103c (the next)
+                                                                     0x14000008,  // b 0x501058 (holds: record)
+                                                                     0xf94007e8,  // ldr x8, [sp, #8] (x1)
+                                                                     0xd3607d08,  // lsl x8, x8, #32
+                                                                     0xd360fd08,  // lsr x8, x8, #32 (w1, zero-extended)
+                                                                     0xd28000e0,  // mov x0, #0x7
+                                                                     0xeb00011f,  // cmp x8, x0
+                                                                     0x54000041,  // b.ne 0x501058 (record)
+                                                                     0x14000024,  // b 0x5010e4 (w1 == 7: restore)
+                                                                     0xd2800001,  // mov x1, #0x0 (the ring)
+                                                                     0xf2a00201,  // movk x1, #0x10, lsl #16
+                                                                 });
+  CHECK(w[(0x5010e4 - 0x501000) / 4] == 0xf9401be0);  // ldr x0, [sp, #48]: the restore
 }
