@@ -22,9 +22,10 @@ using namespace a64;
 constexpr uint32_t kGettid = 178;  // arm64's SYS_gettid (asm-generic)
 
 void restore(Words& c, uint32_t frame) {
-  if (frame > kNzcvSlot) {
+  if (frame == kFilterFrame) {
     c.put(ldr(0, kSp31, kNzcvSlot));
     c.put(kMsrNzcv);
+    c.put(ldp(5, 6, 48));
   }
   c.put(ldp(4, 8, 32));
   c.put(ldp(2, 3, 16));
@@ -96,43 +97,59 @@ JumpBuild build_jump(uint32_t word, const StepSpec& step, const SiteContext& ctx
   if (jump.capacity < std::max<uint64_t>(records, 2) || !std::has_single_bit(jump.capacity) ||
       jump.capacity > (uint64_t{1} << 32))
     return {nullptr, fmt::format("a ring of {} records cannot take {} at once", jump.capacity, records)};
-  // One probe's condition is evaluated before its record is reserved;
-  // several probes at one site reserve theirs together, so none of them
-  // may skip its record.
-  const JumpFilter* filter = records == 1 && jump.records[0].filter ? &*jump.records[0].filter : nullptr;
-  for (const JumpRecordSpec& spec : jump.records) {
-    if (spec.filter && !filter)
-      return {nullptr, "several probes at one site with a condition: their records are reserved together"};
+  // Conditions are evaluated first, each kept record a bit in x5 and one
+  // more in x6, so the records kept are reserved together and written
+  // with no gap, and a thread sent back to the site by a failed stlxr has
+  // written nothing.
+  const bool filtered = std::any_of(jump.records.begin(), jump.records.end(),
+                                    [](const JumpRecordSpec& spec) { return spec.filter.has_value(); });
+  if (filtered && records > 32) return {nullptr, "more than 32 probes with conditions at one site"};
+  for (const JumpRecordSpec& spec : jump.records)
     if (spec.words.size() > ring::kMaxValues)
       return {nullptr,
               fmt::format("a probe records at most {} values in jump mode, not {}", ring::kMaxValues, spec.words.size())};
-  }
   const uint32_t shift = static_cast<uint32_t>(std::countr_zero(jump.capacity));
 
-  // sp moves first and stays 16-aligned; NZCV is saved only for a
-  // condition's compares (nothing else here touches the flags).
-  const uint32_t frame = filter ? 64 : 48;
+  // sp moves first and stays 16-aligned; NZCV is saved only for the
+  // conditions' compares (nothing else here touches the flags).
+  const uint32_t frame = filtered ? kFilterFrame : kPlainFrame;
   Words c(ctx.slot.value);
   JumpPlan::Layout layout;
   c.put(stp_pre(0, 1, -static_cast<int32_t>(frame)));
   c.put(stp(2, 3, 16));
   c.put(stp(4, 8, 32));
-  Words::Label filtered_out;
-  if (filter) {
+  Words::Label none_kept;
+  if (filtered) {
+    c.put(stp(5, 6, 48));
     c.put(kMrsNzcv);
     c.put(str(0, kSp31, kNzcvSlot));
-    std::string why_not;
-    if (!emit_jump_filter(c, *filter, site, frame, filtered_out, why_not)) return {nullptr, why_not};
+    c.put(movz(5, 0, 0));  // the kept records, by bit
+    c.put(movz(6, 0, 0));  // how many
+    for (uint64_t i = 0; i < records; ++i) {
+      Words::Label filtered_out;
+      std::string why_not;
+      if (const auto& f = jump.records[i].filter; f && !emit_jump_filter(c, *f, site, frame, filtered_out, why_not))
+        return {nullptr, why_not};
+      c.put(orr_bit(5, 5, static_cast<unsigned>(i)));
+      c.put(add_imm(6, 6, 1));
+      c.bind(filtered_out);
+    }
+    c.put(cbz_x(6), none_kept);
   }
   c.mov_imm(1, jump.ring.value);                              // x1 = the ring
   const size_t retry = c.put(add_imm(2, 1, ring::kTailOffset));  // x2 = &tail
   c.put(ldar(2, 2));                                          // tail first, then head
   c.put(ldaxr(3, 1));                                         // x3 = head
   c.put(sub(4, 3, 2));                                        // x4 = records in use
-  if (records > 1) c.put(add_imm(4, 4, static_cast<uint32_t>(records - 1)));
+  if (filtered) {
+    c.put(add_lsl(4, 4, 6, 0));
+    c.put(sub_imm(4, 4, 1));
+  } else if (records > 1) {
+    c.put(add_imm(4, 4, static_cast<uint32_t>(records - 1)));
+  }
   c.put(lsr(4, 4, shift));
   const size_t to_full = c.put(cbnz_x(4));                    // no room for them all: wait
-  c.put(add_imm(4, 3, static_cast<uint32_t>(records)));
+  c.put(filtered ? add_lsl(4, 3, 6, 0) : add_imm(4, 3, static_cast<uint32_t>(records)));
   c.put(stlxr(2, 4, 1));                                      // head += records
   const size_t to_abandon = c.put(cbnz_w(2));
   // Reserved: head's old value (x3) is the first record's sequence.
@@ -142,10 +159,17 @@ JumpBuild build_jump(uint32_t word, const StepSpec& step, const SiteContext& ctx
   layout.syscall_ends.push_back(c.here());
   c.put(orr_bit63(0, 0));                                     // tagged (ring::kTidTag)
   static_assert(ring::kTidTag == uint64_t{1} << 63);
+  if (filtered) c.put(mov(6, 3));                             // x6 = the next record's sequence
   for (uint64_t i = 0; i < records; ++i) {
     const JumpRecordSpec& spec = jump.records[i];
-    c.put(add_imm(4, 3, static_cast<uint32_t>(i)));
-    c.put(and_low_ones(4, 4, shift));
+    Words::Label not_kept;
+    if (filtered) {
+      c.put(tbz(5, static_cast<unsigned>(i)), not_kept);
+      c.put(and_low_ones(4, 6, shift));
+    } else {
+      c.put(add_imm(4, 3, static_cast<uint32_t>(i)));
+      c.put(and_low_ones(4, 4, shift));
+    }
     c.put(add_lsl(4, 1, 4, ring::kRecordShift));
     static_assert(ring::kRecordsOffset == 4096, "added as #1, lsl #12");
     c.put(add_imm(4, 4, 1, true));                            // x4 = the record
@@ -159,8 +183,13 @@ JumpBuild build_jump(uint32_t word, const StepSpec& step, const SiteContext& ctx
         return {nullptr, "a fetch argument names a register a trampoline cannot record"};
       c.put(str(8, 4, static_cast<uint32_t>(ring::kRecordOffsetValues + 8 * v)));
     }
-    c.put(add_imm(8, 3, static_cast<uint32_t>(i + 1)));       // the commit word: sequence + 1
-    c.put(stlr(8, 4));                                        // published
+    // The commit word, sequence + 1, published last.
+    c.put(filtered ? add_imm(8, 6, 1) : add_imm(8, 3, static_cast<uint32_t>(i + 1)));
+    c.put(stlr(8, 4));
+    if (filtered) {
+      c.put(add_imm(6, 6, 1));
+      c.bind(not_kept);
+    }
   }
   const size_t to_done = c.put(kB);
   // A full ring never drops the hit: the trap stops the thread until
@@ -176,7 +205,7 @@ JumpBuild build_jump(uint32_t word, const StepSpec& step, const SiteContext& ctx
   if (!again) return {nullptr, "the site is out of reach of the trampoline's end (b reaches +-128 MiB)"};
   c.put(*again);
   c.bind(to_done, c.size());
-  c.bind(filtered_out);
+  c.bind(none_kept);
   restore(c, frame);
   layout.first_relocated = c.here();
   // adr/adrp: the site's value, known now, instead of one relative to
@@ -192,7 +221,7 @@ JumpBuild build_jump(uint32_t word, const StepSpec& step, const SiteContext& ctx
 
   std::string description = "the instruction at the site becomes a b to a trampoline that records";
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
-  if (filter) description += " (when its condition holds)";
+  if (filtered) description += records == 1 ? " (when its condition holds)" : " (each when its condition holds)";
   description += step.result_delta
                      ? fmt::format(" without stopping (thread named by gettid), sets x{} = {:#x} (the site's value) "
                                    "and branches back to {:#x}",

@@ -81,7 +81,10 @@ class Words {
   void bind(size_t index, size_t target) {
     const int64_t offset = (static_cast<int64_t>(target) - static_cast<int64_t>(index)) * int64_t{kInsnSize};
     const uint32_t w = words_[index];
-    words_[index] = with_branch_offset(w, (w & 0xfc000000) == kB ? BranchForm::Imm26 : BranchForm::Imm19, offset);
+    const BranchForm form = (w & 0xfc000000) == kB           ? BranchForm::Imm26
+                            : (w & 0x7e000000) == 0x36000000 ? BranchForm::Imm14  // tbz/tbnz
+                                                             : BranchForm::Imm19;
+    words_[index] = with_branch_offset(w, form, offset);
   }
   // Points every use of `label` here.
   void bind(Label& label) {
@@ -109,10 +112,13 @@ class Words {
 };
 
 // The frame a trampoline builds first: x0-x4 and x8 saved at [sp + 8 * i]
-// in kSaved's order (and, when it evaluates a condition, NZCV at
-// [sp + 48]); every other register keeps its value at the site.
-inline constexpr uint8_t kSaved[] = {0, 1, 2, 3, 4, 8};
-constexpr uint32_t kNzcvSlot = 48;
+// in kSaved's order; when it evaluates conditions (a frame of
+// kFilterFrame bytes), x5 and x6 (the kept records' mask and count) and
+// NZCV after them. Every other register keeps its value at the site.
+inline constexpr uint8_t kSaved[] = {0, 1, 2, 3, 4, 8, 5, 6};
+constexpr uint32_t kPlainFrame = 48;   // the first six of kSaved
+constexpr uint32_t kFilterFrame = 80;  // all of kSaved, then NZCV; 16-aligned
+constexpr uint32_t kNzcvSlot = 64;
 
 // Loads register word `word`'s value at the site into x8 (a frame of
 // `frame` bytes below the site's sp); false for a word the trampoline
@@ -127,6 +133,12 @@ inline uint32_t asr(uint8_t d, uint8_t n, uint32_t shift) {  // sbfm xD, xN, #sh
   return 0x9340fc00 | shift << 16 | uint32_t{n} << 5 | d;
 }
 inline uint32_t b_cond(unsigned cond) { return 0x54000000 | cond; }
+inline uint32_t cbz_x(uint8_t t) { return 0xb4000000 | t; }
+inline uint32_t tbz(uint8_t t, unsigned bit) { return 0x36000000 | (bit >> 5) << 31 | (bit & 31) << 19 | t; }
+inline uint32_t sub_imm(uint8_t d, uint8_t n, uint32_t imm12) { return 0xd1000000 | imm12 << 10 | uint32_t{n} << 5 | d; }
+inline uint32_t orr_bit(uint8_t d, uint8_t n, unsigned bit) {  // orr xD, xN, #(1 << bit)
+  return 0xb2400000 | ((64 - bit) % 64) << 16 | uint32_t{n} << 5 | d;
+}
 constexpr uint32_t kMrsNzcv = 0xd53b4200;  // mrs x0, nzcv
 constexpr uint32_t kMsrNzcv = 0xd51b4200;  // msr nzcv, x0
 

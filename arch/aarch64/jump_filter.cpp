@@ -1,6 +1,7 @@
 #include "arch/aarch64/jump_filter.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "arch/aarch64/registers.h"
 
@@ -10,8 +11,10 @@ using namespace a64;
 
 bool a64::load_site_word(Words& c, uint16_t word, uint64_t site, uint32_t frame) {
   if (word <= 30) {
-    const auto* saved = std::find(std::begin(kSaved), std::end(kSaved), word);
-    if (saved != std::end(kSaved)) c.put(ldr(8, kSp31, static_cast<uint32_t>(8 * (saved - std::begin(kSaved)))));
+    const size_t saved_words = frame >= kFilterFrame ? std::size(kSaved) : kPlainFrame / 8;
+    const auto* saved = std::find(std::begin(kSaved), std::begin(kSaved) + saved_words, word);
+    if (saved != std::begin(kSaved) + saved_words)
+      c.put(ldr(8, kSp31, static_cast<uint32_t>(8 * (saved - std::begin(kSaved)))));
     else c.put(mov(8, static_cast<uint8_t>(word)));
     return true;
   }

@@ -205,11 +205,8 @@ TEST_CASE("aarch64 jump: declined with the reason, and auto falls back", "[arch]
         "cannot jump: a fetch argument names a register a trampoline cannot record");
   CHECK(analyze_jump(add, {{7, {0, 1, 2, 3, 4}, std::nullopt}}).refusal ==
         "cannot jump: a probe records at most 4 values in jump mode, not 5");
-  JumpFilter filter;
-  filter.reg = RegisterRef{0};
-  CHECK(analyze_jump(add, {{7, {0}, filter}, {8, {}, std::nullopt}}).refusal ==
-        "cannot jump: several probes at one site with a condition: their records are reserved together");
-  JumpFilter glob = filter;
+  JumpFilter glob;
+  glob.reg = RegisterRef{0};
   glob.op = CompareOp::Glob;
   CHECK(analyze_jump(add, {{7, {0}, glob}}).refusal ==
         "cannot jump: a glob match needs the string, which a trampoline cannot read");
@@ -250,13 +247,16 @@ TEST_CASE("aarch64 jump: a condition is compared before the reservation, NZCV ke
   SiteAnalysis a = analyze_jump(words({0x91000420}), {{7, {}, arg1_below_minus_5()}});
   REQUIRE(a.plan);
   const std::vector<uint32_t> w = words_of(a.plan->slot_code());
-  REQUIRE(w.size() > 16);
-  CHECK(std::vector<uint32_t>(w.begin(), w.begin() + 16) == std::vector<uint32_t>{
-                                                                0xa9bc07e0,  // stp x0, x1, [sp, #-64]!
+  REQUIRE(w.size() > 30);
+  CHECK(std::vector<uint32_t>(w.begin(), w.begin() + 30) == std::vector<uint32_t>{
+                                                                0xa9bb07e0,  // stp x0, x1, [sp, #-80]!
                                                                 0xa9010fe2,  // stp x2, x3, [sp, #16]
                                                                 0xa90223e4,  // stp x4, x8, [sp, #32]
+                                                                0xa9031be5,  // stp x5, x6, [sp, #48]
                                                                 0xd53b4200,  // mrs x0, nzcv
-                                                                0xf9001be0,  // str x0, [sp, #48]
+                                                                0xf90023e0,  // str x0, [sp, #64]
+                                                                0xd2800005,  // mov x5, #0x0 (kept, by bit)
+                                                                0xd2800006,  // mov x6, #0x0 (kept, how many)
                                                                 0xf94003e8,  // ldr x8, [sp] (x0 at the site)
                                                                 0xd3607d08,  // lsl x8, x8, #32
                                                                 0x9360fd08,  // asr x8, x8, #32 (s32)
@@ -265,20 +265,33 @@ TEST_CASE("aarch64 jump: a condition is compared before the reservation, NZCV ke
                                                                 0xf2dfffe0,  // movk x0, #0xffff, lsl #32
                                                                 0xf2ffffe0,  // movk x0, #0xffff, lsl #48
                                                                 0xeb00011f,  // cmp x8, x0
-                                                                0x5400048a,  // b.ge 0x5010c4 (false: restore)
+                                                                0x5400006a,  // b.ge 0x50104c (false: not kept)
+                                                                0xb24000a5,  // orr x5, x5, #0x1
+                                                                0x910004c6,  // add x6, x6, #0x1
+                                                                0xb4000526,  // cbz x6, 0x5010f0 (none kept: restore)
                                                                 0xd2800001,  // mov x1, #0x0 (the ring)
                                                                 0xf2a00201,  // movk x1, #0x10, lsl #16
+                                                                0xf2cfe001,  // movk x1, #0x7f00, lsl #32
+                                                                0x91010022,  // add x2, x1, #0x40
+                                                                0xc8dffc42,  // ldar x2, [x2]
+                                                                0xc85ffc23,  // ldaxr x3, [x1]
+                                                                0xcb020064,  // sub x4, x3, x2
+                                                                0x8b060084,  // add x4, x4, x6
+                                                                0xd1000484,  // sub x4, x4, #0x1
+                                                                0xd352fc84,  // lsr x4, x4, #18
                                                             });
-  // Both ways out restore NZCV and the 64-byte frame.
-  CHECK(std::vector<uint32_t>(w.end() - 7, w.end()) == std::vector<uint32_t>{
-                                                           0xf9401be0,  // ldr x0, [sp, #48]
+  // Both ways out restore NZCV, x5, x6 and the 80-byte frame.
+  CHECK(std::vector<uint32_t>(w.end() - 8, w.end()) == std::vector<uint32_t>{
+                                                           0xf94023e0,  // ldr x0, [sp, #64]
                                                            0xd51b4200,  // msr nzcv, x0
+                                                           0xa9431be5,  // ldp x5, x6, [sp, #48]
                                                            0xa94223e4,  // ldp x4, x8, [sp, #32]
                                                            0xa9410fe2,  // ldp x2, x3, [sp, #16]
-                                                           0xa8c407e0,  // ldp x0, x1, [sp], #64
+                                                           0xa8c507e0,  // ldp x0, x1, [sp], #80
                                                            0x91000420,  // add x0, x1, #0x1
-                                                           0x17fbffca,  // b 0x401004
+                                                           0x17fbffbe,  // b 0x401004
                                                        });
+  CHECK(w[(0x5010f0 - 0x501000) / 4] == 0xf94023e0);  // the restore, where nothing kept goes
   CHECK(a.plan->describe().find("records the hit (when its condition holds) without stopping") != std::string::npos);
 }
 
@@ -298,20 +311,57 @@ TEST_CASE("aarch64 jump: || and ! branch past the rest or to the restore", "[arc
   SiteAnalysis a = analyze_jump(words({0x91000420}), {{7, {}, any}});
   REQUIRE(a.plan);
   const std::vector<uint32_t> w = words_of(a.plan->slot_code());
-  REQUIRE(w.size() > 24);
-  CHECK(std::vector<uint32_t>(w.begin() + 12, w.begin() + 24) == std::vector<uint32_t>{
+  REQUIRE(w.size() > 28);
+  CHECK(std::vector<uint32_t>(w.begin() + 15, w.begin() + 28) == std::vector<uint32_t>{
                                                                      0xeb00011f,  // cmp x8, x0
-                                                                     0x5400004a,  // b.ge 0x50103c (the next)
-                                                                     0x14000008,  // b 0x501058 (holds: record)
+                                                                     0x5400004a,  // b.ge 0x501048 (the next)
+                                                                     0x14000008,  // b 0x501064 (holds: kept)
                                                                      0xf94007e8,  // ldr x8, [sp, #8] (x1)
                                                                      0xd3607d08,  // lsl x8, x8, #32
                                                                      0xd360fd08,  // lsr x8, x8, #32 (w1, zero-extended)
                                                                      0xd28000e0,  // mov x0, #0x7
                                                                      0xeb00011f,  // cmp x8, x0
-                                                                     0x54000041,  // b.ne 0x501058 (record)
-                                                                     0x14000024,  // b 0x5010e4 (w1 == 7: restore)
-                                                                     0xd2800001,  // mov x1, #0x0 (the ring)
-                                                                     0xf2a00201,  // movk x1, #0x10, lsl #16
+                                                                     0x54000041,  // b.ne 0x501064 (kept)
+                                                                     0x14000003,  // b 0x50106c (w1 == 7: not kept)
+                                                                     0xb24000a5,  // orr x5, x5, #0x1
+                                                                     0x910004c6,  // add x6, x6, #0x1
+                                                                     0xb4000526,  // cbz x6, 0x501110
                                                                  });
-  CHECK(w[(0x5010e4 - 0x501000) / 4] == 0xf9401be0);  // ldr x0, [sp, #48]: the restore
+}
+
+TEST_CASE("aarch64 jump: two probes, one with a condition, reserve only the records kept", "[arch][aarch64][jump][filter]") {
+  // 91000420            add x0, x1, #1: probe 7 records x5 if $arg1:s32 < -5, probe 8 records x6
+  SiteAnalysis a = analyze_jump(words({0x91000420}), {{7, {5}, arg1_below_minus_5()}, {8, {6}, std::nullopt}});
+  REQUIRE(a.plan);
+  const std::vector<uint32_t> w = words_of(a.plan->slot_code());
+  const std::vector<uint32_t> keep{
+      0xb24000a5,  // orr x5, x5, #0x1 (probe 7 kept)
+      0x910004c6,  // add x6, x6, #0x1
+      0xb27f00a5,  // orr x5, x5, #0x2 (probe 8, no condition)
+      0x910004c6,  // add x6, x6, #0x1
+      0xb4000746,  // cbz x6, 0x50113c
+  };
+  CHECK(std::search(w.begin(), w.end(), keep.begin(), keep.end()) != w.end());
+  const std::vector<uint32_t> reserve{
+      0x8b060064,  // add x4, x3, x6 (head moves by the records kept)
+      0xc802fc24,  // stlxr w2, x4, [x1]
+  };
+  CHECK(std::search(w.begin(), w.end(), reserve.begin(), reserve.end()) != w.end());
+  const std::vector<uint32_t> second{
+      0xaa0303e6,  // mov x6, x3 (the next sequence)
+      0x360001c5,  // tbz w5, #0, 0x5010dc (probe 7 not kept: skip its record)
+      0x924044c4,  // and x4, x6, #0x3ffff
+  };
+  CHECK(std::search(w.begin(), w.end(), second.begin(), second.end()) != w.end());
+  const std::vector<uint32_t> values{
+      0xf9401be8,  // ldr x8, [sp, #48] (x5 at the site)
+      0xf9001088,  // str x8, [x4, #32]
+      0x910004c8,  // add x8, x6, #0x1
+      0xc89ffc88,  // stlr x8, [x4]
+      0x910004c6,  // add x6, x6, #0x1
+      0x360801c5,  // tbz w5, #1, 0x501114
+  };
+  CHECK(std::search(w.begin(), w.end(), values.begin(), values.end()) != w.end());
+  CHECK(std::find(w.begin(), w.end(), 0xf9401fe8) != w.end());  // ldr x8, [sp, #56] (x6 at the site)
+  CHECK(a.plan->describe().find("records 2 hits (each when its condition holds)") != std::string::npos);
 }
