@@ -14,7 +14,7 @@
 // branch to the site must find one there, and a `b` is not one.
 //
 // The trampoline, on the thread's stack (arm64 has no red zone: sp moves
-// first, 16-aligned): x0-x4 and x8 saved; the records reserved together by
+// first, 16-aligned): x0-x4 and x8 saved (jump_code.h); the records reserved together by
 // one ldaxr/stlxr on head while head - tail leaves room (tail read first,
 // with ldar, so the difference never wraps); a full ring is a `brk` uptrace
 // recognises (JumpPlan::is_ring_full_trap), after which the writer tries
@@ -28,8 +28,9 @@
 // tpidr_el0 points at the TCB's dtv word, not at itself, so the thread
 // pointer names no thread by the x86-64 convention), the probe, and the
 // register words as they were at the site; its commit word is written last
-// with stlr. The flags are never touched (no compare: the room test is a
-// shift and cbnz), so they need no saving.
+// with stlr. Probes' conditions (jump_filter.h) are evaluated before the
+// reservation, and only the records kept are reserved; only they touch the
+// flags (the room test is a shift and cbnz), so only then is NZCV saved.
 #include <cstdint>
 #include <memory>
 #include <optional>
