@@ -400,6 +400,11 @@ class Isa {
   // The thread pointer (x86-64: fs base) a jump trampoline records to name
   // its thread; 0 when the ISA has none or jump mode does not use it.
   virtual uint64_t thread_pointer(const Regs& r) const = 0;
+  // Whether this ISA's jump trampolines always name their thread by the
+  // kernel's thread id (ring::kKernelTid), whatever the ring's mode word
+  // says: where the thread pointer does not point to itself in every
+  // program (aarch64: glibc's tpidr_el0 points at the TCB's dtv word).
+  virtual bool jump_records_kernel_tid() const { return false; }
   virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
   // Where Go's register ABI (Go 1.17+) passes integer arguments, as a list of
   // names ("rax, rbx, ..."), when it is not where argument() reads them;

@@ -24,17 +24,43 @@ constexpr uint64_t kMinCalibrationNs = 1000000;
 uint64_t read_cycle_counter() {
 #if defined(__x86_64__)
   return __rdtsc();
+#elif defined(__aarch64__)
+  // What aarch64 trampolines read (arch/aarch64/jump.h): the virtual
+  // counter, which Linux lets user space read and which ticks at
+  // cntfrq_el0 on every CPU alike.
+  uint64_t v;
+  asm volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+  return v;
 #else
   return 0;
 #endif
 }
 
+namespace {
+
+// The counter's rate where the ISA states it, in ns per tick; 0 where it
+// must be measured (x86-64's TSC rate is not architecturally readable).
+double stated_ns_per_cycle() {
+#if defined(__aarch64__)
+  uint64_t hz;
+  asm volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+  return hz ? 1e9 / static_cast<double>(hz) : 0;
+#else
+  return 0;
+#endif
+}
+
+}  // namespace
+
 CycleClock::CycleClock() {
   base_cycles_ = last_cycles_ = read_cycle_counter();
   base_ns_ = last_ns_ = monotonic_ns();
+  ns_per_cycle_ = stated_ns_per_cycle();
+  stated_ = ns_per_cycle_ != 0;
 }
 
 void CycleClock::recalibrate() {
+  if (stated_) return;  // exact: a measurement could only add its own error
   const uint64_t ns = monotonic_ns();
   const uint64_t cycles = read_cycle_counter();
   if (ns - base_ns_ < kMinCalibrationNs || cycles <= base_cycles_) return;

@@ -1,12 +1,14 @@
 #pragma once
 // The cycle counter jump trampolines stamp their records with, read here on
 // the host (the target runs on the same machine), and its conversion to
-// CLOCK_MONOTONIC nanoseconds by calibration against it.
+// CLOCK_MONOTONIC nanoseconds: at the rate the ISA states (aarch64:
+// cntfrq_el0), or by calibration against the clock (x86-64).
 #include <cstdint>
 
 namespace uptrace::core {
 
-// The counter the native ISA's trampolines read (x86-64: rdtsc); 0 where
+// The counter the native ISA's trampolines read (x86-64: rdtsc; aarch64:
+// cntvct_el0); 0 where
 // jump mode does not exist.
 uint64_t read_cycle_counter();
 
@@ -23,6 +25,7 @@ class CycleClock {
   uint64_t base_cycles_ = 0, base_ns_ = 0;
   uint64_t last_cycles_ = 0, last_ns_ = 0;
   double ns_per_cycle_ = 0;
+  bool stated_ = false;  // ns_per_cycle_ is the ISA's stated rate
 };
 
 }  // namespace uptrace::core

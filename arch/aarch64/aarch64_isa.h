@@ -25,9 +25,11 @@ class AArch64Isa final : public Isa {
   bool is_trap(const Instruction& insn) const override;
   bool is_return(const Instruction& insn) const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
-  // One instruction, plus room for a copied branch's in-slot landing point
-  // (analyzer.h, kTakenOffsetInSlot), rounded to keep slots 16-byte aligned.
-  size_t slot_size() const override { return 16; }
+  // A jump trampoline (jump.h): up to 4 probes' records at one site with
+  // 4 values each; every other plan needs 16 bytes (one instruction and a
+  // copied branch's in-slot landing point, analyzer.h kTakenOffsetInSlot).
+  static constexpr size_t kSlotSize = 512;
+  size_t slot_size() const override { return kSlotSize; }
 
   std::span<const uint8_t> breakpoint() const override;
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
@@ -46,9 +48,10 @@ class AArch64Isa final : public Isa {
   std::vector<std::string> register_names() const override;
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
-  // tpidr_el0 is not in NT_PRSTATUS, and no aarch64 trampoline records a
-  // thread yet.
+  // tpidr_el0 is not in NT_PRSTATUS, and trampolines name their thread by
+  // gettid (jump.h), so none is needed.
   uint64_t thread_pointer(const Regs&) const override { return 0; }
+  bool jump_records_kernel_tid() const override { return true; }
 
   // %return: bl leaves the return address in x30; the prologue (if any)
   // saves it where the function's CFI says.

@@ -5,10 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "arch/aarch64/aarch64_isa.h"
 #include "arch/aarch64/boost.h"
 #include "arch/aarch64/encoding.h"
 #include "arch/aarch64/exclusive.h"
 #include "arch/aarch64/insn_table.h"
+#include "arch/aarch64/jump.h"
 #include "arch/aarch64/plans.h"
 #include "arch/aarch64/registers.h"
 
@@ -17,7 +19,6 @@ namespace {
 
 constexpr std::string_view kNoFreeRunning =
     "a thread in a free-running slot could not be stepped out without hardware single-step";
-constexpr std::string_view kJumpNotImplemented = "jump mode is not implemented yet";
 // A general register no literal-load form reads: the base for a SIMD&FP
 // literal load (and for one into the zero register) while it is stepped.
 constexpr uint8_t kScratchBase = 16;
@@ -311,18 +312,29 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
                               "and the retry loop never end",
                               *start - ctx.function_start));
   }
-  if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), kJumpNotImplemented);
-
   const Site site{*word, row, row ? row->cls : InsnClass::Plain, out.insn, ctx.site, ctx.slot};
+  Built<StepPlan> step = build_step(site);
+  // Jump first: no stop at all. The slot is the trampoline.
+  std::string no_jump = fmt::format("{} mode was requested", to_string(ctx.request));
+  if (ctx.request == ModeRequest::Auto || ctx.request == ModeRequest::Jump) {
+    JumpBuild jump = step.plan ? build_jump(*word, step.plan->spec(), ctx, AArch64Isa::kSlotSize)
+                               : JumpBuild{nullptr, step.why_not};
+    if (jump.plan) {
+      out.plan = std::move(jump.plan);
+      return out;
+    }
+    if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), "cannot jump: " + jump.why_not);
+    no_jump = std::move(jump.why_not);
+  }
+
   Built<ProbePlan> emulation = build_emulation(site);
   if (ctx.request == ModeRequest::Emulate || (ctx.request == ModeRequest::Auto && emulation.plan)) {
     if (!emulation.plan) return refuse(std::move(out), emulation.why_not);
     out.plan = std::move(emulation.plan);
-    out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
+    out.declined.emplace_back(ExecMode::Jump, std::move(no_jump));
     return out;
   }
 
-  Built<StepPlan> step = build_step(site);
   if (!step.plan) return refuse(std::move(out), step.why_not);
   BoostBuild boost = ctx.request == ModeRequest::Trap          ? BoostBuild{nullptr, "trap mode was requested"}
                      : ctx.step == StepMechanism::TrailingTrap ? BoostBuild{nullptr, std::string(kNoFreeRunning)}
@@ -336,7 +348,7 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
     out.plan = std::move(step.plan);
     out.declined.emplace_back(ExecMode::Boost, std::move(boost.why_not));
   }
-  out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
+  out.declined.emplace_back(ExecMode::Jump, std::move(no_jump));
   return out;
 }
 

@@ -25,6 +25,13 @@
 #else
 #define ONLY_PPC64LE "[.][ppc64le]"
 #endif
+// Tests of jump mode itself (--mode jump forced, its ring): hidden where the
+// ISA has no jump mode. Keep in step with IsaExpectations::jump_mode.
+#if defined(__x86_64__) || defined(__aarch64__)
+#define ONLY_JUMP_ISAS ""
+#else
+#define ONLY_JUMP_ISAS "[.][jump-isas]"
+#endif
 
 // What the tests that hold on every ISA expect where the ISA makes a
 // difference (registers, the ABI, what the compiler makes of the targets):
@@ -120,7 +127,7 @@ inline const IsaExpectations& isa_expectations() {
       "200",
       "%x0",
       true,  // boost
-      false,
+      true,  // jump
       false,  // GCC 12 for aarch64 keeps cold_cxx-O2 and coldsplit-O2 whole
   };
 #elif defined(__riscv) && __riscv_xlen == 64

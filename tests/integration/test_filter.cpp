@@ -170,7 +170,7 @@ TEST_CASE("filter: a return probe's condition reads $retval", "[filter]") {
 }
 
 TEST_CASE("filter: a condition that reads memory refuses a forced jump, with the reason",
-          "[filter][mode-specific]" ONLY_X86_64) {
+          "[filter][mode-specific]" ONLY_JUMP_ISAS) {
   Run r = trace_known({"--mode", "jump", "-c"}, {"item n=$arg1 if +0($arg2):u8 == 0x2f"}, {"items", "1"});
   INFO(r.result.err);
   CHECK(r.result.status == 1);
@@ -186,7 +186,7 @@ TEST_CASE("filter: a condition that reads memory refuses a forced jump, with the
   CHECK(a.lines == std::vector<std::string>{"item 100"});
 }
 
-TEST_CASE("filter: --explain says a trampoline evaluates the condition", "[filter][mode-specific]" ONLY_X86_64) {
+TEST_CASE("filter: --explain says a trampoline evaluates the condition", "[filter][mode-specific]" ONLY_JUMP_ISAS) {
   Result r = uptrace({"--explain", "--mode", "jump", "item n=$arg1 if n < 0", "-x", target("known_calls")});
   INFO(r.err);
   REQUIRE(r.status == 0);

@@ -13,7 +13,7 @@
 
 using namespace itest;
 
-TEST_CASE("jump: counted exactly from 8 threads, each hit naming its own thread", "[jump][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump: counted exactly from 8 threads, each hit naming its own thread", "[jump][mode-specific]" ONLY_JUMP_ISAS) {
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "--mode", "jump", "--format", "json", "-o", out, "work i=$arg1 r=$arg2", "--",
                       target("counted"), "8", "2000"});
@@ -49,7 +49,7 @@ TEST_CASE("jump: counted exactly from 8 threads, each hit naming its own thread"
   unlink(out.c_str());
 }
 
-TEST_CASE("jump: timestamps are in the order of the hits", "[jump][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump: timestamps are in the order of the hits", "[jump][mode-specific]" ONLY_JUMP_ISAS) {
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "--format", "json", "-o", out, "work", "--", target("counted"), "1", "3000"});
   REQUIRE(r.status == 0);
@@ -65,7 +65,7 @@ TEST_CASE("jump: timestamps are in the order of the hits", "[jump][mode-specific
   unlink(out.c_str());
 }
 
-TEST_CASE("jump: arguments that read memory fall back to a stop, and --explain says why", "[jump][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump: arguments that read memory fall back to a stop, and --explain says why", "[jump][mode-specific]" ONLY_JUMP_ISAS) {
   Result ex = uptrace({"--explain", "-x", target("counted"), "work", "work x=+0($sp)"});
   REQUIRE(ex.status == 0);
   REQUIRE(count_lines(ex.out, "  mode:        jump: ") == 1);
@@ -79,7 +79,7 @@ TEST_CASE("jump: arguments that read memory fall back to a stop, and --explain s
   unlink(out.c_str());
 }
 
-TEST_CASE("jump: attached to busy threads, the ring and trampolines are gone after detach", "[jump][attach]" ONLY_X86_64) {
+TEST_CASE("jump: attached to busy threads, the ring and trampolines are gone after detach", "[jump][attach]" ONLY_JUMP_ISAS) {
   Child busy({target("busy"), "4", "20"});
   REQUIRE(busy.read_line() == "ready " + std::to_string(busy.pid()));
   Snapshot before = snapshot(busy.pid());

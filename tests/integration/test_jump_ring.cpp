@@ -54,7 +54,7 @@ size_t check_json_hits(const std::string& path, int threads, int64_t rounds) {
 
 }  // namespace
 
-TEST_CASE("jump ring: full all the time, one thread counts every hit", "[jump][ring][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump ring: full all the time, one thread counts every hit", "[jump][ring][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("2");
   for (const char* mode : {"jump", "auto"}) {
     INFO("--mode " << mode);
@@ -69,7 +69,7 @@ TEST_CASE("jump ring: full all the time, one thread counts every hit", "[jump][r
 }
 
 TEST_CASE("jump ring: full all the time, 8 threads report every hit with its values and thread",
-          "[jump][ring][mode-specific]" ONLY_X86_64) {
+          "[jump][ring][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("4");
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "--mode", "jump", "--format", "json", "-o", out, "work i=$arg1 r=$arg2", "--",
@@ -82,7 +82,7 @@ TEST_CASE("jump ring: full all the time, 8 threads report every hit with its val
 }
 
 TEST_CASE("jump ring: text lines from a full ring are each hit once, in the order the threads made them",
-          "[jump][ring][mode-specific]" ONLY_X86_64) {
+          "[jump][ring][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("8");
   Result r = uptrace({"-q", "--mode", "jump", "work i=$arg1 r=$arg2", "--", target("counted"), "3", "2000"});
   REQUIRE(r.status == 0);
@@ -100,7 +100,7 @@ TEST_CASE("jump ring: text lines from a full ring are each hit once, in the orde
   REQUIRE(hits == 6000);
 }
 
-TEST_CASE("jump ring: threads that come and go while the ring is full lose nothing", "[jump][ring][threads][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump ring: threads that come and go while the ring is full lose nothing", "[jump][ring][threads][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("4");
   std::string out = temp_path("counts");
   Result r = uptrace({"-c", "-o", out, "--mode", "jump", "work", "--", target("churn"), "20", "8", "200"});
@@ -111,7 +111,7 @@ TEST_CASE("jump ring: threads that come and go while the ring is full lose nothi
   unlink(out.c_str());
 }
 
-TEST_CASE("jump ring: -n with a full ring reports exactly N", "[jump][ring][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump ring: -n with a full ring reports exactly N", "[jump][ring][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("2");
   Result r = uptrace({"-q", "--mode", "jump", "-n", "777", "--format", "json", "work i=$arg1", "--", target("counted"),
                       "4", "5000"});
@@ -120,7 +120,7 @@ TEST_CASE("jump ring: -n with a full ring reports exactly N", "[jump][ring][mode
   REQUIRE(count_lines(r.out, "\"probe\":\"work\"") == 777);
 }
 
-TEST_CASE("jump ring: attached, a full ring counts exactly and the target exits as it would", "[jump][ring][attach][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump ring: attached, a full ring counts exactly and the target exits as it would", "[jump][ring][attach][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("4");
   Child gated({target("gated"), "4", "5000"});
   REQUIRE(gated.read_line() == "ready " + std::to_string(gated.pid()));
@@ -137,7 +137,7 @@ TEST_CASE("jump ring: attached, a full ring counts exactly and the target exits 
 }
 
 TEST_CASE("jump ring: detaching while writers wait for room leaves every thread running and the code pristine",
-          "[jump][ring][attach][mode-specific]" ONLY_X86_64) {
+          "[jump][ring][attach][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("2");
   Child busy({target("busy"), "4", "0"});
   REQUIRE(busy.read_line() == "ready " + std::to_string(busy.pid()));
@@ -190,7 +190,7 @@ TEST_CASE("jump ring: writers that ask the kernel for their thread id, stepped o
   unlink(out.c_str());
 }
 
-TEST_CASE("jump ring: forked children followed with -f, a full ring in each", "[jump][ring][fork][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump ring: forked children followed with -f, a full ring in each", "[jump][ring][fork][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("2");
   std::string out = temp_path("hits");
   Result r = uptrace({"-q", "-f", "--mode", "jump", "--format", "json", "-o", out, "work", "--", target("forker"),
@@ -212,7 +212,7 @@ TEST_CASE("jump ring: forked children followed with -f, a full ring in each", "[
   unlink(out.c_str());
 }
 
-TEST_CASE("jump ring: vfork children writing to their parent's full ring", "[jump][ring][fork][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump ring: vfork children writing to their parent's full ring", "[jump][ring][fork][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("2");
   std::string out = temp_path("counts");
   for (const char* follow : {"-f", ""}) {
@@ -227,7 +227,7 @@ TEST_CASE("jump ring: vfork children writing to their parent's full ring", "[jum
   unlink(out.c_str());
 }
 
-TEST_CASE("jump ring: signals that find a writer waiting for room get the original pc", "[jump][ring][signals][mode-specific]" ONLY_X86_64) {
+TEST_CASE("jump ring: signals that find a writer waiting for room get the original pc", "[jump][ring][signals][mode-specific]" ONLY_JUMP_ISAS) {
   TinyRing ring("2");
   std::string out = temp_path("counts");
   Result r = uptrace({"-q", "-c", "-o", out, "--mode", "jump", "work", "--", target("signals"), "3000"});
@@ -240,7 +240,7 @@ TEST_CASE("jump ring: signals that find a writer waiting for room get the origin
 }
 
 TEST_CASE("jump ring: detaching over and over while writers wait for room never leaves a thread in a trampoline",
-          "[jump][ring][attach][mode-specific]" ONLY_X86_64) {
+          "[jump][ring][attach][mode-specific]" ONLY_JUMP_ISAS) {
   // With 2 records and 8 writers, a thread that reserved a record and was
   // stopped before publishing it holds the ring full for the others: they
   // can only be stepped out after it, whatever order detach takes them in.

@@ -134,16 +134,16 @@ TEST_CASE("aarch64 analyze: what auto picks, row by row", "[arch][aarch64]") {
     CHECK(a.insn.text == c.text);
     CHECK(a.plan->mode() == c.mode);
     if (c.mode == ExecMode::Emulate) {
-      CHECK(a.declined == Declined{{ExecMode::Jump, "jump mode is not implemented yet"}});
+      CHECK(a.declined == Declined{{ExecMode::Jump, "jump mode is not available"}});
     } else if (c.mode == ExecMode::Boost) {
       REQUIRE(a.declined.size() == 2);
       CHECK(a.declined[0].first == ExecMode::Emulate);
-      CHECK(a.declined[1] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not implemented yet"});
+      CHECK(a.declined[1] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not available"});
     } else {
       REQUIRE(a.declined.size() == 3);
       CHECK(a.declined[0].first == ExecMode::Emulate);
       CHECK(a.declined[1].first == ExecMode::Boost);
-      CHECK(a.declined[2] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not implemented yet"});
+      CHECK(a.declined[2] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not available"});
     }
   }
 }
@@ -188,7 +188,7 @@ TEST_CASE("aarch64 analyze: a requested mode is used or refused with the reason"
   // d503201f            nop, --mode jump
   SiteAnalysis jump = analyze(words({0xd503201f}), kSite, ModeRequest::Jump);
   CHECK(jump.plan == nullptr);
-  CHECK(jump.refusal == "jump mode is not implemented yet");
+  CHECK(jump.refusal == "cannot jump: jump mode is not available");
 }
 
 TEST_CASE("aarch64 analyze: the site is found inside the function, on a word boundary", "[arch][aarch64]") {

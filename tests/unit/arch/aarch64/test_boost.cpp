@@ -26,7 +26,7 @@ TEST_CASE("aarch64 boost: the copy, then a b back to the next instruction", "[ar
                                }));
   CHECK(a.plan->describe() == "boosted: the copy runs in the slot, then branches back to 0x401004");
   CHECK(a.declined == Declined{{ExecMode::Emulate, "add cannot be emulated"},
-                               {ExecMode::Jump, "jump mode is not implemented yet"}});
+                               {ExecMode::Jump, "jump mode is not available"}});
   // Nothing has run at the slot's start; the copy has at the b.
   CHECK(a.plan->original_pc(kNearSlot) == kSite);
   CHECK(a.plan->original_pc(kNearSlot + 4) == kSite + 4);

@@ -25,7 +25,7 @@ TEST_CASE("aarch64: identity and sizes", "[arch][aarch64]") {
   CHECK(isa().name() == "aarch64");
   CHECK(isa().elf_machine() == 183);  // EM_AARCH64
   CHECK(isa().regs_size() == 272);    // struct user_pt_regs: x0..x30, sp, pc, pstate
-  CHECK(isa().slot_size() == 16);
+  CHECK(isa().slot_size() == 512);  // a jump trampoline (jump.h)
   CHECK(isa().step_mechanism() == StepMechanism::HardwareStep);
   CHECK(isa().syscall_step_mechanism() == StepMechanism::HardwareStep);
 }
