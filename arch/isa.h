@@ -125,6 +125,15 @@ struct SlotExit {
   bool operator==(const SlotExit&) const = default;
 };
 
+// A jump written somewhere other than the site: where a branch into the
+// site's second instruction leaves room for only a short jmp there, that
+// jmp goes to this one, in the padding right before the function, which
+// goes on to the trampoline (ProbePlan::relay).
+struct Relay {
+  RuntimeAddr at;
+  std::vector<uint8_t> bytes;
+};
+
 // A per-probe plan, decided once. All addresses are runtime addresses; the
 // slot address is fixed when the plan is made (plans may encode it).
 class ProbePlan {
@@ -166,6 +175,12 @@ class ProbePlan {
   // What is written over the site: empty for the ISA's breakpoint (a jump
   // plan writes its branch to the trampoline instead).
   virtual std::vector<uint8_t> site_patch() const { return {}; }
+  // A second patch the site's needs, in bytes nothing runs but through the
+  // site's own (padding before the function): written before the site's and
+  // restored with it. A thread found at its address is on its way from the
+  // site to the slot, as if in the slot: the core treats it so (original_pc
+  // answers for it).
+  virtual std::optional<Relay> relay() const { return std::nullopt; }
   // Whether the trap at `trap` (in the slot) ends a step of the copy
   // (StepMechanism::TrailingTrap).
   virtual bool is_step_end_trap(RuntimeAddr trap) const {
@@ -302,6 +317,9 @@ struct SiteContext {
   // entry claims (alignment padding, at most 16): a jump at a function's last
   // ret or jmp may overwrite them when they are padding. Empty when unknown.
   std::span<const uint8_t> after_function = {};
+  // The same before the function's start (padding after the function before
+  // it, at most 64 bytes), ending at function_start. Empty when unknown.
+  std::span<const uint8_t> before_function = {};
   // The function's other parts (FUNC.cold), every one of them.
   std::span<const CodePart> other_parts = {};
   // Null when the module's bytes are not known (jump tables then cannot be

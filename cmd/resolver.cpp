@@ -799,6 +799,9 @@ class ElfImage final : public arch::ImageReader {
 };
 
 constexpr uint64_t kMaxPadding = 16;
+// Before a function: what 64-byte alignment pads, well within the reach of
+// an x86-64 jmp rel8 at its start (ProbePlan::relay).
+constexpr uint64_t kMaxPaddingBefore = 64;
 
 // Whether `part` is "FUNCTION.cold" or "FUNCTION.cold.N".
 bool is_part_of(std::string_view part, std::string_view function) {
@@ -812,17 +815,30 @@ bool is_part_of(std::string_view part, std::string_view function) {
 }  // namespace
 
 void Resolver::add_jump_context(core::ProbeSite& s, const elf::ElfFile& elf, const Module& module,
-                                const std::string& function, FileAddr end) {
+                                const std::string& function, FileAddr start, FileAddr end) {
   // The bytes after the function that nothing else claims: no symbol's and
   // no unwind entry's (a static function has an FDE even in a stripped
   // library), so overwriting them can only touch padding.
+  auto unclaimed = [&](FileAddr a) { return !elf.function_containing(a) && !elf.frame_range_containing(a); };
   uint64_t free = 0;
-  while (free < kMaxPadding && !elf.function_containing(end + free) && !elf.frame_range_containing(end + free)) ++free;
+  while (free < kMaxPadding && unclaimed(end + free)) ++free;
   if (free) {
     try {
       s.after_function = elf.read(end, free);
     } catch (const Error&) {
       s.after_function.clear();  // past the segment's file bytes
+    }
+  }
+  // Before it, the same, but only where a symbol's or an unwind entry's end
+  // bounds them, so the padding starts where an instruction ends.
+  uint64_t before = 0;
+  while (before <= kMaxPaddingBefore && before < start.value && unclaimed(FileAddr(start.value - before - 1))) ++before;
+  if (before > kMaxPaddingBefore || before == start.value) before = 0;
+  if (before) {
+    try {
+      s.before_function = elf.read(FileAddr(start.value - before), before);
+    } catch (const Error&) {
+      s.before_function.clear();  // before the segment's file bytes
     }
   }
   // GCC's split-off parts (FUNC.cold, FUNC.cold.N) jump back into the
@@ -909,7 +925,7 @@ void Resolver::add_site(const ProbeSpec& spec, const Module& module, const elf::
   if (function.empty()) {
     s.jump_unavailable = "the code has no function symbol, so branches into it from elsewhere cannot be ruled out";
   } else {
-    add_jump_context(s, elf, module, function, start + size);
+    add_jump_context(s, elf, module, function, start, start + size);
   }
   std::unique_ptr<VariableSource> variables;
   if (uses_dwarf(spec)) {

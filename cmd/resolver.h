@@ -131,7 +131,7 @@ class Resolver {
   // function's name added here instead of failing every match.
   // What a jump analysis needs beyond the function (core::ProbeSite).
   void add_jump_context(core::ProbeSite& s, const elf::ElfFile& elf, const Module& module, const std::string& function,
-                        FileAddr end);
+                        FileAddr start, FileAddr end);
   void add_site(const ProbeSpec& spec, const Module& module, const elf::ElfFile& elf, FileAddr addr,
                 const std::string& shown_name, uint32_t label, Resolution& out, bool at_entry = false,
                 std::vector<std::string>* untyped_retval = nullptr);

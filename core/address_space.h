@@ -37,6 +37,9 @@ struct ArmedSite {
   // With a Return probe: ProbeSite::return_spill (the same for every probe
   // at one function entry).
   std::optional<int64_t> return_spill;
+  // Where the plan's relay (arch::Relay) is, 0 without one: a thread there
+  // is on its way into the slot.
+  RuntimeAddr relay{0};
 };
 
 // The probes on one MODULE: that the program may map or unmap while it is
@@ -87,10 +90,11 @@ struct AddressSpace {
   // Whether any site's code runs in its slot unwatched (boost, jump), so a
   // thread may be found there at any moment.
   bool free_running = false;
-  // The site whose slot [slot, slot + stride) holds `pc`.
+  // The site whose slot [slot, slot + stride) holds `pc`, or whose relay
+  // is at `pc`.
   const ArmedSite* slot_owner(uint64_t pc, uint64_t stride) const {
     for (const ArmedSite& s : sites)
-      if (pc >= s.slot.value && pc - s.slot.value < stride) return &s;
+      if ((pc >= s.slot.value && pc - s.slot.value < stride) || (s.relay.value && pc == s.relay.value)) return &s;
     return nullptr;
   }
   int site_index(RuntimeAddr a) const {

@@ -156,7 +156,10 @@ void Arming::arm(Process& proc, std::vector<ProbeSite> sites, Thread* injector) 
     if (!v.refusal.empty()) throw_runtime("cannot probe {}: {}", groups[i].front()->name, v.refusal);
     write_site(proc, groups[i], slot_of[i], std::move(v));
   }
-  // Traps last: until here nothing the program runs has changed.
+  // Relays, then traps last: until here nothing the program runs has
+  // changed, and nothing runs a relay before its site's jump is there.
+  for (size_t i = first_new; i < space.sites.size(); ++i)
+    if (auto relay = space.sites[i].plan->relay()) space.journal.patch(relay->at, relay->bytes);
   for (size_t i = first_new; i < space.sites.size(); ++i) space.journal.patch(space.sites[i].addr, site_patch(space.sites[i]));
   // Then the markers' semaphores, once their probes are there to be hit.
   for (const ProbeSite& s : sites)
@@ -191,7 +194,8 @@ void Arming::write_site(Process& proc, std::vector<ProbeSite*>& group, RuntimeAd
   const std::vector<uint8_t> code = plan->slot_code();
   if (!code.empty()) space.memory.write_or_throw(slot, code);
   if (plan->mode() == arch::ExecMode::Boost || plan->mode() == arch::ExecMode::Jump) space.free_running = true;
-  ArmedSite armed{group.front()->addr, slot, std::move(plan), {}, std::nullopt};
+  const RuntimeAddr relay = plan->relay() ? plan->relay()->at : RuntimeAddr(0);
+  ArmedSite armed{group.front()->addr, slot, std::move(plan), {}, std::nullopt, relay};
   for (ProbeSite* p : group) {
     reporter_.count_label(p->label);
     armed.probes.push_back({p->label, std::move(p->fetch), p->role, std::move(p->filter)});

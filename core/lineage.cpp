@@ -162,7 +162,7 @@ void Lineage::follow_child(pid_t child, Process& parent) {
   for (const ArmedSite& site : parent.space->sites) {
     std::vector<uint8_t> code = site.plan->slot_code();
     if (!code.empty()) space.memory.write_or_throw(site.slot, code);
-    space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes, site.return_spill});
+    space.sites.push_back(ArmedSite{site.addr, site.slot, site.plan, site.probes, site.return_spill, site.relay});
   }
   // The same indices; sites of libraries unloaded before the fork are not in it.
   space.site_at = parent.space->site_at;

@@ -44,8 +44,9 @@ struct ProbeSite {
   // Set by the resolver when it knows jump mode is unsafe here, and why.
   std::string jump_unavailable;
   // What a jump analysis checks beyond the function (arch::SiteContext has
-  // each): the padding after it, its FUNC.cold parts, the module's bytes.
+  // each): the padding after and before it, its FUNC.cold parts, the module's bytes.
   std::vector<uint8_t> after_function;
+  std::vector<uint8_t> before_function;
   struct Part {
     RuntimeAddr start;
     std::vector<uint8_t> code;

@@ -10,6 +10,9 @@ namespace uptrace::core {
 namespace {
 
 constexpr size_t kLongestInstruction = 16;
+// How far before a relay another jump probe's bytes may start and still
+// reach it: a jmp rel32 is 5 bytes.
+constexpr uint64_t kJumpReachIntoPadding = 4;
 
 std::string hex_bytes(std::span<const uint8_t> bytes) {
   std::string out;
@@ -67,6 +70,32 @@ std::string jump_obstacle(const arch::Isa& isa, const ProbeSite& s, uint64_t pat
   return {};
 }
 
+// Why the relay (arch::Relay: the padding before the function) cannot be
+// written in the live process, or "".
+std::string relay_obstacle(const ProbeSite& s, const arch::Relay& relay, const SiteEnvironment& env) {
+  const uint64_t begin = relay.at.value, end = s.addr.value;
+  if (end < begin || end - begin > s.before_function.size()) return "the relay is not in the padding before the function";
+  if (env.live) {
+    std::vector<uint8_t> live(end - begin);
+    if (!env.live->read(relay.at, live)) return "the padding before the function cannot be read";
+    if (!std::equal(live.begin(), live.end(), s.before_function.end() - static_cast<long>(live.size())))
+      return "the padding before the function differs in memory from the file";
+  }
+  // A jump at an instruction that ends less than 5 bytes before the padding
+  // may overwrite its start (x86-64: a ret or jmp followed by padding).
+  if (env.probe_addresses) {
+    auto next = env.probe_addresses->lower_bound(begin - std::min<uint64_t>(begin, kJumpReachIntoPadding));
+    if (next != env.probe_addresses->end() && *next < end)
+      return fmt::format("the probe at {:#x} may overwrite the padding before the function, where the jump's relay "
+                         "goes",
+                         *next);
+  }
+  if (env.thread_pcs)
+    for (auto [tid, pc] : *env.thread_pcs)
+      if (pc > begin && pc < end) return fmt::format("thread {} is stopped in the padding before the function", tid);
+  return {};
+}
+
 // Why the instruction at the site, as in memory, is not what was analysed.
 std::string live_code_refusal(const arch::Isa& isa, const ProbeSite& s, const arch::Instruction& insn,
                               MemoryAccess& live) {
@@ -89,7 +118,9 @@ SiteVerdict check_site(const arch::Isa& isa, std::span<const ProbeSite* const> g
   SiteVerdict v{plan_site(isa, group, slot, request, ring, first_record), {}};
   const arch::SiteAnalysis* a = &v.plan.analysis;
   if (a->plan && a->plan->mode() == arch::ExecMode::Jump) {
-    if (std::string why = jump_obstacle(isa, s, a->plan->site_patch().size(), env); !why.empty()) {
+    std::string why = jump_obstacle(isa, s, a->plan->site_patch().size(), env);
+    if (auto relay = a->plan->relay(); relay && why.empty()) why = relay_obstacle(s, *relay, env);
+    if (!why.empty()) {
       v.plan = plan_site(isa, group, slot, request, ring, first_record, why);
       a = &v.plan.analysis;
     }

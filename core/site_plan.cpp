@@ -39,6 +39,7 @@ SitePlan plan_site(const arch::Isa& isa, std::span<const ProbeSite* const> probe
   std::vector<arch::CodePart> parts;
   for (const ProbeSite::Part& p : s.other_parts) parts.push_back({p.start, p.code});
   ctx.after_function = s.after_function;
+  ctx.before_function = s.before_function;
   ctx.other_parts = parts;
   ctx.image = s.image.get();
   if (mode == arch::ModeRequest::Auto || mode == arch::ModeRequest::Jump) {

@@ -10,6 +10,7 @@
 #include "arch/x86_64/insn_table.h"
 #include "arch/x86_64/jump_filter.h"
 #include "arch/x86_64/jump_frame.h"
+#include "arch/x86_64/jump_relay.h"
 #include "arch/x86_64/jump_targets.h"
 #include "arch/x86_64/registers.h"
 #include "arch/x86_64/relocate.h"
@@ -19,6 +20,7 @@ namespace uptrace::arch::x86_64 {
 namespace {
 
 constexpr size_t kJmpRel32Length = 5;
+constexpr size_t kJmpRel8Length = 2;
 constexpr size_t kMaxInsnLength = 15;
 // Record indexes are masked and scaled in 32-bit registers.
 constexpr uint64_t kMaxCapacity = uint64_t{1} << (32 - ring::kRecordShift);
@@ -247,6 +249,27 @@ std::variant<Window, std::string> window_at(const Decoder& decoder, const SiteCo
   return w;
 }
 
+// The window a relay leaves at the site (jump_relay.h): its first
+// instruction alone, of which the jmp rel8 covers 2 bytes.
+std::variant<Window, std::string> first_instruction(const Decoder& decoder, const SiteContext& ctx) {
+  const size_t site_offset = static_cast<size_t>(ctx.site - ctx.function_start);
+  auto code = ctx.function_code.subspan(site_offset);
+  auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), ctx.site);
+  if (!d) return std::string("undecodable instruction at the site");
+  const InsnRow* row = classify(d->enc, d->insn.code());
+  const InsnClass cls = row ? row->cls : InsnClass::Plain;
+  if (!displaceable(cls)) return fmt::format("the {} at the site cannot run from a trampoline", d->mnemonic);
+  if (d->insn.length < kJmpRel8Length)
+    return fmt::format("the {} at the site is 1 byte, too short for a jmp rel8", d->mnemonic);
+  Window w;
+  w.length = d->insn.length;
+  w.patched = kJmpRel8Length;
+  w.leaves = ends_flow(cls);
+  w.displaced.push_back(std::move(*d));
+  w.classes.push_back(cls);
+  return w;
+}
+
 // Appends the copy of `d` (of class `cls`) relocated to c.here(); or why not.
 std::string relocate(Code& c, const Decoded& d, InsnClass cls) {
   if (cls == InsnClass::JmpRel || cls == InsnClass::Jcc) {
@@ -290,11 +313,12 @@ std::string relocate(Code& c, const Decoded& d, InsnClass cls) {
 
 }  // namespace
 
-JumpPlan::JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, RuntimeAddr site, RuntimeAddr slot,
-                   uint64_t first_relocated, std::vector<uint64_t> full_traps, std::vector<uint64_t> syscall_ends,
-                   std::string description)
+JumpPlan::JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, std::optional<Relay> relay,
+                   RuntimeAddr site, RuntimeAddr slot, uint64_t first_relocated, std::vector<uint64_t> full_traps,
+                   std::vector<uint64_t> syscall_ends, std::string description)
     : trampoline_(std::move(trampoline)),
       site_patch_(std::move(site_patch)),
+      relay_(std::move(relay)),
       site_(site),
       slot_(slot),
       first_relocated_(first_relocated),
@@ -313,7 +337,8 @@ void JumpPlan::abort_step(Regs& regs, const StepState&) const { regs.words[kRip]
 std::optional<uint64_t> JumpPlan::original_pc(uint64_t pc) const {
   // Before the first record is reserved, and once every saved register is
   // back, the thread is exactly as it was at the site.
-  if (pc == slot_.value || pc == first_relocated_) return site_.value;
+  // At the relay the thread has only taken the jmp rel8 from the site.
+  if (pc == slot_.value || pc == first_relocated_ || (relay_ && pc == relay_->at.value)) return site_.value;
   return std::nullopt;
 }
 
@@ -330,10 +355,25 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   const JumpContext& jump = *ctx.jump;
   const uint64_t site = ctx.site.value;
   auto built = window_at(decoder, ctx);
-  if (auto* why = std::get_if<std::string>(&built)) return {nullptr, std::move(*why)};
+  std::string why_window;
+  if (auto* why = std::get_if<std::string>(&built)) why_window = std::move(*why);
+  else why_window = branch_into(decoder, ctx, site, site + std::get<Window>(built).patched);
+  // Where the 5 bytes cannot be written, a relay may still let the first
+  // instruction alone be; when it cannot either, the 5 bytes' reason is the
+  // one to give (it names what is in the way).
+  std::optional<uint64_t> relay;
+  if (!why_window.empty()) {
+    // With no padding before the function, a relay was never in question.
+    if (ctx.site != ctx.function_start || ctx.before_function.empty()) return {nullptr, why_window};
+    built = first_instruction(decoder, ctx);
+    if (std::holds_alternative<std::string>(built)) return {nullptr, why_window};
+    if (!branch_into(decoder, ctx, site, site + std::get<Window>(built).length).empty()) return {nullptr, why_window};
+    RelayPlace place = relay_place(decoder, ctx);
+    if (!place.at) return {nullptr, fmt::format("{}; and no jmp rel8 to a relay: {}", why_window, place.why_not)};
+    relay = place.at;
+  }
   const Window& w = std::get<Window>(built);
   const size_t length = w.length;
-  if (std::string why = branch_into(decoder, ctx, site, site + w.patched); !why.empty()) return {nullptr, why};
 
   if (jump.capacity == 0 || (jump.capacity & (jump.capacity - 1)) != 0 || jump.capacity > kMaxCapacity)
     return {nullptr, fmt::format("a ring of {} records is not a power of two up to {}", jump.capacity, kMaxCapacity)};
@@ -372,15 +412,29 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
   if (c.size() > slot_size)
     return {nullptr, fmt::format("the trampoline needs {} bytes, more than a slot's {}", c.size(), slot_size)};
 
-  auto patch = jmp_rel32(site, ctx.slot.value);
-  if (!patch) return {nullptr, "the trampoline is out of reach of a jmp rel32"};
-  patch->resize(w.patched, 0xcc);  // never run: nothing branches there (checked above)
+  std::optional<Relay> relay_patch;
+  std::optional<std::vector<uint8_t>> patch;
+  std::string description;
+  if (relay) {
+    auto to_slot = jmp_rel32(*relay, ctx.slot.value);
+    if (!to_slot) return {nullptr, "the trampoline is out of reach of a jmp rel32 from the padding before the function"};
+    relay_patch = Relay{RuntimeAddr(*relay), std::move(*to_slot)};
+    // eb rel8: back to the relay, before the site.
+    patch = std::vector<uint8_t>{0xeb, static_cast<uint8_t>(static_cast<int8_t>(*relay - (site + kJmpRel8Length)))};
+    description = fmt::format("the site's first 2 bytes become a jmp rel8 to a jmp at {:#x} in the padding before the "
+                              "function, to a trampoline that records",
+                              *relay);
+  } else {
+    patch = jmp_rel32(site, ctx.slot.value);
+    if (!patch) return {nullptr, "the trampoline is out of reach of a jmp rel32"};
+    patch->resize(w.patched, 0xcc);  // never run: nothing branches there (checked above)
+    description = fmt::format("{} bytes at the site", w.patched);
+    if (w.patched > length)
+      description += fmt::format(" ({} of them padding {} the function)", w.patched - length,
+                                 w.padding_inside ? "the flow jumps over, inside" : "after");
+    description += " become a jmp to a trampoline that records";
+  }
 
-  std::string description = fmt::format("{} bytes at the site", w.patched);
-  if (w.patched > length)
-    description += fmt::format(" ({} of them padding {} the function)", w.patched - length,
-                               w.padding_inside ? "the flow jumps over, inside" : "after");
-  description += " become a jmp to a trampoline that records";
   size_t records = jump.records.size();
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
   if (filtered) description += records == 1 ? " (when its condition holds)" : " (each when its condition holds)";
@@ -394,8 +448,10 @@ JumpBuild build_jump(const Decoder& decoder, const SiteContext& ctx, size_t slot
     description += " (branches retargeted with rel32)";
   if (std::any_of(w.displaced.begin(), w.displaced.end(), [](const Decoded& d) { return d.rip_relative(); }))
     description += " (rip-relative operands re-encoded for the trampoline)";
-  return {std::make_unique<JumpPlan>(c.take(), std::move(*patch), ctx.site, ctx.slot, first_relocated,
-                                     std::move(full_traps), std::move(syscall_ends), std::move(description)),
+  if (relay) description += fmt::format(" (not 5 bytes at the site: {})", why_window);
+  return {std::make_unique<JumpPlan>(c.take(), std::move(*patch), std::move(relay_patch), ctx.site, ctx.slot,
+                                     first_relocated, std::move(full_traps), std::move(syscall_ends),
+                                     std::move(description)),
           {}};
 }
 

@@ -10,8 +10,11 @@
 // inside the overwritten bytes (jump_targets.h: each is decoded; an indirect
 // jump refuses unless it is a switch whose table is read), the bytes after a
 // ret or jmp that ends the flow early are padding after the function's end,
-// and the trampoline leaves the red zone alone. Whether a thread is inside
-// those bytes right now is the core's check (JumpPlan::patched_length).
+// and the trampoline leaves the red zone alone. Where the 5 bytes cannot be
+// written, a relay in the padding before the function may let a jmp rel8
+// over the first instruction alone go there (jump_relay.h). Whether a
+// thread is inside those bytes right now is the core's check
+// (core/site_check.cpp).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,9 +28,9 @@ class Decoder;
 
 class JumpPlan final : public ProbePlan {
  public:
-  JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, RuntimeAddr site, RuntimeAddr slot,
-           uint64_t first_relocated, std::vector<uint64_t> full_traps, std::vector<uint64_t> syscall_ends,
-           std::string description);
+  JumpPlan(std::vector<uint8_t> trampoline, std::vector<uint8_t> site_patch, std::optional<Relay> relay, RuntimeAddr site,
+           RuntimeAddr slot, uint64_t first_relocated, std::vector<uint64_t> full_traps,
+           std::vector<uint64_t> syscall_ends, std::string description);
 
   ExecMode mode() const override { return ExecMode::Jump; }
   std::string describe() const override { return description_; }
@@ -38,12 +41,14 @@ class JumpPlan final : public ProbePlan {
   void abort_step(Regs& regs, const StepState& state) const override;
   std::optional<uint64_t> original_pc(uint64_t pc) const override;
   std::vector<uint8_t> site_patch() const override { return site_patch_; }
+  std::optional<Relay> relay() const override { return relay_; }
   bool is_ring_full_trap(RuntimeAddr trap) const override;
   bool follows_syscall(uint64_t pc) const override;
 
  private:
   std::vector<uint8_t> trampoline_;
   std::vector<uint8_t> site_patch_;
+  std::optional<Relay> relay_;  // jump_relay.h
   RuntimeAddr site_;
   RuntimeAddr slot_;
   uint64_t first_relocated_;  // where the displaced instructions start in the trampoline

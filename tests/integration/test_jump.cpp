@@ -3,6 +3,8 @@
 // register values must be those at the site, and a probe whose arguments
 // read memory must fall back to a trap-based mode, saying why.
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -155,25 +157,61 @@ TEST_CASE("jump: a call, a jcc, a ret or jmp before padding, and a switch in the
   unlink(out.c_str());
 }
 
-TEST_CASE("jump: refused where another function branches into the window, and counted exactly without it",
+TEST_CASE("jump: where another function branches into the window, a jmp rel8 goes to a relay in the padding before it",
           "[jump][mode-specific]" ONLY_X86_64) {
   // js_enters ends in a jmp to js_entered+2 (as glibc's mempcpy enters
-  // memmove): a jmp written over js_entered's first 5 bytes would be
-  // entered in its middle.
+  // memmove): a jmp over js_entered's first 5 bytes would be entered in its
+  // middle, so only its first instruction is covered, by a jmp rel8 to a
+  // jmp in the int3 padding before it.
   Result ex = uptrace({"--explain", "--mode", "jump", "-x", target("jump_sites"), "js_entered"});
   INFO(ex.out << ex.err);
-  REQUIRE(ex.status == 1);
-  REQUIRE(ex.out.find("  refused:     cannot jump: a branch at 0x") != std::string::npos);
-  REQUIRE(ex.out.find(", elsewhere in the module, lands inside the bytes a jump would overwrite") != std::string::npos);
+  REQUIRE(ex.status == 0);
+  REQUIRE(ex.out.find("  mode:        jump: the site's first 2 bytes become a jmp rel8 to a jmp at 0x") != std::string::npos);
+  REQUIRE(ex.out.find("in the padding before the function, to a trampoline") != std::string::npos);
+  // With no padding before it, the jump is refused.
+  Result tight = uptrace({"--explain", "--mode", "jump", "-x", target("jump_sites"), "js_entered_tight"});
+  INFO(tight.out << tight.err);
+  REQUIRE(tight.status == 1);
+  REQUIRE(tight.out.find("  refused:     cannot jump: a branch at 0x") != std::string::npos);
+  REQUIRE(tight.out.find(", elsewhere in the module, lands inside the bytes a jump would overwrite\n") != std::string::npos);
+
+  // Hits at the entry are counted, the way in at +2 is not, and every result is right.
   const std::string out = temp_path("counts");
   Result plain = run({target("jump_sites"), "300"});
   REQUIRE(plain.status == 0);
-  Result r = uptrace({"-q", "-c", "-o", out, "js_entered", "js_enters", "--", target("jump_sites"), "300"});
+  Result r = uptrace({"-q", "-c", "-o", out, "js_entered", "js_enters", "js_entered_tight", "js_enters_tight", "--",
+                      target("jump_sites"), "300"});
   INFO(r.err);
   REQUIRE(r.status == 0);
   REQUIRE(r.out == plain.out);
-  REQUIRE(slurp(out) == "js_entered 300\njs_enters 300\n");
+  REQUIRE(slurp(out) == "js_entered 300\njs_enters 300\njs_entered_tight 300\njs_enters_tight 300\n");
   unlink(out.c_str());
+}
+
+TEST_CASE("jump: a relay in the padding is restored with the site at detach, while the program runs through both",
+          "[jump][attach]" ONLY_X86_64) {
+  Child driver({target("jump_sites"), "forever"});
+  REQUIRE(driver.read_line() == "ready " + std::to_string(driver.pid()));
+  Snapshot before = snapshot(driver.pid());
+  for (int round = 0; round < 5; ++round) {
+    const std::string out = temp_path("counts");
+    Result r = uptrace({"-q", "-c", "-o", out, "--mode", "jump", "-d", "0.3", "-p", std::to_string(driver.pid()),
+                        "js_entered", "js_enters"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    // Each call of js_enters runs js_entered's second half, never its entry:
+    // both are counted once per round of the driver, so within one of each other.
+    const auto counts = lines_of(slurp(out));
+    unlink(out.c_str());
+    REQUIRE(counts.size() == 2);
+    long entered = 0, enters = 0;
+    REQUIRE(sscanf(counts[0].c_str(), "js_entered %ld", &entered) == 1);
+    REQUIRE(sscanf(counts[1].c_str(), "js_enters %ld", &enters) == 1);
+    CHECK(entered > 0);
+    CHECK(std::labs(entered - enters) <= 1);
+    require_untouched(before, driver.pid());
+    REQUIRE(driver.alive());
+  }
 }
 
 TEST_CASE("jump: threads whose thread pointer does not point to itself (as Go's) are still named each",

@@ -135,12 +135,30 @@ FUNC(js_enters)
         jmp     .Lentered_mid
 END(js_enters)
 
-/* rax = rdi + 1; its second instruction is js_enters' way in. */
+/* rax = rdi + 1; its second instruction is js_enters' way in. The int3
+ * padding before it is where a jump's relay goes (the site's mov, 2 bytes,
+ * becomes a jmp rel8 to it); anything else running it kills the driver. */
+        .p2align 4, 0xcc
 FUNC(js_entered)
         mov     eax, edi
 .Lentered_mid:
         add     eax, 1
         ret
 END(js_entered)
+
+/* The same pair with no padding between them: js_entered_tight starts
+ * where js_enters_tight ends, so there is no room for a relay.
+ * rax = rdi + 100, and rdi + 1 */
+FUNC(js_enters_tight)
+        lea     eax, [rdi + 99]
+        jmp     .Ltight_mid
+END(js_enters_tight)
+        .globl js_entered_tight; .type js_entered_tight, @function
+js_entered_tight:
+        mov     eax, edi
+.Ltight_mid:
+        add     eax, 1
+        ret
+END(js_entered_tight)
 
         .section .note.GNU-stack, "", @progbits

@@ -2,9 +2,12 @@
  * called N times (argv[1], default 1000) with i = 0..N-1, its results summed
  * and checked against a C model. Prints one "NAME SUM" line per function,
  * then "mismatches M"; exits 1 on any mismatch. So a probe on each is hit
- * exactly N times, and a broken relocation shows as a mismatch or a crash. */
+ * exactly N times, and a broken relocation shows as a mismatch or a crash.
+ * With "forever" it prints "ready PID" and calls them until killed. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 long js_call(long);
 long js_jcc(long);
@@ -15,6 +18,8 @@ long js_switch(long);
 long js_loop_switch(long);
 long js_enters(long);
 long js_entered(long);
+long js_enters_tight(long);
+long js_entered_tight(long);
 
 static long model_call(long x) { return (x + 3) * 2; }
 static long model_jcc(long x) { return x ? 7 : 9; }
@@ -45,8 +50,23 @@ int main(int argc, char **argv) {
       {"js_tail", js_tail, model_tail},          {"js_switch", js_switch, model_switch},
       {"js_loop_switch", js_loop_switch, model_loop_switch},
       {"js_enters", js_enters, model_enters},    {"js_entered", js_entered, model_entered},
+      {"js_enters_tight", js_enters_tight, model_enters}, {"js_entered_tight", js_entered_tight, model_entered},
   };
   long mismatches = 0;
+  if (argc > 1 && strcmp(argv[1], "forever") == 0) {
+    /* For attach tests: every function, round after round, until killed;
+     * exits 1 at the first wrong result. */
+    printf("ready %d\n", (int)getpid());
+    fflush(stdout);
+    for (long i = 0;; i++)
+      for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++) {
+        const long x = fns[f].real == js_switch ? i % 6 : i % 1000;
+        if (fns[f].real(x) != fns[f].model(x)) {
+          printf("mismatch in %s(%ld)\n", fns[f].name, x);
+          return 1;
+        }
+      }
+  }
   for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++) {
     long sum = 0;
     for (long i = 0; i < n; i++) {

@@ -163,6 +163,26 @@ TEST_CASE("stop cause: free-running slots", "[core][stop]") {
   CHECK(f.at(SIGTRAP, kSiKernel, kSite + 1).cause == StopCause::ProbeTrap);
 }
 
+TEST_CASE("stop cause: a thread at a jump's relay is on its way into the slot", "[core][stop]") {
+  // x86-64's relay (arch::Relay): the site's jmp rel8 goes to a jmp rel32
+  // in the padding before the function. A signal there is held while the
+  // thread steps on through the trampoline; at detach it goes back to the
+  // site (original_pc).
+  constexpr uint64_t kRelay = kSite - 5;
+  Fixture f;
+  f.space.free_running = true;
+  f.plan->free_running = true;
+  CHECK(f.at(SIGUSR1, SI_USER, kRelay).cause == StopCause::PlainSignal);
+  f.space.sites[0].relay = RuntimeAddr(kRelay);
+  Classified at_relay = f.at(SIGUSR1, SI_USER, kRelay);
+  CHECK(at_relay.cause == StopCause::SignalInSlot);
+  CHECK(at_relay.site == 0);
+  CHECK(f.space.slot_owner(kRelay, f.isa.slot_size()) == &f.space.sites[0]);
+  // Only the relay's first byte: nothing runs the rest of it.
+  CHECK(f.space.slot_owner(kRelay + 1, f.isa.slot_size()) == nullptr);
+  CHECK(f.at(SIGUSR1, SI_USER, kRelay - 1).cause == StopCause::PlainSignal);
+}
+
 TEST_CASE("stop cause: a step over a trampoline's system call is ours, though the kernel reports it as a breakpoint",
           "[core][stop]") {
   // x86-64 reports a single step over `syscall` from the syscall exit path
