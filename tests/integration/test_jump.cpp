@@ -189,7 +189,7 @@ TEST_CASE("jump: where another function branches into the window, a jmp rel8 goe
 }
 
 TEST_CASE("jump: a relay in the padding is restored with the site at detach, while the program runs through both",
-          "[jump][attach]" ONLY_X86_64) {
+          "[jump][attach][mode-specific]" ONLY_X86_64) {
   Child driver({target("jump_sites"), "forever"});
   REQUIRE(driver.read_line() == "ready " + std::to_string(driver.pid()));
   Snapshot before = snapshot(driver.pid());
