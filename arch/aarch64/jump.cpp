@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "arch/aarch64/aarch64_isa.h"
+#include "arch/aarch64/analyzer.h"
 #include "arch/aarch64/boost.h"
 #include "arch/aarch64/encoding.h"
 #include "arch/aarch64/jump_code.h"
@@ -32,16 +33,82 @@ void restore(Words& c, uint32_t frame) {
   c.put(ldp_post(0, 1, static_cast<int32_t>(frame)));
 }
 
+constexpr uint32_t kBlrMask = 0xfffffc1f, kBlr = 0xd63f0000, kBr = 0xd61f0000;
+constexpr uint8_t kLinkRegister = 30;
+
+uint8_t rn(uint32_t word) { return static_cast<uint8_t>((word >> 5) & 31); }
+
 // Why the instruction cannot be displaced into a trampoline, or "".
 std::string not_displaceable(uint32_t word, const StepSpec& step) {
   constexpr uint32_t kPaciasp = 0xd503233f, kPacibsp = 0xd503237f;
   if ((word & 0xffffff3f) == 0xd503241f || word == kPaciasp || word == kPacibsp)
     return "a branch target landing pad (bti, paciasp, pacibsp) must stay at the site: on a guarded page an indirect "
            "branch to it faults on anything else";
-  if (step.pc.kind != PcFixup::Kind::Relocate || step.scratch || step.rewrite_link)
-    return "the instruction depends on its pc or leaves by a branch: jump on aarch64 displaces only instructions "
-           "that run the same anywhere, and adr/adrp";
+  if (step.scratch)
+    return "a literal load depends on its pc: jump on aarch64 displaces instructions that run the same anywhere, "
+           "adr/adrp and branches";
+  // blr xN (N != 30) becomes x30 = site + 4 and br xN; blraa and the like
+  // would sign the trampoline's return address, and blr x30 reads the x30
+  // it would write.
+  if (step.pc.kind == PcFixup::Kind::Keep && step.rewrite_link && ((word & kBlrMask) != kBlr || rn(word) == kLinkRegister))
+    return "an authenticated call, or blr x30, cannot be displaced: the return address it sets is its own pc's";
   return {};
+}
+
+// The displaced instruction in the trampoline at c.here(), and the way
+// back; or why not. Registers are the site's again here.
+std::string relocate(Words& c, uint32_t word, const StepSpec& step, uint64_t site, std::string& how) {
+  const uint64_t next = site + kInsnSize;
+  auto branch = [&](uint64_t to) {
+    auto b = b_to(c.here(), to);
+    if (b) c.put(*b);
+    return b.has_value();
+  };
+  constexpr const char* kOutOfReach = "a branch from the trampoline is out of reach (b reaches +-128 MiB)";
+  switch (step.pc.kind) {
+    case PcFixup::Kind::Relocate:
+      // adr/adrp: the site's value, known now, instead of one relative to
+      // the trampoline (movz/movk cannot fault, so a thread is never stopped
+      // in them by its own doing).
+      if (step.result_delta) {
+        c.mov_imm(step.result_delta->first, step.result_value);
+        how = fmt::format("sets x{} = {:#x} (the site's value) and branches back to {:#x}", step.result_delta->first,
+                          step.result_value, next);
+      } else {
+        c.put(word);
+        how = fmt::format("runs the displaced instruction and branches back to {:#x}", next);
+      }
+      return branch(next) ? "" : "the branch back is out of reach of the trampoline (b reaches +-128 MiB)";
+    case PcFixup::Kind::Branch:
+      if (step.rewrite_link) {  // bl: the callee returns to the site's next instruction
+        c.mov_imm(kLinkRegister, next);
+        how = fmt::format("sets x30 = {:#x} and branches to {:#x} (the displaced bl)", next, step.pc.taken);
+        return branch(step.pc.taken) ? "" : kOutOfReach;
+      }
+      if (step.pc.taken == step.pc.not_taken) {  // b
+        how = fmt::format("branches to {:#x} (the displaced b)", step.pc.taken);
+        return branch(step.pc.taken) ? "" : kOutOfReach;
+      }
+      // b.cond, cbz, cbnz, tbz, tbnz: the step's copy branches 8 bytes on
+      // when taken; here that is to a b to the target, past a b back.
+      static_assert(kTakenOffsetInSlot == 2 * kInsnSize);
+      if (step.code.size() != kInsnSize) return "the step's copy is not one instruction";
+      c.put(uint32_t{step.code[0]} | uint32_t{step.code[1]} << 8 | uint32_t{step.code[2]} << 16 |
+            uint32_t{step.code[3]} << 24);
+      how = fmt::format("branches to {:#x} if the displaced branch is taken, else back to {:#x}", step.pc.taken, next);
+      return branch(next) && branch(step.pc.taken) ? "" : kOutOfReach;
+    case PcFixup::Kind::Keep:
+      if (step.rewrite_link) {  // blr xN
+        c.mov_imm(kLinkRegister, next);
+        c.put(kBr | uint32_t{rn(word)} << 5);
+        how = fmt::format("sets x30 = {:#x} and branches to x{} (the displaced blr)", next, rn(word));
+        return "";
+      }
+      c.put(word);  // ret, br: pc comes from a register, the same anywhere
+      how = "runs the displaced instruction, which leaves by its register";
+      return "";
+  }
+  return "unknown pc fix-up";
 }
 
 }  // namespace
@@ -208,27 +275,15 @@ JumpBuild build_jump(uint32_t word, const StepSpec& step, const SiteContext& ctx
   c.bind(none_kept);
   restore(c, frame);
   layout.first_relocated = c.here();
-  // adr/adrp: the site's value, known now, instead of one relative to
-  // the trampoline (movz/movk cannot fault, so a thread is never stopped
-  // in them by its own doing).
-  if (step.result_delta) c.mov_imm(step.result_delta->first, step.result_value);
-  else c.put(word);
-  const auto back = b_to(c.here(), site + kInsnSize);
-  if (!back) return {nullptr, "the branch back is out of reach of the trampoline (b reaches +-128 MiB)"};
-  c.put(*back);
+  std::string how;
+  if (std::string why = relocate(c, word, step, site, how); !why.empty()) return {nullptr, why};
   if (c.size() * kInsnSize > slot_size)
     return {nullptr, fmt::format("the trampoline needs {} bytes, more than a slot's {}", c.size() * kInsnSize, slot_size)};
 
   std::string description = "the instruction at the site becomes a b to a trampoline that records";
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
   if (filtered) description += records == 1 ? " (when its condition holds)" : " (each when its condition holds)";
-  description += step.result_delta
-                     ? fmt::format(" without stopping (thread named by gettid), sets x{} = {:#x} (the site's value) "
-                                   "and branches back to {:#x}",
-                                   step.result_delta->first, step.result_value, site + kInsnSize)
-                     : fmt::format(" without stopping (thread named by gettid), runs the displaced instruction and "
-                                   "branches back to {:#x}",
-                                   site + kInsnSize);
+  description += " without stopping (thread named by gettid), " + how;
   return {std::make_unique<JumpPlan>(c.bytes(), *site_branch, ctx.site, ctx.slot, std::move(layout),
                                      std::move(description)),
           {}};

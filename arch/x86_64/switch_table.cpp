@@ -124,19 +124,17 @@ bool adds_table_entry(const std::vector<Scanned>& insns, size_t k, unsigned* ent
   if (k == 0) return false;
   const auto two = sum_of_two(insns[k].d);
   if (!two) return false;
-  const auto sum = std::optional<unsigned>(two->sum), entry = std::optional<unsigned>(two->entry),
-             base = std::optional<unsigned>(two->base);
   const Decoded& load = insns[k - 1].d;
-  if (load.mnemonic != "movsxd" || load.operands.size() != 2 || !is_reg(load.operands[0], *entry) ||
+  if (load.mnemonic != "movsxd" || load.operands.size() != 2 || !is_reg(load.operands[0], two->entry) ||
       load.operands[1].kind != Operand::Kind::Memory || load.operands[1].size != 4 || load.operands[1].scale != 4 ||
       // A displacement would read the entries from elsewhere than the base
       // they are added to, where read_cases() does not look.
       load.operands[1].value != 0 || !load.operands[1].segment.empty() ||
-      gpr_number(load.operands[1].reg) != *base || !gpr_number(load.operands[1].index))
+      gpr_number(load.operands[1].reg) != two->base || !gpr_number(load.operands[1].index))
     return false;
   if (!adjacent(insns[k - 1], insns[k])) return false;
-  if (entry_out) *entry_out = *sum;
-  if (base_out) *base_out = *base;
+  if (entry_out) *entry_out = two->sum;
+  if (base_out) *base_out = two->base;
   return true;
 }
 

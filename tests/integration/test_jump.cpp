@@ -214,6 +214,30 @@ TEST_CASE("jump: a relay in the padding is restored with the site at detach, whi
   }
 }
 
+TEST_CASE("jump: aarch64 branches at the site run from the trampoline", "[jump][mode-specific]" ONLY_AARCH64) {
+  // b, bl, cbz, tbnz, ret and blr, each displaced into its trampoline
+  // (tests/targets/a64_branches.c has them at these sites).
+  const std::vector<std::string> sites{"ab_b", "ab_bl+4", "ab_cbz", "ab_tbnz", "ab_ret", "ab_blr+8"};
+  for (const std::string& site : sites) {
+    Result ex = uptrace({"--explain", "--mode", "jump", "-x", target("a64_branches"), site});
+    INFO(site << "\n" << ex.out << ex.err);
+    REQUIRE(ex.status == 0);
+    REQUIRE(ex.out.find("  mode:        jump: ") != std::string::npos);
+  }
+  const std::string out = temp_path("counts");
+  Result plain = run({target("a64_branches"), "300"});
+  REQUIRE(plain.status == 0);
+  std::vector<std::string> args{"-q", "-c", "-o", out, "--mode", "jump"};
+  args.insert(args.end(), sites.begin(), sites.end());
+  args.insert(args.end(), {"--", target("a64_branches"), "300"});
+  Result r = uptrace(args);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == plain.out);
+  REQUIRE(slurp(out) == "ab_b 300\nab_bl+0x4 300\nab_cbz 300\nab_tbnz 300\nab_ret 300\nab_blr+0x8 300\n");
+  unlink(out.c_str());
+}
+
 TEST_CASE("jump: threads whose thread pointer does not point to itself (as Go's) are still named each",
           "[jump][mode-specific]" ONLY_X86_64) {
   std::string out = temp_path("hits");

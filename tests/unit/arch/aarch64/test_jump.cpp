@@ -166,6 +166,62 @@ TEST_CASE("aarch64 jump: adrp sets the site's page in the trampoline", "[arch][a
         "named by gettid), sets x1 = 0x404000 (the site's value) and branches back to 0x401004");
 }
 
+TEST_CASE("aarch64 jump: branches at the site are relocated into the trampoline", "[arch][aarch64][jump]") {
+  // What follows the restored registers: the displaced branch, word by word
+  // at its address in the trampoline (checked with aarch64-linux-gnu-objdump).
+  struct Case {
+    uint32_t site_word;
+    std::vector<uint32_t> tail;
+    const char* how;
+  };
+  const Case cases[] = {
+      // b 0x401040: the same target from the trampoline.
+      {0x14000010, {0x17fbffe9},  // 0x50109c: b 0x401040
+       "branches to 0x401040 (the displaced b)"},
+      // bl 0x401040: the callee returns to the site's next instruction.
+      {0x94000010,
+       {0xd282009e,   // 0x50109c: mov x30, #0x1004
+        0xf2a0081e,   // movk x30, #0x40, lsl #16
+        0x17fbffe7},  // b 0x401040
+       "sets x30 = 0x401004 and branches to 0x401040 (the displaced bl)"},
+      // cbz x0, 0x401040: taken 8 bytes on, to a b to the target; else back.
+      {0xb4000200,
+       {0xb4000040,   // 0x50109c: cbz x0, 0x5010a4
+        0x17fbffd9,   // b 0x401004
+        0x17fbffe7},  // b 0x401040
+       "branches to 0x401040 if the displaced branch is taken, else back to 0x401004"},
+      // tbnz w0, #1, 0x401040
+      {0x37080200,
+       {0x37080040,   // 0x50109c: tbnz w0, #1, 0x5010a4
+        0x17fbffd9,   // b 0x401004
+        0x17fbffe7},  // b 0x401040
+       "branches to 0x401040 if the displaced branch is taken, else back to 0x401004"},
+      // ret: the same anywhere.
+      {0xd65f03c0, {0xd65f03c0}, "runs the displaced instruction, which leaves by its register"},
+      // blr x1: x30 set to the site's next instruction, then br.
+      {0xd63f0020,
+       {0xd282009e,   // 0x50109c: mov x30, #0x1004
+        0xf2a0081e,   // movk x30, #0x40, lsl #16
+        0xd61f0020},  // br x1
+       "sets x30 = 0x401004 and branches to x1 (the displaced blr)"},
+  };
+  for (const Case& c : cases) {
+    INFO(std::hex << c.site_word);
+    SiteAnalysis a = analyze_jump(words({c.site_word}), {{7, {}, std::nullopt}});
+    INFO(a.refusal);
+    REQUIRE(a.plan);
+    CHECK(a.plan->mode() == ExecMode::Jump);
+    const std::vector<uint32_t> w = words_of(a.plan->slot_code());
+    REQUIRE(w.size() > c.tail.size());
+    CHECK(std::vector<uint32_t>(w.end() - static_cast<long>(c.tail.size()), w.end()) == c.tail);
+    // A thread about to run the displaced branch is as at the site.
+    CHECK(a.plan->original_pc(kNearSlot + 4 * (w.size() - c.tail.size())) == kSite);
+    CHECK(a.plan->describe() == std::string("the instruction at the site becomes a b to a trampoline that records "
+                                            "the hit without stopping (thread named by gettid), ") +
+                                    c.how);
+  }
+}
+
 TEST_CASE("aarch64 jump: declined with the reason, and auto falls back", "[arch][aarch64][jump]") {
   const std::vector<JumpRecordSpec> one{{7, {0}, std::nullopt}};
   struct Case {
@@ -173,12 +229,13 @@ TEST_CASE("aarch64 jump: declined with the reason, and auto falls back", "[arch]
     const char* why;
   };
   const Case cases[] = {
-      {0x14000010,  // b #+0x40
-       "the instruction depends on its pc or leaves by a branch: jump on aarch64 displaces only instructions that run "
-       "the same anywhere, and adr/adrp"},
-      {0x58000040,  // ldr x0, #+8
-       "the instruction depends on its pc or leaves by a branch: jump on aarch64 displaces only instructions that run "
-       "the same anywhere, and adr/adrp"},
+      {0x58000040,  // ldr x0, 0x401008
+       "a literal load depends on its pc: jump on aarch64 displaces instructions that run the same anywhere, "
+       "adr/adrp and branches"},
+      {0xd63f03c0,  // blr x30
+       "an authenticated call, or blr x30, cannot be displaced: the return address it sets is its own pc's"},
+      {0xd73f0822,  // blraa x1, x2
+       "an authenticated call, or blr x30, cannot be displaced: the return address it sets is its own pc's"},
       {0xd503245f,  // bti c
        "a branch target landing pad (bti, paciasp, pacibsp) must stay at the site: on a guarded page an indirect "
        "branch to it faults on anything else"},
