@@ -183,4 +183,12 @@ goal() {
 }
 case " $modes " in *" jump "*) goal jump inproc 3;; esac
 case " $modes " in *" boost "*) goal boost minimal 1.15;; esac
+# Where uptrace's trampoline names the thread by gettid (its --explain says
+# so), the in-process one that does too says what the rest of a jump hit
+# costs beside that system call.
+m=$(median jump | cut -d' ' -f1)
+r=$(median inproc-gettid | cut -d' ' -f1)
+if [ -n "$m" ] && [ -n "$r" ] && "$up" --explain --mode jump "$probe" -x "$target" 2>/dev/null | grep -q gettid; then
+  say "$(awk -v m="$m" -v r="$r" 'BEGIN { printf "jump / inproc-gettid = %.2f (both name the thread by gettid; no goal)", m / r }')"
+fi
 rm -rf "$work"
