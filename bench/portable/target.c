@@ -70,16 +70,18 @@ __asm__(".text\n.globl probed\n.type probed, @function\n.p2align 2\nprobed:\n"
  * uptrace makes it in the target, so the first lap faults its pages in the
  * same way; 2^18 records of 64 bytes, kDefaultCapacity), then patches
  * probed()'s first instruction (mprotect and a write) with a branch to
- * inproc_tramp, which does per hit what uptrace's trampoline for the probe
- * `probed $arg1` does (arch/x86_64/jump.cpp, arch/aarch64/jump.cpp): save
- * the registers it uses (and the flags where its instructions change them),
- * reserve the record at head with an atomic operation (lock cmpxchg,
- * ldaxr/stlxr, ldarx/stdcx., lr/sc) after checking head - tail against the
- * capacity, read the cycle counter (rdtsc, cntvct_el0, mftb, rdtime), write
- * the time, the thread's name, the probe and value count and the first
- * argument register, publish the record by writing its commit word last
- * with a release store, restore the registers, run the displaced
- * instructions and branch back. What differs, all small:
+ * inproc_tramp, which does per hit what uptrace's trampoline does for
+ * run-bench.sh's probe `probed a=$arg1` (arch/x86_64/jump.cpp,
+ * arch/aarch64/jump.cpp): save the registers it uses (and the flags where
+ * its instructions change them), reserve the record at head with an atomic
+ * operation (lock cmpxchg, ldaxr/stlxr, ldarx/stdcx., lr/sc) after checking
+ * head - tail against the capacity, read the cycle counter (rdtsc,
+ * cntvct_el0, mftb, rdtime), write the time, the thread's name, the probe
+ * and value count and the first argument register, publish the record by
+ * writing its commit word last with a release store, restore the
+ * registers, run the displaced instructions and branch back. What differs
+ * (the first two cost a few instructions; the third is a system call on
+ * aarch64):
  *  - nothing drains this ring: it wraps. The full check is kept (a load of
  *    tail, a subtraction, a compare and a branch) against a limit of 2^31
  *    records that no run reaches, not against the capacity;
