@@ -164,16 +164,17 @@ for mode in $modes; do
 done
 say ""
 # goal MODE REFERENCE LIMIT: issue 17's goal for MODE against REFERENCE:
-# the medians' ratio and the median of the same-round ratios.
+# the medians' ratio and the median of the same-round ratios (3 decimals:
+# the verdict is the unrounded value's, and 1.152 is not 1.15).
 goal() {
   m=$(median "$1" | cut -d' ' -f1)
   r=$(median "$2" | cut -d' ' -f1)
   if [ -n "$m" ] && [ -n "$r" ]; then
     say "$(awk -v m="$m" -v r="$r" -v l="$3" -v what="$1 / $2" 'BEGIN {
-      printf "%s = %.2f (goal <= %s): %s", what, m / r, l, m / r <= l ? "met" : "MISSED" }')"
+      printf "%s = %.3f (goal <= %s): %s", what, m / r, l, m / r <= l ? "met" : "MISSED" }')"
     paired=$(median "paired-$1")
     [ -z "$paired" ] || say "$(echo "$paired" | awk -v l="$3" -v what="$1 / $2" '{
-      printf "%s of the same round: median %.2f (%.2f-%.2f, %d rounds; goal <= %s): %s", what, $1 / 100, $2 / 100,
+      printf "%s of the same round: median %.3f (%.2f-%.2f, %d rounds; goal <= %s): %s", what, $1 / 100, $2 / 100,
         $3 / 100, $4, l, $1 / 100 <= l ? "met" : "MISSED" }')"
   elif [ -n "$r" ]; then
     say "$1 / $2: $1 not available here ($(head -1 "$work/note-$1" 2>/dev/null))"
