@@ -39,6 +39,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/uptrace-bench.XXXXXX") || exit 1
 # image's /lib put them; nothing else is needed.
 say() { echo "XA-BENCH $*"; }
 ns_of() { sed -n 's/.*ns_per_call \([0-9.]*\).*/\1/p' "$1" | tail -1; }
+# waits_of OUT ROW: the calling thread's waits in that run (target.c: a
+# stop counts, being preempted does not), kept for ROW's note.
+waits_of() { sed -n 's/.* waits \([0-9]*\).*/\1/p' "$1" | tail -1 >> "$work/waits-$2"; }
 
 # record ROW NS: one measurement of ROW; note ROW TEXT: why ROW has none.
 record() { echo "$2" >> "$work/ns-$1"; }
@@ -70,6 +73,7 @@ uptrace_row() {
   count=$(sed -n 's/^probed \([0-9]*\)$/\1/p' "$work/count" 2>/dev/null)
   if [ -n "$ns" ] && [ "$rc" -eq 0 ] && [ "$count" = "$n" ]; then
     record "$1" "$ns"
+    waits_of "$work/out" "$1"
     [ -n "$2" ] && awk "BEGIN{printf \"%.2f\\n\", 100 * $ns / $2}" >> "$work/ns-paired-$1"
   elif [ -z "$ns" ] && [ "$rc" -eq 1 ]; then
     # Refused (status 1, the reason on stderr): this ISA or site does not
@@ -89,7 +93,7 @@ inproc_row() {
   rc=$?
   ns=$(ns_of "$work/out")
   row_ns=
-  if [ -n "$ns" ] && [ "$rc" -eq 0 ]; then record "$1" "$ns"; row_ns=$ns
+  if [ -n "$ns" ] && [ "$rc" -eq 0 ]; then record "$1" "$ns"; row_ns=$ns; waits_of "$work/out" "$1"
   elif [ "$rc" -eq 3 ]; then note "$1" "not available: $(tail -1 "$work/err")"
   else note "$1" "failed (status $rc): $(tail -1 "$work/err")"; fi
 }
@@ -151,6 +155,9 @@ row() {  # row KEY NAME
   [ -n "$minimal" ] && [ "$1" != untraced ] && ratio=$(awk "BEGIN{printf \"%.2f\", $3 / $minimal}")
   spread="median of $6, $4–$5"
   [ "$6" -gt 1 ] || spread="1 run"
+  # Where a thread that never stops on its own waited (a full ring, for
+  # jump), how often: the waits of each run.
+  case $1 in inproc*|jump|auto) [ -s "$work/waits-$1" ] && spread="$spread; waits $(tr '\n' ' ' < "$work/waits-$1" | sed 's/ $//')";; esac
   say "| $2 | $3 | $ratio | $spread${notes:+; $notes} |"
 }
 row untraced "untraced call"

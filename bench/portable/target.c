@@ -1,8 +1,9 @@
 /* The portable benchmark target (bench/vm): calls probed() CALLS times from
  * one thread of its own and prints how long a call took on average, measured
  * inside the program, so tracer start-up is not counted:
- *   target CALLS [inproc]  ->  "calls N threads 1 ns_per_call X wall_s Y cpu_ns_per_call Z"
- * (the line bench/target.c prints; Z: the process's CPU time per call).
+ *   target CALLS [inproc]  ->  "calls N threads 1 ns_per_call X wall_s Y cpu_ns_per_call Z waits W"
+ * (the line bench/target.c prints; Z: the process's CPU time per call; W:
+ * how often the calling thread waited, its voluntary context switches).
  * With "inproc" the program first probes probed() itself, as uptrace's jump
  * mode would from outside (see "The in-process trampoline" below): the
  * reference jump's per-hit cost is measured against.
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -373,6 +375,7 @@ static int inproc_check(long n) {
 
 static long calls;
 static volatile long sink; /* the calls' results go here: none can be dropped */
+static long waits = -1;     /* the calling thread's voluntary context switches */
 
 static double clock_s(clockid_t clock) {
   struct timespec ts;
@@ -387,6 +390,10 @@ static void *loop(void *arg) {
   long sum = 0;
   for (long i = 0; i < calls; i++) sum += probed(i);
   sink = sum;
+  /* How often the calling thread waited: a stop (a trap, or a jump hit
+   * that found the ring full) counts, being preempted does not. */
+  struct rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) == 0) waits = ru.ru_nvcsw;
   return NULL;
 }
 
@@ -419,7 +426,7 @@ int main(int argc, char **argv) {
   double wall = clock_s(CLOCK_MONOTONIC) - start, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
   mark("end");
   if ((inproc || gettid) && !inproc_check(calls)) return 1;
-  printf("calls %ld threads 1 ns_per_call %.1f wall_s %.3f cpu_ns_per_call %.1f\n", calls, wall * 1e9 / (double)calls,
-         wall, cpu * 1e9 / (double)calls);
+  printf("calls %ld threads 1 ns_per_call %.1f wall_s %.3f cpu_ns_per_call %.1f waits %ld\n", calls,
+         wall * 1e9 / (double)calls, wall, cpu * 1e9 / (double)calls, waits);
   return 0;
 }
