@@ -57,6 +57,7 @@ say "auto picks: ${auto_mode:-?} ($(sed -n 's/^ *mode: *//p' "$work/explain-auto
 # Every uptrace row probes probed and records its first argument, as the
 # in-process trampoline does: a jump hit then writes one value (at a stop
 # it comes from the registers the hit reads anyway).
+# shellcheck disable=SC2016 # $arg1 is uptrace's, not the shell's
 probe='probed a=$arg1'
 
 # uptrace_row MODE ROUND_REFERENCE: one run of uptrace --mode MODE; with
