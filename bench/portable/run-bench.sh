@@ -12,10 +12,10 @@
 # Environment: BENCH_DIR (target, min_tracer; default /t/bench), UPTRACE
 # (default /t/uptrace), BENCH_CALLS (hits per traced run), BENCH_JUMP_CALLS
 # (hits per run of jump and the in-process rows; default BENCH_CALLS),
-# BENCH_UNTRACED_CALLS,
-# BENCH_ROUNDS, BENCH_LABEL (the table's title: where it ran), BENCH_MODES
-# (uptrace's rows; default "jump boost trap emulate auto"). In the VM the host
-# passes them as files in BENCH_DIR (calls, rounds, label, modes).
+# BENCH_UNTRACED_CALLS, BENCH_ROUNDS, BENCH_LABEL (the table's title: where
+# it ran), BENCH_MODES (uptrace's rows; default "jump boost trap emulate
+# auto"). In the VM the host passes them as files in BENCH_DIR (calls,
+# jump_calls, rounds, label, modes).
 dir=${BENCH_DIR:-/t/bench}
 up=${UPTRACE:-/t/uptrace}
 target=$dir/target
