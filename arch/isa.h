@@ -416,8 +416,16 @@ class Isa {
   // The word of Regs that holds the stack pointer.
   uint16_t sp_word() const;
   // The thread pointer (x86-64: fs base) a jump trampoline records to name
-  // its thread; 0 when the ISA has none or jump mode does not use it.
+  // its thread; 0 when the ISA has none, jump mode does not use it, or it is
+  // not in NT_PRSTATUS (thread_pointer_regset).
   virtual uint64_t thread_pointer(const Regs& r) const = 0;
+  // The regset (an NT_* type) holding the thread pointer as its first word,
+  // where NT_PRSTATUS does not hold it (aarch64: NT_ARM_TLS, tpidr_el0).
+  virtual std::optional<unsigned> thread_pointer_regset() const { return std::nullopt; }
+  // Whether a jump trampoline names its thread by the thread pointer itself
+  // (aarch64: tpidr_el0) rather than by the word it points to (x86-64:
+  // glibc's self pointer at fs:[0], which the core checks points to itself).
+  virtual bool jump_records_thread_pointer() const { return false; }
   // Whether this ISA's jump trampolines always name their thread by the
   // kernel's thread id (ring::kKernelTid), whatever the ring's mode word
   // says: where the thread pointer does not point to itself in every

@@ -191,18 +191,23 @@ void JumpHits::finish_held() {
 void JumpHits::learn_thread(Process& proc, pid_t tid) {
   JumpRing& jump = proc.jump;
   if (!jump.ring) return;
-  arch::Regs regs;
-  if (!control_.regs(tid, regs)) return;
-  const uint64_t pointer = isa_.thread_pointer(regs);
+  uint64_t pointer = 0;
+  if (!control_.thread_pointer(tid, pointer)) return;
   // Records written under the old owner of a reused pointer go to it.
   drain(proc);
   jump.pointer_of_thread[tid] = pointer;
   if (pointer != 0) {
     jump.thread_by_pointer[pointer] = tid;
     uint64_t self = 0;
-    if (proc.space->memory.read(RuntimeAddr(pointer), {reinterpret_cast<uint8_t*>(&self), sizeof self}) &&
+    if (!isa_.jump_records_thread_pointer() &&
+        proc.space->memory.read(RuntimeAddr(pointer), {reinterpret_cast<uint8_t*>(&self), sizeof self}) &&
         self != pointer)
       jump.kernel_tids = true;
+    // Two live threads with one thread pointer (a clone without CLONE_SETTLS
+    // keeps its parent's) cannot be told apart by it.
+    for (pid_t other : proc.threads)
+      if (other != tid && jump.pointer_of_thread.count(other) && jump.pointer_of_thread[other] == pointer)
+        jump.kernel_tids = true;
   }
   update_thread_id_mode(proc);
 }

@@ -68,6 +68,11 @@ bool set_regs(pid_t tid, const arch::Isa& isa, const arch::Regs& regs) {
   return call(PTRACE_SETREGSET, tid, reinterpret_cast<void*>(NT_PRSTATUS), &iov);
 }
 
+bool get_regset_word(pid_t tid, unsigned type, uint64_t& word) {
+  iovec iov{&word, sizeof word};
+  return call(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(static_cast<uintptr_t>(type)), &iov);
+}
+
 bool get_siginfo(pid_t tid, siginfo_t& info) { return call(PTRACE_GETSIGINFO, tid, nullptr, &info); }
 bool set_siginfo(pid_t tid, const siginfo_t& info) {
   return call(PTRACE_SETSIGINFO, tid, nullptr, const_cast<siginfo_t*>(&info));

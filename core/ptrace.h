@@ -30,6 +30,8 @@ bool listen(pid_t tid);
 bool detach(pid_t tid, int signal = 0);
 bool get_regs(pid_t tid, const arch::Isa& isa, arch::Regs& regs);
 bool set_regs(pid_t tid, const arch::Isa& isa, const arch::Regs& regs);
+// The first word of regset `type` (NT_ARM_TLS: tpidr_el0).
+bool get_regset_word(pid_t tid, unsigned type, uint64_t& word);
 bool get_siginfo(pid_t tid, siginfo_t& info);
 bool set_siginfo(pid_t tid, const siginfo_t& info);
 bool get_event_message(pid_t tid, unsigned long& msg);

@@ -193,6 +193,13 @@ bool ThreadControl::listen(Thread& t) {
 
 bool ThreadControl::regs(pid_t tid, arch::Regs& out) { return ptrace::get_regs(tid, isa_, out); }
 bool ThreadControl::set_regs(pid_t tid, const arch::Regs& regs) { return ptrace::set_regs(tid, isa_, regs); }
+bool ThreadControl::thread_pointer(pid_t tid, uint64_t& out) {
+  if (auto regset = isa_.thread_pointer_regset()) return ptrace::get_regset_word(tid, *regset, out);
+  arch::Regs regs;
+  if (!ptrace::get_regs(tid, isa_, regs)) return false;
+  out = isa_.thread_pointer(regs);
+  return true;
+}
 bool ThreadControl::siginfo(pid_t tid, siginfo_t& out) { return ptrace::get_siginfo(tid, out); }
 bool ThreadControl::set_siginfo(pid_t tid, const siginfo_t& info) { return ptrace::set_siginfo(tid, info); }
 bool ThreadControl::signal_mask(pid_t tid, uint64_t& out) { return ptrace::get_sigmask(tid, out); }

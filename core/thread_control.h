@@ -72,6 +72,9 @@ class ThreadControl {
   // --- a stopped thread's state --------------------------------------------
   bool regs(pid_t tid, arch::Regs& out);
   bool set_regs(pid_t tid, const arch::Regs& regs);
+  // The thread pointer a jump trampoline names the thread by (Isa::
+  // thread_pointer, or the word of Isa::thread_pointer_regset).
+  bool thread_pointer(pid_t tid, uint64_t& out);
   bool siginfo(pid_t tid, siginfo_t& out);
   bool set_siginfo(pid_t tid, const siginfo_t& info);
   bool signal_mask(pid_t tid, uint64_t& out);

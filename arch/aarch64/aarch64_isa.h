@@ -48,10 +48,12 @@ class AArch64Isa final : public Isa {
   std::vector<std::string> register_names() const override;
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
-  // tpidr_el0 is not in NT_PRSTATUS, and trampolines name their thread by
-  // gettid (jump.h), so none is needed.
+  // Trampolines name their thread by tpidr_el0 (jump.h), which is not in
+  // NT_PRSTATUS but in NT_ARM_TLS (0x401, the value <elf.h> gives it, here
+  // so that every host builds it).
   uint64_t thread_pointer(const Regs&) const override { return 0; }
-  bool jump_records_kernel_tid() const override { return true; }
+  std::optional<unsigned> thread_pointer_regset() const override { return 0x401; }
+  bool jump_records_thread_pointer() const override { return true; }
 
   // %return: bl leaves the return address in x30; the prologue (if any)
   // saves it where the function's CFI says.

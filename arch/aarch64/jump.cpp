@@ -221,11 +221,23 @@ JumpBuild build_jump(uint32_t word, const StepSpec& step, const SiteContext& ctx
   const size_t to_abandon = c.put(cbnz_w(2));
   // Reserved: head's old value (x3) is the first record's sequence.
   c.put(kMrsCntvct | 2);                                      // x2 = the time
+  // The thread, as the ring's mode word says (ring::ThreadIdMode), with
+  // no flags touched: 0 while some thread has no thread pointer yet,
+  // tpidr_el0, or the kernel's thread id (also where tpidr_el0 is 0).
+  static_assert(ring::kNoThreadIds == 0 && ring::kSelfPointer == 1 && ring::kKernelTid == 2);
+  Words::Label named, kernel_tid;
+  c.put(ldr(0, 1, ring::kThreadIdsOffset));                   // x0 = the mode
+  c.put(cbz_x(0), named);                                     // no ids: 0
+  c.put(tbnz(0, 1), kernel_tid);                              // kKernelTid
+  c.put(kMrsTpidr);                                           // x0 = tpidr_el0
+  c.put(cbnz_x(0), named);
+  c.bind(kernel_tid);
   c.put(movz(8, kGettid, 0));
   c.put(kSvc0);                                               // x0 = the thread id
   layout.syscall_ends.push_back(c.here());
   c.put(orr_bit63(0, 0));                                     // tagged (ring::kTidTag)
   static_assert(ring::kTidTag == uint64_t{1} << 63);
+  c.bind(named);
   if (filtered) c.put(mov(6, 3));                             // x6 = the next record's sequence
   for (uint64_t i = 0; i < records; ++i) {
     const JumpRecordSpec& spec = jump.records[i];
@@ -283,7 +295,7 @@ JumpBuild build_jump(uint32_t word, const StepSpec& step, const SiteContext& ctx
   std::string description = "the instruction at the site becomes a b to a trampoline that records";
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
   if (filtered) description += records == 1 ? " (when its condition holds)" : " (each when its condition holds)";
-  description += " without stopping (thread named by gettid), " + how;
+  description += " without stopping, " + how;
   return {std::make_unique<JumpPlan>(c.bytes(), *site_branch, ctx.site, ctx.slot, std::move(layout),
                                      std::move(description)),
           {}};

@@ -24,9 +24,10 @@
 // signal, or at detach) takes a trap between the two exclusives, which
 // clears the monitor so the stlxr always fails: this way it leaves the
 // trampoline at the site, as it was, instead of looping for ever. Each
-// record holds cntvct_el0, the kernel's thread id (gettid, tagged: glibc's
-// tpidr_el0 points at the TCB's dtv word, not at itself, so the thread
-// pointer names no thread by the x86-64 convention), the probe, and the
+// record holds cntvct_el0, the thread (as the ring's mode word says,
+// ring::ThreadIdMode: tpidr_el0 itself, which the core reads from each
+// thread's NT_ARM_TLS to name it, or, once two threads share one or a
+// thread has none, the kernel's thread id by gettid, tagged), the probe, and the
 // register words as they were at the site; its commit word is written last
 // with stlr. Probes' conditions (jump_filter.h) are evaluated before the
 // reservation, and only the records kept are reserved; only they touch the

@@ -56,6 +56,7 @@ inline uint32_t mov(uint8_t d, uint8_t m) { return 0xaa0003e0 | uint32_t{m} << 1
 inline uint32_t movz(uint8_t d, uint16_t imm, unsigned hw) { return 0xd2800000 | hw << 21 | uint32_t{imm} << 5 | d; }
 inline uint32_t movk(uint8_t d, uint16_t imm, unsigned hw) { return 0xf2800000 | hw << 21 | uint32_t{imm} << 5 | d; }
 constexpr uint32_t kMrsCntvct = 0xd53be040;  // mrs x0, cntvct_el0
+constexpr uint32_t kMrsTpidr = 0xd53bd040;   // mrs x0, tpidr_el0
 constexpr uint32_t kSvc0 = 0xd4000001;
 constexpr uint32_t kB = 0x14000000;
 inline uint32_t cbnz_x(uint8_t t) { return 0xb5000000 | t; }
@@ -135,6 +136,7 @@ inline uint32_t asr(uint8_t d, uint8_t n, uint32_t shift) {  // sbfm xD, xN, #sh
 inline uint32_t b_cond(unsigned cond) { return 0x54000000 | cond; }
 inline uint32_t cbz_x(uint8_t t) { return 0xb4000000 | t; }
 inline uint32_t tbz(uint8_t t, unsigned bit) { return 0x36000000 | (bit >> 5) << 31 | (bit & 31) << 19 | t; }
+inline uint32_t tbnz(uint8_t t, unsigned bit) { return 0x37000000 | (bit >> 5) << 31 | (bit & 31) << 19 | t; }
 inline uint32_t sub_imm(uint8_t d, uint8_t n, uint32_t imm12) { return 0xd1000000 | imm12 << 10 | uint32_t{n} << 5 | d; }
 inline uint32_t orr_bit(uint8_t d, uint8_t n, unsigned bit) {  // orr xD, xN, #(1 << bit)
   return 0xb2400000 | ((64 - bit) % 64) << 16 | uint32_t{n} << 5 | d;

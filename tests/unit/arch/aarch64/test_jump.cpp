@@ -56,11 +56,16 @@ TEST_CASE("aarch64 jump: one record with x0, x3, x19 and sp, word by word", "[ar
       0xc85ffc23,  // ldaxr x3, [x1]
       0xcb020064,  // sub x4, x3, x2
       0xd352fc84,  // lsr x4, x4, #18
-      0xb5000384,  // cbnz x4, 0x50109c (no room: to the brk)
+      0xb5000424,  // cbnz x4, 0x5010b0 (no room: to the brk)
       0x91000464,  // add x4, x3, #0x1
       0xc802fc24,  // stlxr w2, x4, [x1]
-      0x35000362,  // cbnz w2, 0x5010a4 (stlxr failed: restore, back to the site)
+      0x35000402,  // cbnz w2, 0x5010b8 (stlxr failed: restore, back to the site)
       0xd53be042,  // mrs x2, cntvct_el0
+      0xf9406020,  // ldr x0, [x1, #192] (the ring's thread id mode)
+      0xb40000e0,  // cbz x0, 0x501060 (no thread ids yet: 0)
+      0x37080060,  // tbnz w0, #1, 0x501054 (kKernelTid)
+      0xd53bd040,  // mrs x0, tpidr_el0
+      0xb5000080,  // cbnz x0, 0x501060 (named by it)
       0xd2801648,  // mov x8, #0xb2 (SYS_gettid)
       0xd4000001,  // svc #0x0
       0xb2410000,  // orr x0, x0, #0x8000000000000000
@@ -83,33 +88,33 @@ TEST_CASE("aarch64 jump: one record with x0, x3, x19 and sp, word by word", "[ar
       0xf9001c88,  // str x8, [x4, #56]
       0x91000468,  // add x8, x3, #0x1
       0xc89ffc88,  // stlr x8, [x4]
-      0x14000007,  // b 0x5010b4 (recorded: restore)
+      0x14000007,  // b 0x5010c8 (recorded: restore)
       0xd420f4a0,  // brk #0x7a5 (ring full: uptrace drains, pc moves past)
-      0x17ffffde,  // b 0x501018 (try again)
+      0x17ffffd9,  // b 0x501018 (try again)
       0xa94223e4,  // ldp x4, x8, [sp, #32]
       0xa9410fe2,  // ldp x2, x3, [sp, #16]
       0xa8c307e0,  // ldp x0, x1, [sp], #48
-      0x17fbffd4,  // b 0x401000 (the site: enter again)
+      0x17fbffcf,  // b 0x401000 (the site: enter again)
       0xa94223e4,  // ldp x4, x8, [sp, #32]
       0xa9410fe2,  // ldp x2, x3, [sp, #16]
       0xa8c307e0,  // ldp x0, x1, [sp], #48
       0x91000420,  // add x0, x1, #0x1 (displaced)
-      0x17fbffd0,  // b 0x401004 (back to the site + 4)
+      0x17fbffcb,  // b 0x401004 (back to the site + 4)
                                           });
   CHECK(a.plan->describe() ==
-        "the instruction at the site becomes a b to a trampoline that records the hit without stopping (thread "
-        "named by gettid), runs the displaced instruction and branches back to 0x401004");
+        "the instruction at the site becomes a b to a trampoline that records the hit without stopping, runs the "
+        "displaced instruction and branches back to 0x401004");
   CHECK(a.declined.empty());
   // Where a thread is as at the site: the start, the way back after a
   // failed stlxr, and the displaced instruction with everything restored.
   CHECK(a.plan->original_pc(kNearSlot) == kSite);
-  CHECK(a.plan->original_pc(kNearSlot + 0xb0) == kSite);
-  CHECK(a.plan->original_pc(kNearSlot + 0xc0) == kSite);
+  CHECK(a.plan->original_pc(kNearSlot + 0xc4) == kSite);
+  CHECK(a.plan->original_pc(kNearSlot + 0xd4) == kSite);
   CHECK_FALSE(a.plan->original_pc(kNearSlot + 0x24));
-  CHECK(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0x9c)));
-  CHECK_FALSE(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0xa0)));
-  CHECK(a.plan->follows_syscall(kNearSlot + 0x48));
-  CHECK_FALSE(a.plan->follows_syscall(kNearSlot + 0x44));
+  CHECK(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0xb0)));
+  CHECK_FALSE(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0xb4)));
+  CHECK(a.plan->follows_syscall(kNearSlot + 0x5c));
+  CHECK_FALSE(a.plan->follows_syscall(kNearSlot + 0x58));
   // A thread stopped at the site on another's trap goes into the trampoline.
   Regs regs = hit_regs();
   FakeMemory mem;
@@ -146,7 +151,7 @@ TEST_CASE("aarch64 jump: two probes reserve their records with one stlxr", "[arc
   };
   CHECK(std::search(w.begin(), w.end(), second.begin(), second.end()) != w.end());
   CHECK(w[w.size() - 2] == 0xd503201f);  // nop, displaced
-  CHECK(w.back() == 0x17fbffca);         // b 0x401004
+  CHECK(w.back() == 0x17fbffc5);         // b 0x401004
 }
 
 TEST_CASE("aarch64 jump: adrp sets the site's page in the trampoline", "[arch][aarch64][jump]") {
@@ -158,12 +163,12 @@ TEST_CASE("aarch64 jump: adrp sets the site's page in the trampoline", "[arch][a
   REQUIRE(w.size() > 3);
   CHECK(w[w.size() - 3] == 0xd2880001);  // mov x1, #0x4000
   CHECK(w[w.size() - 2] == 0xf2a00801);  // movk x1, #0x40, lsl #16
-  CHECK(w.back() == 0x17fbffd8);         // b 0x401004
+  CHECK(w.back() == 0x17fbffd3);         // b 0x401004
   CHECK(a.plan->original_pc(kNearSlot + 4 * (w.size() - 3)) == kSite);
   CHECK_FALSE(a.plan->original_pc(kNearSlot + 4 * (w.size() - 2)));
   CHECK(a.plan->describe() ==
-        "the instruction at the site becomes a b to a trampoline that records the hit without stopping (thread "
-        "named by gettid), sets x1 = 0x404000 (the site's value) and branches back to 0x401004");
+        "the instruction at the site becomes a b to a trampoline that records the hit without stopping, sets x1 = "
+        "0x404000 (the site's value) and branches back to 0x401004");
 }
 
 TEST_CASE("aarch64 jump: branches at the site are relocated into the trampoline", "[arch][aarch64][jump]") {
@@ -176,31 +181,31 @@ TEST_CASE("aarch64 jump: branches at the site are relocated into the trampoline"
   };
   const Case cases[] = {
       // b 0x401040: the same target from the trampoline.
-      {0x14000010, {0x17fbffe9},  // 0x50109c: b 0x401040
+      {0x14000010, {0x17fbffe4},  // 0x5010b0: b 0x401040
        "branches to 0x401040 (the displaced b)"},
       // bl 0x401040: the callee returns to the site's next instruction.
       {0x94000010,
-       {0xd282009e,   // 0x50109c: mov x30, #0x1004
+       {0xd282009e,   // 0x5010b0: mov x30, #0x1004
         0xf2a0081e,   // movk x30, #0x40, lsl #16
-        0x17fbffe7},  // b 0x401040
+        0x17fbffe2},  // b 0x401040
        "sets x30 = 0x401004 and branches to 0x401040 (the displaced bl)"},
       // cbz x0, 0x401040: taken 8 bytes on, to a b to the target; else back.
       {0xb4000200,
-       {0xb4000040,   // 0x50109c: cbz x0, 0x5010a4
-        0x17fbffd9,   // b 0x401004
-        0x17fbffe7},  // b 0x401040
+       {0xb4000040,   // 0x5010b0: cbz x0, 0x5010b8
+        0x17fbffd4,   // b 0x401004
+        0x17fbffe2},  // b 0x401040
        "branches to 0x401040 if the displaced branch is taken, else back to 0x401004"},
       // tbnz w0, #1, 0x401040
       {0x37080200,
-       {0x37080040,   // 0x50109c: tbnz w0, #1, 0x5010a4
-        0x17fbffd9,   // b 0x401004
-        0x17fbffe7},  // b 0x401040
+       {0x37080040,   // 0x5010b0: tbnz w0, #1, 0x5010b8
+        0x17fbffd4,   // b 0x401004
+        0x17fbffe2},  // b 0x401040
        "branches to 0x401040 if the displaced branch is taken, else back to 0x401004"},
       // ret: the same anywhere.
       {0xd65f03c0, {0xd65f03c0}, "runs the displaced instruction, which leaves by its register"},
       // blr x1: x30 set to the site's next instruction, then br.
       {0xd63f0020,
-       {0xd282009e,   // 0x50109c: mov x30, #0x1004
+       {0xd282009e,   // 0x5010b0: mov x30, #0x1004
         0xf2a0081e,   // movk x30, #0x40, lsl #16
         0xd61f0020},  // br x1
        "sets x30 = 0x401004 and branches to x1 (the displaced blr)"},
@@ -217,7 +222,7 @@ TEST_CASE("aarch64 jump: branches at the site are relocated into the trampoline"
     // A thread about to run the displaced branch is as at the site.
     CHECK(a.plan->original_pc(kNearSlot + 4 * (w.size() - c.tail.size())) == kSite);
     CHECK(a.plan->describe() == std::string("the instruction at the site becomes a b to a trampoline that records "
-                                            "the hit without stopping (thread named by gettid), ") +
+                                            "the hit without stopping, ") +
                                     c.how);
   }
 }
@@ -325,7 +330,7 @@ TEST_CASE("aarch64 jump: a condition is compared before the reservation, NZCV ke
                                                                 0x5400006a,  // b.ge 0x50104c (false: not kept)
                                                                 0xb24000a5,  // orr x5, x5, #0x1
                                                                 0x910004c6,  // add x6, x6, #0x1
-                                                                0xb4000526,  // cbz x6, 0x5010f0 (none kept: restore)
+                                                                0xb40005c6,  // cbz x6, 0x501104 (none kept: restore)
                                                                 0xd2800001,  // mov x1, #0x0 (the ring)
                                                                 0xf2a00201,  // movk x1, #0x10, lsl #16
                                                                 0xf2cfe001,  // movk x1, #0x7f00, lsl #32
@@ -346,9 +351,9 @@ TEST_CASE("aarch64 jump: a condition is compared before the reservation, NZCV ke
                                                            0xa9410fe2,  // ldp x2, x3, [sp, #16]
                                                            0xa8c507e0,  // ldp x0, x1, [sp], #80
                                                            0x91000420,  // add x0, x1, #0x1
-                                                           0x17fbffbe,  // b 0x401004
+                                                           0x17fbffb9,  // b 0x401004
                                                        });
-  CHECK(w[(0x5010f0 - 0x501000) / 4] == 0xf94023e0);  // the restore, where nothing kept goes
+  CHECK(w[(0x501104 - 0x501000) / 4] == 0xf94023e0);  // the restore, where nothing kept goes
   CHECK(a.plan->describe().find("records the hit (when its condition holds) without stopping") != std::string::npos);
 }
 
@@ -382,7 +387,7 @@ TEST_CASE("aarch64 jump: || and ! branch past the rest or to the restore", "[arc
                                                                      0x14000003,  // b 0x50106c (w1 == 7: not kept)
                                                                      0xb24000a5,  // orr x5, x5, #0x1
                                                                      0x910004c6,  // add x6, x6, #0x1
-                                                                     0xb4000526,  // cbz x6, 0x501110
+                                                                     0xb40005c6,  // cbz x6, 0x501124
                                                                  });
 }
 
@@ -396,7 +401,7 @@ TEST_CASE("aarch64 jump: two probes, one with a condition, reserve only the reco
       0x910004c6,  // add x6, x6, #0x1
       0xb27f00a5,  // orr x5, x5, #0x2 (probe 8, no condition)
       0x910004c6,  // add x6, x6, #0x1
-      0xb4000746,  // cbz x6, 0x50113c
+      0xb40007e6,  // cbz x6, 0x501150
   };
   CHECK(std::search(w.begin(), w.end(), keep.begin(), keep.end()) != w.end());
   const std::vector<uint32_t> reserve{
