@@ -9,11 +9,12 @@
 # -smp 1 on purpose: with -smp 2 a ptrace round trip is ~10x slower on
 # aarch64 (MTTCG, tracer and tracee on different vCPUs). -cpu max with
 # pauth-impdef=on: plain max emulates QARMA pointer authentication, 3x slower
-# to boot. -nic none: no ipxe ROM needed.
+# to boot. -nic none: no ipxe ROM needed. XA_SMP overrides the vCPUs (bench/vm's
+# jump rows: no ptrace per hit, and uptrace's reader drains on its own vCPU).
 set -uo pipefail
 arch=$1 kernel=$2 initrd=$3 log=$4 tmo=$5; shift 5
 app="rdinit=/init panic=-1 loglevel=3 $*"
-common=(-smp 1 -m "${XA_MEM:-1024}" -nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd")
+common=(-smp "${XA_SMP:-1}" -m "${XA_MEM:-1024}" -nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd")
 case $arch in
   aarch64) cmd=(qemu-system-aarch64 -M virt -cpu "${XA_CPU:-max,pauth-impdef=on}" "${common[@]}"
                 -append "console=ttyAMA0 $app");;
