@@ -1,0 +1,230 @@
+#include "arch/ppc64le/jump.h"
+
+#include <algorithm>
+#include <bit>
+
+#include <fmt/format.h>
+
+#include "arch/ppc64le/boost.h"
+#include "arch/ppc64le/encoding.h"
+#include "arch/ppc64le/jump_code.h"
+#include "arch/ppc64le/ppc64le_isa.h"
+#include "arch/ppc64le/registers.h"
+#include "common/ring_layout.h"
+
+namespace uptrace::arch::ppc64le {
+namespace {
+
+using namespace p64;
+
+constexpr int32_t kGettid = 207;  // ppc64's SYS_gettid
+// The trampoline's own registers, all among those saved (jump_code.h).
+constexpr uint8_t kTid = 3, kRing = 4, kTail = 5, kHead = 6, kRecord = 7, kTime = 8, kValue = 9;
+
+void save(Words& c) {
+  c.put(addi(1, 1, -kFrame));
+  c.put(std_(0, 1, gpr_slot(0)));
+  for (uint8_t r = 3; r <= 12; ++r) c.put(std_(r, 1, gpr_slot(r)));
+  c.put(mfcr(3));
+  c.put(std_(3, 1, kCrSlot));
+  c.put(mfspr(3, kSprCtr));
+  c.put(std_(3, 1, kCtrSlot));
+  c.put(mfspr(3, kSprXer));
+  c.put(std_(3, 1, kXerSlot));
+}
+
+void restore(Words& c) {
+  c.put(ld(3, 1, kCrSlot));
+  c.put(mtcr(3));
+  c.put(ld(3, 1, kCtrSlot));
+  c.put(mtspr(kSprCtr, 3));
+  c.put(ld(3, 1, kXerSlot));
+  c.put(mtspr(kSprXer, 3));
+  c.put(ld(0, 1, gpr_slot(0)));
+  for (uint8_t r = 3; r <= 12; ++r) c.put(ld(r, 1, gpr_slot(r)));
+  c.put(addi(1, 1, kFrame));
+}
+
+// Loads register word `word`'s value at the site into r9; false for a word
+// the trampoline cannot read (msr and the kernel's own words).
+bool load_site_word(Words& c, uint16_t word, uint64_t site) {
+  if (word == 0 || (word >= 3 && word <= 12)) {
+    c.put(ld(kValue, 1, gpr_slot(static_cast<uint8_t>(word))));
+  } else if (word == kSp) {
+    c.put(addi(kValue, 1, kFrame));
+  } else if (word < 32) {
+    c.put(mr(kValue, static_cast<uint8_t>(word)));
+  } else if (word == kNip) {
+    c.mov_imm(kValue, site);
+  } else if (word == kLink) {
+    c.put(mfspr(kValue, kSprLr));
+  } else if (word == kCtr) {
+    c.put(ld(kValue, 1, kCtrSlot));
+  } else if (word == kXer) {
+    c.put(ld(kValue, 1, kXerSlot));
+  } else if (word == kCcr) {
+    c.put(ld(kValue, 1, kCrSlot));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+JumpPlan::JumpPlan(std::vector<uint8_t> trampoline, uint32_t site_branch, RuntimeAddr site, RuntimeAddr slot,
+                   Layout layout, std::string description)
+    : trampoline_(std::move(trampoline)),
+      site_branch_(site_branch),
+      site_(site),
+      slot_(slot),
+      layout_(std::move(layout)),
+      description_(std::move(description)) {}
+
+HitAction JumpPlan::begin_hit(Regs& regs, MemoryAccess&, StepState&) const {
+  regs.words[kNip] = slot_.value;
+  return HitAction::Resume;
+}
+
+void JumpPlan::finish_step(Regs&, MemoryAccess&, const StepState&) const {}
+void JumpPlan::abort_step(Regs& regs, const StepState&) const { regs.words[kNip] = site_.value; }
+
+std::optional<uint64_t> JumpPlan::original_pc(uint64_t pc) const {
+  // Before anything is saved, after everything is restored, and on the way
+  // back after a failed reservation, the thread is exactly as at the site.
+  if (pc == slot_.value || pc == layout_.first_relocated || pc == layout_.back_to_site) return site_.value;
+  return std::nullopt;
+}
+
+std::vector<uint8_t> JumpPlan::site_patch() const {
+  const auto b = word_bytes(site_branch_);
+  return {b.begin(), b.end()};
+}
+
+bool JumpPlan::is_ring_full_trap(RuntimeAddr trap) const {
+  return std::find(layout_.full_traps.begin(), layout_.full_traps.end(), trap.value) != layout_.full_traps.end();
+}
+
+JumpBuild build_jump(const Displaced& displaced, const std::string& why_not_displaced, const SiteContext& ctx,
+                     size_t slot_size) {
+  if (!ctx.jump) return {nullptr, ctx.jump_unavailable};
+  if (ctx.step != StepMechanism::HardwareStep)
+    return {nullptr, "a thread in a free-running slot could not be stepped out without hardware single-step"};
+  if (!why_not_displaced.empty()) return {nullptr, why_not_displaced};
+  const JumpContext& jump = *ctx.jump;
+  const uint64_t site = ctx.site.value;
+  const auto site_branch = b_to(site, ctx.slot.value);
+  if (!site_branch) return {nullptr, "the trampoline is out of reach of the site (b reaches +-32 MiB)"};
+  const uint64_t records = jump.records.size();
+  if (records == 0) return {nullptr, "no probe records anything here"};
+  if (jump.capacity < std::max<uint64_t>(records, 2) || !std::has_single_bit(jump.capacity) ||
+      jump.capacity > (uint64_t{1} << 32))
+    return {nullptr, fmt::format("a ring of {} records cannot take {} at once", jump.capacity, records)};
+  for (const JumpRecordSpec& spec : jump.records) {
+    if (spec.filter)
+      return {nullptr, "ppc64le trampolines do not evaluate conditions yet: a probe with one stops instead"};
+    if (spec.words.size() > ring::kMaxValues)
+      return {nullptr,
+              fmt::format("a probe records at most {} values in jump mode, not {}", ring::kMaxValues, spec.words.size())};
+  }
+  const auto shift = static_cast<unsigned>(std::countr_zero(jump.capacity));
+
+  Words c(ctx.slot.value);
+  JumpPlan::Layout layout;
+  save(c);
+  // The thread id first: the system call may change r0 and r4-r12, which
+  // hold nothing yet.
+  c.put(li(0, kGettid));
+  c.put(kSc);
+  c.put(li(kValue, 1));
+  c.put(sldi(kValue, kValue, 63));
+  c.put(or_(kTid, kTid, kValue));  // tagged (ring::kTidTag)
+  static_assert(ring::kTidTag == uint64_t{1} << 63);
+  c.mov_imm(kRing, jump.ring.value);
+  const size_t retry = c.put(ld(kTail, kRing, ring::kTailOffset));  // tail first, then head
+  c.put(kLwsync);
+  c.put(ldarx(kHead, 0, kRing));
+  c.put(subf(kRecord, kTail, kHead));  // records in use
+  if (records > 1) c.put(addi(kRecord, kRecord, static_cast<int32_t>(records - 1)));
+  c.put(srdi_dot(kRecord, kRecord, shift));
+  Words::Label full, abandon, done;
+  c.put(kBne, full);  // no room for them all: wait
+  c.put(addi(kRecord, kHead, static_cast<int32_t>(records)));
+  c.put(stdcx(kRecord, 0, kRing));  // head += records
+  c.put(kBne, abandon);
+  // Reserved: head's old value is the first record's sequence.
+  c.put(mfspr(kTime, kSprTb));
+  static_assert(ring::kRecordsOffset == 4096 && ring::kRecordShift == 6);
+  for (uint64_t i = 0; i < records; ++i) {
+    const JumpRecordSpec& spec = jump.records[i];
+    c.put(addi(kRecord, kHead, static_cast<int32_t>(i)));
+    c.put(rldic(kRecord, kRecord, ring::kRecordShift, 64 - ring::kRecordShift - shift));  // (seq mod capacity) * 64
+    c.put(add(kRecord, kRecord, kRing));
+    c.put(addi(kRecord, kRecord, static_cast<int32_t>(ring::kRecordsOffset)));
+    c.put(std_(kTime, kRecord, ring::kRecordOffsetTime));
+    c.put(std_(kTid, kRecord, ring::kRecordOffsetThread));
+    static_assert(ring::kRecordOffsetCount == ring::kRecordOffsetProbe + 4, "probe and count are stored as one word");
+    c.mov_imm(kValue, spec.probe | static_cast<uint64_t>(spec.words.size()) << 32);
+    c.put(std_(kValue, kRecord, ring::kRecordOffsetProbe));
+    for (size_t v = 0; v < spec.words.size(); ++v) {
+      if (!load_site_word(c, spec.words[v], site))
+        return {nullptr, "a fetch argument names a register a trampoline cannot record"};
+      c.put(std_(kValue, kRecord, static_cast<int32_t>(ring::kRecordOffsetValues + 8 * v)));
+    }
+    // The commit word, sequence + 1, published last.
+    c.put(addi(kValue, kHead, static_cast<int32_t>(i + 1)));
+    c.put(kLwsync);
+    c.put(std_(kValue, kRecord, ring::kRecordOffsetCommit));
+  }
+  c.put(kB, done);
+  // A full ring never drops the hit: the trap stops the thread until
+  // uptrace has drained the ring, then it tries again.
+  c.bind(full);
+  layout.full_traps.push_back(c.here());
+  c.put(kBreakpointWord);
+  c.bind(c.put(kB), retry);
+  c.bind(abandon);
+  restore(c);
+  layout.back_to_site = c.here();
+  const auto again = b_to(c.here(), site);
+  if (!again) return {nullptr, "the site is out of reach of the trampoline's end (b reaches +-32 MiB)"};
+  c.put(*again);
+  c.bind(done);
+  restore(c);
+  layout.first_relocated = c.here();
+  // addpcis/pla: the site's value, known now, instead of one relative to
+  // the trampoline (li/lis/ori/sldi/oris cannot fault, so a thread is never
+  // stopped in them by its own doing).
+  if (displaced.value) {
+    c.mov_imm(displaced.value->first, displaced.value->second);
+  } else if (displaced.suffix) {
+    // A prefixed instruction may not cross a 64-byte boundary (the slot is
+    // 64-byte aligned): a nop first when it would.
+    if (c.here() % kPrefixBoundary == kPrefixBoundary - kWordSize) c.put(kNop);
+    c.put(displaced.word);
+    c.put(*displaced.suffix);
+  } else {
+    c.put(displaced.word);
+  }
+  const uint64_t next = site + displaced.length;
+  const auto back = b_to(c.here(), next);
+  if (!back) return {nullptr, "the branch back is out of reach of the trampoline (b reaches +-32 MiB)"};
+  c.put(*back);
+  if (c.size() * kWordSize > slot_size)
+    return {nullptr, fmt::format("the trampoline needs {} bytes, more than a slot's {}", c.size() * kWordSize, slot_size)};
+
+  std::string description = "the instruction at the site becomes a b to a trampoline that records";
+  description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
+  description += displaced.value
+                     ? fmt::format(" without stopping (thread named by gettid), sets r{} = {:#x} (the site's value) "
+                                   "and branches back to {:#x}",
+                                   displaced.value->first, displaced.value->second, next)
+                     : fmt::format(" without stopping (thread named by gettid), runs the displaced instruction and "
+                                   "branches back to {:#x}",
+                                   next);
+  return {std::make_unique<JumpPlan>(c.bytes(), *site_branch, ctx.site, ctx.slot, std::move(layout),
+                                     std::move(description)),
+          {}};
+}
+
+}  // namespace uptrace::arch::ppc64le
