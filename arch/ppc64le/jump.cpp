@@ -8,6 +8,7 @@
 #include "arch/ppc64le/boost.h"
 #include "arch/ppc64le/encoding.h"
 #include "arch/ppc64le/jump_code.h"
+#include "arch/ppc64le/jump_filter.h"
 #include "arch/ppc64le/ppc64le_isa.h"
 #include "arch/ppc64le/registers.h"
 #include "common/ring_layout.h"
@@ -19,7 +20,9 @@ using namespace p64;
 
 constexpr int32_t kGettid = 207;  // ppc64's SYS_gettid
 // The trampoline's own registers, all among those saved (jump_code.h).
-constexpr uint8_t kTid = 3, kRing = 4, kTail = 5, kHead = 6, kRecord = 7, kTime = 8, kValue = 9;
+// r9 is kValue (jump_code.h). With conditions, r11 holds the kept records
+// (a bit each) and r12 how many, then the next kept record's sequence.
+constexpr uint8_t kTid = 3, kRing = 4, kTail = 5, kHead = 6, kRecord = 7, kTime = 8, kMask = 11, kKept = 12;
 
 void save(Words& c) {
   c.put(addi(1, 1, -kFrame));
@@ -43,31 +46,6 @@ void restore(Words& c) {
   c.put(ld(0, 1, gpr_slot(0)));
   for (uint8_t r = 3; r <= 12; ++r) c.put(ld(r, 1, gpr_slot(r)));
   c.put(addi(1, 1, kFrame));
-}
-
-// Loads register word `word`'s value at the site into r9; false for a word
-// the trampoline cannot read (msr and the kernel's own words).
-bool load_site_word(Words& c, uint16_t word, uint64_t site) {
-  if (word == 0 || (word >= 3 && word <= 12)) {
-    c.put(ld(kValue, 1, gpr_slot(static_cast<uint8_t>(word))));
-  } else if (word == kSp) {
-    c.put(addi(kValue, 1, kFrame));
-  } else if (word < 32) {
-    c.put(mr(kValue, static_cast<uint8_t>(word)));
-  } else if (word == kNip) {
-    c.mov_imm(kValue, site);
-  } else if (word == kLink) {
-    c.put(mfspr(kValue, kSprLr));
-  } else if (word == kCtr) {
-    c.put(ld(kValue, 1, kCtrSlot));
-  } else if (word == kXer) {
-    c.put(ld(kValue, 1, kXerSlot));
-  } else if (word == kCcr) {
-    c.put(ld(kValue, 1, kCrSlot));
-  } else {
-    return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -120,9 +98,14 @@ JumpBuild build_jump(const Displaced& displaced, const std::string& why_not_disp
   if (jump.capacity < std::max<uint64_t>(records, 2) || !std::has_single_bit(jump.capacity) ||
       jump.capacity > (uint64_t{1} << 32))
     return {nullptr, fmt::format("a ring of {} records cannot take {} at once", jump.capacity, records)};
+  // Conditions are evaluated first, each kept record a bit in r11 and one
+  // more in r12, so the records kept are reserved together and written
+  // with no gap, a thread sent back to the site by a failed stdcx. has
+  // written nothing, and a hit no probe keeps makes no system call.
+  const bool filtered = std::any_of(jump.records.begin(), jump.records.end(),
+                                    [](const JumpRecordSpec& spec) { return spec.filter.has_value(); });
+  if (filtered && records > 32) return {nullptr, "more than 32 probes with conditions at one site"};
   for (const JumpRecordSpec& spec : jump.records) {
-    if (spec.filter)
-      return {nullptr, "ppc64le trampolines do not evaluate conditions yet: a probe with one stops instead"};
     if (spec.words.size() > ring::kMaxValues)
       return {nullptr,
               fmt::format("a probe records at most {} values in jump mode, not {}", ring::kMaxValues, spec.words.size())};
@@ -132,32 +115,66 @@ JumpBuild build_jump(const Displaced& displaced, const std::string& why_not_disp
   Words c(ctx.slot.value);
   JumpPlan::Layout layout;
   save(c);
-  // The thread id first: the system call may change r0 and r4-r12, which
-  // hold nothing yet.
+  Words::Label none_kept;
+  if (filtered) {
+    c.put(li(kMask, 0));
+    c.put(li(kKept, 0));
+    for (uint64_t i = 0; i < records; ++i) {
+      Words::Label filtered_out;
+      std::string why_not;
+      if (const auto& f = jump.records[i].filter; f && !emit_jump_filter(c, *f, site, filtered_out, why_not))
+        return {nullptr, why_not};
+      c.put(i < 16 ? ori(kMask, kMask, static_cast<uint16_t>(1u << i))
+                   : oris(kMask, kMask, static_cast<uint16_t>(1u << (i - 16))));
+      c.put(addi(kKept, kKept, 1));
+      c.bind(filtered_out);
+    }
+    c.put(cmpdi(kKept, 0));
+    c.put(kBeq, none_kept);
+    c.put(std_(kMask, 1, kMaskSlot));  // across the sc
+    c.put(std_(kKept, 1, kCountSlot));
+  }
+  // The thread id before the ring: the system call may change r0 and
+  // r4-r12.
   c.put(li(0, kGettid));
   c.put(kSc);
   c.put(li(kValue, 1));
   c.put(sldi(kValue, kValue, 63));
   c.put(or_(kTid, kTid, kValue));  // tagged (ring::kTidTag)
   static_assert(ring::kTidTag == uint64_t{1} << 63);
+  if (filtered) {
+    c.put(ld(kMask, 1, kMaskSlot));
+    c.put(ld(kKept, 1, kCountSlot));
+  }
   c.mov_imm(kRing, jump.ring.value);
   const size_t retry = c.put(ld(kTail, kRing, ring::kTailOffset));  // tail first, then head
   c.put(kLwsync);
   c.put(ldarx(kHead, 0, kRing));
   c.put(subf(kRecord, kTail, kHead));  // records in use
-  if (records > 1) c.put(addi(kRecord, kRecord, static_cast<int32_t>(records - 1)));
+  if (filtered) {
+    c.put(add(kRecord, kRecord, kKept));
+    c.put(addi(kRecord, kRecord, -1));
+  } else if (records > 1) {
+    c.put(addi(kRecord, kRecord, static_cast<int32_t>(records - 1)));
+  }
   c.put(srdi_dot(kRecord, kRecord, shift));
   Words::Label full, abandon, done;
   c.put(kBne, full);  // no room for them all: wait
-  c.put(addi(kRecord, kHead, static_cast<int32_t>(records)));
+  c.put(filtered ? add(kRecord, kHead, kKept) : addi(kRecord, kHead, static_cast<int32_t>(records)));
   c.put(stdcx(kRecord, 0, kRing));  // head += records
   c.put(kBne, abandon);
   // Reserved: head's old value is the first record's sequence.
   c.put(mfspr(kTime, kSprTb));
   static_assert(ring::kRecordsOffset == 4096 && ring::kRecordShift == 6);
+  if (filtered) c.put(mr(kKept, kHead));  // the next kept record's sequence
   for (uint64_t i = 0; i < records; ++i) {
     const JumpRecordSpec& spec = jump.records[i];
-    c.put(addi(kRecord, kHead, static_cast<int32_t>(i)));
+    Words::Label not_kept;
+    if (filtered) {
+      c.put(rldicl(0, kMask, static_cast<unsigned>((64 - i) % 64), 63, true));  // bit i, into CR0
+      c.put(kBeq, not_kept);
+    }
+    c.put(filtered ? addi(kRecord, kKept, 0) : addi(kRecord, kHead, static_cast<int32_t>(i)));
     c.put(rldic(kRecord, kRecord, ring::kRecordShift, 64 - ring::kRecordShift - shift));  // (seq mod capacity) * 64
     c.put(add(kRecord, kRecord, kRing));
     c.put(addi(kRecord, kRecord, static_cast<int32_t>(ring::kRecordsOffset)));
@@ -172,9 +189,13 @@ JumpBuild build_jump(const Displaced& displaced, const std::string& why_not_disp
       c.put(std_(kValue, kRecord, static_cast<int32_t>(ring::kRecordOffsetValues + 8 * v)));
     }
     // The commit word, sequence + 1, published last.
-    c.put(addi(kValue, kHead, static_cast<int32_t>(i + 1)));
+    c.put(filtered ? addi(kValue, kKept, 1) : addi(kValue, kHead, static_cast<int32_t>(i + 1)));
     c.put(kLwsync);
     c.put(std_(kValue, kRecord, ring::kRecordOffsetCommit));
+    if (filtered) {
+      c.put(addi(kKept, kKept, 1));
+      c.bind(not_kept);
+    }
   }
   c.put(kB, done);
   // A full ring never drops the hit: the trap stops the thread until
@@ -190,6 +211,7 @@ JumpBuild build_jump(const Displaced& displaced, const std::string& why_not_disp
   if (!again) return {nullptr, "the site is out of reach of the trampoline's end (b reaches +-32 MiB)"};
   c.put(*again);
   c.bind(done);
+  c.bind(none_kept);
   restore(c);
   layout.first_relocated = c.here();
   // addpcis/pla: the site's value, known now, instead of one relative to
@@ -215,6 +237,7 @@ JumpBuild build_jump(const Displaced& displaced, const std::string& why_not_disp
 
   std::string description = "the instruction at the site becomes a b to a trampoline that records";
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
+  if (filtered) description += records == 1 ? " (when its condition holds)" : " (each when its condition holds)";
   description += displaced.value
                      ? fmt::format(" without stopping (thread named by gettid), sets r{} = {:#x} (the site's value) "
                                    "and branches back to {:#x}",

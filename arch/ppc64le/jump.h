@@ -34,8 +34,9 @@
 // stdcx. and leaves at the site, as it was, instead of looping for ever.
 // Each record holds the time base (mfspr 268), the tagged thread id, the
 // probe, and the register words as they were at the site; its commit word
-// is written last, after an lwsync. Probes with a condition are declined
-// (auto stops for them instead).
+// is written last, after an lwsync. Probes' conditions (jump_filter.h)
+// are evaluated first, before the sc, and only the records kept are
+// reserved; a hit none keeps restores and runs the displaced instruction.
 #include <cstdint>
 #include <memory>
 #include <optional>

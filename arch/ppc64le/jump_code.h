@@ -35,9 +35,14 @@ constexpr uint32_t kLwsync = 0x7c2004ac;
 constexpr uint32_t kSc = 0x44000002;
 constexpr uint32_t kNop = 0x60000000;  // ori 0,0,0
 constexpr uint32_t kB = 0x48000000;
-// bc 4,2 / bc 12,2: branch if CR0.EQ is clear / set.
+// bc on one bit of CR0: BO 4 (branch if clear) or 12 (if set), BI 0 (LT),
+// 1 (GT) or 2 (EQ).
 constexpr uint32_t kBne = 0x40820000;
 constexpr uint32_t kBeq = 0x41820000;
+constexpr uint32_t kBge = 0x40800000;
+constexpr uint32_t kBlt = 0x41800000;
+constexpr uint32_t kBle = 0x40810000;
+constexpr uint32_t kBgt = 0x41810000;
 
 // MD-form rotates: the 6-bit mask bound is stored as its low five bits
 // then its high bit, the 6-bit shift as its low five bits with the high
@@ -59,6 +64,13 @@ inline uint32_t spr_field(unsigned spr) { return (spr & 0x1f) << 16 | (spr >> 5)
 inline uint32_t mfspr(uint8_t t, unsigned spr) { return 0x7c0002a6 | uint32_t{t} << 21 | spr_field(spr); }
 inline uint32_t mtspr(unsigned spr, uint8_t s) { return 0x7c0003a6 | uint32_t{s} << 21 | spr_field(spr); }
 constexpr unsigned kSprXer = 1, kSprLr = 8, kSprCtr = 9, kSprTb = 268;
+inline uint32_t sradi(uint8_t a, uint8_t s, unsigned n) {
+  return 0x7c000674 | uint32_t{s} << 21 | uint32_t{a} << 16 | (n & 0x1f) << 11 | (n >> 5) << 1;
+}
+// cmpd / cmpld cr0, rA, rB; cmpdi cr0, rA, SI.
+inline uint32_t cmpd(uint8_t a, uint8_t b) { return 0x7c200000 | uint32_t{a} << 16 | uint32_t{b} << 11; }
+inline uint32_t cmpld(uint8_t a, uint8_t b) { return 0x7c200040 | uint32_t{a} << 16 | uint32_t{b} << 11; }
+inline uint32_t cmpdi(uint8_t a, int16_t si) { return d_form(11, 1, a, static_cast<uint16_t>(si)); }
 inline uint32_t mfcr(uint8_t t) { return 0x7c000026 | uint32_t{t} << 21; }
 inline uint32_t mtcr(uint8_t s) { return 0x7c0ff120 | uint32_t{s} << 21; }  // mtcrf 0xff, rS
 
@@ -133,12 +145,19 @@ class Words {
 // 288 bytes under it that ELFv2 reserves for the function's own use (r1
 // moves by kFrame, 16-aligned, so a signal frame would go below it too):
 // what `sc` may change (r0, r3-r12, CR, CTR, XER; the kernel's syscall ABI)
-// at these offsets from the moved r1. Every other register keeps its value.
+// at these offsets from the moved r1, and the conditions' kept records
+// (their mask and count) across the sc. Every other register keeps its
+// value.
 constexpr int32_t kProtectedZone = 288;
-constexpr int32_t kSaveArea = 112;
+constexpr int32_t kSaveArea = 128;
 constexpr int32_t kFrame = kProtectedZone + kSaveArea;
 static_assert(kFrame % 16 == 0);
 constexpr int32_t gpr_slot(uint8_t r) { return r == 0 ? 0 : 8 * (r - 2); }  // r0, r3..r12
-constexpr int32_t kCrSlot = 88, kCtrSlot = 96, kXerSlot = 104;
+constexpr int32_t kCrSlot = 88, kCtrSlot = 96, kXerSlot = 104, kMaskSlot = 112, kCountSlot = 120;
+
+// Loads register word `word`'s value at the site into r9; false for a word
+// the trampoline cannot read (msr and the kernel's own words).
+constexpr uint8_t kValue = 9;
+bool load_site_word(Words& c, uint16_t word, uint64_t site);
 
 }  // namespace uptrace::arch::ppc64le::p64

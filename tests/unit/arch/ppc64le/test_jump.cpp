@@ -47,7 +47,7 @@ TEST_CASE("ppc64le jump: one record with r3, r1, r2 and r31, word by word", "[ar
   CHECK(a.plan->site_patch() == words({0x48100000}));  // b 0x10101000 (to the trampoline)
   // Disassembled at the slot, 0x10101000.
   CHECK(words_of(a.plan->slot_code()) == std::vector<uint32_t>{
-      0x3821fe70,  // addi r1,r1,-400
+      0x3821fe60,  // addi r1,r1,-416
       0xf8010000,  // std r0,0(r1)
       0xf8610008,  // std r3,8(r1)
       0xf8810010,  // std r4,16(r1)
@@ -95,7 +95,7 @@ TEST_CASE("ppc64le jump: one record with r3, r1, r2 and r31, word by word", "[ar
       0xf9270018,  // std r9,24(r7)
       0xe9210008,  // ld r9,8(r1)
       0xf9270020,  // std r9,32(r7)
-      0x39210190,  // addi r9,r1,400
+      0x392101a0,  // addi r9,r1,416
       0xf9270028,  // std r9,40(r7)
       0x7c491378,  // mr r9,r2
       0xf9270030,  // std r9,48(r7)
@@ -124,7 +124,7 @@ TEST_CASE("ppc64le jump: one record with r3, r1, r2 and r31, word by word", "[ar
       0xe9410040,  // ld r10,64(r1)
       0xe9610048,  // ld r11,72(r1)
       0xe9810050,  // ld r12,80(r1)
-      0x38210190,  // addi r1,r1,400
+      0x382101a0,  // addi r1,r1,416
       0x4beffec8,  // b 0x10001000 (the site: enter again)
       0xe8610058,  // ld r3,88(r1)
       0x7c6ff120,  // mtcr r3
@@ -143,7 +143,7 @@ TEST_CASE("ppc64le jump: one record with r3, r1, r2 and r31, word by word", "[ar
       0xe9410040,  // ld r10,64(r1)
       0xe9610048,  // ld r11,72(r1)
       0xe9810050,  // ld r12,80(r1)
-      0x38210190,  // addi r1,r1,400
+      0x382101a0,  // addi r1,r1,416
       0x38630001,  // addi r3,r3,1 (displaced)
       0x4beffe7c,  // b 0x10001004 (back to the site + 4)
                                           });
@@ -258,7 +258,8 @@ TEST_CASE("ppc64le jump: declined with the reason, and auto falls back", "[arch]
     uint64_t slot;
     std::string why;
   };
-  JumpFilter positive{JumpFilter::Kind::Compare, RegisterRef{3}, 8, true, CompareOp::Gt, 0, {}};
+  JumpFilter glob{JumpFilter::Kind::Compare, RegisterRef{3}, 8, true, CompareOp::Glob, 0, {}};
+  JumpFilter msr{JumpFilter::Kind::Compare, RegisterRef{kMsr}, 8, true, CompareOp::Eq, 0, {}};
   const std::vector<Row> rows = {
       // 48000100            b 0x10001100
       {words({0x48000100}), one, kNearSlot,
@@ -268,8 +269,8 @@ TEST_CASE("ppc64le jump: declined with the reason, and auto falls back", "[arch]
        "pld accesses memory relative to its own address: jump on ppc64le displaces only instructions that run the "
        "same anywhere, and addpcis/pla"},
       {addi, one, kSite + (uint64_t{32} << 20), "the trampoline is out of reach of the site (b reaches +-32 MiB)"},
-      {addi, {{1, {3}, positive}}, kNearSlot,
-       "ppc64le trampolines do not evaluate conditions yet: a probe with one stops instead"},
+      {addi, {{1, {3}, glob}}, kNearSlot, "a glob match needs the string, which a trampoline cannot read"},
+      {addi, {{1, {3}, msr}}, kNearSlot, "a condition names a register a trampoline cannot read"},
       {addi, {{1, {kMsr}, std::nullopt}}, kNearSlot, "a fetch argument names a register a trampoline cannot record"},
       {addi, {{1, {3, 4, 5, 6, 7}, std::nullopt}}, kNearSlot, "a probe records at most 4 values in jump mode, not 5"},
   };
@@ -306,4 +307,183 @@ TEST_CASE("ppc64le jump: the slot holds four probes' records of four values", "[
   REQUIRE(a.plan);
   CHECK(a.plan->slot_code().size() <= isa().slot_size());
   CHECK(isa().slot_size() % 64 == 0);  // a prefixed copy never crosses a 64-byte boundary
+}
+
+TEST_CASE("ppc64le jump: a condition is compared before the sc and the reservation, word by word",
+          "[arch][ppc64le][jump][filter]") {
+  // 38630001            addi r3,r3,1; the probe records r3 if r3 < -5 (signed).
+  JumpFilter lt{JumpFilter::Kind::Compare, RegisterRef{3}, 8, true, CompareOp::Lt, uint64_t(-5), {}};
+  SiteAnalysis a = analyze_jump(words({0x38630001}), {{1, {3}, lt}});
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  // Disassembled at the slot, 0x10101000.
+  CHECK(words_of(a.plan->slot_code()) == std::vector<uint32_t>{
+      0x3821fe60,  // addi r1,r1,-416
+      0xf8010000,  // std r0,0(r1)
+      0xf8610008,  // std r3,8(r1)
+      0xf8810010,  // std r4,16(r1)
+      0xf8a10018,  // std r5,24(r1)
+      0xf8c10020,  // std r6,32(r1)
+      0xf8e10028,  // std r7,40(r1)
+      0xf9010030,  // std r8,48(r1)
+      0xf9210038,  // std r9,56(r1)
+      0xf9410040,  // std r10,64(r1)
+      0xf9610048,  // std r11,72(r1)
+      0xf9810050,  // std r12,80(r1)
+      0x7c600026,  // mfcr r3
+      0xf8610058,  // std r3,88(r1)
+      0x7c6902a6,  // mfctr r3
+      0xf8610060,  // std r3,96(r1)
+      0x7c6102a6,  // mfxer r3
+      0xf8610068,  // std r3,104(r1)
+      0x39600000,  // li r11,0 (the kept records, by bit)
+      0x39800000,  // li r12,0 (how many)
+      0xe9210008,  // ld r9,8(r1) (r3 as at the site)
+      0x3940fffb,  // li r10,-5
+      0x7c295000,  // cmpd r9,r10
+      0x4080000c,  // bge 0x10101068 (r3 < -5 does not hold: filtered out)
+      0x616b0001,  // ori r11,r11,1
+      0x398c0001,  // addi r12,r12,1
+      0x2c2c0000,  // cmpdi r12,0
+      0x41820108,  // beq 0x10101174 (none kept: restore, run the displaced instruction)
+      0xf9610070,  // std r11,112(r1) (across the sc)
+      0xf9810078,  // std r12,120(r1)
+      0x380000cf,  // li r0,207
+      0x44000002,  // sc
+      0x39200001,  // li r9,1
+      0x7929f806,  // sldi r9,r9,63
+      0x7c634b78,  // or r3,r3,r9
+      0xe9610070,  // ld r11,112(r1)
+      0xe9810078,  // ld r12,120(r1)
+      0x38807fff,  // li r4,32767
+      0x788407c6,  // sldi r4,r4,32
+      0x64848010,  // oris r4,r4,32784
+      0xe8a40040,  // ld r5,64(r4)
+      0x7c2004ac,  // lwsync
+      0x7cc020a8,  // ldarx r6,0,r4
+      0x7ce53050,  // subf r7,r5,r6
+      0x7ce76214,  // add r7,r7,r12 (room for the kept records)
+      0x38e7ffff,  // addi r7,r7,-1
+      0x78e77483,  // srdi. r7,r7,18
+      0x40820064,  // bne 0x10101120
+      0x7ce66214,  // add r7,r6,r12
+      0x7ce021ad,  // stdcx. r7,0,r4
+      0x40820060,  // bne 0x10101128
+      0x7d0c42a6,  // mftb r8
+      0x7ccc3378,  // mr r12,r6 (the next kept record's sequence)
+      0x796007e1,  // clrldi. r0,r11,63 (record 0 kept?)
+      0x41820044,  // beq 0x1010111c
+      0x38ec0000,  // addi r7,r12,0
+      0x78e73228,  // rldic r7,r7,6,40
+      0x7ce72214,  // add r7,r7,r4
+      0x38e71000,  // addi r7,r7,4096
+      0xf9070008,  // std r8,8(r7)
+      0xf8670010,  // std r3,16(r7)
+      0x39200001,  // li r9,1
+      0x792907c6,  // sldi r9,r9,32
+      0x61290001,  // ori r9,r9,1
+      0xf9270018,  // std r9,24(r7)
+      0xe9210008,  // ld r9,8(r1) (r3 as at the site)
+      0xf9270020,  // std r9,32(r7)
+      0x392c0001,  // addi r9,r12,1 (its commit word)
+      0x7c2004ac,  // lwsync
+      0xf9270000,  // std r9,0(r7)
+      0x398c0001,  // addi r12,r12,1
+      0x48000058,  // b 0x10101174
+      0x7fe00008,  // trap
+      0x4bffff7c,  // b 0x101010a0
+      0xe8610058,  // ld r3,88(r1)
+      0x7c6ff120,  // mtcr r3
+      0xe8610060,  // ld r3,96(r1)
+      0x7c6903a6,  // mtctr r3
+      0xe8610068,  // ld r3,104(r1)
+      0x7c6103a6,  // mtxer r3
+      0xe8010000,  // ld r0,0(r1)
+      0xe8610008,  // ld r3,8(r1)
+      0xe8810010,  // ld r4,16(r1)
+      0xe8a10018,  // ld r5,24(r1)
+      0xe8c10020,  // ld r6,32(r1)
+      0xe8e10028,  // ld r7,40(r1)
+      0xe9010030,  // ld r8,48(r1)
+      0xe9210038,  // ld r9,56(r1)
+      0xe9410040,  // ld r10,64(r1)
+      0xe9610048,  // ld r11,72(r1)
+      0xe9810050,  // ld r12,80(r1)
+      0x382101a0,  // addi r1,r1,416
+      0x4beffe90,  // b 0x10001000
+      0xe8610058,  // ld r3,88(r1)
+      0x7c6ff120,  // mtcr r3
+      0xe8610060,  // ld r3,96(r1)
+      0x7c6903a6,  // mtctr r3
+      0xe8610068,  // ld r3,104(r1)
+      0x7c6103a6,  // mtxer r3
+      0xe8010000,  // ld r0,0(r1)
+      0xe8610008,  // ld r3,8(r1)
+      0xe8810010,  // ld r4,16(r1)
+      0xe8a10018,  // ld r5,24(r1)
+      0xe8c10020,  // ld r6,32(r1)
+      0xe8e10028,  // ld r7,40(r1)
+      0xe9010030,  // ld r8,48(r1)
+      0xe9210038,  // ld r9,56(r1)
+      0xe9410040,  // ld r10,64(r1)
+      0xe9610048,  // ld r11,72(r1)
+      0xe9810050,  // ld r12,80(r1)
+      0x382101a0,  // addi r1,r1,416
+      0x38630001,  // addi r3,r3,1
+      0x4beffe44,  // b 0x10001004
+                                          });
+  CHECK(a.plan->describe().find("records the hit (when its condition holds)") != std::string::npos);
+  // Filtered out, the thread restores and runs the displaced instruction:
+  // as at the site there.
+  CHECK(a.plan->original_pc(kNearSlot + 0x1bc) == kSite);
+  CHECK(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0x120)));
+}
+
+TEST_CASE("ppc64le jump: narrow types, ||, ! and probes without a condition at one site",
+          "[arch][ppc64le][jump][filter]") {
+  // $arg2:u8 >= 200 || $arg3:s16 != 7; always; !($arg1 < -5)
+  JumpFilter b8{JumpFilter::Kind::Compare, RegisterRef{4}, 1, false, CompareOp::Ge, 200, {}};
+  JumpFilter s16{JumpFilter::Kind::Compare, RegisterRef{5}, 2, true, CompareOp::Ne, 7, {}};
+  JumpFilter lt{JumpFilter::Kind::Compare, RegisterRef{3}, 8, true, CompareOp::Lt, uint64_t(-5), {}};
+  JumpFilter any{JumpFilter::Kind::Any, std::nullopt, 8, true, CompareOp::Eq, 0, {b8, s16}};
+  JumpFilter not_lt{JumpFilter::Kind::Not, std::nullopt, 8, true, CompareOp::Eq, 0, {lt}};
+  SiteAnalysis a = analyze_jump(words({0x38630001}), {{1, {}, any}, {2, {4}, std::nullopt}, {3, {}, not_lt}});
+  INFO(a.refusal);
+  REQUIRE(a.plan);
+  const std::vector<uint32_t> w = words_of(a.plan->slot_code());
+  // Disassembled at the slot, 0x10101000: from the first compare to the
+  // test of the count.
+  CHECK(std::vector<uint32_t>(w.begin() + 0x50 / 4, w.begin() + 0xb8 / 4) == std::vector<uint32_t>{
+      0xe9210010,  // ld r9,16(r1) (r4 as at the site)
+      0x7929c1c6,  // sldi r9,r9,56
+      0x79294620,  // srdi r9,r9,56 (its low byte, unsigned)
+      0x394000c8,  // li r10,200
+      0x7c295040,  // cmpld r9,r10
+      0x41800008,  // blt 0x1010106c (false: the next alternative)
+      0x4800001c,  // b 0x10101084 (true: record 0 kept)
+      0xe9210018,  // ld r9,24(r1)
+      0x792983c6,  // sldi r9,r9,48
+      0x7d298676,  // sradi r9,r9,48 (r5's low half, signed)
+      0x39400007,  // li r10,7
+      0x7c295000,  // cmpd r9,r10
+      0x4182000c,  // beq 0x1010108c (false: record 0 filtered out)
+      0x616b0001,  // ori r11,r11,1
+      0x398c0001,  // addi r12,r12,1
+      0x616b0002,  // ori r11,r11,2 (record 1 always kept)
+      0x398c0001,  // addi r12,r12,1
+      0xe9210008,  // ld r9,8(r1)
+      0x3940fffb,  // li r10,-5
+      0x7c295000,  // cmpd r9,r10
+      0x40800008,  // bge 0x101010a8
+      0x4800000c,  // b 0x101010b0 (r3 < -5: record 2 filtered out)
+      0x616b0004,  // ori r11,r11,4
+      0x398c0001,  // addi r12,r12,1
+      0x2c2c0000,  // cmpdi r12,0
+      0x41820178,  // beq 0x1010122c
+                                                                            });
+  // Each record written only when its bit is set.
+  CHECK(w.at(0x11c / 4) == 0x796007e1);  // clrldi. r0,r11,63 (record 0)
+  CHECK(w.at(0x154 / 4) == 0x7960ffe3);  // rldicl. r0,r11,63,63 (record 1)
+  CHECK(w.at(0x19c / 4) == 0x7960f7e3);  // rldicl. r0,r11,62,63 (record 2)
+  CHECK(a.plan->describe().find("records 3 hits (each when its condition holds)") != std::string::npos);
 }
