@@ -24,9 +24,10 @@
 // self pointer, and a thread made by clone without CLONE_SETTLS (Go
 // without cgo) keeps its parent's r13, so r13 alone names no thread in
 // every program. The records are reserved together by one ldarx/stdcx. on
-// head while head - tail leaves room (tail read first, then lwsync); a
-// full ring is a `trap` uptrace recognises (JumpPlan::is_ring_full_trap),
-// after which the writer tries again. A failed stdcx. does not retry in
+// head while head - tail leaves room (tail read first, then lwsync); on a
+// full ring the writer restores what it saved and waits at a `trap`
+// uptrace recognises (JumpPlan::is_ring_full_trap), after which it enters
+// again from the site (a thread waiting there stands as at the site). A failed stdcx. does not retry in
 // place: the thread restores what it saved and branches back to the site,
 // which enters the trampoline anew. Linux clears the reservation on every
 // return from an interrupt, so a thread single-stepped through the
@@ -51,7 +52,9 @@ class JumpPlan final : public ProbePlan {
  public:
   struct Layout {
     uint64_t first_relocated = 0;  // the displaced instruction, registers as at the site
-    uint64_t back_to_site = 0;     // the `b site` after a failed stdcx., registers as at the site
+    // The ring-full trap and the `b site` after it, and the `b site` after a
+    // failed stdcx.: registers as at the site.
+    std::vector<uint64_t> at_site;
     std::vector<uint64_t> full_traps;
   };
   JumpPlan(std::vector<uint8_t> trampoline, uint32_t site_branch, RuntimeAddr site, RuntimeAddr slot, Layout layout,

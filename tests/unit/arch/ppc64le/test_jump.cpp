@@ -78,10 +78,10 @@ TEST_CASE("ppc64le jump: one record with r3, r1, r2 and r31, word by word", "[ar
       0x7cc020a8,  // ldarx r6,0,r4 (head)
       0x7ce53050,  // subf r7,r5,r6
       0x78e77483,  // srdi. r7,r7,18
-      0x4082006c,  // bne 0x101010e8 (no room: to the trap)
+      0x4082006c,  // bne 0x101010e8 (no room: restore, wait at the trap)
       0x38e60001,  // addi r7,r6,1
       0x7ce021ad,  // stdcx. r7,0,r4
-      0x40820068,  // bne 0x101010f0 (stdcx. failed: restore, back to the site)
+      0x408200b0,  // bne 0x10101138 (stdcx. failed: restore, back to the site)
       0x7d0c42a6,  // mftb r8
       0x38e60000,  // addi r7,r6,0
       0x78e73228,  // rldic r7,r7,6,40 ((head mod 2^18) * 64)
@@ -104,9 +104,7 @@ TEST_CASE("ppc64le jump: one record with r3, r1, r2 and r31, word by word", "[ar
       0x39260001,  // addi r9,r6,1
       0x7c2004ac,  // lwsync
       0xf9270000,  // std r9,0(r7)
-      0x48000058,  // b 0x1010113c (recorded: restore)
-      0x7fe00008,  // trap (ring full: uptrace drains, pc moves past)
-      0x4bffff7c,  // b 0x10101068 (try again)
+      0x480000a0,  // b 0x10101184 (recorded: restore)
       0xe8610058,  // ld r3,88(r1)
       0x7c6ff120,  // mtcr r3
       0xe8610060,  // ld r3,96(r1)
@@ -125,7 +123,27 @@ TEST_CASE("ppc64le jump: one record with r3, r1, r2 and r31, word by word", "[ar
       0xe9610048,  // ld r11,72(r1)
       0xe9810050,  // ld r12,80(r1)
       0x382101a0,  // addi r1,r1,416
-      0x4beffec8,  // b 0x10001000 (the site: enter again)
+      0x7fe00008,  // trap (ring full: uptrace drains, pc moves past)
+      0x4beffecc,  // b 0x10001000 (the site: enter again)
+      0xe8610058,  // ld r3,88(r1)
+      0x7c6ff120,  // mtcr r3
+      0xe8610060,  // ld r3,96(r1)
+      0x7c6903a6,  // mtctr r3
+      0xe8610068,  // ld r3,104(r1)
+      0x7c6103a6,  // mtxer r3
+      0xe8010000,  // ld r0,0(r1)
+      0xe8610008,  // ld r3,8(r1)
+      0xe8810010,  // ld r4,16(r1)
+      0xe8a10018,  // ld r5,24(r1)
+      0xe8c10020,  // ld r6,32(r1)
+      0xe8e10028,  // ld r7,40(r1)
+      0xe9010030,  // ld r8,48(r1)
+      0xe9210038,  // ld r9,56(r1)
+      0xe9410040,  // ld r10,64(r1)
+      0xe9610048,  // ld r11,72(r1)
+      0xe9810050,  // ld r12,80(r1)
+      0x382101a0,  // addi r1,r1,416
+      0x4beffe80,  // b 0x10001000 (the site: enter again)
       0xe8610058,  // ld r3,88(r1)
       0x7c6ff120,  // mtcr r3
       0xe8610060,  // ld r3,96(r1)
@@ -145,21 +163,25 @@ TEST_CASE("ppc64le jump: one record with r3, r1, r2 and r31, word by word", "[ar
       0xe9810050,  // ld r12,80(r1)
       0x382101a0,  // addi r1,r1,416
       0x38630001,  // addi r3,r3,1 (displaced)
-      0x4beffe7c,  // b 0x10001004 (back to the site + 4)
+      0x4beffe34,  // b 0x10001004 (back to the site + 4)
                                           });
   CHECK(a.plan->describe() ==
         "the instruction at the site becomes a b to a trampoline that records the hit without stopping (thread "
         "named by gettid), runs the displaced instruction and branches back to 0x10001004");
   CHECK(a.declined.empty());
-  // Where a thread is as at the site: the start, the way back after a
-  // failed stdcx., and the displaced instruction with everything restored.
+  // Where a thread is as at the site: the start, waiting for room (and
+  // the way back from there), the way back after a failed stdcx., and the
+  // displaced instruction with everything restored.
   CHECK(a.plan->original_pc(kNearSlot) == kSite);
-  CHECK(a.plan->original_pc(kNearSlot + 0x138) == kSite);
-  CHECK(a.plan->original_pc(kNearSlot + 0x184) == kSite);
+  CHECK(a.plan->original_pc(kNearSlot + 0x130) == kSite);
+  CHECK(a.plan->original_pc(kNearSlot + 0x134) == kSite);
+  CHECK(a.plan->original_pc(kNearSlot + 0x180) == kSite);
+  CHECK(a.plan->original_pc(kNearSlot + 0x1cc) == kSite);
   CHECK_FALSE(a.plan->original_pc(kNearSlot + 0x4));
-  CHECK_FALSE(a.plan->original_pc(kNearSlot + 0x188));
-  CHECK(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0xe8)));
-  CHECK_FALSE(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0xec)));
+  CHECK_FALSE(a.plan->original_pc(kNearSlot + 0x12c));
+  CHECK_FALSE(a.plan->original_pc(kNearSlot + 0x1d0));
+  CHECK(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0x130)));
+  CHECK_FALSE(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0x134)));
   // A thread stopped at the site on another's trap goes into the trampoline.
   Regs regs = hit_regs();
   FakeMemory mem;
@@ -202,7 +224,7 @@ TEST_CASE("ppc64le jump: addpcis and pla set the site's value in the trampoline"
   CHECK(std::vector<uint32_t>(w.end() - 3, w.end()) == std::vector<uint32_t>{
                                                            0x3c60103e,  // lis r3,4158
                                                            0x60631004,  // ori r3,r3,4100
-                                                           0x4beffea0,  // b 0x10001004
+                                                           0x4beffe58,  // b 0x10001004
                                                        });
   CHECK(a.plan->describe().ends_with("sets r3 = 0x103e1004 (the site's value) and branches back to 0x10001004"));
 
@@ -215,7 +237,7 @@ TEST_CASE("ppc64le jump: addpcis and pla set the site's value in the trampoline"
   CHECK(std::vector<uint32_t>(w.end() - 3, w.end()) == std::vector<uint32_t>{
                                                            0x3c601000,  // lis r3,4096
                                                            0x60631000,  // ori r3,r3,4096
-                                                           0x4beffea4,  // b 0x10001008
+                                                           0x4beffe5c,  // b 0x10001008
                                                        });
 }
 
@@ -223,30 +245,30 @@ TEST_CASE("ppc64le jump: a prefixed instruction is copied whole, never across a 
           "[arch][ppc64le][jump]") {
   // 06000000 38640001   paddi r3,r4,1 (not pc-relative)
   const Bytes paddi = words({0x06000000, 0x38640001});
-  // One record with no value: the displaced pair starts at 0x15c, in line.
+  // One record with no value: the displaced pair starts at 0x1a4, in line.
   SiteAnalysis a = analyze_jump(paddi, {{1, {}, std::nullopt}});
   INFO(a.refusal);
   REQUIRE(a.plan);
   std::vector<uint32_t> w = words_of(a.plan->slot_code());
-  REQUIRE(w.size() == 0x168 / 4);
+  REQUIRE(w.size() == 0x1b0 / 4);
   CHECK(std::vector<uint32_t>(w.end() - 3, w.end()) == std::vector<uint32_t>{
                                                            0x06000000,  // paddi r3,r4,1
                                                            0x38640001,
-                                                           0x4beffea4,  // b 0x10001008
+                                                           0x4beffe5c,  // b 0x10001008
                                                        });
-  // Three values (two words each, and two more to make the count) would
-  // put the prefix at 0x17c, the last word of a 64-byte block: a nop first.
-  SiteAnalysis b = analyze_jump(paddi, {{1, {3, 4, 5}, std::nullopt}});
+  // Two values (two words each, and two more to make the count) would put
+  // the prefix at 0x1bc, the last word of a 64-byte block: a nop first.
+  SiteAnalysis b = analyze_jump(paddi, {{1, {3, 4}, std::nullopt}});
   REQUIRE(b.plan);
   w = words_of(b.plan->slot_code());
-  REQUIRE(w.size() == 0x18c / 4);
+  REQUIRE(w.size() == 0x1cc / 4);
   CHECK(std::vector<uint32_t>(w.end() - 4, w.end()) == std::vector<uint32_t>{
                                                            0x60000000,  // nop
                                                            0x06000000,  // paddi r3,r4,1
                                                            0x38640001,
-                                                           0x4beffe80,  // b 0x10001008
+                                                           0x4beffe40,  // b 0x10001008
                                                        });
-  CHECK(b.plan->original_pc(kNearSlot + 0x17c) == kSite);  // the nop
+  CHECK(b.plan->original_pc(kNearSlot + 0x1bc) == kSite);  // the nop
 }
 
 TEST_CASE("ppc64le jump: declined with the reason, and auto falls back", "[arch][ppc64le][jump]") {
@@ -345,7 +367,7 @@ TEST_CASE("ppc64le jump: a condition is compared before the sc and the reservati
       0x616b0001,  // ori r11,r11,1
       0x398c0001,  // addi r12,r12,1
       0x2c2c0000,  // cmpdi r12,0
-      0x41820108,  // beq 0x10101174 (none kept: restore, run the displaced instruction)
+      0x41820150,  // beq 0x101011bc (none kept: restore, run the displaced instruction)
       0xf9610070,  // std r11,112(r1) (across the sc)
       0xf9810078,  // std r12,120(r1)
       0x380000cf,  // li r0,207
@@ -368,7 +390,7 @@ TEST_CASE("ppc64le jump: a condition is compared before the sc and the reservati
       0x40820064,  // bne 0x10101120
       0x7ce66214,  // add r7,r6,r12
       0x7ce021ad,  // stdcx. r7,0,r4
-      0x40820060,  // bne 0x10101128
+      0x408200a8,  // bne 0x10101170
       0x7d0c42a6,  // mftb r8
       0x7ccc3378,  // mr r12,r6 (the next kept record's sequence)
       0x796007e1,  // clrldi. r0,r11,63 (record 0 kept?)
@@ -389,9 +411,7 @@ TEST_CASE("ppc64le jump: a condition is compared before the sc and the reservati
       0x7c2004ac,  // lwsync
       0xf9270000,  // std r9,0(r7)
       0x398c0001,  // addi r12,r12,1
-      0x48000058,  // b 0x10101174
-      0x7fe00008,  // trap
-      0x4bffff7c,  // b 0x101010a0
+      0x480000a0,  // b 0x101011bc
       0xe8610058,  // ld r3,88(r1)
       0x7c6ff120,  // mtcr r3
       0xe8610060,  // ld r3,96(r1)
@@ -410,7 +430,27 @@ TEST_CASE("ppc64le jump: a condition is compared before the sc and the reservati
       0xe9610048,  // ld r11,72(r1)
       0xe9810050,  // ld r12,80(r1)
       0x382101a0,  // addi r1,r1,416
-      0x4beffe90,  // b 0x10001000
+      0x7fe00008,  // trap (ring full)
+      0x4beffe94,  // b 0x10001000
+      0xe8610058,  // ld r3,88(r1)
+      0x7c6ff120,  // mtcr r3
+      0xe8610060,  // ld r3,96(r1)
+      0x7c6903a6,  // mtctr r3
+      0xe8610068,  // ld r3,104(r1)
+      0x7c6103a6,  // mtxer r3
+      0xe8010000,  // ld r0,0(r1)
+      0xe8610008,  // ld r3,8(r1)
+      0xe8810010,  // ld r4,16(r1)
+      0xe8a10018,  // ld r5,24(r1)
+      0xe8c10020,  // ld r6,32(r1)
+      0xe8e10028,  // ld r7,40(r1)
+      0xe9010030,  // ld r8,48(r1)
+      0xe9210038,  // ld r9,56(r1)
+      0xe9410040,  // ld r10,64(r1)
+      0xe9610048,  // ld r11,72(r1)
+      0xe9810050,  // ld r12,80(r1)
+      0x382101a0,  // addi r1,r1,416
+      0x4beffe48,  // b 0x10001000
       0xe8610058,  // ld r3,88(r1)
       0x7c6ff120,  // mtcr r3
       0xe8610060,  // ld r3,96(r1)
@@ -430,13 +470,13 @@ TEST_CASE("ppc64le jump: a condition is compared before the sc and the reservati
       0xe9810050,  // ld r12,80(r1)
       0x382101a0,  // addi r1,r1,416
       0x38630001,  // addi r3,r3,1
-      0x4beffe44,  // b 0x10001004
+      0x4beffdfc,  // b 0x10001004
                                           });
   CHECK(a.plan->describe().find("records the hit (when its condition holds)") != std::string::npos);
   // Filtered out, the thread restores and runs the displaced instruction:
   // as at the site there.
-  CHECK(a.plan->original_pc(kNearSlot + 0x1bc) == kSite);
-  CHECK(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0x120)));
+  CHECK(a.plan->original_pc(kNearSlot + 0x204) == kSite);
+  CHECK(a.plan->is_ring_full_trap(RuntimeAddr(kNearSlot + 0x168)));
 }
 
 TEST_CASE("ppc64le jump: narrow types, ||, ! and probes without a condition at one site",
@@ -479,7 +519,7 @@ TEST_CASE("ppc64le jump: narrow types, ||, ! and probes without a condition at o
       0x616b0004,  // ori r11,r11,4
       0x398c0001,  // addi r12,r12,1
       0x2c2c0000,  // cmpdi r12,0
-      0x41820178,  // beq 0x1010122c
+      0x418201c0,  // beq 0x10101274 (none kept)
                                                                             });
   // Each record written only when its bit is set.
   CHECK(w.at(0x11c / 4) == 0x796007e1);  // clrldi. r0,r11,63 (record 0)
