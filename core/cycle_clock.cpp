@@ -5,6 +5,11 @@
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
+#if defined(__powerpc64__)
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#endif
 
 namespace uptrace::core {
 namespace {
@@ -31,6 +36,12 @@ uint64_t read_cycle_counter() {
   uint64_t v;
   asm volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
   return v;
+#elif defined(__powerpc64__)
+  // What ppc64le trampolines read (arch/ppc64le/jump.h): the time base
+  // (mfspr 268), readable in user space and the same on every CPU.
+  uint64_t v;
+  asm volatile("mfspr %0, 268" : "=r"(v));
+  return v;
 #else
   return 0;
 #endif
@@ -45,6 +56,18 @@ double stated_ns_per_cycle() {
   uint64_t hz;
   asm volatile("mrs %0, cntfrq_el0" : "=r"(hz));
   return hz ? 1e9 / static_cast<double>(hz) : 0;
+#elif defined(__powerpc64__)
+  // No user-space register holds the time base's rate; the kernel states
+  // it (tb_ticks_per_sec) in /proc/cpuinfo's summary: "timebase\t: 512000000".
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("timebase")) continue;
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) break;
+    const double hz = std::strtod(line.c_str() + colon + 1, nullptr);
+    return hz > 0 ? 1e9 / hz : 0;
+  }
+  return 0;
 #else
   return 0;
 #endif

@@ -8,6 +8,8 @@
 #include "arch/ppc64le/boost.h"
 #include "arch/ppc64le/encoding.h"
 #include "arch/ppc64le/insn_table.h"
+#include "arch/ppc64le/jump.h"
+#include "arch/ppc64le/ppc64le_isa.h"
 #include "arch/ppc64le/plans.h"
 #include "arch/ppc64le/registers.h"
 #include "arch/ppc64le/reservation.h"
@@ -17,7 +19,6 @@ namespace {
 
 constexpr std::string_view kNoFreeRunning =
     "a thread in a free-running slot could not be stepped out without hardware single-step";
-constexpr std::string_view kJumpNotImplemented = "jump mode is not implemented yet";
 // Registers a rewritten pc-relative access may borrow as its base: never
 // r0 (as RA it reads as zero), r1 (the stack) or r2 (the TOC).
 constexpr uint8_t kScratchCandidates[] = {12, 11, 10, 9};
@@ -197,6 +198,34 @@ Built<ProbePlan> build_emulation(const Site& s) {
   }
 }
 
+// --- jump ---------------------------------------------------------------------
+
+// What the trampoline runs for the instruction, or why it cannot be
+// displaced.
+std::pair<Displaced, std::string> displaced_form(const Site& s) {
+  Displaced d{s.word, s.cls.length, std::nullopt, std::nullopt};
+  switch (s.cls.cls) {
+    case InsnClass::Plain:
+      if (s.cls.length == kPrefixedSize) d.suffix = s.suffix;
+      return {d, {}};
+    case InsnClass::Addpcis:
+      d.value = {static_cast<uint8_t>(rt(s.word)), addpcis_value(s.word, s.site.value)};
+      return {d, {}};
+    case InsnClass::PcRelAddi:
+      d.value = {static_cast<uint8_t>(rt(s.suffix)), pc_relative_address(s)};
+      return {d, {}};
+    case InsnClass::PcRelLoad:
+    case InsnClass::PcRelOther:
+      return {d, fmt::format("{} accesses memory relative to its own address: jump on ppc64le displaces only "
+                             "instructions that run the same anywhere, and addpcis/pla",
+                             s.mnemonic())};
+    default:
+      return {d, fmt::format("{} is a branch: jump on ppc64le displaces only instructions that run the same "
+                             "anywhere, and addpcis/pla",
+                             s.mnemonic())};
+  }
+}
+
 SiteAnalysis refuse(SiteAnalysis out, std::string_view why) {
   out.refusal = std::string(why);
   return out;
@@ -232,16 +261,27 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
                               "the retry loop never end",
                               *start - ctx.function_start));
   }
-  if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), kJumpNotImplemented);
-
   const uint32_t word = *read_word(code);
   const uint32_t suffix = cls.length == kPrefixedSize ? *read_word(code.subspan(kWordSize)) : 0;
   const Site site{word, suffix, cls, out.insn, ctx.site, ctx.slot};
+  // Jump first: no stop at all. The slot is the trampoline.
+  std::string no_jump = fmt::format("{} mode was requested", to_string(ctx.request));
+  if (ctx.request == ModeRequest::Auto || ctx.request == ModeRequest::Jump) {
+    auto [displaced, why_not_displaced] = displaced_form(site);
+    JumpBuild jump = build_jump(displaced, why_not_displaced, ctx, Ppc64leIsa::kSlotSize);
+    if (jump.plan) {
+      out.plan = std::move(jump.plan);
+      return out;
+    }
+    if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), "cannot jump: " + jump.why_not);
+    no_jump = std::move(jump.why_not);
+  }
+
   Built<ProbePlan> emulation = build_emulation(site);
   if (ctx.request == ModeRequest::Emulate || (ctx.request == ModeRequest::Auto && emulation.plan)) {
     if (!emulation.plan) return refuse(std::move(out), emulation.why_not);
     out.plan = std::move(emulation.plan);
-    out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
+    out.declined.emplace_back(ExecMode::Jump, std::move(no_jump));
     return out;
   }
 
@@ -261,7 +301,7 @@ SiteAnalysis analyze_site(const Decoder& decoder, const SiteContext& ctx) {
     out.plan = std::move(step.plan);
     out.declined.emplace_back(ExecMode::Boost, std::move(boost.why_not));
   }
-  out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
+  out.declined.emplace_back(ExecMode::Jump, std::move(no_jump));
   return out;
 }
 

@@ -24,9 +24,12 @@ class Ppc64leIsa final : public Isa {
   std::vector<Instruction> decode(std::span<const uint8_t> code, RuntimeAddr start) const override;
   bool is_trap(const Instruction& insn) const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
-  // One instruction of up to 8 bytes; 16 keeps every slot 16-byte aligned,
-  // so a prefixed copy at a slot's start never crosses a 64-byte boundary.
-  size_t slot_size() const override { return 16; }
+  // A jump trampoline (jump.h): up to 4 probes' records at one site with 4
+  // values each; every other plan needs one instruction of up to 8 bytes.
+  // A multiple of 64 keeps a prefixed copy at a slot's start from crossing
+  // a 64-byte boundary.
+  static constexpr size_t kSlotSize = 1024;
+  size_t slot_size() const override { return kSlotSize; }
 
   std::span<const uint8_t> breakpoint() const override;
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
@@ -41,7 +44,10 @@ class Ppc64leIsa final : public Isa {
   uint64_t sp(const Regs& r) const override;
   std::optional<RegisterRef> register_by_name(std::string_view name) const override;
   std::vector<std::string> register_names() const override;
+  // Trampolines name their thread by gettid (jump.h: r13 is no self
+  // pointer), so no thread pointer is needed.
   uint64_t thread_pointer(const Regs& r) const override;
+  bool jump_records_kernel_tid() const override { return true; }
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
   std::span<const DwarfRegister> dwarf_register_map() const override;

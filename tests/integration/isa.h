@@ -27,7 +27,7 @@
 #endif
 // Tests of jump mode itself (--mode jump forced, its ring): hidden where the
 // ISA has no jump mode. Keep in step with IsaExpectations::jump_mode.
-#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(__x86_64__) || defined(__aarch64__) || (defined(__powerpc64__) && defined(__LITTLE_ENDIAN__))
 #define ONLY_JUMP_ISAS ""
 #else
 #define ONLY_JUMP_ISAS "[.][jump-isas]"
@@ -175,7 +175,7 @@ inline const IsaExpectations& isa_expectations() {
       "200",  // rlwinm/clrldi: zero-extended
       "%r3",
       true,  // boost
-      false,
+      true,  // jump
       false,
   };
 #else

@@ -129,13 +129,13 @@ TEST_CASE("ppc64le analyze: what auto picks, row by row", "[arch][ppc64le]") {
     CHECK(a.insn.length == 4 * c.code.size());
     CHECK(a.plan->mode() == c.mode);
     if (c.mode == ExecMode::Emulate) {
-      CHECK(a.declined == Declined{{ExecMode::Jump, "jump mode is not implemented yet"}});
+      CHECK(a.declined == Declined{{ExecMode::Jump, "jump mode is not available"}});
     } else {
       REQUIRE(a.declined.size() == 3);
       CHECK(a.declined[0].first == ExecMode::Emulate);
       // The slot is far from the site here (test_boost.cpp has it near).
       CHECK(a.declined[1].first == ExecMode::Boost);
-      CHECK(a.declined[2] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not implemented yet"});
+      CHECK(a.declined[2] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not available"});
     }
   }
 }
@@ -167,7 +167,7 @@ TEST_CASE("ppc64le analyze: why a stepped instruction is not emulated, and the r
   CHECK(analyze(words({0x38630001}), kSite, ModeRequest::Emulate).refusal == "addi cannot be emulated");
   CHECK(analyze(words({0x38630001}), kSite, ModeRequest::Boost).refusal ==
         "cannot boost: the branch back is out of reach of the slot (b reaches +-32 MiB)");
-  CHECK(analyze(words({0x38630001}), kSite, ModeRequest::Jump).refusal == "jump mode is not implemented yet");
+  CHECK(analyze(words({0x38630001}), kSite, ModeRequest::Jump).refusal == "cannot jump: jump mode is not available");
   // bcctr with BO bit 2 clear is an invalid form: 4c000420 bdnzctr (objdump)
   CHECK(analyze(words({0x4c000420})).refusal == "bcctr with BO bit 2 clear (decrement CTR) is an invalid form");
 }

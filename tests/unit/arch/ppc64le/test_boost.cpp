@@ -26,7 +26,7 @@ TEST_CASE("ppc64le boost: the copy, then a b back to the next instruction", "[ar
                                }));
   CHECK(a.plan->describe() == "boosted: the copy runs in the slot, then branches back to 0x10001004");
   CHECK(a.declined == Declined{{ExecMode::Emulate, "addi cannot be emulated"},
-                               {ExecMode::Jump, "jump mode is not implemented yet"}});
+                               {ExecMode::Jump, "jump mode is not available"}});
   CHECK(a.plan->original_pc(kNearSlot) == kSite);
   CHECK(a.plan->original_pc(kNearSlot + 4) == kSite + 4);
   CHECK_FALSE(a.plan->original_pc(kNearSlot + 8));

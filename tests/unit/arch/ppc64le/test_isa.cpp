@@ -26,7 +26,7 @@ TEST_CASE("ppc64le: identity and sizes", "[arch][ppc64le]") {
   CHECK(isa().name() == "ppc64le");
   CHECK(isa().elf_machine() == 21);  // EM_PPC64
   CHECK(isa().regs_size() == 384);   // ELF_NGREG (48) words: pt_regs padded
-  CHECK(isa().slot_size() == 16);
+  CHECK(isa().slot_size() == 1024);
   CHECK(isa().step_mechanism() == StepMechanism::HardwareStep);
   // sc is not traced: injected syscalls run to a trap after it.
   CHECK(isa().syscall_step_mechanism() == StepMechanism::TrailingTrap);
