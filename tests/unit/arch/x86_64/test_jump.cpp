@@ -26,18 +26,18 @@ struct Beyond {
   Bytes after;
   std::vector<std::pair<uint64_t, Bytes>> parts;
   const ImageReader* image = nullptr;
-  Bytes before;  // unclaimed bytes right before the function (a relay's padding)
 };
 
+// `before`: unclaimed bytes right before the function (a relay's padding).
 SiteAnalysis analyze_jump(const Bytes& function, uint64_t offset = 0, std::vector<uint16_t> words = {},
-                          const Beyond& beyond = {}) {
+                          const Beyond& beyond = {}, const Bytes& before = {}) {
   JumpContext jump{RuntimeAddr(kRing), ring::kDefaultCapacity, {{7, std::move(words), std::nullopt}}};
   SiteContext ctx{RuntimeAddr(kSite), function, RuntimeAddr(kSite + offset), RuntimeAddr(kNearSlot), ModeRequest::Jump};
   ctx.jump = &jump;
   std::vector<CodePart> parts;
   for (const auto& [at, code] : beyond.parts) parts.push_back({RuntimeAddr(at), code});
   ctx.after_function = beyond.after;
-  ctx.before_function = beyond.before;
+  ctx.before_function = before;
   ctx.other_parts = parts;
   ctx.image = beyond.image;
   return isa().analyze(ctx);
@@ -721,7 +721,7 @@ TEST_CASE("x86_64 jump: with padding before the function, a jmp rel8 over the fi
   const Bytes int3s(8, 0xcc);
   FakeImage module(kSite, {});
   module.code_ = {{0x400f00, {0x48, 0x89, 0xf8, 0x48, 0x01, 0xd0, 0xe9, 0xf8, 0x00, 0x00, 0x00}}, {kSite, function}};
-  SiteAnalysis a = analyze_jump(function, 0, {}, {{}, {}, &module, int3s});
+  SiteAnalysis a = analyze_jump(function, 0, {}, {{}, {}, &module}, int3s);
   INFO(a.refusal);
   REQUIRE(a.plan);
   CHECK(a.plan->mode() == ExecMode::Jump);
@@ -741,7 +741,7 @@ TEST_CASE("x86_64 jump: with padding before the function, a jmp rel8 over the fi
 
   // Nop padding: the relay starts where a nop does (0f 1f 80 00 00 00 00, 66 90), so code
   // that ran into the padding reaches it whole.
-  SiteAnalysis nops = analyze_jump(function, 0, {}, {{}, {}, &module, {0x0f, 0x1f, 0x80, 0, 0, 0, 0, 0x66, 0x90}});
+  SiteAnalysis nops = analyze_jump(function, 0, {}, {{}, {}, &module}, {0x0f, 0x1f, 0x80, 0, 0, 0, 0, 0x66, 0x90});
   REQUIRE(nops.plan);
   CHECK(nops.plan->relay()->at.value == kSite - 9);
   CHECK(nops.plan->site_patch() == Bytes{0xeb, 0xf5});
@@ -749,48 +749,48 @@ TEST_CASE("x86_64 jump: with padding before the function, a jmp rel8 over the fi
   const std::string refused =
       "cannot jump: a branch at 0x400f06, elsewhere in the module, lands inside the bytes a jump would overwrite";
   // No room: 4 bytes.
-  CHECK(analyze_jump(function, 0, {}, {{}, {}, &module, Bytes(4, 0xcc)}).refusal ==
+  CHECK(analyze_jump(function, 0, {}, {{}, {}, &module}, Bytes(4, 0xcc)).refusal ==
         refused + "; and no jmp rel8 to a relay: the padding before the function has no room for a 5-byte jmp");
   // Not padding (48 89 c3 mov rbx, rax, 3 times), or a nop running into the function.
-  CHECK(analyze_jump(function, 0, {}, {{}, {}, &module, {0x48, 0x89, 0xc3, 0x48, 0x89, 0xc3, 0x48, 0x89, 0xc3}})
+  CHECK(analyze_jump(function, 0, {}, {{}, {}, &module}, {0x48, 0x89, 0xc3, 0x48, 0x89, 0xc3, 0x48, 0x89, 0xc3})
             .refusal == refused + "; and no jmp rel8 to a relay: the bytes right before the function are not all nops or int3");
-  CHECK(analyze_jump(function, 0, {}, {{}, {}, &module, {0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0x0f, 0x1f, 0x80, 0, 0}})
+  CHECK(analyze_jump(function, 0, {}, {{}, {}, &module}, {0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0x0f, 0x1f, 0x80, 0, 0})
             .refusal == refused + "; and no jmp rel8 to a relay: the bytes right before the function are not all nops or int3");
   // A branch into the padding after the relay's start (jmp 0x400ffd: e9 f2 00 00 00 from 0x400f06).
   FakeImage into_padding(kSite, {});
   into_padding.code_ = {{0x400f00, {0x48, 0x89, 0xf8, 0x48, 0x01, 0xd0, 0xe9, 0xf8, 0x00, 0x00, 0x00}},
                         {0x400f20, {0xe9, 0xd8, 0x00, 0x00, 0x00}},
                         {kSite, function}};
-  CHECK(analyze_jump(function, 0, {}, {{}, {}, &into_padding, int3s}).refusal ==
+  CHECK(analyze_jump(function, 0, {}, {{}, {}, &into_padding}, int3s).refusal ==
         refused + "; and no jmp rel8 to a relay: a branch at 0x400f20 lands in the padding before the function");
   // ... but one to the relay's start is a way to the site, as it was.
   FakeImage to_relay(kSite, {});
   to_relay.code_ = {{0x400f00, {0x48, 0x89, 0xf8, 0x48, 0x01, 0xd0, 0xe9, 0xf8, 0x00, 0x00, 0x00}},
                     {0x400f20, {0xe9, 0xd6, 0x00, 0x00, 0x00}},
                     {kSite, function}};
-  CHECK(analyze_jump(function, 0, {}, {{}, {}, &to_relay, int3s}).plan != nullptr);
+  CHECK(analyze_jump(function, 0, {}, {{}, {}, &to_relay}, int3s).plan != nullptr);
   // An address stored in the module that points into it (a relocation's value).
   FakeImage stored(kSite, {}, {kSite - 2});
   stored.code_ = module.code_;
-  CHECK(analyze_jump(function, 0, {}, {{}, {}, &stored, int3s}).refusal ==
+  CHECK(analyze_jump(function, 0, {}, {{}, {}, &stored}, int3s).refusal ==
         refused + "; and no jmp rel8 to a relay: an address stored in the module may point into the padding");
   // Without .symtab a local function's branch into the padding would not be seen.
   FakeImage no_symtab(kSite, {});
   no_symtab.code_ = module.code_;
   no_symtab.has_symtab = false;
-  CHECK(analyze_jump(function, 0, {}, {{}, {}, &no_symtab, int3s}).refusal ==
+  CHECK(analyze_jump(function, 0, {}, {{}, {}, &no_symtab}, int3s).refusal ==
         refused + "; and no jmp rel8 to a relay: not every branch in the module is known (no .symtab)");
   // A 1-byte first instruction (53 push rbx) leaves no room for the jmp rel8: the window's reason stands.
   const Bytes push_first{0x53, 0x48, 0x89, 0xc3, 0x5b, 0xc3};
   FakeImage push_module(kSite, {});
   push_module.code_ = {{0x400f00, {0xe9, 0xfc, 0x00, 0x00, 0x00}}, {kSite, push_first}};  // jmp 0x401001
-  CHECK(analyze_jump(push_first, 0, {}, {{}, {}, &push_module, int3s}).refusal ==
+  CHECK(analyze_jump(push_first, 0, {}, {{}, {}, &push_module}, int3s).refusal ==
         "cannot jump: a branch at 0x400f00, elsewhere in the module, lands inside the bytes a jump would overwrite");
   // Only at a function's start: the padding is the function before's.
   const Bytes two{0x90, 0x48, 0x89, 0xf8, 0x48, 0x89, 0xc3, 0xc3};
   FakeImage inner(kSite, {});
   inner.code_ = {{0x400f00, {0xe9, 0xfe, 0x00, 0x00, 0x00}}, {kSite, two}};  // jmp 0x401003
-  CHECK(analyze_jump(two, 1, {}, {{}, {}, &inner, int3s}).refusal ==
+  CHECK(analyze_jump(two, 1, {}, {{}, {}, &inner}, int3s).refusal ==
         "cannot jump: a branch at 0x400f00, elsewhere in the module, lands inside the bytes a jump would overwrite");
 }
 
