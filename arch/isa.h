@@ -358,6 +358,11 @@ class Isa {
   virtual SiteAnalysis analyze(const SiteContext& ctx) const = 0;
   // Bytes needed for one probe's slot (upper bound).
   virtual size_t slot_size() const = 0;
+  // How far a slot may be from its site for the plans that branch between
+  // them directly (riscv64's jal: 1 MiB). Scratch mappings are placed
+  // within it where a free range is, else anywhere within 1 GiB, and the
+  // plans that need the reach are refused there.
+  virtual uint64_t slot_reach() const { return uint64_t{1} << 30; }
 
   // --- traps --------------------------------------------------------------
   virtual std::span<const uint8_t> breakpoint() const = 0;
@@ -405,6 +410,12 @@ class Isa {
   // says: where the thread pointer does not point to itself in every
   // program (aarch64: glibc's tpidr_el0 points at the TCB's dtv word).
   virtual bool jump_records_kernel_tid() const { return false; }
+  // Whether this ISA's trampolines, told to name their thread by its thread
+  // pointer (ring::kSelfPointer), record the thread pointer register itself
+  // (riscv64's tp, which user space reads with no memory access), not the
+  // word it points to (x86-64's fs:0): then that word need not point to
+  // itself.
+  virtual bool jump_records_thread_pointer() const { return false; }
   virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
   // Where Go's register ABI (Go 1.17+) passes integer arguments, as a list of
   // names ("rax, rbx, ..."), when it is not where argument() reads them;

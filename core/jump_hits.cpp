@@ -200,7 +200,8 @@ void JumpHits::learn_thread(Process& proc, pid_t tid) {
   if (pointer != 0) {
     jump.thread_by_pointer[pointer] = tid;
     uint64_t self = 0;
-    if (proc.space->memory.read(RuntimeAddr(pointer), {reinterpret_cast<uint8_t*>(&self), sizeof self}) &&
+    if (!isa_.jump_records_thread_pointer() &&
+        proc.space->memory.read(RuntimeAddr(pointer), {reinterpret_cast<uint8_t*>(&self), sizeof self}) &&
         self != pointer)
       jump.kernel_tids = true;
   }

@@ -21,7 +21,8 @@ uint64_t jump_ring_capacity() {
   return capacity;
 }
 
-RuntimeAddr provisional_slot(RuntimeAddr site) { return site + 0x100000; }
+// Half a MiB away: in reach of every ISA's direct branch (riscv64's jal: 1 MiB).
+RuntimeAddr provisional_slot(RuntimeAddr site) { return site + 0x80000; }
 
 arch::StepMechanism step_mechanism_for(const arch::Isa& isa) {
   const char* forced = std::getenv("UPTRACE_TEST_TRAILING_TRAP");
