@@ -20,7 +20,7 @@ class Riscv64Isa final : public Isa {
   // ret (jalr zero, 0(ra)) and c.jr ra, which is the same instruction.
   bool is_return(const Instruction& insn) const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
-  // A jump trampoline, in its two forms (riscv64/jump.h): one or two
+  // A jump trampoline, in its two forms (riscv64/jump.h): up to three
   // probes' records at one site with 4 values each. A boost slot
   // (riscv64/boost.h) needs 16 bytes: a copy of at most 4 bytes, the 4-byte
   // jal back, then the stepped form (the copy again and its 2-byte trailing
