@@ -68,7 +68,7 @@ void Arming::check_before_attach(const arch::Isa& isa, const PlanRequest& reques
   for (const ProbeSite& s : sites) {
     // The slot is not mapped yet; assume one near the site, as it will be.
     const ProbeSite* one[] = {&s};
-    SiteVerdict v = check_site(isa, one, provisional_slot(s.addr), request, kProvisionalRing, 0, SiteEnvironment{live});
+    SiteVerdict v = check_site(isa, one, provisional_slot(isa, s.addr), request, kProvisionalRing, 0, SiteEnvironment{live});
     if (!v.refusal.empty()) throw_runtime("cannot probe {}: {}", s.name, v.refusal);
   }
 }
