@@ -376,6 +376,11 @@ class Isa {
   virtual SiteAnalysis analyze(const SiteContext& ctx) const = 0;
   // Bytes needed for one probe's slot (upper bound).
   virtual size_t slot_size() const = 0;
+  // How far a slot may be from its site for the plans that branch between
+  // them directly (riscv64's jal: 1 MiB). Scratch mappings are placed
+  // within it where a free range is, else anywhere within 1 GiB, and the
+  // plans that need the reach are refused there.
+  virtual uint64_t slot_reach() const { return uint64_t{1} << 30; }
 
   // --- traps --------------------------------------------------------------
   virtual std::span<const uint8_t> breakpoint() const = 0;
@@ -422,14 +427,17 @@ class Isa {
   // The regset (an NT_* type) holding the thread pointer as its first word,
   // where NT_PRSTATUS does not hold it (aarch64: NT_ARM_TLS, tpidr_el0).
   virtual std::optional<unsigned> thread_pointer_regset() const { return std::nullopt; }
-  // Whether a jump trampoline names its thread by the thread pointer itself
-  // (aarch64: tpidr_el0) rather than by the word it points to (x86-64:
-  // glibc's self pointer at fs:[0], which the core checks points to itself).
+  // Whether a jump trampoline, told to name its thread by its thread pointer
+  // (ring::kSelfPointer), records the thread pointer register itself
+  // (aarch64's tpidr_el0, riscv64's tp) rather than the word it points to
+  // (x86-64: glibc's self pointer at fs:[0], which the core checks points
+  // to itself).
   virtual bool jump_records_thread_pointer() const { return false; }
   // Whether this ISA's jump trampolines always name their thread by the
   // kernel's thread id (ring::kKernelTid), whatever the ring's mode word
-  // says: where the thread pointer does not point to itself in every
-  // program (aarch64: glibc's tpidr_el0 points at the TCB's dtv word).
+  // says (ppc64le: its trampolines make a gettid system call; glibc's r13
+  // points past its TCB, and a thread cloned without CLONE_SETTLS keeps
+  // its parent's).
   virtual bool jump_records_kernel_tid() const { return false; }
   virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
   // Where Go's register ABI (Go 1.17+) passes integer arguments, as a list of

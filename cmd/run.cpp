@@ -208,7 +208,7 @@ bool explain_probe(const Options& o, const arch::Isa& isa, const ProbeSpec& spec
       with_stack.jump_unavailable = "--stack unwinds the thread's stack at a stop";
     const core::ProbeSite* one[] = {&with_stack};
     core::SiteVerdict verdict =
-        core::check_site(isa, one, core::provisional_slot(s.addr), request, core::kProvisionalRing, 0, env);
+        core::check_site(isa, one, core::provisional_slot(isa, s.addr), request, core::kProvisionalRing, 0, env);
     const arch::SiteAnalysis& a = verdict.plan.analysis;
     std::string refusal = !placement_refusal.empty() ? placement_refusal : verdict.refusal;
     refused_any |= !refusal.empty();

@@ -23,14 +23,14 @@ namespace {
 
 uint64_t page_size() { return static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)); }
 
-constexpr uint64_t kOneMappingReach = uint64_t{1} << 29;
-
 // What a group's slots must be near: its module, unless the module spans
 // more than one mapping can serve (node remaps part of its text high; a
-// library near the top and the executable near the bottom under one name),
+// library near the top and the executable near the bottom under one name;
+// on riscv64, whose jal reaches 1 MiB, any library larger than 512 KiB),
 // then its function.
-AddressRange reach_of(const ProbeSite& s) {
-  if (s.module_end.value > s.module_start.value && s.module_end.value - s.module_start.value <= kOneMappingReach)
+AddressRange reach_of(const ProbeSite& s, uint64_t slot_reach) {
+  const uint64_t one_mapping_reach = std::min(slot_reach, uint64_t{1} << 30) / 2;
+  if (s.module_end.value > s.module_start.value && s.module_end.value - s.module_start.value <= one_mapping_reach)
     return {s.module_start, s.module_end};
   return {s.function_start, s.function_start + std::max<uint64_t>(s.function_code.size(), 1)};
 }
@@ -57,10 +57,10 @@ std::vector<std::vector<ProbeSite*>> group_by_address(std::vector<ProbeSite>& si
 ScratchPlan plan_slots(const arch::Isa& isa, const std::vector<std::vector<const ProbeSite*>>& groups,
                        bool with_return_trampoline, pid_t pid) {
   std::vector<AddressRange> reaches, occupied;
-  for (const auto& g : groups) reaches.push_back(reach_of(*g.front()));
+  for (const auto& g : groups) reaches.push_back(reach_of(*g.front(), isa.slot_reach()));
   for (const elf::Mapping& m : elf::ModuleMap::read_maps(pid)) occupied.push_back({m.start, m.end});
   return plan_scratch(reaches, isa.slot_size(), with_return_trampoline ? isa.slot_size() : 0, std::move(occupied),
-                      page_size(), pid);
+                      page_size(), pid, isa.slot_reach());
 }
 
 void Arming::check_before_attach(const arch::Isa& isa, const PlanRequest& request, const std::vector<ProbeSite>& sites,
@@ -68,7 +68,7 @@ void Arming::check_before_attach(const arch::Isa& isa, const PlanRequest& reques
   for (const ProbeSite& s : sites) {
     // The slot is not mapped yet; assume one near the site, as it will be.
     const ProbeSite* one[] = {&s};
-    SiteVerdict v = check_site(isa, one, provisional_slot(s.addr), request, kProvisionalRing, 0, SiteEnvironment{live});
+    SiteVerdict v = check_site(isa, one, provisional_slot(isa, s.addr), request, kProvisionalRing, 0, SiteEnvironment{live});
     if (!v.refusal.empty()) throw_runtime("cannot probe {}: {}", s.name, v.refusal);
   }
 }

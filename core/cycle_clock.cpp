@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <fstream>
+
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
@@ -41,6 +43,12 @@ uint64_t read_cycle_counter() {
   // (mfspr 268), readable in user space and the same on every CPU.
   uint64_t v;
   asm volatile("mfspr %0, 268" : "=r"(v));
+#elif defined(__riscv) && __riscv_xlen == 64
+  // What riscv64 trampolines read (arch/riscv64/jump.h): the time CSR,
+  // which Linux lets user space read and which ticks at the platform's
+  // timebase frequency on every hart alike.
+  uint64_t v;
+  asm volatile("rdtime %0" : "=r"(v));
   return v;
 #else
   return 0;
@@ -48,6 +56,27 @@ uint64_t read_cycle_counter() {
 }
 
 namespace {
+
+#if defined(__riscv)
+// The rate of riscv64's time CSR: the device tree's
+// /cpus/timebase-frequency, a big-endian 32-bit cell (64-bit where it is
+// two); 0 where there is no device tree (ACPI machines), and then the
+// clock is calibrated instead.
+uint64_t timebase_hz() {
+  for (const char* path : {"/proc/device-tree/cpus/timebase-frequency",
+                           "/sys/firmware/devicetree/base/cpus/timebase-frequency"}) {
+    std::ifstream in(path, std::ios::binary);
+    unsigned char b[8];
+    in.read(reinterpret_cast<char*>(b), sizeof b);
+    const std::streamsize n = in.gcount();
+    if (n != 4 && n != 8) continue;
+    uint64_t hz = 0;
+    for (std::streamsize i = 0; i < n; ++i) hz = hz << 8 | b[i];
+    if (hz) return hz;
+  }
+  return 0;
+}
+#endif
 
 // The counter's rate where the ISA states it, in ns per tick; 0 where it
 // must be measured (x86-64's TSC rate is not architecturally readable).
@@ -68,6 +97,9 @@ double stated_ns_per_cycle() {
     return hz > 0 ? 1e9 / hz : 0;
   }
   return 0;
+#elif defined(__riscv)
+  const uint64_t hz = timebase_hz();
+  return hz ? 1e9 / static_cast<double>(hz) : 0;
 #else
   return 0;
 #endif

@@ -2,14 +2,16 @@
 // The cycle counter jump trampolines stamp their records with, read here on
 // the host (the target runs on the same machine), and its conversion to
 // CLOCK_MONOTONIC nanoseconds: at the rate the ISA states (aarch64:
-// cntfrq_el0; ppc64: the kernel's "timebase" in /proc/cpuinfo), or by
-// calibration against the clock (x86-64).
+// cntfrq_el0; ppc64: the kernel's "timebase" in /proc/cpuinfo; riscv64: the
+// device tree's timebase-frequency), or by calibration against the clock
+// (x86-64, riscv64 without a device tree).
 #include <cstdint>
 
 namespace uptrace::core {
 
 // The counter the native ISA's trampolines read (x86-64: rdtsc; aarch64:
-// cntvct_el0; ppc64: the time base); 0 where jump mode does not exist.
+// cntvct_el0; ppc64: the time base; riscv64: rdtime); 0 where jump mode
+// does not exist.
 uint64_t read_cycle_counter();
 
 class CycleClock {

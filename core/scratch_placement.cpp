@@ -16,7 +16,6 @@ constexpr uint64_t kAboveUserSpace = uint64_t{1} << 56;
 // wide a region of sites one mapping can serve: every byte of the region
 // must stay within reach of a slot placed near its middle.
 constexpr uint64_t kMaxDistance = uint64_t{1} << 30;
-constexpr uint64_t kRegionSpan = kMaxDistance / 2;
 
 uint64_t absolute_difference(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 }  // namespace
@@ -70,7 +69,9 @@ uint64_t user_space_top(const std::vector<AddressRange>& occupied) {
 }
 
 ScratchPlan plan_scratch(const std::vector<AddressRange>& reaches, uint64_t slot_size, uint64_t extra_first,
-                         std::vector<AddressRange> occupied, uint64_t page_size, pid_t pid) {
+                         std::vector<AddressRange> occupied, uint64_t page_size, pid_t pid, uint64_t reach) {
+  reach = std::min(reach, kMaxDistance);
+  const uint64_t span = reach / 2;
   std::vector<size_t> order(reaches.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return reaches[a].start < reaches[b].start; });
@@ -80,7 +81,7 @@ ScratchPlan plan_scratch(const std::vector<AddressRange>& reaches, uint64_t slot
     if (last) {
       const uint64_t start = std::min(last->near.start.value, reaches[i].start.value);
       const uint64_t end = std::max(last->near.end.value, reaches[i].end.value);
-      if (end - start <= kRegionSpan) {
+      if (end - start <= span) {
         last->near = {RuntimeAddr(start), RuntimeAddr(end)};
         last->members.push_back(i);
         continue;
@@ -93,7 +94,9 @@ ScratchPlan plan_scratch(const std::vector<AddressRange>& reaches, uint64_t slot
     ScratchRegion& region = plan.regions[r];
     const uint64_t bytes = region.members.size() * slot_size + (r == 0 ? extra_first : 0);
     region.size = (bytes + page_size - 1) / page_size * page_size;
-    auto at = choose_scratch_address(occupied, region.near, region.size, page_size, kMaxDistance, highest);
+    auto at = choose_scratch_address(occupied, region.near, region.size, page_size, reach, highest);
+    if (!at && reach < kMaxDistance)
+      at = choose_scratch_address(occupied, region.near, region.size, page_size, kMaxDistance, highest);
     if (!at) {
       plan.error = fmt::format("no free address range of {} bytes within 1 GiB of {:#x}-{:#x} in pid {} for "
                                "uptrace's slots",

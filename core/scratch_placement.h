@@ -51,8 +51,12 @@ struct ScratchPlan {
 // group's module, or its function when the module spans more than one
 // mapping can reach: node's text remapped high, say): groups whose reaches
 // fit within one region share a mapping of `slot_size` bytes per group, the
-// first mapping `extra_first` bytes more (the %return trampoline).
+// first mapping `extra_first` bytes more (the %return trampoline). Each
+// mapping is placed within `reach` of its sites where a free range is
+// (Isa::slot_reach: riscv64's jal), else within 1 GiB, the most any plan
+// needs, as if reach were that.
 ScratchPlan plan_scratch(const std::vector<AddressRange>& reaches, uint64_t slot_size, uint64_t extra_first,
-                         std::vector<AddressRange> occupied, uint64_t page_size, pid_t pid);
+                         std::vector<AddressRange> occupied, uint64_t page_size, pid_t pid,
+                         uint64_t reach = uint64_t{1} << 30);
 
 }  // namespace uptrace::core

@@ -1,5 +1,6 @@
 #include "core/site_plan.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -21,7 +22,9 @@ uint64_t jump_ring_capacity() {
   return capacity;
 }
 
-RuntimeAddr provisional_slot(RuntimeAddr site) { return site + 0x100000; }
+RuntimeAddr provisional_slot(const arch::Isa& isa, RuntimeAddr site) {
+  return site + std::min<uint64_t>(0x100000, isa.slot_reach() / 2);
+}
 
 arch::StepMechanism step_mechanism_for(const arch::Isa& isa) {
   const char* forced = std::getenv("UPTRACE_TEST_TRAILING_TRAP");

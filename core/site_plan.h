@@ -41,9 +41,10 @@ arch::StepMechanism step_mechanism_for(const arch::Isa& isa);
 // 2 or more). Throws Error for a bad value.
 uint64_t jump_ring_capacity();
 
-// A slot address near `site` for analysing before anything is mapped, and a
-// ring address for the same purpose.
-RuntimeAddr provisional_slot(RuntimeAddr site);
+// A slot address near `site` for analysing before anything is mapped (1 MiB
+// away, or half the ISA's slot reach where that is less: riscv64's jal), and
+// a ring address for the same purpose.
+RuntimeAddr provisional_slot(const arch::Isa& isa, RuntimeAddr site);
 constexpr RuntimeAddr kProvisionalRing{0x7f0000000000};
 
 }  // namespace uptrace::core

@@ -42,7 +42,12 @@ Classified while_stepping(const arch::Isa& isa, arch::StepMechanism mechanism, c
       if (auto bp = isa.breakpoint_address(f.pc, f.si.si_code); bp && site.plan->is_step_end_trap(*bp))
         return make(StopCause::StepDone, -1, *bp);
   }
-  if (f.si.si_code > 0 && is_fault_signal(f.signal) && f.pc == t.stepping_from) return make(StopCause::FaultInCopy);
+  // A fault where the copy starts, or (a riscv64 jump's stepped form, run
+  // from the middle of its trampoline) wherever the plan says the thread is
+  // as at the site: run on, it would fault again, for ever.
+  if (f.si.si_code > 0 && is_fault_signal(f.signal) &&
+      (f.pc == t.stepping_from || site.plan->original_pc(f.pc) == site.addr.value))
+    return make(StopCause::FaultInCopy);
   return make(StopCause::SignalDuringStep);
 }
 

@@ -10,14 +10,14 @@
 #include "arch/riscv64/decoder.h"
 #include "arch/riscv64/encoding.h"
 #include "arch/riscv64/insn_table.h"
+#include "arch/riscv64/jump.h"
+#include "arch/riscv64/riscv64_isa.h"
 #include "arch/riscv64/plans.h"
 #include "arch/riscv64/registers.h"
 #include "arch/riscv64/reservation.h"
 
 namespace uptrace::arch::riscv64 {
 namespace {
-
-constexpr std::string_view kJumpNotImplemented = "jump mode is not implemented yet";
 
 template <class T>
 struct Built {
@@ -189,14 +189,23 @@ SiteAnalysis analyze_site(const SiteContext& ctx) {
                               "would fail every time and the retry loop never end",
                               opener->name(), *lr - ctx.function_start));
   }
-  if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), std::string(kJumpNotImplemented));
-
   const Site site{d, ctx.site, ctx.slot};
+  // Jump first: no stop at all. The slot is the trampoline.
+  std::string no_jump = fmt::format("{} mode was requested", to_string(ctx.request));
+  if (ctx.request == ModeRequest::Auto || ctx.request == ModeRequest::Jump) {
+    JumpBuild jump = build_jump(d, ctx, Riscv64Isa::kSlotSize);
+    if (jump.plan) {
+      out.plan = std::move(jump.plan);
+      return out;
+    }
+    if (ctx.request == ModeRequest::Jump) return refuse(std::move(out), "cannot jump: " + jump.why_not);
+    no_jump = std::move(jump.why_not);
+  }
   Built<ProbePlan> emulation = build_emulation(site);
   if (ctx.request == ModeRequest::Emulate || (ctx.request == ModeRequest::Auto && emulation.plan)) {
     if (!emulation.plan) return refuse(std::move(out), emulation.why_not);
     out.plan = std::move(emulation.plan);
-    out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
+    out.declined.emplace_back(ExecMode::Jump, no_jump);
     return out;
   }
 
@@ -215,7 +224,7 @@ SiteAnalysis analyze_site(const SiteContext& ctx) {
     out.plan = std::move(step.plan);
     out.declined.emplace_back(ExecMode::Boost, std::move(boost.why_not));
   }
-  out.declined.emplace_back(ExecMode::Jump, kJumpNotImplemented);
+  out.declined.emplace_back(ExecMode::Jump, no_jump);
   return out;
 }
 

@@ -20,11 +20,15 @@ class Riscv64Isa final : public Isa {
   // ret (jalr zero, 0(ra)) and c.jr ra, which is the same instruction.
   bool is_return(const Instruction& insn) const override;
   SiteAnalysis analyze(const SiteContext& ctx) const override;
-  // A boost slot (riscv64/boost.h): a copy of at most 4 bytes, the 4-byte
+  // A jump trampoline, in its two forms (riscv64/jump.h): up to three
+  // probes' records at one site with 4 values each. A boost slot
+  // (riscv64/boost.h) needs 16 bytes: a copy of at most 4 bytes, the 4-byte
   // jal back, then the stepped form (the copy again and its 2-byte trailing
-  // c.ebreak), rounded up so slots stay 8-byte aligned. A step plan's slot
-  // is its first 6 bytes' worth.
-  size_t slot_size() const override { return 16; }
+  // c.ebreak); a step plan's slot its first 6 bytes' worth.
+  static constexpr size_t kSlotSize = 1024;
+  size_t slot_size() const override { return kSlotSize; }
+  // jal's reach: a boost's jal back and a jump's jal to the trampoline.
+  uint64_t slot_reach() const override { return uint64_t{1} << 20; }
 
   std::span<const uint8_t> breakpoint() const override;
   std::optional<RuntimeAddr> breakpoint_address(uint64_t pc, int si_code) const override;
@@ -41,7 +45,13 @@ class Riscv64Isa final : public Isa {
   uint64_t sp(const Regs& r) const override;
   std::optional<RegisterRef> register_by_name(std::string_view name) const override;
   std::vector<std::string> register_names() const override;
+  // tp (x4): glibc's thread pointer, one per thread; trampolines record it
+  // as it is (jump.h), so it names the thread with no system call.
   uint64_t thread_pointer(const Regs& r) const override;
+  bool jump_records_thread_pointer() const override { return true; }
+  // The ring's mode word decides (gettid only once a tp turned out not to
+  // name one thread).
+  bool jump_records_kernel_tid() const override { return false; }
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
   std::span<const DwarfRegister> dwarf_register_map() const override;

@@ -98,3 +98,26 @@ TEST_CASE("scratch regions: no room within reach is an error naming the range an
   CHECK(plan.error == "no free address range of 4096 bytes within 1 GiB of 0x400000-0x401000 in pid 42 for "
                       "uptrace's slots");
 }
+
+TEST_CASE("scratch regions: within the ISA's reach where there is room, else within 1 GiB", "[core][scratch]") {
+  // riscv64's jal reaches 1 MiB: a library with a hole 0.5 MiB below it and
+  // a wide one 8 MiB above; the nearer hole is taken only because it is in
+  // reach, and sites more than 512 KiB apart get a mapping each.
+  std::vector<AddressRange> used{range(0x3f00000000, 0x3f00f80000), range(0x3f01000000, 0x3f01200000),
+                                 range(0x3f01280000, 0x3f02000000), range(0x3f02800000, 0x3f03000000)};
+  std::vector<AddressRange> reaches{range(0x3f01001000, 0x3f01001100), range(0x3f011ff000, 0x3f011ff100)};
+  uptrace::core::ScratchPlan plan = uptrace::core::plan_scratch(reaches, 1024, 0, used, kPage, 42, 0x100000);
+  INFO(plan.error);
+  REQUIRE(plan.error.empty());
+  REQUIRE(plan.regions.size() == 2);
+  for (const auto& r : plan.regions) {
+    const uint64_t far = std::max(r.base.value + r.size, r.near.end.value) - std::min(r.base.value, r.near.start.value);
+    CHECK(far <= 0x100000);
+  }
+  // No hole within 1 MiB: placed farther, for the plans that reach it.
+  std::vector<AddressRange> packed{range(0x3f00000000, 0x3f02000000), range(0x3f02800000, 0x3f03000000)};
+  uptrace::core::ScratchPlan far = uptrace::core::plan_scratch({range(0x3f01001000, 0x3f01001100)}, 1024, 0, packed,
+                                                               kPage, 42, 0x100000);
+  REQUIRE(far.error.empty());
+  CHECK(far.regions[0].base.value >= 0x3f02000000);
+}

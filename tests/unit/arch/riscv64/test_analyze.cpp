@@ -117,7 +117,7 @@ TEST_CASE("riscv64 analyze: what auto picks, class by class, 2- and 4-byte", "[a
     CHECK(a.insn.text == c.text);
     CHECK(a.plan->mode() == c.mode);
     if (c.mode == ExecMode::Emulate) {
-      CHECK(a.declined == Declined{{ExecMode::Jump, "jump mode is not implemented yet"}});
+      CHECK(a.declined == Declined{{ExecMode::Jump, "jump mode is not available"}});
       CHECK(a.plan->slot_code().empty());
       CHECK_FALSE(a.plan->is_step_end_trap(RuntimeAddr(kSlot + a.insn.length)));
     } else {
@@ -127,7 +127,7 @@ TEST_CASE("riscv64 analyze: what auto picks, class by class, 2- and 4-byte", "[a
       // kSlot is far from the site: a boost's jal back would not reach (test_boost.cpp boosts them near).
       CHECK(a.declined[1] ==
             std::pair<ExecMode, std::string>{ExecMode::Boost, "the slot is 258044 MiB away; jal reaches 1 MiB"});
-      CHECK(a.declined[2] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not implemented yet"});
+      CHECK(a.declined[2] == std::pair<ExecMode, std::string>{ExecMode::Jump, "jump mode is not available"});
       CHECK(a.plan->is_step_end_trap(RuntimeAddr(kSlot + a.insn.length)));
       CHECK_FALSE(a.plan->is_step_end_trap(RuntimeAddr(kSlot)));
     }
@@ -200,7 +200,7 @@ TEST_CASE("riscv64 analyze: a requested mode is used or refused with the reason"
   CHECK(near.plan->mode() == ExecMode::Boost);
   SiteAnalysis jump = analyze(insns({0x00158513}), ModeRequest::Jump);
   CHECK(jump.plan == nullptr);
-  CHECK(jump.refusal == "jump mode is not implemented yet");
+  CHECK(jump.refusal == "cannot jump: jump mode is not available");  // no ring offered
 }
 
 TEST_CASE("riscv64 analyze: the site is found by decoding forward from the function's start", "[arch][riscv64]") {

@@ -27,7 +27,8 @@ TEST_CASE("riscv64: identity, sizes and the step mechanism", "[arch][riscv64]") 
   CHECK(isa().name() == "riscv64");
   CHECK(isa().elf_machine() == 243);  // EM_RISCV
   CHECK(isa().regs_size() == 256);    // struct user_regs_struct: pc, x1..x31
-  CHECK(isa().slot_size() == 16);  // a boost slot: copy, jal back, copy, c.ebreak
+  CHECK(isa().slot_size() == 1024);  // a jump trampoline in its two forms (a boost needs 16)
+  CHECK(isa().slot_reach() == 0x100000);  // jal's +-1 MiB
   CHECK(isa().step_mechanism() == StepMechanism::TrailingTrap);
   CHECK(isa_for_elf_machine(243) == &isa());
 }
