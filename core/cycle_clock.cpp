@@ -43,6 +43,7 @@ uint64_t read_cycle_counter() {
   // (mfspr 268), readable in user space and the same on every CPU.
   uint64_t v;
   asm volatile("mfspr %0, 268" : "=r"(v));
+  return v;
 #elif defined(__riscv) && __riscv_xlen == 64
   // What riscv64 trampolines read (arch/riscv64/jump.h): the time CSR,
   // which Linux lets user space read and which ticks at the platform's
