@@ -13,7 +13,7 @@ namespace uptrace::core {
 
 class EventLoop {
  public:
-  explicit EventLoop(Engine& e) : e_(e) {}
+  explicit EventLoop(Engine& e);
 
   void run();
   // One stop, as waitpid reported it: handled now, or kept pending while
@@ -51,6 +51,10 @@ class EventLoop {
   // How many times the world was resumed: a round of stops (handle_ready)
   // found this way that all of them were handled.
   unsigned world_resumes_ = 0;
+  // uptrace may run on one CPU only: a thread it resumes cannot run before
+  // uptrace sleeps, so asking waitpid again right after a round is handled
+  // finds nothing.
+  bool one_cpu_ = false;
 };
 
 }  // namespace uptrace::core
