@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/join.h"
 #include "common/signed_hex.h"
 #include "cmd/elf_image.h"
 #include "cmd/ifunc.h"
@@ -111,12 +112,6 @@ std::optional<std::string> inlined_warning(const elf::ElfFile& elf, const std::s
   if (copies.empty()) return std::nullopt;
   return fmt::format("warning: {} is also inlined at {} place{} ({}); those copies are not probed", function,
                      copies.size(), copies.size() == 1 ? "" : "s", list_some(copies));
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : std::string(sep)) + i;
-  return out;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/join.h"
 #include "elf/elf_internal.h"
 
 namespace uptrace::elf {
@@ -260,12 +261,8 @@ const MappedModule* ModuleMap::find(std::string_view name) const {
       for (auto* h : hits) names.push_back(h->path);
       std::sort(names.begin(), names.end());
     }
-    // Joined here, not by fmt::join: GCC 12 at -O3 inlines the parse of its
-    // element formatter's specs and reports a write past fmt's 4-byte fill
-    // buffer (-Wstringop-overflow) on a path no format string here reaches.
-    std::string listed;
-    for (const std::string& n : names) listed += (listed.empty() ? "" : ", ") + n;
-    throw Error(ErrorKind::Runtime, fmt::format("module {} '{}' is ambiguous in pid {}: {}", what, name, pid_, listed),
+    throw Error(ErrorKind::Runtime,
+                fmt::format("module {} '{}' is ambiguous in pid {}: {}", what, name, pid_, join(names, ", ")),
                 "name the module by its full file name or path");
   };
   if (auto* m = pick("name", [&](const MappedModule& m) { return m.file_name() == name; })) return m;
