@@ -18,20 +18,16 @@ class ElfImage final : public arch::ImageReader {
     if (addr.value < bias_) return false;
     // What a writable segment holds at run time is the program's to change:
     // the file's bytes would prove nothing about a jump table kept there.
-    const uint64_t file_addr = addr.value - bias_;
-    const auto& segments = elf_->load_segments();
-    if (std::none_of(segments.begin(), segments.end(), [&](const elf::LoadSegment& s) {
-          return !s.writable && file_addr >= s.vaddr.value && file_addr - s.vaddr.value <= s.file_size &&
-                 out.size() <= s.file_size - (file_addr - s.vaddr.value);
-        }))
-      return false;
+    const FileAddr file_addr(addr.value - bias_);
+    const elf::LoadSegment* segment = elf::segment_holding(elf_->load_segments(), file_addr, out.size());
+    if (segment == nullptr || segment->writable) return false;
     try {
-      std::vector<uint8_t> bytes = elf_->read(FileAddr(addr.value - bias_), out.size());
+      std::vector<uint8_t> bytes = elf_->read_in(*segment, file_addr, out.size());
       if (bytes.size() != out.size()) return false;
       std::copy(bytes.begin(), bytes.end(), out.begin());
       return true;
     } catch (const Error&) {
-      return false;  // not in one segment's file-backed bytes
+      return false;  // the file is shorter than its program headers say, or unreadable
     }
   }
   std::optional<bool> pointer_into(RuntimeAddr lo, RuntimeAddr hi) const override {
