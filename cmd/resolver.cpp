@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <functional>
-#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/join.h"
 #include "common/signed_hex.h"
+#include "cmd/elf_image.h"
 #include "cmd/ifunc.h"
 #include "core/proc_info.h"
 #include "elf/demangle.h"
@@ -111,12 +112,6 @@ std::optional<std::string> inlined_warning(const elf::ElfFile& elf, const std::s
   if (copies.empty()) return std::nullopt;
   return fmt::format("warning: {} is also inlined at {} place{} ({}); those copies are not probed", function,
                      copies.size(), copies.size() == 1 ? "" : "s", list_some(copies));
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : std::string(sep)) + i;
-  return out;
 }
 
 }  // namespace
@@ -736,68 +731,6 @@ std::optional<Resolver::EntryCode> Resolver::entry_code(const Module& module, co
 
 namespace {
 
-// The module's file bytes by runtime address, for the jump analysis's reads
-// of jump tables. It keeps the file open as long as any site needs it.
-class ElfImage final : public arch::ImageReader {
- public:
-  ElfImage(std::shared_ptr<const elf::ElfFile> elf, uint64_t load_bias) : elf_(std::move(elf)), bias_(load_bias) {}
-  bool read(RuntimeAddr addr, std::span<uint8_t> out) const override {
-    if (addr.value < bias_) return false;
-    // What a writable segment holds at run time is the program's to change:
-    // the file's bytes would prove nothing about a jump table kept there.
-    const uint64_t file_addr = addr.value - bias_;
-    const auto& segments = elf_->load_segments();
-    if (std::none_of(segments.begin(), segments.end(), [&](const elf::LoadSegment& s) {
-          return !s.writable && file_addr >= s.vaddr.value && file_addr - s.vaddr.value <= s.file_size &&
-                 out.size() <= s.file_size - (file_addr - s.vaddr.value);
-        }))
-      return false;
-    try {
-      std::vector<uint8_t> bytes = elf_->read(FileAddr(addr.value - bias_), out.size());
-      if (bytes.size() != out.size()) return false;
-      std::copy(bytes.begin(), bytes.end(), out.begin());
-      return true;
-    } catch (const Error&) {
-      return false;  // not in one segment's file-backed bytes
-    }
-  }
-  std::optional<bool> pointer_into(RuntimeAddr lo, RuntimeAddr hi) const override {
-    const auto& pointers = elf_->relocated_pointers();
-    if (!pointers || lo.value < bias_) return std::nullopt;
-    auto next = std::upper_bound(pointers->begin(), pointers->end(), FileAddr(lo.value - bias_));
-    return next != pointers->end() && next->value + bias_ < hi.value;
-  }
-  std::optional<bool> landing_pads_in(RuntimeAddr lo, RuntimeAddr hi) const override {
-    if (lo.value < bias_ || hi < lo) return std::nullopt;
-    return elf_->may_have_landing_pads(FileAddr(lo.value - bias_), FileAddr(hi.value - bias_));
-  }
-  bool functions_complete() const override { return elf_->has_symtab(); }
-  std::vector<arch::CodePart> functions() const override {
-    std::call_once(code_once_, [&] {
-      uint64_t last = 0;
-      for (const elf::Function& f : elf_->functions()) {
-        if (f.size == 0 || f.addr.value == last) continue;  // aliases share their bytes
-        last = f.addr.value;
-        try {
-          code_.push_back({RuntimeAddr(f.addr.value + bias_), elf_->read(f.addr, f.size)});
-        } catch (const Error&) {
-          // Not in a segment's file bytes (a symbol in .bss): no code.
-        }
-      }
-    });
-    std::vector<arch::CodePart> out;
-    out.reserve(code_.size());
-    for (const auto& [at, bytes] : code_) out.push_back({at, bytes});
-    return out;
-  }
-
- private:
-  std::shared_ptr<const elf::ElfFile> elf_;
-  uint64_t bias_;
-  mutable std::once_flag code_once_;
-  mutable std::vector<std::pair<RuntimeAddr, std::vector<uint8_t>>> code_;
-};
-
 constexpr uint64_t kMaxPadding = 16;
 // Before a function: what 64-byte alignment pads, well within the reach of
 // an x86-64 jmp rel8 at its start (ProbePlan::relay).
@@ -856,7 +789,7 @@ void Resolver::add_jump_context(core::ProbeSite& s, const elf::ElfFile& elf, con
   auto& image = images_[{&elf, module.load_bias}];
   if (!image)
     for (auto& [path, file] : files_)
-      if (file.get() == &elf) image = std::make_shared<ElfImage>(file, module.load_bias);
+      if (file.get() == &elf) image = elf_image(file, module.load_bias);
   s.image = image;
 }
 

@@ -8,7 +8,6 @@
 #include <set>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cmd/aggregate.h"
@@ -18,6 +17,7 @@
 #include "elf/demangle.h"
 #include "elf/elf_file.h"
 #include "common/error.h"
+#include "common/join.h"
 #include "core/arming.h"
 #include "core/site_check.h"
 #include "core/site_plan.h"
@@ -108,10 +108,10 @@ int list_functions(const Options& o) {
         } else {
           std::string line = fmt::format("{} {:#x} {} {}", e.name, f->addr.value, f->size, s.shown);
           std::vector<std::string> notes;
-          if (!aliases.empty()) notes.push_back(fmt::format("aliases: {}", fmt::join(aliases, ", ")));
+          if (!aliases.empty()) notes.push_back(fmt::format("aliases: {}", join(aliases, ", ")));
           // Its address is the resolver's; --explain -p names the implementation.
           if (f->is_ifunc) notes.emplace_back("indirect function");
-          if (!notes.empty()) line += fmt::format(" ({})", fmt::join(notes, "; "));
+          if (!notes.empty()) line += fmt::format(" ({})", join(notes, "; "));
           std::printf("%s\n", line.c_str());
         }
       }

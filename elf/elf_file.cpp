@@ -89,6 +89,14 @@ std::vector<LoadSegment> read_load_segments(Elf* elf, const std::string& display
 
 }  // namespace detail
 
+const LoadSegment* segment_holding(const std::vector<LoadSegment>& segments, FileAddr addr, uint64_t size) {
+  for (const LoadSegment& s : segments)
+    if (addr >= s.vaddr && addr.value - s.vaddr.value <= s.file_size &&
+        size <= s.file_size - (addr.value - s.vaddr.value))
+      return &s;
+  return nullptr;
+}
+
 namespace {
 
 using detail::DwarfPtr;
@@ -372,25 +380,27 @@ class ElfFileImpl final : public ElfFile {
   const std::vector<LoadSegment>& load_segments() const override { return segments_; }
 
   std::vector<uint8_t> read(FileAddr addr, uint64_t size) const override {
-    for (const LoadSegment& s : segments_) {
-      if (addr < s.vaddr || addr.value - s.vaddr.value > s.file_size || size > s.file_size - (addr.value - s.vaddr.value))
-        continue;
-      std::vector<uint8_t> buf(size);
-      uint64_t off = s.offset.value + (addr.value - s.vaddr.value);
-      size_t done = 0;
-      while (done < size) {
-        ssize_t r = pread(opened_.fd.get(), buf.data() + done, size - done, static_cast<off_t>(off + done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) throw_runtime("cannot read {} at {:#x} of {}: {}", bytes(size), addr.value, path_, errno_text(errno));
-        if (r == 0)
-          throw_runtime("cannot read {} at {:#x} of {}: the file is shorter than its program headers say",
-                        bytes(size), addr.value, path_);
-        done += static_cast<size_t>(r);
-      }
-      return buf;
+    const LoadSegment* s = segment_holding(segments_, addr, size);
+    if (s == nullptr)
+      throw_runtime("cannot read {} at {:#x} of {}: not inside the file-backed part of one loadable segment",
+                    bytes(size), addr.value, path_);
+    return read_in(*s, addr, size);
+  }
+
+  std::vector<uint8_t> read_in(const LoadSegment& s, FileAddr addr, uint64_t size) const override {
+    std::vector<uint8_t> buf(size);
+    uint64_t off = s.offset.value + (addr.value - s.vaddr.value);
+    size_t done = 0;
+    while (done < size) {
+      ssize_t r = pread(opened_.fd.get(), buf.data() + done, size - done, static_cast<off_t>(off + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) throw_runtime("cannot read {} at {:#x} of {}: {}", bytes(size), addr.value, path_, errno_text(errno));
+      if (r == 0)
+        throw_runtime("cannot read {} at {:#x} of {}: the file is shorter than its program headers say", bytes(size),
+                      addr.value, path_);
+      done += static_cast<size_t>(r);
     }
-    throw_runtime("cannot read {} at {:#x} of {}: not inside the file-backed part of one loadable segment",
-                  bytes(size), addr.value, path_);
+    return buf;
   }
 
   std::optional<FileOffset> to_offset(FileAddr addr) const override {

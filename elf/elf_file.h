@@ -69,6 +69,10 @@ struct LoadSegment {
   bool writable = false;  // PF_W (a RELRO part is writable until relocated)
 };
 
+// The segment whose file-backed part holds all of [addr, addr+size); nullptr
+// when none does.
+const LoadSegment* segment_holding(const std::vector<LoadSegment>& segments, FileAddr addr, uint64_t size);
+
 // A line-table hit for SRCFILE:LINE.
 struct LineLocation {
   FileAddr addr;
@@ -198,6 +202,9 @@ class ElfFile {
   // The file's bytes for [addr, addr+size), which must lie in one segment's
   // file-backed part; throws Error otherwise.
   virtual std::vector<uint8_t> read(FileAddr addr, uint64_t size) const = 0;
+  // The same, from `segment` (of load_segments(), as segment_holding finds
+  // it), for a caller that looked at the segment first.
+  virtual std::vector<uint8_t> read_in(const LoadSegment& segment, FileAddr addr, uint64_t size) const = 0;
   virtual std::optional<FileOffset> to_offset(FileAddr addr) const = 0;
   virtual std::optional<FileAddr> to_addr(FileOffset off) const = 0;
 

@@ -162,8 +162,8 @@ bool walk_section(Elf* elf, Elf_Scn* scn, bool eh_frame, const std::function<boo
   };
   GElf_Shdr sh;
   if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) return unreadable();
-  // Compressed .debug_frame is decompressed in memory; on failure there is
-  // simply no frame information from it.
+  // A compressed section is decompressed in memory; one that does not
+  // decompress is unreadable, not empty.
   if ((sh.sh_flags & SHF_COMPRESSED) != 0 && elf_compress(scn, 0, 0) < 0) return unreadable();
   if (gelf_getshdr(scn, &sh) == nullptr) return unreadable();
   if (sh.sh_size == 0) return true;

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/join.h"
 #include "elf/elf_internal.h"
 
 namespace uptrace::elf {
@@ -261,7 +262,7 @@ const MappedModule* ModuleMap::find(std::string_view name) const {
       std::sort(names.begin(), names.end());
     }
     throw Error(ErrorKind::Runtime,
-                fmt::format("module {} '{}' is ambiguous in pid {}: {}", what, name, pid_, fmt::join(names, ", ")),
+                fmt::format("module {} '{}' is ambiguous in pid {}: {}", what, name, pid_, join(names, ", ")),
                 "name the module by its full file name or path");
   };
   if (auto* m = pick("name", [&](const MappedModule& m) { return m.file_name() == name; })) return m;

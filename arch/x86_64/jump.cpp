@@ -195,6 +195,24 @@ struct Window {
   bool padding_inside = false;  // the padding patched is inside the function (alignment before a label)
 };
 
+// Decodes the instruction that follows `w` and appends it when it can run
+// from a trampoline: its class, or why not (`at` says where it is when it
+// cannot be decoded, `within` where it is when it cannot run there).
+std::variant<InsnClass, std::string> displaceable_at(const Decoder& decoder, const SiteContext& ctx, Window& w,
+                                                     std::string_view at, std::string_view within) {
+  const RuntimeAddr here(ctx.site.value + w.length);
+  auto code = ctx.function_code.subspan(static_cast<size_t>(here - ctx.function_start));
+  auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), here);
+  if (!d) return fmt::format("undecodable instruction {}", at);
+  const InsnRow* row = classify(d->enc, d->insn.code());
+  const InsnClass cls = row ? row->cls : InsnClass::Plain;
+  if (!displaceable(cls)) return fmt::format("the {} {} cannot run from a trampoline", d->mnemonic, within);
+  w.length += d->insn.length;
+  w.displaced.push_back(std::move(*d));
+  w.classes.push_back(cls);
+  return cls;
+}
+
 std::variant<Window, std::string> window_at(const Decoder& decoder, const SiteContext& ctx) {
   const uint64_t site = ctx.site.value;
   const size_t site_offset = static_cast<size_t>(ctx.site - ctx.function_start);
@@ -202,18 +220,11 @@ std::variant<Window, std::string> window_at(const Decoder& decoder, const SiteCo
   while (w.length < kJmpRel32Length) {
     const size_t offset = site_offset + w.length;
     if (offset >= ctx.function_code.size()) return std::string("the function ends less than 5 bytes after the site");
-    auto code = ctx.function_code.subspan(offset);
-    auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), RuntimeAddr(site + w.length));
-    if (!d) return fmt::format("undecodable instruction at +{:#x}", w.length);
-    const InsnRow* row = classify(d->enc, d->insn.code());
-    const InsnClass cls = row ? row->cls : InsnClass::Plain;
-    if (!displaceable(cls))
-      return fmt::format("the {} within the 5 bytes a jump overwrites cannot run from a trampoline", d->mnemonic);
     const size_t at = w.length;
-    const std::string mnemonic = d->mnemonic;
-    w.length += d->insn.length;
-    w.displaced.push_back(std::move(*d));
-    w.classes.push_back(cls);
+    auto next = displaceable_at(decoder, ctx, w, fmt::format("at +{:#x}", at), "within the 5 bytes a jump overwrites");
+    if (auto* why = std::get_if<std::string>(&next)) return std::move(*why);
+    const InsnClass cls = std::get<InsnClass>(next);
+    const std::string mnemonic = w.displaced.back().mnemonic;
     if (!ends_flow(cls)) continue;
     w.leaves = true;
     if (w.length >= kJmpRel32Length) break;
@@ -252,21 +263,13 @@ std::variant<Window, std::string> window_at(const Decoder& decoder, const SiteCo
 // The window a relay leaves at the site (jump_relay.h): its first
 // instruction alone, of which the jmp rel8 covers 2 bytes.
 std::variant<Window, std::string> first_instruction(const Decoder& decoder, const SiteContext& ctx) {
-  const size_t site_offset = static_cast<size_t>(ctx.site - ctx.function_start);
-  auto code = ctx.function_code.subspan(site_offset);
-  auto d = decoder.decode_one(code.first(std::min(code.size(), kMaxInsnLength)), ctx.site);
-  if (!d) return std::string("undecodable instruction at the site");
-  const InsnRow* row = classify(d->enc, d->insn.code());
-  const InsnClass cls = row ? row->cls : InsnClass::Plain;
-  if (!displaceable(cls)) return fmt::format("the {} at the site cannot run from a trampoline", d->mnemonic);
-  if (d->insn.length < kJmpRel8Length)
-    return fmt::format("the {} at the site is 1 byte, too short for a jmp rel8", d->mnemonic);
   Window w;
-  w.length = d->insn.length;
+  auto first = displaceable_at(decoder, ctx, w, "at the site", "at the site");
+  if (auto* why = std::get_if<std::string>(&first)) return std::move(*why);
+  if (w.length < kJmpRel8Length)
+    return fmt::format("the {} at the site is 1 byte, too short for a jmp rel8", w.displaced.back().mnemonic);
   w.patched = kJmpRel8Length;
-  w.leaves = ends_flow(cls);
-  w.displaced.push_back(std::move(*d));
-  w.classes.push_back(cls);
+  w.leaves = ends_flow(std::get<InsnClass>(first));
   return w;
 }
 

@@ -15,40 +15,50 @@
 
 using namespace itest;
 
-TEST_CASE("jump: counted exactly from 8 threads, each hit naming its own thread", "[jump][mode-specific]" ONLY_JUMP_ISAS) {
+namespace {
+
+// Runs `program THREADS CALLS` in jump mode, every call of work(index,
+// round) recorded as JSON, and checks what each test of thread naming
+// checks: every (index, round) reported once, from one process, each index
+// always by one tid of its own that is not the pid. The tid of each index.
+std::map<int64_t, int64_t> named_threads(Result& r, const char* program, int64_t threads, int64_t calls) {
   std::string out = temp_path("hits");
-  Result r = uptrace({"-q", "--mode", "jump", "--format", "json", "-o", out, "work i=$arg1 r=$arg2", "--",
-                      target("counted"), "8", "2000"});
+  r = uptrace({"-q", "--mode", "jump", "--format", "json", "-o", out, "work i=$arg1 r=$arg2", "--", target(program),
+               std::to_string(threads), std::to_string(calls)});
   INFO(r.err);
   REQUIRE(r.status == 0);
-  REQUIRE(r.out == "total 56016160000\n");
-  // Every (thread index, round) exactly once, and each thread index always
-  // reported by one tid, a different one per index and never the pid.
-  std::map<int64_t, std::set<int64_t>> rounds_by_index;
-  std::map<int64_t, std::set<int64_t>> tids_by_index;
+  std::map<int64_t, std::set<int64_t>> rounds_by_index, tids_by_index;
   std::set<int64_t> pids;
-  size_t hits = 0;
   for (const std::string& line : lines_of(slurp(out))) {
     auto j = nlohmann::json::parse(line);
-    int64_t index = j["args"]["i"], round = j["args"]["r"];
-    REQUIRE(rounds_by_index[index].insert(round).second);
+    const int64_t index = j["args"]["i"];
+    REQUIRE(rounds_by_index[index].insert(j["args"]["r"].get<int64_t>()).second);
     tids_by_index[index].insert(j["tid"].get<int64_t>());
     pids.insert(j["pid"].get<int64_t>());
-    ++hits;
   }
-  REQUIRE(hits == 16000);
+  unlink(out.c_str());
   REQUIRE(pids.size() == 1);
-  REQUIRE(rounds_by_index.size() == 8);
+  REQUIRE(rounds_by_index.size() == static_cast<size_t>(threads));
+  std::map<int64_t, int64_t> tid_of_index;
   std::set<int64_t> all_tids;
   for (auto& [index, tids] : tids_by_index) {
     INFO("thread index " << index);
-    REQUIRE(rounds_by_index[index].size() == 2000);
+    REQUIRE(rounds_by_index[index].size() == static_cast<size_t>(calls));
     REQUIRE(tids.size() == 1);
     REQUIRE(*tids.begin() != *pids.begin());
     all_tids.insert(*tids.begin());
+    tid_of_index[index] = *tids.begin();
   }
-  REQUIRE(all_tids.size() == 8);
-  unlink(out.c_str());
+  REQUIRE(all_tids.size() == static_cast<size_t>(threads));
+  return tid_of_index;
+}
+
+}  // namespace
+
+TEST_CASE("jump: counted exactly from 8 threads, each hit naming its own thread", "[jump][mode-specific]" ONLY_JUMP_ISAS) {
+  Result r;
+  named_threads(r, "counted", 8, 2000);
+  REQUIRE(r.out == "total 56016160000\n");
 }
 
 TEST_CASE("jump: timestamps are in the order of the hits", "[jump][mode-specific]" ONLY_JUMP_ISAS) {
@@ -251,32 +261,23 @@ TEST_CASE("jump: aarch64 branches at the site run from the trampoline", "[jump][
 
 TEST_CASE("jump: threads whose thread pointer does not point to itself (as Go's) are still named each",
           "[jump][mode-specific]" ONLY_X86_64) {
-  std::string out = temp_path("hits");
-  Result r = uptrace({"-q", "--mode", "jump", "--format", "json", "-o", out, "work i=$arg1 r=$arg2", "--",
-                      target("foreign_tls"), "4", "1000"});
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  Result r;
+  named_threads(r, "foreign_tls", 4, 1000);
   REQUIRE(r.out == "total 4000 failed 0\n");
-  std::map<int64_t, std::set<int64_t>> rounds_by_index, tids_by_index;
-  int64_t pid = 0;
-  for (const std::string& line : lines_of(slurp(out))) {
-    auto j = nlohmann::json::parse(line);
-    const int64_t index = j["args"]["i"];
-    REQUIRE(rounds_by_index[index].insert(j["args"]["r"].get<int64_t>()).second);
-    tids_by_index[index].insert(j["tid"].get<int64_t>());
-    pid = j["pid"];
-  }
-  REQUIRE(rounds_by_index.size() == 4);
-  std::set<int64_t> tids;
-  for (auto& [index, t] : tids_by_index) {
-    INFO("thread index " << index);
-    REQUIRE(rounds_by_index[index].size() == 1000);
-    REQUIRE(t.size() == 1);
-    REQUIRE(*t.begin() != pid);
-    tids.insert(*t.begin());
-  }
-  REQUIRE(tids.size() == 4);
-  unlink(out.c_str());
+}
+
+TEST_CASE("jump: threads that share one thread pointer (clone without CLONE_SETTLS) are still named each",
+          "[jump][shared-tls][mode-specific]" ONLY_JUMP_ISAS) {
+  // The pointer the trampoline names a thread by is the same for all of
+  // them: uptrace must notice two live threads with one pointer and have
+  // the trampolines ask the kernel, or every hit goes to one of them.
+  Result r;
+  const std::map<int64_t, int64_t> named = named_threads(r, "shared_tls", 3, 1000);
+  // Each index by the tid clone() gave its thread, as the program prints.
+  REQUIRE(r.out_lines().size() == 4);
+  REQUIRE(r.out_lines().back() == "total 3000");
+  for (const auto& [index, tid] : named)
+    REQUIRE(r.out_lines()[static_cast<size_t>(index)] == "thread " + std::to_string(index) + " " + std::to_string(tid));
 }
 
 TEST_CASE("jump: signals that find threads in a trampoline before its gettid reach them, and no SIGTRAP does",

@@ -414,6 +414,14 @@ TEST_CASE("an .eh_frame that cannot be read to its end says nothing of landing p
     std::memset(bytes.data() + sh.sh_offset, 0, 4);
   });
   CHECK(cut->may_have_landing_pads(f.addr, f.addr + f.size) == std::nullopt);
+  // Marked compressed (SHF_COMPRESSED, and not loaded, as only a non-alloc
+  // section may be) over bytes that do not decompress: their first word,
+  // the CIE's length, names no compression type. Taken as they are, they
+  // would pass for entries; a section that cannot be inflated says nothing.
+  auto compressed = with_eh_frame("compressed", [](std::vector<char>&, Elf64_Shdr& sh) {
+    sh.sh_flags = (sh.sh_flags & ~static_cast<Elf64_Xword>(SHF_ALLOC)) | SHF_COMPRESSED;
+  });
+  CHECK(compressed->may_have_landing_pads(f.addr, f.addr + f.size) == std::nullopt);
 }
 
 TEST_CASE("ppc64 ELFv2 functions enter at the local entry point", "[elf]") {
