@@ -429,16 +429,10 @@ class Isa {
   virtual std::optional<unsigned> thread_pointer_regset() const { return std::nullopt; }
   // Whether a jump trampoline, told to name its thread by its thread pointer
   // (ring::kSelfPointer), records the thread pointer register itself
-  // (aarch64's tpidr_el0, riscv64's tp) rather than the word it points to
+  // (aarch64's tpidr_el0, riscv64's tp, ppc64le's r13) rather than the word it points to
   // (x86-64: glibc's self pointer at fs:[0], which the core checks points
   // to itself).
   virtual bool jump_records_thread_pointer() const { return false; }
-  // Whether this ISA's jump trampolines always name their thread by the
-  // kernel's thread id (ring::kKernelTid), whatever the ring's mode word
-  // says (ppc64le: its trampolines make a gettid system call; glibc's r13
-  // points past its TCB, and a thread cloned without CLONE_SETTLS keeps
-  // its parent's).
-  virtual bool jump_records_kernel_tid() const { return false; }
   virtual ArgLocation argument(unsigned n) const = 0;             // 1-based
   // Where Go's register ABI (Go 1.17+) passes integer arguments, as a list of
   // names ("rax, rbx, ..."), when it is not where argument() reads them;

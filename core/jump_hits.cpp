@@ -74,7 +74,7 @@ void JumpHits::create_ring(Process& proc, Thread& t, RuntimeAddr scratch, std::o
 void JumpHits::update_thread_id_mode(Process& proc) {
   JumpRing& jump = proc.jump;
   if (!jump.ring) return;
-  if (jump.kernel_tids || isa_.jump_records_kernel_tid()) {
+  if (jump.kernel_tids) {
     jump.ring->set_thread_id_mode(ring::kKernelTid);
     return;
   }

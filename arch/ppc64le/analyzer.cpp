@@ -203,7 +203,8 @@ Built<ProbePlan> build_emulation(const Site& s) {
 // What the trampoline runs for the instruction, or why it cannot be
 // displaced.
 std::pair<Displaced, std::string> displaced_form(const Site& s) {
-  Displaced d{s.word, s.cls.length, std::nullopt, std::nullopt};
+  using Branch = Displaced::Branch;
+  Displaced d{s.word, s.cls.length, std::nullopt, std::nullopt, Branch::None};
   switch (s.cls.cls) {
     case InsnClass::Plain:
       if (s.cls.length == kPrefixedSize) d.suffix = s.suffix;
@@ -214,15 +215,28 @@ std::pair<Displaced, std::string> displaced_form(const Site& s) {
     case InsnClass::PcRelAddi:
       d.value = {static_cast<uint8_t>(rt(s.suffix)), pc_relative_address(s)};
       return {d, {}};
+    case InsnClass::Branch: d.branch = Branch::Relative; return {d, {}};
+    case InsnClass::BranchCond: d.branch = Branch::Conditional; return {d, {}};
+    case InsnClass::BranchLr:
+      d.branch = Branch::ToLr;
+      if (link_bit(s.word))
+        return {d, fmt::format("{} branches to LR and sets it: from the trampoline that needs a register the program "
+                               "does not see, and it has none",
+                               s.mnemonic())};
+      return {d, {}};
+    case InsnClass::BranchCtr:
+    case InsnClass::BranchTar:
+      d.branch = Branch::ToCtrOrTar;
+      if (!(rt(s.word) & 4))
+        return {d, fmt::format("{} with BO bit 2 clear (decrement CTR) is an invalid form", s.mnemonic())};
+      return {d, {}};
     case InsnClass::PcRelLoad:
     case InsnClass::PcRelOther:
       return {d, fmt::format("{} accesses memory relative to its own address: jump on ppc64le displaces only "
-                             "instructions that run the same anywhere, and addpcis/pla",
+                             "instructions that run the same anywhere, addpcis/pla and branches",
                              s.mnemonic())};
     default:
-      return {d, fmt::format("{} is a branch: jump on ppc64le displaces only instructions that run the same "
-                             "anywhere, and addpcis/pla",
-                             s.mnemonic())};
+      return {d, fmt::format("{} cannot be displaced into a trampoline", s.mnemonic())};
   }
 }
 

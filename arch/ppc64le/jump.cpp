@@ -22,6 +22,7 @@ constexpr int32_t kGettid = 207;  // ppc64's SYS_gettid
 // The trampoline's own registers, all among those saved (jump_code.h).
 // r9 is kValue (jump_code.h). With conditions, r11 holds the kept records
 // (a bit each) and r12 how many, then the next kept record's sequence.
+constexpr uint8_t kThreadPointerReg = 13;  // ELFv2
 constexpr uint8_t kTid = 3, kRing = 4, kTail = 5, kHead = 6, kRecord = 7, kTime = 8, kMask = 11, kKept = 12;
 
 void save(Words& c) {
@@ -48,6 +49,77 @@ void restore(Words& c) {
   c.put(addi(1, 1, kFrame));
 }
 
+// A b from the trampoline at c.here() to `to`, or (an absolute target
+// within reach of address 0) a ba; false when neither reaches.
+bool branch_to(Words& c, uint64_t to) {
+  if (const auto b = b_to(c.here(), to)) {
+    c.put(*b);
+    return true;
+  }
+  if (const auto a = b_to(0, to)) {
+    c.put(*a | kAbsoluteBit);
+    return true;
+  }
+  return false;
+}
+
+// The displaced instruction in the trampoline at c.here(), and the way
+// back; or why not. Registers are the site's here, but for LR, already
+// the site's next instruction when the displaced branch sets it (LK).
+std::string relocate(Words& c, const Displaced& d, uint64_t site, std::string& how) {
+  const uint64_t next = site + d.length;
+  const std::string out_of_reach = "a branch from the trampoline is out of reach (b reaches +-32 MiB)";
+  const std::string link = link_bit(d.word) ? fmt::format("sets LR = {:#x} and ", next) : "";
+  switch (d.branch) {
+    case Displaced::Branch::None:
+      // addpcis/pla: the site's value, known now, instead of one relative to
+      // the trampoline (li/lis/ori/sldi/oris cannot fault, so a thread is
+      // never stopped in them by its own doing).
+      if (d.value) {
+        c.mov_imm(d.value->first, d.value->second);
+        how = fmt::format("sets r{} = {:#x} (the site's value) and branches back to {:#x}", d.value->first,
+                          d.value->second, next);
+      } else if (d.suffix) {
+        // A prefixed instruction may not cross a 64-byte boundary (the slot
+        // is 64-byte aligned): a nop first when it would.
+        if (c.here() % kPrefixBoundary == kPrefixBoundary - kWordSize) c.put(kNop);
+        c.put(d.word);
+        c.put(*d.suffix);
+        how = fmt::format("runs the displaced instruction and branches back to {:#x}", next);
+      } else {
+        c.put(d.word);
+        how = fmt::format("runs the displaced instruction and branches back to {:#x}", next);
+      }
+      return branch_to(c, next) ? "" : "the branch back is out of reach of the trampoline (b reaches +-32 MiB)";
+    case Displaced::Branch::Relative: {  // b, ba, bl, bla
+      const uint64_t target = branch_target(d.word, site);
+      how = link + fmt::format("branches to {:#x} (the displaced {})", target, link.empty() ? "b" : "bl");
+      return branch_to(c, target) ? "" : out_of_reach;
+    }
+    case Displaced::Branch::Conditional: {
+      // The same bc (BO, BI: the same condition, the same CTR decrement),
+      // without LK and AA, 8 bytes on when taken: past the b back, to a b to
+      // the target.
+      const uint64_t target = branch_target(d.word, site);
+      c.put((d.word & ~uint32_t{0xffff}) | 8);
+      how = link + fmt::format("branches to {:#x} if the displaced bc is taken, else back to {:#x}", target, next);
+      return branch_to(c, next) && branch_to(c, target) ? "" : out_of_reach;
+    }
+    case Displaced::Branch::ToLr:  // bclr (LK=0: bclrl is refused before)
+    case Displaced::Branch::ToCtrOrTar:
+      // The target is a register's, the same anywhere; not taken, the
+      // thread goes back (BO 1z1zz: always taken).
+      c.put(d.word & ~kLinkBit);
+      if ((rt(d.word) & 0x14) == 0x14) {
+        how = link + "runs the displaced branch to a register";
+        return "";
+      }
+      how = link + fmt::format("runs the displaced branch to a register if taken, else branches back to {:#x}", next);
+      return branch_to(c, next) ? "" : "the branch back is out of reach of the trampoline (b reaches +-32 MiB)";
+  }
+  return "unknown branch kind";
+}
+
 }  // namespace
 
 JumpPlan::JumpPlan(std::vector<uint8_t> trampoline, uint32_t site_branch, RuntimeAddr site, RuntimeAddr slot,
@@ -68,10 +140,11 @@ void JumpPlan::finish_step(Regs&, MemoryAccess&, const StepState&) const {}
 void JumpPlan::abort_step(Regs& regs, const StepState&) const { regs.words[kNip] = site_.value; }
 
 std::optional<uint64_t> JumpPlan::original_pc(uint64_t pc) const {
-  // Before anything is saved, after everything is restored, waiting for
-  // room, and on the way back after a failed reservation, the thread is
-  // exactly as at the site.
-  if (pc == slot_.value || pc == layout_.first_relocated ||
+  // Before anything is saved, after everything is restored (not for a
+  // displaced call, whose LR is set before), waiting for room, and on the
+  // way back after a failed reservation, the thread is exactly as at the
+  // site.
+  if (pc == slot_.value || (layout_.first_relocated != 0 && pc == layout_.first_relocated) ||
       std::find(layout_.at_site.begin(), layout_.at_site.end(), pc) != layout_.at_site.end())
     return site_.value;
   return std::nullopt;
@@ -134,11 +207,26 @@ JumpBuild build_jump(const Displaced& displaced, const std::string& why_not_disp
     }
     c.put(cmpdi(kKept, 0));
     c.put(kBeq, none_kept);
+  }
+  // The thread, as the ring's mode word says (ring::ThreadIdMode), before
+  // the ring (the system call may change r0 and r4-r12): 0 while some
+  // thread has no thread pointer yet, r13 itself, or the kernel's thread id
+  // (also where r13 is 0), tagged.
+  static_assert(ring::kNoThreadIds == 0 && ring::kSelfPointer == 1 && ring::kKernelTid == 2);
+  Words::Label named, kernel_tid;
+  c.mov_imm(kRing, jump.ring.value);
+  c.put(ld(kTid, kRing, ring::kThreadIdsOffset));
+  c.put(cmpdi(kTid, 0));
+  c.put(kBeq, named);  // no ids: 0
+  c.put(cmpdi(kTid, static_cast<int16_t>(ring::kKernelTid)));
+  c.put(kBeq, kernel_tid);
+  c.put(or_(kTid, kThreadPointerReg, kThreadPointerReg, true));  // mr. r3, r13
+  c.put(kBne, named);
+  c.bind(kernel_tid);
+  if (filtered) {
     c.put(std_(kMask, 1, kMaskSlot));  // across the sc
     c.put(std_(kKept, 1, kCountSlot));
   }
-  // The thread id before the ring: the system call may change r0 and
-  // r4-r12.
   c.put(li(0, kGettid));
   c.put(kSc);
   c.put(li(kValue, 1));
@@ -150,6 +238,7 @@ JumpBuild build_jump(const Displaced& displaced, const std::string& why_not_disp
     c.put(ld(kKept, 1, kCountSlot));
   }
   c.mov_imm(kRing, jump.ring.value);
+  c.bind(named);
   c.put(ld(kTail, kRing, ring::kTailOffset));  // tail first, then head
   c.put(kLwsync);
   c.put(ldarx(kHead, 0, kRing));
@@ -225,39 +314,26 @@ JumpBuild build_jump(const Displaced& displaced, const std::string& why_not_disp
   if (!enter_again()) return {nullptr, std::string(kSiteOutOfReach)};
   c.bind(done);
   c.bind(none_kept);
-  restore(c);
-  layout.first_relocated = c.here();
-  // addpcis/pla: the site's value, known now, instead of one relative to
-  // the trampoline (li/lis/ori/sldi/oris cannot fault, so a thread is never
-  // stopped in them by its own doing).
-  if (displaced.value) {
-    c.mov_imm(displaced.value->first, displaced.value->second);
-  } else if (displaced.suffix) {
-    // A prefixed instruction may not cross a 64-byte boundary (the slot is
-    // 64-byte aligned): a nop first when it would.
-    if (c.here() % kPrefixBoundary == kPrefixBoundary - kWordSize) c.put(kNop);
-    c.put(displaced.word);
-    c.put(*displaced.suffix);
-  } else {
-    c.put(displaced.word);
-  }
+  // A call's LR, the site's next instruction, set while r3 is still the
+  // trampoline's: from here on the thread stands as past the displaced
+  // call, at no address of its own until it branches out.
   const uint64_t next = site + displaced.length;
-  const auto back = b_to(c.here(), next);
-  if (!back) return {nullptr, "the branch back is out of reach of the trampoline (b reaches +-32 MiB)"};
-  c.put(*back);
+  const bool links = displaced.branch != Displaced::Branch::None && link_bit(displaced.word);
+  if (links) {
+    c.mov_imm(3, next);
+    c.put(mtspr(kSprLr, 3));
+  }
+  restore(c);
+  if (!links) layout.first_relocated = c.here();
+  std::string how;
+  if (std::string why = relocate(c, displaced, site, how); !why.empty()) return {nullptr, why};
   if (c.size() * kWordSize > slot_size)
     return {nullptr, fmt::format("the trampoline needs {} bytes, more than a slot's {}", c.size() * kWordSize, slot_size)};
 
   std::string description = "the instruction at the site becomes a b to a trampoline that records";
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
   if (filtered) description += records == 1 ? " (when its condition holds)" : " (each when its condition holds)";
-  description += displaced.value
-                     ? fmt::format(" without stopping (thread named by gettid), sets r{} = {:#x} (the site's value) "
-                                   "and branches back to {:#x}",
-                                   displaced.value->first, displaced.value->second, next)
-                     : fmt::format(" without stopping (thread named by gettid), runs the displaced instruction and "
-                                   "branches back to {:#x}",
-                                   next);
+  description += " without stopping (thread named by r13, or gettid), " + how;
   return {std::make_unique<JumpPlan>(c.bytes(), *site_branch, ctx.site, ctx.slot, std::move(layout),
                                      std::move(description)),
           {}};

@@ -12,18 +12,28 @@
 // an 8-byte prefixed instruction, only the prefix becomes the `b` and the
 // way back skips the suffix, which nothing can branch to). A prefixed
 // instruction that is not pc-relative is copied whole, placed so that it
-// does not cross a 64-byte boundary. Branches are emulated instead (one
-// stop), as are the pc-relative loads; pc-relative stores are stepped.
+// does not cross a 64-byte boundary. Branches are relocated: b/ba/bl/bla
+// become a b (or, absolute, a ba) to their target from the trampoline;
+// bc keeps its BO and BI (the same condition, the same CTR decrement) with
+// an offset to a `b target` past the `b site+4` it falls to; bclr, bcctr
+// and bctar branch to a register, the same anywhere, and are copied. A
+// call's LR (LK) must be site+4: the trampoline sets it through r3 before
+// restoring r3, so no register the program sees is changed (bcctrl and
+// bctarl run without LK after). bclrl is refused: it branches to the LR it
+// sets, which would need a register the program does not see. The
+// pc-relative loads are emulated instead (one stop), the stores stepped.
 //
 // The trampoline never reads r2 (the TOC may be any module's, or none):
 // every address it needs is an immediate, known when it is built. r1
 // moves first, past the 288 bytes ELFv2 lets a function use below r1, and
-// what the `sc` that asks for the thread id may change is saved there
-// (jump_code.h). The thread is named by gettid (tagged, ring::kKernelTid)
-// rather than by r13: glibc's r13 points 0x7000 past its TCB, not at a
-// self pointer, and a thread made by clone without CLONE_SETTLS (Go
-// without cgo) keeps its parent's r13, so r13 alone names no thread in
-// every program. The records are reserved together by one ldarx/stdcx. on
+// what the `sc` that may ask for the thread id may change is saved there
+// (jump_code.h). The thread is named as the ring's mode word says
+// (ring::ThreadIdMode): r13 itself, the ELFv2 thread pointer, which the
+// core reads from each thread's registers to name it (glibc's points
+// 0x7000 past its TCB, at no self pointer, so it is recorded as it is);
+// or, once two threads share one (a clone without CLONE_SETTLS, as Go
+// without cgo makes, keeps its parent's) or r13 is 0, the kernel's thread
+// id by gettid, tagged. The records are reserved together by one ldarx/stdcx. on
 // head while head - tail leaves room (tail read first, then lwsync); on a
 // full ring the writer restores what it saved and waits at a `trap`
 // uptrace recognises (JumpPlan::is_ring_full_trap), after which it enters
@@ -33,10 +43,10 @@
 // return from an interrupt, so a thread single-stepped through the
 // trampoline (leaving it for a signal, or at detach) always fails its
 // stdcx. and leaves at the site, as it was, instead of looping for ever.
-// Each record holds the time base (mfspr 268), the tagged thread id, the
-// probe, and the register words as they were at the site; its commit word
-// is written last, after an lwsync. Probes' conditions (jump_filter.h)
-// are evaluated first, before the sc, and only the records kept are
+// Each record holds the time base (mfspr 268), the thread, the probe, and
+// the register words as they were at the site; its commit word is written
+// last, after an lwsync. Probes' conditions (jump_filter.h) are evaluated
+// first, before the thread is named, and only the records kept are
 // reserved; a hit none keeps restores and runs the displaced instruction.
 #include <cstdint>
 #include <memory>
@@ -51,7 +61,9 @@ namespace uptrace::arch::ppc64le {
 class JumpPlan final : public ProbePlan {
  public:
   struct Layout {
-    uint64_t first_relocated = 0;  // the displaced instruction, registers as at the site
+    // The displaced instruction, registers as at the site; 0 for a call,
+    // whose LR is set before the registers are restored.
+    uint64_t first_relocated = 0;
     // The ring-full trap and the `b site` after it, and the `b site` after a
     // failed stdcx.: registers as at the site.
     std::vector<uint64_t> at_site;
@@ -86,13 +98,22 @@ struct JumpBuild {
 };
 
 // What the displaced instruction (of `length` bytes at the site) becomes
-// in the trampoline: the word itself, or (addpcis, pla) a register set to
-// the value it would have had at the site.
+// in the trampoline: the word itself, (addpcis, pla) a register set to
+// the value it would have had at the site, or a branch relocated.
 struct Displaced {
+  // A branch is relocated as its kind needs (jump.cpp), not copied.
+  enum class Branch : uint8_t {
+    None,
+    Relative,     // b, ba, bl, bla
+    Conditional,  // bc, bca, bcl, bcla
+    ToLr,         // bclr, bclrl
+    ToCtrOrTar,   // bcctr, bcctrl, bctar, bctarl
+  };
   uint32_t word = 0;
   uint8_t length = 4;
   std::optional<std::pair<uint8_t, uint64_t>> value;
   std::optional<uint32_t> suffix;  // a prefixed instruction's second word, copied with the first
+  Branch branch = Branch::None;
 };
 
 // The jump plan for the instruction at ctx.site, displaced as

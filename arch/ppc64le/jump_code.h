@@ -25,7 +25,7 @@ inline uint32_t ori(uint8_t a, uint8_t s, uint16_t ui) { return d_form(24, s, a,
 inline uint32_t oris(uint8_t a, uint8_t s, uint16_t ui) { return d_form(25, s, a, ui); }
 inline uint32_t ld(uint8_t t, uint8_t a, int32_t ds) { return d_form(58, t, a, static_cast<uint32_t>(ds) & 0xfffc); }
 inline uint32_t std_(uint8_t s, uint8_t a, int32_t ds) { return d_form(62, s, a, static_cast<uint32_t>(ds) & 0xfffc); }
-inline uint32_t or_(uint8_t a, uint8_t s, uint8_t b) { return x_form(444, s, a, b); }
+inline uint32_t or_(uint8_t a, uint8_t s, uint8_t b, bool rc = false) { return x_form(444, s, a, b) | uint32_t{rc}; }
 inline uint32_t mr(uint8_t a, uint8_t s) { return or_(a, s, s); }
 inline uint32_t add(uint8_t t, uint8_t a, uint8_t b) { return x_form(266, t, a, b); }
 inline uint32_t subf(uint8_t t, uint8_t a, uint8_t b) { return x_form(40, t, a, b); }  // rT = rB - rA
@@ -35,6 +35,7 @@ constexpr uint32_t kLwsync = 0x7c2004ac;
 constexpr uint32_t kSc = 0x44000002;
 constexpr uint32_t kNop = 0x60000000;  // ori 0,0,0
 constexpr uint32_t kB = 0x48000000;
+constexpr uint32_t kAbsoluteBit = 2, kLinkBit = 1;  // AA, LK of b and bc
 // bc on one bit of CR0: BO 4 (branch if clear) or 12 (if set), BI 0 (LT),
 // 1 (GT) or 2 (EQ).
 constexpr uint32_t kBne = 0x40820000;

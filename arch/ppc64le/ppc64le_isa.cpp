@@ -94,11 +94,7 @@ std::optional<RegisterRef> Ppc64leIsa::register_by_name(std::string_view name) c
 
 std::vector<std::string> Ppc64leIsa::register_names() const { return ppc64le::register_names(); }
 
-// Jump mode, the only user, names threads by gettid here (jump.h).
-uint64_t Ppc64leIsa::thread_pointer(const Regs& r) const {
-  (void)r;
-  return 0;
-}
+uint64_t Ppc64leIsa::thread_pointer(const Regs& r) const { return r.words[kThreadPointer]; }
 
 ArgLocation Ppc64leIsa::argument(unsigned n) const {
   assert(n >= 1 && "arguments are numbered from 1");

@@ -44,10 +44,11 @@ class Ppc64leIsa final : public Isa {
   uint64_t sp(const Regs& r) const override;
   std::optional<RegisterRef> register_by_name(std::string_view name) const override;
   std::vector<std::string> register_names() const override;
-  // Trampolines name their thread by gettid (jump.h: r13 is no self
-  // pointer), so no thread pointer is needed.
+  // r13, the ELFv2 thread pointer, a GPR (so in NT_PRSTATUS): trampolines
+  // record it itself (jump.h), as glibc's points past its TCB, at no self
+  // pointer.
   uint64_t thread_pointer(const Regs& r) const override;
-  bool jump_records_kernel_tid() const override { return true; }
+  bool jump_records_thread_pointer() const override { return true; }
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
   std::span<const DwarfRegister> dwarf_register_map() const override;

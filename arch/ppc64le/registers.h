@@ -21,6 +21,7 @@ enum Word : uint16_t {
   kSp = 1,   // r1
   kToc = 2,  // r2
   kR3 = 3,
+  kThreadPointer = 13,  // r13 (ELFv2)
   kNip = 32,
   kMsr = 33,
   kOrigGpr3 = 34,

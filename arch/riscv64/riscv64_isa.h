@@ -49,9 +49,6 @@ class Riscv64Isa final : public Isa {
   // as it is (jump.h), so it names the thread with no system call.
   uint64_t thread_pointer(const Regs& r) const override;
   bool jump_records_thread_pointer() const override { return true; }
-  // The ring's mode word decides (gettid only once a tp turned out not to
-  // name one thread).
-  bool jump_records_kernel_tid() const override { return false; }
   ArgLocation argument(unsigned n) const override;
   RegisterRef return_value() const override;
   std::span<const DwarfRegister> dwarf_register_map() const override;

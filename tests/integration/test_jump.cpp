@@ -259,6 +259,35 @@ TEST_CASE("jump: aarch64 branches at the site run from the trampoline", "[jump][
   unlink(out.c_str());
 }
 
+TEST_CASE("jump: ppc64le branches at the site run from the trampoline", "[jump][mode-specific]" ONLY_PPC64LE) {
+  // b, bl, beq, bdnz, bcl 20,31,$+4, blr, beqlr, bctr and bctrl, each
+  // relocated into its trampoline (tests/targets/p64_branches.c has them
+  // at these sites).
+  const std::vector<std::string> sites{"pb_b",     "pb_bl+4",    "pb_beq+4",  "pb_bdnz+20", "pb_bcl+4",
+                                       "pb_blr",   "pb_beqlr+4", "pb_bctr+4", "pb_bctrl+8"};
+  for (const std::string& site : sites) {
+    Result ex = uptrace({"--explain", "--mode", "jump", "-x", target("p64_branches"), site});
+    INFO(site << "\n" << ex.out << ex.err);
+    REQUIRE(ex.status == 0);
+    REQUIRE(ex.out.find("  mode:        jump: ") != std::string::npos);
+  }
+  const std::string out = temp_path("counts");
+  Result plain = run({target("p64_branches"), "300"});
+  REQUIRE(plain.status == 0);
+  std::vector<std::string> args{"-q", "-c", "-o", out, "--mode", "jump"};
+  args.insert(args.end(), sites.begin(), sites.end());
+  args.insert(args.end(), {"--", target("p64_branches"), "300"});
+  Result r = uptrace(args);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == plain.out);
+  // pb_bdnz's loop branch runs (i & 7) + 1 times for i = 0..299.
+  REQUIRE(slurp(out) ==
+          "pb_b 300\npb_bl+0x4 300\npb_beq+0x4 300\npb_bdnz+0x14 1342\npb_bcl+0x4 300\npb_blr 300\n"
+          "pb_beqlr+0x4 300\npb_bctr+0x4 300\npb_bctrl+0x8 300\n");
+  unlink(out.c_str());
+}
+
 TEST_CASE("jump: threads whose thread pointer does not point to itself (as Go's) are still named each",
           "[jump][mode-specific]" ONLY_X86_64) {
   Result r;

@@ -72,7 +72,7 @@ TEST_CASE("ppc64le: FUNC is the local entry, so direct calls and calls through a
   CHECK(count_lines(e.out, "probed: the global entry, which only calls through a pointer or the PLT pass") == 1);
 }
 
-TEST_CASE("ppc64le: branches and bcl 20,31 are emulated, lnia set by a trampoline, and all land right",
+TEST_CASE("ppc64le: branches and bcl 20,31 run from trampolines (or emulated), lnia set by one, and all land right",
           "[ppc64le][insn]" ONLY_PPC64LE) {
   const std::string per_round = std::to_string(kRounds), four = std::to_string(4 * kRounds);
   // branchy runs 4 times a round (n = 0..3); bdnz runs 0+1+2+3 = 6 times.
@@ -84,10 +84,18 @@ TEST_CASE("ppc64le: branches and bcl 20,31 are emulated, lnia set by a trampolin
                "leaf+0x4 " + std::to_string(8 * kRounds), "atomic_add+0x10 " + per_round});
   Result e = uptrace({"--explain", "pcread+4", "nia", "branchy+0x34", "-x", ppc_driver()});
   CHECK(e.status == 0);
+  // bcl 20,31 and bdnz are relocated into their trampolines (bcl's LR set
+  // there), and lnia's value, known at the site, is set there (no stop).
+  const std::string jump = "  mode:        jump: the instruction at the site becomes a b to a trampoline that records "
+                           "the hit without stopping (thread named by r13, or gettid), ";
+  CHECK(count_lines(e.out, jump + "sets LR = ") == 1);
+  CHECK(count_lines(e.out, jump + "sets r3 = ") == 1);
+  CHECK(count_lines(e.out, jump + "branches to ") == 1);
+  CHECK(count_lines(e.out, "if the displaced bc is taken, else back to ") == 2);
+  // Asked to, the branches are emulated.
+  e = uptrace({"--explain", "--mode", "emulate", "pcread+4", "branchy+0x34", "-x", ppc_driver()});
+  CHECK(e.status == 0);
   CHECK(count_lines(e.out, "  mode:        emulate: emulated: bcl 20,31,$+4 (LR = ") == 1);
-  // lnia's value is known at the site: the trampoline sets it (no stop).
-  CHECK(count_lines(e.out, "  mode:        jump: the instruction at the site becomes a b to a trampoline that records "
-                           "the hit without stopping (thread named by gettid), sets r3 = ") == 1);
   CHECK(count_lines(e.out, "  mode:        emulate: emulated: bdnz ") == 1);
 }
 

@@ -30,7 +30,10 @@ TEST_CASE("ppc64le: identity and sizes", "[arch][ppc64le]") {
   CHECK(isa().step_mechanism() == StepMechanism::HardwareStep);
   // sc is not traced: injected syscalls run to a trap after it.
   CHECK(isa().syscall_step_mechanism() == StepMechanism::TrailingTrap);
-  CHECK(isa().thread_pointer(hit_regs()) == 0);
+  // r13, a GPR, recorded by trampolines as it is (no regset, no self pointer).
+  CHECK(isa().thread_pointer(hit_regs()) == 0x0d0d0d0d0d0d0d0dull);
+  CHECK_FALSE(isa().thread_pointer_regset());
+  CHECK(isa().jump_records_thread_pointer());
 }
 
 TEST_CASE("ppc64le: the breakpoint is trap and reports pc at itself", "[arch][ppc64le]") {
