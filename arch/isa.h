@@ -172,6 +172,16 @@ class ProbePlan {
     (void)pc_in_slot;
     return std::nullopt;
   }
+  // Whether pc (in the slot) is a displaced instruction's copy in a stepped
+  // form (SlotExit::Step) where the thread is not as at the site, so
+  // original_pc has no answer: riscv64's jump, at the second of the two
+  // instructions it displaces after a 2-byte site. A fault there is the
+  // copy's (run on, it would fault again), and abort_step puts the thread
+  // where it is delivered.
+  virtual bool is_displaced_copy(uint64_t pc) const {
+    (void)pc;
+    return false;
+  }
   // What is written over the site: empty for the ISA's breakpoint (a jump
   // plan writes its branch to the trampoline instead).
   virtual std::vector<uint8_t> site_patch() const { return {}; }
@@ -282,6 +292,14 @@ class ImageReader {
   // pad (an .eh_frame entry covering it has a language-specific data area),
   // an entry no branch shows; nullopt when not known.
   virtual std::optional<bool> landing_pads_in(RuntimeAddr lo, RuntimeAddr hi) const {
+    (void)lo;
+    (void)hi;
+    return std::nullopt;
+  }
+  // Whether an unwind entry (an .eh_frame or .debug_frame FDE) starts in
+  // (lo, hi), a few bytes: a place something may enter that no branch shows
+  // (riscv64's jump over a compressed site); nullopt when not known.
+  virtual std::optional<bool> frame_starts_in(RuntimeAddr lo, RuntimeAddr hi) const {
     (void)lo;
     (void)hi;
     return std::nullopt;

@@ -40,6 +40,13 @@ class ElfImage final : public arch::ImageReader {
     if (lo.value < bias_ || hi < lo) return std::nullopt;
     return elf_->may_have_landing_pads(FileAddr(lo.value - bias_), FileAddr(hi.value - bias_));
   }
+  std::optional<bool> frame_starts_in(RuntimeAddr lo, RuntimeAddr hi) const override {
+    if (lo.value < bias_ || hi < lo) return std::nullopt;
+    for (uint64_t a = lo.value + 1; a < hi.value; ++a)
+      if (auto range = elf_->frame_range_containing(FileAddr(a - bias_)); range && range->first.value == a - bias_)
+        return true;
+    return false;
+  }
   bool functions_complete() const override { return elf_->has_symtab(); }
   std::vector<arch::CodePart> functions() const override {
     std::call_once(code_once_, [&] {

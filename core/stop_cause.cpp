@@ -46,7 +46,8 @@ Classified while_stepping(const arch::Isa& isa, arch::StepMechanism mechanism, c
   // from the middle of its trampoline) wherever the plan says the thread is
   // as at the site: run on, it would fault again, for ever.
   if (f.si.si_code > 0 && is_fault_signal(f.signal) &&
-      (f.pc == t.stepping_from || site.plan->original_pc(f.pc) == site.addr.value))
+      (f.pc == t.stepping_from || site.plan->original_pc(f.pc) == site.addr.value ||
+       site.plan->is_displaced_copy(f.pc)))
     return make(StopCause::FaultInCopy);
   return make(StopCause::SignalDuringStep);
 }

@@ -16,6 +16,14 @@ void requeue_held(ThreadControl& control, Thread& t) {
   t.held_signals.clear();
 }
 
+// A fault the code in a free-running slot raised (not one sent by another
+// process or thread: those have si_code <= 0). Under TrailingTrap such a
+// thread leaves through the stepped form, which runs the same instruction
+// first, with the same registers: it raises the fault again (FaultInCopy,
+// delivered where the plan's abort_step puts the thread, once), or, its
+// cause gone meanwhile, runs. Held as well, it would be delivered twice.
+bool raised_by_slot_code(const siginfo_t& si) { return si.si_code > 0 && is_fault_signal(si.si_signo); }
+
 }  // namespace
 
 void XolStepper::begin(Thread& t, AddressSpace& space, uint32_t site, arch::Regs& regs) {
@@ -50,7 +58,7 @@ void XolStepper::on_stop(Thread& t, AddressSpace& space, const Classified& c, si
       return;
     case StopCause::SignalInSlot:
       if (control_.step_mechanism() == arch::StepMechanism::TrailingTrap) {
-        control_.hold(t, si);
+        if (!raised_by_slot_code(si)) control_.hold(t, si);
         exit_slot(t, space, c.site, regs);
         return;
       }
@@ -79,9 +87,12 @@ bool XolStepper::finish(Thread& t, AddressSpace& space, RuntimeAddr trap, arch::
 
 void XolStepper::abort(Thread& t, const AddressSpace& space, siginfo_t& si, arch::Regs& regs) {
   const ArmedSite& site = space.sites[static_cast<size_t>(t.stepping_site)];
+  const uint64_t fault_pc = isa_.pc(regs);
   site.plan->abort_step(regs, t.step);
   control_.set_regs(t.tid, regs);
-  if (reinterpret_cast<uint64_t>(si.si_addr) == t.stepping_from) si.si_addr = reinterpret_cast<void*>(site.addr.value);
+  // A fault that names the copy's address (SIGILL, SIGTRAP) names the site's.
+  const auto named = reinterpret_cast<uint64_t>(si.si_addr);
+  if (named == t.stepping_from || named == fault_pc) si.si_addr = reinterpret_cast<void*>(site.addr.value);
   control_.set_siginfo(t.tid, si);
   t.xol = XolState::Idle;
   t.stepping_site = -1;
@@ -254,11 +265,12 @@ XolStepper::Leaving XolStepper::leave_slot(Thread& t, AddressSpace& space, const
     if (control_.step_mechanism() == arch::StepMechanism::TrailingTrap) {
       // No single step: the plan's way out. A step through its stepped
       // form is finished as complete() finishes any, with the signal the
-      // thread stopped for held; moved to an original address, the thread
+      // thread stopped for held (but a fault the slot's code raised, which
+      // the step raises again); moved to an original address, the thread
       // keeps its stop, and let_go delivers the signal from there.
       if (!start_slot_exit(t, space, static_cast<int>(site - space.sites.data()), regs)) return Leaving::Stuck;
       if (t.stepping()) {
-        if (t.pending->kind == Stop::Kind::Signal) control_.hold(t, si);
+        if (t.pending->kind == Stop::Kind::Signal && !raised_by_slot_code(si)) control_.hold(t, si);
         t.pending = Stop{Stop::Kind::Interrupt, t.tid};
         complete(t, space);
       }

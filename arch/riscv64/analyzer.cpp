@@ -193,7 +193,7 @@ SiteAnalysis analyze_site(const SiteContext& ctx) {
   // Jump first: no stop at all. The slot is the trampoline.
   std::string no_jump = fmt::format("{} mode was requested", to_string(ctx.request));
   if (ctx.request == ModeRequest::Auto || ctx.request == ModeRequest::Jump) {
-    JumpBuild jump = build_jump(d, ctx, Riscv64Isa::kSlotSize);
+    JumpBuild jump = build_jump(d, ctx, code, Riscv64Isa::kSlotSize);
     if (jump.plan) {
       out.plan = std::move(jump.plan);
       return out;

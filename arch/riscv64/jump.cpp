@@ -9,6 +9,7 @@
 #include "arch/riscv64/decoder.h"
 #include "arch/riscv64/encoding.h"
 #include "arch/riscv64/jump_code.h"
+#include "arch/riscv64/jump_targets.h"
 #include "arch/riscv64/registers.h"
 #include "common/ring_layout.h"
 
@@ -37,9 +38,7 @@ void restore(Code& c) {
 
 // Why the instruction cannot be displaced into a trampoline, or "".
 std::string not_displaceable(const Decoded& d) {
-  if (d.insn.length != 4)
-    return "a 2-byte (compressed) instruction: the 4-byte jal would cover the next instruction too, and riscv64 does "
-           "not yet prove that no branch lands there";
+  if (!d.known()) return fmt::format("{} is an instruction uptrace does not know", d.insn.text);
   switch (d.row->cls) {
     case InsnClass::Plain:
     case InsnClass::Skip:
@@ -54,16 +53,116 @@ std::string not_displaceable(const Decoded& d) {
   }
 }
 
+// Whether the instruction may fault (or trap): it touches memory, or is
+// one of the system or float instructions (a float one with the dynamic
+// rounding mode raises an illegal instruction when frm holds a reserved
+// value). Integer arithmetic, lui, auipc and fences never do.
+bool may_fault(const Decoded& d) {
+  if (d.row->cls == InsnClass::Skip) return false;
+  switch (opcode(d.word)) {
+    case op::kOpImm:
+    case op::kOpImm32:
+    case op::kOp:
+    case op::kOp32:
+    case op::kLui:
+    case op::kAuipc:
+    case op::kMiscMem: return false;
+    default: return true;
+  }
+}
+
+// How the registers the instruction changed are put back as they were
+// before it, from the registers after it alone: (register, amount to
+// subtract) for addi rd, rd, imm (c.addi, c.addi16sp), (0, 0) for one that
+// changes nothing (a nop); nullopt when they cannot be.
+std::optional<std::pair<uint8_t, int64_t>> undo_of(const Decoded& d) {
+  if (d.row->cls == InsnClass::Skip) return std::pair<uint8_t, int64_t>{0, 0};
+  const uint32_t w = d.word;
+  if (opcode(w) == op::kOpImm && funct3(w) == 0 && rd(w) == rs1(w))
+    return std::pair<uint8_t, int64_t>{static_cast<uint8_t>(rd(w)), rd(w) == 0 ? 0 : imm_i(w)};
+  return std::nullopt;
+}
+
+// The instructions a jal at the site displaces: the site's, and after a
+// 2-byte one the next (the jal covers its start).
+struct Displaced {
+  std::vector<const Decoded*> insns;
+  uint64_t length = 0;
+  std::optional<std::pair<uint8_t, int64_t>> undo_first;  // when the second may fault
+  std::string why_not;
+};
+
+Displaced displaced_at(const Decoded& d, const SiteContext& ctx, std::span<const Decoded> code) {
+  Displaced out;
+  if (std::string why = not_displaceable(d); !why.empty()) {
+    out.why_not = std::move(why);
+    return out;
+  }
+  out.insns.push_back(&d);
+  out.length = d.insn.length;
+  if (d.insn.length == 4) return out;
+  // A 2-byte site: the 4-byte jal covers the next instruction's start too.
+  const auto at = std::find_if(code.begin(), code.end(), [&](const Decoded& c) { return &c == &d; });
+  if (at == code.end() || std::next(at) == code.end()) {
+    out.why_not = "a 2-byte (compressed) instruction at the function's end: the 4-byte jal would cover what follows "
+                  "the function";
+    return out;
+  }
+  const Decoded& next = *std::next(at);
+  if (std::string why = not_displaceable(next); !why.empty()) {
+    out.why_not = fmt::format("a 2-byte (compressed) instruction, so the 4-byte jal would cover the next one too, "
+                              "which cannot be displaced: {}",
+                              why);
+    return out;
+  }
+  if (may_fault(next)) {
+    // A fault in the second is delivered with the thread as at the site
+    // (the address between them is inside the jal): the first is undone.
+    out.undo_first = undo_of(d);
+    if (!out.undo_first) {
+      out.why_not = fmt::format("a 2-byte (compressed) instruction, so the 4-byte jal would cover the next one too, "
+                                "the {} at +{:#x}, which may fault; the fault would have to be delivered at the site "
+                                "with the {} undone, which uptrace cannot do for it",
+                                next.name(), next.insn.address - ctx.site, d.name());
+      return out;
+    }
+  }
+  out.insns.push_back(&next);
+  out.length += next.insn.length;
+  if (std::string why = arrival_inside(ctx, code, ctx.site.value, ctx.site.value + out.length); !why.empty()) {
+    out.why_not = fmt::format("a 2-byte (compressed) instruction, so the 4-byte jal would cover the next one too, and "
+                              "{}",
+                              why);
+    out.insns.clear();
+  }
+  return out;
+}
+
+// The copy of `d` at c.here(), as it runs at `d`'s own address.
+void put_displaced(Code& c, const Decoded& d) {
+  const uint64_t at = d.insn.address.value;
+  if (d.row->cls == InsnClass::Auipc) {
+    // The site's value, known now, instead of one relative to the
+    // trampoline (lui/addiw/slli/addi cannot fault).
+    if (rd(d.word) != 0) c.li(static_cast<uint8_t>(rd(d.word)), static_cast<int64_t>(at + imm_u(d.word)));
+    else c.put(addi(kZero, kZero, 0));  // auipc zero: a hint, nothing to set
+  } else if (d.insn.length == 2) {
+    c.put_parcel(static_cast<uint16_t>(d.insn.bytes[0] | d.insn.bytes[1] << 8));
+  } else {
+    c.put(d.word);
+  }
+}
+
 struct Emitted {
   std::vector<uint8_t> bytes;
   // Offsets from the form's start.
-  uint64_t saved_end = 0, first_relocated = 0, to_site = 0, after = 0, full = 0;
+  uint64_t saved_end = 0, first_relocated = 0, second_relocated = 0, to_site = 0, after = 0, full = 0;
   std::string why_not;
 };
 
 // One form of the trampoline at `at`: the free-running one (stepped =
 // false) or the stepped one, which differs only in its exits (jump.h).
-Emitted emit(bool stepped, uint64_t at, const Decoded& d, const JumpContext& jump, uint64_t site) {
+Emitted emit(bool stepped, uint64_t at, const Displaced& displaced, const JumpContext& jump, uint64_t site) {
   Emitted out;
   Code c(at);
   const uint64_t records = jump.records.size();
@@ -172,23 +271,17 @@ Emitted emit(bool stepped, uint64_t at, const Decoded& d, const JumpContext& jum
   c.bind(done);
   restore(c);
   out.first_relocated = c.offset();
-  if (d.row->cls == InsnClass::Auipc) {
-    // The site's value, known now, instead of one relative to the
-    // trampoline (lui/addiw/slli/addi cannot fault).
-    if (rd(d.word) != 0) {
-      c.li(static_cast<uint8_t>(rd(d.word)), static_cast<int64_t>(site + imm_u(d.word)));
-    } else {
-      c.put(addi(kZero, kZero, 0));  // auipc zero: a hint, nothing to set
-    }
-  } else {
-    c.put(d.word);
+  put_displaced(c, *displaced.insns[0]);
+  if (displaced.insns.size() > 1) {
+    out.second_relocated = c.offset();
+    put_displaced(c, *displaced.insns[1]);
   }
   out.after = c.offset();
   if (stepped) {
     c.put_parcel(kCEbreakParcel);
     c.put_parcel(kCNop);
   } else {
-    const auto back = jal_to(c.here(), site + d.insn.length);
+    const auto back = jal_to(c.here(), site + displaced.length);
     if (!back) {
       out.why_not = "the instruction after the site is out of reach of the trampoline (jal reaches +-1 MiB)";
       return out;
@@ -204,13 +297,15 @@ Emitted emit(bool stepped, uint64_t at, const Decoded& d, const JumpContext& jum
 }  // namespace
 
 JumpPlan::JumpPlan(std::vector<uint8_t> trampoline, uint32_t site_jal, RuntimeAddr site, uint64_t length,
-                   RuntimeAddr slot, Layout layout, std::string description)
+                   RuntimeAddr slot, Layout layout, std::optional<std::pair<uint8_t, int64_t>> undo_first,
+                   std::string description)
     : trampoline_(std::move(trampoline)),
       site_jal_(site_jal),
       site_(site),
       length_(length),
       slot_(slot),
       layout_(layout),
+      undo_first_(undo_first),
       description_(std::move(description)) {}
 
 HitAction JumpPlan::begin_hit(Regs& regs, MemoryAccess&, StepState&) const {
@@ -223,8 +318,25 @@ void JumpPlan::finish_step(Regs& regs, MemoryAccess&, const StepState&) const {
 }
 
 // A fault in a step of the stepped form is one where the thread is as at
-// the site (original_pc): in its saves, or in the displaced instruction.
-void JumpPlan::abort_step(Regs& regs, const StepState&) const { regs.words[kPc] = site_.value; }
+// the site (original_pc): in its saves, or in the (first) displaced
+// instruction; or in the second displaced instruction (is_displaced_copy),
+// where the first has run and is undone first: the fault is delivered at
+// the site, the one original address the patched code has there.
+void JumpPlan::abort_step(Regs& regs, const StepState&) const {
+  const uint64_t pc = regs.words[kPc];
+  if (layout_.second_relocated && undo_first_ && undo_first_->first != 0 &&
+      (pc == layout_.second_relocated || pc == layout_.stepped + (layout_.second_relocated - slot_.value))) {
+    const auto [reg, amount] = *undo_first_;
+    write_x(regs, reg, read_x(regs, reg) - static_cast<uint64_t>(amount));
+  }
+  regs.words[kPc] = site_.value;
+}
+
+bool JumpPlan::is_displaced_copy(uint64_t pc) const {
+  const uint64_t stepped_first = layout_.stepped + (layout_.first_relocated - slot_.value);
+  if (pc == stepped_first) return true;
+  return layout_.second_relocated && pc == layout_.stepped + (layout_.second_relocated - slot_.value);
+}
 
 std::optional<uint64_t> JumpPlan::original_pc(uint64_t pc) const {
   const uint64_t prologue = layout_.saved_end - slot_.value;
@@ -252,7 +364,17 @@ std::optional<SlotExit> JumpPlan::slot_exit(uint64_t pc) const {
 
 std::vector<uint8_t> JumpPlan::site_patch() const {
   const auto b = word_bytes(site_jal_);
-  return {b.begin(), b.end()};
+  std::vector<uint8_t> out(b.begin(), b.end());
+  // The last 2 bytes of a 4-byte second displaced instruction: never run
+  // (nothing arrives there, jump_targets.h), but a c.nop keeps the code
+  // after the jal decoding as instructions, and makes the whole displaced
+  // range part of the patch, so the core checks every byte of it against
+  // the file and restores every byte at detach.
+  if (length_ == 6) {
+    const auto nop = parcel_bytes(kCNop);
+    out.insert(out.end(), nop.begin(), nop.end());
+  }
+  return out;
 }
 
 bool JumpPlan::is_step_end_trap(RuntimeAddr trap) const {
@@ -261,7 +383,7 @@ bool JumpPlan::is_step_end_trap(RuntimeAddr trap) const {
 
 bool JumpPlan::is_ring_full_trap(RuntimeAddr trap) const { return trap.value == layout_.full_trap; }
 
-JumpBuild build_jump(const Decoded& d, const SiteContext& ctx, size_t slot_size) {
+JumpBuild build_jump(const Decoded& d, const SiteContext& ctx, std::span<const Decoded> code, size_t slot_size) {
   if (!ctx.jump) return {nullptr, ctx.jump_unavailable};
   if (std::string why = not_displaceable(d); !why.empty()) return {nullptr, why};
   const JumpContext& jump = *ctx.jump;
@@ -286,28 +408,48 @@ JumpBuild build_jump(const Decoded& d, const SiteContext& ctx, size_t slot_size)
       return {nullptr,
               fmt::format("a probe records at most {} values in jump mode, not {}", ring::kMaxValues, spec.words.size())};
   }
-  const Emitted free_running = emit(false, ctx.slot.value, d, jump, site);
+  const Displaced displaced = displaced_at(d, ctx, code);
+  if (!displaced.why_not.empty()) return {nullptr, displaced.why_not};
+  const Emitted free_running = emit(false, ctx.slot.value, displaced, jump, site);
   if (!free_running.why_not.empty()) return {nullptr, free_running.why_not};
   const uint64_t stepped_at = ctx.slot.value + free_running.bytes.size();
-  const Emitted stepped = emit(true, stepped_at, d, jump, site);
+  const Emitted stepped = emit(true, stepped_at, displaced, jump, site);
   if (!stepped.why_not.empty()) return {nullptr, stepped.why_not};
-  std::vector<uint8_t> code = free_running.bytes;
-  code.insert(code.end(), stepped.bytes.begin(), stepped.bytes.end());
-  if (code.size() > slot_size)
-    return {nullptr, fmt::format("the trampoline needs {} bytes, more than a slot's {}", code.size(), slot_size)};
+  std::vector<uint8_t> code_bytes = free_running.bytes;
+  code_bytes.insert(code_bytes.end(), stepped.bytes.begin(), stepped.bytes.end());
+  if (code_bytes.size() > slot_size)
+    return {nullptr, fmt::format("the trampoline needs {} bytes, more than a slot's {}", code_bytes.size(), slot_size)};
 
   const uint64_t slot = ctx.slot.value;
   JumpPlan::Layout layout;
   layout.saved_end = slot + free_running.saved_end;
   layout.first_relocated = slot + free_running.first_relocated;
+  if (free_running.second_relocated) layout.second_relocated = slot + free_running.second_relocated;
   layout.back_to_site = slot + free_running.to_site;
   layout.back_after = slot + free_running.after;
   layout.full_trap = slot + free_running.full;
   layout.stepped = stepped_at;
   layout.stepped_to_site = stepped_at + stepped.to_site;
   layout.stepped_after = stepped_at + stepped.after;
-  layout.end = slot + code.size();
+  layout.end = slot + code_bytes.size();
 
+  const uint64_t length = displaced.length;
+  if (displaced.insns.size() > 1) {
+    const Decoded& next = *displaced.insns[1];
+    std::string description = fmt::format(
+        "the 2-byte instruction at the site and the {} after it become a jal{} to a trampoline that records{} without "
+        "stopping (thread named by tp, or by gettid), runs both and jumps back to {:#x} (no branch, symbol, unwind "
+        "entry or landing pad lands at {:#x})",
+        next.name(), length == 6 ? " and a c.nop" : "", records == 1 ? " the hit" : fmt::format(" {} hits", records),
+        site + length, next.insn.address.value);
+    if (displaced.undo_first && displaced.undo_first->first != 0)
+      description += fmt::format("; a fault in the {} is delivered at the site, with the {} undone ({} {:+d})",
+                                 next.name(), d.name(), x_name(displaced.undo_first->first),
+                                 -displaced.undo_first->second);
+    return {std::make_unique<JumpPlan>(std::move(code_bytes), *site_jal, ctx.site, length, ctx.slot, layout,
+                                       displaced.undo_first, std::move(description)),
+            {}};
+  }
   std::string description = "the instruction at the site becomes a jal to a trampoline that records";
   description += records == 1 ? " the hit" : fmt::format(" {} hits", records);
   description += d.row->cls == InsnClass::Auipc && rd(d.word) != 0
@@ -317,7 +459,7 @@ JumpBuild build_jump(const Decoded& d, const SiteContext& ctx, size_t slot_size)
                      : fmt::format(" without stopping (thread named by tp, or by gettid), runs the displaced instruction and jumps "
                                    "back to {:#x}",
                                    site + d.insn.length);
-  return {std::make_unique<JumpPlan>(std::move(code), *site_jal, ctx.site, d.insn.length, ctx.slot, layout,
+  return {std::make_unique<JumpPlan>(std::move(code_bytes), *site_jal, ctx.site, length, ctx.slot, layout, std::nullopt,
                                      std::move(description)),
           {}};
 }

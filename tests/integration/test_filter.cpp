@@ -186,7 +186,7 @@ TEST_CASE("filter: a condition that reads memory refuses a forced jump, with the
   CHECK(a.lines == std::vector<std::string>{"item 100"});
 }
 
-TEST_CASE("filter: --explain says a trampoline evaluates the condition", "[filter][mode-specific]" ONLY_JUMP_ISAS) {
+TEST_CASE("filter: --explain says a trampoline evaluates the condition", "[filter][mode-specific]" ONLY_JUMP_FILTER_ISAS) {
   Result r = uptrace({"--explain", "--mode", "jump", "item n=$arg1 if n < 0", "-x", target("known_calls")});
   INFO(r.err);
   REQUIRE(r.status == 0);

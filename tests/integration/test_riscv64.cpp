@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -95,8 +97,13 @@ const std::vector<Site>& sites() {
       {"rv_lrsc+16", "rv_lrsc+0x10", "mv a0, t0", "jump", 4},
       {"rv_lrsc_d+14", "rv_lrsc_d+0xe", "mv a0, t0", "boost", 2},
       {"rv_ebreak+2", "rv_ebreak+0x2", "addi a0, a0, 7", "boost", 2},
-      {"rv_plain", "rv_plain", "addi a0, a0, 1", "boost", 2},
+      // A 2-byte site jumps, displacing the next instruction too
+      // (arch/riscv64/jump_targets.h). --explain looks at one probe at a
+      // time; armed with rv_plain+2 (below), rv_plain is boosted instead,
+      // as that probe is inside its jal.
+      {"rv_plain", "rv_plain", "addi a0, a0, 1", "jump", 2},
       {"rv_plain+2", "rv_plain+0x2", "addi a0, a0, 2", "jump", 4},
+      {"rv_cframe", "rv_cframe", "addi sp, sp, -16", "jump", 2},
   };
   return all;
 }
@@ -254,8 +261,8 @@ TEST_CASE("riscv64 insns: the driver is deterministic and self-checking", "[risc
   REQUIRE(a.status == 0);
   REQUIRE(a.out == b.out);
   auto lines = a.out_lines();
-  REQUIRE(lines.size() == 19 + 2);
-  REQUIRE(lines[19] == "ebreaks 120");
+  REQUIRE(lines.size() == 20 + 2);
+  REQUIRE(lines[20] == "ebreaks 120");
   REQUIRE(lines.back() == "mismatches 0");
 }
 
@@ -360,4 +367,39 @@ TEST_CASE("riscv64: --explain -x of %return names ra and the prologue's save slo
   CHECK(r.out.find("the prologue saves ra at [entry sp-0x8] from +0x8 (CFI: CFA-0x8)") != std::string::npos);
   // rv_helper, a leaf.
   CHECK(r.out.find("ra holds it all through: the CFI of rv_helper never saves it") != std::string::npos);
+}
+
+TEST_CASE("riscv64: --explain -x of a jump at a 2-byte site names both displaced instructions, or why not",
+          "[riscv64][explain][jump]") {
+  if (!have_driver()) return;
+  Result r = uptrace({"--explain", "--mode", "jump", "-x", kDriver, "rv_cframe", "rv_plain"});
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("the 2-byte instruction at the site and the c.sdsp after it become a jal to a trampoline") !=
+        std::string::npos);
+  CHECK(r.out.find("a fault in the c.sdsp is delivered at the site, with the c.addi undone (sp +16)") != std::string::npos);
+  CHECK(r.out.find("the 2-byte instruction at the site and the addi after it become a jal and a c.nop to a trampoline") !=
+        std::string::npos);
+  // c.addi a0, 4 then c.jr ra: the return cannot run from the trampoline.
+  Result refused = uptrace({"--explain", "--mode", "jump", "-x", kDriver, "rv_cj+4"});
+  INFO(refused.out << refused.err);
+  CHECK(refused.status == 1);
+  CHECK(refused.out.find("cannot jump: a 2-byte (compressed) instruction, so the 4-byte jal would cover the next one "
+                         "too, which cannot be displaced: c.jr transfers control") != std::string::npos);
+}
+
+TEST_CASE("riscv64 insns: jumps at 2-byte function entries give the same output and exact counts",
+          "[riscv64][jump]" ONLY_RISCV64) {
+  // rv_cframe: c.addi sp then c.sdsp (2 + 2 bytes); rv_plain: c.addi a0
+  // then a 4-byte addi (2 + 4: the jal and a c.nop).
+  const long rounds = 60;
+  const std::string& expected_out = untraced_output(rounds);
+  const std::string counts = temp_path("counts");
+  Result r = uptrace({"--mode", "jump", "-c", "-o", counts, "rv_cframe", "rv_plain", "--", kDriver,
+                      std::to_string(rounds)});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out == expected_out);
+  CHECK(slurp(counts) == "rv_cframe 60\nrv_plain 60\n");
+  unlink(counts.c_str());
 }

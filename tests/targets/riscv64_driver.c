@@ -7,16 +7,22 @@
  *                             "ebreaks K" (the program's own traps its
  *                             SIGTRAP handler stepped over: 2 per round) and
  *                             "mismatches 0"; exits 1 on any mismatch.
+ *   target-riscv64_driver forever
+ *                             prints "ready PID", then runs rounds until
+ *                             killed (for attach tests); exits 1 at the
+ *                             first mismatch.
  *
  * Every function is called exactly once per round; rv_helper also runs from
  * rv_jal, rv_jalr, rv_cjalr and rv_cjr (5 times per round). In round i the
  * inputs are x = i % 3 - 1 (-1, 0, 1) and y = i % 2 - 1 (-1, 0). */
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 long rv_cbeqz(long);
 long rv_cbnez(long);
@@ -37,15 +43,16 @@ long rv_lrsc_d(long *, long);
 long rv_ebreak(long);
 long rv_ebreak4(long);
 long rv_plain(long);
+long rv_cframe(long);
 
 enum {
   F_CBEQZ, F_CBNEZ, F_BEQ, F_BLT, F_BGEU, F_CJ, F_HELPER, F_JAL, F_JALR, F_CJALR, F_CJR, F_JR_OFF, F_AUIPC,
-  F_PCREL, F_LRSC, F_LRSC_D, F_EBREAK, F_EBREAK4, F_PLAIN, F_COUNT
+  F_PCREL, F_LRSC, F_LRSC_D, F_EBREAK, F_EBREAK4, F_PLAIN, F_CFRAME, F_COUNT
 };
 static const char *const names[F_COUNT] = {
     "rv_cbeqz", "rv_cbnez",  "rv_beq",    "rv_blt",   "rv_bgeu",  "rv_cj",     "rv_helper",
     "rv_jal",   "rv_jalr",   "rv_cjalr",  "rv_cjr",   "rv_jr_off", "rv_auipc", "rv_pcrel",
-    "rv_lrsc",  "rv_lrsc_d", "rv_ebreak", "rv_ebreak4", "rv_plain"};
+    "rv_lrsc",  "rv_lrsc_d", "rv_ebreak", "rv_ebreak4", "rv_plain", "rv_cframe"};
 
 static unsigned long sums[F_COUNT];
 static long mismatches;
@@ -72,13 +79,18 @@ static void on_trap(int sig, siginfo_t *si, void *ctx) {
 }
 
 int main(int argc, char **argv) {
-  long rounds = argc > 1 ? atol(argv[1]) : 1;
+  const int forever = argc > 1 && strcmp(argv[1], "forever") == 0;
+  long rounds = forever ? LONG_MAX : argc > 1 ? atol(argv[1]) : 1;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_trap;
   sa.sa_flags = SA_SIGINFO;
   sigaction(SIGTRAP, &sa, NULL);
 
+  if (forever) {
+    printf("ready %d\n", (int)getpid());
+    fflush(stdout);
+  }
   int counter32 = 0;
   long counter64 = 0;
   for (long i = 0; i < rounds; ++i) {
@@ -107,6 +119,8 @@ int main(int argc, char **argv) {
     check(F_EBREAK, rv_ebreak(x), x + 7);
     check(F_EBREAK4, rv_ebreak4(x), x + 8);
     check(F_PLAIN, rv_plain(x), x + 3);
+    check(F_CFRAME, rv_cframe(x), 2 * x + 5);
+    if (forever && mismatches) return 1;
   }
   for (int f = 0; f < F_COUNT; ++f) printf("%s %lu\n", names[f], sums[f]);
   printf("ebreaks %ld\n", (long)ebreaks);

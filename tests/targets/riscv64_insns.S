@@ -283,6 +283,24 @@ rv_plain:
 	.option pop
 	.size rv_plain, .-rv_plain
 
+/* long rv_cframe(long x): 2 * x + 5 -- a compressed prologue, addi sp then
+ * a store, as GCC's: a jump at its entry displaces both (the store may
+ * fault, and the addi is undone to deliver that at the entry). */
+	.globl rv_cframe
+	.type rv_cframe, @function
+	.option push
+	.option rvc
+rv_cframe:
+	c.addi sp, -16       /* +0 */
+	c.sdsp a0, 8(sp)     /* +2 */
+	c.addi a0, 5         /* +4 */
+	c.ldsp a1, 8(sp)     /* +6 */
+	c.add a0, a1         /* +8 */
+	c.addi sp, 16        /* +10 */
+	c.jr ra              /* +12 */
+	.option pop
+	.size rv_cframe, .-rv_cframe
+
 	.data
 	.balign 8
 	.globl rv_data

@@ -24,7 +24,7 @@ constexpr int kTrapBrkpt = 1;    // TRAP_BRKPT: x86-64's report of a single step
 // A plan whose traps and mappings back to the original code are given.
 class FakePlan final : public arch::ProbePlan {
  public:
-  uint64_t end_trap = 0, ring_full_trap = 0, syscall_end = 0;
+  uint64_t end_trap = 0, ring_full_trap = 0, syscall_end = 0, displaced_copy = 0;
   std::optional<uint64_t> original;
   bool free_running = false;
 
@@ -40,6 +40,7 @@ class FakePlan final : public arch::ProbePlan {
   bool is_step_end_trap(RuntimeAddr trap) const override { return trap.value == end_trap; }
   bool is_ring_full_trap(RuntimeAddr trap) const override { return trap.value == ring_full_trap; }
   bool follows_syscall(uint64_t pc) const override { return pc == syscall_end; }
+  bool is_displaced_copy(uint64_t pc) const override { return displaced_copy && pc == displaced_copy; }
 };
 
 constexpr uint64_t kSite = 0x401000, kSlot = 0x7f0000000000, kTrampoline = 0x7f0000010000;
@@ -117,6 +118,22 @@ TEST_CASE("stop cause: leaving a boost slot through its stepped form is a step l
   // Once done, a signal at the slot's start is one in a free-running slot again.
   f.t.xol = XolState::Idle;
   CHECK(f.at(SIGUSR1, SI_USER, kSlot, trailing).cause == StopCause::SignalInSlot);
+}
+
+TEST_CASE("stop cause: a fault at a displaced instruction's copy that has no original pc is the copy's",
+          "[core][stop]") {
+  // riscv64's jump after a 2-byte site: the second displaced instruction's
+  // copy in the stepped form, at kSlot + 40, reached by a step that started
+  // earlier (at kSlot + 8). Run on, it would fault again for ever.
+  Fixture f;
+  f.space.free_running = true;
+  f.plan->free_running = true;
+  f.plan->displaced_copy = kSlot + 40;
+  f.stepping(kSlot + 8);
+  const auto trailing = arch::StepMechanism::TrailingTrap;
+  CHECK(f.at(SIGSEGV, SEGV_MAPERR, kSlot + 40, trailing).cause == StopCause::FaultInCopy);
+  CHECK(f.at(SIGSEGV, SEGV_MAPERR, kSlot + 36, trailing).cause == StopCause::SignalDuringStep);
+  CHECK(f.at(SIGSEGV, SI_USER, kSlot + 40, trailing).cause == StopCause::SignalDuringStep);  // sent, not raised
 }
 
 TEST_CASE("stop cause: a trailing trap ends the step only where the plan put one", "[core][stop]") {

@@ -422,6 +422,11 @@ TEST_CASE("an .eh_frame that cannot be read to its end says nothing of landing p
     sh.sh_flags = (sh.sh_flags & ~static_cast<Elf64_Xword>(SHF_ALLOC)) | SHF_COMPRESSED;
   });
   CHECK(compressed->may_have_landing_pads(f.addr, f.addr + f.size) == std::nullopt);
+  // Only zeros after the terminator: alignment padding, no entry missed.
+  auto padded = with_eh_frame("padded", [](std::vector<char>& bytes, Elf64_Shdr& sh) {
+    std::memset(bytes.data() + sh.sh_offset, 0, sh.sh_size);
+  });
+  CHECK(padded->may_have_landing_pads(f.addr, f.addr + f.size) == false);
 }
 
 TEST_CASE("ppc64 ELFv2 functions enter at the local entry point", "[elf]") {

@@ -270,11 +270,12 @@ TEST_CASE("riscv64 jump: li builds every value in the fewest steps this way find
 }
 
 TEST_CASE("riscv64 jump: what cannot be jumped is refused with the reason, and auto falls back", "[arch][riscv64][jump]") {
-  // 1141  addi sp, sp, -16: a compressed site
+  // 1141  addi sp, sp, -16: a compressed site, the function's last
+  // instruction (test_jump_compressed.cpp has the others)
   SiteAnalysis c = analyze_jump(insns({0x1141}), {{1, {}, std::nullopt}});
   CHECK_FALSE(c.plan);
-  CHECK(c.refusal == "cannot jump: a 2-byte (compressed) instruction: the 4-byte jal would cover the next instruction "
-                     "too, and riscv64 does not yet prove that no branch lands there");
+  CHECK(c.refusal == "cannot jump: a 2-byte (compressed) instruction at the function's end: the 4-byte jal would cover "
+                     "what follows the function");
   SiteAnalysis auto_c = analyze_jump(insns({0x1141}), {{1, {}, std::nullopt}}, ModeRequest::Auto);
   REQUIRE(auto_c.plan);
   CHECK(auto_c.plan->mode() == ExecMode::Boost);
