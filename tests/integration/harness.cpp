@@ -185,6 +185,17 @@ Result uptrace(const std::vector<std::string>& args, std::chrono::seconds timeou
   return run(argv, timeout);
 }
 
+Result uptrace_jump_attach(const std::vector<std::string>& args) {
+  Result r;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    r = uptrace(args);
+    const bool thread_in_the_way = r.err.find("is stopped inside the bytes a jump would overwrite") != std::string::npos ||
+                                   r.err.find("is stopped in the padding before the function") != std::string::npos;
+    if (r.status == 0 || !thread_in_the_way) break;
+  }
+  return r;
+}
+
 Child::Child(const std::vector<std::string>& argv) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");

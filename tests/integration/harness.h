@@ -47,6 +47,11 @@ struct Result {
 Result run(const std::vector<std::string>& argv, std::chrono::seconds timeout = std::chrono::seconds(120));
 // run() with uptrace prepended.
 Result uptrace(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(120));
+// uptrace() attaching with --mode jump to a program that runs through the
+// probed bytes all the time: a refusal because a thread stands inside the
+// bytes a jump (or its relay) would overwrite, which leaves the program as
+// it was, is tried again, up to 20 times.
+Result uptrace_jump_attach(const std::vector<std::string>& args);
 
 // A child process the test owns; killed and reaped on destruction.
 class Child {

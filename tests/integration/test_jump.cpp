@@ -205,19 +205,8 @@ TEST_CASE("jump: a relay in the padding is restored with the site at detach, whi
   Snapshot before = snapshot(driver.pid());
   for (int round = 0; round < 5; ++round) {
     const std::string out = temp_path("counts");
-    // --mode jump refuses while a thread is stopped in the bytes the jump or
-    // its relay would overwrite (the loop runs through them all the time):
-    // a refusal with that reason, which leaves the program as it was, is
-    // tried again.
-    Result r;
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      r = uptrace({"-q", "-c", "-o", out, "--mode", "jump", "-d", "0.3", "-p", std::to_string(driver.pid()),
-                   "js_entered", "js_enters"});
-      const bool thread_in_the_way = r.err.find("is stopped inside the bytes a jump would overwrite") != std::string::npos ||
-                                     r.err.find("is stopped in the padding before the function") != std::string::npos;
-      if (r.status == 0 || !thread_in_the_way) break;
-      require_untouched(before, driver.pid());
-    }
+    Result r = uptrace_jump_attach({"-q", "-c", "-o", out, "--mode", "jump", "-d", "0.3", "-p",
+                                    std::to_string(driver.pid()), "js_entered", "js_enters"});
     INFO(r.err);
     REQUIRE(r.status == 0);
     // Each call of js_enters runs js_entered's second half, never its entry:

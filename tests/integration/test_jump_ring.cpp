@@ -154,7 +154,7 @@ TEST_CASE("jump ring: detaching while writers wait for room leaves every thread 
       r = tracer.finish();
     } else {
       args.insert(args.begin(), {how, std::string(how) == "-d" ? "0.3" : "5000"});
-      r = uptrace(args);
+      r = uptrace_jump_attach(args);
     }
     INFO(r.err);
     REQUIRE(r.status == 0);
@@ -250,7 +250,7 @@ TEST_CASE("jump ring: detaching over and over while writers wait for room never 
   Snapshot before = snapshot(busy.pid());
   for (int round = 0; round < 15; ++round) {
     INFO("round " << round);
-    Result r = uptrace({"-c", "--mode", "jump", "-d", "0.05", "-p", std::to_string(busy.pid()), "work"});
+    Result r = uptrace_jump_attach({"-c", "--mode", "jump", "-d", "0.05", "-p", std::to_string(busy.pid()), "work"});
     REQUIRE(r.status == 0);
     REQUIRE(r.err.find("warning") == std::string::npos);
     require_untouched(before, busy.pid());

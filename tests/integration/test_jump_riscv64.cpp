@@ -127,7 +127,8 @@ TEST_CASE("riscv64 jump: attached to busy threads at a compressed entry, every t
   for (const char* how : {"-d", "-n"}) {
     INFO(how);
     const bool n = std::string(how) == "-n";
-    Result r = uptrace({how, n ? "2000" : "0.3", "-q", "-c", "--mode", "jump", "-p", std::to_string(busy.pid()), "work"});
+    Result r =
+        uptrace_jump_attach({how, n ? "2000" : "0.3", "-q", "-c", "--mode", "jump", "-p", std::to_string(busy.pid()), "work"});
     INFO(r.err);
     REQUIRE(r.status == 0);
     REQUIRE(r.err.empty());

@@ -4,7 +4,9 @@
 // site. Every encoding in these tests was assembled by riscv64-linux-gnu-as
 // (binutils 2.40) and its disassembly checked with objdump; the comment
 // beside it is that disassembly.
+#include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <initializer_list>
 #include <vector>
 
@@ -33,6 +35,23 @@ inline Bytes insns(std::initializer_list<uint32_t> raws) {
 }
 
 inline const Isa& isa() { return riscv64_isa(); }
+
+constexpr uint64_t kRing = 0x3f00100000;  // a jump ring's address in the target
+
+// (address, instruction) pairs of code placed at `at`: 2 or 4 bytes each, as
+// their low bits say.
+inline std::vector<std::pair<uint64_t, uint32_t>> listing(const std::vector<uint8_t>& bytes, uint64_t at,
+                                                          size_t from = 0, size_t to = SIZE_MAX) {
+  std::vector<std::pair<uint64_t, uint32_t>> out;
+  for (size_t i = from; i < std::min(to, bytes.size());) {
+    const unsigned length = (bytes[i] & 3) == 3 ? 4 : 2;
+    uint32_t w = 0;
+    for (unsigned b = 0; b < length; ++b) w |= uint32_t{bytes[i + b]} << (8 * b);
+    out.emplace_back(at + i, w);
+    i += length;
+  }
+  return out;
+}
 
 // No memory at all: riscv64's emulations compute from registers only.
 class NoMemory final : public MemoryAccess {

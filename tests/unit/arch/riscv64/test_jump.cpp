@@ -19,29 +19,12 @@ using namespace uptrace::arch::riscv64::test;
 
 namespace {
 
-constexpr uint64_t kRing = 0x3f00100000;
-
 SiteAnalysis analyze_jump(const Bytes& code, std::vector<JumpRecordSpec> records, ModeRequest request = ModeRequest::Jump,
                           uint64_t slot = kNearSlot, uint64_t site = kSite) {
   JumpContext jump{RuntimeAddr(kRing), ring::kDefaultCapacity, std::move(records)};
   SiteContext ctx{RuntimeAddr(kSite), code, RuntimeAddr(site), RuntimeAddr(slot), request, StepMechanism::TrailingTrap};
   ctx.jump = &jump;
   return isa().analyze(ctx);
-}
-
-// (address, instruction) pairs of code placed at `at`: 2 or 4 bytes each, as
-// their low bits say.
-std::vector<std::pair<uint64_t, uint32_t>> listing(const std::vector<uint8_t>& bytes, uint64_t at, size_t from = 0,
-                                                   size_t to = SIZE_MAX) {
-  std::vector<std::pair<uint64_t, uint32_t>> out;
-  for (size_t i = from; i < std::min(to, bytes.size());) {
-    const unsigned length = (bytes[i] & 3) == 3 ? 4 : 2;
-    uint32_t w = 0;
-    for (unsigned b = 0; b < length; ++b) w |= uint32_t{bytes[i + b]} << (8 * b);
-    out.emplace_back(at + i, w);
-    i += length;
-  }
-  return out;
 }
 
 const JumpPlan& jump_plan(const SiteAnalysis& a) {

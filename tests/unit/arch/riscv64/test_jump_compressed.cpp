@@ -18,8 +18,6 @@ using namespace uptrace::arch::riscv64::test;
 
 namespace {
 
-constexpr uint64_t kRing = 0x3f00100000;
-
 // The module as a jump analysis reads it: its functions, and what its
 // symbol table and .eh_frame say.
 class FakeImage final : public ImageReader {
@@ -60,20 +58,6 @@ SiteAnalysis analyze_at(const Bytes& code, FakeImage& image, ModeRequest request
   ctx.jump = &jump;
   if (with_image) ctx.image = &image;
   return isa().analyze(ctx);
-}
-
-// (address, instruction) pairs of code placed at `at`.
-std::vector<std::pair<uint64_t, uint32_t>> listing(const std::vector<uint8_t>& bytes, uint64_t at, size_t from,
-                                                   size_t to) {
-  std::vector<std::pair<uint64_t, uint32_t>> out;
-  for (size_t i = from; i < std::min(to, bytes.size());) {
-    const unsigned length = (bytes[i] & 3) == 3 ? 4 : 2;
-    uint32_t w = 0;
-    for (unsigned b = 0; b < length; ++b) w |= uint32_t{bytes[i + b]} << (8 * b);
-    out.emplace_back(at + i, w);
-    i += length;
-  }
-  return out;
 }
 
 const JumpPlan& jump_plan(const SiteAnalysis& a) {
