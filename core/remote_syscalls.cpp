@@ -75,6 +75,17 @@ RemoteSyscalls::RemoteSyscalls(ThreadControl& control, Thread& t, AddressSpace& 
     give_back_mask();
     throw;
   }
+  // The borrowed code ends at a trap or a step, whose SIGTRAP the kernel
+  // forces: were SIGTRAP blocked (a thread inside its own SIGTRAP handler),
+  // the kernel would reset the program's handler to the default for good,
+  // and the program's next trap would kill it. Unblocked until given back.
+  // (A mask that a call such as sigsuspend() swapped in stays then, as
+  // PTRACE_SETSIGMASK drops its pending restore: only where that mask
+  // blocks SIGTRAP, and a mask kept is less than a handler lost.)
+  uint64_t mask = 0;
+  if (control_.signal_mask(t_.tid, mask) && (mask & signal_bit(SIGTRAP)) &&
+      control_.set_signal_mask(t_.tid, mask & ~signal_bit(SIGTRAP)))
+    trap_blocked_mask_ = mask;
 }
 
 RemoteSyscalls::~RemoteSyscalls() {
@@ -89,6 +100,8 @@ RemoteSyscalls::~RemoteSyscalls() {
   } catch (const Error&) {
   }
   try {
+    // Before give_back_mask, which may read the program's mask.
+    if (trap_blocked_mask_) control_.set_signal_mask(t_.tid, *trap_blocked_mask_);
     give_back_mask();
   } catch (const Error&) {
   }

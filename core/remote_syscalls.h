@@ -48,6 +48,9 @@ class RemoteSyscalls {
   // running borrowed code: it must enter that call first
   // (Thread::mask_until_syscall).
   bool back_on_rewound_call_ = false;
+  // The thread's mask while borrowed, when it blocked SIGTRAP: unblocked
+  // meanwhile (the constructor says why).
+  std::optional<uint64_t> trap_blocked_mask_;
   bool ran_ = false;
   RuntimeAddr entry_;
   size_t patch_ = 0;

@@ -10,6 +10,7 @@
 // tests run on every host that has the driver: on riscv64 it is built with
 // the targets, elsewhere cross-built when riscv64-linux-gnu-gcc is there
 // (tests/targets/extra.cmake); without it they say they are skipped.
+#include <signal.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -19,6 +20,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <utility>
 
 #include "checks.h"
 #include "harness.h"
@@ -402,4 +404,91 @@ TEST_CASE("riscv64 insns: jumps at 2-byte function entries give the same output 
   REQUIRE(r.out == expected_out);
   CHECK(slurp(counts) == "rv_cframe 60\nrv_plain 60\n");
   unlink(counts.c_str());
+}
+
+namespace {
+
+// Whether pid still has a handler for SIGTRAP (/proc/PID/status SigCgt).
+bool catches_sigtrap(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTRAP - 1)) & 1;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("riscv64 insns: attached while the program may be in its own SIGTRAP handler, every mode leaves it running",
+          "[riscv64][jump][attach]" ONLY_RISCV64) {
+  // The driver runs its SIGTRAP handler twice a round, so an attach often
+  // stops it there, with SIGTRAP blocked; a trap uptrace's own system calls
+  // ran into then made the kernel reset that handler, and the program's
+  // next ebreak killed it.
+  Child driver({kDriver, "forever"});
+  REQUIRE(driver.read_line() == "ready " + std::to_string(driver.pid()));
+  const Snapshot before = snapshot(driver.pid());
+  REQUIRE(catches_sigtrap(driver.pid()));
+  for (const char* mode : {"jump", "boost", "trap"}) {
+    // Each site as given and as printed.
+    for (auto [site, shown] : {std::pair{"rv_cframe", "rv_cframe"}, std::pair{"rv_plain+2", "rv_plain+0x2"},
+                               std::pair{"rv_jr_off+20", "rv_jr_off+0x14"}}) {
+      INFO(mode << " " << site);
+      Result r = uptrace({"-q", "-c", "-n", "300", "--mode", mode, "-p", std::to_string(driver.pid()), site});
+      INFO(r.err);
+      REQUIRE(r.status == 0);
+      REQUIRE(r.err.empty());
+      CHECK(r.out == std::string(shown) + " 300\n");
+      // Its next rounds run its own ebreaks.
+      usleep(100000);
+      REQUIRE(driver.alive());
+      REQUIRE(catches_sigtrap(driver.pid()));
+      require_untouched(before, driver.pid());
+    }
+  }
+}
+
+namespace {
+
+// Attached to the driver running rounds for ever: `sites` jumped for 0.3 s
+// three times; each counted, its code as before after each detach.
+void attach_rounds(const std::vector<std::string>& sites) {
+  Child driver({kDriver, "forever"});
+  REQUIRE(driver.read_line() == "ready " + std::to_string(driver.pid()));
+  Snapshot before = snapshot(driver.pid());
+  for (int round = 0; round < 3; ++round) {
+    const std::string out = temp_path("counts");
+    std::vector<std::string> args{"-q", "-c", "-o", out, "--mode", "jump", "-d", "0.3", "-p", std::to_string(driver.pid())};
+    args.insert(args.end(), sites.begin(), sites.end());
+    Result r = uptrace(args);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(driver.alive());
+    // Each runs once per round of the driver: counted within one of each other.
+    const auto counts = lines_of(slurp(out));
+    unlink(out.c_str());
+    REQUIRE(counts.size() == sites.size());
+    std::vector<long> n;
+    for (size_t i = 0; i < sites.size(); ++i) {
+      INFO(counts[i]);
+      long c = 0;
+      REQUIRE(sscanf(counts[i].c_str(), "%*s %ld", &c) == 1);
+      CHECK(c > 0);
+      n.push_back(c);
+    }
+    for (long c : n) CHECK(std::labs(c - n.front()) <= 1);
+    require_untouched(before, driver.pid());
+    REQUIRE(driver.alive());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("riscv64 insns: jumps at 2-byte sites are restored at detach while the program runs through them",
+          "[riscv64][jump][attach]" ONLY_RISCV64) {
+  attach_rounds({"rv_cframe", "rv_plain"});
+}
+
+TEST_CASE("riscv64 insns: jumps at 4-byte sites are restored at detach while the program runs through them",
+          "[riscv64][jump][attach]" ONLY_RISCV64) {
+  attach_rounds({"rv_plain+2", "rv_jr_off+20"});
 }

@@ -99,6 +99,45 @@ TEST_CASE("the program's own int3 and int $3 reach its handler and a probe right
   unlink(out.c_str());
 }
 
+namespace {
+
+// Whether pid has a handler for SIGTRAP (/proc/PID/status SigCgt).
+bool catches_sigtrap(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTRAP - 1)) & 1;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("attached while the program may be in its own SIGTRAP handler, it keeps the handler and runs on",
+          "[signals][traps][attach]" ONLY_X86_64) {
+  // selftrap spends much of its time delivering its traps, so an attach
+  // often stops it with SIGTRAP blocked; the step over uptrace's own system
+  // calls made the kernel reset the handler then, and the next int3 killed
+  // the program.
+  Child selftrap({target("selftrap"), "4000000000"});
+  const auto deadline = std::chrono::steady_clock::now() + scaled(10s);
+  while (!catches_sigtrap(selftrap.pid()) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  REQUIRE(catches_sigtrap(selftrap.pid()));
+  const Snapshot before = snapshot(selftrap.pid());
+  for (int round = 0; round < 10; ++round) {
+    INFO("round " << round);
+    Result r = uptrace({"-q", "-c", "-n", "300", "-p", std::to_string(selftrap.pid()), "trap_then_nop+0x1"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.err.empty());
+    REQUIRE(r.out == "trap_then_nop+0x1 300\n");
+    // Its next rounds run its own traps.
+    std::this_thread::sleep_for(50ms);
+    REQUIRE(selftrap.alive());
+    REQUIRE(catches_sigtrap(selftrap.pid()));
+    require_untouched(before, selftrap.pid());
+  }
+}
+
 TEST_CASE("a probe on the program's own trap instruction is refused", "[signals][traps]" ONLY_X86_64) {
   Result r = uptrace({"trap_then_nop", "--", target("selftrap"), "1"});
   REQUIRE(r.status == 1);
