@@ -35,7 +35,8 @@ bool EventLoop::quit_signal_pending() const {
   sigpending(&pending);
   for (int s : e_.options.quit_signals)
     if (sigismember(&pending, s)) return true;
-  return false;
+  // Taken by the interrupter's thread already.
+  return interrupter_ && interrupter_->quit_signal() != 0;
 }
 
 bool EventLoop::finished() const {
@@ -56,6 +57,7 @@ void EventLoop::run() {
     if (deadline && e_.reporter.now_ns() >= *deadline) break;
     wait_for_events(deadline, ring_backlog);
   }
+  interrupter_.reset();
   (void)e_.reporter.flush();
 }
 
@@ -65,16 +67,25 @@ bool EventLoop::handle_ready(std::optional<uint64_t> deadline) {
   // so taken one at a time, threads that hit often kept the others (a
   // signal's stop, say) waiting in a ptrace-stop for as long as they hit.
   //
+  // A round that starts with the stop wait_for_stop took ends the call: its
+  // next wait in waitpid finds whatever came since. On one CPU, such a
+  // round is that stop alone but for every kRoundEvery-th: the threads the
+  // loop resumed mostly cannot run before it waits again, and the ones that
+  // did, preempting it, wait at most that many stops.
+  //
   // A round taken until waitpid had nothing more leaves every later stop a
   // SIGCHLD pending (wait_for_events wakes on it), so on one CPU, where the
   // threads just resumed have not run yet, the loop sleeps after the round
   // instead of asking waitpid for a next one that would come back empty:
   // a system call less per hit where hits cost mostly system calls.
+  constexpr unsigned kRoundEvery = 16;
   std::vector<pid_t> round;
   for (unsigned handled = 0;;) {
     round.clear();
+    const bool after_wait = !waited_.empty();
+    round.swap(waited_);
     bool taken_to_empty = false;
-    for (;;) {
+    while (!after_wait || !one_cpu_ || waited_stops_ % kRoundEvery == 0) {
       bool no_tracees = false;
       std::optional<Stop> stop = e_.control.next_stop(false, no_tracees);
       if (no_tracees) {
@@ -110,11 +121,15 @@ bool EventLoop::handle_ready(std::optional<uint64_t> deadline) {
         }
       }
     }
-    if (one_cpu_ && taken_to_empty) return true;
+    if (after_wait || (one_cpu_ && taken_to_empty)) return true;
   }
 }
 
 void EventLoop::wait_for_events(std::optional<uint64_t> deadline, bool ring_backlog) {
+  if (!e_.jump.any_ring()) {
+    wait_for_stop(deadline);
+    return;
+  }
   sigset_t waitset;
   sigemptyset(&waitset);
   sigaddset(&waitset, SIGCHLD);
@@ -123,6 +138,12 @@ void EventLoop::wait_for_events(std::optional<uint64_t> deadline, bool ring_back
   std::optional<uint64_t> wait_ns;
   if (e_.jump.any_ring()) wait_ns = ring_backlog ? 0 : JumpHits::kPollNs;
   if (deadline) wait_ns = std::min(wait_ns.value_or(UINT64_MAX), *deadline - std::min(*deadline, e_.reporter.now_ns()));
+  // Rings may come after the interrupter started (a library loaded later),
+  // which may have taken the quit signal this wait is for.
+  if (interrupter_ && !interrupter_->begin_wait()) {
+    if (interrupter_->quit_signal()) e_.quit = true;
+    return;
+  }
   siginfo_t si;
   int sig;
   if (wait_ns) {
@@ -131,7 +152,38 @@ void EventLoop::wait_for_events(std::optional<uint64_t> deadline, bool ring_back
   } else {
     sig = ::sigwaitinfo(&waitset, &si);
   }
+  if (interrupter_) {
+    interrupter_->end_wait();
+    if (interrupter_->quit_signal()) e_.quit = true;
+  }
   if (sig > 0 && sig != SIGCHLD) e_.quit = true;
+}
+
+void EventLoop::wait_for_stop(std::optional<uint64_t> deadline) {
+  if (!interrupter_) {
+    std::optional<std::chrono::steady_clock::time_point> until;
+    if (deadline)
+      until = std::chrono::steady_clock::now() +
+              std::chrono::nanoseconds(*deadline - std::min(*deadline, e_.reporter.now_ns()));
+    interrupter_ = std::make_unique<WaitInterrupter>(e_.options.quit_signals, until);
+  }
+  // Fired: a quit signal ends tracing here, the deadline in run().
+  if (!interrupter_->begin_wait()) {
+    if (interrupter_->quit_signal()) e_.quit = true;
+    return;
+  }
+  bool no_tracees = false;
+  std::optional<Stop> stop = e_.control.wait_next_stop(no_tracees);
+  interrupter_->end_wait();
+  if (interrupter_->quit_signal()) e_.quit = true;
+  if (no_tracees) {
+    e_.roots.clear();
+    e_.result.target_exited = true;
+    return;
+  }
+  if (!stop) return;
+  ++waited_stops_;
+  if (Thread* t = record(*stop)) waited_.push_back(t->tid);
 }
 
 void EventLoop::handle(const Stop& stop) {

@@ -5,9 +5,12 @@
 // resuming the whole world, which arming and detaching need.
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "core/engine.h"
+#include "core/wait_interrupter.h"
 
 namespace uptrace::core {
 
@@ -39,6 +42,9 @@ class EventLoop {
   // Blocks until an event, a quit signal, the deadline or the next look at
   // the rings.
   void wait_for_events(std::optional<uint64_t> deadline, bool ring_backlog);
+  // With no ring to look at: blocks in waitpid itself, and keeps the stop
+  // it returns for handle_ready's next round (`waited_`).
+  void wait_for_stop(std::optional<uint64_t> deadline);
   void on_signal(Thread& t, int signal);
   void on_probe_hit(Thread& t, Process& proc, uint32_t site, arch::Regs& regs);
   void on_return_trap(Thread& t, Process& proc, arch::Regs& regs);
@@ -55,6 +61,13 @@ class EventLoop {
   // uptrace sleeps, so asking waitpid again right after a round is handled
   // finds nothing.
   bool one_cpu_ = false;
+  // Started at the first wait in waitpid (wait_for_stop), ended with run().
+  std::unique_ptr<WaitInterrupter> interrupter_;
+  // The thread whose stop wait_for_stop took, still to be dispatched.
+  std::vector<pid_t> waited_;
+  // Stops wait_for_stop took, which on one CPU start a round alone but for
+  // every kRoundEvery-th (see handle_ready).
+  unsigned waited_stops_ = 0;
 };
 
 }  // namespace uptrace::core

@@ -129,6 +129,19 @@ std::optional<Stop> ThreadControl::next_stop(bool block, bool& no_tracees) {
   }
 }
 
+std::optional<Stop> ThreadControl::wait_next_stop(bool& no_tracees) {
+  no_tracees = false;
+  int status = 0;
+  const pid_t tid = ::waitpid(-1, &status, __WALL);
+  if (tid > 0) return decode(tid, status);
+  if (errno == EINTR) return std::nullopt;
+  if (errno == ECHILD) {
+    no_tracees = true;
+    return std::nullopt;
+  }
+  throw_runtime("waitpid failed: {}", errno_text(errno));
+}
+
 Stop ThreadControl::wait_stop(pid_t tid) {
   int status = 0;
   for (;;) {

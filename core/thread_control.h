@@ -47,6 +47,9 @@ class ThreadControl {
   // The next stop of any traced thread: nullopt when none is ready
   // (`block` false) or no tracee is left (`no_tracees` set).
   std::optional<Stop> next_stop(bool block, bool& no_tracees);
+  // Blocks for the next stop of any traced thread, unless a signal handler
+  // interrupts the wait first (nullopt, `no_tracees` false).
+  std::optional<Stop> wait_next_stop(bool& no_tracees);
   // Blocks for the next stop of one thread.
   Stop wait_stop(pid_t tid);
 
