@@ -185,6 +185,13 @@ Result uptrace(const std::vector<std::string>& args, std::chrono::seconds timeou
   return run(argv, timeout);
 }
 
+bool catches_sigtrap(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTRAP - 1)) & 1;
+  return false;
+}
+
 Result uptrace_jump_attach(const std::vector<std::string>& args) {
   Result r;
   for (int attempt = 0; attempt < 20; ++attempt) {

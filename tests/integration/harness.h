@@ -53,6 +53,11 @@ Result uptrace(const std::vector<std::string>& args, std::chrono::seconds timeou
 // it was, is tried again, up to 20 times.
 Result uptrace_jump_attach(const std::vector<std::string>& args);
 
+// Whether pid has a handler for SIGTRAP (/proc/PID/status SigCgt): a
+// program that catches its own traps loses it if the kernel ever forces a
+// SIGTRAP on it while it is blocked.
+bool catches_sigtrap(pid_t pid);
+
 // A child process the test owns; killed and reaped on destruction.
 class Child {
  public:

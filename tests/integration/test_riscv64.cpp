@@ -406,18 +406,6 @@ TEST_CASE("riscv64 insns: jumps at 2-byte function entries give the same output 
   unlink(counts.c_str());
 }
 
-namespace {
-
-// Whether pid still has a handler for SIGTRAP (/proc/PID/status SigCgt).
-bool catches_sigtrap(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTRAP - 1)) & 1;
-  return false;
-}
-
-}  // namespace
-
 TEST_CASE("riscv64 insns: attached while the program may be in its own SIGTRAP handler, every mode leaves it running",
           "[riscv64][jump][attach]" ONLY_RISCV64) {
   // The driver runs its SIGTRAP handler twice a round, so an attach often

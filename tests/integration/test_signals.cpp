@@ -99,18 +99,6 @@ TEST_CASE("the program's own int3 and int $3 reach its handler and a probe right
   unlink(out.c_str());
 }
 
-namespace {
-
-// Whether pid has a handler for SIGTRAP (/proc/PID/status SigCgt).
-bool catches_sigtrap(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTRAP - 1)) & 1;
-  return false;
-}
-
-}  // namespace
-
 TEST_CASE("attached while the program may be in its own SIGTRAP handler, it keeps the handler and runs on",
           "[signals][traps][attach]" ONLY_X86_64) {
   // selftrap spends much of its time delivering its traps, so an attach
