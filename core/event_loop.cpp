@@ -79,7 +79,7 @@ bool EventLoop::handle_ready(std::optional<uint64_t> deadline) {
   // instead of asking waitpid for a next one that would come back empty:
   // a system call less per hit where hits cost mostly system calls.
   constexpr unsigned kRoundEvery = 16;
-  std::vector<pid_t> round;
+  std::vector<pid_t>& round = round_;
   for (unsigned handled = 0;;) {
     round.clear();
     const bool after_wait = !waited_.empty();

@@ -65,6 +65,9 @@ class EventLoop {
   std::unique_ptr<WaitInterrupter> interrupter_;
   // The thread whose stop wait_for_stop took, still to be dispatched.
   std::vector<pid_t> waited_;
+  // handle_ready's round, kept with waited_ so that their buffers, swapped
+  // at each round, are not allocated again at each hit.
+  std::vector<pid_t> round_;
   // Stops wait_for_stop took, which on one CPU start a round alone but for
   // every kRoundEvery-th (see handle_ready).
   unsigned waited_stops_ = 0;

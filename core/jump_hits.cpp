@@ -297,6 +297,9 @@ void JumpHits::release(Thread& t, bool world_stopped) {
 }
 
 void JumpHits::release_waiters() {
+  // Called once a round of stops, a boost hit's among them: no look at
+  // every thread of the program when no thread can be waiting.
+  if (!any_ring()) return;
   for (pid_t tid : session_.tids()) {
     Thread* t = session_.thread(tid);
     if (!t || !t->waiting_for_ring) continue;
