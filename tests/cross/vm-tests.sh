@@ -6,6 +6,8 @@
 #   XA-TEST PASS <seconds> <name>
 #   XA-TEST FAIL <seconds> <name>            (its output follows, as "  | ...")
 #   XA-TEST SKIP 0 <name> -- <reason>
+#     (also <seconds> for one that skipped itself, or that a mode forced by
+#     /t/test-mode could not run: uptrace refused that mode at its site)
 # "XA-TESTS <n>" before them is how many PASS/FAIL lines must follow.
 # Environment (set by /init from the kernel command line): XA_TIME_SCALE.
 tests=/t/uptrace-integration
@@ -70,7 +72,12 @@ while IFS= read -r name; do
     > /tmp/out 2>&1 </dev/null
   rc=$?
   secs=$(awk "BEGIN{printf \"%.1f\", $(uptime) - $start}")
-  if [ $rc -ne 0 ]; then
+  if [ $rc -ne 0 ] && [ -n "${UPTRACE_TEST_MODE:-}" ] && [ $rc -ne 137 ] &&
+     reason=$(grep -m1 '^forced-mode refusal: ' /tmp/out); then
+    # The forced mode cannot run at the test's site on this ISA: uptrace
+    # refused it with the reason (harness.cpp note_forced_mode_refusal).
+    echo "XA-TEST SKIP $secs $name -- ${reason#forced-mode refusal: }"
+  elif [ $rc -ne 0 ]; then
     [ $rc -eq 137 ] && echo "killed after ${per_test_timeout}s (timeout)" >> /tmp/out
     echo "XA-TEST FAIL $secs $name"
     tail -n 60 /tmp/out | sed 's/^/  | /'
