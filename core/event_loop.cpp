@@ -126,10 +126,7 @@ bool EventLoop::handle_ready(std::optional<uint64_t> deadline) {
 }
 
 void EventLoop::wait_for_events(std::optional<uint64_t> deadline, bool ring_backlog) {
-  if (!e_.jump.any_ring()) {
-    wait_for_stop(deadline);
-    return;
-  }
+  if (!e_.jump.any_ring() && wait_for_stop(deadline)) return;
   sigset_t waitset;
   sigemptyset(&waitset);
   sigaddset(&waitset, SIGCHLD);
@@ -159,18 +156,26 @@ void EventLoop::wait_for_events(std::optional<uint64_t> deadline, bool ring_back
   if (sig > 0 && sig != SIGCHLD) e_.quit = true;
 }
 
-void EventLoop::wait_for_stop(std::optional<uint64_t> deadline) {
+bool EventLoop::wait_for_stop(std::optional<uint64_t> deadline) {
   if (!interrupter_) {
+    if (no_interrupter_) return false;
     std::optional<std::chrono::steady_clock::time_point> until;
     if (deadline)
       until = std::chrono::steady_clock::now() +
               std::chrono::nanoseconds(*deadline - std::min(*deadline, e_.reporter.now_ns()));
-    interrupter_ = std::make_unique<WaitInterrupter>(e_.options.quit_signals, until);
+    try {
+      interrupter_ = std::make_unique<WaitInterrupter>(e_.options.quit_signals, until);
+    } catch (const Error&) {
+      // No thread to be had (a process limit, say): tracing goes on with
+      // the SIGCHLD wait, a system call or two more per stop.
+      no_interrupter_ = true;
+      return false;
+    }
   }
   // Fired: a quit signal ends tracing here, the deadline in run().
   if (!interrupter_->begin_wait()) {
     if (interrupter_->quit_signal()) e_.quit = true;
-    return;
+    return true;
   }
   bool no_tracees = false;
   std::optional<Stop> stop = e_.control.wait_next_stop(no_tracees);
@@ -179,11 +184,12 @@ void EventLoop::wait_for_stop(std::optional<uint64_t> deadline) {
   if (no_tracees) {
     e_.roots.clear();
     e_.result.target_exited = true;
-    return;
+    return true;
   }
-  if (!stop) return;
+  if (!stop) return true;
   ++waited_stops_;
   if (Thread* t = record(*stop)) waited_.push_back(t->tid);
+  return true;
 }
 
 void EventLoop::handle(const Stop& stop) {

@@ -43,8 +43,9 @@ class EventLoop {
   // the rings.
   void wait_for_events(std::optional<uint64_t> deadline, bool ring_backlog);
   // With no ring to look at: blocks in waitpid itself, and keeps the stop
-  // it returns for handle_ready's next round (`waited_`).
-  void wait_for_stop(std::optional<uint64_t> deadline);
+  // it returns for handle_ready's next round (`waited_`). False when that
+  // cannot be done (no WaitInterrupter could start): nothing was waited for.
+  bool wait_for_stop(std::optional<uint64_t> deadline);
   void on_signal(Thread& t, int signal);
   void on_probe_hit(Thread& t, Process& proc, uint32_t site, arch::Regs& regs);
   void on_return_trap(Thread& t, Process& proc, arch::Regs& regs);
@@ -63,6 +64,7 @@ class EventLoop {
   bool one_cpu_ = false;
   // Started at the first wait in waitpid (wait_for_stop), ended with run().
   std::unique_ptr<WaitInterrupter> interrupter_;
+  bool no_interrupter_ = false;
   // The thread whose stop wait_for_stop took, still to be dispatched.
   std::vector<pid_t> waited_;
   // handle_ready's round, kept with waited_ so that their buffers, swapped
