@@ -87,10 +87,9 @@ bool EventLoop::handle_ready(std::optional<uint64_t> deadline) {
     bool taken_to_empty = false;
     while (!after_wait || !one_cpu_ || waited_stops_ % kRoundEvery == 0) {
       bool no_tracees = false;
-      std::optional<Stop> stop = e_.control.next_stop(false, no_tracees);
+      std::optional<Stop> stop = e_.control.next_stop(ThreadControl::StopWait::Poll, no_tracees);
       if (no_tracees) {
-        e_.roots.clear();
-        e_.result.target_exited = true;
+        on_no_tracees();
         break;
       }
       if (!stop) {
@@ -138,7 +137,7 @@ void EventLoop::wait_for_events(std::optional<uint64_t> deadline, bool ring_back
   // Rings may come after the interrupter started (a library loaded later),
   // which may have taken the quit signal this wait is for.
   if (interrupter_ && !interrupter_->begin_wait()) {
-    if (interrupter_->quit_signal()) e_.quit = true;
+    take_interrupter_quit();
     return;
   }
   siginfo_t si;
@@ -151,9 +150,18 @@ void EventLoop::wait_for_events(std::optional<uint64_t> deadline, bool ring_back
   }
   if (interrupter_) {
     interrupter_->end_wait();
-    if (interrupter_->quit_signal()) e_.quit = true;
+    take_interrupter_quit();
   }
   if (sig > 0 && sig != SIGCHLD) e_.quit = true;
+}
+
+void EventLoop::on_no_tracees() {
+  e_.roots.clear();
+  e_.result.target_exited = true;
+}
+
+void EventLoop::take_interrupter_quit() {
+  if (interrupter_ && interrupter_->quit_signal()) e_.quit = true;
 }
 
 bool EventLoop::wait_for_stop(std::optional<uint64_t> deadline) {
@@ -174,16 +182,15 @@ bool EventLoop::wait_for_stop(std::optional<uint64_t> deadline) {
   }
   // Fired: a quit signal ends tracing here, the deadline in run().
   if (!interrupter_->begin_wait()) {
-    if (interrupter_->quit_signal()) e_.quit = true;
+    take_interrupter_quit();
     return true;
   }
   bool no_tracees = false;
-  std::optional<Stop> stop = e_.control.wait_next_stop(no_tracees);
+  std::optional<Stop> stop = e_.control.next_stop(ThreadControl::StopWait::UntilInterrupted, no_tracees);
   interrupter_->end_wait();
-  if (interrupter_->quit_signal()) e_.quit = true;
+  take_interrupter_quit();
   if (no_tracees) {
-    e_.roots.clear();
-    e_.result.target_exited = true;
+    on_no_tracees();
     return true;
   }
   if (!stop) return true;
@@ -352,7 +359,7 @@ void EventLoop::stop_world() {
     auto& threads = e_.session.threads();
     if (std::all_of(threads.begin(), threads.end(), [](auto& kv) { return kv.second.stopped; })) break;
     bool no_tracees = false;
-    std::optional<Stop> stop = e_.control.next_stop(true, no_tracees);
+    std::optional<Stop> stop = e_.control.next_stop(ThreadControl::StopWait::Block, no_tracees);
     if (no_tracees) {
       e_.session.clear();
       break;

@@ -46,6 +46,10 @@ class EventLoop {
   // it returns for handle_ready's next round (`waited_`). False when that
   // cannot be done (no WaitInterrupter could start): nothing was waited for.
   bool wait_for_stop(std::optional<uint64_t> deadline);
+  // waitpid says no tracee is left.
+  void on_no_tracees();
+  // A quit signal the interrupter's thread took ends tracing.
+  void take_interrupter_quit();
   void on_signal(Thread& t, int signal);
   void on_probe_hit(Thread& t, Process& proc, uint32_t site, arch::Regs& regs);
   void on_return_trap(Thread& t, Process& proc, arch::Regs& regs);

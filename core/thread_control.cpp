@@ -113,33 +113,23 @@ void ThreadControl::drop_cancelled_stop_signals(Thread& t) {
   if (continued) std::erase_if(t.held_signals, stop_signal);
 }
 
-std::optional<Stop> ThreadControl::next_stop(bool block, bool& no_tracees) {
+std::optional<Stop> ThreadControl::next_stop(StopWait how, bool& no_tracees) {
   no_tracees = false;
   for (;;) {
     int status = 0;
-    const pid_t tid = ::waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
+    const pid_t tid = ::waitpid(-1, &status, __WALL | (how == StopWait::Poll ? WNOHANG : 0));
     if (tid > 0) return decode(tid, status);
     if (tid == 0) return std::nullopt;
-    if (errno == EINTR) continue;
+    if (errno == EINTR) {
+      if (how == StopWait::UntilInterrupted) return std::nullopt;
+      continue;
+    }
     if (errno == ECHILD) {
       no_tracees = true;
       return std::nullopt;
     }
     throw_runtime("waitpid failed: {}", errno_text(errno));
   }
-}
-
-std::optional<Stop> ThreadControl::wait_next_stop(bool& no_tracees) {
-  no_tracees = false;
-  int status = 0;
-  const pid_t tid = ::waitpid(-1, &status, __WALL);
-  if (tid > 0) return decode(tid, status);
-  if (errno == EINTR) return std::nullopt;
-  if (errno == ECHILD) {
-    no_tracees = true;
-    return std::nullopt;
-  }
-  throw_runtime("waitpid failed: {}", errno_text(errno));
 }
 
 Stop ThreadControl::wait_stop(pid_t tid) {

@@ -44,12 +44,13 @@ class ThreadControl {
   int wait_for_exit(pid_t pid);
 
   // --- stops -------------------------------------------------------------
-  // The next stop of any traced thread: nullopt when none is ready
-  // (`block` false) or no tracee is left (`no_tracees` set).
-  std::optional<Stop> next_stop(bool block, bool& no_tracees);
-  // Blocks for the next stop of any traced thread, unless a signal handler
-  // interrupts the wait first (nullopt, `no_tracees` false).
-  std::optional<Stop> wait_next_stop(bool& no_tracees);
+  // How next_stop waits: not at all, until a stop, or until a stop or a
+  // signal handler interrupts the wait (core/wait_interrupter.h).
+  enum class StopWait { Poll, Block, UntilInterrupted };
+  // The next stop of any traced thread: nullopt when none is ready (Poll),
+  // the wait was interrupted (UntilInterrupted) or no tracee is left
+  // (`no_tracees` set).
+  std::optional<Stop> next_stop(StopWait how, bool& no_tracees);
   // Blocks for the next stop of one thread.
   Stop wait_stop(pid_t tid);
 
